@@ -1,0 +1,1 @@
+"""Suishoupai (随手拍): grassroots hazard reporting."""

@@ -1,0 +1,114 @@
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request, status
+from fastapi.security import OAuth2PasswordRequestForm
+
+from app.auth import service
+from app.auth.deps import AdminPrincipal, UserPrincipal
+from app.auth.exceptions import InvalidCredentials, InvalidRefreshToken, LoginLocked
+from app.auth.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyRead, RefreshRequest, TokenPair
+from app.core.deps import ClockDep, SessionDep, SessionMakerDep, SettingsDep, client_address
+from app.core.errors import Forbidden, NotFound, Unauthorized, ValidationFailed, error_responses
+
+router = APIRouter(tags=["auth"])
+
+
+@router.post(
+    "/auth/token",
+    response_model=TokenPair,
+    summary="Sign in with username and password (OAuth2 password flow)",
+    responses=error_responses(InvalidCredentials, LoginLocked, ValidationFailed),
+)
+async def issue_token(
+    request: Request,
+    form: Annotated[OAuth2PasswordRequestForm, Depends()],
+    session: SessionDep,
+    factory: SessionMakerDep,
+    settings: SettingsDep,
+    clock: ClockDep,
+) -> TokenPair:
+    return await service.login(
+        session,
+        factory,
+        settings,
+        username=form.username,
+        password=form.password,
+        client_address=client_address(request),
+        user_agent=request.headers.get("user-agent"),
+        now=clock.now(),
+    )
+
+
+@router.post(
+    "/auth/refresh",
+    response_model=TokenPair,
+    summary="Exchange a refresh token for new tokens (the old refresh token is spent)",
+    responses=error_responses(InvalidRefreshToken, ValidationFailed),
+)
+async def refresh_token(
+    body: RefreshRequest,
+    session: SessionDep,
+    factory: SessionMakerDep,
+    settings: SettingsDep,
+    clock: ClockDep,
+) -> TokenPair:
+    return await service.refresh(
+        session, factory, settings, refresh_token=body.refresh_token, now=clock.now()
+    )
+
+
+@router.post(
+    "/auth/logout",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="End this login: its refresh tokens and access tokens stop working",
+    responses=error_responses(Unauthorized),
+)
+async def logout(principal: UserPrincipal, session: SessionDep, clock: ClockDep) -> None:
+    await service.logout(session, principal, clock.now())
+
+
+@router.post(
+    "/api-keys",
+    response_model=ApiKeyCreated,
+    status_code=status.HTTP_201_CREATED,
+    tags=["admin"],
+    summary="Create a read-only dashboard key for a region (the secret is shown once)",
+    responses=error_responses(Unauthorized, Forbidden, ValidationFailed),
+)
+async def create_api_key(
+    body: ApiKeyCreate, principal: AdminPrincipal, session: SessionDep, clock: ClockDep
+) -> ApiKeyCreated:
+    key, secret = await service.create_api_key(
+        session,
+        name=body.name,
+        region_id=body.region_id,
+        created_by=principal.user_id,
+        now=clock.now(),
+    )
+    return ApiKeyCreated(**ApiKeyRead.model_validate(key).model_dump(), key=secret)
+
+
+@router.get(
+    "/api-keys",
+    response_model=list[ApiKeyRead],
+    tags=["admin"],
+    responses=error_responses(Unauthorized, Forbidden),
+)
+async def list_api_keys(_: AdminPrincipal, session: SessionDep) -> list[ApiKeyRead]:
+    return [ApiKeyRead.model_validate(k) for k in await service.list_api_keys(session)]
+
+
+@router.delete(
+    "/api-keys/{key_id}",
+    response_model=ApiKeyRead,
+    tags=["admin"],
+    summary="Revoke a dashboard key",
+    responses=error_responses(Unauthorized, Forbidden, NotFound),
+)
+async def revoke_api_key(
+    key_id: uuid.UUID, _: AdminPrincipal, session: SessionDep, clock: ClockDep
+) -> ApiKeyRead:
+    return ApiKeyRead.model_validate(await service.revoke_api_key(session, key_id, clock.now()))

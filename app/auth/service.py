@@ -1,0 +1,295 @@
+"""Logging in, rotating refresh tokens, resolving a bearer credential to a Principal."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Collection
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import aliased
+
+from app.auth import throttle
+from app.auth.exceptions import InvalidCredentials, InvalidRefreshToken, LoginLocked
+from app.auth.principal import Principal, RoleGrant
+from app.auth.schemas import TokenPair
+from app.core import security
+from app.core.config import Settings
+from app.core.errors import NotFound, Unauthorized, ValidationFailed
+from app.models import (
+    ApiKey,
+    AuthSession,
+    Community,
+    CourierBranch,
+    RefreshToken,
+    Region,
+    RoleAssignment,
+    Unit,
+    User,
+)
+from app.models.enums import ROLE_SCOPE, Role, ScopeType
+
+# How stale an API key's last-used time may get before a request writes it again.
+_API_KEY_TOUCH_INTERVAL = timedelta(minutes=10)
+
+
+async def _issue_tokens(
+    session: AsyncSession,
+    settings: Settings,
+    user_id: uuid.UUID,
+    auth_session_id: uuid.UUID,
+    now: datetime,
+) -> TokenPair:
+    refresh = security.new_refresh_token()
+    session.add(
+        RefreshToken(
+            session_id=auth_session_id,
+            token_hash=security.sha256_hex(refresh),
+            issued_at=now,
+            expires_at=now + timedelta(days=settings.refresh_token_days),
+        )
+    )
+    access, expires_in = security.create_access_token(settings, user_id, auth_session_id, now)
+    await session.flush()
+    return TokenPair(access_token=access, expires_in=expires_in, refresh_token=refresh)
+
+
+async def login(
+    session: AsyncSession,
+    factory: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    *,
+    username: str,
+    password: str,
+    client_address: str,
+    user_agent: str | None,
+    now: datetime,
+) -> TokenPair:
+    keys = throttle.ThrottleKeys.of(username, client_address)
+    wait = await throttle.seconds_locked(session, keys, now)
+    if wait:
+        raise LoginLocked(wait)
+    user = await session.scalar(select(User).where(User.username == username.strip()))
+    # argon2 takes tens of milliseconds of CPU: keep it off the event loop.
+    valid = await asyncio.to_thread(
+        security.verify_password, password, user.password_hash if user else None
+    )
+    if user is None or not valid or not user.is_active:
+        await throttle.record_failure(factory, settings, keys, now)
+        raise InvalidCredentials()
+    await throttle.clear_account(session, keys)
+    if security.password_needs_rehash(user.password_hash):
+        user.password_hash = await asyncio.to_thread(security.hash_password, password)
+    user.last_login_at = now
+    auth_session = AuthSession(
+        user_id=user.id,
+        created_at=now,
+        client_address=client_address,
+        user_agent=(user_agent or "")[:300] or None,
+    )
+    session.add(auth_session)
+    await session.flush()
+    return await _issue_tokens(session, settings, user.id, auth_session.id, now)
+
+
+async def _revoke_session(
+    factory: async_sessionmaker[AsyncSession], session_id: uuid.UUID, reason: str, now: datetime
+) -> None:
+    # Its own transaction: the refresh request that found the reuse answers 401 and rolls back.
+    async with factory() as session, session.begin():
+        await session.execute(
+            update(AuthSession)
+            .where(AuthSession.id == session_id, AuthSession.revoked_at.is_(None))
+            .values(revoked_at=now, revoke_reason=reason)
+        )
+
+
+async def refresh(
+    session: AsyncSession,
+    factory: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    *,
+    refresh_token: str,
+    now: datetime,
+) -> TokenPair:
+    """Rotate: the presented token is spent and a new one issued. A spent token presented again
+    means it was stolen (or the client is broken): the whole login is revoked."""
+    row = (
+        await session.execute(
+            select(RefreshToken, AuthSession, User)
+            .join(AuthSession, RefreshToken.session_id == AuthSession.id)
+            .join(User, AuthSession.user_id == User.id)
+            .where(RefreshToken.token_hash == security.sha256_hex(refresh_token))
+        )
+    ).one_or_none()
+    if row is None:
+        raise InvalidRefreshToken()
+    token, auth_session, user = row
+    if auth_session.revoked_at is not None or not user.is_active:
+        raise InvalidRefreshToken("The session has been revoked")
+    if token.expires_at <= now:
+        raise InvalidRefreshToken("The refresh token has expired")
+    spent = await session.execute(
+        update(RefreshToken)
+        .where(RefreshToken.id == token.id, RefreshToken.used_at.is_(None))
+        .values(used_at=now)
+    )
+    if spent.rowcount != 1:  # type: ignore[attr-defined]
+        session_id = auth_session.id
+        # This request's own write would hold SQLite's write lock against the revocation.
+        await session.rollback()
+        await _revoke_session(factory, session_id, "refresh_token_reuse", now)
+        raise InvalidRefreshToken("The refresh token was already used; the session is revoked")
+    return await _issue_tokens(session, settings, user.id, auth_session.id, now)
+
+
+async def logout(session: AsyncSession, principal: Principal, now: datetime) -> None:
+    if principal.session_id is None:
+        return
+    await session.execute(
+        update(AuthSession)
+        .where(AuthSession.id == principal.session_id, AuthSession.revoked_at.is_(None))
+        .values(revoked_at=now, revoke_reason="logout")
+    )
+
+
+async def load_grants_for_users(
+    session: AsyncSession, user_ids: Collection[uuid.UUID]
+) -> dict[uuid.UUID, tuple[RoleGrant, ...]]:
+    """Every role of each user with the name (and, for regions, the path) of its place."""
+    if not user_ids:
+        return {}
+    region, community, unit, branch = (
+        aliased(Region),
+        aliased(Community),
+        aliased(Unit),
+        aliased(CourierBranch),
+    )
+    rows = await session.execute(
+        select(RoleAssignment, region.name, region.path, community.name, unit.name, branch.name)
+        .outerjoin(region, RoleAssignment.region_id == region.id)
+        .outerjoin(community, RoleAssignment.community_id == community.id)
+        .outerjoin(unit, RoleAssignment.unit_id == unit.id)
+        .outerjoin(branch, RoleAssignment.branch_id == branch.id)
+        .where(RoleAssignment.user_id.in_(list(user_ids)))
+        .order_by(RoleAssignment.created_at, RoleAssignment.id)
+    )
+    grants: dict[uuid.UUID, list[RoleGrant]] = {uid: [] for uid in user_ids}
+    for ra, region_name, region_path, community_name, unit_name, branch_name in rows:
+        scope_type = ROLE_SCOPE[ra.role]
+        scope_id, scope_name = {
+            ScopeType.region: (ra.region_id, region_name),
+            ScopeType.community: (ra.community_id, community_name),
+            ScopeType.unit: (ra.unit_id, unit_name),
+            ScopeType.branch: (ra.branch_id, branch_name),
+            None: (None, None),
+        }[scope_type]
+        grants[ra.user_id].append(
+            RoleGrant(
+                role=ra.role,
+                scope_type=scope_type,
+                scope_id=scope_id,
+                scope_name=scope_name,
+                scope_path=region_path if scope_type is ScopeType.region else None,
+                assignment_id=ra.id,
+            )
+        )
+    return {uid: tuple(g) for uid, g in grants.items()}
+
+
+async def load_grants(session: AsyncSession, user_id: uuid.UUID) -> tuple[RoleGrant, ...]:
+    return (await load_grants_for_users(session, [user_id]))[user_id]
+
+
+async def _principal_from_api_key(session: AsyncSession, token: str, now: datetime) -> Principal:
+    prefix = security.split_api_key(token)
+    row = (
+        await session.execute(
+            select(ApiKey, Region)
+            .join(Region, ApiKey.region_id == Region.id)
+            .where(ApiKey.prefix == prefix)
+        )
+    ).one_or_none()
+    if row is None or not security.api_key_matches(token, row[0].key_hash):
+        raise Unauthorized("The API key is not valid")
+    key, region = row
+    if key.revoked_at is not None:
+        raise Unauthorized("The API key has been revoked")
+    if key.last_used_at is None or now - key.last_used_at > _API_KEY_TOUCH_INTERVAL:
+        key.last_used_at = now
+    grant = RoleGrant(
+        role=Role.viewer,
+        scope_type=ScopeType.region,
+        scope_id=region.id,
+        scope_name=region.name,
+        scope_path=region.path,
+    )
+    return Principal(user_id=None, username=None, grants=(grant,), api_key_id=key.id)
+
+
+async def authenticate(
+    session: AsyncSession, settings: Settings, token: str, now: datetime
+) -> Principal:
+    if security.split_api_key(token) is not None:
+        return await _principal_from_api_key(session, token, now)
+    try:
+        claims = security.decode_access_token(settings, token)
+    except security.InvalidToken as exc:
+        raise Unauthorized(str(exc)) from exc
+    row = (
+        await session.execute(
+            select(User.username, User.is_active, AuthSession.revoked_at)
+            .join(AuthSession, AuthSession.user_id == User.id)
+            .where(User.id == claims.user_id, AuthSession.id == claims.session_id)
+        )
+    ).one_or_none()
+    if row is None or not row.is_active:
+        raise Unauthorized("The token is not valid")
+    if row.revoked_at is not None:
+        raise Unauthorized("The session has been revoked")
+    return Principal(
+        user_id=claims.user_id,
+        username=row.username,
+        grants=await load_grants(session, claims.user_id),
+        session_id=claims.session_id,
+    )
+
+
+async def create_api_key(
+    session: AsyncSession,
+    *,
+    name: str,
+    region_id: uuid.UUID,
+    created_by: uuid.UUID | None,
+    now: datetime,
+) -> tuple[ApiKey, str]:
+    if await session.get(Region, region_id) is None:
+        raise ValidationFailed.at(["body", "region_id"], "no such region")
+    new = security.new_api_key()
+    key = ApiKey(
+        name=name,
+        prefix=new.prefix,
+        key_hash=new.key_hash,
+        region_id=region_id,
+        created_by_id=created_by,
+        created_at=now,
+    )
+    session.add(key)
+    await session.flush()
+    return key, new.secret
+
+
+async def list_api_keys(session: AsyncSession) -> list[ApiKey]:
+    return list((await session.scalars(select(ApiKey).order_by(ApiKey.created_at.desc()))).all())
+
+
+async def revoke_api_key(session: AsyncSession, key_id: uuid.UUID, now: datetime) -> ApiKey:
+    key = await session.get(ApiKey, key_id)
+    if key is None:
+        raise NotFound("No such API key")
+    if key.revoked_at is None:
+        key.revoked_at = now
+    await session.flush()
+    return key

@@ -1,0 +1,189 @@
+"""The command line: ``python -m app serve|migrate|create-user|seed-demo|import-communities``."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core.config import Settings, get_settings
+from app.core.db import create_engine, create_sessionmaker
+
+cli = typer.Typer(help="Suishoupai (随手拍) service commands.", no_args_is_help=True)
+console = Console()
+T = TypeVar("T")
+
+
+def _run_in_session(settings: Settings, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    async def _main() -> T:
+        engine = create_engine(settings)
+        try:
+            async with create_sessionmaker(engine)() as session:
+                result = await work(session)
+                await session.commit()
+                return result
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(_main())
+
+
+@cli.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on")] = 8000,
+    workers: Annotated[int, typer.Option(help="Worker processes")] = 1,
+) -> None:
+    """Serve the HTTP API (the OpenAPI docs are at /docs)."""
+    import uvicorn
+
+    from app.core.logging import configure_logging
+
+    settings = get_settings()
+    configure_logging(settings.log_level, settings.log_json)
+    console.print(f"Suishoupai API on http://{host}:{port}  (docs: http://{host}:{port}/docs)")
+    uvicorn.run(
+        "app.main:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_config=None,
+        proxy_headers=True,
+    )
+
+
+@cli.command()
+def migrate(
+    revision: Annotated[str, typer.Argument(help="Target revision")] = "head",
+) -> None:
+    """Upgrade the database schema (creates the SQLite file if needed)."""
+    from app.core.migrations import upgrade
+
+    settings = get_settings()
+    if settings.is_sqlite:
+        create_engine(settings)  # makes the folder of the SQLite file
+    upgrade(settings.database_url, revision)
+    console.print(f"Database migrated to {revision}.")
+
+
+@cli.command("create-user")
+def create_user(
+    username: str,
+    display_name: Annotated[str, typer.Option("--name", help="Display name")],
+    password: Annotated[str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True)],
+    role: Annotated[str, typer.Option(help="admin, supervisor, community_staff, …")] = "admin",
+    scope_id: Annotated[str | None, typer.Option(help="Id of the role's place")] = None,
+    phone: Annotated[str | None, typer.Option()] = None,
+) -> None:
+    """Create a user with one role (an admin by default)."""
+    import uuid
+
+    from pydantic import ValidationError
+
+    from app.auth.principal import Principal, RoleGrant
+    from app.core.errors import DomainError
+    from app.models.enums import Role
+    from app.users.schemas import RoleAssign, UserCreate
+    from app.users.service import create_user as create
+
+    try:
+        body = UserCreate(
+            username=username,
+            display_name=display_name,
+            password=password,
+            phone=phone,
+            roles=[RoleAssign(role=Role(role), scope_id=uuid.UUID(scope_id) if scope_id else None)],
+        )
+    except (ValidationError, ValueError) as exc:
+        console.print(f"[red]Invalid input:[/red] {exc}")
+        raise typer.Exit(2) from exc
+    system = Principal(
+        user_id=None,
+        username="cli",
+        grants=(RoleGrant(role=Role.admin, scope_type=None, scope_id=None, scope_name=None),),
+    )
+    try:
+        user = _run_in_session(get_settings(), lambda s: create(s, body, system))
+    except DomainError as exc:
+        console.print(f"[red]{exc.title}:[/red] {exc.detail}")
+        raise typer.Exit(1) from exc
+    console.print(f"Created user {user.username} ({user.id}).")
+
+
+@cli.command("seed-demo")
+def seed_demo(
+    if_empty: Annotated[
+        bool, typer.Option("--if-empty", help="Do nothing when the database has data")
+    ] = False,
+) -> None:
+    """Load the demo organisation (巴彦淖尔市 → 杭锦后旗) and its accounts."""
+    from app.core.security import hash_password
+    from app.demo.seed import seed_demo as seed
+    from app.models import Region
+
+    settings = get_settings()
+
+    async def work(session: AsyncSession) -> Any:
+        if await session.scalar(select(func.count()).select_from(Region)):
+            return None
+        with console.status("Seeding the demo data…"):
+            return await seed(session, settings.demo_password, hash_password)
+
+    summary = _run_in_session(settings, work)
+    if summary is None:
+        if not if_empty:
+            console.print("[red]The database already has data; nothing was seeded.[/red]")
+            raise typer.Exit(1)
+        console.print("The database already has data; the demo seed was skipped.")
+        return
+    table = Table(title=f"Demo accounts (password: {settings.demo_password})")
+    table.add_column("username")
+    table.add_column("name")
+    table.add_column("role")
+    for account in summary.accounts:
+        table.add_row(account.username, account.display_name, account.role)
+    console.print(table)
+
+
+@cli.command("import-communities")
+def import_communities(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
+) -> None:
+    """Import community boundaries from a GeoJSON FeatureCollection (all or nothing)."""
+    from rich.progress import Progress
+
+    from app.core.errors import DomainError
+    from app.org.importer import import_feature_collection
+
+    try:
+        collection = json.loads(file.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        console.print(f"[red]Cannot read {file}:[/red] {exc}")
+        raise typer.Exit(2) from exc
+
+    with Progress(console=console) as progress:
+        task = progress.add_task("Importing communities", total=None)
+
+        def on_progress(done: int, total: int) -> None:
+            progress.update(task, completed=done, total=total)
+
+        try:
+            result = _run_in_session(
+                get_settings(),
+                lambda s: import_feature_collection(s, collection, on_progress=on_progress),
+            )
+        except DomainError as exc:
+            console.print(f"[red]{exc.title}:[/red] {exc.detail}")
+            for error in exc.errors or []:
+                console.print(f"  {'.'.join(map(str, error.loc))}: {error.msg}")
+            raise typer.Exit(1) from exc
+    console.print(f"Created {result.created}, updated {result.updated} communities.")

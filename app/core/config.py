@@ -1,0 +1,79 @@
+"""Settings, read from the environment with the ``SSP_`` prefix (or a ``.env`` file)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# A well-known value so that the demo runs with no configuration; production refuses it.
+DEFAULT_SECRET_KEY = "insecure-demo-secret-change-me-insecure-demo-secret"
+
+
+class InsecureConfiguration(RuntimeError):
+    """The settings are not safe for a production deployment."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="SSP_", env_file=".env", extra="ignore")
+
+    env: Literal["production", "demo", "dev", "test"] = "production"
+    database_url: str = "sqlite+aiosqlite:///./data/suishoupai.db"
+    database_echo: bool = False
+    database_pool_size: int = 10
+
+    secret_key: str = DEFAULT_SECRET_KEY
+    access_token_minutes: int = 30
+    refresh_token_days: int = 30
+    jwt_algorithm: Literal["HS256", "HS384", "HS512"] = "HS256"
+
+    # Login throttling: this many failures inside the window locks the account (or the client
+    # address, with its own, higher threshold) out for the lockout period.
+    login_max_failures_per_account: int = 5
+    login_max_failures_per_address: int = 20
+    login_failure_window_seconds: int = 900
+    login_lockout_seconds: int = 900
+
+    cors_origins: list[str] = Field(default_factory=list)
+
+    photo_storage: Literal["local", "s3"] = "local"
+    photo_dir: Path = Path("./data/photos")
+    s3_endpoint_url: str | None = None
+    s3_bucket: str = "suishoupai-photos"
+    s3_access_key: str | None = None
+    s3_secret_key: str | None = None
+    s3_region: str = "us-east-1"
+
+    # How far outside every boundary a point may be and still be routed to the nearest community.
+    routing_max_distance_m: float = 1000.0
+    # How often an API process checks whether another process changed community boundaries.
+    geo_index_refresh_seconds: float = 5.0
+
+    demo_password: str = "suishoupai-demo"
+    log_level: str = "INFO"
+    log_json: bool = True
+    embedded_worker: bool = True
+
+    @model_validator(mode="after")
+    def _refuse_default_secret_in_production(self) -> Settings:
+        if self.env == "production" and self.secret_key == DEFAULT_SECRET_KEY:
+            raise InsecureConfiguration(
+                "SSP_SECRET_KEY is the published demo secret; set a random secret "
+                "(e.g. `python -c 'import secrets; print(secrets.token_urlsafe(48))'`) "
+                "or set SSP_ENV=demo for a local demo."
+            )
+        if len(self.secret_key) < 32:
+            raise InsecureConfiguration("SSP_SECRET_KEY must be at least 32 characters long")
+        return self
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

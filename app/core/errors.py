@@ -1,0 +1,215 @@
+"""Typed domain errors and their rendering as RFC 9457 problem details."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from http import HTTPStatus
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from app.core.logging import current_request_id
+
+log = logging.getLogger("app.errors")
+
+PROBLEM_JSON = "application/problem+json"
+PROBLEM_TYPE_BASE = "https://suishoupai.cn/problems/"
+
+
+class FieldError(BaseModel):
+    loc: list[str | int]
+    msg: str
+
+
+class Problem(BaseModel):
+    """What every error response looks like (``application/problem+json``)."""
+
+    type: str
+    title: str
+    status: int
+    detail: str | None = None
+    code: str
+    instance: str | None = None
+    request_id: str | None = None
+    errors: list[FieldError] | None = None
+
+
+class DomainError(Exception):
+    status_code: int = 400
+    code: str = "bad_request"
+    title: str = "Bad request"
+
+    def __init__(
+        self,
+        detail: str | None = None,
+        *,
+        errors: Sequence[FieldError] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(detail or self.title)
+        self.detail = detail
+        self.errors = list(errors) if errors is not None else None
+        self.headers = headers or {}
+
+
+class NotFound(DomainError):
+    status_code, code, title = 404, "not_found", "Not found"
+
+
+class Forbidden(DomainError):
+    status_code, code, title = 403, "forbidden", "Forbidden"
+
+
+class Unauthorized(DomainError):
+    status_code, code, title = 401, "unauthorized", "Not authenticated"
+
+    def __init__(self, detail: str | None = None) -> None:
+        super().__init__(detail, headers={"WWW-Authenticate": "Bearer"})
+
+
+class Conflict(DomainError):
+    status_code, code, title = 409, "conflict", "Conflict"
+
+
+class InvalidTransition(DomainError):
+    status_code, code, title = 409, "invalid_transition", "Action not allowed in this status"
+
+
+class PreconditionFailed(DomainError):
+    status_code, code, title = 412, "precondition_failed", "The resource has changed"
+
+
+class ValidationFailed(DomainError):
+    status_code, code, title = 422, "validation_error", "Invalid input"
+
+    @classmethod
+    def at(cls, loc: Sequence[str | int], msg: str) -> ValidationFailed:
+        return cls(msg, errors=[FieldError(loc=list(loc), msg=msg)])
+
+
+class RateLimited(DomainError):
+    status_code, code, title = 429, "rate_limited", "Too many requests"
+
+    def __init__(self, detail: str, retry_after_seconds: int) -> None:
+        super().__init__(detail, headers={"Retry-After": str(max(1, retry_after_seconds))})
+
+
+def problem_response(
+    request: Request,
+    status: int,
+    code: str,
+    title: str,
+    detail: str | None = None,
+    errors: Sequence[FieldError] | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    body = Problem(
+        type=PROBLEM_TYPE_BASE + code,
+        title=title,
+        status=status,
+        detail=detail,
+        code=code,
+        instance=request.url.path,
+        request_id=request.scope.get("request_id") or current_request_id(),
+        errors=list(errors) if errors is not None else None,
+    )
+    return JSONResponse(
+        body.model_dump(exclude_none=True),
+        status_code=status,
+        media_type=PROBLEM_JSON,
+        headers=headers,
+    )
+
+
+_HTTP_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    406: "not_acceptable",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "validation_error",
+    429: "rate_limited",
+}
+
+
+def _loc(parts: Sequence[Any]) -> list[str | int]:
+    return [p if isinstance(p, int) else str(p) for p in parts]
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(DomainError)
+    async def _domain(request: Request, exc: DomainError) -> JSONResponse:
+        return problem_response(
+            request,
+            exc.status_code,
+            exc.code,
+            exc.title,
+            exc.detail,
+            exc.errors,
+            exc.headers,
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [
+            FieldError(loc=_loc(e.get("loc", ())), msg=str(e.get("msg", ""))) for e in exc.errors()
+        ]
+        summary = "; ".join(f"{'.'.join(map(str, e.loc))}: {e.msg}" for e in errors[:5])
+        return problem_response(
+            request, 422, "validation_error", "Invalid input", summary or None, errors
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = _HTTP_CODES.get(exc.status_code, "error")
+        try:
+            title = HTTPStatus(exc.status_code).phrase
+        except ValueError:
+            title = "Error"
+        detail = exc.detail if isinstance(exc.detail, str) and exc.detail != title else None
+        if exc.status_code == 404 and detail is None:
+            detail = f"No such resource: {request.method} {request.url.path}"
+        return problem_response(
+            request, exc.status_code, code, title, detail, headers=dict(exc.headers or {})
+        )
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        request_id = request.scope.get("request_id")
+        log.exception(
+            "unhandled error on %s %s",
+            request.method,
+            request.url.path,
+            extra={"request_id": request_id},
+        )
+        return problem_response(
+            request,
+            500,
+            "internal_error",
+            "Internal server error",
+            "Something went wrong on our side; quote the request id when reporting it.",
+            headers={"X-Request-ID": request_id} if request_id else None,
+        )
+
+
+def error_responses(*errors: type[DomainError]) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses=`` for the domain errors a route may raise."""
+    out: dict[int | str, dict[str, Any]] = {}
+    for err in errors:
+        entry = out.setdefault(
+            err.status_code,
+            {"model": Problem, "content": {PROBLEM_JSON: {}}, "description": ""},
+        )
+        entry["description"] = (
+            f"{entry['description']} / {err.title}" if entry["description"] else err.title
+        )
+    return out

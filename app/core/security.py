@@ -1,0 +1,119 @@
+"""Password hashing (argon2id), access tokens (JWT), opaque secrets (refresh tokens, API keys)."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import jwt
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
+from app.core.config import Settings
+
+_hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
+
+# A real hash to verify against when the username does not exist, so that a wrong username
+# and a wrong password take the same time and cannot be told apart.
+_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+API_KEY_PREFIX = "ssp_"
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(password: str, password_hash: str | None) -> bool:
+    try:
+        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
+
+
+def password_needs_rehash(password_hash: str) -> bool:
+    return _hasher.check_needs_rehash(password_hash)
+
+
+def sha256_hex(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()
+
+
+def new_refresh_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+@dataclass(frozen=True)
+class NewApiKey:
+    prefix: str
+    secret: str  # shown once, never stored
+    key_hash: str
+
+
+def new_api_key() -> NewApiKey:
+    prefix = secrets.token_hex(4)
+    secret = f"{API_KEY_PREFIX}{prefix}_{secrets.token_urlsafe(32)}"
+    return NewApiKey(prefix=prefix, secret=secret, key_hash=sha256_hex(secret))
+
+
+def split_api_key(token: str) -> str | None:
+    """The lookup prefix of something shaped like an API key, else None."""
+    if not token.startswith(API_KEY_PREFIX):
+        return None
+    prefix, sep, _ = token[len(API_KEY_PREFIX) :].partition("_")
+    return prefix if sep and len(prefix) == 8 else None
+
+
+def api_key_matches(token: str, key_hash: str) -> bool:
+    return hmac.compare_digest(sha256_hex(token), key_hash)
+
+
+@dataclass(frozen=True)
+class AccessClaims:
+    user_id: uuid.UUID
+    session_id: uuid.UUID
+    expires_at: datetime
+
+
+def create_access_token(
+    settings: Settings, user_id: uuid.UUID, session_id: uuid.UUID, now: datetime
+) -> tuple[str, int]:
+    lifetime = timedelta(minutes=settings.access_token_minutes)
+    payload = {
+        "sub": str(user_id),
+        "sid": str(session_id),
+        "iat": int(now.timestamp()),
+        "exp": int((now + lifetime).timestamp()),
+        "typ": "access",
+    }
+    token = jwt.encode(payload, settings.secret_key, algorithm=settings.jwt_algorithm)
+    return token, int(lifetime.total_seconds())
+
+
+class InvalidToken(Exception):
+    pass
+
+
+def decode_access_token(settings: Settings, token: str) -> AccessClaims:
+    try:
+        payload = jwt.decode(
+            token,
+            settings.secret_key,
+            algorithms=[settings.jwt_algorithm],
+            options={"require": ["sub", "sid", "exp", "typ"]},
+        )
+        if payload["typ"] != "access":
+            raise InvalidToken("not an access token")
+        return AccessClaims(
+            user_id=uuid.UUID(payload["sub"]),
+            session_id=uuid.UUID(payload["sid"]),
+            expires_at=datetime.fromtimestamp(payload["exp"]).astimezone(),
+        )
+    except jwt.ExpiredSignatureError as exc:
+        raise InvalidToken("the token has expired") from exc
+    except (jwt.PyJWTError, ValueError, KeyError) as exc:
+        raise InvalidToken("the token is not valid") from exc

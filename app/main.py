@@ -1,0 +1,68 @@
+"""The application factory: settings, database, routers, middleware, error handlers."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+
+from app.auth.router import router as auth_router
+from app.categories.router import router as categories_router
+from app.core.clock import Clock
+from app.core.config import Settings, get_settings
+from app.core.db import create_engine, create_sessionmaker
+from app.core.errors import install_error_handlers
+from app.core.middleware import RequestContextMiddleware
+from app.ops.router import router as ops_router
+from app.org.router import router as org_router
+from app.users.router import router as users_router
+
+API_PREFIX = "/api/v1"
+
+DESCRIPTION = """
+Suishoupai (随手拍) receives photo reports of hazards from couriers, grid workers and residents,
+routes each to the community responsible for the spot, and follows it through triage, the
+community's whistle (吹哨) to its paired units, their jobs (报到), verification and closure.
+
+Every error is `application/problem+json` with a stable `code`. Authenticate with
+`Authorization: Bearer <token>` from `POST /api/v1/auth/token`, or a dashboard API key.
+"""
+
+
+def create_app(settings: Settings | None = None, clock: Clock | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        await app.state.engine.dispose()
+
+    app = FastAPI(
+        title="Suishoupai 随手拍 API",
+        version="1.0.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+    )
+    engine = create_engine(settings)
+    app.state.settings = settings
+    app.state.clock = clock or Clock()
+    app.state.engine = engine
+    app.state.sessionmaker = create_sessionmaker(engine)
+
+    install_error_handlers(app)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["*"],
+            allow_headers=["*"],
+            expose_headers=["ETag", "X-Request-ID", "Retry-After"],
+        )
+    app.add_middleware(RequestContextMiddleware)
+
+    app.include_router(ops_router)
+    for router in (auth_router, users_router, categories_router, org_router):
+        app.include_router(router, prefix=API_PREFIX)
+    return app

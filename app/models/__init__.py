@@ -1,0 +1,34 @@
+"""All ORM models, so that Alembic and the mapper registry see every table."""
+
+from app.models.base import Base
+from app.models.categories import Category
+from app.models.org import (
+    CheckIn,
+    Community,
+    CourierBranch,
+    CourierCompany,
+    Grid,
+    Pairing,
+    Region,
+    Unit,
+)
+from app.models.users import ApiKey, AuthSession, LoginThrottle, RefreshToken, RoleAssignment, User
+
+__all__ = [
+    "ApiKey",
+    "AuthSession",
+    "Base",
+    "Category",
+    "CheckIn",
+    "Community",
+    "CourierBranch",
+    "CourierCompany",
+    "Grid",
+    "LoginThrottle",
+    "Pairing",
+    "RefreshToken",
+    "Region",
+    "RoleAssignment",
+    "Unit",
+    "User",
+]

@@ -1,0 +1,85 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from app.models.enums import Role, ScopeType
+
+USERNAME_PATTERN = r"^[A-Za-z0-9_.\-]{3,64}$"
+PHONE_PATTERN = r"^\+?[0-9\-]{5,20}$"
+
+
+class RoleRead(BaseModel):
+    id: uuid.UUID | None = Field(None, description="The assignment's id (null for API keys)")
+    role: Role
+    scope_type: ScopeType | None
+    scope_id: uuid.UUID | None
+    scope_name: str | None
+
+
+class UserRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    username: str
+    display_name: str
+    phone: str | None = Field(
+        None, description="Masked (138****5678) except to its owner and admins"
+    )
+    is_active: bool
+    created_at: datetime
+    roles: list[RoleRead] = Field(default_factory=list)
+
+
+class MeRead(UserRead):
+    last_login_at: datetime | None = None
+
+
+class ApiKeyMe(BaseModel):
+    """What `/me` returns for a dashboard API key."""
+
+    api_key_id: uuid.UUID
+    roles: list[RoleRead]
+
+
+class MeUpdate(BaseModel):
+    display_name: str | None = Field(None, min_length=1, max_length=100)
+    phone: str | None = Field(None, pattern=PHONE_PATTERN)
+
+
+class PasswordChange(BaseModel):
+    current_password: str
+    new_password: str = Field(min_length=8, max_length=128)
+
+
+class RoleAssign(BaseModel):
+    role: Role
+    scope_id: uuid.UUID | None = Field(
+        None, description="The region, community, unit or branch the role is held in"
+    )
+
+
+class UserCreate(BaseModel):
+    username: str = Field(pattern=USERNAME_PATTERN, examples=["staff3"])
+    display_name: str = Field(min_length=1, max_length=100, examples=["王芳"])
+    password: str = Field(min_length=8, max_length=128)
+    phone: str | None = Field(None, pattern=PHONE_PATTERN, examples=["13804781234"])
+    roles: list[RoleAssign] = Field(default_factory=list)
+
+
+class UserUpdate(BaseModel):
+    display_name: str | None = Field(None, min_length=1, max_length=100)
+    phone: str | None = Field(None, pattern=PHONE_PATTERN)
+    is_active: bool | None = None
+    password: str | None = Field(None, min_length=8, max_length=128)
+
+
+class ReporterRegister(BaseModel):
+    """A resident or volunteer signing up to report hazards."""
+
+    username: str = Field(pattern=USERNAME_PATTERN)
+    display_name: str = Field(min_length=1, max_length=100)
+    password: str = Field(min_length=8, max_length=128)
+    phone: str | None = Field(None, pattern=PHONE_PATTERN)

@@ -1,0 +1,108 @@
+"""Problem details for every error, request ids, health, readiness and metrics."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from app.core.config import DEFAULT_SECRET_KEY, InsecureConfiguration, Settings
+from app.main import create_app
+
+
+async def test_unknown_path_is_a_problem(client: httpx.AsyncClient) -> None:
+    response = await client.get("/api/v1/no-such-thing")
+    assert response.status_code == 404
+    assert response.headers["content-type"] == "application/problem+json"
+    problem = response.json()
+    assert problem["code"] == "not_found"
+    assert problem["status"] == 404
+    assert problem["type"].endswith("/not_found")
+    assert "/api/v1/no-such-thing" in problem["detail"]
+
+
+async def test_wrong_method_is_a_problem(client: httpx.AsyncClient) -> None:
+    response = await client.delete("/api/v1/auth/token")
+    assert response.status_code == 405
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["code"] == "method_not_allowed"
+
+
+async def test_validation_errors_name_each_field(client: httpx.AsyncClient, login) -> None:
+    response = await client.post(
+        "/api/v1/categories",
+        json={"code": "Bad Code", "kind": "neither"},
+        headers=await login("admin"),
+    )
+    assert response.status_code == 422
+    problem = response.json()
+    assert problem["code"] == "validation_error"
+    locs = {tuple(e["loc"]) for e in problem["errors"]}
+    assert {("body", "code"), ("body", "kind"), ("body", "name")} <= locs
+
+
+async def test_unexpected_error_is_500_without_a_trace(
+    app, client: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def explode() -> None:
+        raise RuntimeError("secret internals /etc/passwd")
+
+    app.add_api_route("/explode", explode)
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+        response = await http.get("/explode", headers={"X-Request-ID": "trace-me-123"})
+    assert response.status_code == 500
+    assert response.headers["content-type"] == "application/problem+json"
+    body = response.text
+    assert "secret internals" not in body
+    assert "Traceback" not in body
+    assert response.json()["request_id"] == "trace-me-123"
+    assert "secret internals" in caplog.text  # the trace goes to the log
+
+
+async def test_request_id_is_echoed_or_made(client: httpx.AsyncClient) -> None:
+    given = await client.get("/healthz", headers={"X-Request-ID": "phone-retry-7"})
+    assert given.headers["x-request-id"] == "phone-retry-7"
+    made = await client.get("/healthz", headers={"X-Request-ID": "bad id\nwith newline"})
+    assert made.headers["x-request-id"] != "bad id\nwith newline"
+    assert len(made.headers["x-request-id"]) == 32
+
+
+async def test_health_and_readiness(client: httpx.AsyncClient) -> None:
+    assert (await client.get("/healthz")).json() == {"status": "ok"}
+    ready = await client.get("/readyz")
+    assert ready.status_code == 200
+    assert ready.json()["database"] == "ok"
+
+
+async def test_not_ready_until_migrated(empty_database: str, settings_for) -> None:
+    app = create_app(settings_for(empty_database))
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+        response = await http.get("/readyz")
+    await app.state.engine.dispose()
+    assert response.status_code == 503
+    assert response.json()["database"] == "not migrated"
+
+
+async def test_metrics_count_requests(client: httpx.AsyncClient) -> None:
+    await client.get("/healthz")
+    text = (await client.get("/metrics")).text
+    assert "ssp_http_requests_total" in text
+    assert 'route="/healthz"' in text
+
+
+async def test_openapi_documents_errors(client: httpx.AsyncClient) -> None:
+    spec = (await client.get("/openapi.json")).json()
+    token = spec["paths"]["/api/v1/auth/token"]["post"]
+    assert "401" in token["responses"]
+    assert "application/problem+json" in token["responses"]["401"]["content"]
+    assert (await client.get("/docs")).status_code == 200
+
+
+def test_production_refuses_the_demo_secret() -> None:
+    with pytest.raises(InsecureConfiguration):
+        Settings(env="production", secret_key=DEFAULT_SECRET_KEY)
+    with pytest.raises(InsecureConfiguration):
+        Settings(env="production", secret_key="short")
+    assert Settings(env="production", secret_key="x" * 40).secret_key == "x" * 40
+    assert Settings(env="demo").secret_key == DEFAULT_SECRET_KEY
