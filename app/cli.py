@@ -161,13 +161,16 @@ def import_communities(
     """Import community boundaries from a GeoJSON FeatureCollection (all or nothing)."""
     from rich.progress import Progress
 
+    from pydantic import ValidationError
+
     from app.core.errors import DomainError
-    from app.org.importer import import_feature_collection
+    from app.org.importer import import_communities as run_import
+    from app.org.schemas import CommunityImport
 
     try:
-        collection = json.loads(file.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        console.print(f"[red]Cannot read {file}:[/red] {exc}")
+        collection = CommunityImport.model_validate(json.loads(file.read_text(encoding="utf-8")))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, ValidationError) as exc:
+        console.print(f"[red]Cannot read {file} as a GeoJSON FeatureCollection:[/red] {exc}")
         raise typer.Exit(2) from exc
 
     with Progress(console=console) as progress:
@@ -179,7 +182,7 @@ def import_communities(
         try:
             result = _run_in_session(
                 get_settings(),
-                lambda s: import_feature_collection(s, collection, on_progress=on_progress),
+                lambda s: run_import(s, collection, on_progress),
             )
         except DomainError as exc:
             console.print(f"[red]{exc.title}:[/red] {exc.detail}")

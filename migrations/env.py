@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 from alembic import context
 from sqlalchemy.engine import Connection
@@ -10,6 +11,7 @@ from sqlalchemy.engine import Connection
 from app.core.config import get_settings
 from app.core.db import create_engine
 from app.models import Base
+from app.models.base import UTCDateTime
 
 config = context.config
 target_metadata = Base.metadata
@@ -19,12 +21,21 @@ def _url() -> str:
     return config.attributes.get("database_url") or get_settings().database_url
 
 
+def _render_item(type_: str, obj: Any, autogen_context: Any) -> str | bool:
+    # Migrations stay independent of app code: the UTC type is a plain timezone-aware DateTime
+    # in the database (the conversion happens in Python).
+    if type_ == "type" and isinstance(obj, UTCDateTime):
+        return "sa.DateTime(timezone=True)"
+    return False
+
+
 def _configure(connection: Connection | None = None, url: str | None = None) -> None:
     context.configure(
         connection=connection,
         url=url,
         target_metadata=target_metadata,
         render_as_batch=True,
+        render_item=_render_item,
         compare_type=True,
         literal_binds=connection is None,
     )

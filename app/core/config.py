@@ -47,6 +47,23 @@ class Settings(BaseSettings):
     s3_secret_key: str | None = None
     s3_region: str = "us-east-1"
 
+    # Photo intake. A request carries at most max_request_bytes in all (cut off with 413 as it
+    # streams in); each photo at most max_photo_bytes and max_photo_pixels (decompression bombs).
+    max_request_bytes: int = 60 * 1024 * 1024
+    max_photo_bytes: int = 15 * 1024 * 1024
+    max_photo_pixels: int = 50_000_000
+    max_photos_per_report: int = 9
+    photo_workers: int = 0  # threads doing photo work; 0 means one per CPU
+    keep_original_photos: bool = False
+    # A photo is flagged (not refused) when its EXIF position or time disagrees with the report.
+    photo_max_distance_m: float = 500.0
+    photo_max_age_hours: float = 24.0
+
+    # Report intake.
+    restrict_to_china: bool = True  # refuse coordinates outside China's bounding box
+    report_max_age_days: int = 30  # how far back occurred_at may go
+    possible_duplicates_limit: int = 5
+
     # How far outside every boundary a point may be and still be routed to the nearest community.
     routing_max_distance_m: float = 1000.0
     # How often an API process checks whether another process changed community boundaries.
@@ -55,7 +72,6 @@ class Settings(BaseSettings):
     demo_password: str = "suishoupai-demo"
     log_level: str = "INFO"
     log_json: bool = True
-    embedded_worker: bool = True
 
     @model_validator(mode="after")
     def _refuse_default_secret_in_production(self) -> Settings:

@@ -6,7 +6,17 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Enum, Float, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Enum,
+    Float,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.base import Base, Timestamps, UUIDPrimaryKey, utcnow
@@ -46,7 +56,11 @@ class Community(UUIDPrimaryKey, Timestamps, Base):
     """A community (社区) or village (村/嘎查), the place that owns the reports made inside it."""
 
     __tablename__ = "communities"
-    __table_args__ = (UniqueConstraint("region_id", "name"),)
+    __table_args__ = (
+        UniqueConstraint("region_id", "name"),
+        # The locator's staleness check reads max(updated_at) every few seconds.
+        Index("ix_communities_updated_at", "updated_at"),
+    )
 
     name: Mapped[str] = mapped_column(String(100))
     kind: Mapped[CommunityKind] = mapped_column(
@@ -58,7 +72,8 @@ class Community(UUIDPrimaryKey, Timestamps, Base):
     address: Mapped[str | None] = mapped_column(String(200))
     phone: Mapped[str | None] = mapped_column(String(40))
     # A GeoJSON Polygon or MultiPolygon in WGS-84 (lng, lat order), validated on the way in.
-    boundary: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # none_as_null: "no boundary" is SQL NULL, not the JSON value null.
+    boundary: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
     # A representative point: the boundary's, or set by hand for a community without one.
     center_lat: Mapped[float | None] = mapped_column(Float)
     center_lng: Mapped[float | None] = mapped_column(Float)
@@ -73,13 +88,16 @@ class Grid(UUIDPrimaryKey, Timestamps, Base):
     """A grid (网格) inside a community, walked by its grid worker."""
 
     __tablename__ = "grids"
-    __table_args__ = (UniqueConstraint("community_id", "name"),)
+    __table_args__ = (
+        UniqueConstraint("community_id", "name"),
+        Index("ix_grids_updated_at", "updated_at"),
+    )
 
     community_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("communities.id", ondelete="CASCADE"), index=True
     )
     name: Mapped[str] = mapped_column(String(100))
-    boundary: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    boundary: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
 
     community: Mapped[Community] = relationship(back_populates="grids", lazy="raise")
 
@@ -113,7 +131,7 @@ class Pairing(UUIDPrimaryKey, Base):
         ForeignKey("units.id", ondelete="CASCADE"), index=True
     )
     # Category codes this pairing covers; null means every category.
-    category_codes: Mapped[list[str] | None] = mapped_column(JSON)
+    category_codes: Mapped[list[str] | None] = mapped_column(JSON(none_as_null=True))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     community: Mapped[Community] = relationship(lazy="raise")
@@ -149,7 +167,19 @@ class CheckIn(UUIDPrimaryKey, Base):
     """A courier's check-in (报到) with a community, approved or rejected by its staff."""
 
     __tablename__ = "check_ins"
-    __table_args__ = (Index("ix_check_ins_community_status", "community_id", "status"),)
+    __table_args__ = (
+        Index("ix_check_ins_community_status", "community_id", "status"),
+        # A courier has at most one open (pending or approved) check-in per community, also
+        # when two requests race.
+        Index(
+            "uq_check_ins_open",
+            "courier_id",
+            "community_id",
+            unique=True,
+            postgresql_where=text("status IN ('pending', 'approved')"),
+            sqlite_where=text("status IN ('pending', 'approved')"),
+        ),
+    )
 
     courier_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("users.id", ondelete="CASCADE"), index=True

@@ -10,8 +10,6 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import app.models.base
-
 revision: str = '678f89747567'
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
@@ -35,8 +33,8 @@ def upgrade() -> None:
     sa.Column('sort_order', sa.Integer(), nullable=False),
     sa.Column('is_active', sa.Boolean(), nullable=False),
     sa.Column('is_leaf', sa.Boolean(), nullable=False),
-    sa.Column('created_at', app.models.base.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', app.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['parent_code'], ['categories.code'], name=op.f('fk_categories_parent_code_categories'), ondelete='RESTRICT'),
     sa.PrimaryKeyConstraint('code', name=op.f('pk_categories'))
     )
@@ -47,16 +45,16 @@ def upgrade() -> None:
     sa.Column('name', sa.String(length=100), nullable=False),
     sa.Column('short_name', sa.String(length=40), nullable=True),
     sa.Column('id', sa.Uuid(), nullable=False),
-    sa.Column('created_at', app.models.base.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', app.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_courier_companies')),
     sa.UniqueConstraint('name', name=op.f('uq_courier_companies_name'))
     )
     op.create_table('login_throttles',
     sa.Column('key', sa.String(length=200), nullable=False),
     sa.Column('failures', sa.Integer(), nullable=False),
-    sa.Column('window_started_at', app.models.base.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('locked_until', app.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('window_started_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('locked_until', sa.DateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('key', name=op.f('pk_login_throttles'))
     )
     op.create_table('regions',
@@ -66,8 +64,8 @@ def upgrade() -> None:
     sa.Column('parent_id', sa.Uuid(), nullable=True),
     sa.Column('path', sa.String(length=400), nullable=False),
     sa.Column('id', sa.Uuid(), nullable=False),
-    sa.Column('created_at', app.models.base.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', app.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['parent_id'], ['regions.id'], name=op.f('fk_regions_parent_id_regions'), ondelete='RESTRICT'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_regions')),
     sa.UniqueConstraint('code', name=op.f('uq_regions_code')),
@@ -83,10 +81,10 @@ def upgrade() -> None:
     sa.Column('phone', sa.String(length=20), nullable=True),
     sa.Column('password_hash', sa.String(length=200), nullable=False),
     sa.Column('is_active', sa.Boolean(), nullable=False),
-    sa.Column('last_login_at', app.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('last_login_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('id', sa.Uuid(), nullable=False),
-    sa.Column('created_at', app.models.base.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', app.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_users')),
     sa.UniqueConstraint('username', name=op.f('uq_users_username'))
     )
@@ -96,9 +94,9 @@ def upgrade() -> None:
     sa.Column('key_hash', sa.String(length=64), nullable=False),
     sa.Column('region_id', sa.Uuid(), nullable=False),
     sa.Column('created_by_id', sa.Uuid(), nullable=True),
-    sa.Column('created_at', app.models.base.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('last_used_at', app.models.base.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('revoked_at', app.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('last_used_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('revoked_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('id', sa.Uuid(), nullable=False),
     sa.ForeignKeyConstraint(['created_by_id'], ['users.id'], name=op.f('fk_api_keys_created_by_id_users'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['region_id'], ['regions.id'], name=op.f('fk_api_keys_region_id_regions'), ondelete='CASCADE'),
@@ -107,10 +105,10 @@ def upgrade() -> None:
     )
     op.create_table('auth_sessions',
     sa.Column('user_id', sa.Uuid(), nullable=False),
-    sa.Column('created_at', app.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('client_address', sa.String(length=64), nullable=True),
     sa.Column('user_agent', sa.String(length=300), nullable=True),
-    sa.Column('revoked_at', app.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('revoked_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('revoke_reason', sa.String(length=100), nullable=True),
     sa.Column('id', sa.Uuid(), nullable=False),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_auth_sessions_user_id_users'), ondelete='CASCADE'),
@@ -129,8 +127,8 @@ def upgrade() -> None:
     sa.Column('center_lat', sa.Float(), nullable=True),
     sa.Column('center_lng', sa.Float(), nullable=True),
     sa.Column('id', sa.Uuid(), nullable=False),
-    sa.Column('created_at', app.models.base.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', app.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['region_id'], ['regions.id'], name=op.f('fk_communities_region_id_regions'), ondelete='RESTRICT'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_communities')),
     sa.UniqueConstraint('region_id', 'name', name=op.f('uq_communities_region_id_name'))
@@ -144,8 +142,8 @@ def upgrade() -> None:
     sa.Column('region_id', sa.Uuid(), nullable=True),
     sa.Column('address', sa.String(length=200), nullable=True),
     sa.Column('id', sa.Uuid(), nullable=False),
-    sa.Column('created_at', app.models.base.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', app.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['company_id'], ['courier_companies.id'], name=op.f('fk_courier_branches_company_id_courier_companies'), ondelete='RESTRICT'),
     sa.ForeignKeyConstraint(['region_id'], ['regions.id'], name=op.f('fk_courier_branches_region_id_regions'), ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_courier_branches')),
@@ -162,8 +160,8 @@ def upgrade() -> None:
     sa.Column('phone', sa.String(length=40), nullable=True),
     sa.Column('description', sa.Text(), nullable=True),
     sa.Column('id', sa.Uuid(), nullable=False),
-    sa.Column('created_at', app.models.base.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', app.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['region_id'], ['regions.id'], name=op.f('fk_units_region_id_regions'), ondelete='RESTRICT'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_units')),
     sa.UniqueConstraint('name', name=op.f('uq_units_name'))
@@ -177,8 +175,8 @@ def upgrade() -> None:
     sa.Column('branch_id', sa.Uuid(), nullable=True),
     sa.Column('status', sa.Enum('pending', 'approved', 'rejected', name='check_in_status', native_enum=False, create_constraint=True, length=32), nullable=False),
     sa.Column('note', sa.String(length=500), nullable=True),
-    sa.Column('requested_at', app.models.base.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('decided_at', app.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('requested_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('decided_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('decided_by_id', sa.Uuid(), nullable=True),
     sa.Column('decision_reason', sa.String(length=500), nullable=True),
     sa.Column('id', sa.Uuid(), nullable=False),
@@ -197,8 +195,8 @@ def upgrade() -> None:
     sa.Column('name', sa.String(length=100), nullable=False),
     sa.Column('boundary', sa.JSON(), nullable=True),
     sa.Column('id', sa.Uuid(), nullable=False),
-    sa.Column('created_at', app.models.base.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', app.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['community_id'], ['communities.id'], name=op.f('fk_grids_community_id_communities'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_grids')),
     sa.UniqueConstraint('community_id', 'name', name=op.f('uq_grids_community_id_name'))
@@ -210,7 +208,7 @@ def upgrade() -> None:
     sa.Column('community_id', sa.Uuid(), nullable=False),
     sa.Column('unit_id', sa.Uuid(), nullable=False),
     sa.Column('category_codes', sa.JSON(), nullable=True),
-    sa.Column('created_at', app.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('id', sa.Uuid(), nullable=False),
     sa.ForeignKeyConstraint(['community_id'], ['communities.id'], name=op.f('fk_pairings_community_id_communities'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['unit_id'], ['units.id'], name=op.f('fk_pairings_unit_id_units'), ondelete='CASCADE'),
@@ -224,9 +222,9 @@ def upgrade() -> None:
     op.create_table('refresh_tokens',
     sa.Column('session_id', sa.Uuid(), nullable=False),
     sa.Column('token_hash', sa.String(length=64), nullable=False),
-    sa.Column('issued_at', app.models.base.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('expires_at', app.models.base.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('used_at', app.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('issued_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('expires_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('used_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('id', sa.Uuid(), nullable=False),
     sa.ForeignKeyConstraint(['session_id'], ['auth_sessions.id'], name=op.f('fk_refresh_tokens_session_id_auth_sessions'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_refresh_tokens')),
@@ -242,7 +240,7 @@ def upgrade() -> None:
     sa.Column('community_id', sa.Uuid(), nullable=True),
     sa.Column('unit_id', sa.Uuid(), nullable=True),
     sa.Column('branch_id', sa.Uuid(), nullable=True),
-    sa.Column('created_at', app.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('id', sa.Uuid(), nullable=False),
     sa.CheckConstraint('(CASE WHEN region_id IS NULL THEN 0 ELSE 1 END + CASE WHEN community_id IS NULL THEN 0 ELSE 1 END + CASE WHEN unit_id IS NULL THEN 0 ELSE 1 END + CASE WHEN branch_id IS NULL THEN 0 ELSE 1 END) <= 1', name=op.f('ck_role_assignments_one_scope')),
     sa.ForeignKeyConstraint(['branch_id'], ['courier_branches.id'], name=op.f('fk_role_assignments_branch_id_courier_branches'), ondelete='CASCADE'),

@@ -1,0 +1,31 @@
+# syntax=docker/dockerfile:1
+# Build stage: wheels for the app and its dependencies (compilers stay here).
+FROM python:3.11-slim AS build
+WORKDIR /src
+RUN apt-get update && apt-get install -y --no-install-recommends build-essential \
+    && rm -rf /var/lib/apt/lists/*
+COPY pyproject.toml README.md ./
+COPY app ./app
+RUN pip wheel --no-cache-dir --wheel-dir /wheels .
+
+# Runtime stage: the wheels, the migrations, a non-root user.
+FROM python:3.11-slim
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    SSP_PHOTO_DIR=/var/lib/suishoupai/photos \
+    SSP_DATABASE_URL=sqlite+aiosqlite:////var/lib/suishoupai/suishoupai.db
+RUN useradd --system --uid 10001 --home-dir /srv/suishoupai suishoupai \
+    && mkdir -p /var/lib/suishoupai /srv/suishoupai \
+    && chown -R suishoupai /var/lib/suishoupai /srv/suishoupai
+COPY --from=build /wheels /wheels
+RUN pip install --no-cache-dir /wheels/* && rm -rf /wheels
+WORKDIR /srv/suishoupai
+COPY alembic.ini ./
+COPY migrations ./migrations
+COPY app ./app
+USER suishoupai
+EXPOSE 8000
+HEALTHCHECK --interval=30s --timeout=3s --start-period=20s --retries=3 \
+    CMD python -c "import urllib.request,sys; sys.exit(urllib.request.urlopen('http://127.0.0.1:8000/readyz', timeout=2).status != 200)"
+# Migrate, then serve. SSP_SECRET_KEY must be set: production refuses the demo secret.
+CMD ["sh", "-c", "python -m app migrate && exec python -m app serve --host 0.0.0.0 --port 8000"]

@@ -1,0 +1,80 @@
+"""Dependencies of the organisation routes: role guards, rows loaded within the caller's scope,
+and the process's locator cache."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from app.auth.deps import UserPrincipal, require_roles
+from app.auth.principal import Principal
+from app.core.deps import SessionDep, SettingsDep
+from app.core.errors import Forbidden
+from app.models import CheckIn, Community, Pairing
+from app.models.enums import Role
+from app.org import service_check_ins, service_units
+from app.org.locator_cache import LocatorCache
+
+
+def get_locator_cache(request: Request, settings: SettingsDep) -> LocatorCache:
+    """The locator of this process, made on first use; it lives as long as the app."""
+    cache: LocatorCache | None = getattr(request.app.state, "community_locator", None)
+    if cache is None:
+        cache = LocatorCache(
+            max_distance_m=settings.routing_max_distance_m,
+            refresh_seconds=settings.geo_index_refresh_seconds,
+        )
+        request.app.state.community_locator = cache
+    return cache
+
+
+LocatorCacheDep = Annotated[LocatorCache, Depends(get_locator_cache)]
+
+
+async def refresh_locator_after_commit(session: SessionDep, locator: LocatorCacheDep) -> None:
+    """For routes that change communities or grids: the next lookup sees the change."""
+    locator.invalidate_after_commit(session)
+
+
+SupervisorPrincipal = Annotated[Principal, Depends(require_roles(Role.supervisor))]
+CheckInReader = Annotated[
+    Principal, Depends(require_roles(Role.courier, Role.community_staff, Role.supervisor))
+]
+CheckInDecider = Annotated[Principal, Depends(require_roles(Role.community_staff, Role.supervisor))]
+
+
+async def require_courier(principal: UserPrincipal) -> Principal:
+    # Not require_roles: an admin is not a courier and has no branch to check in for.
+    if Role.courier not in principal.roles:
+        raise Forbidden("Only couriers check in with communities")
+    return principal
+
+
+CourierPrincipal = Annotated[Principal, Depends(require_courier)]
+
+
+async def load_managed_community(
+    community_id: uuid.UUID, principal: SupervisorPrincipal, session: SessionDep
+) -> Community:
+    return await service_units.get_managed_community(session, principal, community_id)
+
+
+async def load_managed_pairing(
+    pairing_id: uuid.UUID, principal: SupervisorPrincipal, session: SessionDep
+) -> Pairing:
+    return await service_units.get_managed_pairing(session, principal, pairing_id)
+
+
+async def load_decidable_check_in(
+    check_in_id: uuid.UUID, principal: CheckInDecider, session: SessionDep
+) -> CheckIn:
+    return await service_check_ins.get_decidable_check_in(session, principal, check_in_id)
+
+
+# A community whose pairings the caller manages (admin: any; supervisor: own region subtree).
+ManagedCommunity = Annotated[Community, Depends(load_managed_community)]
+ManagedPairing = Annotated[Pairing, Depends(load_managed_pairing)]
+# A check-in the caller may approve or reject; 404 outside their communities and regions.
+DecidableCheckIn = Annotated[CheckIn, Depends(load_decidable_check_in)]

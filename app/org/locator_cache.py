@@ -1,0 +1,229 @@
+"""The community and grid locator of one API process, kept in step with the database.
+
+Building the STRtree costs far more than a lookup, so it is built once and reused. It goes stale
+in two ways: a write in this process (the write's route calls
+:meth:`LocatorCache.invalidate_after_commit`, and the next lookup rebuilds) or a write in another
+replica or the CLI, noticed by comparing a cheap fingerprint of the tables at most every
+``refresh_seconds``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from shapely.geometry.base import BaseGeometry
+from sqlalchemy import event, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
+
+from app.core.geo import InvalidGeometry, parse_boundary
+from app.models import Community, Grid
+from app.org.geo_index import AreaEntry, CommunityLocator, GridLocator, LocateMethod
+
+log = logging.getLogger("app.org.locator")
+
+# Below this many areas a rebuild takes well under a millisecond: handing it to a thread would
+# cost more than it saves.
+_BUILD_INLINE_MAX_AREAS = 200
+
+Fingerprint = tuple[Any, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Location:
+    """Where a point belongs: its community (how it was matched and how far away it is) and,
+    within the community, its grid if one covers it or is near."""
+
+    community_id: uuid.UUID
+    community_name: str
+    method: LocateMethod
+    distance_m: float
+    grid_id: uuid.UUID | None
+    grid_name: str | None
+
+
+class _Snapshot:
+    def __init__(
+        self,
+        fingerprint: Fingerprint,
+        generation: int,
+        communities: CommunityLocator,
+        community_names: dict[uuid.UUID, str],
+        grids: dict[uuid.UUID, GridLocator],
+        grid_names: dict[uuid.UUID, str],
+    ) -> None:
+        self.fingerprint = fingerprint
+        self.generation = generation
+        self._communities = communities
+        self._community_names = community_names
+        self._grids = grids
+        self._grid_names = grid_names
+
+    def locate(self, lat: float, lng: float, max_distance_m: float) -> Location | None:
+        found = self._communities.locate(lat, lng, max_distance_m)
+        if found is None:
+            return None
+        grids = self._grids.get(found.community_id)
+        grid = grids.locate(lat, lng, max_distance_m) if grids is not None else None
+        return Location(
+            community_id=found.community_id,
+            community_name=self._community_names[found.community_id],
+            method=found.method,
+            distance_m=found.distance_m,
+            grid_id=grid.area_id if grid else None,
+            grid_name=self._grid_names[grid.area_id] if grid else None,
+        )
+
+
+def _geometry(kind: str, area_id: uuid.UUID, geojson: dict[str, Any] | None) -> BaseGeometry | None:
+    if geojson is None:
+        return None
+    try:
+        return parse_boundary(geojson)
+    except InvalidGeometry as exc:
+        # Only rows written around the API can get here; locate by the centre rather than fail
+        # every lookup.
+        log.warning("ignoring the invalid boundary of %s %s: %s", kind, area_id, exc)
+        return None
+
+
+def _build(
+    fingerprint: Fingerprint,
+    generation: int,
+    community_rows: Sequence[Any],
+    grid_rows: Sequence[Any],
+) -> _Snapshot:
+    community_entries: list[AreaEntry[uuid.UUID]] = []
+    community_names: dict[uuid.UUID, str] = {}
+    for community_id, name, boundary, center_lat, center_lng in community_rows:
+        center = (
+            (center_lat, center_lng) if center_lat is not None and center_lng is not None else None
+        )
+        community_entries.append(
+            (community_id, _geometry("community", community_id, boundary), center)
+        )
+        community_names[community_id] = name
+    grid_entries: dict[uuid.UUID, list[AreaEntry[uuid.UUID]]] = {}
+    grid_names: dict[uuid.UUID, str] = {}
+    for grid_id, community_id, name, boundary in grid_rows:
+        geometry = _geometry("grid", grid_id, boundary)
+        if geometry is not None:
+            grid_entries.setdefault(community_id, []).append((grid_id, geometry, None))
+            grid_names[grid_id] = name
+    return _Snapshot(
+        fingerprint,
+        generation,
+        CommunityLocator(community_entries),
+        community_names,
+        {community_id: GridLocator(entries) for community_id, entries in grid_entries.items()},
+        grid_names,
+    )
+
+
+async def _fingerprint(session: AsyncSession) -> Fingerprint:
+    """Changes whenever a community or grid is added, changed or deleted: a deletion lowers a
+    count, anything else moves a latest ``updated_at``."""
+    row = (
+        await session.execute(
+            select(
+                select(func.count()).select_from(Community).scalar_subquery(),
+                select(func.max(Community.updated_at)).scalar_subquery(),
+                select(func.count()).select_from(Grid).scalar_subquery(),
+                select(func.max(Grid.updated_at)).scalar_subquery(),
+            )
+        )
+    ).one()
+    return tuple(row)
+
+
+class LocatorCache:
+    """Locates points among the communities and grids of the database, from memory."""
+
+    def __init__(
+        self,
+        *,
+        max_distance_m: float,
+        refresh_seconds: float,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.max_distance_m = max_distance_m
+        self._refresh_seconds = refresh_seconds
+        self._monotonic = monotonic
+        self._snapshot: _Snapshot | None = None
+        # Bumped by every committed write of this process; a snapshot of an older generation
+        # is stale whatever the fingerprint says.
+        self._generation = 0
+        self._next_check = 0.0
+        self._lock = asyncio.Lock()
+
+    async def locate(
+        self, session: AsyncSession, lat: float, lng: float, max_distance_m: float | None = None
+    ) -> Location | None:
+        """The community covering the WGS-84 point, else the nearest within ``max_distance_m``
+        (the routing distance of the settings by default), with its grid."""
+        snapshot = await self._current(session)
+        return snapshot.locate(
+            lat, lng, self.max_distance_m if max_distance_m is None else max_distance_m
+        )
+
+    def invalidate(self) -> None:
+        self._generation += 1
+
+    def invalidate_after_commit(self, session: AsyncSession) -> None:
+        """Rebuild on the next lookup once ``session`` commits. Not before: a lookup between
+        the write and its commit would rebuild from the old rows and keep them."""
+
+        def _on_commit(_: Session) -> None:
+            self.invalidate()
+
+        event.listen(session.sync_session, "after_commit", _on_commit, once=True)
+
+    def _is_fresh(self, snapshot: _Snapshot) -> bool:
+        return snapshot.generation == self._generation and self._monotonic() < self._next_check
+
+    async def _current(self, session: AsyncSession) -> _Snapshot:
+        snapshot = self._snapshot
+        if snapshot is not None and self._is_fresh(snapshot):
+            return snapshot
+        async with self._lock:
+            snapshot = self._snapshot
+            if snapshot is not None and self._is_fresh(snapshot):
+                return snapshot  # refreshed by the request this one waited for
+            generation = self._generation
+            fingerprint = await _fingerprint(session)
+            if (
+                snapshot is None
+                or snapshot.generation != generation
+                or snapshot.fingerprint != fingerprint
+            ):
+                snapshot = await self._rebuild(session, fingerprint, generation)
+                self._snapshot = snapshot
+            self._next_check = self._monotonic() + self._refresh_seconds
+            return snapshot
+
+    async def _rebuild(
+        self, session: AsyncSession, fingerprint: Fingerprint, generation: int
+    ) -> _Snapshot:
+        community_rows = (
+            await session.execute(
+                select(
+                    Community.id,
+                    Community.name,
+                    Community.boundary,
+                    Community.center_lat,
+                    Community.center_lng,
+                )
+            )
+        ).all()
+        grid_rows = (
+            await session.execute(select(Grid.id, Grid.community_id, Grid.name, Grid.boundary))
+        ).all()
+        if len(community_rows) + len(grid_rows) <= _BUILD_INLINE_MAX_AREAS:
+            return _build(fingerprint, generation, community_rows, grid_rows)
+        return await asyncio.to_thread(_build, fingerprint, generation, community_rows, grid_rows)

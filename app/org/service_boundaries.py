@@ -1,0 +1,87 @@
+"""Boundaries on the way in: GeoJSON checked by the shared parser, and grids kept inside their
+community."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from shapely import MultiPolygon, Polygon
+from shapely.geometry.base import BaseGeometry
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core.errors import ValidationFailed
+from app.core.geo import InvalidGeometry, parse_boundary
+from app.models import Grid
+
+# About a metre: grids are often traced along the community's edge by hand, and the two
+# tracings never coincide exactly.
+GRID_EDGE_TOLERANCE_DEG = 1e-5
+
+
+def stored_boundary(geojson: Mapping[str, Any]) -> dict[str, Any]:
+    """The geometry as stored: only its type and coordinates (no ``bbox``, ``crs``, …)."""
+    return {"type": geojson["type"], "coordinates": geojson["coordinates"]}
+
+
+async def read_boundary(
+    geojson: Mapping[str, Any], loc: Sequence[str | int]
+) -> Polygon | MultiPolygon:
+    # A surveyed boundary can have tens of thousands of vertices: validate it off the loop.
+    try:
+        return await asyncio.to_thread(parse_boundary, geojson)
+    except InvalidGeometry as exc:
+        raise ValidationFailed.at(loc, f"invalid boundary: {exc}") from exc
+
+
+def grid_fits(community: BaseGeometry, grid: BaseGeometry) -> bool:
+    return community.buffer(GRID_EDGE_TOLERANCE_DEG).covers(grid)
+
+
+def _grid_fits_stored(community_geojson: Mapping[str, Any], grid: BaseGeometry) -> bool:
+    try:
+        community = parse_boundary(community_geojson)
+    except InvalidGeometry:
+        # Written around the API (by hand or an old import): nothing sound to compare with.
+        return True
+    return grid_fits(community, grid)
+
+
+async def grid_fits_community(community_geojson: Mapping[str, Any], grid: BaseGeometry) -> bool:
+    return await asyncio.to_thread(_grid_fits_stored, community_geojson, grid)
+
+
+def _grids_outside(
+    boundaries: Mapping[uuid.UUID, BaseGeometry],
+    grids: Sequence[tuple[uuid.UUID, str, dict[str, Any]]],
+) -> dict[uuid.UUID, list[str]]:
+    outside: dict[uuid.UUID, list[str]] = {}
+    for community_id, grid_name, grid_geojson in grids:
+        try:
+            grid = parse_boundary(grid_geojson)
+        except InvalidGeometry:
+            continue  # see _grid_fits_stored
+        if not grid_fits(boundaries[community_id], grid):
+            outside.setdefault(community_id, []).append(grid_name)
+    return outside
+
+
+async def grids_outside(
+    session: AsyncSession, boundaries: Mapping[uuid.UUID, BaseGeometry]
+) -> dict[uuid.UUID, list[str]]:
+    """For communities about to get these boundaries, the names of their grids that would
+    stick out of them."""
+    if not boundaries:
+        return {}
+    rows = await session.execute(
+        select(Grid.community_id, Grid.name, Grid.boundary)
+        .where(Grid.community_id.in_(list(boundaries)))
+        .order_by(Grid.name)
+    )
+    grids = [(c, name, boundary) for c, name, boundary in rows if boundary is not None]
+    if not grids:
+        return {}
+    return await asyncio.to_thread(_grids_outside, boundaries, grids)

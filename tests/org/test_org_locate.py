@@ -1,0 +1,197 @@
+"""Which community covers a point: coordinate systems, the nearest-community fallback, and the
+process's locator cache keeping up with writes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core.geo import CoordSystem, wgs84_to_bd09, wgs84_to_gcj02
+from app.models import Community
+from app.org.locator_cache import LocatorCache
+
+LOCATE = "/api/v1/communities/locate"
+
+
+def bilinear(ring: list[list[float]], u: float, v: float) -> tuple[float, float]:
+    """The point at fraction u west→east, v south→north of a quadrilateral ring
+    [sw, se, ne, nw, sw], as (lat, lng)."""
+    sw, se, ne, nw = ring[:4]
+    south = [sw[i] + (se[i] - sw[i]) * u for i in range(2)]
+    north = [nw[i] + (ne[i] - nw[i]) * u for i in range(2)]
+    lng, lat = (south[i] + (north[i] - south[i]) * v for i in range(2))
+    return lat, lng
+
+
+@pytest.fixture
+async def east_street(client: httpx.AsyncClient, admin, demo) -> dict[str, Any]:
+    response = await client.get(f"/api/v1/communities/{demo.east_street}", headers=admin)
+    body: dict[str, Any] = response.json()
+    return body
+
+
+@pytest.mark.parametrize("system", list(CoordSystem))
+async def test_the_same_point_in_any_coordinate_system_finds_the_community_and_grid(
+    client: httpx.AsyncClient, login, east_street, system: CoordSystem
+):
+    lat, lng = bilinear(east_street["boundary"]["coordinates"][0], 0.25, 0.25)
+    sent = {
+        CoordSystem.wgs84: (lat, lng),
+        CoordSystem.gcj02: wgs84_to_gcj02(lat, lng),
+        CoordSystem.bd09: wgs84_to_bd09(lat, lng),
+    }[system]
+    if system is not CoordSystem.wgs84:
+        assert abs(sent[0] - lat) + abs(sent[1] - lng) > 0.001  # shifted by hundreds of metres
+    response = await client.get(
+        LOCATE,
+        params={"lat": sent[0], "lng": sent[1], "coord_system": system.value},
+        headers=await login("courier1"),
+    )
+    assert response.status_code == 200
+    body = response.json()
+    assert body["community"] == {"id": east_street["id"], "name": "东街社区"}
+    assert body["method"] == "boundary"
+    assert body["distance_m"] == 0
+    assert body["grid"]["name"] == "第一网格"
+    assert body["location"]["lat"] == pytest.approx(lat, abs=1e-6)
+    assert body["location"]["lng"] == pytest.approx(lng, abs=1e-6)
+
+
+async def test_a_point_just_outside_every_boundary_goes_to_the_nearest(
+    client: httpx.AsyncClient, login, east_street
+):
+    # 东街社区 is the south-east corner of the town; 0.006° of longitude is about 500 m.
+    ring = east_street["boundary"]["coordinates"][0]
+    lat, east_edge_lng = bilinear(ring, 1.0, 0.5)
+    response = await client.get(
+        LOCATE, params={"lat": lat, "lng": east_edge_lng + 0.006}, headers=await login("grid1")
+    )
+    body = response.json()
+    assert body["community"]["name"] == "东街社区"
+    assert body["method"] == "nearest"
+    assert 400 < body["distance_m"] < 600
+
+
+async def test_a_village_known_only_by_its_centre_is_found_nearby(client: httpx.AsyncClient, login):
+    # 巴音嘎查 has no boundary yet; its centre is (40.752, 107.318).
+    response = await client.get(
+        LOCATE, params={"lat": 40.754, "lng": 107.318}, headers=await login("resident1")
+    )
+    body = response.json()
+    assert body["community"]["name"] == "巴音嘎查"
+    assert body["method"] == "nearest"
+    assert body["grid"] is None
+    assert 200 < body["distance_m"] < 250
+
+
+async def test_a_far_point_has_no_community(client: httpx.AsyncClient, login):
+    response = await client.get(
+        LOCATE,
+        params={"lat": 40.5, "lng": 107.6, "coord_system": "gcj02"},
+        headers=await login("viewer"),
+    )
+    assert response.status_code == 200
+    body = response.json()
+    assert body["community"] is None
+    assert body["grid"] is None
+    assert body["method"] is None
+    assert body["distance_m"] is None
+    assert body["location"]["lat"] != 40.5  # still converted to WGS-84
+
+
+async def test_locate_sees_a_community_created_through_the_api_straight_away(
+    client: httpx.AsyncClient, admin, login, demo, square
+):
+    headers = await login("courier2")
+    params = {"lat": 40.90, "lng": 107.40}
+    assert (await client.get(LOCATE, params=params, headers=headers)).json()["community"] is None
+    created = await client.post(
+        "/api/v1/communities",
+        json={"name": "新建社区", "region_id": str(demo.seat), "boundary": square(107.40, 40.90)},
+        headers=admin,
+    )
+    found = (await client.get(LOCATE, params=params, headers=headers)).json()
+    assert found["community"] == {"id": created.json()["id"], "name": "新建社区"}
+    assert found["method"] == "boundary"
+    assert found["grid"] is None
+
+    grid = await client.post(
+        f"/api/v1/communities/{created.json()['id']}/grids",
+        json={"name": "唯一网格", "boundary": square(107.40, 40.90, half=0.001)},
+        headers=admin,
+    )
+    assert grid.status_code == 201
+    in_grid = (await client.get(LOCATE, params=params, headers=headers)).json()
+    assert in_grid["grid"] == {"id": grid.json()["id"], "name": "唯一网格"}
+
+    await client.delete(f"/api/v1/communities/{created.json()['id']}", headers=admin)
+    assert (await client.get(LOCATE, params=params, headers=headers)).json()["community"] is None
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"lat": 91, "lng": 107.4},
+        {"lat": 40.9, "lng": -181},
+        {"lat": 40.9},
+        {"lat": 40.9, "lng": 107, "coord_system": "utm"},
+    ],
+)
+async def test_bad_coordinates_are_422(client: httpx.AsyncClient, login, params):
+    response = await client.get(LOCATE, params=params, headers=await login("courier1"))
+    assert response.status_code == 422
+    assert response.json()["code"] == "validation_error"
+
+
+async def test_locate_needs_a_caller(client: httpx.AsyncClient):
+    response = await client.get(LOCATE, params={"lat": 40.9, "lng": 107.4})
+    assert response.status_code == 401
+
+
+class FakeMonotonic:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+async def test_the_cache_notices_writes_of_other_processes_after_the_refresh_interval(
+    session: AsyncSession, demo, square
+):
+    clock = FakeMonotonic()
+    cache = LocatorCache(max_distance_m=1000, refresh_seconds=5, monotonic=clock)
+    assert await cache.locate(session, 40.90, 107.40) is None
+    await session.rollback()
+
+    # Another replica (or the CLI) adds a community: nothing tells this process.
+    session.add(Community(name="别处社区", region_id=demo.seat, boundary=square(107.40, 40.90)))
+    await session.commit()
+    clock.now += 4
+    assert await cache.locate(session, 40.90, 107.40) is None  # served from memory
+    clock.now += 2
+    found = await cache.locate(session, 40.90, 107.40)
+    assert found is not None
+    assert found.community_name == "别处社区"
+
+
+async def test_the_cache_rebuilds_after_a_commit_of_this_process(
+    session: AsyncSession, demo, square
+):
+    clock = FakeMonotonic()
+    cache = LocatorCache(max_distance_m=1000, refresh_seconds=3600, monotonic=clock)
+    assert await cache.locate(session, 40.90, 107.40) is None
+
+    session.add(Community(name="本地社区", region_id=demo.seat, boundary=square(107.40, 40.90)))
+    cache.invalidate_after_commit(session)
+    await session.flush()
+    # Until the commit the cache keeps what it has: nothing is known to have changed yet.
+    assert await cache.locate(session, 40.90, 107.40) is None
+    await session.commit()
+    found = await cache.locate(session, 40.90, 107.40)
+    assert found is not None
+    assert found.community_name == "本地社区"
+    assert found.method == "boundary"
