@@ -12,6 +12,13 @@ from app.models.org import (
     Region,
     Unit,
 )
+from app.models.reports import (
+    IdempotencyRecord,
+    Photo,
+    Report,
+    ReportEvent,
+    ReportNumberCounter,
+)
 from app.models.users import ApiKey, AuthSession, LoginThrottle, RefreshToken, RoleAssignment, User
 
 __all__ = [
@@ -24,10 +31,15 @@ __all__ = [
     "CourierBranch",
     "CourierCompany",
     "Grid",
+    "IdempotencyRecord",
     "LoginThrottle",
     "Pairing",
+    "Photo",
     "RefreshToken",
     "Region",
+    "Report",
+    "ReportEvent",
+    "ReportNumberCounter",
     "RoleAssignment",
     "Unit",
     "User",

@@ -74,3 +74,54 @@ class CategoryKind(StrEnum):
 class HoursKind(StrEnum):
     calendar = "calendar"
     working = "working"
+
+
+class ReportStatus(StrEnum):
+    submitted = "submitted"  # 待受理
+    accepted = "accepted"  # 已立案
+    in_progress = "in_progress"  # 处置中
+    dispatched = "dispatched"  # 已吹哨
+    on_hold = "on_hold"  # 挂账
+    resolved = "resolved"  # 待核查
+    closed = "closed"  # 已结案
+    rejected = "rejected"  # 不予立案
+    duplicate = "duplicate"  # 重复
+
+
+OPEN_REPORT_STATUSES = frozenset(
+    {
+        ReportStatus.submitted,
+        ReportStatus.accepted,
+        ReportStatus.in_progress,
+        ReportStatus.dispatched,
+        ReportStatus.on_hold,
+        ReportStatus.resolved,
+    }
+)
+
+
+class ReportSource(StrEnum):
+    courier = "courier"
+    grid_patrol = "grid_patrol"
+    resident = "resident"
+    hotline = "hotline"
+    assigned = "assigned"  # 上级交办
+
+
+class RoutingMethod(StrEnum):
+    grid = "grid"  # the reporter (a grid worker) named the grid
+    boundary = "boundary"  # the point lies inside the community's boundary
+    nearest = "nearest"  # outside every boundary, nearest community within the limit
+    region_queue = "region_queue"  # no community: the supervisors' queue of a region
+
+
+class PhotoKind(StrEnum):
+    report = "report"  # taken by the reporter
+    progress = "progress"
+    resolution = "resolution"  # "after" photos
+    verification = "verification"
+
+
+class PhotoFlag(StrEnum):
+    exif_far_from_report = "exif_far_from_report"
+    taken_long_before_submission = "taken_long_before_submission"

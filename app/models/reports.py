@@ -1,0 +1,187 @@
+"""Reports (案件), their photos and their append-only timeline."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.models.base import Base, UUIDPrimaryKey, utcnow
+from app.models.enums import (
+    PhotoKind,
+    Priority,
+    ReportSource,
+    ReportStatus,
+    Role,
+    RoutingMethod,
+)
+from app.models.org import str_enum
+
+
+class Report(UUIDPrimaryKey, Base):
+    __tablename__ = "reports"
+    __table_args__ = (
+        # The console's inbox: a community's open reports, newest first.
+        Index("ix_reports_community_status_created", "community_id", "status", "created_at"),
+        Index("ix_reports_region_status_created", "region_id", "status", "created_at"),
+        Index("ix_reports_reporter_created", "reporter_id", "created_at"),
+        Index("ix_reports_created", "created_at", "id"),
+        # "Already reported?" looks for open reports of one category near a point.
+        Index("ix_reports_category_lat_lng", "category_code", "lat", "lng"),
+    )
+
+    number: Mapped[str] = mapped_column(String(32), unique=True)
+    status: Mapped[ReportStatus] = mapped_column(
+        str_enum(ReportStatus, "report_status"), default=ReportStatus.submitted
+    )
+    # Bumped by every change: the ETag, and the guard against two staff acting at once.
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    category_code: Mapped[str] = mapped_column(ForeignKey("categories.code", ondelete="RESTRICT"))
+    priority: Mapped[Priority] = mapped_column(str_enum(Priority, "priority"))
+    source: Mapped[ReportSource] = mapped_column(str_enum(ReportSource, "report_source"))
+    description: Mapped[str] = mapped_column(Text)
+    address: Mapped[str | None] = mapped_column(String(300))
+    occurred_at: Mapped[datetime | None]
+
+    # Where, in WGS-84; and what the phone sent, for audit of the conversion.
+    lat: Mapped[float] = mapped_column(Float)
+    lng: Mapped[float] = mapped_column(Float)
+    submitted_lat: Mapped[float] = mapped_column(Float)
+    submitted_lng: Mapped[float] = mapped_column(Float)
+    submitted_coord_system: Mapped[str] = mapped_column(String(10))
+
+    reporter_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
+    # The courier's branch at submission, for participation statistics by company and branch.
+    reporter_branch_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("courier_branches.id", ondelete="SET NULL")
+    )
+
+    community_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("communities.id", ondelete="RESTRICT")
+    )
+    grid_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("grids.id", ondelete="SET NULL"))
+    # The region that owns the report: its community's, or the queue it waits in.
+    region_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("regions.id", ondelete="RESTRICT"))
+    routing_method: Mapped[RoutingMethod] = mapped_column(
+        str_enum(RoutingMethod, "routing_method")
+    )
+    routing_distance_m: Mapped[float | None] = mapped_column(Float)
+
+    accept_due_at: Mapped[datetime | None]
+    resolve_due_at: Mapped[datetime | None]
+
+    duplicate_of_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("reports.id", ondelete="SET NULL")
+    )
+
+    # One timestamp per status, set when the status is entered: statistics read these columns.
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    accepted_at: Mapped[datetime | None]
+    started_at: Mapped[datetime | None]
+    dispatched_at: Mapped[datetime | None]
+    on_hold_at: Mapped[datetime | None]
+    resolved_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+    rejected_at: Mapped[datetime | None]
+    duplicate_at: Mapped[datetime | None]
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    photos: Mapped[list[Photo]] = relationship(
+        back_populates="report", lazy="raise", order_by="Photo.position"
+    )
+
+
+class Photo(UUIDPrimaryKey, Base):
+    __tablename__ = "photos"
+    __table_args__ = (Index("ix_photos_report_position", "report_id", "position"),)
+
+    report_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"))
+    event_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("report_events.id", ondelete="SET NULL")
+    )
+    kind: Mapped[PhotoKind] = mapped_column(str_enum(PhotoKind, "photo_kind"))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    uploaded_by_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
+    display_key: Mapped[str] = mapped_column(String(200), unique=True)
+    thumbnail_key: Mapped[str] = mapped_column(String(200), unique=True)
+    original_key: Mapped[str | None] = mapped_column(String(200))
+    content_type: Mapped[str] = mapped_column(String(50))
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    thumbnail_width: Mapped[int] = mapped_column(Integer)
+    thumbnail_height: Mapped[int] = mapped_column(Integer)
+    size_bytes: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    original_filename: Mapped[str | None] = mapped_column(String(200))
+    original_format: Mapped[str] = mapped_column(String(20))
+    exif_lat: Mapped[float | None] = mapped_column(Float)
+    exif_lng: Mapped[float | None] = mapped_column(Float)
+    exif_taken_at: Mapped[datetime | None]
+    # Reasons to doubt the photo (far from the report, taken long before): flagged, not refused.
+    flags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    report: Mapped[Report] = relationship(back_populates="photos", lazy="raise")
+
+
+class ReportEvent(UUIDPrimaryKey, Base):
+    """One line of a report's timeline: append-only, the audit trail and the basis of statistics."""
+
+    __tablename__ = "report_events"
+    __table_args__ = (UniqueConstraint("report_id", "seq"),)
+
+    report_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"))
+    seq: Mapped[int] = mapped_column(Integer)
+    type: Mapped[str] = mapped_column(String(40))
+    actor_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    actor_role: Mapped[Role | None] = mapped_column(str_enum(Role, "role"))
+    from_status: Mapped[ReportStatus | None] = mapped_column(str_enum(ReportStatus, "from_status"))
+    to_status: Mapped[ReportStatus | None] = mapped_column(str_enum(ReportStatus, "to_status"))
+    note: Mapped[str | None] = mapped_column(Text)
+    reason: Mapped[str | None] = mapped_column(Text)
+    # Internal events and notes are for staff only; the reporter sees the public part.
+    is_internal: Mapped[bool] = mapped_column(default=False)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ReportNumberCounter(Base):
+    """The last case number given out on a day (China time): SSP-YYYYMMDD-NNNNNN."""
+
+    __tablename__ = "report_number_counters"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    last_value: Mapped[int] = mapped_column(Integer)
+
+
+class IdempotencyRecord(Base):
+    """The first response to a write sent with an Idempotency-Key, replayed to retries."""
+
+    __tablename__ = "idempotency_records"
+
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    scope: Mapped[str] = mapped_column(String(100))  # method and route, e.g. "POST /reports"
+    request_hash: Mapped[str] = mapped_column(String(64))
+    status_code: Mapped[int] = mapped_column(Integer)
+    response_body: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
