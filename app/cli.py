@@ -159,9 +159,8 @@ def import_communities(
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
 ) -> None:
     """Import community boundaries from a GeoJSON FeatureCollection (all or nothing)."""
-    from rich.progress import Progress
-
     from pydantic import ValidationError
+    from rich.progress import Progress
 
     from app.core.errors import DomainError
     from app.org.importer import import_communities as run_import

@@ -10,13 +10,19 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from app.auth.router import router as auth_router
 from app.categories.router import router as categories_router
+from app.core.body_limit import BodySizeLimitMiddleware
 from app.core.clock import Clock
 from app.core.config import Settings, get_settings
 from app.core.db import create_engine, create_sessionmaker
 from app.core.errors import install_error_handlers
 from app.core.middleware import RequestContextMiddleware
+from app.core.storage import build_storage
+from app.core.workcalendar import WorkingCalendar
 from app.ops.router import router as ops_router
 from app.org.router import router as org_router
+from app.photos.pool import PhotoPool
+from app.photos.router import router as photos_router
+from app.reports.router import router as reports_router
 from app.users.router import router as users_router
 
 API_PREFIX = "/api/v1"
@@ -36,7 +42,9 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await app.state.photo_storage.prepare()
         yield
+        app.state.photo_pool.shutdown()
         await app.state.engine.dispose()
 
     app = FastAPI(
@@ -50,6 +58,9 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     app.state.clock = clock or Clock()
     app.state.engine = engine
     app.state.sessionmaker = create_sessionmaker(engine)
+    app.state.calendar = WorkingCalendar()
+    app.state.photo_storage = build_storage(settings)
+    app.state.photo_pool = PhotoPool(settings.photo_workers)
 
     install_error_handlers(app)
     if settings.cors_origins:
@@ -60,9 +71,17 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
             allow_headers=["*"],
             expose_headers=["ETag", "X-Request-ID", "Retry-After"],
         )
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_request_bytes)
     app.add_middleware(RequestContextMiddleware)
 
     app.include_router(ops_router)
-    for router in (auth_router, users_router, categories_router, org_router):
+    for router in (
+        auth_router,
+        users_router,
+        categories_router,
+        org_router,
+        reports_router,
+        photos_router,
+    ):
         app.include_router(router, prefix=API_PREFIX)
     return app

@@ -46,6 +46,10 @@ class Settings(BaseSettings):
     s3_access_key: str | None = None
     s3_secret_key: str | None = None
     s3_region: str = "us-east-1"
+    # MinIO wants path-style addresses, Aliyun OSS virtual-hosted ones.
+    s3_addressing_style: Literal["auto", "virtual", "path"] = "auto"
+    # Create the bucket at startup if it is missing (off in production: a typo would create one).
+    s3_create_bucket: bool = False
 
     # Photo intake. A request carries at most max_request_bytes in all (cut off with 413 as it
     # streams in); each photo at most max_photo_bytes and max_photo_pixels (decompression bombs).

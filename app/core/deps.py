@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from app.core.clock import Clock
 from app.core.config import Settings
 from app.core.db import session_scope
+from app.core.workcalendar import WorkingCalendar
 
 
 def get_app_settings(request: Request) -> Settings:
@@ -43,3 +44,11 @@ SessionMakerDep = Annotated[async_sessionmaker[AsyncSession], Depends(get_sessio
 
 def client_address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
+
+
+def get_calendar(request: Request) -> WorkingCalendar:
+    calendar: WorkingCalendar = request.app.state.calendar
+    return calendar
+
+
+CalendarDep = Annotated[WorkingCalendar, Depends(get_calendar)]

@@ -213,3 +213,7 @@ def error_responses(*errors: type[DomainError]) -> dict[int | str, dict[str, Any
             f"{entry['description']} / {err.title}" if entry["description"] else err.title
         )
     return out
+
+
+class PayloadTooLarge(DomainError):
+    status_code, code, title = 413, "payload_too_large", "Too large"

@@ -88,9 +88,7 @@ class WorkingCalendar:
         return total.total_seconds() / 3600
 
 
-def due_at(
-    calendar: WorkingCalendar, start: datetime, hours: float, working: bool
-) -> datetime:
+def due_at(calendar: WorkingCalendar, start: datetime, hours: float, working: bool) -> datetime:
     """When a limit of ``hours`` started at ``start`` runs out."""
     if working:
         return calendar.add_working_hours(start, hours)

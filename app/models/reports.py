@@ -77,9 +77,7 @@ class Report(UUIDPrimaryKey, Base):
     grid_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("grids.id", ondelete="SET NULL"))
     # The region that owns the report: its community's, or the queue it waits in.
     region_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("regions.id", ondelete="RESTRICT"))
-    routing_method: Mapped[RoutingMethod] = mapped_column(
-        str_enum(RoutingMethod, "routing_method")
-    )
+    routing_method: Mapped[RoutingMethod] = mapped_column(str_enum(RoutingMethod, "routing_method"))
     routing_distance_m: Mapped[float | None] = mapped_column(Float)
 
     accept_due_at: Mapped[datetime | None]

@@ -1,0 +1,22 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from app.core.storage import PhotoStorage
+from app.photos.pool import PhotoPool
+
+
+def get_photo_storage(request: Request) -> PhotoStorage:
+    storage: PhotoStorage = request.app.state.photo_storage
+    return storage
+
+
+def get_photo_pool(request: Request) -> PhotoPool:
+    pool: PhotoPool = request.app.state.photo_pool
+    return pool
+
+
+PhotoStorageDep = Annotated[PhotoStorage, Depends(get_photo_storage)]
+PhotoPoolDep = Annotated[PhotoPool, Depends(get_photo_pool)]

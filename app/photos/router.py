@@ -1,0 +1,58 @@
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Header, Query, Response
+from sqlalchemy import select
+
+from app.auth.deps import CurrentPrincipal
+from app.core.deps import SessionDep
+from app.core.errors import NotFound, Unauthorized, error_responses
+from app.core.storage import StoredPhotoNotFound
+from app.models import Photo, Report
+from app.photos.deps import PhotoStorageDep
+from app.reports.visibility import report_scope
+
+router = APIRouter(tags=["photos"])
+
+# Stored photos never change (a new photo gets a new id), so clients may cache them for long;
+# "private" because they are for the signed-in caller only, never a shared cache.
+CACHE_CONTROL = "private, max-age=31536000, immutable"
+
+
+@router.get(
+    "/photos/{photo_id}",
+    response_class=Response,
+    summary="The image bytes (display size, or `?size=thumbnail`) of a report the caller may see",
+    responses={
+        200: {"content": {"image/jpeg": {}}, "description": "The image"},
+        304: {"description": "Not modified (If-None-Match matched the ETag)"},
+        **error_responses(Unauthorized, NotFound),
+    },
+)
+async def read_photo(
+    photo_id: uuid.UUID,
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    storage: PhotoStorageDep,
+    size: Annotated[Literal["display", "thumbnail"], Query()] = "display",
+    if_none_match: Annotated[str | None, Header()] = None,
+) -> Response:
+    photo = await session.scalar(
+        select(Photo)
+        .join(Report, Photo.report_id == Report.id)
+        .where(Photo.id == photo_id, report_scope(principal))
+    )
+    if photo is None:
+        raise NotFound("No such photo")
+    tag = f'"{photo.sha256[:16]}-{size}"'
+    headers = {"ETag": tag, "Cache-Control": CACHE_CONTROL}
+    if if_none_match is not None and tag in {t.strip() for t in if_none_match.split(",")}:
+        return Response(status_code=304, headers=headers)
+    key = photo.thumbnail_key if size == "thumbnail" else photo.display_key
+    try:
+        data = await storage.get(key)
+    except StoredPhotoNotFound as exc:
+        raise NotFound("The photo's file is missing from storage") from exc
+    return Response(data, media_type=photo.content_type, headers=headers)

@@ -1,0 +1,96 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import Depends, Query
+
+from app.core.deps import CalendarDep, SettingsDep
+from app.core.errors import ValidationFailed
+from app.models.enums import ReportStatus
+from app.org.deps import LocatorCacheDep
+from app.photos.deps import PhotoPoolDep, PhotoStorageDep
+from app.reports.intake import IntakeServices
+from app.reports.service import ReportFilters
+
+MAX_NEAR_RADIUS_M = 50_000
+
+
+def intake_services(
+    settings: SettingsDep,
+    storage: PhotoStorageDep,
+    pool: PhotoPoolDep,
+    locator: LocatorCacheDep,
+    calendar: CalendarDep,
+) -> IntakeServices:
+    return IntakeServices(
+        settings=settings, storage=storage, pool=pool, locator=locator, calendar=calendar
+    )
+
+
+IntakeServicesDep = Annotated[IntakeServices, Depends(intake_services)]
+
+
+def _floats(raw: str, count: int, name: str) -> list[float]:
+    try:
+        values = [float(part) for part in raw.split(",")]
+    except ValueError:
+        values = []
+    if len(values) != count or any(v != v or v in (float("inf"), float("-inf")) for v in values):
+        raise ValidationFailed.at(["query", name], f"expected {count} comma-separated numbers")
+    return values
+
+
+def report_filters(
+    status: Annotated[list[ReportStatus] | None, Query(description="Repeatable")] = None,
+    category: Annotated[str | None, Query(max_length=64)] = None,
+    community_id: uuid.UUID | None = None,
+    region_id: Annotated[uuid.UUID | None, Query(description="The region and its subtree")] = None,
+    mine: Annotated[bool, Query(description="Only reports I submitted")] = False,
+    overdue: Annotated[bool, Query(description="Only reports past a running deadline")] = False,
+    created_from: datetime | None = None,
+    created_to: datetime | None = None,
+    bbox: Annotated[str | None, Query(description="minLng,minLat,maxLng,maxLat (WGS-84)")] = None,
+    near: Annotated[str | None, Query(description="lat,lng,radius_m (WGS-84)")] = None,
+    q: Annotated[
+        str | None, Query(max_length=100, description="Text in description, number or address")
+    ] = None,
+    sort: Annotated[
+        str, Query(pattern="^-?created_at$", description="created_at or -created_at (newest first)")
+    ] = "-created_at",
+) -> ReportFilters:
+    box = None
+    if bbox is not None:
+        min_lng, min_lat, max_lng, max_lat = _floats(bbox, 4, "bbox")
+        if min_lng > max_lng or min_lat > max_lat:
+            raise ValidationFailed.at(["query", "bbox"], "the minimum is greater than the maximum")
+        box = (min_lng, min_lat, max_lng, max_lat)
+    circle = None
+    if near is not None:
+        lat, lng, radius = _floats(near, 3, "near")
+        if not (-90 <= lat <= 90 and -180 <= lng <= 180 and 0 < radius <= MAX_NEAR_RADIUS_M):
+            raise ValidationFailed.at(
+                ["query", "near"], f"lat, lng in range and 0 < radius_m ≤ {MAX_NEAR_RADIUS_M}"
+            )
+        circle = (lat, lng, radius)
+    for name, value in (("created_from", created_from), ("created_to", created_to)):
+        if value is not None and value.tzinfo is None:
+            raise ValidationFailed.at(["query", name], "give a time zone (RFC 3339)")
+    return ReportFilters(
+        statuses=tuple(status or ()),
+        category=category,
+        community_id=community_id,
+        region_id=region_id,
+        mine=mine,
+        overdue=overdue,
+        created_from=created_from,
+        created_to=created_to,
+        bbox=box,
+        near=circle,
+        q=q,
+        oldest_first=sort == "created_at",
+    )
+
+
+ReportFiltersDep = Annotated[ReportFilters, Depends(report_filters)]

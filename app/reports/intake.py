@@ -1,0 +1,545 @@
+"""Submitting a report: photos checked and stored, the point routed, the case numbered.
+
+Order matters for a phone on a bad network and for a store that must not leak: the photo work
+(CPU) and the uploads to storage happen before the database transaction, which stays short;
+if anything after the uploads fails, the uploaded objects are deleted again (and `gc-photos`
+collects whatever a crash left behind)."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth.principal import Principal
+from app.core import idempotency
+from app.core.config import Settings
+from app.core.errors import FieldError, Forbidden, ValidationFailed
+from app.core.geo import CoordSystem, haversine_m, to_wgs84
+from app.core.storage import PhotoStorage
+from app.core.workcalendar import CHINA_TZ, WorkingCalendar, due_at
+from app.models import (
+    Category,
+    Community,
+    CourierBranch,
+    Grid,
+    Photo,
+    Region,
+    Report,
+    RoleAssignment,
+)
+from app.models.enums import (
+    HoursKind,
+    PhotoFlag,
+    PhotoKind,
+    ReportSource,
+    ReportStatus,
+    Role,
+    RoutingMethod,
+)
+from app.org.locator_cache import LocatorCache
+from app.photos import processing
+from app.photos.pool import PhotoPool
+from app.reports import service
+from app.reports.exceptions import PhotosRejected
+from app.reports.numbering import next_report_number
+from app.reports.schemas import ReportCreated
+
+log = logging.getLogger("app.reports.intake")
+
+IDEMPOTENCY_SCOPE = "POST /api/v1/reports"
+# China's extent with a margin (mainland, Hainan and the South China Sea islands excluded from
+# the margin's purpose: catching swapped or zeroed coordinates, not drawing borders).
+CHINA_BOX = (3.8, 73.4, 53.6, 135.1)  # min_lat, min_lng, max_lat, max_lng
+CLOCK_SKEW = timedelta(minutes=5)
+SUBMITTING_ROLES = (
+    Role.reporter,
+    Role.courier,
+    Role.grid_worker,
+    Role.community_staff,
+    Role.supervisor,
+    Role.unit_staff,
+)
+STAFF_SOURCES = (ReportSource.hotline, ReportSource.assigned, ReportSource.grid_patrol)
+
+
+@dataclass(frozen=True)
+class UploadedPhoto:
+    filename: str | None
+    data: bytes
+
+
+@dataclass(frozen=True)
+class ReportSubmission:
+    category_code: str
+    description: str
+    lat: float
+    lng: float
+    coord_system: CoordSystem
+    address: str | None
+    occurred_at: datetime | None
+    grid_id: uuid.UUID | None
+    source: ReportSource | None
+    photos: Sequence[UploadedPhoto]
+
+
+@dataclass(frozen=True)
+class IntakeServices:
+    settings: Settings
+    storage: PhotoStorage
+    pool: PhotoPool
+    locator: LocatorCache
+    calendar: WorkingCalendar
+
+
+@dataclass(frozen=True)
+class IntakeResult:
+    report: ReportCreated
+    status_code: int
+    replayed: bool
+
+
+def safe_filename(name: str | None) -> str | None:
+    """The last path component, printable, at most 200 characters; a name, never a path."""
+    if not name:
+        return None
+    base = name.replace("\\", "/").rsplit("/", 1)[-1]
+    base = "".join(ch for ch in base if ch.isprintable()).strip()[:200]
+    return base or None
+
+
+def _fingerprint(sub: ReportSubmission) -> str:
+    return idempotency.request_fingerprint(
+        {
+            "category_code": sub.category_code,
+            "description": sub.description,
+            "lat": sub.lat,
+            "lng": sub.lng,
+            "coord_system": sub.coord_system.value,
+            "address": sub.address,
+            "occurred_at": sub.occurred_at.isoformat() if sub.occurred_at else None,
+            "grid_id": str(sub.grid_id) if sub.grid_id else None,
+            "source": sub.source.value if sub.source else None,
+            "photos": [hashlib.sha256(p.data).hexdigest() for p in sub.photos],
+        }
+    )
+
+
+def _check_submitter(principal: Principal) -> uuid.UUID:
+    if principal.user_id is None or not principal.has_any(*SUBMITTING_ROLES):
+        raise Forbidden("Your role cannot submit reports")
+    return principal.user_id
+
+
+async def _check_fields(
+    session: AsyncSession, sub: ReportSubmission, settings: Settings, now: datetime
+) -> tuple[Category, float, float]:
+    errors: list[FieldError] = []
+    category = await session.get(Category, sub.category_code)
+    if category is None or not category.is_active:
+        errors.append(FieldError(loc=["body", "category_code"], msg="no such category"))
+    elif not category.is_leaf:
+        errors.append(
+            FieldError(
+                loc=["body", "category_code"],
+                msg="this is a class of categories; choose one of its categories",
+            )
+        )
+    if not sub.description.strip():
+        errors.append(FieldError(loc=["body", "description"], msg="must not be empty"))
+    lat, lng = to_wgs84(sub.lat, sub.lng, sub.coord_system)
+    if settings.restrict_to_china:
+        min_lat, min_lng, max_lat, max_lng = CHINA_BOX
+        if not (min_lat <= lat <= max_lat and min_lng <= lng <= max_lng):
+            errors.append(
+                FieldError(loc=["body", "lat"], msg="the point is outside China; check lat/lng")
+            )
+    if sub.occurred_at is not None:
+        if sub.occurred_at.tzinfo is None:
+            errors.append(
+                FieldError(loc=["body", "occurred_at"], msg="give a time zone (RFC 3339)")
+            )
+        elif sub.occurred_at > now + CLOCK_SKEW:
+            errors.append(FieldError(loc=["body", "occurred_at"], msg="is in the future"))
+        elif sub.occurred_at < now - timedelta(days=settings.report_max_age_days):
+            errors.append(
+                FieldError(
+                    loc=["body", "occurred_at"],
+                    msg=f"is more than {settings.report_max_age_days} days ago",
+                )
+            )
+    count = len(sub.photos)
+    if not 1 <= count <= settings.max_photos_per_report:
+        errors.append(
+            FieldError(
+                loc=["body", "photos"],
+                msg=f"send 1 to {settings.max_photos_per_report} photos, not {count}",
+            )
+        )
+    for index, photo in enumerate(sub.photos):
+        if len(photo.data) > settings.max_photo_bytes:
+            errors.append(
+                FieldError(
+                    loc=["body", "photos", index],
+                    msg=f"photo {index} ({safe_filename(photo.filename) or 'unnamed'}) is larger "
+                    f"than {settings.max_photo_bytes // (1024 * 1024)} MB",
+                )
+            )
+    if errors:
+        raise ValidationFailed("; ".join(e.msg for e in errors), errors=errors)
+    assert category is not None
+    return category, lat, lng
+
+
+async def _process_photos(
+    sub: ReportSubmission, services: IntakeServices
+) -> list[processing.ProcessedPhoto]:
+    results = await asyncio.gather(
+        *(
+            services.pool.process(
+                p.data,
+                max_pixels=services.settings.max_photo_pixels,
+                max_bytes=services.settings.max_photo_bytes,
+            )
+            for p in sub.photos
+        ),
+        return_exceptions=True,
+    )
+    errors = []
+    for index, (photo, result) in enumerate(zip(sub.photos, results, strict=True)):
+        if isinstance(result, processing.PhotoRejected):
+            name = safe_filename(photo.filename) or "unnamed"
+            errors.append(
+                FieldError(
+                    loc=["body", "photos", index],
+                    msg=f"photo {index} ({name}): {result.reason_code}: {result.message}",
+                )
+            )
+        elif isinstance(result, BaseException):
+            raise result
+    if errors:
+        raise PhotosRejected("; ".join(e.msg for e in errors), errors=errors)
+    return [r for r in results if isinstance(r, processing.ProcessedPhoto)]
+
+
+@dataclass(frozen=True)
+class StoredKeys:
+    display: str
+    thumbnail: str
+    original: str | None
+
+    def all(self) -> list[str]:
+        return [k for k in (self.display, self.thumbnail, self.original) if k]
+
+
+async def _store(
+    storage: PhotoStorage,
+    processed: Sequence[processing.ProcessedPhoto],
+    originals: Sequence[bytes] | None,
+    now: datetime,
+) -> list[StoredKeys]:
+    """Upload each photo's files; on any failure remove what was uploaded and re-raise."""
+    day = now.astimezone(CHINA_TZ)
+    planned: list[StoredKeys] = []
+    uploads: list[tuple[str, bytes, str]] = []
+    for index, photo in enumerate(processed):
+        prefix = f"{day:%Y/%m/%d}/{uuid.uuid4()}"
+        keys = StoredKeys(
+            display=f"{prefix}/display.{photo.extension}",
+            thumbnail=f"{prefix}/thumbnail.{photo.extension}",
+            original=f"{prefix}/original" if originals is not None else None,
+        )
+        planned.append(keys)
+        uploads.append((keys.display, photo.display_bytes, photo.content_type))
+        uploads.append((keys.thumbnail, photo.thumb_bytes, photo.content_type))
+        if originals is not None and keys.original:
+            uploads.append((keys.original, originals[index], "application/octet-stream"))
+    results = await asyncio.gather(
+        *(storage.put(key, data, content_type) for key, data, content_type in uploads),
+        return_exceptions=True,
+    )
+    failure = next((r for r in results if isinstance(r, BaseException)), None)
+    if failure is not None:
+        done = [key for (key, _, _), r in zip(uploads, results, strict=True) if r is None]
+        await remove_objects(storage, done)
+        raise failure
+    return planned
+
+
+async def remove_objects(storage: PhotoStorage, keys: Sequence[str]) -> None:
+    results = await asyncio.gather(*(storage.delete(k) for k in keys), return_exceptions=True)
+    for key, result in zip(keys, results, strict=True):
+        if isinstance(result, BaseException):
+            log.warning("could not remove photo object %s (gc-photos will): %s", key, result)
+
+
+def _flags(
+    photo: processing.ProcessedPhoto, lat: float, lng: float, now: datetime, settings: Settings
+) -> list[str]:
+    flags = []
+    gps = photo.gps
+    if gps is not None and haversine_m(gps.lat, gps.lng, lat, lng) > settings.photo_max_distance_m:
+        flags.append(PhotoFlag.exif_far_from_report.value)
+    if photo.taken_at is not None and photo.taken_at < now - timedelta(
+        hours=settings.photo_max_age_hours
+    ):
+        flags.append(PhotoFlag.taken_long_before_submission.value)
+    return flags
+
+
+def _source(principal: Principal, requested: ReportSource | None) -> ReportSource:
+    """What kind of report this is: what the caller's role makes it, unless the caller may say
+    otherwise (staff logging a hotline call or a case assigned from above)."""
+    allowed = {ReportSource.resident}
+    if Role.courier in principal.roles:
+        allowed.add(ReportSource.courier)
+    if Role.grid_worker in principal.roles:
+        allowed.add(ReportSource.grid_patrol)
+    if principal.has_any(Role.community_staff, Role.supervisor):
+        allowed.update(STAFF_SOURCES)
+    if requested is not None:
+        if requested not in allowed:
+            raise ValidationFailed.at(["body", "source"], f"you cannot file a {requested} report")
+        return requested
+    for preferred in (ReportSource.courier, ReportSource.grid_patrol, ReportSource.hotline):
+        if preferred in allowed:
+            return preferred
+    return ReportSource.resident
+
+
+async def _queue_region(session: AsyncSession, principal: Principal) -> uuid.UUID:
+    """Where a report no community covers waits: the reporter's own region if they have one
+    (a courier's branch, a staff member's community, a supervisor's region), else the root."""
+    assert principal.user_id is not None
+    for grant in principal.grants:
+        if grant.role in (Role.supervisor, Role.viewer) and grant.scope_id:
+            return grant.scope_id
+    community_ids = principal.scope_ids(Role.community_staff, Role.grid_worker)
+    if community_ids:
+        region = await session.scalar(
+            select(Community.region_id).where(Community.id.in_(community_ids)).limit(1)
+        )
+        if region:
+            return region
+    branch_ids = principal.scope_ids(Role.courier)
+    if branch_ids:
+        region = await session.scalar(
+            select(CourierBranch.region_id)
+            .where(CourierBranch.id.in_(branch_ids), CourierBranch.region_id.is_not(None))
+            .limit(1)
+        )
+        if region:
+            return region
+    root = await session.scalar(
+        select(Region.id).where(Region.parent_id.is_(None)).order_by(Region.created_at).limit(1)
+    )
+    if root is None:
+        raise ValidationFailed("No region is configured yet; an administrator must add one")
+    return root
+
+
+async def _route(
+    session: AsyncSession,
+    principal: Principal,
+    sub: ReportSubmission,
+    lat: float,
+    lng: float,
+    locator: LocatorCache,
+) -> tuple[uuid.UUID | None, uuid.UUID | None, uuid.UUID, RoutingMethod, float | None]:
+    """(community, grid, region, method, distance) for the point."""
+    if sub.grid_id is not None:
+        row = (
+            await session.execute(
+                select(Grid.id, Community.id, Community.region_id)
+                .join(Community, Grid.community_id == Community.id)
+                .where(Grid.id == sub.grid_id)
+            )
+        ).one_or_none()
+        if row is None:
+            raise ValidationFailed.at(["body", "grid_id"], "no such grid")
+        return row[1], row[0], row[2], RoutingMethod.grid, None
+    found = await locator.locate(session, lat, lng)
+    if found is None:
+        return None, None, await _queue_region(session, principal), RoutingMethod.region_queue, None
+    region_id = await session.scalar(
+        select(Community.region_id).where(Community.id == found.community_id)
+    )
+    assert region_id is not None
+    method = RoutingMethod(found.method)
+    return (
+        found.community_id,
+        found.grid_id,
+        region_id,
+        method,
+        round(found.distance_m, 1) if method is RoutingMethod.nearest else 0.0,
+    )
+
+
+async def _branch(session: AsyncSession, user_id: uuid.UUID) -> uuid.UUID | None:
+    return await session.scalar(
+        select(RoleAssignment.branch_id)
+        .where(RoleAssignment.user_id == user_id, RoleAssignment.role == Role.courier)
+        .limit(1)
+    )
+
+
+async def submit_report(
+    session: AsyncSession,
+    principal: Principal,
+    sub: ReportSubmission,
+    services: IntakeServices,
+    idempotency_key: str | None,
+    now: datetime,
+) -> IntakeResult:
+    user_id = _check_submitter(principal)
+    source = _source(principal, sub.source)
+    key = idempotency.validate_key(idempotency_key)
+    fingerprint = _fingerprint(sub) if key else ""
+    if key:
+        stored = await idempotency.find(session, user_id, key, IDEMPOTENCY_SCOPE, fingerprint)
+        if stored is not None:
+            return IntakeResult(ReportCreated(**stored.body), stored.status_code, replayed=True)
+
+    category, lat, lng = await _check_fields(session, sub, services.settings, now)
+    processed = await _process_photos(sub, services)
+    originals = [p.data for p in sub.photos] if services.settings.keep_original_photos else None
+    stored_keys = await _store(services.storage, processed, originals, now)
+    all_keys = [k for keys in stored_keys for k in keys.all()]
+    try:
+        if (
+            key
+            and await idempotency.claim(session, user_id, key, IDEMPOTENCY_SCOPE, fingerprint)
+            is None
+        ):
+            # A twin of this request committed first: undo ours, answer with theirs.
+            await session.rollback()
+            await remove_objects(services.storage, all_keys)
+            stored = await idempotency.winner(session, user_id, key, IDEMPOTENCY_SCOPE, fingerprint)
+            return IntakeResult(ReportCreated(**stored.body), stored.status_code, replayed=True)
+        result = await _insert(
+            session,
+            principal,
+            sub,
+            services,
+            category,
+            source,
+            (lat, lng),
+            processed,
+            stored_keys,
+            now,
+        )
+        if key:
+            await idempotency.complete(session, user_id, key, 201, result.model_dump(mode="json"))
+        return IntakeResult(result, 201, replayed=False)
+    except BaseException:
+        await remove_objects(services.storage, all_keys)
+        raise
+
+
+async def _insert(
+    session: AsyncSession,
+    principal: Principal,
+    sub: ReportSubmission,
+    services: IntakeServices,
+    category: Category,
+    source: ReportSource,
+    point: tuple[float, float],
+    processed: Sequence[processing.ProcessedPhoto],
+    stored_keys: Sequence[StoredKeys],
+    now: datetime,
+) -> ReportCreated:
+    assert principal.user_id is not None
+    lat, lng = point
+    community_id, grid_id, region_id, method, distance = await _route(
+        session, principal, sub, lat, lng, services.locator
+    )
+    report = Report(
+        id=uuid.uuid4(),
+        number=await next_report_number(session, now),
+        status=ReportStatus.submitted,
+        version=1,
+        category_code=category.code,
+        priority=category.default_priority,
+        source=source,
+        description=sub.description.strip(),
+        address=sub.address.strip() if sub.address else None,
+        occurred_at=sub.occurred_at,
+        lat=lat,
+        lng=lng,
+        submitted_lat=sub.lat,
+        submitted_lng=sub.lng,
+        submitted_coord_system=sub.coord_system.value,
+        reporter_id=principal.user_id,
+        reporter_branch_id=await _branch(session, principal.user_id),
+        community_id=community_id,
+        grid_id=grid_id,
+        region_id=region_id,
+        routing_method=method,
+        routing_distance_m=distance,
+        accept_due_at=due_at(
+            services.calendar,
+            now,
+            category.accept_within_hours,
+            category.hours_kind is HoursKind.working,
+        ),
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(report)
+    for index, (photo, keys) in enumerate(zip(processed, stored_keys, strict=True)):
+        session.add(
+            Photo(
+                report_id=report.id,
+                kind=PhotoKind.report,
+                position=index,
+                uploaded_by_id=principal.user_id,
+                display_key=keys.display,
+                thumbnail_key=keys.thumbnail,
+                original_key=keys.original,
+                content_type=photo.content_type,
+                width=photo.display_width,
+                height=photo.display_height,
+                thumbnail_width=photo.thumb_width,
+                thumbnail_height=photo.thumb_height,
+                size_bytes=len(sub.photos[index].data),
+                sha256=photo.sha256,
+                original_filename=safe_filename(sub.photos[index].filename),
+                original_format=photo.original_format,
+                exif_lat=photo.gps.lat if photo.gps else None,
+                exif_lng=photo.gps.lng if photo.gps else None,
+                exif_taken_at=photo.taken_at,
+                flags=_flags(photo, lat, lng, now, services.settings),
+                created_at=now,
+            )
+        )
+    await session.flush()
+    await service.append_event(
+        session,
+        report,
+        type="submitted",
+        actor=principal,
+        to_status=ReportStatus.submitted,
+        note=None,
+        data={"routing": method.value, "distance_m": distance},
+        at=now,
+    )
+    duplicates = await service.open_reports_near(
+        session,
+        lat=lat,
+        lng=lng,
+        radius_m=category.duplicate_radius_m,
+        category=category.code,
+        limit=services.settings.possible_duplicates_limit,
+        exclude=report.id,
+    )
+    read = await service.present(session, principal, report, now)
+    return ReportCreated(
+        **read.model_dump(), possible_duplicates=service.possible_duplicates(duplicates)
+    )

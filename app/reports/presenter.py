@@ -1,0 +1,198 @@
+"""Turning report rows into what each caller may see."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
+
+from app.auth.principal import Principal
+from app.models import Category, Community, Grid, Photo, Region, Report, User
+from app.reports.schemas import (
+    CategoryRef,
+    Deadline,
+    LatLng,
+    Light,
+    PersonRef,
+    PhotoRead,
+    Ref,
+    ReportRead,
+    Routing,
+    SubmittedLocation,
+)
+from app.reports.visibility import sees_people
+from app.users.service import mask_phone
+
+PHOTO_URL = "/api/v1/photos/{id}"
+YELLOW_FROM = 0.8  # share of a limit used from which a clock shows yellow
+
+
+def light(started_at: datetime, due_at: datetime, now: datetime) -> Light:
+    if now >= due_at:
+        return Light.red
+    total = (due_at - started_at).total_seconds()
+    used = (now - started_at).total_seconds()
+    return Light.yellow if total <= 0 or used / total >= YELLOW_FROM else Light.green
+
+
+def photo_read(photo: Photo) -> PhotoRead:
+    url = PHOTO_URL.format(id=photo.id)
+    exif = (
+        LatLng(lat=photo.exif_lat, lng=photo.exif_lng)
+        if photo.exif_lat is not None and photo.exif_lng is not None
+        else None
+    )
+    return PhotoRead(
+        id=photo.id,
+        kind=photo.kind,
+        url=url,
+        thumbnail_url=f"{url}?size=thumbnail",
+        width=photo.width,
+        height=photo.height,
+        thumbnail_width=photo.thumbnail_width,
+        thumbnail_height=photo.thumbnail_height,
+        flags=list(photo.flags or []),
+        exif_location=exif,
+        exif_taken_at=photo.exif_taken_at,
+    )
+
+
+@dataclass(frozen=True)
+class ReportContext:
+    """The rows a report's representation needs, loaded in one round trip per kind."""
+
+    category: Category
+    region: Region
+    community: Community | None
+    grid: Grid | None
+    reporter: User
+    photos: Sequence[Photo]
+
+
+def deadlines(report: Report, category: Category, now: datetime) -> list[Deadline]:
+    kind = category.hours_kind.value
+    out: list[Deadline] = []
+    if report.accept_due_at is not None:
+        met = report.accepted_at or report.rejected_at or report.duplicate_at
+        out.append(
+            Deadline(
+                kind="accept",
+                due_at=report.accept_due_at,
+                limit_hours=category.accept_within_hours,
+                hours_kind=kind,
+                met_at=met,
+                light=None if met else light(report.created_at, report.accept_due_at, now),
+            )
+        )
+    if report.resolve_due_at is not None:
+        met = report.resolved_at or report.closed_at
+        out.append(
+            Deadline(
+                kind="resolve",
+                due_at=report.resolve_due_at,
+                limit_hours=category.resolve_within_hours,
+                hours_kind=kind,
+                met_at=met,
+                light=None
+                if met
+                else light(report.accepted_at or report.created_at, report.resolve_due_at, now),
+            )
+        )
+    return out
+
+
+def to_read(report: Report, ctx: ReportContext, principal: Principal, now: datetime) -> ReportRead:
+    person = None
+    if sees_people(principal, report, ctx.region.path):
+        sees_phone = principal.is_admin or principal.user_id == report.reporter_id
+        person = PersonRef(
+            id=ctx.reporter.id,
+            display_name=ctx.reporter.display_name,
+            phone=ctx.reporter.phone if sees_phone else mask_phone(ctx.reporter.phone),
+        )
+    return ReportRead(
+        id=report.id,
+        number=report.number,
+        status=report.status,
+        version=report.version,
+        category=CategoryRef(
+            code=ctx.category.code, name=ctx.category.name, name_en=ctx.category.name_en
+        ),
+        priority=report.priority,
+        source=report.source,
+        description=report.description,
+        address=report.address,
+        occurred_at=report.occurred_at,
+        location=LatLng(lat=report.lat, lng=report.lng),
+        submitted_location=SubmittedLocation(
+            lat=report.submitted_lat,
+            lng=report.submitted_lng,
+            coord_system=report.submitted_coord_system,
+        ),
+        community=Ref(id=ctx.community.id, name=ctx.community.name) if ctx.community else None,
+        grid=Ref(id=ctx.grid.id, name=ctx.grid.name) if ctx.grid else None,
+        region=Ref(id=ctx.region.id, name=ctx.region.name),
+        routing=Routing(method=report.routing_method, distance_m=report.routing_distance_m),
+        reporter=person,
+        photos=[photo_read(p) for p in ctx.photos],
+        deadlines=deadlines(report, ctx.category, now),
+        duplicate_of=report.duplicate_of_id,
+        created_at=report.created_at,
+        updated_at=report.updated_at,
+        accepted_at=report.accepted_at,
+        started_at=report.started_at,
+        dispatched_at=report.dispatched_at,
+        on_hold_at=report.on_hold_at,
+        resolved_at=report.resolved_at,
+        closed_at=report.closed_at,
+        rejected_at=report.rejected_at,
+        duplicate_at=report.duplicate_at,
+    )
+
+
+async def _rows_by(
+    session: AsyncSession, column: InstrumentedAttribute[Any], keys: Collection[Any]
+) -> dict[Any, Any]:
+    if not keys:
+        return {}
+    rows = await session.scalars(select(column.class_).where(column.in_(list(keys))))
+    return {getattr(row, column.key): row for row in rows}
+
+
+async def load_contexts(
+    session: AsyncSession, reports: Sequence[Report], *, with_photos: bool = True
+) -> dict[uuid.UUID, ReportContext]:
+    """Everything to present ``reports``: one query per related table, never one per report."""
+    categories = await _rows_by(session, Category.code, {r.category_code for r in reports})
+    regions = await _rows_by(session, Region.id, {r.region_id for r in reports})
+    communities = await _rows_by(
+        session, Community.id, {r.community_id for r in reports if r.community_id}
+    )
+    grids = await _rows_by(session, Grid.id, {r.grid_id for r in reports if r.grid_id})
+    reporters = await _rows_by(session, User.id, {r.reporter_id for r in reports})
+    photos: dict[uuid.UUID, list[Photo]] = {r.id: [] for r in reports}
+    if with_photos and reports:
+        rows = await session.scalars(
+            select(Photo)
+            .where(Photo.report_id.in_([r.id for r in reports]), Photo.event_id.is_(None))
+            .order_by(Photo.report_id, Photo.position)
+        )
+        for photo in rows:
+            photos[photo.report_id].append(photo)
+    return {
+        r.id: ReportContext(
+            category=categories[r.category_code],
+            region=regions[r.region_id],
+            community=communities.get(r.community_id),
+            grid=grids.get(r.grid_id),
+            reporter=reporters[r.reporter_id],
+            photos=photos[r.id],
+        )
+        for r in reports
+    }

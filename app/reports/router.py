@@ -1,0 +1,206 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, File, Form, Header, Query, Response, UploadFile, status
+from fastapi.responses import JSONResponse
+
+from app.auth.deps import CurrentPrincipal, UserPrincipal
+from app.core.deps import ClockDep, SessionDep
+from app.core.errors import (
+    Conflict,
+    Forbidden,
+    NotFound,
+    PayloadTooLarge,
+    Unauthorized,
+    ValidationFailed,
+    error_responses,
+)
+from app.core.geo import CoordSystem, to_wgs84
+from app.core.idempotency import IdempotencyKeyReused
+from app.core.pagination import Page, PageParams, page_params
+from app.models import Category
+from app.models.enums import ReportSource
+from app.reports import intake, service
+from app.reports.deps import IntakeServicesDep, ReportFiltersDep
+from app.reports.schemas import (
+    CommentCreate,
+    NearbyReport,
+    ReportCreated,
+    ReportRead,
+    TimelineEvent,
+)
+
+router = APIRouter(tags=["reports"])
+
+Latitude = Annotated[float, Form(ge=-90, le=90, allow_inf_nan=False, examples=[40.8467])]
+Longitude = Annotated[float, Form(ge=-180, le=180, allow_inf_nan=False, examples=[107.1405])]
+MAX_NEARBY_RADIUS_M = 2000
+
+
+def etag(report: ReportRead) -> str:
+    return f'"{report.id}-v{report.version}"'
+
+
+@router.post(
+    "/reports",
+    response_model=ReportCreated,
+    status_code=status.HTTP_201_CREATED,
+    summary="Submit a report (随手拍) with 1–9 photos",
+    description=(
+        "Multipart form. Send `Idempotency-Key` so that a retry after a timeout returns the "
+        "first response instead of filing the report twice. The report is routed to the "
+        "community whose boundary contains the point (or the nearest one within the routing "
+        "distance, or the region's queue) and answered with `possible_duplicates`."
+    ),
+    responses=error_responses(
+        Unauthorized,
+        Forbidden,
+        ValidationFailed,
+        PayloadTooLarge,
+        IdempotencyKeyReused,
+        Conflict,
+    ),
+)
+async def submit_report(
+    principal: UserPrincipal,
+    session: SessionDep,
+    services: IntakeServicesDep,
+    clock: ClockDep,
+    category_code: Annotated[str, Form(max_length=64, examples=["chaotic_parking"])],
+    description: Annotated[str, Form(min_length=1, max_length=2000)],
+    lat: Latitude,
+    lng: Longitude,
+    photos: Annotated[list[UploadFile], File(description="1 to 9 images: JPEG, PNG, WebP, HEIC")],
+    coord_system: Annotated[CoordSystem, Form()] = CoordSystem.wgs84,
+    address: Annotated[str | None, Form(max_length=300)] = None,
+    occurred_at: Annotated[datetime | None, Form()] = None,
+    grid_id: Annotated[uuid.UUID | None, Form()] = None,
+    source: Annotated[ReportSource | None, Form()] = None,
+    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
+) -> JSONResponse:
+    uploads = [intake.UploadedPhoto(filename=f.filename, data=await f.read()) for f in photos]
+    result = await intake.submit_report(
+        session,
+        principal,
+        intake.ReportSubmission(
+            category_code=category_code,
+            description=description,
+            lat=lat,
+            lng=lng,
+            coord_system=coord_system,
+            address=address,
+            occurred_at=occurred_at,
+            grid_id=grid_id,
+            source=source,
+            photos=uploads,
+        ),
+        services,
+        idempotency_key,
+        clock.now(),
+    )
+    headers = {"ETag": etag(result.report), "Location": f"/api/v1/reports/{result.report.id}"}
+    if result.replayed:
+        headers["Idempotent-Replayed"] = "true"
+    return JSONResponse(
+        result.report.model_dump(mode="json"), status_code=result.status_code, headers=headers
+    )
+
+
+@router.get(
+    "/reports",
+    response_model=Page[ReportRead],
+    summary="Reports the caller may see, newest first, with filters",
+    responses=error_responses(Unauthorized, ValidationFailed),
+)
+async def list_reports(
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    clock: ClockDep,
+    filters: ReportFiltersDep,
+    page: Annotated[PageParams, Depends(page_params)],
+) -> Page[ReportRead]:
+    items, cursor = await service.list_reports(session, principal, filters, page, clock.now())
+    return Page(items=items, next_cursor=cursor)
+
+
+@router.get(
+    "/reports/nearby",
+    response_model=list[NearbyReport],
+    summary="Open reports near a point (“already reported?”): public fields only",
+    responses=error_responses(Unauthorized, ValidationFailed),
+)
+async def nearby_reports(
+    _: CurrentPrincipal,
+    session: SessionDep,
+    lat: Annotated[float, Query(ge=-90, le=90, allow_inf_nan=False)],
+    lng: Annotated[float, Query(ge=-180, le=180, allow_inf_nan=False)],
+    category: Annotated[str | None, Query(max_length=64)] = None,
+    radius_m: Annotated[
+        float | None,
+        Query(gt=0, le=MAX_NEARBY_RADIUS_M, description="Default: the category's duplicate radius"),
+    ] = None,
+    coord_system: CoordSystem = CoordSystem.wgs84,
+    limit: Annotated[int, Query(ge=1, le=50)] = 5,
+) -> list[NearbyReport]:
+    wgs_lat, wgs_lng = to_wgs84(lat, lng, coord_system)
+    if radius_m is None:
+        row = await session.get(Category, category) if category else None
+        if category and row is None:
+            raise ValidationFailed.at(["query", "category"], "no such category")
+        radius_m = row.duplicate_radius_m if row else 100.0
+    found = await service.open_reports_near(
+        session, lat=wgs_lat, lng=wgs_lng, radius_m=radius_m, category=category, limit=limit
+    )
+    return service.nearby(found)
+
+
+@router.get(
+    "/reports/{report_id}",
+    response_model=ReportRead,
+    summary="The whole case",
+    responses=error_responses(Unauthorized, NotFound),
+)
+async def read_report(
+    report_id: uuid.UUID,
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    clock: ClockDep,
+    response: Response,
+) -> ReportRead:
+    report = await service.read_report(session, principal, report_id, clock.now())
+    response.headers["ETag"] = etag(report)
+    return report
+
+
+@router.get(
+    "/reports/{report_id}/timeline",
+    response_model=list[TimelineEvent],
+    summary="The case's events, oldest first (the reporter sees the public part)",
+    responses=error_responses(Unauthorized, NotFound),
+)
+async def report_timeline(
+    report_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep
+) -> list[TimelineEvent]:
+    return await service.timeline(session, principal, report_id)
+
+
+@router.post(
+    "/reports/{report_id}/comments",
+    response_model=TimelineEvent,
+    status_code=status.HTTP_201_CREATED,
+    summary="A note on the case: internal (staff only) or visible to the reporter",
+    responses=error_responses(Unauthorized, Forbidden, NotFound, ValidationFailed),
+)
+async def comment_on_report(
+    report_id: uuid.UUID,
+    body: CommentCreate,
+    principal: UserPrincipal,
+    session: SessionDep,
+    clock: ClockDep,
+) -> TimelineEvent:
+    return await service.add_comment(
+        session, principal, report_id, body.body, body.internal, clock.now()
+    )

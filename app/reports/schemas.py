@@ -1,0 +1,163 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, Field
+
+from app.models.enums import PhotoKind, Priority, ReportSource, ReportStatus, Role, RoutingMethod
+
+
+class Light(StrEnum):
+    """How much of a running clock is used: green < 80 %, yellow ≥ 80 %, red when overdue."""
+
+    green = "green"
+    yellow = "yellow"
+    red = "red"
+
+
+class Ref(BaseModel):
+    id: uuid.UUID
+    name: str
+
+
+class CategoryRef(BaseModel):
+    code: str
+    name: str
+    name_en: str
+
+
+class LatLng(BaseModel):
+    lat: float = Field(description="Latitude, WGS-84")
+    lng: float = Field(description="Longitude, WGS-84")
+
+
+class SubmittedLocation(BaseModel):
+    lat: float
+    lng: float
+    coord_system: str = Field(description="As the phone sent it: wgs84, gcj02 or bd09")
+
+
+class Routing(BaseModel):
+    method: RoutingMethod = Field(
+        description="grid: the reporter chose the grid; boundary: inside the community; "
+        "nearest: outside every boundary, nearest community; region_queue: no community, "
+        "waiting for the region's supervisors"
+    )
+    distance_m: float | None = Field(None, description="From the point to the community")
+
+
+class Deadline(BaseModel):
+    kind: str = Field(examples=["accept"], description="accept or resolve")
+    due_at: datetime
+    limit_hours: float
+    hours_kind: str = Field(description="calendar or working hours")
+    met_at: datetime | None = Field(None, description="When the clock stopped in time or late")
+    light: Light | None = Field(None, description="Null once the clock has stopped")
+
+
+class PhotoRead(BaseModel):
+    id: uuid.UUID
+    kind: PhotoKind
+    url: str
+    thumbnail_url: str
+    width: int
+    height: int
+    thumbnail_width: int
+    thumbnail_height: int
+    flags: list[str] = Field(
+        description="Doubts about the photo: exif_far_from_report, taken_long_before_submission"
+    )
+    exif_location: LatLng | None = Field(None, description="The GPS position in the photo's EXIF")
+    exif_taken_at: datetime | None = None
+
+
+class PersonRef(BaseModel):
+    id: uuid.UUID
+    display_name: str
+    phone: str | None = Field(None, description="Masked except to the person and admins")
+
+
+class PossibleDuplicate(BaseModel):
+    id: uuid.UUID
+    number: str
+    status: ReportStatus
+    category_code: str
+    distance_m: float
+    created_at: datetime
+
+
+class ReportRead(BaseModel):
+    id: uuid.UUID
+    number: str = Field(examples=["SSP-20261129-000042"])
+    status: ReportStatus
+    version: int = Field(description="Changes with every update; also sent as the ETag")
+    category: CategoryRef
+    priority: Priority
+    source: ReportSource
+    description: str
+    address: str | None
+    occurred_at: datetime | None
+    location: LatLng
+    submitted_location: SubmittedLocation
+    community: Ref | None
+    grid: Ref | None
+    region: Ref
+    routing: Routing
+    reporter: PersonRef | None = Field(
+        None, description="Absent for dashboard viewers (de-personalised)"
+    )
+    photos: list[PhotoRead]
+    deadlines: list[Deadline]
+    duplicate_of: uuid.UUID | None = None
+    created_at: datetime
+    updated_at: datetime
+    accepted_at: datetime | None = None
+    started_at: datetime | None = None
+    dispatched_at: datetime | None = None
+    on_hold_at: datetime | None = None
+    resolved_at: datetime | None = None
+    closed_at: datetime | None = None
+    rejected_at: datetime | None = None
+    duplicate_at: datetime | None = None
+
+
+class ReportCreated(ReportRead):
+    possible_duplicates: list[PossibleDuplicate] = Field(
+        description="Open reports of the same category close by, nearest first"
+    )
+
+
+class NearbyReport(BaseModel):
+    """What anyone may see of an open report near them: no people, no photos, no text."""
+
+    id: uuid.UUID
+    number: str
+    status: ReportStatus
+    category_code: str
+    location: LatLng
+    distance_m: float
+    created_at: datetime
+
+
+class TimelineEvent(BaseModel):
+    id: uuid.UUID
+    seq: int
+    type: str = Field(examples=["submitted", "comment"])
+    created_at: datetime
+    actor: PersonRef | None = Field(None, description="Hidden from the reporter for staff")
+    actor_role: Role | None
+    from_status: ReportStatus | None
+    to_status: ReportStatus | None
+    note: str | None
+    reason: str | None
+    is_internal: bool
+    photos: list[PhotoRead] = Field(default_factory=list)
+
+
+class CommentCreate(BaseModel):
+    body: str = Field(min_length=1, max_length=2000)
+    internal: bool = Field(
+        False, description="Staff only: hide the note from the reporter (reporters cannot set it)"
+    )

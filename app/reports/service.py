@@ -1,0 +1,359 @@
+"""Reading reports: lists with filters, one case, its timeline, nearby reports, comments."""
+
+from __future__ import annotations
+
+import math
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth.principal import Principal
+from app.core.errors import Forbidden, NotFound
+from app.core.geo import haversine_m
+from app.core.pagination import PageParams, SortKey, paginate
+from app.models import Photo, Region, Report, ReportEvent, User
+from app.models.enums import OPEN_REPORT_STATUSES, ReportStatus, Role
+from app.reports import presenter
+from app.reports.schemas import (
+    LatLng,
+    NearbyReport,
+    PersonRef,
+    PossibleDuplicate,
+    ReportRead,
+    TimelineEvent,
+)
+from app.reports.visibility import STAFF_ROLES, report_scope, sees_people
+
+METRES_PER_DEGREE_LAT = 111_320.0
+
+
+@dataclass(frozen=True)
+class ReportFilters:
+    statuses: Sequence[ReportStatus] = ()
+    category: str | None = None
+    community_id: uuid.UUID | None = None
+    region_id: uuid.UUID | None = None
+    mine: bool = False
+    overdue: bool = False
+    created_from: datetime | None = None
+    created_to: datetime | None = None
+    bbox: tuple[float, float, float, float] | None = None  # min_lng, min_lat, max_lng, max_lat
+    near: tuple[float, float, float] | None = None  # lat, lng, radius_m
+    q: str | None = None
+    oldest_first: bool = False
+
+
+def _box(lat: float, lng: float, radius_m: float) -> ColumnElement[bool]:
+    """A bounding box around a circle: cheap on the (category, lat, lng) index; the exact
+    distance is checked after."""
+    dlat = radius_m / METRES_PER_DEGREE_LAT
+    dlng = radius_m / (METRES_PER_DEGREE_LAT * max(math.cos(math.radians(lat)), 0.01))
+    return and_(
+        Report.lat.between(lat - dlat, lat + dlat), Report.lng.between(lng - dlng, lng + dlng)
+    )
+
+
+def within(lat: float, lng: float, radius_m: float) -> ColumnElement[bool]:
+    """Within ``radius_m`` of the point: the box for the index, then an equirectangular
+    distance in plain arithmetic (any database can do it; off by < 0.1 % under 10 km)."""
+    lng_scale = METRES_PER_DEGREE_LAT * math.cos(math.radians(lat))
+    dy = (Report.lat - lat) * METRES_PER_DEGREE_LAT
+    dx = (Report.lng - lng) * lng_scale
+    return and_(_box(lat, lng, radius_m), dy * dy + dx * dx <= radius_m * radius_m)
+
+
+def overdue_condition(now: datetime) -> ColumnElement[bool]:
+    return or_(
+        and_(Report.status == ReportStatus.submitted, Report.accept_due_at < now),
+        and_(
+            Report.status.in_(
+                [ReportStatus.accepted, ReportStatus.in_progress, ReportStatus.dispatched]
+            ),
+            Report.resolve_due_at < now,
+        ),
+    )
+
+
+def _filtered(principal: Principal, filters: ReportFilters, now: datetime) -> ColumnElement[bool]:
+    conditions: list[ColumnElement[bool]] = [report_scope(principal)]
+    if filters.statuses:
+        conditions.append(Report.status.in_(list(filters.statuses)))
+    if filters.category:
+        conditions.append(Report.category_code == filters.category)
+    if filters.community_id:
+        conditions.append(Report.community_id == filters.community_id)
+    if filters.region_id:
+        subtree = select(Region.id).where(
+            Region.path.startswith(
+                select(Region.path).where(Region.id == filters.region_id).scalar_subquery()
+            )
+        )
+        conditions.append(Report.region_id.in_(subtree))
+    if filters.mine:
+        conditions.append(Report.reporter_id == principal.user_id)
+    if filters.overdue:
+        conditions.append(overdue_condition(now))
+    if filters.created_from:
+        conditions.append(Report.created_at >= filters.created_from)
+    if filters.created_to:
+        conditions.append(Report.created_at < filters.created_to)
+    if filters.bbox:
+        min_lng, min_lat, max_lng, max_lat = filters.bbox
+        conditions.append(Report.lat.between(min_lat, max_lat))
+        conditions.append(Report.lng.between(min_lng, max_lng))
+    if filters.near:
+        conditions.append(within(*filters.near))
+    if filters.q:
+        like = f"%{filters.q.strip()}%"
+        conditions.append(
+            or_(
+                Report.description.ilike(like),
+                Report.number.ilike(like),
+                Report.address.ilike(like),
+            )
+        )
+    return and_(*conditions)
+
+
+async def list_reports(
+    session: AsyncSession,
+    principal: Principal,
+    filters: ReportFilters,
+    params: PageParams,
+    now: datetime,
+) -> tuple[list[ReportRead], str | None]:
+    stmt = select(Report).where(_filtered(principal, filters, now))
+    keys = [
+        SortKey(Report.created_at, descending=not filters.oldest_first),
+        SortKey(Report.id, descending=not filters.oldest_first),
+    ]
+    rows, cursor = await paginate(session, stmt, keys, params)
+    contexts = await presenter.load_contexts(session, rows)
+    return [presenter.to_read(r, contexts[r.id], principal, now) for r in rows], cursor
+
+
+async def get_visible_report(
+    session: AsyncSession, principal: Principal, report_id: uuid.UUID
+) -> Report:
+    """The report if the caller may see it; 404 otherwise (its existence is not revealed)."""
+    report = await session.scalar(
+        select(Report).where(Report.id == report_id, report_scope(principal))
+    )
+    if report is None:
+        raise NotFound("No such report")
+    return report
+
+
+async def read_report(
+    session: AsyncSession, principal: Principal, report_id: uuid.UUID, now: datetime
+) -> ReportRead:
+    report = await get_visible_report(session, principal, report_id)
+    return await present(session, principal, report, now)
+
+
+async def present(
+    session: AsyncSession, principal: Principal, report: Report, now: datetime
+) -> ReportRead:
+    contexts = await presenter.load_contexts(session, [report])
+    return presenter.to_read(report, contexts[report.id], principal, now)
+
+
+async def open_reports_near(
+    session: AsyncSession,
+    *,
+    lat: float,
+    lng: float,
+    radius_m: float,
+    category: str | None,
+    limit: int,
+    exclude: uuid.UUID | None = None,
+) -> list[tuple[Report, float]]:
+    """Open reports within ``radius_m`` of the point, nearest first."""
+    stmt = select(Report).where(
+        Report.status.in_(list(OPEN_REPORT_STATUSES)), within(lat, lng, radius_m)
+    )
+    if category:
+        stmt = stmt.where(Report.category_code == category)
+    if exclude:
+        stmt = stmt.where(Report.id != exclude)
+    found = [(r, haversine_m(lat, lng, r.lat, r.lng)) for r in await session.scalars(stmt)]
+    found = [(r, d) for r, d in found if d <= radius_m]
+    found.sort(key=lambda pair: pair[1])
+    return found[:limit]
+
+
+def possible_duplicates(found: Sequence[tuple[Report, float]]) -> list[PossibleDuplicate]:
+    return [
+        PossibleDuplicate(
+            id=r.id,
+            number=r.number,
+            status=r.status,
+            category_code=r.category_code,
+            distance_m=round(d, 1),
+            created_at=r.created_at,
+        )
+        for r, d in found
+    ]
+
+
+def nearby(found: Sequence[tuple[Report, float]]) -> list[NearbyReport]:
+    return [
+        NearbyReport(
+            id=r.id,
+            number=r.number,
+            status=r.status,
+            category_code=r.category_code,
+            # Rounded to about 10 m: enough to find the spot, not to pin a doorway.
+            location=LatLng(lat=round(r.lat, 4), lng=round(r.lng, 4)),
+            distance_m=round(d),
+            created_at=r.created_at,
+        )
+        for r, d in found
+    ]
+
+
+async def append_event(
+    session: AsyncSession,
+    report: Report,
+    *,
+    type: str,
+    actor: Principal | None,
+    from_status: ReportStatus | None = None,
+    to_status: ReportStatus | None = None,
+    note: str | None = None,
+    reason: str | None = None,
+    is_internal: bool = False,
+    data: dict[str, object] | None = None,
+    at: datetime,
+) -> ReportEvent:
+    last = await session.scalar(
+        select(func.max(ReportEvent.seq)).where(ReportEvent.report_id == report.id)
+    )
+    event = ReportEvent(
+        report_id=report.id,
+        seq=(last or 0) + 1,
+        type=type,
+        actor_id=actor.user_id if actor else None,
+        actor_role=acting_role(actor, report) if actor else None,
+        from_status=from_status,
+        to_status=to_status,
+        note=note,
+        reason=reason,
+        is_internal=is_internal,
+        data=data or {},
+        created_at=at,
+    )
+    session.add(event)
+    await session.flush()
+    return event
+
+
+def acting_role(principal: Principal, report: Report) -> Role | None:
+    """The role in which the caller acts on this report (the most specific one that applies)."""
+    if report.community_id in principal.scope_ids(Role.community_staff):
+        return Role.community_staff
+    if report.community_id in principal.scope_ids(Role.grid_worker):
+        return Role.grid_worker
+    if principal.region_paths(Role.supervisor):
+        return Role.supervisor
+    if principal.is_admin:
+        return Role.admin
+    if principal.user_id == report.reporter_id:
+        return Role.courier if Role.courier in principal.roles else Role.reporter
+    return next(iter(sorted(principal.roles)), None)
+
+
+async def timeline(
+    session: AsyncSession, principal: Principal, report_id: uuid.UUID
+) -> list[TimelineEvent]:
+    report = await get_visible_report(session, principal, report_id)
+    region_path = await session.scalar(select(Region.path).where(Region.id == report.region_id))
+    staff_view = sees_people(principal, report, region_path or "") and (
+        principal.is_admin
+        or report.community_id in principal.scope_ids(*STAFF_ROLES)
+        or principal.has_any(Role.supervisor)
+    )
+    stmt = select(ReportEvent).where(ReportEvent.report_id == report.id)
+    if not staff_view:
+        stmt = stmt.where(ReportEvent.is_internal.is_(False))
+    events = list((await session.scalars(stmt.order_by(ReportEvent.seq))).all())
+    actor_ids = {e.actor_id for e in events if e.actor_id}
+    actors = (
+        {u.id: u for u in await session.scalars(select(User).where(User.id.in_(actor_ids)))}
+        if actor_ids
+        else {}
+    )
+    photos: dict[uuid.UUID, list[Photo]] = {}
+    for photo in await session.scalars(
+        select(Photo).where(Photo.report_id == report.id).order_by(Photo.position)
+    ):
+        if photo.event_id is not None:
+            photos.setdefault(photo.event_id, []).append(photo)
+    out = []
+    for e in events:
+        actor = actors.get(e.actor_id) if e.actor_id else None
+        # The reporter sees what happened, not which member of staff did it.
+        show_actor = actor is not None and (staff_view or e.actor_id == principal.user_id)
+        out.append(
+            TimelineEvent(
+                id=e.id,
+                seq=e.seq,
+                type=e.type,
+                created_at=e.created_at,
+                actor=PersonRef(id=actor.id, display_name=actor.display_name)
+                if show_actor and actor
+                else None,
+                actor_role=e.actor_role,
+                from_status=e.from_status,
+                to_status=e.to_status,
+                note=e.note,
+                reason=e.reason,
+                is_internal=e.is_internal,
+                photos=[presenter.photo_read(p) for p in photos.get(e.id, [])],
+            )
+        )
+    return out
+
+
+async def add_comment(
+    session: AsyncSession,
+    principal: Principal,
+    report_id: uuid.UUID,
+    body: str,
+    internal: bool,
+    now: datetime,
+) -> TimelineEvent:
+    report = await get_visible_report(session, principal, report_id)
+    region_path = await session.scalar(select(Region.path).where(Region.id == report.region_id))
+    is_staff = (
+        principal.is_admin
+        or report.community_id in principal.scope_ids(*STAFF_ROLES)
+        or principal.covers_region_path(region_path or "", Role.supervisor)
+    )
+    if principal.user_id is None:
+        raise Forbidden("API keys are read-only")
+    if internal and not is_staff:
+        raise Forbidden("Only staff can write internal notes")
+    if not is_staff and principal.user_id != report.reporter_id:
+        raise Forbidden("Only the reporter and the case's staff can comment")
+    event = await append_event(
+        session, report, type="comment", actor=principal, note=body, is_internal=internal, at=now
+    )
+    user = await session.get_one(User, principal.user_id)
+    return TimelineEvent(
+        id=event.id,
+        seq=event.seq,
+        type=event.type,
+        created_at=event.created_at,
+        actor=PersonRef(id=user.id, display_name=user.display_name),
+        actor_role=event.actor_role,
+        from_status=None,
+        to_status=None,
+        note=event.note,
+        reason=None,
+        is_internal=event.is_internal,
+    )
