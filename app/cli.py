@@ -150,7 +150,7 @@ def seed_demo(
     table.add_column("name")
     table.add_column("role")
     for account in summary.accounts:
-        table.add_row(account.username, account.display_name, account.role)
+        table.add_row(account.username, account.display_name, account.role_description)
     console.print(table)
 
 
@@ -189,3 +189,36 @@ def import_communities(
                 console.print(f"  {'.'.join(map(str, error.loc))}: {error.msg}")
             raise typer.Exit(1) from exc
     console.print(f"Created {result.created}, updated {result.updated} communities.")
+
+
+@cli.command("gc-photos")
+def gc_photos(
+    grace_minutes: Annotated[
+        int, typer.Option(help="Leave files younger than this alone (in-flight submissions)")
+    ] = 60,
+) -> None:
+    """Remove stored photo files that no report references."""
+    from datetime import UTC, datetime, timedelta
+
+    from app.core.storage import build_storage
+    from app.photos.gc import collect_orphans
+
+    settings = get_settings()
+    storage = build_storage(settings)
+
+    async def work(session: AsyncSession) -> Any:
+        with console.status("Looking for orphaned photo files…") as status:
+
+            def on_progress(scanned: int, removed: int) -> None:
+                status.update(f"Scanned {scanned} files, removed {removed}…")
+
+            return await collect_orphans(
+                session,
+                storage,
+                datetime.now(UTC),
+                timedelta(minutes=grace_minutes),
+                on_progress,
+            )
+
+    result = _run_in_session(settings, work)
+    console.print(f"Scanned {result.scanned} stored files; removed {result.removed} orphans.")

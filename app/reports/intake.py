@@ -23,7 +23,7 @@ from app.core import idempotency
 from app.core.config import Settings
 from app.core.errors import FieldError, Forbidden, ValidationFailed
 from app.core.geo import CoordSystem, haversine_m, to_wgs84
-from app.core.storage import PhotoStorage
+from app.core.storage import PhotoStorage, photo_key
 from app.core.workcalendar import CHINA_TZ, WorkingCalendar, due_at
 from app.models import (
     Category,
@@ -231,6 +231,7 @@ async def _process_photos(
 
 @dataclass(frozen=True)
 class StoredKeys:
+    photo_id: uuid.UUID
     display: str
     thumbnail: str
     original: str | None
@@ -246,15 +247,16 @@ async def _store(
     now: datetime,
 ) -> list[StoredKeys]:
     """Upload each photo's files; on any failure remove what was uploaded and re-raise."""
-    day = now.astimezone(CHINA_TZ)
+    day = now.astimezone(CHINA_TZ).date()
     planned: list[StoredKeys] = []
     uploads: list[tuple[str, bytes, str]] = []
     for index, photo in enumerate(processed):
-        prefix = f"{day:%Y/%m/%d}/{uuid.uuid4()}"
+        photo_id = uuid.uuid4()
         keys = StoredKeys(
-            display=f"{prefix}/display.{photo.extension}",
-            thumbnail=f"{prefix}/thumbnail.{photo.extension}",
-            original=f"{prefix}/original" if originals is not None else None,
+            photo_id=photo_id,
+            display=photo_key(day, photo_id, f"display.{photo.extension}"),
+            thumbnail=photo_key(day, photo_id, f"thumbnail.{photo.extension}"),
+            original=photo_key(day, photo_id, "original") if originals is not None else None,
         )
         planned.append(keys)
         uploads.append((keys.display, photo.display_bytes, photo.content_type))
@@ -496,6 +498,7 @@ async def _insert(
     for index, (photo, keys) in enumerate(zip(processed, stored_keys, strict=True)):
         session.add(
             Photo(
+                id=keys.photo_id,
                 report_id=report.id,
                 kind=PhotoKind.report,
                 position=index,
