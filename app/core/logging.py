@@ -23,7 +23,8 @@ def reset_request_id(token: object) -> None:
     _request_id.reset(token)  # type: ignore[arg-type]
 
 
-_STANDARD_ATTRS = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
+# uvicorn's "color_message" repeats the message with terminal colours: noise in a JSON line.
+_STANDARD_ATTRS = set(vars(logging.makeLogRecord({}))) | {"message", "asctime", "color_message"}
 
 
 class JsonFormatter(logging.Formatter):
@@ -59,3 +60,5 @@ def configure_logging(level: str = "INFO", as_json: bool = True) -> None:
         logging.getLogger(name).propagate = True
     # The middleware writes one access line per request with its id; uvicorn's own is redundant.
     logging.getLogger("uvicorn.access").disabled = True
+    # Alembic announces its plugins at INFO whenever a script directory is read (readiness).
+    logging.getLogger("alembic").setLevel(logging.WARNING)
