@@ -2,6 +2,7 @@
 
 from app.models.base import Base
 from app.models.categories import Category
+from app.models.integrations import OutboxEvent, Webhook, WebhookDelivery
 from app.models.org import (
     CheckIn,
     Community,
@@ -12,6 +13,7 @@ from app.models.org import (
     Region,
     Unit,
 )
+from app.models.points import PointsEntry
 from app.models.reports import (
     IdempotencyRecord,
     Photo,
@@ -20,6 +22,7 @@ from app.models.reports import (
     ReportNumberCounter,
 )
 from app.models.users import ApiKey, AuthSession, LoginThrottle, RefreshToken, RoleAssignment, User
+from app.models.workflow import Job, JobExtension, OverdueMark, Rating
 
 __all__ = [
     "ApiKey",
@@ -32,9 +35,15 @@ __all__ = [
     "CourierCompany",
     "Grid",
     "IdempotencyRecord",
+    "Job",
+    "JobExtension",
     "LoginThrottle",
+    "OutboxEvent",
+    "OverdueMark",
     "Pairing",
     "Photo",
+    "PointsEntry",
+    "Rating",
     "RefreshToken",
     "Region",
     "Report",
@@ -43,4 +52,6 @@ __all__ = [
     "RoleAssignment",
     "Unit",
     "User",
+    "Webhook",
+    "WebhookDelivery",
 ]

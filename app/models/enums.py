@@ -125,3 +125,60 @@ class PhotoKind(StrEnum):
 class PhotoFlag(StrEnum):
     exif_far_from_report = "exif_far_from_report"
     taken_long_before_submission = "taken_long_before_submission"
+
+
+class JobStatus(StrEnum):
+    pending = "pending"  # 待报到
+    accepted = "accepted"  # 已报到/接单: the unit's clock runs
+    completed = "completed"  # 已办结
+    declined = "declined"  # 退单
+    cancelled = "cancelled"  # withdrawn by the community
+
+
+OPEN_JOB_STATUSES = frozenset({JobStatus.pending, JobStatus.accepted})
+
+
+class DeclineReason(StrEnum):
+    wrong_area = "wrong_area"  # 属地不符
+    unclear_ownership = "unclear_ownership"  # 权属不清
+    overlapping_duties = "overlapping_duties"  # 职能交叉
+    other = "other"
+
+
+class ExtensionStatus(StrEnum):
+    pending = "pending"
+    granted = "granted"
+    refused = "refused"
+
+
+class SupervisionLevel(StrEnum):
+    normal = "normal"  # 普通督办
+    yellow = "yellow"  # 黄牌督办
+    red = "red"  # 红牌督办
+
+
+class ClosureType(StrEnum):
+    normal = "normal"
+    overdue = "overdue"
+    special = "special"  # closed by a supervisor's ruling, e.g. not fixable as reported
+
+
+class Satisfaction(StrEnum):
+    satisfied = "satisfied"
+    basically_satisfied = "basically_satisfied"
+    unsatisfied = "unsatisfied"
+
+
+class DeadlineClock(StrEnum):
+    """The running clocks whose overdue moments the sweep records."""
+
+    report_accept = "report_accept"
+    report_resolve = "report_resolve"
+    job_accept = "job_accept"
+    job_complete = "job_complete"
+
+
+class DeliveryStatus(StrEnum):
+    pending = "pending"
+    delivered = "delivered"
+    parked = "parked"  # every attempt failed; kept for inspection and manual retry

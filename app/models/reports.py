@@ -22,12 +22,14 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.base import Base, UUIDPrimaryKey, utcnow
 from app.models.enums import (
+    ClosureType,
     PhotoKind,
     Priority,
     ReportSource,
     ReportStatus,
     Role,
     RoutingMethod,
+    SupervisionLevel,
 )
 from app.models.org import str_enum
 
@@ -87,6 +89,25 @@ class Report(UUIDPrimaryKey, Base):
         ForeignKey("reports.id", ondelete="SET NULL")
     )
 
+    # Handling.
+    assignee_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
+    supervision_level: Mapped[SupervisionLevel | None] = mapped_column(
+        str_enum(SupervisionLevel, "supervision_level")
+    )
+    escalation_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    escalated_at: Mapped[datetime | None]
+    # On hold (挂账): where it was, since when, and how long all holds lasted (clocks stop).
+    status_before_hold: Mapped[ReportStatus | None] = mapped_column(
+        str_enum(ReportStatus, "status_before_hold")
+    )
+    held_seconds: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")
+    rework_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    reopen_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    reopened_at: Mapped[datetime | None]
+    closure_type: Mapped[ClosureType | None] = mapped_column(str_enum(ClosureType, "closure_type"))
+
     # One timestamp per status, set when the status is entered: statistics read these columns.
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     accepted_at: Mapped[datetime | None]
@@ -98,6 +119,8 @@ class Report(UUIDPrimaryKey, Base):
     rejected_at: Mapped[datetime | None]
     duplicate_at: Mapped[datetime | None]
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
 
     photos: Mapped[list[Photo]] = relationship(
         back_populates="report", lazy="raise", order_by="Photo.position"

@@ -4,8 +4,10 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from app.core.deps import SettingsDep
 from app.core.storage import PhotoStorage
 from app.photos.pool import PhotoPool
+from app.photos.uploads import PhotoServices
 
 
 def get_photo_storage(request: Request) -> PhotoStorage:
@@ -20,3 +22,12 @@ def get_photo_pool(request: Request) -> PhotoPool:
 
 PhotoStorageDep = Annotated[PhotoStorage, Depends(get_photo_storage)]
 PhotoPoolDep = Annotated[PhotoPool, Depends(get_photo_pool)]
+
+
+def get_photo_services(
+    settings: SettingsDep, storage: PhotoStorageDep, pool: PhotoPoolDep
+) -> PhotoServices:
+    return PhotoServices(settings=settings, storage=storage, pool=pool)
+
+
+PhotoServicesDep = Annotated[PhotoServices, Depends(get_photo_services)]

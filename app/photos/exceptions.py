@@ -38,3 +38,9 @@ class CorruptedImage(PhotoRejected):
 class TooManyPixels(PhotoRejected):
     def __init__(self, message: str) -> None:
         super().__init__("too_many_pixels", message)
+
+
+class PhotosRejected(DomainError):
+    """One or more photos of a request were refused; ``errors`` names each by index and name."""
+
+    status_code, code, title = 422, "photo_rejected", "Photo rejected"

@@ -6,11 +6,11 @@ from typing import Annotated
 
 from fastapi import Depends, Query
 
-from app.core.deps import CalendarDep, SettingsDep
+from app.core.deps import CalendarDep
 from app.core.errors import ValidationFailed
 from app.models.enums import ReportStatus
 from app.org.deps import LocatorCacheDep
-from app.photos.deps import PhotoPoolDep, PhotoStorageDep
+from app.photos.deps import PhotoServicesDep
 from app.reports.intake import IntakeServices
 from app.reports.service import ReportFilters
 
@@ -18,15 +18,9 @@ MAX_NEAR_RADIUS_M = 50_000
 
 
 def intake_services(
-    settings: SettingsDep,
-    storage: PhotoStorageDep,
-    pool: PhotoPoolDep,
-    locator: LocatorCacheDep,
-    calendar: CalendarDep,
+    photos: PhotoServicesDep, locator: LocatorCacheDep, calendar: CalendarDep
 ) -> IntakeServices:
-    return IntakeServices(
-        settings=settings, storage=storage, pool=pool, locator=locator, calendar=calendar
-    )
+    return IntakeServices(photos=photos, locator=locator, calendar=calendar)
 
 
 IntakeServicesDep = Annotated[IntakeServices, Depends(intake_services)]

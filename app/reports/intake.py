@@ -7,7 +7,6 @@ collects whatever a crash left behind)."""
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import logging
 import uuid
@@ -23,14 +22,12 @@ from app.core import idempotency
 from app.core.config import Settings
 from app.core.errors import FieldError, Forbidden, ValidationFailed
 from app.core.geo import CoordSystem, haversine_m, to_wgs84
-from app.core.storage import PhotoStorage, photo_key
-from app.core.workcalendar import CHINA_TZ, WorkingCalendar, due_at
+from app.core.workcalendar import WorkingCalendar, due_at
 from app.models import (
     Category,
     Community,
     CourierBranch,
     Grid,
-    Photo,
     Region,
     Report,
     RoleAssignment,
@@ -45,10 +42,18 @@ from app.models.enums import (
     RoutingMethod,
 )
 from app.org.locator_cache import LocatorCache
-from app.photos import processing
-from app.photos.pool import PhotoPool
+from app.photos.processing import ProcessedPhoto
+from app.photos.uploads import (
+    PhotoServices,
+    StoredPhoto,
+    UploadedPhoto,
+    photo_row,
+    process_and_store,
+    remove_objects,
+    stored_keys,
+    too_large,
+)
 from app.reports import service
-from app.reports.exceptions import PhotosRejected
 from app.reports.numbering import next_report_number
 from app.reports.schemas import ReportCreated
 
@@ -71,12 +76,6 @@ STAFF_SOURCES = (ReportSource.hotline, ReportSource.assigned, ReportSource.grid_
 
 
 @dataclass(frozen=True)
-class UploadedPhoto:
-    filename: str | None
-    data: bytes
-
-
-@dataclass(frozen=True)
 class ReportSubmission:
     category_code: str
     description: str
@@ -92,11 +91,13 @@ class ReportSubmission:
 
 @dataclass(frozen=True)
 class IntakeServices:
-    settings: Settings
-    storage: PhotoStorage
-    pool: PhotoPool
+    photos: PhotoServices
     locator: LocatorCache
     calendar: WorkingCalendar
+
+    @property
+    def settings(self) -> Settings:
+        return self.photos.settings
 
 
 @dataclass(frozen=True)
@@ -104,15 +105,6 @@ class IntakeResult:
     report: ReportCreated
     status_code: int
     replayed: bool
-
-
-def safe_filename(name: str | None) -> str | None:
-    """The last path component, printable, at most 200 characters; a name, never a path."""
-    if not name:
-        return None
-    base = name.replace("\\", "/").rsplit("/", 1)[-1]
-    base = "".join(ch for ch in base if ch.isprintable()).strip()[:200]
-    return base or None
 
 
 def _fingerprint(sub: ReportSubmission) -> str:
@@ -183,107 +175,15 @@ async def _check_fields(
                 msg=f"send 1 to {settings.max_photos_per_report} photos, not {count}",
             )
         )
-    for index, photo in enumerate(sub.photos):
-        if len(photo.data) > settings.max_photo_bytes:
-            errors.append(
-                FieldError(
-                    loc=["body", "photos", index],
-                    msg=f"photo {index} ({safe_filename(photo.filename) or 'unnamed'}) is larger "
-                    f"than {settings.max_photo_bytes // (1024 * 1024)} MB",
-                )
-            )
+    errors += too_large(sub.photos, settings)
     if errors:
         raise ValidationFailed("; ".join(e.msg for e in errors), errors=errors)
     assert category is not None
     return category, lat, lng
 
 
-async def _process_photos(
-    sub: ReportSubmission, services: IntakeServices
-) -> list[processing.ProcessedPhoto]:
-    results = await asyncio.gather(
-        *(
-            services.pool.process(
-                p.data,
-                max_pixels=services.settings.max_photo_pixels,
-                max_bytes=services.settings.max_photo_bytes,
-            )
-            for p in sub.photos
-        ),
-        return_exceptions=True,
-    )
-    errors = []
-    for index, (photo, result) in enumerate(zip(sub.photos, results, strict=True)):
-        if isinstance(result, processing.PhotoRejected):
-            name = safe_filename(photo.filename) or "unnamed"
-            errors.append(
-                FieldError(
-                    loc=["body", "photos", index],
-                    msg=f"photo {index} ({name}): {result.reason_code}: {result.message}",
-                )
-            )
-        elif isinstance(result, BaseException):
-            raise result
-    if errors:
-        raise PhotosRejected("; ".join(e.msg for e in errors), errors=errors)
-    return [r for r in results if isinstance(r, processing.ProcessedPhoto)]
-
-
-@dataclass(frozen=True)
-class StoredKeys:
-    photo_id: uuid.UUID
-    display: str
-    thumbnail: str
-    original: str | None
-
-    def all(self) -> list[str]:
-        return [k for k in (self.display, self.thumbnail, self.original) if k]
-
-
-async def _store(
-    storage: PhotoStorage,
-    processed: Sequence[processing.ProcessedPhoto],
-    originals: Sequence[bytes] | None,
-    now: datetime,
-) -> list[StoredKeys]:
-    """Upload each photo's files; on any failure remove what was uploaded and re-raise."""
-    day = now.astimezone(CHINA_TZ).date()
-    planned: list[StoredKeys] = []
-    uploads: list[tuple[str, bytes, str]] = []
-    for index, photo in enumerate(processed):
-        photo_id = uuid.uuid4()
-        keys = StoredKeys(
-            photo_id=photo_id,
-            display=photo_key(day, photo_id, f"display.{photo.extension}"),
-            thumbnail=photo_key(day, photo_id, f"thumbnail.{photo.extension}"),
-            original=photo_key(day, photo_id, "original") if originals is not None else None,
-        )
-        planned.append(keys)
-        uploads.append((keys.display, photo.display_bytes, photo.content_type))
-        uploads.append((keys.thumbnail, photo.thumb_bytes, photo.content_type))
-        if originals is not None and keys.original:
-            uploads.append((keys.original, originals[index], "application/octet-stream"))
-    results = await asyncio.gather(
-        *(storage.put(key, data, content_type) for key, data, content_type in uploads),
-        return_exceptions=True,
-    )
-    failure = next((r for r in results if isinstance(r, BaseException)), None)
-    if failure is not None:
-        done = [key for (key, _, _), r in zip(uploads, results, strict=True) if r is None]
-        await remove_objects(storage, done)
-        raise failure
-    return planned
-
-
-async def remove_objects(storage: PhotoStorage, keys: Sequence[str]) -> None:
-    results = await asyncio.gather(*(storage.delete(k) for k in keys), return_exceptions=True)
-    for key, result in zip(keys, results, strict=True):
-        if isinstance(result, BaseException):
-            log.warning("could not remove photo object %s (gc-photos will): %s", key, result)
-
-
 def _flags(
-    photo: processing.ProcessedPhoto, lat: float, lng: float, now: datetime, settings: Settings
+    photo: ProcessedPhoto, lat: float, lng: float, now: datetime, settings: Settings
 ) -> list[str]:
     flags = []
     gps = photo.gps
@@ -405,15 +305,13 @@ async def submit_report(
     key = idempotency.validate_key(idempotency_key)
     fingerprint = _fingerprint(sub) if key else ""
     if key:
-        stored = await idempotency.find(session, user_id, key, IDEMPOTENCY_SCOPE, fingerprint)
-        if stored is not None:
-            return IntakeResult(ReportCreated(**stored.body), stored.status_code, replayed=True)
+        replay = await idempotency.find(session, user_id, key, IDEMPOTENCY_SCOPE, fingerprint)
+        if replay is not None:
+            return IntakeResult(ReportCreated(**replay.body), replay.status_code, replayed=True)
 
     category, lat, lng = await _check_fields(session, sub, services.settings, now)
-    processed = await _process_photos(sub, services)
-    originals = [p.data for p in sub.photos] if services.settings.keep_original_photos else None
-    stored_keys = await _store(services.storage, processed, originals, now)
-    all_keys = [k for keys in stored_keys for k in keys.all()]
+    stored = await process_and_store(sub.photos, services.photos, now)
+    all_keys = stored_keys(stored)
     try:
         if (
             key
@@ -422,9 +320,9 @@ async def submit_report(
         ):
             # A twin of this request committed first: undo ours, answer with theirs.
             await session.rollback()
-            await remove_objects(services.storage, all_keys)
-            stored = await idempotency.winner(session, user_id, key, IDEMPOTENCY_SCOPE, fingerprint)
-            return IntakeResult(ReportCreated(**stored.body), stored.status_code, replayed=True)
+            await remove_objects(services.photos.storage, all_keys)
+            replay = await idempotency.winner(session, user_id, key, IDEMPOTENCY_SCOPE, fingerprint)
+            return IntakeResult(ReportCreated(**replay.body), replay.status_code, replayed=True)
         result = await _insert(
             session,
             principal,
@@ -433,15 +331,14 @@ async def submit_report(
             category,
             source,
             (lat, lng),
-            processed,
-            stored_keys,
+            stored,
             now,
         )
         if key:
             await idempotency.complete(session, user_id, key, 201, result.model_dump(mode="json"))
         return IntakeResult(result, 201, replayed=False)
     except BaseException:
-        await remove_objects(services.storage, all_keys)
+        await remove_objects(services.photos.storage, all_keys)
         raise
 
 
@@ -453,8 +350,7 @@ async def _insert(
     category: Category,
     source: ReportSource,
     point: tuple[float, float],
-    processed: Sequence[processing.ProcessedPhoto],
-    stored_keys: Sequence[StoredKeys],
+    stored: Sequence[StoredPhoto],
     now: datetime,
 ) -> ReportCreated:
     assert principal.user_id is not None
@@ -495,31 +391,16 @@ async def _insert(
         updated_at=now,
     )
     session.add(report)
-    for index, (photo, keys) in enumerate(zip(processed, stored_keys, strict=True)):
+    for index, photo in enumerate(stored):
         session.add(
-            Photo(
-                id=keys.photo_id,
+            photo_row(
+                photo,
                 report_id=report.id,
                 kind=PhotoKind.report,
                 position=index,
                 uploaded_by_id=principal.user_id,
-                display_key=keys.display,
-                thumbnail_key=keys.thumbnail,
-                original_key=keys.original,
-                content_type=photo.content_type,
-                width=photo.display_width,
-                height=photo.display_height,
-                thumbnail_width=photo.thumb_width,
-                thumbnail_height=photo.thumb_height,
-                size_bytes=len(sub.photos[index].data),
-                sha256=photo.sha256,
-                original_filename=safe_filename(sub.photos[index].filename),
-                original_format=photo.original_format,
-                exif_lat=photo.gps.lat if photo.gps else None,
-                exif_lng=photo.gps.lng if photo.gps else None,
-                exif_taken_at=photo.taken_at,
-                flags=_flags(photo, lat, lng, now, services.settings),
-                created_at=now,
+                now=now,
+                flags=_flags(photo.processed, lat, lng, now, services.settings),
             )
         )
     await session.flush()

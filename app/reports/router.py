@@ -23,6 +23,7 @@ from app.core.idempotency import IdempotencyKeyReused
 from app.core.pagination import Page, PageParams, page_params
 from app.models import Category
 from app.models.enums import ReportSource
+from app.photos.uploads import UploadedPhoto
 from app.reports import intake, service
 from app.reports.deps import IntakeServicesDep, ReportFiltersDep
 from app.reports.schemas import (
@@ -81,7 +82,7 @@ async def submit_report(
     source: Annotated[ReportSource | None, Form()] = None,
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
 ) -> JSONResponse:
-    uploads = [intake.UploadedPhoto(filename=f.filename, data=await f.read()) for f in photos]
+    uploads = [UploadedPhoto(filename=f.filename, data=await f.read()) for f in photos]
     result = await intake.submit_report(
         session,
         principal,

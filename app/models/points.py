@@ -1,0 +1,34 @@
+"""Points (积分) for useful reports: an append-only ledger."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.models.base import Base, UUIDPrimaryKey, utcnow
+
+
+class PointsEntry(UUIDPrimaryKey, Base):
+    """One award. The unique key makes each rule pay at most once per report, whatever is
+    retried or reopened; an award cut by a cap is recorded with what was actually given."""
+
+    __tablename__ = "points_entries"
+    __table_args__ = (
+        UniqueConstraint("report_id", "rule"),
+        Index("ix_points_entries_user_created", "user_id", "created_at"),
+    )
+
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    report_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"))
+    rule: Mapped[str] = mapped_column(String(40))  # "accepted", "closed_bonus"
+    points: Mapped[int] = mapped_column(Integer)
+    # The amount the rule would have given before the daily or monthly cap.
+    points_before_cap: Mapped[int] = mapped_column(Integer)
+    # Where the reporter stood when the points were earned, for leaderboards by place.
+    community_id: Mapped[uuid.UUID | None]
+    branch_id: Mapped[uuid.UUID | None]
+    company_id: Mapped[uuid.UUID | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

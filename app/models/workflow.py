@@ -1,0 +1,122 @@
+"""What happens to a report after intake: unit jobs (派单), extensions, ratings, overdue marks."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.models.base import Base, UUIDPrimaryKey, utcnow
+from app.models.enums import (
+    DeadlineClock,
+    DeclineReason,
+    ExtensionStatus,
+    JobStatus,
+    Satisfaction,
+)
+from app.models.org import str_enum
+
+
+class Job(UUIDPrimaryKey, Base):
+    """One unit called by the whistle (派单): the lead (主办) or an assisting unit (协办)."""
+
+    __tablename__ = "jobs"
+    __table_args__ = (
+        # A unit's inbox: its jobs by status, newest first.
+        Index("ix_jobs_unit_status_created", "unit_id", "status", "created_at"),
+        Index("ix_jobs_report", "report_id"),
+    )
+
+    report_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"))
+    unit_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("units.id", ondelete="RESTRICT"))
+    is_lead: Mapped[bool] = mapped_column(default=False)
+    status: Mapped[JobStatus] = mapped_column(
+        str_enum(JobStatus, "job_status"), default=JobStatus.pending
+    )
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    dispatched_by_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
+    accept_due_at: Mapped[datetime | None]
+    complete_due_at: Mapped[datetime | None]
+    # True when the whistle named the completion time: it then overrides the category limit.
+    complete_by_explicit: Mapped[bool] = mapped_column(default=False)
+    decline_reason_code: Mapped[DeclineReason | None] = mapped_column(
+        str_enum(DeclineReason, "decline_reason")
+    )
+    decline_reason: Mapped[str | None] = mapped_column(Text)
+    rework_count: Mapped[int] = mapped_column(Integer, default=0)
+    extension_count: Mapped[int] = mapped_column(Integer, default=0)
+
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    accepted_at: Mapped[datetime | None]
+    completed_at: Mapped[datetime | None]
+    declined_at: Mapped[datetime | None]
+    cancelled_at: Mapped[datetime | None]
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class JobExtension(UUIDPrimaryKey, Base):
+    """A unit's request for more time (延期申请) and the community's or supervisor's answer."""
+
+    __tablename__ = "job_extensions"
+    __table_args__ = (Index("ix_job_extensions_job_status", "job_id", "status"),)
+
+    job_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"))
+    requested_until: Mapped[datetime]
+    previous_due_at: Mapped[datetime | None]
+    reason: Mapped[str] = mapped_column(Text)
+    status: Mapped[ExtensionStatus] = mapped_column(
+        str_enum(ExtensionStatus, "extension_status"), default=ExtensionStatus.pending
+    )
+    requested_by_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
+    requested_at: Mapped[datetime] = mapped_column(default=utcnow)
+    decided_by_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
+    decided_at: Mapped[datetime | None]
+    decision_note: Mapped[str | None] = mapped_column(Text)
+
+
+class Rating(Base):
+    """The reporter's satisfaction with a closed case; once per report."""
+
+    __tablename__ = "ratings"
+
+    report_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("reports.id", ondelete="CASCADE"), primary_key=True
+    )
+    satisfaction: Mapped[Satisfaction] = mapped_column(str_enum(Satisfaction, "satisfaction"))
+    comment: Mapped[str | None] = mapped_column(Text)
+    rated_by_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class OverdueMark(UUIDPrimaryKey, Base):
+    """A clock that ran out, recorded once by the sweep (per clock and deadline: an extension
+    sets a new deadline, which may run out again)."""
+
+    __tablename__ = "overdue_marks"
+    __table_args__ = (
+        UniqueConstraint("report_id", "job_id", "clock", "due_at"),
+        Index("ix_overdue_marks_report", "report_id"),
+    )
+
+    report_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"))
+    # Null for the report's own clocks; part of the unique key, so the report's clocks use a
+    # fixed all-zero id instead of NULL (NULLs never collide in a unique constraint).
+    job_id: Mapped[uuid.UUID] = mapped_column()
+    clock: Mapped[DeadlineClock] = mapped_column(str_enum(DeadlineClock, "deadline_clock"))
+    due_at: Mapped[datetime]
+    marked_at: Mapped[datetime] = mapped_column(default=utcnow)
+    raised_to_region_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("regions.id", ondelete="SET NULL")
+    )
+    unit_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("units.id", ondelete="SET NULL"))
+    note: Mapped[str | None] = mapped_column(String(300))

@@ -1,0 +1,194 @@
+"""Photos sent with a request (a report, a resolution, a job's completion): checked and turned
+into display and thumbnail images in the pool, uploaded to storage, and turned into rows.
+
+The uploads happen before the database transaction that references them; a caller whose
+transaction then fails calls ``remove_objects`` (and `gc-photos` collects what a crash left)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from app.core.config import Settings
+from app.core.errors import FieldError
+from app.core.storage import PhotoStorage, photo_key
+from app.core.workcalendar import CHINA_TZ
+from app.models import Photo
+from app.models.enums import PhotoKind
+from app.photos.exceptions import PhotoRejected, PhotosRejected
+from app.photos.pool import PhotoPool
+from app.photos.processing import ProcessedPhoto
+
+log = logging.getLogger("app.photos.uploads")
+
+
+@dataclass(frozen=True)
+class UploadedPhoto:
+    filename: str | None
+    data: bytes
+
+
+@dataclass(frozen=True)
+class PhotoServices:
+    settings: Settings
+    storage: PhotoStorage
+    pool: PhotoPool
+
+
+@dataclass(frozen=True)
+class StoredKeys:
+    photo_id: uuid.UUID
+    display: str
+    thumbnail: str
+    original: str | None
+
+    def all(self) -> list[str]:
+        return [k for k in (self.display, self.thumbnail, self.original) if k]
+
+
+@dataclass(frozen=True)
+class StoredPhoto:
+    upload: UploadedPhoto
+    processed: ProcessedPhoto
+    keys: StoredKeys
+
+
+def safe_filename(name: str | None) -> str | None:
+    """The last path component, printable, at most 200 characters; a name, never a path."""
+    if not name:
+        return None
+    base = name.replace("\\", "/").rsplit("/", 1)[-1]
+    base = "".join(ch for ch in base if ch.isprintable()).strip()[:200]
+    return base or None
+
+
+def too_large(uploads: Sequence[UploadedPhoto], settings: Settings) -> list[FieldError]:
+    return [
+        FieldError(
+            loc=["body", "photos", index],
+            msg=f"photo {index} ({safe_filename(photo.filename) or 'unnamed'}) is larger "
+            f"than {settings.max_photo_bytes // (1024 * 1024)} MB",
+        )
+        for index, photo in enumerate(uploads)
+        if len(photo.data) > settings.max_photo_bytes
+    ]
+
+
+async def _process(
+    uploads: Sequence[UploadedPhoto], services: PhotoServices
+) -> list[ProcessedPhoto]:
+    results = await asyncio.gather(
+        *(
+            services.pool.process(
+                p.data,
+                max_pixels=services.settings.max_photo_pixels,
+                max_bytes=services.settings.max_photo_bytes,
+            )
+            for p in uploads
+        ),
+        return_exceptions=True,
+    )
+    errors = []
+    for index, (photo, result) in enumerate(zip(uploads, results, strict=True)):
+        if isinstance(result, PhotoRejected):
+            name = safe_filename(photo.filename) or "unnamed"
+            errors.append(
+                FieldError(
+                    loc=["body", "photos", index],
+                    msg=f"photo {index} ({name}): {result.reason_code}: {result.message}",
+                )
+            )
+        elif isinstance(result, BaseException):
+            raise result
+    if errors:
+        raise PhotosRejected("; ".join(e.msg for e in errors), errors=errors)
+    return [r for r in results if isinstance(r, ProcessedPhoto)]
+
+
+async def process_and_store(
+    uploads: Sequence[UploadedPhoto], services: PhotoServices, now: datetime
+) -> list[StoredPhoto]:
+    """Check and convert every photo (all refusals reported at once), then upload them all; if
+    an upload fails, the ones that succeeded are removed again."""
+    processed = await _process(uploads, services)
+    keep_originals = services.settings.keep_original_photos
+    day = now.astimezone(CHINA_TZ).date()
+    stored: list[StoredPhoto] = []
+    puts: list[tuple[str, bytes, str]] = []
+    for upload, photo in zip(uploads, processed, strict=True):
+        photo_id = uuid.uuid4()
+        keys = StoredKeys(
+            photo_id=photo_id,
+            display=photo_key(day, photo_id, f"display.{photo.extension}"),
+            thumbnail=photo_key(day, photo_id, f"thumbnail.{photo.extension}"),
+            original=photo_key(day, photo_id, "original") if keep_originals else None,
+        )
+        stored.append(StoredPhoto(upload=upload, processed=photo, keys=keys))
+        puts.append((keys.display, photo.display_bytes, photo.content_type))
+        puts.append((keys.thumbnail, photo.thumb_bytes, photo.content_type))
+        if keys.original:
+            puts.append((keys.original, upload.data, "application/octet-stream"))
+    results = await asyncio.gather(
+        *(services.storage.put(key, data, content_type) for key, data, content_type in puts),
+        return_exceptions=True,
+    )
+    failure = next((r for r in results if isinstance(r, BaseException)), None)
+    if failure is not None:
+        done = [key for (key, _, _), r in zip(puts, results, strict=True) if r is None]
+        await remove_objects(services.storage, done)
+        raise failure
+    return stored
+
+
+def stored_keys(stored: Sequence[StoredPhoto]) -> list[str]:
+    return [key for photo in stored for key in photo.keys.all()]
+
+
+async def remove_objects(storage: PhotoStorage, keys: Sequence[str]) -> None:
+    results = await asyncio.gather(*(storage.delete(k) for k in keys), return_exceptions=True)
+    for key, result in zip(keys, results, strict=True):
+        if isinstance(result, BaseException):
+            log.warning("could not remove photo object %s (gc-photos will): %s", key, result)
+
+
+def photo_row(
+    stored: StoredPhoto,
+    *,
+    report_id: uuid.UUID,
+    kind: PhotoKind,
+    position: int,
+    uploaded_by_id: uuid.UUID | None,
+    now: datetime,
+    event_id: uuid.UUID | None = None,
+    flags: Sequence[str] = (),
+) -> Photo:
+    photo = stored.processed
+    return Photo(
+        id=stored.keys.photo_id,
+        report_id=report_id,
+        event_id=event_id,
+        kind=kind,
+        position=position,
+        uploaded_by_id=uploaded_by_id,
+        display_key=stored.keys.display,
+        thumbnail_key=stored.keys.thumbnail,
+        original_key=stored.keys.original,
+        content_type=photo.content_type,
+        width=photo.display_width,
+        height=photo.display_height,
+        thumbnail_width=photo.thumb_width,
+        thumbnail_height=photo.thumb_height,
+        size_bytes=len(stored.upload.data),
+        sha256=photo.sha256,
+        original_filename=safe_filename(stored.upload.filename),
+        original_format=photo.original_format,
+        exif_lat=photo.gps.lat if photo.gps else None,
+        exif_lng=photo.gps.lng if photo.gps else None,
+        exif_taken_at=photo.taken_at,
+        flags=list(flags),
+        created_at=now,
+    )
