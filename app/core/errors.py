@@ -11,6 +11,8 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.core.logging import current_request_id
@@ -180,6 +182,29 @@ def install_error_handlers(app: FastAPI) -> None:
             detail = f"No such resource: {request.method} {request.url.path}"
         return problem_response(
             request, exc.status_code, code, title, detail, headers=dict(exc.headers or {})
+        )
+
+    @app.exception_handler(StaleDataError)
+    async def _stale(request: Request, exc: StaleDataError) -> JSONResponse:
+        # The version guard: another request changed the same row first.
+        return problem_response(
+            request,
+            409,
+            "invalid_transition",
+            "Changed by someone else",
+            "Someone else acted on this at the same moment; reload it and decide again.",
+        )
+
+    @app.exception_handler(IntegrityError)
+    async def _integrity(request: Request, exc: IntegrityError) -> JSONResponse:
+        # Services check what they can; a race between the check and the write ends here.
+        log.info("integrity error on %s %s: %s", request.method, request.url.path, exc.orig)
+        return problem_response(
+            request,
+            409,
+            "conflict",
+            "Conflict",
+            "A concurrent request changed the same data; try again.",
         )
 
     @app.exception_handler(Exception)

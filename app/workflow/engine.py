@@ -1,0 +1,160 @@
+"""Applying a transition to a report: the one path every status change takes.
+
+It checks the state machine and the actor, stamps the status's timestamp, writes the timeline
+event and the outbox event; the version column guards against two people acting at once."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth.principal import Principal
+from app.core.errors import Forbidden, InvalidTransition, NotFound, PreconditionFailed
+from app.integrations import outbox
+from app.models import Job, Region, Report, ReportEvent
+from app.models.enums import ReportStatus, Role
+from app.reports.service import append_event
+from app.reports.visibility import report_scope
+from app.workflow.transitions import (
+    REPORT_STATUS_TIMESTAMP,
+    Actor,
+    ReportAction,
+    TransitionRefused,
+    check_actor,
+    next_report_status,
+    report_rule,
+)
+
+# Timestamps kept from the first time the status was entered: the acceptance is what response
+# statistics measure, and a reopened case does not move it.
+FIRST_ENTRY_ONLY = frozenset({ReportStatus.accepted})
+
+
+def report_actors(principal: Principal, report: Report, region_path: str) -> frozenset[Actor]:
+    """The parts the caller plays in this case. Admins play every part but the reporter's."""
+    if principal.is_admin:
+        actors = {Actor.community_staff, Actor.grid_worker, Actor.supervisor}
+    else:
+        actors = set()
+        if report.community_id in principal.scope_ids(Role.community_staff):
+            actors.add(Actor.community_staff)
+        if report.community_id in principal.scope_ids(Role.grid_worker):
+            actors.add(Actor.grid_worker)
+        if principal.covers_region_path(region_path, Role.supervisor):
+            actors.add(Actor.supervisor)
+    if principal.user_id is not None and principal.user_id == report.reporter_id:
+        actors.add(Actor.reporter)
+    return frozenset(actors)
+
+
+async def region_path(session: AsyncSession, report: Report) -> str:
+    path = await session.scalar(select(Region.path).where(Region.id == report.region_id))
+    assert path is not None
+    return path
+
+
+def etag_matches(report: Report, if_match: str | None) -> bool:
+    if if_match is None or if_match.strip() == "*":
+        return True
+    expected = f'"{report.id}-v{report.version}"'
+    return expected in {tag.strip().removeprefix("W/") for tag in if_match.split(",")}
+
+
+async def load_for_action(
+    session: AsyncSession,
+    principal: Principal,
+    report_id: uuid.UUID,
+    if_match: str | None,
+) -> tuple[Report, frozenset[Actor]]:
+    """The report (404 outside the caller's scope; 412 if ``If-Match`` is stale) and the parts
+    the caller plays in it."""
+    if principal.user_id is None:
+        raise Forbidden("API keys are read-only")
+    report = await session.scalar(
+        select(Report).where(Report.id == report_id, report_scope(principal))
+    )
+    if report is None:
+        raise NotFound("No such report")
+    if not etag_matches(report, if_match):
+        raise PreconditionFailed(
+            f"The report changed (it is now version {report.version}); reload it and try again"
+        )
+    return report, report_actors(principal, report, await region_path(session, report))
+
+
+def refuse(exc: TransitionRefused) -> Exception:
+    if exc.by_status:
+        return InvalidTransition(str(exc))
+    return Forbidden(str(exc))
+
+
+def ensure_allowed(report: Report, action: ReportAction, actors: frozenset[Actor]) -> None:
+    """409 if the status does not allow the action, 403 if the caller's part does not."""
+    try:
+        rule = report_rule(report.status, action)
+        check_actor(rule, actors, f"{action.value} this report")
+    except TransitionRefused as exc:
+        raise refuse(exc) from exc
+
+
+def enter(report: Report, status: ReportStatus, now: datetime) -> None:
+    column = REPORT_STATUS_TIMESTAMP[status]
+    if status not in FIRST_ENTRY_ONLY or getattr(report, column) is None:
+        setattr(report, column, now)
+    report.status = status
+    report.updated_at = now
+
+
+async def whistled(session: AsyncSession, report: Report) -> bool:
+    return (
+        await session.scalar(select(Job.id).where(Job.report_id == report.id).limit(1))
+    ) is not None
+
+
+async def transition(
+    session: AsyncSession,
+    report: Report,
+    action: ReportAction,
+    *,
+    actors: frozenset[Actor],
+    principal: Principal | None,
+    now: datetime,
+    note: str | None = None,
+    reason: str | None = None,
+    data: dict[str, Any] | None = None,
+    is_internal: bool = False,
+    job: Job | None = None,
+) -> ReportEvent:
+    """Move ``report`` by ``action``; record it in the timeline and the outbox."""
+    ensure_allowed(report, action, actors)
+    before = report.status
+    try:
+        after = next_report_status(
+            before,
+            action,
+            previous=report.status_before_hold,
+            whistled=await whistled(session, report),
+        )
+    except TransitionRefused as exc:
+        raise refuse(exc) from exc
+    enter(report, after, now)
+    await session.flush()  # bumps the version; a concurrent change fails here
+    event = await append_event(
+        session,
+        report,
+        type=action.value,
+        actor=principal,
+        from_status=before,
+        to_status=after,
+        note=note,
+        reason=reason,
+        is_internal=is_internal,
+        data=data,
+        at=now,
+    )
+    await outbox.record(session, f"report.{action.value}", report, now=now, job=job, data=data)
+    return event
