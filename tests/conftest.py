@@ -38,6 +38,7 @@ def make_test_settings(database_url: str, tmp_path: Path, **overrides: object) -
         "database_url": database_url,
         "photo_dir": tmp_path / "photos",
         "log_json": False,
+        "embedded_worker": False,
         "demo_password": DEMO_PASSWORD,
     }
     values.update(overrides)

@@ -68,6 +68,31 @@ class Settings(BaseSettings):
     report_max_age_days: int = 30  # how far back occurred_at may go
     possible_duplicates_limit: int = 5
 
+    # Workflow.
+    reopen_window_days: int = 7  # how long after closing a case may be reopened
+    # Overdue clocks are raised to the supervisors: a yellow card when a clock runs out, a red
+    # card when it is this many hours past its deadline.
+    overdue_red_card_after_hours: float = 24.0
+
+    # Points (积分): per valid report, a bonus when it is closed, and caps against gaming.
+    # Categories may override the two amounts.
+    points_on_accept: int = 10
+    points_close_bonus: int = 5
+    points_daily_cap: int = 50
+    points_monthly_cap: int = 300
+
+    # Background work: in the embedded default the API process runs the worker loop itself;
+    # in production run `python -m app worker` processes and set this to false on the API.
+    embedded_worker: bool = True
+    worker_interval_seconds: float = 5.0
+    webhook_max_attempts: int = 8  # then the delivery is parked
+    webhook_backoff_seconds: float = 30.0  # first retry delay, doubled each attempt
+    webhook_timeout_seconds: float = 10.0
+    # Live events: how often a stream looks for new outbox rows (PostgreSQL also wakes it with
+    # NOTIFY), and how often it sends a keep-alive comment through proxies.
+    sse_poll_seconds: float = 1.0
+    sse_keepalive_seconds: float = 15.0
+
     # How far outside every boundary a point may be and still be routed to the nearest community.
     routing_max_distance_m: float = 1000.0
     # How often an API process checks whether another process changed community boundaries.

@@ -33,6 +33,9 @@ class Category(Timestamps, Base):
     )
     # How close an open report of the same category must be to count as a possible duplicate.
     duplicate_radius_m: Mapped[float] = mapped_column(Float, default=100.0)
+    # Points for a valid report of this category and for its closure; null: the settings' amounts.
+    points_on_accept: Mapped[int | None] = mapped_column(Integer)
+    points_close_bonus: Mapped[int | None] = mapped_column(Integer)
     sort_order: Mapped[int] = mapped_column(Integer, default=0)
     is_active: Mapped[bool] = mapped_column(default=True)
     # Leaf categories are the ones a report can be filed under; top classes only group them.
