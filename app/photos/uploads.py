@@ -9,7 +9,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -153,6 +154,18 @@ async def remove_objects(storage: PhotoStorage, keys: Sequence[str]) -> None:
     for key, result in zip(keys, results, strict=True):
         if isinstance(result, BaseException):
             log.warning("could not remove photo object %s (gc-photos will): %s", key, result)
+
+
+@asynccontextmanager
+async def removed_on_error(
+    storage: PhotoStorage, stored: Sequence[StoredPhoto]
+) -> AsyncIterator[None]:
+    """Remove the stored files again if the work that was to reference them fails."""
+    try:
+        yield
+    except BaseException:
+        await remove_objects(storage, stored_keys(stored))
+        raise
 
 
 def photo_row(
