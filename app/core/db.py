@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +49,16 @@ def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
 
 
+_ON_ROLLBACK = "ssp_on_rollback"
+log = logging.getLogger("app.db")
+
+
+def on_rollback(session: AsyncSession, callback: Callable[[], Awaitable[None]]) -> None:
+    """Run ``callback`` if this unit of work ends in a rollback (the work or the commit failed):
+    for side effects outside the database, such as uploaded files, that must not outlive it."""
+    session.info.setdefault(_ON_ROLLBACK, []).append(callback)
+
+
 async def session_scope(factory: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
     """Yield a session; commit when the work succeeded, roll back when it raised."""
     async with factory() as session:
@@ -56,4 +67,9 @@ async def session_scope(factory: async_sessionmaker[AsyncSession]) -> AsyncItera
             await session.commit()
         except BaseException:
             await session.rollback()
+            for callback in session.info.pop(_ON_ROLLBACK, []):
+                try:
+                    await callback()
+                except Exception:  # the original error matters more; log this one
+                    log.exception("a rollback clean-up failed")
             raise

@@ -10,11 +10,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.storage import PhotoStorage
-from app.models import Photo
+from app.photos.uploads import referenced_keys
 
 DEFAULT_GRACE = timedelta(hours=1)
 BATCH = 500
@@ -24,19 +23,6 @@ BATCH = 500
 class GcResult:
     scanned: int
     removed: int
-
-
-async def _referenced(session: AsyncSession, keys: list[str]) -> set[str]:
-    rows = await session.execute(
-        select(Photo.display_key, Photo.thumbnail_key, Photo.original_key).where(
-            or_(
-                Photo.display_key.in_(keys),
-                Photo.thumbnail_key.in_(keys),
-                Photo.original_key.in_(keys),
-            )
-        )
-    )
-    return {key for row in rows for key in row if key}
 
 
 async def collect_orphans(
@@ -52,7 +38,7 @@ async def collect_orphans(
 
     async def sweep() -> None:
         nonlocal removed
-        orphans = set(batch) - await _referenced(session, batch)
+        orphans = set(batch) - await referenced_keys(session, batch)
         for key in orphans:
             await storage.delete(key)
         removed += len(orphans)

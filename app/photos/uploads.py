@@ -14,7 +14,11 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from app.core.config import Settings
+from app.core.db import on_rollback
 from app.core.errors import FieldError
 from app.core.storage import PhotoStorage, photo_key
 from app.core.workcalendar import CHINA_TZ
@@ -154,6 +158,37 @@ async def remove_objects(storage: PhotoStorage, keys: Sequence[str]) -> None:
     for key, result in zip(keys, results, strict=True):
         if isinstance(result, BaseException):
             log.warning("could not remove photo object %s (gc-photos will): %s", key, result)
+
+
+def removed_if_rolled_back(
+    session: AsyncSession, storage: PhotoStorage, stored: Sequence[StoredPhoto]
+) -> None:
+    """If the request's transaction does not commit, remove the files again. A commit whose
+    outcome is unknown (the connection dropped after COMMIT was sent) may have succeeded, so
+    only files that no committed photo row references are removed."""
+    keys = stored_keys(stored)
+    if not keys:
+        return
+
+    async def remove_unreferenced() -> None:
+        async with AsyncSession(session.bind) as fresh:
+            referenced = await referenced_keys(fresh, keys)
+        await remove_objects(storage, [k for k in keys if k not in referenced])
+
+    on_rollback(session, remove_unreferenced)
+
+
+async def referenced_keys(session: AsyncSession, keys: Sequence[str]) -> set[str]:
+    rows = await session.execute(
+        select(Photo.display_key, Photo.thumbnail_key, Photo.original_key).where(
+            or_(
+                Photo.display_key.in_(keys),
+                Photo.thumbnail_key.in_(keys),
+                Photo.original_key.in_(keys),
+            )
+        )
+    )
+    return {key for row in rows for key in row if key}
 
 
 @asynccontextmanager

@@ -23,6 +23,7 @@ from app.core.config import Settings
 from app.core.errors import FieldError, Forbidden, ValidationFailed
 from app.core.geo import CoordSystem, haversine_m, to_wgs84
 from app.core.workcalendar import WorkingCalendar, due_at
+from app.integrations import outbox
 from app.models import (
     Category,
     Community,
@@ -50,6 +51,7 @@ from app.photos.uploads import (
     photo_row,
     process_and_store,
     remove_objects,
+    removed_if_rolled_back,
     stored_keys,
     too_large,
 )
@@ -312,6 +314,7 @@ async def submit_report(
     category, lat, lng = await _check_fields(session, sub, services.settings, now)
     stored = await process_and_store(sub.photos, services.photos, now)
     all_keys = stored_keys(stored)
+    removed_if_rolled_back(session, services.photos.storage, stored)
     try:
         if (
             key
@@ -414,6 +417,7 @@ async def _insert(
         data={"routing": method.value, "distance_m": distance},
         at=now,
     )
+    await outbox.record(session, "report.submitted", report, now=now)
     duplicates = await service.open_reports_near(
         session,
         lat=lat,
