@@ -222,3 +222,16 @@ def gc_photos(
 
     result = _run_in_session(settings, work)
     console.print(f"Scanned {result.scanned} stored files; removed {result.removed} orphans.")
+
+
+@cli.command()
+def worker() -> None:
+    """Run the background worker: webhook deliveries and the overdue sweep, every
+    SSP_WORKER_INTERVAL_SECONDS, until SIGTERM or Ctrl-C (run any number of them)."""
+    from app.core.logging import configure_logging
+    from app.integrations.worker import serve_worker
+
+    settings = get_settings()
+    configure_logging(settings.log_level, settings.log_json)
+    console.print(f"Suishoupai worker (every {settings.worker_interval_seconds:g} s)")
+    asyncio.run(serve_worker(settings))

@@ -18,12 +18,17 @@ from app.core.errors import install_error_handlers
 from app.core.middleware import RequestContextMiddleware
 from app.core.storage import build_storage
 from app.core.workcalendar import WorkingCalendar
+from app.integrations.lifecycle import background_work
+from app.integrations.router import router as integrations_router
+from app.jobs.router import router as jobs_router
 from app.ops.router import router as ops_router
 from app.org.router import router as org_router
 from app.photos.pool import PhotoPool
 from app.photos.router import router as photos_router
+from app.points.router import router as points_router
 from app.reports.router import router as reports_router
 from app.users.router import router as users_router
+from app.workflow.router import router as workflow_router
 
 API_PREFIX = "/api/v1"
 
@@ -43,7 +48,8 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await app.state.photo_storage.prepare()
-        yield
+        async with background_work(app):
+            yield
         app.state.photo_pool.shutdown()
         await app.state.engine.dispose()
 
@@ -81,7 +87,11 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         categories_router,
         org_router,
         reports_router,
+        workflow_router,
+        jobs_router,
         photos_router,
+        points_router,
+        integrations_router,
     ):
         app.include_router(router, prefix=API_PREFIX)
     return app

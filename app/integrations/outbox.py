@@ -5,10 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import Job, OutboxEvent, Region, Report
+
+# The channel the live-event brokers LISTEN on (PostgreSQL only; see app/integrations/stream.py).
+NOTIFY_CHANNEL = "ssp_outbox"
 
 
 async def record(
@@ -54,6 +57,10 @@ async def record(
     )
     session.add(event)
     await session.flush()
+    if session.get_bind().dialect.name == "postgresql":
+        # Delivered at commit (and never on rollback), so a broker woken by it finds the row;
+        # PostgreSQL folds repeats within one transaction into one notification.
+        await session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": NOTIFY_CHANNEL})
     return event
 
 

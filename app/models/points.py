@@ -19,6 +19,8 @@ class PointsEntry(UUIDPrimaryKey, Base):
     __table_args__ = (
         UniqueConstraint("report_id", "rule"),
         Index("ix_points_entries_user_created", "user_id", "created_at"),
+        # Leaderboards add up a month of entries.
+        Index("ix_points_entries_created", "created_at"),
     )
 
     user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))

@@ -44,6 +44,9 @@ class Report(UUIDPrimaryKey, Base):
         Index("ix_reports_created", "created_at", "id"),
         # "Already reported?" looks for open reports of one category near a point.
         Index("ix_reports_category_lat_lng", "category_code", "lat", "lng"),
+        # The overdue sweep looks for running clocks past their deadline.
+        Index("ix_reports_status_accept_due", "status", "accept_due_at"),
+        Index("ix_reports_status_resolve_due", "status", "resolve_due_at"),
     )
 
     number: Mapped[str] = mapped_column(String(32), unique=True)

@@ -27,6 +27,8 @@ class Job(UUIDPrimaryKey, Base):
         # A unit's inbox: its jobs by status, newest first.
         Index("ix_jobs_unit_status_created", "unit_id", "status", "created_at"),
         Index("ix_jobs_report", "report_id"),
+        Index("ix_jobs_status_accept_due", "status", "accept_due_at"),
+        Index("ix_jobs_status_complete_due", "status", "complete_due_at"),
     )
 
     report_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"))

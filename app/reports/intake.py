@@ -7,12 +7,14 @@ collects whatever a crash left behind)."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -29,9 +31,10 @@ from app.models import (
     Community,
     CourierBranch,
     Grid,
+    Photo,
     Region,
     Report,
-    RoleAssignment,
+    User,
 )
 from app.models.enums import (
     HoursKind,
@@ -55,9 +58,9 @@ from app.photos.uploads import (
     stored_keys,
     too_large,
 )
-from app.reports import service
+from app.reports import presenter, service
 from app.reports.numbering import next_report_number
-from app.reports.schemas import ReportCreated
+from app.reports.schemas import ReportCreated, ReportRead
 
 log = logging.getLogger("app.reports.intake")
 
@@ -286,12 +289,47 @@ async def _route(
     )
 
 
-async def _branch(session: AsyncSession, user_id: uuid.UUID) -> uuid.UUID | None:
-    return await session.scalar(
-        select(RoleAssignment.branch_id)
-        .where(RoleAssignment.user_id == user_id, RoleAssignment.role == Role.courier)
-        .limit(1)
+def _branch(principal: Principal) -> uuid.UUID | None:
+    """The courier's branch, from the grants loaded with the caller: no query."""
+    return next(
+        (g.scope_id for g in principal.grants if g.role == Role.courier and g.scope_id), None
     )
+
+
+async def _present_new(
+    session: AsyncSession,
+    principal: Principal,
+    report: Report,
+    category: Category,
+    photos: Sequence[Photo],
+    now: datetime,
+) -> ReportRead:
+    """``service.present`` for the report just inserted: its category and photos are already
+    at hand, and the other rows come in one round trip rather than one per table (one row:
+    each table is joined on its primary key)."""
+    entities: list[Any] = [Region, User]
+    joins: list[tuple[Any, Any]] = [(User, User.id == report.reporter_id)]
+    if report.community_id is not None:
+        entities.append(Community)
+        joins.append((Community, Community.id == report.community_id))
+    if report.grid_id is not None:
+        entities.append(Grid)
+        joins.append((Grid, Grid.id == report.grid_id))
+    stmt = select(*entities).select_from(Region).where(Region.id == report.region_id)
+    for entity, on in joins:
+        stmt = stmt.join(entity, on)
+    row = (await session.execute(stmt)).one()
+    context = presenter.ReportContext(
+        category=category,
+        region=row[0],
+        reporter=row[1],
+        community=row[2] if report.community_id is not None else None,
+        grid=row[-1] if report.grid_id is not None else None,
+        photos=photos,
+        jobs=[],  # a report just filed has no jobs and no rating yet
+        rating=None,
+    )
+    return presenter.to_read(report, context, principal, now)
 
 
 async def submit_report(
@@ -305,7 +343,8 @@ async def submit_report(
     user_id = _check_submitter(principal)
     source = _source(principal, sub.source)
     key = idempotency.validate_key(idempotency_key)
-    fingerprint = _fingerprint(sub) if key else ""
+    # Hashing megabytes of photos would hold up every other request: not on the event loop.
+    fingerprint = await asyncio.to_thread(_fingerprint, sub) if key else ""
     if key:
         replay = await idempotency.find(session, user_id, key, IDEMPOTENCY_SCOPE, fingerprint)
         if replay is not None:
@@ -378,7 +417,7 @@ async def _insert(
         submitted_lng=sub.lng,
         submitted_coord_system=sub.coord_system.value,
         reporter_id=principal.user_id,
-        reporter_branch_id=await _branch(session, principal.user_id),
+        reporter_branch_id=_branch(principal),
         community_id=community_id,
         grid_id=grid_id,
         region_id=region_id,
@@ -394,18 +433,19 @@ async def _insert(
         updated_at=now,
     )
     session.add(report)
-    for index, photo in enumerate(stored):
-        session.add(
-            photo_row(
-                photo,
-                report_id=report.id,
-                kind=PhotoKind.report,
-                position=index,
-                uploaded_by_id=principal.user_id,
-                now=now,
-                flags=_flags(photo.processed, lat, lng, now, services.settings),
-            )
+    photos = [
+        photo_row(
+            photo,
+            report_id=report.id,
+            kind=PhotoKind.report,
+            position=index,
+            uploaded_by_id=principal.user_id,
+            now=now,
+            flags=_flags(photo.processed, lat, lng, now, services.settings),
         )
+        for index, photo in enumerate(stored)
+    ]
+    session.add_all(photos)
     await session.flush()
     await service.append_event(
         session,
@@ -427,7 +467,7 @@ async def _insert(
         limit=services.settings.possible_duplicates_limit,
         exclude=report.id,
     )
-    read = await service.present(session, principal, report, now)
+    read = await _present_new(session, principal, report, category, photos, now)
     return ReportCreated(
         **read.model_dump(), possible_duplicates=service.possible_duplicates(duplicates)
     )

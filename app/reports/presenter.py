@@ -13,14 +13,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
 from app.auth.principal import Principal
-from app.models import Category, Community, Grid, Photo, Region, Report, User
+from app.jobs.queries import present_where
+from app.jobs.schemas import JobRead
+from app.models import Category, Community, Grid, Job, Photo, Rating, Region, Report, User
+from app.reports.lights import light
 from app.reports.schemas import (
     CategoryRef,
     Deadline,
     LatLng,
-    Light,
     PersonRef,
     PhotoRead,
+    RatingRead,
     Ref,
     ReportRead,
     Routing,
@@ -30,15 +33,6 @@ from app.reports.visibility import sees_people
 from app.users.service import mask_phone
 
 PHOTO_URL = "/api/v1/photos/{id}"
-YELLOW_FROM = 0.8  # share of a limit used from which a clock shows yellow
-
-
-def light(started_at: datetime, due_at: datetime, now: datetime) -> Light:
-    if now >= due_at:
-        return Light.red
-    total = (due_at - started_at).total_seconds()
-    used = (now - started_at).total_seconds()
-    return Light.yellow if total <= 0 or used / total >= YELLOW_FROM else Light.green
 
 
 def photo_read(photo: Photo) -> PhotoRead:
@@ -73,6 +67,8 @@ class ReportContext:
     grid: Grid | None
     reporter: User
     photos: Sequence[Photo]
+    jobs: Sequence[JobRead]
+    rating: Rating | None
 
 
 def deadlines(report: Report, category: Category, now: datetime) -> list[Deadline]:
@@ -142,6 +138,20 @@ def to_read(report: Report, ctx: ReportContext, principal: Principal, now: datet
         reporter=person,
         photos=[photo_read(p) for p in ctx.photos],
         deadlines=deadlines(report, ctx.category, now),
+        jobs=list(ctx.jobs),
+        rating=RatingRead(
+            satisfaction=ctx.rating.satisfaction,
+            comment=ctx.rating.comment,
+            created_at=ctx.rating.created_at,
+        )
+        if ctx.rating
+        else None,
+        assignee_id=report.assignee_id,
+        supervision_level=report.supervision_level,
+        escalation_count=report.escalation_count,
+        rework_count=report.rework_count,
+        reopen_count=report.reopen_count,
+        closure_type=report.closure_type,
         duplicate_of=report.duplicate_of_id,
         created_at=report.created_at,
         updated_at=report.updated_at,
@@ -166,7 +176,7 @@ async def _rows_by(
 
 
 async def load_contexts(
-    session: AsyncSession, reports: Sequence[Report], *, with_photos: bool = True
+    session: AsyncSession, reports: Sequence[Report], now: datetime, *, with_photos: bool = True
 ) -> dict[uuid.UUID, ReportContext]:
     """Everything to present ``reports``: one query per related table, never one per report."""
     categories = await _rows_by(session, Category.code, {r.category_code for r in reports})
@@ -185,6 +195,13 @@ async def load_contexts(
         )
         for photo in rows:
             photos[photo.report_id].append(photo)
+    report_ids = [r.id for r in reports]
+    jobs: dict[uuid.UUID, list[JobRead]] = {r.id: [] for r in reports}
+    ratings: dict[Any, Any] = {}
+    if report_ids:
+        for job in await present_where(session, Job.report_id.in_(report_ids), now):
+            jobs[job.report_id].append(job)
+        ratings = await _rows_by(session, Rating.report_id, report_ids)
     return {
         r.id: ReportContext(
             category=categories[r.category_code],
@@ -193,6 +210,8 @@ async def load_contexts(
             grid=grids.get(r.grid_id),
             reporter=reporters[r.reporter_id],
             photos=photos[r.id],
+            jobs=jobs[r.id],
+            rating=ratings.get(r.id),
         )
         for r in reports
     }

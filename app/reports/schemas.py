@@ -2,24 +2,23 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from enum import StrEnum
 
 from pydantic import BaseModel, Field
 
-from app.models.enums import PhotoKind, Priority, ReportSource, ReportStatus, Role, RoutingMethod
-
-
-class Light(StrEnum):
-    """How much of a running clock is used: green < 80 %, yellow ≥ 80 %, red when overdue."""
-
-    green = "green"
-    yellow = "yellow"
-    red = "red"
-
-
-class Ref(BaseModel):
-    id: uuid.UUID
-    name: str
+from app.core.schemas import Ref
+from app.jobs.schemas import JobRead
+from app.models.enums import (
+    ClosureType,
+    PhotoKind,
+    Priority,
+    ReportSource,
+    ReportStatus,
+    Role,
+    RoutingMethod,
+    Satisfaction,
+    SupervisionLevel,
+)
+from app.reports.lights import Light
 
 
 class CategoryRef(BaseModel):
@@ -88,6 +87,12 @@ class PossibleDuplicate(BaseModel):
     created_at: datetime
 
 
+class RatingRead(BaseModel):
+    satisfaction: Satisfaction
+    comment: str | None
+    created_at: datetime
+
+
 class ReportRead(BaseModel):
     id: uuid.UUID
     number: str = Field(examples=["SSP-20261129-000042"])
@@ -110,6 +115,18 @@ class ReportRead(BaseModel):
     )
     photos: list[PhotoRead]
     deadlines: list[Deadline]
+    jobs: list[JobRead] = Field(
+        default_factory=list, description="The units called by the whistle (派单), lead first"
+    )
+    rating: RatingRead | None = None
+    assignee_id: uuid.UUID | None = Field(None, description="Who handles it in-house (自办)")
+    supervision_level: SupervisionLevel | None = Field(
+        None, description="督办 level once escalated or overdue: normal, yellow or red card"
+    )
+    escalation_count: int = 0
+    rework_count: int = Field(0, description="Verifications that failed (返工)")
+    reopen_count: int = 0
+    closure_type: ClosureType | None = None
     duplicate_of: uuid.UUID | None = None
     created_at: datetime
     updated_at: datetime

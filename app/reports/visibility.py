@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import ColumnElement, false, or_, select, true
 
 from app.auth.principal import Principal
-from app.models import Region, Report
+from app.models import Job, Region, Report
 from app.models.enums import Role
 
 STAFF_ROLES = (Role.community_staff, Role.grid_worker)
@@ -14,7 +14,8 @@ REGION_ROLES = (Role.supervisor, Role.viewer)
 
 def report_scope(principal: Principal) -> ColumnElement[bool]:
     """Admins see everything; supervisors and viewers their regions' subtrees; community staff
-    and grid workers their communities'; everyone their own reports."""
+    and grid workers their communities'; unit staff the cases their unit has a job on;
+    everyone their own reports."""
     if principal.is_admin:
         return true()
     conditions: list[ColumnElement[bool]] = []
@@ -23,6 +24,8 @@ def report_scope(principal: Principal) -> ColumnElement[bool]:
         conditions.append(Report.region_id.in_(subtree))
     if communities := principal.scope_ids(*STAFF_ROLES):
         conditions.append(Report.community_id.in_(communities))
+    if units := principal.scope_ids(Role.unit_staff):
+        conditions.append(Report.id.in_(select(Job.report_id).where(Job.unit_id.in_(units))))
     if principal.user_id is not None:
         conditions.append(Report.reporter_id == principal.user_id)
     return or_(*conditions) if conditions else false()

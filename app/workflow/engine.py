@@ -110,9 +110,16 @@ def enter(report: Report, status: ReportStatus, now: datetime) -> None:
 
 
 async def whistled(session: AsyncSession, report: Report) -> bool:
-    return (
-        await session.scalar(select(Job.id).where(Job.report_id == report.id).limit(1))
-    ) is not None
+    """Whether the lead unit's completion resolved the case (rework then goes back to the
+    units), rather than the community's own handling: a case whose units all declined may
+    have been handled in-house after, and must come back to the community."""
+    resolved_by = await session.scalar(
+        select(ReportEvent.type)
+        .where(ReportEvent.report_id == report.id, ReportEvent.to_status == ReportStatus.resolved)
+        .order_by(ReportEvent.seq.desc())
+        .limit(1)
+    )
+    return resolved_by == ReportAction.lead_completed.value
 
 
 async def transition(

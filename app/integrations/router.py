@@ -1,0 +1,194 @@
+"""Webhooks and the live event stream."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, status
+from fastapi.responses import StreamingResponse
+
+from app.auth.deps import CurrentPrincipal
+from app.core.deps import ClockDep, SessionDep, SessionMakerDep, SettingsDep
+from app.core.errors import Forbidden, NotFound, Unauthorized, ValidationFailed, error_responses
+from app.core.pagination import Page, PageParams, page_params
+from app.integrations import service
+from app.integrations.deps import EventBrokerDep, ManagedWebhook, ResumePosition, WebhookManager
+from app.integrations.exceptions import DeliveryNotParked
+from app.integrations.schemas import (
+    DeliveryRead,
+    WebhookCreate,
+    WebhookCreated,
+    WebhookRead,
+    WebhookUpdate,
+)
+from app.integrations.stream import event_stream
+from app.models.enums import DeliveryStatus
+
+router = APIRouter()
+
+DELIVERY_DOC = """
+Each delivery is a `POST` of the event as JSON (`id`, `type`, `occurred_at`, `report`, and
+`job` and `data` where the event has them) with the headers `X-Suishoupai-Event` (the type),
+`X-Suishoupai-Delivery` (the delivery id; repeats of a delivery keep it), `X-Suishoupai-Timestamp`
+(unix seconds) and `X-Suishoupai-Signature: sha256=<hex>`, the HMAC-SHA256 of
+`"{timestamp}.{raw body}"` keyed with the webhook's secret. A receiver recomputes it over the
+bytes it received, compares in constant time and refuses timestamps more than 5 minutes off.
+Any 2xx answer is success; anything else (or no answer within the timeout) is retried with
+exponential backoff, and parked after the last attempt. Delivery is at least once and not
+necessarily in order: drop repeats by delivery id and order by event `id`.
+"""
+
+
+@router.post(
+    "/webhooks",
+    response_model=WebhookCreated,
+    status_code=status.HTTP_201_CREATED,
+    tags=["webhooks"],
+    summary="Register a webhook (the secret is shown once)",
+    description=(
+        "Admins register webhooks for every event or for one unit; unit staff for their own "
+        "unit only (`unit_id` may be left out when they act for one unit). A unit's webhook "
+        "receives only the events of reports the unit has a job on.\n" + DELIVERY_DOC
+    ),
+    responses=error_responses(Unauthorized, Forbidden, ValidationFailed),
+)
+async def create_webhook(
+    body: WebhookCreate, principal: WebhookManager, session: SessionDep, clock: ClockDep
+) -> WebhookCreated:
+    webhook = await service.create_webhook(session, principal, body, clock.now())
+    read = WebhookRead.model_validate(webhook)
+    return WebhookCreated(**read.model_dump(), secret=webhook.secret)
+
+
+@router.get(
+    "/webhooks",
+    response_model=Page[WebhookRead],
+    tags=["webhooks"],
+    summary="Webhooks: all for admins, their units' for unit staff; newest first",
+    responses=error_responses(Unauthorized, Forbidden, ValidationFailed),
+)
+async def list_webhooks(
+    principal: WebhookManager,
+    session: SessionDep,
+    page: Annotated[PageParams, Depends(page_params)],
+    unit_id: Annotated[uuid.UUID | None, Query(description="Only this unit's webhooks")] = None,
+) -> Page[WebhookRead]:
+    items, cursor = await service.list_webhooks(session, principal, page, unit_id=unit_id)
+    return Page(items=[WebhookRead.model_validate(w) for w in items], next_cursor=cursor)
+
+
+@router.get(
+    "/webhooks/{webhook_id}",
+    response_model=WebhookRead,
+    tags=["webhooks"],
+    summary="A webhook",
+    responses=error_responses(Unauthorized, Forbidden, NotFound, ValidationFailed),
+)
+async def read_webhook(webhook: ManagedWebhook) -> WebhookRead:
+    return WebhookRead.model_validate(webhook)
+
+
+@router.patch(
+    "/webhooks/{webhook_id}",
+    response_model=WebhookRead,
+    tags=["webhooks"],
+    summary="Change a webhook's URL or events, or pause it (`active: false`)",
+    responses=error_responses(Unauthorized, Forbidden, NotFound, ValidationFailed),
+)
+async def update_webhook(
+    body: WebhookUpdate, webhook: ManagedWebhook, session: SessionDep
+) -> WebhookRead:
+    return WebhookRead.model_validate(await service.update_webhook(session, webhook, body))
+
+
+@router.delete(
+    "/webhooks/{webhook_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    tags=["webhooks"],
+    summary="Remove a webhook and its delivery log",
+    responses=error_responses(Unauthorized, Forbidden, NotFound, ValidationFailed),
+)
+async def delete_webhook(webhook: ManagedWebhook, session: SessionDep) -> None:
+    await service.delete_webhook(session, webhook)
+
+
+@router.get(
+    "/webhooks/{webhook_id}/deliveries",
+    response_model=Page[DeliveryRead],
+    tags=["webhooks"],
+    summary="The webhook's delivery log, newest event first",
+    responses=error_responses(Unauthorized, Forbidden, NotFound, ValidationFailed),
+)
+async def list_deliveries(
+    webhook: ManagedWebhook,
+    session: SessionDep,
+    page: Annotated[PageParams, Depends(page_params)],
+    status: Annotated[DeliveryStatus | None, Query(description="Only deliveries in it")] = None,
+) -> Page[DeliveryRead]:
+    items, cursor = await service.list_deliveries(session, webhook, page, status=status)
+    return Page(items=items, next_cursor=cursor)
+
+
+@router.post(
+    "/webhooks/{webhook_id}/deliveries/{delivery_id}/retry",
+    response_model=DeliveryRead,
+    tags=["webhooks"],
+    summary="Queue a parked delivery again, with a fresh round of attempts",
+    responses=error_responses(
+        Unauthorized, Forbidden, NotFound, DeliveryNotParked, ValidationFailed
+    ),
+)
+async def retry_delivery(
+    delivery_id: uuid.UUID, webhook: ManagedWebhook, session: SessionDep, clock: ClockDep
+) -> DeliveryRead:
+    return await service.retry_delivery(session, webhook, delivery_id, clock.now())
+
+
+@router.get(
+    "/events/stream",
+    tags=["events"],
+    summary="Live report and job events the caller may see (Server-Sent Events)",
+    description=(
+        "A `text/event-stream`. Each event has `id:` (the event id, increasing), `event:` (its "
+        "type, e.g. `report.accepted`) and `data:` (the event as JSON, the same body webhooks "
+        "get); comments (`: keep-alive`) keep proxies from closing an idle stream. Without a "
+        "position the stream starts with the next event. Reconnect with the `Last-Event-ID` "
+        "header (an `EventSource` does this by itself) or `?last_event_id=` to receive first "
+        "every event after that id which the caller may see. The server ends a stream now and "
+        "then (a client that falls behind, or after the access token lifetime): reconnect and "
+        "resume. Authenticate with a bearer token or a dashboard API key."
+    ),
+    response_class=StreamingResponse,
+    responses={
+        200: {
+            "description": "The event stream",
+            "content": {
+                "text/event-stream": {
+                    "schema": {"type": "string"},
+                    "example": (
+                        'id: 42\nevent: report.accepted\ndata: {"id":42,"type":"report.accepted",'
+                        '"occurred_at":"2026-11-29T08:00:00+00:00","report":{"id":"…"}}\n\n'
+                    ),
+                }
+            },
+        },
+        **error_responses(Unauthorized, ValidationFailed),
+    },
+)
+async def stream_events(
+    principal: CurrentPrincipal,
+    broker: EventBrokerDep,
+    sessionmaker: SessionMakerDep,
+    settings: SettingsDep,
+    position: ResumePosition,
+) -> StreamingResponse:
+    return StreamingResponse(
+        event_stream(broker, sessionmaker, settings, principal, position),
+        media_type="text/event-stream",
+        headers={
+            "Cache-Control": "no-cache",
+            # nginx would otherwise buffer the stream and deliver events in bursts.
+            "X-Accel-Buffering": "no",
+        },
+    )

@@ -1,0 +1,137 @@
+"""Request and response bodies of the webhook endpoints."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import (
+    AliasChoices,
+    AnyHttpUrl,
+    BaseModel,
+    ConfigDict,
+    Field,
+    UrlConstraints,
+    field_validator,
+)
+
+from app.models.enums import DeliveryStatus
+
+# The families of outbox event types. A pattern outside them is refused so that a typo such as
+# "reports.accepted" is caught at subscription time instead of silently matching nothing.
+EVENT_FAMILIES = ("report", "job")
+EVENT_PATTERN = re.compile(r"^(\*|(?P<family>[a-z_]+)\.(\*|[a-z_]+))$")
+EVENTS_DESCRIPTION = (
+    'Event types to receive: exact ("report.accepted", "job.dispatched"), a family '
+    '("report.*", "job.*"), or "*" for every event'
+)
+
+WebhookUrl = Annotated[
+    AnyHttpUrl,
+    UrlConstraints(max_length=500, allowed_schemes=["http", "https"]),
+    Field(description="Where deliveries are POSTed (http or https)"),
+]
+
+
+def _check_events(events: list[str]) -> list[str]:
+    for pattern in events:
+        match = EVENT_PATTERN.match(pattern)
+        if match is None or (match["family"] and match["family"] not in EVENT_FAMILIES):
+            raise ValueError(
+                f'{pattern!r} is not an event type or pattern: use "report.<action>", '
+                '"job.<action>", "report.*", "job.*" or "*"'
+            )
+    return list(dict.fromkeys(events))  # duplicates dropped, order kept
+
+
+class WebhookCreate(BaseModel):
+    url: WebhookUrl
+    events: list[str] = Field(
+        min_length=1, max_length=50, description=EVENTS_DESCRIPTION, examples=[["report.*"]]
+    )
+    unit_id: uuid.UUID | None = Field(
+        default=None,
+        description=(
+            "Receive only the events of this unit's jobs. Unit staff may leave it out when "
+            "they act for one unit; admins leave it out for every event."
+        ),
+    )
+
+    @field_validator("events")
+    @classmethod
+    def _events(cls, value: list[str]) -> list[str]:
+        return _check_events(value)
+
+
+class WebhookUpdate(BaseModel):
+    """Fields left out keep their value."""
+
+    url: WebhookUrl | None = None
+    events: list[str] | None = Field(
+        default=None, min_length=1, max_length=50, description=EVENTS_DESCRIPTION
+    )
+    active: bool | None = Field(
+        default=None,
+        description=(
+            "false pauses the webhook: no new events are queued for it and queued deliveries "
+            "wait until it is active again"
+        ),
+    )
+
+    @field_validator("events")
+    @classmethod
+    def _events(cls, value: list[str] | None) -> list[str] | None:
+        if value is None:
+            raise ValueError("cannot be null; leave the field out to keep its value")
+        return _check_events(value)
+
+    @field_validator("url", "active", mode="before")
+    @classmethod
+    def _not_null(cls, value: object) -> object:
+        if value is None:
+            raise ValueError("cannot be null; leave the field out to keep its value")
+        return value
+
+
+class WebhookRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    url: str = Field(examples=["https://ops.example.cn/hooks/suishoupai"])
+    events: list[str] = Field(examples=[["report.*", "job.dispatched"]])
+    unit_id: uuid.UUID | None
+    active: bool = Field(validation_alias=AliasChoices("is_active", "active"))
+    created_by_id: uuid.UUID | None
+    created_at: datetime
+
+
+class WebhookCreated(WebhookRead):
+    secret: str = Field(
+        description=(
+            "The HMAC-SHA256 key that signs every delivery. Shown once; store it now. "
+            "A receiver checks `X-Suishoupai-Signature: sha256=<hex>` against "
+            'HMAC-SHA256(secret, f"{X-Suishoupai-Timestamp}.{raw body}") and refuses '
+            "timestamps more than 5 minutes away from its clock."
+        )
+    )
+
+
+class DeliveryRead(BaseModel):
+    """One event's delivery to one webhook, with the outcome of its latest attempt."""
+
+    id: uuid.UUID = Field(description="Also sent as `X-Suishoupai-Delivery`")
+    webhook_id: uuid.UUID
+    event_id: int = Field(description="The outbox event id (also the live-stream event id)")
+    event_type: str = Field(examples=["report.accepted"])
+    status: DeliveryStatus
+    attempts: int = Field(description="Attempts made so far (reset when a parked one is retried)")
+    last_status_code: int | None = Field(description="HTTP status of the last attempt, if any")
+    last_error: str | None = Field(description="Why the last attempt failed")
+    next_attempt_at: datetime | None = Field(
+        description="When it is tried next; null unless pending"
+    )
+    last_attempt_at: datetime | None
+    delivered_at: datetime | None
+    created_at: datetime

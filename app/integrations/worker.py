@@ -1,0 +1,133 @@
+"""The background worker: outbox fan-out, webhook delivery and the overdue sweep.
+
+``python -m app worker`` runs ``run_forever`` in its own process (production: as many as
+wanted, they never step on each other — see app/integrations/delivery.py and the sweep's own
+notes); in the embedded default the API process runs the same loop as a task
+(app/integrations/lifecycle.py).
+
+A pass runs every step even when an earlier one failed: a receiver that breaks the delivery
+step must not stop overdue cases from being raised, and the reverse. A failure is logged and
+the step is tried again on the next pass. Each step drains its work (fan-out until no event is
+left, delivery until nothing is due), so the interval only spaces out passes that find the
+queues empty."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+import httpx
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from app.core.clock import Clock
+from app.core.config import Settings
+from app.core.db import create_engine, create_sessionmaker
+from app.core.workcalendar import WorkingCalendar
+from app.integrations.delivery import (
+    DeliveryCounts,
+    deliver_due,
+    fan_out,
+    new_http_client,
+)
+from app.workflow.overdue import sweep_overdue
+
+log = logging.getLogger("app.integrations.worker")
+
+
+@dataclass
+class PassResult:
+    fanned_out: int = 0
+    deliveries: DeliveryCounts = field(default_factory=DeliveryCounts)
+    overdue: int = 0
+    failed_steps: list[str] = field(default_factory=list)
+
+
+async def _sweep(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    clock: Clock,
+    calendar: WorkingCalendar,
+) -> int:
+    async with sessionmaker() as session, session.begin():
+        return await sweep_overdue(session, clock.now(), calendar, settings)
+
+
+async def run_once(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    clock: Clock,
+    calendar: WorkingCalendar,
+    http: httpx.AsyncClient,
+    stop: asyncio.Event | None = None,
+) -> PassResult:
+    """One pass: fan new events out, send due deliveries, sweep overdue clocks. The sweep runs
+    before the fan-out so that the events it writes leave in the same pass."""
+    result = PassResult()
+
+    async def step(name: str, work: Callable[[], Awaitable[None]]) -> None:
+        try:
+            await work()
+        except Exception:
+            log.exception("worker step %s failed; it runs again on the next pass", name)
+            result.failed_steps.append(name)
+
+    async def sweep() -> None:
+        result.overdue = await _sweep(sessionmaker, settings, clock, calendar)
+
+    async def fan() -> None:
+        result.fanned_out = await fan_out(sessionmaker, clock.now())
+
+    async def deliver() -> None:
+        result.deliveries = await deliver_due(sessionmaker, settings, clock, http, stop)
+
+    await step("overdue_sweep", sweep)
+    await step("fan_out", fan)
+    await step("deliver", deliver)
+    return result
+
+
+async def run_forever(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    clock: Clock,
+    calendar: WorkingCalendar,
+    stop: asyncio.Event,
+) -> None:
+    """Run passes every ``worker_interval_seconds`` until ``stop`` is set; the pass under way
+    finishes its in-flight requests first (each bounded by the webhook timeout)."""
+    log.info("worker started (every %g s)", settings.worker_interval_seconds)
+    async with new_http_client(settings) as http:
+        while not stop.is_set():
+            result = await run_once(sessionmaker, settings, clock, calendar, http, stop)
+            if result.fanned_out or result.overdue or result.deliveries.delivered:
+                log.info(
+                    "worker pass: %d events fanned out, %d delivered, %d to retry, %d parked, "
+                    "%d overdue clocks",
+                    result.fanned_out,
+                    result.deliveries.delivered,
+                    result.deliveries.retrying,
+                    result.deliveries.parked,
+                    result.overdue,
+                )
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), settings.worker_interval_seconds)
+    log.info("worker stopped")
+
+
+async def serve_worker(settings: Settings) -> None:
+    """The ``python -m app worker`` process: the loop until SIGTERM or SIGINT."""
+    engine = create_engine(settings)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    try:
+        await run_forever(create_sessionmaker(engine), settings, Clock(), WorkingCalendar(), stop)
+    finally:
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.remove_signal_handler(signum)
+        await engine.dispose()

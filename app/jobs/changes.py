@@ -1,0 +1,155 @@
+"""The machinery every job action shares: the job loaded in the caller's scope with the parts
+they play, the job state machine (``JOB_TRANSITIONS``) asked before anything changes, the
+change written under an explicit version guard, and the ``job_<action>`` timeline event with
+its ``job.<action>`` outbox event.
+
+Every job action also bumps the report's version: the job list is part of the case, and the
+report row is the one lock all jobs of a case share, so two units leaving at the same moment
+cannot both conclude that the other is still on the case."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, cast
+
+from sqlalchemy import CursorResult, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import flag_modified
+
+from app.auth.principal import Principal
+from app.core.errors import Forbidden, InvalidTransition, PreconditionFailed
+from app.integrations import outbox
+from app.jobs import queries
+from app.models import Job, Report, ReportEvent
+from app.models.enums import JobStatus, Role
+from app.reports.service import append_event
+from app.workflow import engine
+from app.workflow.transitions import (
+    JOB_STATUS_TIMESTAMP,
+    Actor,
+    JobAction,
+    TransitionRefused,
+    check_actor,
+    job_rule,
+    next_job_status,
+)
+
+SYSTEM = frozenset({Actor.system})
+
+
+@dataclass(frozen=True)
+class JobCase:
+    """A job loaded for an action, with its report and the parts the caller plays."""
+
+    job: Job
+    report: Report
+    actors: frozenset[Actor]
+
+
+def job_etag(job_id: uuid.UUID, version: int) -> str:
+    return f'"{job_id}-v{version}"'
+
+
+def _etag_matches(job: Job, if_match: str | None) -> bool:
+    if if_match is None or if_match.strip() == "*":
+        return True
+    tags = {tag.strip().removeprefix("W/") for tag in if_match.split(",")}
+    return job_etag(job.id, job.version) in tags
+
+
+async def load_job_for_action(
+    session: AsyncSession, principal: Principal, job_id: uuid.UUID, if_match: str | None
+) -> JobCase:
+    """The job (404 outside the caller's scope; 412 if ``If-Match`` is stale), its report and
+    the caller's parts: the report's (community staff, supervisor, …) and the job unit's staff.
+    Admins do not play the unit: what a unit did is counted on its sheet."""
+    if principal.user_id is None:
+        raise Forbidden("API keys are read-only")
+    job = await queries.get_visible_job(session, principal, job_id)
+    if not _etag_matches(job, if_match):
+        raise PreconditionFailed(
+            f"The job changed (it is now version {job.version}); reload it and try again"
+        )
+    report = await session.get_one(Report, job.report_id)
+    actors = engine.report_actors(principal, report, await engine.region_path(session, report))
+    if job.unit_id in principal.scope_ids(Role.unit_staff):
+        actors |= {Actor.unit_staff}
+    return JobCase(job=job, report=report, actors=actors)
+
+
+def next_status(job: Job, action: JobAction, actors: frozenset[Actor]) -> JobStatus:
+    """Where ``action`` takes the job: 409 if its status does not allow it, 403 if the
+    caller's part does not."""
+    try:
+        check_actor(job_rule(job.status, action), actors, f"{action.value} this job")
+        return next_job_status(job.status, action)
+    except TransitionRefused as exc:
+        raise engine.refuse(exc) from exc
+
+
+def entering(job: Job, status: JobStatus, now: datetime) -> dict[str, Any]:
+    """The columns to set when the job moves to ``status``. A timestamp is set the first time
+    only: a job reopened for rework keeps the moment the unit first accepted."""
+    values: dict[str, Any] = {"status": status}
+    column = JOB_STATUS_TIMESTAMP[status]
+    if status is not job.status and getattr(job, column) is None:
+        values[column] = now
+    return values
+
+
+async def save_guarded(session: AsyncSession, job: Job, now: datetime, **values: Any) -> None:
+    """Write ``values`` if nobody changed the job since it was read (its version); 409 if
+    somebody did. The job object is reloaded with what was written."""
+    result = cast(
+        CursorResult[Any],
+        await session.execute(
+            update(Job)
+            .where(Job.id == job.id, Job.version == job.version)
+            .values(**values, version=Job.version + 1, updated_at=now)
+            .execution_options(synchronize_session=False)
+        ),
+    )
+    if result.rowcount != 1:
+        raise InvalidTransition(
+            "Someone else acted on this job at the same moment; reload it and decide again"
+        )
+    await session.refresh(job)
+
+
+async def touch_report(session: AsyncSession, report: Report, now: datetime) -> None:
+    """Bump the report's version (its guard fails if the case changed since it was read)."""
+    report.updated_at = now
+    # Also when the clock reads the same as at the last change: the version must move.
+    flag_modified(report, "updated_at")
+    await session.flush()
+
+
+async def record_job_event(
+    session: AsyncSession,
+    case: JobCase,
+    principal: Principal,
+    name: str,
+    now: datetime,
+    *,
+    note: str | None = None,
+    reason: str | None = None,
+    is_internal: bool = False,
+    extra: dict[str, Any] | None = None,
+) -> ReportEvent:
+    """The ``job_<name>`` timeline event and the ``job.<name>`` outbox event."""
+    data = {"job_id": str(case.job.id), "unit_id": str(case.job.unit_id), **(extra or {})}
+    event = await append_event(
+        session,
+        case.report,
+        type=f"job_{name}",
+        actor=principal,
+        note=note,
+        reason=reason,
+        is_internal=is_internal,
+        data=data,
+        at=now,
+    )
+    await outbox.record(session, f"job.{name}", case.report, now=now, job=case.job, data=data)
+    return event

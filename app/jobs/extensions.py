@@ -1,0 +1,122 @@
+"""A unit's request for more time (延期申请), one waiting at a time, and the decision of the
+case's community staff or a supervisor: granted, the completion time moves to the one asked
+for."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth.principal import Principal
+from app.core.errors import ValidationFailed
+from app.jobs import changes, queries
+from app.jobs.exceptions import ExtensionAlreadyPending, NoPendingExtension
+from app.jobs.schemas import ExtensionCreate, JobRead
+from app.models import Job, JobExtension
+from app.models.enums import ExtensionStatus
+from app.workflow.transitions import JobAction
+
+
+async def _pending_extension(session: AsyncSession, job: Job) -> JobExtension | None:
+    return await session.scalar(
+        select(JobExtension).where(
+            JobExtension.job_id == job.id, JobExtension.status == ExtensionStatus.pending
+        )
+    )
+
+
+async def request_extension(
+    session: AsyncSession,
+    principal: Principal,
+    job_id: uuid.UUID,
+    body: ExtensionCreate,
+    *,
+    if_match: str | None,
+    now: datetime,
+) -> JobRead:
+    case = await changes.load_job_for_action(session, principal, job_id, if_match)
+    changes.next_status(case.job, JobAction.request_extension, case.actors)
+    if await _pending_extension(session, case.job) is not None:
+        raise ExtensionAlreadyPending("Wait for the decision on the request already made")
+    current = case.job.complete_due_at
+    if body.until <= now or (current is not None and body.until <= current):
+        raise ValidationFailed.at(
+            ["body", "until"],
+            "must be in the future and after the current completion time"
+            + (f" ({current.isoformat()})" if current else ""),
+        )
+    extension = JobExtension(
+        id=uuid.uuid4(),
+        job_id=case.job.id,
+        requested_until=body.until,
+        previous_due_at=current,
+        reason=body.reason,
+        status=ExtensionStatus.pending,
+        requested_by_id=principal.user_id,
+        requested_at=now,
+    )
+    session.add(extension)
+    await changes.save_guarded(session, case.job, now)
+    await changes.record_job_event(
+        session,
+        case,
+        principal,
+        "extension_request",
+        now,
+        note=body.note,
+        reason=body.reason,
+        is_internal=True,
+        extra={"extension_id": str(extension.id), "until": body.until.isoformat()},
+    )
+    await changes.touch_report(session, case.report, now)
+    return await queries.read_job(session, case.job.id, now)
+
+
+async def decide_extension(
+    session: AsyncSession,
+    principal: Principal,
+    job_id: uuid.UUID,
+    note: str | None,
+    *,
+    grant: bool,
+    if_match: str | None,
+    now: datetime,
+) -> JobRead:
+    """Grant (the completion time moves to the one asked for) or refuse the pending request."""
+    case = await changes.load_job_for_action(session, principal, job_id, if_match)
+    changes.next_status(case.job, JobAction.decide_extension, case.actors)
+    extension = await _pending_extension(session, case.job)
+    if extension is None:
+        raise NoPendingExtension("The unit has not asked for more time, or it was decided")
+    extension.status = ExtensionStatus.granted if grant else ExtensionStatus.refused
+    extension.decided_by_id = principal.user_id
+    extension.decided_at = now
+    extension.decision_note = note
+    if grant:
+        await changes.save_guarded(
+            session,
+            case.job,
+            now,
+            complete_due_at=extension.requested_until,
+            extension_count=Job.extension_count + 1,
+        )
+    else:
+        await changes.save_guarded(session, case.job, now)
+    await changes.record_job_event(
+        session,
+        case,
+        principal,
+        "extension_grant" if grant else "extension_refuse",
+        now,
+        note=note,
+        is_internal=True,
+        extra={
+            "extension_id": str(extension.id),
+            "until": extension.requested_until.isoformat(),
+        },
+    )
+    await changes.touch_report(session, case.report, now)
+    return await queries.read_job(session, case.job.id, now)

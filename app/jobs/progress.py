@@ -1,0 +1,140 @@
+"""The unit reports on its work: progress (a note, photos if any) and completion (办结, with
+at least one "after" photo). The lead's completion resolves the case.
+
+The photo work runs after the checks (no upload for a refused action) and before the writes;
+whatever fails after the upload removes the objects again."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth.principal import Principal
+from app.core.errors import FieldError, ValidationFailed
+from app.jobs import changes, queries
+from app.jobs.schemas import JobRead
+from app.models import ReportEvent
+from app.models.enums import PhotoKind
+from app.photos.uploads import (
+    PhotoServices,
+    StoredPhoto,
+    UploadedPhoto,
+    photo_row,
+    process_and_store,
+    removed_on_error,
+    too_large,
+)
+from app.workflow import engine
+from app.workflow.transitions import JobAction, ReportAction
+
+
+def _required_note(note: str) -> str:
+    text = note.strip()
+    if not text:
+        raise ValidationFailed.at(["body", "note"], "write what was done")
+    return text
+
+
+def _check_photos(
+    uploads: Sequence[UploadedPhoto], services: PhotoServices, *, at_least_one: bool
+) -> None:
+    limit = services.settings.max_photos_per_report
+    errors: list[FieldError] = []
+    if len(uploads) > limit or (at_least_one and not uploads):
+        low = 1 if at_least_one else 0
+        errors.append(
+            FieldError(
+                loc=["body", "photos"], msg=f"send {low} to {limit} photos, not {len(uploads)}"
+            )
+        )
+    errors += too_large(uploads, services.settings)
+    if errors:
+        raise ValidationFailed("; ".join(e.msg for e in errors), errors=errors)
+
+
+def _add_photos(
+    session: AsyncSession,
+    stored: Sequence[StoredPhoto],
+    case: changes.JobCase,
+    event: ReportEvent,
+    kind: PhotoKind,
+    principal: Principal,
+    now: datetime,
+) -> None:
+    for position, photo in enumerate(stored):
+        session.add(
+            photo_row(
+                photo,
+                report_id=case.report.id,
+                kind=kind,
+                position=position,
+                uploaded_by_id=principal.user_id,
+                now=now,
+                event_id=event.id,
+            )
+        )
+
+
+async def report_progress(
+    session: AsyncSession,
+    principal: Principal,
+    job_id: uuid.UUID,
+    note: str,
+    uploads: Sequence[UploadedPhoto],
+    *,
+    if_match: str | None,
+    photos: PhotoServices,
+    now: datetime,
+) -> JobRead:
+    case = await changes.load_job_for_action(session, principal, job_id, if_match)
+    changes.next_status(case.job, JobAction.progress, case.actors)
+    text = _required_note(note)
+    _check_photos(uploads, photos, at_least_one=False)
+    stored = await process_and_store(uploads, photos, now) if uploads else []
+    async with removed_on_error(photos.storage, stored):
+        await changes.save_guarded(session, case.job, now)
+        event = await changes.record_job_event(session, case, principal, "progress", now, note=text)
+        _add_photos(session, stored, case, event, PhotoKind.progress, principal, now)
+        await changes.touch_report(session, case.report, now)
+        return await queries.read_job(session, case.job.id, now)
+
+
+async def complete_job(
+    session: AsyncSession,
+    principal: Principal,
+    job_id: uuid.UUID,
+    note: str,
+    uploads: Sequence[UploadedPhoto],
+    *,
+    if_match: str | None,
+    photos: PhotoServices,
+    now: datetime,
+) -> JobRead:
+    """The unit is done, with "after" photos. The lead's completion resolves the case (待核查);
+    assisting units still at work carry on and do not hold it up."""
+    case = await changes.load_job_for_action(session, principal, job_id, if_match)
+    to = changes.next_status(case.job, JobAction.complete, case.actors)
+    text = _required_note(note)
+    _check_photos(uploads, photos, at_least_one=True)
+    stored = await process_and_store(uploads, photos, now)
+    async with removed_on_error(photos.storage, stored):
+        await changes.save_guarded(session, case.job, now, **changes.entering(case.job, to, now))
+        event = await changes.record_job_event(session, case, principal, "complete", now, note=text)
+        _add_photos(session, stored, case, event, PhotoKind.resolution, principal, now)
+        if case.job.is_lead:
+            await engine.transition(
+                session,
+                case.report,
+                ReportAction.lead_completed,
+                actors=changes.SYSTEM,
+                principal=principal,
+                now=now,
+                data={"job_id": str(case.job.id), "unit_id": str(case.job.unit_id)},
+                job=case.job,
+            )
+        else:
+            await changes.touch_report(session, case.report, now)
+        return await queries.read_job(session, case.job.id, now)

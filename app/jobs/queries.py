@@ -1,0 +1,226 @@
+"""Reading jobs: which jobs a caller may see, a unit's inbox, and a job as the API shows it."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import ColumnElement, and_, false, or_, select, true
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from app.auth.principal import Principal
+from app.core.errors import NotFound
+from app.core.pagination import PageParams, SortKey, paginate
+from app.core.schemas import Ref
+from app.jobs.schemas import ExtensionRead, JobDeadline, JobRead
+from app.models import Job, JobExtension, Region, Report, Unit
+from app.models.enums import OPEN_JOB_STATUSES, JobStatus, ReportStatus, Role
+from app.reports.lights import light
+from app.reports.visibility import REGION_ROLES, STAFF_ROLES
+
+# Jobs whose clocks no longer run although they never finished.
+WITHDRAWN_JOB_STATUSES = frozenset({JobStatus.declined, JobStatus.cancelled})
+
+
+@dataclass(frozen=True)
+class JobFilters:
+    statuses: Sequence[JobStatus] = ()
+    overdue: bool = False
+    unit_id: uuid.UUID | None = None
+    report_id: uuid.UUID | None = None
+
+
+def job_scope(principal: Principal) -> ColumnElement[bool]:
+    """Admins see every job; unit staff their units' jobs; community staff and grid workers the
+    jobs of their communities' reports; supervisors and viewers those of their regions'
+    subtrees. For queries that join ``Report``."""
+    if principal.is_admin:
+        return true()
+    conditions: list[ColumnElement[bool]] = []
+    if units := principal.scope_ids(Role.unit_staff):
+        conditions.append(Job.unit_id.in_(units))
+    if communities := principal.scope_ids(*STAFF_ROLES):
+        conditions.append(Report.community_id.in_(communities))
+    if paths := principal.region_paths(*REGION_ROLES):
+        subtree = select(Region.id).where(or_(*(Region.path.startswith(p) for p in paths)))
+        conditions.append(Report.region_id.in_(subtree))
+    return or_(*conditions) if conditions else false()
+
+
+def overdue_condition(now: datetime) -> ColumnElement[bool]:
+    """An open job with a clock past its deadline: not yet accepted in time, or not done in
+    time (the completion clock runs from the dispatch, so a pending job can miss it too)."""
+    return or_(
+        and_(Job.status == JobStatus.pending, Job.accept_due_at < now),
+        and_(Job.status.in_(list(OPEN_JOB_STATUSES)), Job.complete_due_at < now),
+    )
+
+
+def needs_redispatch_condition() -> ColumnElement[bool]:
+    """The report is dispatched but no lead job is open: the community has to name a new lead."""
+    lead = aliased(Job)
+    open_lead = (
+        select(lead.id)
+        .where(
+            lead.report_id == Report.id,
+            lead.is_lead.is_(True),
+            lead.status.in_(list(OPEN_JOB_STATUSES)),
+        )
+        .exists()
+    )
+    return and_(Report.status == ReportStatus.dispatched, ~open_lead)
+
+
+def deadlines(job: Job, now: datetime) -> list[JobDeadline]:
+    # Both limits are counted from the dispatch, so both lights measure from it.
+    withdrawn = job.status in WITHDRAWN_JOB_STATUSES
+    out: list[JobDeadline] = []
+    if job.accept_due_at is not None:
+        # Declining answers the call too: the unit responded within (or after) the limit.
+        answered = job.accepted_at or job.declined_at
+        out.append(
+            JobDeadline(
+                kind="accept",
+                due_at=job.accept_due_at,
+                met_at=answered,
+                light=None
+                if answered or withdrawn
+                else light(job.created_at, job.accept_due_at, now),
+            )
+        )
+    if job.complete_due_at is not None:
+        out.append(
+            JobDeadline(
+                kind="complete",
+                due_at=job.complete_due_at,
+                met_at=job.completed_at,
+                light=None
+                if job.completed_at or withdrawn
+                else light(job.created_at, job.complete_due_at, now),
+            )
+        )
+    return out
+
+
+def _extension_read(extension: JobExtension) -> ExtensionRead:
+    return ExtensionRead(
+        id=extension.id,
+        requested_until=extension.requested_until,
+        previous_due_at=extension.previous_due_at,
+        reason=extension.reason,
+        status=extension.status,
+        requested_at=extension.requested_at,
+        decided_at=extension.decided_at,
+        decision_note=extension.decision_note,
+    )
+
+
+async def present_where(
+    session: AsyncSession, condition: ColumnElement[bool], now: datetime
+) -> list[JobRead]:
+    """The jobs matching ``condition`` as the API shows them, in the order of their cases and
+    whistles (lead first): one query for the jobs with their units and reports, one for the
+    extensions, however many jobs match."""
+    rows = (
+        await session.execute(
+            select(
+                Job,
+                Unit.name,
+                Report.number,
+                Report.status,
+                needs_redispatch_condition().label("needs_redispatch"),
+            )
+            .join(Unit, Unit.id == Job.unit_id)
+            .join(Report, Report.id == Job.report_id)
+            .where(condition)
+            .order_by(Job.report_id, Job.created_at, Job.is_lead.desc(), Unit.name)
+        )
+    ).all()
+    extensions: dict[uuid.UUID, list[ExtensionRead]] = {row[0].id: [] for row in rows}
+    if extensions:
+        for extension in await session.scalars(
+            select(JobExtension)
+            .where(JobExtension.job_id.in_(list(extensions)))
+            .order_by(JobExtension.requested_at, JobExtension.id)
+        ):
+            extensions[extension.job_id].append(_extension_read(extension))
+    return [
+        JobRead(
+            id=job.id,
+            report_id=job.report_id,
+            report_number=number,
+            report_status=report_status,
+            needs_redispatch=bool(needs_redispatch),
+            unit=Ref(id=job.unit_id, name=unit_name),
+            is_lead=job.is_lead,
+            status=job.status,
+            version=job.version,
+            complete_by_explicit=job.complete_by_explicit,
+            deadlines=deadlines(job, now),
+            decline_reason_code=job.decline_reason_code,
+            decline_reason=job.decline_reason,
+            rework_count=job.rework_count,
+            extension_count=job.extension_count,
+            extensions=extensions[job.id],
+            created_at=job.created_at,
+            accepted_at=job.accepted_at,
+            completed_at=job.completed_at,
+            declined_at=job.declined_at,
+            cancelled_at=job.cancelled_at,
+            updated_at=job.updated_at,
+        )
+        for job, unit_name, number, report_status, needs_redispatch in rows
+    ]
+
+
+async def read_job(session: AsyncSession, job_id: uuid.UUID, now: datetime) -> JobRead:
+    (job,) = await present_where(session, Job.id == job_id, now)
+    return job
+
+
+async def get_visible_job(session: AsyncSession, principal: Principal, job_id: uuid.UUID) -> Job:
+    """The job if the caller may see it; 404 otherwise (its existence is not revealed)."""
+    job = await session.scalar(
+        select(Job)
+        .join(Report, Report.id == Job.report_id)
+        .where(Job.id == job_id, job_scope(principal))
+    )
+    if job is None:
+        raise NotFound("No such job")
+    return job
+
+
+async def read_visible_job(
+    session: AsyncSession, principal: Principal, job_id: uuid.UUID, now: datetime
+) -> JobRead:
+    job = await get_visible_job(session, principal, job_id)
+    return await read_job(session, job.id, now)
+
+
+async def list_jobs(
+    session: AsyncSession,
+    principal: Principal,
+    filters: JobFilters,
+    params: PageParams,
+    now: datetime,
+) -> tuple[list[JobRead], str | None]:
+    conditions = [job_scope(principal)]
+    if filters.statuses:
+        conditions.append(Job.status.in_(list(filters.statuses)))
+    if filters.overdue:
+        conditions.append(overdue_condition(now))
+    if filters.unit_id:
+        conditions.append(Job.unit_id == filters.unit_id)
+    if filters.report_id:
+        conditions.append(Job.report_id == filters.report_id)
+    stmt = select(Job).join(Report, Report.id == Job.report_id).where(*conditions)
+    keys = [SortKey(Job.created_at, descending=True), SortKey(Job.id, descending=True)]
+    page, cursor = await paginate(session, stmt, keys, params)
+    if not page:
+        return [], cursor
+    reads = await present_where(session, Job.id.in_([job.id for job in page]), now)
+    by_id = {read.id: read for read in reads}
+    return [by_id[job.id] for job in page], cursor

@@ -1,0 +1,345 @@
+"""The whistle (吹哨) and the units' jobs (派单): HTTP only."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Depends, File, Form, Response, UploadFile
+
+from app.core.deps import CalendarDep, ClockDep, SessionDep
+from app.core.errors import (
+    Forbidden,
+    InvalidTransition,
+    NotFound,
+    PayloadTooLarge,
+    PreconditionFailed,
+    Unauthorized,
+    ValidationFailed,
+    error_responses,
+)
+from app.core.pagination import Page, PageParams, page_params
+from app.jobs import changes, extensions, progress, queries, service, whistle
+from app.jobs.deps import (
+    CaseStaffPrincipal,
+    IfMatch,
+    JobFiltersDep,
+    JobReader,
+    UnitStaffPrincipal,
+)
+from app.jobs.exceptions import ExtensionAlreadyPending, NoPendingExtension
+from app.jobs.schemas import (
+    TEXT_MAX,
+    ExtensionCreate,
+    JobCancel,
+    JobDecline,
+    JobNoteBody,
+    JobRead,
+    WhistleRequest,
+)
+from app.photos.deps import PhotoServicesDep
+from app.photos.exceptions import PhotosRejected
+from app.photos.uploads import UploadedPhoto
+from app.reports.schemas import ReportRead
+
+router = APIRouter(tags=["jobs"])
+
+ACTION_ERRORS = (
+    Unauthorized,
+    Forbidden,
+    NotFound,
+    InvalidTransition,
+    PreconditionFailed,
+    ValidationFailed,
+)
+JobNote = Annotated[JobNoteBody, Body()]
+NoteForm = Annotated[str, Form(min_length=1, max_length=TEXT_MAX)]
+Photos = Annotated[
+    list[UploadFile] | None, File(description="Images: JPEG, PNG, WebP, HEIC; at most 9")
+]
+
+
+def _with_etag(job: JobRead, response: Response) -> JobRead:
+    response.headers["ETag"] = changes.job_etag(job.id, job.version)
+    return job
+
+
+async def _read_uploads(photos: list[UploadFile] | None) -> list[UploadedPhoto]:
+    return [UploadedPhoto(filename=f.filename, data=await f.read()) for f in photos or []]
+
+
+@router.post(
+    "/reports/{report_id}/whistle",
+    response_model=ReportRead,
+    summary="Blow the whistle (吹哨): call units to the case, one job each",
+    description=(
+        "Community staff call units paired with their community for the report's category; "
+        "supervisors covering the report call units of their region, of the regions above it "
+        "or inside it; admins any unit. The first unit leads (主办) unless `lead_unit_id` "
+        "names another; while a lead job is open, units called assist (协办) and naming a "
+        "lead is refused. A unit with an open job on the case cannot be called again. Each "
+        "job must be accepted within the category's accept limit and completed by "
+        "`complete_by` or within the category's resolve limit. Allowed while the case is "
+        "accepted, in progress or dispatched; it becomes dispatched. Returns the report."
+    ),
+    responses=error_responses(*ACTION_ERRORS),
+)
+async def whistle_report(
+    report_id: uuid.UUID,
+    body: WhistleRequest,
+    principal: CaseStaffPrincipal,
+    session: SessionDep,
+    clock: ClockDep,
+    calendar: CalendarDep,
+    response: Response,
+    if_match: IfMatch = None,
+) -> ReportRead:
+    report = await whistle.whistle(
+        session, principal, report_id, body, if_match=if_match, calendar=calendar, now=clock.now()
+    )
+    response.headers["ETag"] = f'"{report.id}-v{report.version}"'
+    return report
+
+
+@router.get(
+    "/jobs",
+    response_model=Page[JobRead],
+    summary="Jobs the caller may see (a unit's inbox), newest first",
+    description=(
+        "Unit staff see their unit's jobs; community staff and grid workers those of their "
+        "community's cases; supervisors and viewers those of their region's subtree; admins "
+        "all."
+    ),
+    responses=error_responses(Unauthorized, Forbidden, ValidationFailed),
+)
+async def list_jobs(
+    principal: JobReader,
+    session: SessionDep,
+    clock: ClockDep,
+    filters: JobFiltersDep,
+    page: Annotated[PageParams, Depends(page_params)],
+) -> Page[JobRead]:
+    items, cursor = await queries.list_jobs(session, principal, filters, page, clock.now())
+    return Page(items=items, next_cursor=cursor)
+
+
+@router.get(
+    "/jobs/{job_id}",
+    response_model=JobRead,
+    summary="One job, with its deadlines and extension requests",
+    responses=error_responses(Unauthorized, Forbidden, NotFound),
+)
+async def read_job(
+    job_id: uuid.UUID,
+    principal: JobReader,
+    session: SessionDep,
+    clock: ClockDep,
+    response: Response,
+) -> JobRead:
+    job = await queries.read_visible_job(session, principal, job_id, clock.now())
+    return _with_etag(job, response)
+
+
+@router.post(
+    "/jobs/{job_id}/accept",
+    response_model=JobRead,
+    summary="The unit reports for duty (报到/接单): its clock starts",
+    description="The job's unit staff; pending jobs.",
+    responses=error_responses(*ACTION_ERRORS),
+)
+async def accept_job(
+    job_id: uuid.UUID,
+    principal: UnitStaffPrincipal,
+    session: SessionDep,
+    clock: ClockDep,
+    response: Response,
+    body: JobNote = JobNoteBody(),
+    if_match: IfMatch = None,
+) -> JobRead:
+    job = await service.accept_job(
+        session, principal, job_id, body.note, if_match=if_match, now=clock.now()
+    )
+    return _with_etag(job, response)
+
+
+@router.post(
+    "/jobs/{job_id}/decline",
+    response_model=JobRead,
+    summary="The unit declines the job (退单) with a reason",
+    description=(
+        "The job's unit staff; pending jobs. When no unit is left on the case it goes back to "
+        "the community (accepted); when the lead declines while others assist, the case stays "
+        "dispatched and shows `needs_redispatch` until the community names a new lead."
+    ),
+    responses=error_responses(*ACTION_ERRORS),
+)
+async def decline_job(
+    job_id: uuid.UUID,
+    body: JobDecline,
+    principal: UnitStaffPrincipal,
+    session: SessionDep,
+    clock: ClockDep,
+    response: Response,
+    if_match: IfMatch = None,
+) -> JobRead:
+    job = await service.decline_job(
+        session, principal, job_id, body, if_match=if_match, now=clock.now()
+    )
+    return _with_etag(job, response)
+
+
+@router.post(
+    "/jobs/{job_id}/progress",
+    response_model=JobRead,
+    summary="The unit reports progress, with photos if it has them",
+    description="Multipart: `note` and up to 9 files in `photos`. The job's unit staff; "
+    "accepted jobs. The note and photos go into the case's timeline.",
+    responses=error_responses(*ACTION_ERRORS, PhotosRejected, PayloadTooLarge),
+)
+async def report_job_progress(
+    job_id: uuid.UUID,
+    principal: UnitStaffPrincipal,
+    session: SessionDep,
+    clock: ClockDep,
+    photo_services: PhotoServicesDep,
+    response: Response,
+    note: NoteForm,
+    photos: Photos = None,
+    if_match: IfMatch = None,
+) -> JobRead:
+    job = await progress.report_progress(
+        session,
+        principal,
+        job_id,
+        note,
+        await _read_uploads(photos),
+        if_match=if_match,
+        photos=photo_services,
+        now=clock.now(),
+    )
+    return _with_etag(job, response)
+
+
+@router.post(
+    "/jobs/{job_id}/complete",
+    response_model=JobRead,
+    summary="The unit is done (办结), with at least one “after” photo",
+    description=(
+        "Multipart: `note` and 1 to 9 files in `photos`. The job's unit staff; accepted jobs. "
+        "The lead's completion resolves the case (待核查); assisting jobs still open carry on."
+    ),
+    responses=error_responses(*ACTION_ERRORS, PhotosRejected, PayloadTooLarge),
+)
+async def complete_job(
+    job_id: uuid.UUID,
+    principal: UnitStaffPrincipal,
+    session: SessionDep,
+    clock: ClockDep,
+    photo_services: PhotoServicesDep,
+    response: Response,
+    note: NoteForm,
+    photos: Photos = None,
+    if_match: IfMatch = None,
+) -> JobRead:
+    job = await progress.complete_job(
+        session,
+        principal,
+        job_id,
+        note,
+        await _read_uploads(photos),
+        if_match=if_match,
+        photos=photo_services,
+        now=clock.now(),
+    )
+    return _with_etag(job, response)
+
+
+@router.post(
+    "/jobs/{job_id}/extension",
+    response_model=JobRead,
+    summary="The unit asks for more time (延期申请)",
+    description="The job's unit staff; accepted jobs; one request waiting at a time.",
+    responses=error_responses(*ACTION_ERRORS, ExtensionAlreadyPending),
+)
+async def request_extension(
+    job_id: uuid.UUID,
+    body: ExtensionCreate,
+    principal: UnitStaffPrincipal,
+    session: SessionDep,
+    clock: ClockDep,
+    response: Response,
+    if_match: IfMatch = None,
+) -> JobRead:
+    job = await extensions.request_extension(
+        session, principal, job_id, body, if_match=if_match, now=clock.now()
+    )
+    return _with_etag(job, response)
+
+
+@router.post(
+    "/jobs/{job_id}/extension/grant",
+    response_model=JobRead,
+    summary="Grant the unit's request for more time: the completion time moves",
+    description="The case's community staff or a supervisor covering it.",
+    responses=error_responses(*ACTION_ERRORS, NoPendingExtension),
+)
+async def grant_extension(
+    job_id: uuid.UUID,
+    principal: CaseStaffPrincipal,
+    session: SessionDep,
+    clock: ClockDep,
+    response: Response,
+    body: JobNote = JobNoteBody(),
+    if_match: IfMatch = None,
+) -> JobRead:
+    job = await extensions.decide_extension(
+        session, principal, job_id, body.note, grant=True, if_match=if_match, now=clock.now()
+    )
+    return _with_etag(job, response)
+
+
+@router.post(
+    "/jobs/{job_id}/extension/refuse",
+    response_model=JobRead,
+    summary="Refuse the unit's request for more time",
+    description="The case's community staff or a supervisor covering it.",
+    responses=error_responses(*ACTION_ERRORS, NoPendingExtension),
+)
+async def refuse_extension(
+    job_id: uuid.UUID,
+    principal: CaseStaffPrincipal,
+    session: SessionDep,
+    clock: ClockDep,
+    response: Response,
+    body: JobNote = JobNoteBody(),
+    if_match: IfMatch = None,
+) -> JobRead:
+    job = await extensions.decide_extension(
+        session, principal, job_id, body.note, grant=False, if_match=if_match, now=clock.now()
+    )
+    return _with_etag(job, response)
+
+
+@router.post(
+    "/jobs/{job_id}/cancel",
+    response_model=JobRead,
+    summary="Withdraw a pending or accepted job",
+    description=(
+        "The case's community staff or a supervisor covering it. As with a decline, a case "
+        "with no unit left goes back to the community (accepted)."
+    ),
+    responses=error_responses(*ACTION_ERRORS),
+)
+async def cancel_job(
+    job_id: uuid.UUID,
+    body: JobCancel,
+    principal: CaseStaffPrincipal,
+    session: SessionDep,
+    clock: ClockDep,
+    response: Response,
+    if_match: IfMatch = None,
+) -> JobRead:
+    job = await service.cancel_job(
+        session, principal, job_id, body, if_match=if_match, now=clock.now()
+    )
+    return _with_etag(job, response)

@@ -1,0 +1,129 @@
+"""Request and response bodies of the whistle (吹哨) and of the units' jobs (派单)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import AwareDatetime, BaseModel, Field, StringConstraints, model_validator
+
+from app.core.schemas import Ref
+from app.models.enums import DeclineReason, ExtensionStatus, JobStatus, ReportStatus
+from app.reports.lights import Light
+
+MAX_UNITS_PER_WHISTLE = 20
+TEXT_MAX = 2000
+
+# Required free text: surrounding blanks are dropped, so "   " counts as missing.
+RequiredText = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=TEXT_MAX)
+]
+Note = Annotated[
+    str | None, Field(max_length=TEXT_MAX, description="A note for the case's timeline")
+]
+
+
+class WhistleRequest(BaseModel):
+    unit_ids: list[uuid.UUID] = Field(
+        min_length=1,
+        max_length=MAX_UNITS_PER_WHISTLE,
+        description="The units to call, each once. The first is the lead (主办) unless "
+        "`lead_unit_id` names another, or an open lead job already exists (then every unit "
+        "called assists, 协办).",
+    )
+    lead_unit_id: uuid.UUID | None = Field(
+        None, description="The lead unit; one of `unit_ids`. Refused while a lead job is open."
+    )
+    complete_by: AwareDatetime | None = Field(
+        None,
+        description="When the units must be done (RFC 3339, in the future); by default the "
+        "category's resolve limit from now",
+    )
+    note: Note = None
+
+    @model_validator(mode="after")
+    def _distinct_units_and_lead_among_them(self) -> WhistleRequest:
+        if len(set(self.unit_ids)) != len(self.unit_ids):
+            raise ValueError("unit_ids must not name a unit twice")
+        if self.lead_unit_id is not None and self.lead_unit_id not in self.unit_ids:
+            raise ValueError("lead_unit_id must be one of unit_ids")
+        return self
+
+
+class JobNoteBody(BaseModel):
+    note: Note = None
+
+
+class JobDecline(BaseModel):
+    reason_code: DeclineReason = Field(
+        description="wrong_area 属地不符, unclear_ownership 权属不清, "
+        "overlapping_duties 职能交叉, other"
+    )
+    reason: RequiredText = Field(description="Why, in words the community can act on")
+    note: Note = None
+
+
+class ExtensionCreate(BaseModel):
+    until: AwareDatetime = Field(
+        description="The completion time asked for: in the future and after the current one"
+    )
+    reason: RequiredText
+    note: Note = None
+
+
+class JobCancel(BaseModel):
+    reason: RequiredText
+    note: Note = None
+
+
+class JobDeadline(BaseModel):
+    kind: Literal["accept", "complete"]
+    due_at: datetime
+    met_at: datetime | None = Field(
+        None, description="When the clock stopped by the unit answering (accept) or finishing"
+    )
+    light: Light | None = Field(
+        None, description="green, yellow (≥ 80 % used) or red (overdue); null once stopped"
+    )
+
+
+class ExtensionRead(BaseModel):
+    id: uuid.UUID
+    requested_until: datetime
+    previous_due_at: datetime | None
+    reason: str
+    status: ExtensionStatus
+    requested_at: datetime
+    decided_at: datetime | None
+    decision_note: str | None
+
+
+class JobRead(BaseModel):
+    id: uuid.UUID
+    report_id: uuid.UUID
+    report_number: str = Field(examples=["SSP-20261129-000042"])
+    report_status: ReportStatus
+    needs_redispatch: bool = Field(
+        description="The case is dispatched but has no open lead job (the lead declined or "
+        "was cancelled): the community must whistle again naming a new lead"
+    )
+    unit: Ref
+    is_lead: bool = Field(description="The lead unit (主办); the others assist (协办)")
+    status: JobStatus
+    version: int = Field(description="Changes with every update; also sent as the ETag")
+    complete_by_explicit: bool = Field(
+        description="The whistle named the completion time instead of the category's limit"
+    )
+    deadlines: list[JobDeadline]
+    decline_reason_code: DeclineReason | None
+    decline_reason: str | None
+    rework_count: int
+    extension_count: int = Field(description="Extensions granted")
+    extensions: list[ExtensionRead] = Field(description="Requests for more time, oldest first")
+    created_at: datetime = Field(description="When the whistle dispatched the job")
+    accepted_at: datetime | None
+    completed_at: datetime | None
+    declined_at: datetime | None
+    cancelled_at: datetime | None
+    updated_at: datetime

@@ -1,0 +1,203 @@
+"""What units and the case's staff do with a job (派单), and what it means for the report:
+accepting, declining and cancelling; the lead's job reopened for rework; the jobs of reports
+for their detail. The report's own status changes (the lead done → resolved; nobody left →
+back to the community) go through the workflow engine.
+
+Progress and completion (with photos) are in ``progress``, extensions in ``extensions``."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth.principal import Principal
+from app.core.workcalendar import WorkingCalendar, due_at
+from app.jobs import changes, queries
+from app.jobs.schemas import JobCancel, JobDecline, JobRead
+from app.models import Category, Job, Report, ReportEvent
+from app.models.enums import OPEN_JOB_STATUSES, HoursKind, ReportStatus
+from app.workflow import engine
+from app.workflow.transitions import JobAction, ReportAction
+
+
+async def _open_jobs(session: AsyncSession, report: Report) -> list[Job]:
+    return list(
+        await session.scalars(
+            select(Job).where(Job.report_id == report.id, Job.status.in_(list(OPEN_JOB_STATUSES)))
+        )
+    )
+
+
+async def _unit_left(
+    session: AsyncSession,
+    case: changes.JobCase,
+    principal: Principal,
+    name: str,
+    now: datetime,
+    *,
+    note: str | None,
+    reason: str,
+    extra: dict[str, Any] | None = None,
+) -> None:
+    """After a decline or a cancellation: with no unit left on a dispatched case it goes back
+    to the community (accepted); with the lead gone but others still on it, it stays
+    dispatched and is flagged for a new whistle naming a new lead."""
+    remaining = await _open_jobs(session, case.report)
+    dispatched = case.report.status is ReportStatus.dispatched
+    needs_redispatch = dispatched and bool(remaining) and not any(j.is_lead for j in remaining)
+    # Declines and cancellations are between the community and the units, not for the reporter.
+    await changes.record_job_event(
+        session,
+        case,
+        principal,
+        name,
+        now,
+        note=note,
+        reason=reason,
+        is_internal=True,
+        extra={**(extra or {}), "needs_redispatch": needs_redispatch},
+    )
+    if dispatched and not remaining:
+        await engine.transition(
+            session,
+            case.report,
+            ReportAction.all_declined,
+            actors=changes.SYSTEM,
+            principal=principal,
+            now=now,
+            data={"job_id": str(case.job.id), "unit_id": str(case.job.unit_id)},
+            job=case.job,
+        )
+    else:
+        await changes.touch_report(session, case.report, now)
+
+
+async def accept_job(
+    session: AsyncSession,
+    principal: Principal,
+    job_id: uuid.UUID,
+    note: str | None,
+    *,
+    if_match: str | None,
+    now: datetime,
+) -> JobRead:
+    case = await changes.load_job_for_action(session, principal, job_id, if_match)
+    to = changes.next_status(case.job, JobAction.accept, case.actors)
+    await changes.save_guarded(session, case.job, now, **changes.entering(case.job, to, now))
+    await changes.record_job_event(session, case, principal, "accept", now, note=note)
+    await changes.touch_report(session, case.report, now)
+    return await queries.read_job(session, case.job.id, now)
+
+
+async def decline_job(
+    session: AsyncSession,
+    principal: Principal,
+    job_id: uuid.UUID,
+    body: JobDecline,
+    *,
+    if_match: str | None,
+    now: datetime,
+) -> JobRead:
+    case = await changes.load_job_for_action(session, principal, job_id, if_match)
+    to = changes.next_status(case.job, JobAction.decline, case.actors)
+    await changes.save_guarded(
+        session,
+        case.job,
+        now,
+        **changes.entering(case.job, to, now),
+        decline_reason_code=body.reason_code,
+        decline_reason=body.reason,
+    )
+    await _unit_left(
+        session,
+        case,
+        principal,
+        "decline",
+        now,
+        note=body.note,
+        reason=body.reason,
+        extra={"reason_code": body.reason_code.value},
+    )
+    return await queries.read_job(session, case.job.id, now)
+
+
+async def cancel_job(
+    session: AsyncSession,
+    principal: Principal,
+    job_id: uuid.UUID,
+    body: JobCancel,
+    *,
+    if_match: str | None,
+    now: datetime,
+) -> JobRead:
+    case = await changes.load_job_for_action(session, principal, job_id, if_match)
+    to = changes.next_status(case.job, JobAction.cancel, case.actors)
+    await changes.save_guarded(session, case.job, now, **changes.entering(case.job, to, now))
+    await _unit_left(session, case, principal, "cancel", now, note=body.note, reason=body.reason)
+    return await queries.read_job(session, case.job.id, now)
+
+
+async def reopen_lead_job_for_rework(
+    session: AsyncSession,
+    report: Report,
+    principal: Principal,
+    now: datetime,
+    *,
+    calendar: WorkingCalendar,
+) -> Job | None:
+    """Verification failed (返工): the lead job whose completion resolved the case goes back to
+    accepted with a fresh completion time (the category's resolve limit from ``now``) and one
+    more rework counted. None when the case was not resolved by a lead unit (handled in-house).
+
+    For the caller's verify action, in its transaction; it does not move the report."""
+    resolved_by = await session.scalar(
+        select(ReportEvent)
+        .where(ReportEvent.report_id == report.id, ReportEvent.to_status == ReportStatus.resolved)
+        .order_by(ReportEvent.seq.desc())
+        .limit(1)
+    )
+    if resolved_by is None or resolved_by.type != ReportAction.lead_completed.value:
+        return None
+    job = await session.get_one(Job, uuid.UUID(resolved_by.data["job_id"]))
+    to = changes.next_status(job, JobAction.rework, changes.SYSTEM)
+    category = await session.get_one(Category, report.category_code)
+    complete_due = due_at(
+        calendar, now, category.resolve_within_hours, category.hours_kind is HoursKind.working
+    )
+    # completed_at is cleared so that an accepted job never looks finished; the completion
+    # stays in the timeline.
+    await changes.save_guarded(
+        session,
+        job,
+        now,
+        **changes.entering(job, to, now),
+        completed_at=None,
+        rework_count=Job.rework_count + 1,
+        complete_due_at=complete_due,
+    )
+    await changes.record_job_event(
+        session,
+        changes.JobCase(job=job, report=report, actors=changes.SYSTEM),
+        principal,
+        "rework",
+        now,
+        extra={"rework_count": job.rework_count},
+    )
+    return job
+
+
+async def jobs_for_reports(
+    session: AsyncSession, report_ids: Sequence[uuid.UUID], *, now: datetime
+) -> dict[uuid.UUID, list[JobRead]]:
+    """Every report's jobs (lead first within each whistle), for the report detail; reports
+    without jobs map to an empty list. Two queries however many reports."""
+    out: dict[uuid.UUID, list[JobRead]] = {report_id: [] for report_id in report_ids}
+    if report_ids:
+        for read in await queries.present_where(session, Job.report_id.in_(list(report_ids)), now):
+            out[read.report_id].append(read)
+    return out

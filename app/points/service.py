@@ -1,0 +1,332 @@
+"""Points (积分): awards into the append-only ledger, the caller's balance, leaderboards."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, time, timedelta
+from typing import Any, Literal
+
+from sqlalchemy import ColumnElement, Select, distinct, func, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth.principal import Principal
+from app.core.config import Settings
+from app.core.errors import NotFound, ValidationFailed
+from app.core.pagination import PageParams, SortKey, decode_cursor, encode_cursor, paginate
+from app.core.workcalendar import CHINA_TZ
+from app.models import (
+    Category,
+    Community,
+    CourierBranch,
+    CourierCompany,
+    PointsEntry,
+    Report,
+    User,
+)
+from app.models.enums import ReportSource
+from app.points.schemas import (
+    Leaderboard,
+    LeaderboardEntry,
+    LeaderboardScope,
+    PointsEntryRead,
+    PointsLedger,
+    PointsRule,
+    ReportNumberRef,
+)
+
+# Reports filed by staff on someone else's behalf (a hotline call, a case assigned from above)
+# earn nothing: points reward the people who went out and reported.
+EARNING_SOURCES = frozenset({ReportSource.courier, ReportSource.grid_patrol, ReportSource.resident})
+
+# First key of the PostgreSQL advisory lock that serialises one reporter's awards; the second
+# key comes from the reporter's id.
+POINTS_LOCK_NAMESPACE = 0x50_4F_49_4E  # "POIN"
+
+
+async def award(
+    session: AsyncSession,
+    report: Report,
+    rule: Literal["accepted", "closed_bonus"],
+    now: datetime,
+    settings: Settings,
+) -> PointsEntry | None:
+    """Pay ``rule`` for ``report`` to its reporter, at most once per (report, rule).
+
+    Call it after the transition that earns it: "accepted" when the report is accepted,
+    "closed_bonus" when its case is closed. The award is cut to what the reporter's daily and
+    monthly caps still allow (possibly to 0, and recorded all the same, so that it is never
+    paid later). Returns the new entry, or None when nothing was recorded: the source earns
+    nothing, the category pays nothing, or the rule was already paid for this report (a retry,
+    a concurrent request, a case reopened and closed again). Never aborts the caller's
+    transaction on a duplicate; flushes only."""
+    points_rule = PointsRule(rule)
+    if report.source not in EARNING_SOURCES:
+        return None
+    amount = await _amount(session, report, points_rule, settings)
+    if amount <= 0:
+        return None
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        # Two awards for one reporter at once would both read the caps before either wrote;
+        # the lock makes the second wait for the first's commit. (On SQLite the caller's
+        # transaction already holds the database's one write lock: it changed the report.)
+        await session.execute(
+            select(func.pg_advisory_xact_lock(POINTS_LOCK_NAMESPACE, _lock_key(report.reporter_id)))
+        )
+    remaining = await _cap_remaining(session, report.reporter_id, now, settings)
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = (
+        insert(PointsEntry)
+        .values(
+            id=uuid.uuid4(),
+            user_id=report.reporter_id,
+            report_id=report.id,
+            rule=points_rule.value,
+            points=max(0, min(amount, remaining)),
+            points_before_cap=amount,
+            community_id=report.community_id,
+            branch_id=report.reporter_branch_id,
+            company_id=await _company_of(session, report.reporter_branch_id),
+            created_at=now,
+        )
+        # The unique (report, rule) key decides; a concurrent twin waits for the first one's
+        # commit and then inserts nothing, without an error that would end the transaction.
+        .on_conflict_do_nothing(index_elements=["report_id", "rule"])
+        .returning(PointsEntry)
+    )
+    return (await session.scalars(stmt)).one_or_none()
+
+
+async def _amount(
+    session: AsyncSession, report: Report, rule: PointsRule, settings: Settings
+) -> int:
+    category = await session.get_one(Category, report.category_code)
+    if rule is PointsRule.accepted:
+        override, default = category.points_on_accept, settings.points_on_accept
+    else:
+        override, default = category.points_close_bonus, settings.points_close_bonus
+    return override if override is not None else default
+
+
+def _lock_key(user_id: uuid.UUID) -> int:
+    return int.from_bytes(user_id.bytes[:4], "big", signed=True)
+
+
+async def _company_of(session: AsyncSession, branch_id: uuid.UUID | None) -> uuid.UUID | None:
+    if branch_id is None:
+        return None
+    return await session.scalar(
+        select(CourierBranch.company_id).where(CourierBranch.id == branch_id)
+    )
+
+
+def china_day(now: datetime) -> tuple[datetime, datetime]:
+    """The China-time day containing ``now``, as [start, end)."""
+    start = datetime.combine(now.astimezone(CHINA_TZ).date(), time(0), CHINA_TZ)
+    return start, start + timedelta(days=1)
+
+
+def china_month(year: int, month: int) -> tuple[datetime, datetime]:
+    """A China-time month as [start, end)."""
+    start = datetime(year, month, 1, tzinfo=CHINA_TZ)
+    end = datetime(year + month // 12, month % 12 + 1, 1, tzinfo=CHINA_TZ)
+    return start, end
+
+
+def _month_of(now: datetime) -> tuple[datetime, datetime]:
+    local = now.astimezone(CHINA_TZ)
+    return china_month(local.year, local.month)
+
+
+async def _earned_between(
+    session: AsyncSession, user_id: uuid.UUID, bounds: tuple[datetime, datetime]
+) -> int:
+    total = await session.scalar(
+        select(func.coalesce(func.sum(PointsEntry.points), 0)).where(
+            PointsEntry.user_id == user_id,
+            PointsEntry.created_at >= bounds[0],
+            PointsEntry.created_at < bounds[1],
+        )
+    )
+    return int(total or 0)
+
+
+async def _cap_remaining(
+    session: AsyncSession, user_id: uuid.UUID, now: datetime, settings: Settings
+) -> int:
+    today = await _earned_between(session, user_id, china_day(now))
+    this_month = await _earned_between(session, user_id, _month_of(now))
+    return min(settings.points_daily_cap - today, settings.points_monthly_cap - this_month)
+
+
+async def ledger(
+    session: AsyncSession,
+    user_id: uuid.UUID,
+    params: PageParams,
+    now: datetime,
+    settings: Settings,
+) -> PointsLedger:
+    """The user's balance, this day's and month's earnings, and a page of their entries."""
+    newest_first = [
+        SortKey(PointsEntry.created_at, descending=True),
+        SortKey(PointsEntry.id, descending=True),
+    ]
+    rows, cursor = await paginate(
+        session, select(PointsEntry).where(PointsEntry.user_id == user_id), newest_first, params
+    )
+    report_ids = {entry.report_id for entry in rows}
+    numbers: dict[uuid.UUID, str] = (
+        {
+            row.id: row.number
+            for row in await session.execute(
+                select(Report.id, Report.number).where(Report.id.in_(report_ids))
+            )
+        }
+        if report_ids
+        else {}
+    )
+    balance = await session.scalar(
+        select(func.coalesce(func.sum(PointsEntry.points), 0)).where(PointsEntry.user_id == user_id)
+    )
+    return PointsLedger(
+        balance=int(balance or 0),
+        earned_today=await _earned_between(session, user_id, china_day(now)),
+        earned_this_month=await _earned_between(session, user_id, _month_of(now)),
+        daily_cap=settings.points_daily_cap,
+        monthly_cap=settings.points_monthly_cap,
+        items=[
+            PointsEntryRead(
+                id=entry.id,
+                rule=PointsRule(entry.rule),
+                points=entry.points,
+                points_before_cap=entry.points_before_cap,
+                capped=entry.points < entry.points_before_cap,
+                report=ReportNumberRef(id=entry.report_id, number=numbers[entry.report_id]),
+                created_at=entry.created_at,
+            )
+            for entry in rows
+        ],
+        next_cursor=cursor,
+    )
+
+
+@dataclass(frozen=True)
+class LeaderboardQuery:
+    scope: LeaderboardScope
+    # With a place: its reporters are ranked; without: the places of the scope are.
+    place_id: uuid.UUID | None
+    year: int
+    month: int
+
+    @property
+    def period(self) -> str:
+        return f"{self.year:04d}-{self.month:02d}"
+
+
+# The snapshot column of each scope, and the table that names its places.
+_SCOPE_COLUMN = {
+    LeaderboardScope.community: PointsEntry.community_id,
+    LeaderboardScope.branch: PointsEntry.branch_id,
+    LeaderboardScope.company: PointsEntry.company_id,
+}
+_SCOPE_TABLE: dict[LeaderboardScope, type[Community | CourierBranch | CourierCompany]] = {
+    LeaderboardScope.community: Community,
+    LeaderboardScope.branch: CourierBranch,
+    LeaderboardScope.company: CourierCompany,
+}
+
+
+async def leaderboard(
+    session: AsyncSession,
+    principal: Principal,
+    query: LeaderboardQuery,
+    params: PageParams,
+) -> Leaderboard:
+    """Points earned in a month, summed per place of the scope, or per reporter within one
+    place. Open to every signed-in caller, so it shows sums and display names only."""
+    starts_at, ends_at = china_month(query.year, query.month)
+    place_column = _SCOPE_COLUMN[query.scope]
+    place_table = _SCOPE_TABLE[query.scope]
+    place_name = None
+    if query.place_id is not None:
+        place_name = await session.scalar(
+            select(place_table.name).where(place_table.id == query.place_id)
+        )
+        if place_name is None:
+            raise NotFound(f"No such {query.scope.value}")
+    # Awards a cap cut to nothing are in the ledger but earned nothing: they do not rank.
+    earned: list[ColumnElement[bool]] = [
+        PointsEntry.created_at >= starts_at,
+        PointsEntry.created_at < ends_at,
+        PointsEntry.points > 0,
+    ]
+    if query.place_id is None:
+        key = place_column
+        earned.append(place_column.is_not(None))
+        name_table: Any = place_table
+        name_column = place_table.name
+    else:
+        key = PointsEntry.user_id
+        earned.append(place_column == query.place_id)
+        name_table, name_column = User, User.display_name
+    totals = (
+        select(
+            key.label("key"),
+            func.sum(PointsEntry.points).label("points"),
+            func.count(distinct(PointsEntry.report_id)).label("reports"),
+            func.count(distinct(PointsEntry.user_id)).label("reporters"),
+        )
+        .where(*earned)
+        .group_by(key)
+        .subquery()
+    )
+    ranked: Select[Any] = (
+        select(
+            totals.c.key,
+            name_column.label("name"),
+            totals.c.points,
+            totals.c.reports,
+            totals.c.reporters,
+            func.rank().over(order_by=totals.c.points.desc()).label("rank"),
+        )
+        .join(name_table, name_table.id == totals.c.key)
+        .order_by(totals.c.points.desc(), name_column, totals.c.key)
+    )
+    offset = _offset(params.cursor)
+    rows = (await session.execute(ranked.offset(offset).limit(params.limit + 1))).all()
+    next_cursor = encode_cursor([offset + params.limit]) if len(rows) > params.limit else None
+    ranking_people = query.place_id is not None
+    return Leaderboard(
+        scope=query.scope,
+        id=query.place_id,
+        name=place_name,
+        period=query.period,
+        starts_at=starts_at.astimezone(UTC),
+        ends_at=ends_at.astimezone(UTC),
+        items=[
+            LeaderboardEntry(
+                rank=row.rank,
+                id=None if ranking_people else row.key,
+                name=row.name,
+                points=row.points,
+                reports=row.reports,
+                reporters=row.reporters,
+                is_me=ranking_people and row.key == principal.user_id,
+            )
+            for row in rows[: params.limit]
+        ],
+        next_cursor=next_cursor,
+    )
+
+
+def _offset(cursor: str | None) -> int:
+    """A leaderboard page's cursor is the rank position it starts at: the ranking is an
+    aggregate with no row key to continue from."""
+    if cursor is None:
+        return 0
+    (offset,) = decode_cursor(cursor, 1)
+    if not isinstance(offset, int) or offset < 0:
+        raise ValidationFailed.at(["query", "cursor"], "the cursor is not valid")
+    return offset

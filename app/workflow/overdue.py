@@ -1,0 +1,349 @@
+"""The overdue sweep: every running clock past its deadline is recorded once and raised to the
+supervisors.
+
+A clock runs while its owner owes the next step: the report's accept clock while it waits to be
+accepted, its resolve clock while it is handled, a job's accept clock while the unit has not
+answered, its complete clock while the unit works. On hold (挂账) every clock of the report
+stops. Deadlines are set elsewhere (intake, acceptance, the whistle, extensions), in calendar or
+working hours; the sweep compares them with the time.
+
+The policy: a clock that runs out gives the report a yellow card (黄牌督办), in the queue of
+the supervisors of the report's region; a clock more than ``overdue_red_card_after_hours`` past
+its deadline (counted in the category's kind of hours) gives a red card (红牌督办). Levels only
+go up, and a supervisor's own card is never lowered.
+
+Safe with several workers: the overdue mark's unique key (report, job, clock, deadline) lets
+exactly one sweep record a clock; only that sweep writes its timeline and outbox events."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, and_, exists, or_, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
+
+from app.core.config import Settings
+from app.core.workcalendar import WorkingCalendar
+from app.integrations import outbox
+from app.models import Category, Job, OverdueMark, Report
+from app.models.enums import DeadlineClock, HoursKind, JobStatus, ReportStatus, SupervisionLevel
+from app.reports.service import append_event
+from app.workflow.transitions import HANDLING
+
+# OverdueMark.job_id of the report's own clocks (the column is part of a unique key, where
+# NULLs would never collide).
+REPORT_CLOCK_JOB_ID = uuid.UUID(int=0)
+BATCH_SIZE = 500
+
+LEVEL_ORDER = (SupervisionLevel.normal, SupervisionLevel.yellow, SupervisionLevel.red)
+
+
+@dataclass(frozen=True)
+class OverdueClock:
+    """A running clock past its deadline, as the candidate query found it."""
+
+    report_id: uuid.UUID
+    job_id: uuid.UUID  # REPORT_CLOCK_JOB_ID for the report's own clocks
+    clock: DeadlineClock
+    due_at: datetime
+    unit_id: uuid.UUID | None
+    region_id: uuid.UUID
+    working_hours: bool
+    supervision_level: SupervisionLevel | None
+    marked: bool
+
+    @property
+    def key(self) -> tuple[uuid.UUID, uuid.UUID, DeadlineClock, datetime]:
+        return (self.report_id, self.job_id, self.clock, self.due_at)
+
+    @property
+    def is_job_clock(self) -> bool:
+        return self.job_id != REPORT_CLOCK_JOB_ID
+
+    def event_data(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"clock": self.clock.value, "due_at": self.due_at.isoformat()}
+        if self.is_job_clock:
+            data["job_id"] = str(self.job_id)
+            data["unit_id"] = str(self.unit_id) if self.unit_id else None
+        return data
+
+
+def level_rank(level: SupervisionLevel | None) -> int:
+    return -1 if level is None else LEVEL_ORDER.index(level)
+
+
+def hours_late(clock: OverdueClock, now: datetime, calendar: WorkingCalendar) -> float:
+    if clock.working_hours:
+        return calendar.working_hours_between(clock.due_at, now)
+    return (now - clock.due_at).total_seconds() / 3600
+
+
+def card_for(
+    clock: OverdueClock, now: datetime, calendar: WorkingCalendar, settings: Settings
+) -> SupervisionLevel:
+    """The supervision level an overdue clock calls for under the policy."""
+    if hours_late(clock, now, calendar) > settings.overdue_red_card_after_hours:
+        return SupervisionLevel.red
+    return SupervisionLevel.yellow
+
+
+async def sweep_overdue(
+    session: AsyncSession, now: datetime, calendar: WorkingCalendar, settings: Settings
+) -> int:
+    """Record every running clock past its deadline once, with an internal "overdue" timeline
+    event and a "report.overdue" or "job.overdue" outbox event, and raise the report's
+    supervision level per the policy (a "supervision_raised" event each time). Returns how many
+    clocks this sweep recorded. Flushes only; the caller commits."""
+    recorded = 0
+    for clock in DeadlineClock:
+        after: tuple[datetime, uuid.UUID] | None = None
+        while True:
+            stmt = _candidates(clock, now, settings)
+            if after is not None:
+                stmt = stmt.where(_after(clock, after))
+            batch = [_overdue_clock(clock, row) for row in await session.execute(stmt)]
+            if not batch:
+                break
+            recorded += await _process(session, batch, now, calendar, settings)
+            if len(batch) < BATCH_SIZE:
+                break
+            last = batch[-1]
+            after = (last.due_at, last.job_id if last.is_job_clock else last.report_id)
+    return recorded
+
+
+def _due_column(clock: DeadlineClock) -> InstrumentedAttribute[datetime | None]:
+    return {
+        DeadlineClock.report_accept: Report.accept_due_at,
+        DeadlineClock.report_resolve: Report.resolve_due_at,
+        DeadlineClock.job_accept: Job.accept_due_at,
+        DeadlineClock.job_complete: Job.complete_due_at,
+    }[clock]
+
+
+def _is_job_clock(clock: DeadlineClock) -> bool:
+    return clock in (DeadlineClock.job_accept, DeadlineClock.job_complete)
+
+
+def _order_columns(clock: DeadlineClock) -> tuple[Any, Any]:
+    return _due_column(clock), (Job.id if _is_job_clock(clock) else Report.id)
+
+
+def _after(clock: DeadlineClock, last: tuple[datetime, uuid.UUID]) -> ColumnElement[bool]:
+    due, key = _order_columns(clock)
+    return or_(due > last[0], and_(due == last[0], key > last[1]))
+
+
+def _candidates(clock: DeadlineClock, now: datetime, settings: Settings) -> Select[Any]:
+    """Running clocks of one kind past their deadline that are not recorded yet, or that may
+    now call for a red card (at least the threshold past due in calendar hours, which working
+    hours never exceed; the exact test is made in Python with the calendar)."""
+    due = _due_column(clock)
+    job_id: Any = Job.id if _is_job_clock(clock) else REPORT_CLOCK_JOB_ID
+    marked = exists().where(
+        OverdueMark.report_id == Report.id,
+        OverdueMark.job_id == job_id,
+        OverdueMark.clock == clock,
+        OverdueMark.due_at == due,
+    )
+    red_card_candidate = and_(
+        or_(
+            Report.supervision_level.is_(None),
+            Report.supervision_level != SupervisionLevel.red,
+        ),
+        due < now - timedelta(hours=settings.overdue_red_card_after_hours),
+    )
+    columns: list[Any] = [
+        Report.id.label("report_id"),
+        due.label("due_at"),
+        Report.region_id,
+        Report.supervision_level,
+        Category.hours_kind,
+        marked.label("marked"),
+    ]
+    if _is_job_clock(clock):
+        running = _job_running(clock)
+        columns += [Job.id.label("job_id"), Job.unit_id]
+        base = select(*columns).select_from(Job).join(Report, Report.id == Job.report_id)
+    else:
+        running = _report_running(clock)
+        base = select(*columns).select_from(Report)
+    return (
+        base.join(Category, Category.code == Report.category_code)
+        .where(running, due < now, or_(~marked, red_card_candidate))
+        .order_by(*_order_columns(clock))
+        .limit(BATCH_SIZE)
+    )
+
+
+def _report_running(clock: DeadlineClock) -> ColumnElement[bool]:
+    if clock is DeadlineClock.report_accept:
+        return Report.status == ReportStatus.submitted
+    return Report.status.in_(HANDLING)
+
+
+def _job_running(clock: DeadlineClock) -> ColumnElement[bool]:
+    job_status = JobStatus.pending if clock is DeadlineClock.job_accept else JobStatus.accepted
+    # A job's clocks stop with its report's while the report is on hold.
+    return and_(Job.status == job_status, Report.status != ReportStatus.on_hold)
+
+
+def _overdue_clock(clock: DeadlineClock, row: Any) -> OverdueClock:
+    is_job = _is_job_clock(clock)
+    return OverdueClock(
+        report_id=row.report_id,
+        job_id=row.job_id if is_job else REPORT_CLOCK_JOB_ID,
+        clock=clock,
+        due_at=row.due_at,
+        unit_id=row.unit_id if is_job else None,
+        region_id=row.region_id,
+        working_hours=row.hours_kind is HoursKind.working,
+        supervision_level=row.supervision_level,
+        marked=bool(row.marked),
+    )
+
+
+async def _process(
+    session: AsyncSession,
+    batch: Sequence[OverdueClock],
+    now: datetime,
+    calendar: WorkingCalendar,
+    settings: Settings,
+) -> int:
+    recorded = await _insert_marks(session, [c for c in batch if not c.marked], now)
+    new_clocks = [c for c in batch if c.key in recorded]
+    # A clock another sweep recorded meanwhile is that sweep's to raise.
+    cards: dict[uuid.UUID, tuple[SupervisionLevel, OverdueClock]] = {}
+    for clock in batch:
+        if not clock.marked and clock.key not in recorded:
+            continue
+        card = card_for(clock, now, calendar, settings)
+        if level_rank(card) <= level_rank(clock.supervision_level):
+            continue
+        best = cards.get(clock.report_id)
+        if best is None or level_rank(card) > level_rank(best[0]):
+            cards[clock.report_id] = (card, clock)
+    report_ids = {c.report_id for c in new_clocks} | set(cards)
+    if not report_ids:
+        return 0
+    reports = await _lock_reports(session, report_ids)
+    jobs = await _jobs(session, {c.job_id for c in new_clocks if c.is_job_clock})
+    for clock in new_clocks:
+        await _announce_overdue(session, reports[clock.report_id], clock, jobs, now)
+    for report_id, (card, clock) in sorted(cards.items()):
+        await _raise_supervision(session, reports[report_id], card, clock, now)
+    return len(new_clocks)
+
+
+async def _insert_marks(
+    session: AsyncSession, clocks: Sequence[OverdueClock], now: datetime
+) -> set[tuple[uuid.UUID, uuid.UUID, DeadlineClock, datetime]]:
+    """Insert a mark for each clock; return the keys this call inserted (not those another
+    sweep inserted first)."""
+    if not clocks:
+        return set()
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    stmt = (
+        insert(OverdueMark)
+        .values(
+            [
+                {
+                    "id": uuid.uuid4(),
+                    "report_id": c.report_id,
+                    "job_id": c.job_id,
+                    "clock": c.clock,
+                    "due_at": c.due_at,
+                    "marked_at": now,
+                    "raised_to_region_id": c.region_id,
+                    "unit_id": c.unit_id,
+                }
+                for c in clocks
+            ]
+        )
+        .on_conflict_do_nothing(index_elements=["report_id", "job_id", "clock", "due_at"])
+        .returning(OverdueMark.report_id, OverdueMark.job_id, OverdueMark.clock, OverdueMark.due_at)
+    )
+    rows = await session.execute(stmt)
+    return {(r.report_id, r.job_id, DeadlineClock(r.clock), r.due_at) for r in rows}
+
+
+async def _lock_reports(
+    session: AsyncSession, report_ids: set[uuid.UUID]
+) -> dict[uuid.UUID, Report]:
+    """The reports, locked (on PostgreSQL) and read afresh: a staff action or another sweep
+    may have changed them since the candidates were read. Locked in id order, as every sweep
+    does, so that two sweeps never wait for each other in a circle."""
+    rows = await session.scalars(
+        select(Report)
+        .where(Report.id.in_(report_ids))
+        .order_by(Report.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return {report.id: report for report in rows}
+
+
+async def _jobs(session: AsyncSession, job_ids: set[uuid.UUID]) -> dict[uuid.UUID, Job]:
+    if not job_ids:
+        return {}
+    return {job.id: job for job in await session.scalars(select(Job).where(Job.id.in_(job_ids)))}
+
+
+async def _announce_overdue(
+    session: AsyncSession,
+    report: Report,
+    clock: OverdueClock,
+    jobs: dict[uuid.UUID, Job],
+    now: datetime,
+) -> None:
+    data = clock.event_data()
+    await append_event(
+        session, report, type="overdue", actor=None, is_internal=True, data=data, at=now
+    )
+    job = jobs[clock.job_id] if clock.is_job_clock else None
+    await outbox.record(
+        session,
+        "job.overdue" if job is not None else "report.overdue",
+        report,
+        now=now,
+        job=job,
+        data=data,
+    )
+
+
+async def _raise_supervision(
+    session: AsyncSession,
+    report: Report,
+    card: SupervisionLevel,
+    clock: OverdueClock,
+    now: datetime,
+) -> None:
+    before = report.supervision_level
+    # Read afresh under the lock: another sweep or a supervisor may have raised it already.
+    if level_rank(card) <= level_rank(before):
+        return
+    report.supervision_level = card
+    report.updated_at = now
+    await session.flush()  # bumps the version: open consoles see the card
+    data = {
+        "from": before.value if before else None,
+        "to": card.value,
+        "region_id": str(report.region_id),
+        **clock.event_data(),
+    }
+    await append_event(
+        session,
+        report,
+        type="supervision_raised",
+        actor=None,
+        is_internal=True,
+        data=data,
+        at=now,
+    )
+    await outbox.record(session, "report.supervision_raised", report, now=now, data=data)

@@ -1,0 +1,229 @@
+"""The report actions of the community and the supervisors (the whistle is in app/jobs)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, File, Form, Header, UploadFile
+from fastapi.responses import JSONResponse
+
+from app.auth.deps import UserPrincipal
+from app.core.deps import CalendarDep, ClockDep, SessionDep, SettingsDep
+from app.core.errors import (
+    Forbidden,
+    InvalidTransition,
+    NotFound,
+    PreconditionFailed,
+    Unauthorized,
+    ValidationFailed,
+    error_responses,
+)
+from app.models import Report
+from app.photos.deps import PhotoServicesDep
+from app.photos.exceptions import PhotosRejected
+from app.photos.uploads import UploadedPhoto
+from app.reports import service as reports
+from app.reports.schemas import ReportRead
+from app.workflow import service
+from app.workflow.schemas import (
+    AcceptBody,
+    EscalateBody,
+    HoldBody,
+    MarkDuplicateBody,
+    RateBody,
+    RejectBody,
+    ReopenBody,
+    ResumeBody,
+    StartBody,
+    TransferBody,
+)
+
+router = APIRouter(tags=["workflow"])
+
+ACTION_ERRORS = error_responses(
+    Unauthorized, Forbidden, NotFound, InvalidTransition, PreconditionFailed, ValidationFailed
+)
+IfMatch = Annotated[
+    str | None,
+    Header(
+        alias="If-Match",
+        description="The report's ETag; the action is refused with 412 if it changed since",
+    ),
+]
+
+
+def action_context(
+    principal: UserPrincipal,
+    session: SessionDep,
+    clock: ClockDep,
+    settings: SettingsDep,
+    calendar: CalendarDep,
+    if_match: IfMatch = None,
+) -> service.ActionContext:
+    return service.ActionContext(
+        session=session,
+        principal=principal,
+        now=clock.now(),
+        settings=settings,
+        calendar=calendar,
+        if_match=if_match,
+    )
+
+
+Context = Annotated[service.ActionContext, Depends(action_context)]
+
+
+async def respond(ctx: service.ActionContext, report: Report) -> JSONResponse:
+    """The updated report, with its new ETag."""
+    read: ReportRead = await reports.present(ctx.session, ctx.principal, report, ctx.now)
+    return JSONResponse(
+        read.model_dump(mode="json"), headers={"ETag": f'"{read.id}-v{read.version}"'}
+    )
+
+
+@router.post(
+    "/reports/{report_id}/accept",
+    response_model=ReportRead,
+    summary="立案: accept the report, with priority and re-categorising",
+    responses=ACTION_ERRORS,
+)
+async def accept_report(report_id: uuid.UUID, body: AcceptBody, ctx: Context) -> JSONResponse:
+    return await respond(ctx, await service.accept(ctx, report_id, body))
+
+
+@router.post(
+    "/reports/{report_id}/reject",
+    response_model=ReportRead,
+    summary="不予立案: reject the report, with a reason",
+    responses=ACTION_ERRORS,
+)
+async def reject_report(report_id: uuid.UUID, body: RejectBody, ctx: Context) -> JSONResponse:
+    return await respond(ctx, await service.reject(ctx, report_id, body))
+
+
+@router.post(
+    "/reports/{report_id}/mark-duplicate",
+    response_model=ReportRead,
+    summary="Mark as a duplicate of another report (chains resolve to the original)",
+    responses=ACTION_ERRORS,
+)
+async def mark_duplicate_report(
+    report_id: uuid.UUID, body: MarkDuplicateBody, ctx: Context
+) -> JSONResponse:
+    return await respond(ctx, await service.mark_duplicate(ctx, report_id, body))
+
+
+@router.post(
+    "/reports/{report_id}/transfer",
+    response_model=ReportRead,
+    summary="转派: hand the report to another community",
+    responses=ACTION_ERRORS,
+)
+async def transfer_report(report_id: uuid.UUID, body: TransferBody, ctx: Context) -> JSONResponse:
+    return await respond(ctx, await service.transfer(ctx, report_id, body))
+
+
+@router.post(
+    "/reports/{report_id}/start",
+    response_model=ReportRead,
+    summary="社区自办: the community handles it itself, with an assignee",
+    responses=ACTION_ERRORS,
+)
+async def start_report(report_id: uuid.UUID, body: StartBody, ctx: Context) -> JSONResponse:
+    return await respond(ctx, await service.start(ctx, report_id, body))
+
+
+@router.post(
+    "/reports/{report_id}/reopen",
+    response_model=ReportRead,
+    summary="Reopen a closed case within the reopen period",
+    responses=ACTION_ERRORS,
+)
+async def reopen_report(report_id: uuid.UUID, body: ReopenBody, ctx: Context) -> JSONResponse:
+    return await respond(ctx, await service.reopen(ctx, report_id, body))
+
+
+@router.post(
+    "/reports/{report_id}/escalate",
+    response_model=ReportRead,
+    summary="上报/督办: ownership moves to the region above, with a supervision level",
+    responses=ACTION_ERRORS,
+)
+async def escalate_report(report_id: uuid.UUID, body: EscalateBody, ctx: Context) -> JSONResponse:
+    return await respond(ctx, await service.escalate(ctx, report_id, body))
+
+
+@router.post(
+    "/reports/{report_id}/hold",
+    response_model=ReportRead,
+    summary="挂账: put on hold (supervisors); every clock stops",
+    responses=ACTION_ERRORS,
+)
+async def hold_report(report_id: uuid.UUID, body: HoldBody, ctx: Context) -> JSONResponse:
+    return await respond(ctx, await service.hold(ctx, report_id, body))
+
+
+@router.post(
+    "/reports/{report_id}/resume",
+    response_model=ReportRead,
+    summary="Resume a case on hold; clocks restart where they stopped",
+    responses=ACTION_ERRORS,
+)
+async def resume_report(report_id: uuid.UUID, body: ResumeBody, ctx: Context) -> JSONResponse:
+    return await respond(ctx, await service.resume(ctx, report_id, body))
+
+
+@router.post(
+    "/reports/{report_id}/rate",
+    response_model=ReportRead,
+    summary="The reporter rates a closed case, once",
+    responses=ACTION_ERRORS,
+)
+async def rate_report(report_id: uuid.UUID, body: RateBody, ctx: Context) -> JSONResponse:
+    return await respond(ctx, await service.rate(ctx, report_id, body))
+
+
+Photos = Annotated[list[UploadFile], File(description="Photos of the result")]
+NoteForm = Annotated[str | None, Form(max_length=2000)]
+
+
+async def _uploads(files: list[UploadFile]) -> list[UploadedPhoto]:
+    return [UploadedPhoto(filename=f.filename, data=await f.read()) for f in files]
+
+
+@router.post(
+    "/reports/{report_id}/resolve",
+    response_model=ReportRead,
+    summary="The community's handler reports it done, with photos (multipart)",
+    responses={**ACTION_ERRORS, **error_responses(PhotosRejected)},
+)
+async def resolve_report(
+    report_id: uuid.UUID,
+    ctx: Context,
+    photo_services: PhotoServicesDep,
+    note: NoteForm = None,
+    photos: Photos = [],  # noqa: B006 (FastAPI copies defaults)
+) -> JSONResponse:
+    report = await service.resolve(ctx, report_id, note, await _uploads(photos), photo_services)
+    return await respond(ctx, report)
+
+
+@router.post(
+    "/reports/{report_id}/verify",
+    response_model=ReportRead,
+    summary="核查: passed closes the case; failed sends it back for rework (multipart)",
+    responses={**ACTION_ERRORS, **error_responses(PhotosRejected)},
+)
+async def verify_report(
+    report_id: uuid.UUID,
+    ctx: Context,
+    photo_services: PhotoServicesDep,
+    passed: Annotated[bool, Form()],
+    note: NoteForm = None,
+    photos: Photos = [],  # noqa: B006 (FastAPI copies defaults)
+) -> JSONResponse:
+    report = await service.verify(
+        ctx, report_id, passed, note, await _uploads(photos), photo_services
+    )
+    return await respond(ctx, report)

@@ -1,0 +1,488 @@
+"""The community's and supervisors' actions on a report (the whistle and the units' jobs are in
+app/jobs). Each action loads the report in the caller's scope, asks the state machine through
+the engine, changes what the action changes, and leaves the commit to the request."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth.principal import Principal
+from app.core.config import Settings
+from app.core.errors import Forbidden, InvalidTransition, ValidationFailed
+from app.core.workcalendar import WorkingCalendar, due_at
+from app.jobs.service import reopen_lead_job_for_rework
+from app.models import (
+    Category,
+    Community,
+    Job,
+    Rating,
+    Region,
+    Report,
+    RoleAssignment,
+)
+from app.models.enums import (
+    OPEN_JOB_STATUSES,
+    ClosureType,
+    HoursKind,
+    PhotoKind,
+    Role,
+    SupervisionLevel,
+)
+from app.photos.uploads import (
+    PhotoServices,
+    StoredPhoto,
+    UploadedPhoto,
+    photo_row,
+    process_and_store,
+    removed_if_rolled_back,
+    removed_on_error,
+)
+from app.points.service import award
+from app.workflow import engine
+from app.workflow.overdue import level_rank
+from app.workflow.schemas import (
+    AcceptBody,
+    EscalateBody,
+    HoldBody,
+    MarkDuplicateBody,
+    RateBody,
+    RejectBody,
+    ReopenBody,
+    ResumeBody,
+    StartBody,
+    TransferBody,
+)
+from app.workflow.transitions import Actor, ReportAction
+
+
+@dataclass(frozen=True)
+class ActionContext:
+    """What every action needs besides its body."""
+
+    session: AsyncSession
+    principal: Principal
+    now: datetime
+    settings: Settings
+    calendar: WorkingCalendar
+    if_match: str | None = None
+
+
+async def _load(ctx: ActionContext, report_id: uuid.UUID) -> tuple[Report, frozenset[Actor]]:
+    return await engine.load_for_action(ctx.session, ctx.principal, report_id, ctx.if_match)
+
+
+def _limit_due(
+    calendar: WorkingCalendar, category: Category, start: datetime, hours: float
+) -> datetime:
+    return due_at(calendar, start, hours, category.hours_kind is HoursKind.working)
+
+
+async def _leaf_category(session: AsyncSession, code: str) -> Category:
+    category = await session.get(Category, code)
+    if category is None or not category.is_active or not category.is_leaf:
+        raise ValidationFailed.at(["body", "category_code"], "no such category")
+    return category
+
+
+async def accept(ctx: ActionContext, report_id: uuid.UUID, body: AcceptBody) -> Report:
+    report, actors = await _load(ctx, report_id)
+    engine.ensure_allowed(report, ReportAction.accept, actors)
+    category = await _leaf_category(ctx.session, body.category_code or report.category_code)
+    changes = {}
+    if category.code != report.category_code:
+        changes["category_code"] = {"from": report.category_code, "to": category.code}
+        report.category_code = category.code
+    report.priority = body.priority or category.default_priority
+    report.resolve_due_at = _limit_due(
+        ctx.calendar, category, ctx.now, category.resolve_within_hours
+    )
+    await engine.transition(
+        ctx.session,
+        report,
+        ReportAction.accept,
+        actors=actors,
+        principal=ctx.principal,
+        now=ctx.now,
+        note=body.note,
+        data={"priority": report.priority.value, **changes},
+    )
+    await award(ctx.session, report, "accepted", ctx.now, ctx.settings)
+    return report
+
+
+async def reject(ctx: ActionContext, report_id: uuid.UUID, body: RejectBody) -> Report:
+    report, actors = await _load(ctx, report_id)
+    await engine.transition(
+        ctx.session,
+        report,
+        ReportAction.reject,
+        actors=actors,
+        principal=ctx.principal,
+        now=ctx.now,
+        note=body.note,
+        reason=body.reason,
+    )
+    return report
+
+
+async def _root_of(session: AsyncSession, report: Report) -> Report:
+    """Follow ``duplicate_of`` links to the report that is not itself a duplicate."""
+    seen = {report.id}
+    while report.duplicate_of_id is not None:
+        if report.duplicate_of_id in seen:
+            break
+        seen.add(report.duplicate_of_id)
+        parent = await session.get(Report, report.duplicate_of_id)
+        if parent is None:
+            break
+        report = parent
+    return report
+
+
+async def mark_duplicate(
+    ctx: ActionContext, report_id: uuid.UUID, body: MarkDuplicateBody
+) -> Report:
+    report, actors = await _load(ctx, report_id)
+    engine.ensure_allowed(report, ReportAction.mark_duplicate, actors)
+    target = await ctx.session.get(Report, body.duplicate_of)
+    if target is None:
+        raise ValidationFailed.at(["body", "duplicate_of"], "no such report")
+    root = await _root_of(ctx.session, target)
+    if root.id == report.id:
+        raise ValidationFailed.at(["body", "duplicate_of"], "a report cannot duplicate itself")
+    same_place = (
+        root.community_id == report.community_id
+        if report.community_id is not None
+        else root.region_id == report.region_id
+    )
+    if not same_place:
+        raise ValidationFailed.at(
+            ["body", "duplicate_of"], "the original must be a report of the same community"
+        )
+    report.duplicate_of_id = root.id
+    await engine.transition(
+        ctx.session,
+        report,
+        ReportAction.mark_duplicate,
+        actors=actors,
+        principal=ctx.principal,
+        now=ctx.now,
+        note=body.note,
+        data={"duplicate_of": str(root.id), "duplicate_of_number": root.number},
+    )
+    return report
+
+
+async def transfer(ctx: ActionContext, report_id: uuid.UUID, body: TransferBody) -> Report:
+    report, actors = await _load(ctx, report_id)
+    engine.ensure_allowed(report, ReportAction.transfer, actors)
+    community = await ctx.session.get(Community, body.community_id)
+    if community is None:
+        raise ValidationFailed.at(["body", "community_id"], "no such community")
+    if community.id == report.community_id:
+        raise ValidationFailed.at(["body", "community_id"], "the report is already there")
+    before = report.community_id
+    report.community_id = community.id
+    report.region_id = community.region_id
+    report.grid_id = None
+    await engine.transition(
+        ctx.session,
+        report,
+        ReportAction.transfer,
+        actors=actors,
+        principal=ctx.principal,
+        now=ctx.now,
+        note=body.note,
+        reason=body.reason,
+        data={
+            "from_community_id": str(before) if before else None,
+            "to_community_id": str(community.id),
+        },
+    )
+    return report
+
+
+async def start(ctx: ActionContext, report_id: uuid.UUID, body: StartBody) -> Report:
+    report, actors = await _load(ctx, report_id)
+    engine.ensure_allowed(report, ReportAction.start, actors)
+    assignee = body.assignee_id or ctx.principal.user_id
+    member = await ctx.session.scalar(
+        select(RoleAssignment.id).where(
+            RoleAssignment.user_id == assignee,
+            RoleAssignment.community_id == report.community_id,
+            RoleAssignment.role.in_([Role.community_staff, Role.grid_worker]),
+        )
+    )
+    if member is None:
+        raise ValidationFailed.at(
+            ["body", "assignee_id"], "the assignee must be staff or a grid worker of the community"
+        )
+    report.assignee_id = assignee
+    await engine.transition(
+        ctx.session,
+        report,
+        ReportAction.start,
+        actors=actors,
+        principal=ctx.principal,
+        now=ctx.now,
+        note=body.note,
+        data={"assignee_id": str(assignee)},
+    )
+    return report
+
+
+async def _attach_photos(
+    ctx: ActionContext,
+    report: Report,
+    event_id: uuid.UUID,
+    stored: Sequence[StoredPhoto],
+    kind: PhotoKind,
+) -> None:
+    for position, photo in enumerate(stored):
+        ctx.session.add(
+            photo_row(
+                photo,
+                report_id=report.id,
+                kind=kind,
+                position=position,
+                uploaded_by_id=ctx.principal.user_id,
+                now=ctx.now,
+                event_id=event_id,
+            )
+        )
+    await ctx.session.flush()
+
+
+async def resolve(
+    ctx: ActionContext,
+    report_id: uuid.UUID,
+    note: str | None,
+    uploads: Sequence[UploadedPhoto],
+    photos: PhotoServices,
+) -> Report:
+    """The community's own handler says it is done, with "after" photos."""
+    report, actors = await _load(ctx, report_id)
+    engine.ensure_allowed(report, ReportAction.resolve, actors)
+    if not uploads:
+        raise ValidationFailed.at(["body", "photos"], "send at least one photo of the result")
+    stored = await process_and_store(uploads, photos, ctx.now)
+    removed_if_rolled_back(ctx.session, photos.storage, stored)
+    async with removed_on_error(photos.storage, stored):
+        event = await engine.transition(
+            ctx.session,
+            report,
+            ReportAction.resolve,
+            actors=actors,
+            principal=ctx.principal,
+            now=ctx.now,
+            note=note,
+        )
+        await _attach_photos(ctx, report, event.id, stored, PhotoKind.resolution)
+    return report
+
+
+def _closure_type(report: Report) -> ClosureType:
+    late = report.resolve_due_at is not None and (
+        report.resolved_at is None or report.resolved_at > report.resolve_due_at
+    )
+    return ClosureType.overdue if late else ClosureType.normal
+
+
+async def verify(
+    ctx: ActionContext,
+    report_id: uuid.UUID,
+    passed: bool,
+    note: str | None,
+    uploads: Sequence[UploadedPhoto],
+    photos: PhotoServices,
+) -> Report:
+    """On-the-spot check (核查): passed closes the case; failed sends it back for rework (返工),
+    to the community's own handler or to the lead unit's reopened job."""
+    report, actors = await _load(ctx, report_id)
+    action = ReportAction.verify_pass if passed else ReportAction.verify_fail
+    engine.ensure_allowed(report, action, actors)
+    stored = await process_and_store(uploads, photos, ctx.now) if uploads else []
+    removed_if_rolled_back(ctx.session, photos.storage, stored)
+    async with removed_on_error(photos.storage, stored):
+        if passed:
+            report.closure_type = _closure_type(report)
+        else:
+            report.rework_count += 1
+        event = await engine.transition(
+            ctx.session,
+            report,
+            action,
+            actors=actors,
+            principal=ctx.principal,
+            now=ctx.now,
+            note=note,
+            data={"closure_type": report.closure_type.value}
+            if passed and report.closure_type
+            else {"rework_count": report.rework_count},
+        )
+        await _attach_photos(ctx, report, event.id, stored, PhotoKind.verification)
+        if passed:
+            await award(ctx.session, report, "closed_bonus", ctx.now, ctx.settings)
+        else:
+            await reopen_lead_job_for_rework(
+                ctx.session, report, ctx.principal, ctx.now, calendar=ctx.calendar
+            )
+    return report
+
+
+async def reopen(ctx: ActionContext, report_id: uuid.UUID, body: ReopenBody) -> Report:
+    report, actors = await _load(ctx, report_id)
+    engine.ensure_allowed(report, ReportAction.reopen, actors)
+    window = timedelta(days=ctx.settings.reopen_window_days)
+    if report.closed_at is not None and ctx.now - report.closed_at > window:
+        raise InvalidTransition(
+            f"a case can be reopened within {ctx.settings.reopen_window_days} days of closing"
+        )
+    report.reopen_count += 1
+    report.reopened_at = ctx.now
+    report.closure_type = None
+    category = await ctx.session.get_one(Category, report.category_code)
+    report.resolve_due_at = _limit_due(
+        ctx.calendar, category, ctx.now, category.resolve_within_hours
+    )
+    await engine.transition(
+        ctx.session,
+        report,
+        ReportAction.reopen,
+        actors=actors,
+        principal=ctx.principal,
+        now=ctx.now,
+        note=body.note,
+        reason=body.reason,
+        data={"reopen_count": report.reopen_count},
+    )
+    return report
+
+
+async def escalate(ctx: ActionContext, report_id: uuid.UUID, body: EscalateBody) -> Report:
+    """上报/督办: ownership moves to the supervisors of the region above; the supervision level
+    says how urgent (a yellow or red card is a supervisor's to give)."""
+    report, actors = await _load(ctx, report_id)
+    engine.ensure_allowed(report, ReportAction.escalate, actors)
+    level = body.level or SupervisionLevel.normal
+    if level is not SupervisionLevel.normal and Actor.supervisor not in actors:
+        raise Forbidden("only supervisors give yellow or red cards")
+    region = await ctx.session.get_one(Region, report.region_id)
+    if region.parent_id is None:
+        raise InvalidTransition("the report is already owned by the top region")
+    before = report.region_id
+    report.region_id = region.parent_id
+    if level_rank(level) > level_rank(report.supervision_level):
+        report.supervision_level = level
+    report.escalation_count += 1
+    report.escalated_at = ctx.now
+    await engine.transition(
+        ctx.session,
+        report,
+        ReportAction.escalate,
+        actors=actors,
+        principal=ctx.principal,
+        now=ctx.now,
+        note=body.note,
+        reason=body.reason,
+        data={
+            "from_region_id": str(before),
+            "to_region_id": str(region.parent_id),
+            "supervision_level": (report.supervision_level or level).value,
+        },
+    )
+    return report
+
+
+async def hold(ctx: ActionContext, report_id: uuid.UUID, body: HoldBody) -> Report:
+    """挂账: long-term or seasonal work, approved by a supervisor; every clock stops."""
+    report, actors = await _load(ctx, report_id)
+    engine.ensure_allowed(report, ReportAction.hold, actors)
+    report.status_before_hold = report.status
+    await engine.transition(
+        ctx.session,
+        report,
+        ReportAction.hold,
+        actors=actors,
+        principal=ctx.principal,
+        now=ctx.now,
+        note=body.note,
+        reason=body.reason,
+    )
+    return report
+
+
+def _shift(
+    calendar: WorkingCalendar, due: datetime | None, start: datetime, end: datetime, working: bool
+) -> datetime | None:
+    """``due`` moved later by the time between ``start`` and ``end`` (in working hours when the
+    limit counts working hours)."""
+    if due is None:
+        return None
+    if working:
+        return calendar.add_working_hours(due, calendar.working_hours_between(start, end))
+    return due + (end - start)
+
+
+async def resume(ctx: ActionContext, report_id: uuid.UUID, body: ResumeBody) -> Report:
+    report, actors = await _load(ctx, report_id)
+    engine.ensure_allowed(report, ReportAction.resume, actors)
+    held_from = report.on_hold_at
+    assert held_from is not None
+    category = await ctx.session.get_one(Category, report.category_code)
+    working = category.hours_kind is HoursKind.working
+    report.held_seconds += (ctx.now - held_from).total_seconds()
+    report.resolve_due_at = _shift(ctx.calendar, report.resolve_due_at, held_from, ctx.now, working)
+    jobs = await ctx.session.scalars(
+        select(Job).where(Job.report_id == report.id, Job.status.in_(list(OPEN_JOB_STATUSES)))
+    )
+    for job in jobs:
+        job.accept_due_at = _shift(ctx.calendar, job.accept_due_at, held_from, ctx.now, working)
+        job.complete_due_at = _shift(ctx.calendar, job.complete_due_at, held_from, ctx.now, working)
+        job.version += 1
+    await engine.transition(
+        ctx.session,
+        report,
+        ReportAction.resume,
+        actors=actors,
+        principal=ctx.principal,
+        now=ctx.now,
+        note=body.note,
+        data={"held_hours": round((ctx.now - held_from).total_seconds() / 3600, 2)},
+    )
+    report.status_before_hold = None
+    return report
+
+
+async def rate(ctx: ActionContext, report_id: uuid.UUID, body: RateBody) -> Report:
+    report, actors = await _load(ctx, report_id)
+    engine.ensure_allowed(report, ReportAction.rate, actors)
+    if await ctx.session.get(Rating, report.id) is not None:
+        raise ValidationFailed.at(["body", "satisfaction"], "the case has been rated already")
+    ctx.session.add(
+        Rating(
+            report_id=report.id,
+            satisfaction=body.satisfaction,
+            comment=body.comment,
+            rated_by_id=ctx.principal.user_id,
+            created_at=ctx.now,
+        )
+    )
+    report.updated_at = ctx.now
+    await engine.transition(
+        ctx.session,
+        report,
+        ReportAction.rate,
+        actors=actors,
+        principal=ctx.principal,
+        now=ctx.now,
+        note=body.comment,
+        data={"satisfaction": body.satisfaction.value},
+    )
+    return report
