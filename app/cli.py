@@ -58,6 +58,8 @@ def serve(
         workers=workers,
         log_config=None,
         proxy_headers=True,
+        # Live event streams never end by themselves: give them a moment, then close them.
+        timeout_graceful_shutdown=5,
     )
 
 

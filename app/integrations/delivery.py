@@ -31,9 +31,6 @@ workers never create deliveries for the same event."""
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import hmac
-import json
 import logging
 import random
 import uuid
@@ -47,13 +44,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.core.clock import Clock
 from app.core.config import Settings
+from app.integrations.signing import encode_body, event_envelope, sign
 from app.models import OutboxEvent, Webhook, WebhookDelivery
 from app.models.enums import DeliveryStatus
 
 log = logging.getLogger("app.integrations.delivery")
 
-SIGNATURE_SCHEME = "sha256="
-SIGNATURE_TOLERANCE_SECONDS = 300
 FANOUT_BATCH = 200
 # Deliveries claimed at once by one worker; all of them are in flight together, so the lease
 # (twice the attempt timeout) covers every request of the batch.
@@ -62,48 +58,8 @@ ERROR_MAX_CHARS = 1000
 USER_AGENT = "Suishoupai-Webhooks/1.0"
 
 
-# --- The wire format ---------------------------------------------------------------------------
-
-
-def event_envelope(event: OutboxEvent) -> dict[str, Any]:
-    """What receivers (and live streams) get: the event id and type with the payload."""
-    return {"id": event.id, **event.payload, "type": event.type}
-
-
-def encode_body(envelope: dict[str, Any]) -> bytes:
-    return json.dumps(envelope, ensure_ascii=False, separators=(",", ":")).encode()
-
-
-def sign(secret: str, timestamp: int, body: bytes) -> str:
-    """``sha256=<hex HMAC-SHA256 of "{timestamp}.{body}">``: the timestamp is signed too, so a
-    captured delivery cannot be replayed later with a fresh one."""
-    message = f"{timestamp}.".encode() + body
-    return SIGNATURE_SCHEME + hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
-
-
-def verify_signature(
-    secret: str,
-    timestamp: str | int,
-    body: bytes,
-    signature: str,
-    now: datetime | float,
-    tolerance: float = SIGNATURE_TOLERANCE_SECONDS,
-) -> bool:
-    """What a receiver does with ``X-Suishoupai-Timestamp`` and ``X-Suishoupai-Signature``:
-    recompute the HMAC over the raw body as received, compare in constant time, and refuse
-    timestamps further than ``tolerance`` seconds from its own clock (replays)."""
-    try:
-        sent_at = int(timestamp)
-    except (TypeError, ValueError):
-        return False
-    now_seconds = now.timestamp() if isinstance(now, datetime) else now
-    if abs(now_seconds - sent_at) > tolerance:
-        return False
-    return hmac.compare_digest(sign(secret, sent_at, body), signature)
-
-
 def matches(patterns: list[str], event_type: str) -> bool:
-    """Whether a webhook subscribed to ``patterns`` ("report.accepted", "job.*", "*") wants
+    """Whether a webhook subscribed to ``patterns`` ("report.submitted", "job.*", "*") wants
     an event of ``event_type``."""
     return any(
         pattern in ("*", event_type)

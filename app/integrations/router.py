@@ -124,9 +124,11 @@ async def list_deliveries(
     webhook: ManagedWebhook,
     session: SessionDep,
     page: Annotated[PageParams, Depends(page_params)],
-    status: Annotated[DeliveryStatus | None, Query(description="Only deliveries in it")] = None,
+    delivery_status: Annotated[
+        DeliveryStatus | None, Query(alias="status", description="Only deliveries in it")
+    ] = None,
 ) -> Page[DeliveryRead]:
-    items, cursor = await service.list_deliveries(session, webhook, page, status=status)
+    items, cursor = await service.list_deliveries(session, webhook, page, status=delivery_status)
     return Page(items=items, next_cursor=cursor)
 
 
@@ -151,7 +153,7 @@ async def retry_delivery(
     summary="Live report and job events the caller may see (Server-Sent Events)",
     description=(
         "A `text/event-stream`. Each event has `id:` (the event id, increasing), `event:` (its "
-        "type, e.g. `report.accepted`) and `data:` (the event as JSON, the same body webhooks "
+        "type, e.g. `report.submitted`) and `data:` (the event as JSON, the same body webhooks "
         "get); comments (`: keep-alive`) keep proxies from closing an idle stream. Without a "
         "position the stream starts with the next event. Reconnect with the `Last-Event-ID` "
         "header (an `EventSource` does this by itself) or `?last_event_id=` to receive first "
@@ -167,7 +169,7 @@ async def retry_delivery(
                 "text/event-stream": {
                     "schema": {"type": "string"},
                     "example": (
-                        'id: 42\nevent: report.accepted\ndata: {"id":42,"type":"report.accepted",'
+                        'id: 42\nevent: report.submitted\ndata: {"id":42,"type":"report.submitted",'
                         '"occurred_at":"2026-11-29T08:00:00+00:00","report":{"id":"…"}}\n\n'
                     ),
                 }

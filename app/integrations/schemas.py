@@ -24,7 +24,7 @@ from app.models.enums import DeliveryStatus
 EVENT_FAMILIES = ("report", "job")
 EVENT_PATTERN = re.compile(r"^(\*|(?P<family>[a-z_]+)\.(\*|[a-z_]+))$")
 EVENTS_DESCRIPTION = (
-    'Event types to receive: exact ("report.accepted", "job.dispatched"), a family '
+    'Event types to receive: exact ("report.submitted", "job.dispatched"), a family '
     '("report.*", "job.*"), or "*" for every event'
 )
 
@@ -124,7 +124,7 @@ class DeliveryRead(BaseModel):
     id: uuid.UUID = Field(description="Also sent as `X-Suishoupai-Delivery`")
     webhook_id: uuid.UUID
     event_id: int = Field(description="The outbox event id (also the live-stream event id)")
-    event_type: str = Field(examples=["report.accepted"])
+    event_type: str = Field(examples=["report.submitted"])
     status: DeliveryStatus
     attempts: int = Field(description="Attempts made so far (reset when a parked one is retried)")
     last_status_code: int | None = Field(description="HTTP status of the last attempt, if any")

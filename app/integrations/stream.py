@@ -38,8 +38,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from app.auth.principal import Principal
 from app.core.config import Settings
-from app.integrations.delivery import event_envelope
 from app.integrations.outbox import NOTIFY_CHANNEL
+from app.integrations.signing import event_envelope
 from app.models import OutboxEvent
 from app.models.enums import Role
 from app.reports.visibility import REGION_ROLES, STAFF_ROLES
@@ -204,9 +204,6 @@ class EventBroker:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
-
-    def wake(self) -> None:
-        self._wake.set()
 
     async def _start_reading(self) -> None:
         """Position the broker at the newest event, treating recent holes as gaps to watch."""

@@ -242,10 +242,12 @@ async def test_possible_duplicates_name_open_reports_of_the_same_category_nearby
     submit, reports
 ) -> None:
     lat, lng = COMMUNITY_1_POINT
-    again = (await submit("grid1", lat=lat + 0.0001, lng=lng)).json()
+    # 3 m from the first parking report, 19 m from the second.
+    again = (await submit("grid1", lat=lat + 0.00003, lng=lng)).json()
     dupes = again["possible_duplicates"]
     assert [d["id"] for d in dupes] == [reports["parking"]["id"], reports["parking2"]["id"]]
-    assert 5 < dupes[0]["distance_m"] < 20
+    assert 2 < dupes[0]["distance_m"] < 5
+    assert 17 < dupes[1]["distance_m"] < 21
     assert all(d["category_code"] == "chaotic_parking" for d in dupes)
     far = (await submit("grid1", lat=lat - 0.003, lng=lng)).json()  # ~330 m away
     assert far["possible_duplicates"] == []

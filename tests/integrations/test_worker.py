@@ -1,0 +1,159 @@
+"""The worker: one pass does the overdue sweep, the fan-out and the deliveries; the API runs
+the loop itself in the embedded default; ``python -m app worker`` runs it until SIGTERM."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+from fastapi import FastAPI
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core.clock import FrozenClock
+from app.core.config import Settings
+from app.integrations.delivery import new_http_client
+from app.integrations.worker import run_once
+from app.main import create_app
+from app.models import OutboxEvent, Report
+from tests.integrations.conftest import Receiver, create_webhook
+from tests.reports.conftest import COMMUNITY_1_POINT, photo_bytes
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+async def _wait_for(condition: Callable[[], bool], seconds: float) -> None:
+    for _ in range(int(seconds / 0.05)):
+        if condition():
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("timed out")
+
+
+async def test_one_pass_sweeps_fans_out_and_delivers(
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    login,
+    submit,
+    session: AsyncSession,
+    receiver: Receiver,
+    settings: Settings,
+) -> None:
+    admin = await login("admin")
+    hook = await create_webhook(client, admin, receiver.url(), ["report.*"])
+    report = (await submit("courier1")).json()
+    async with app.state.sessionmaker() as db:  # the acceptance deadline has passed
+        await db.execute(
+            update(Report)
+            .where(Report.id == uuid.UUID(report["id"]))
+            .values(accept_due_at=datetime.now(UTC) - timedelta(hours=2))
+        )
+        await db.commit()
+
+    async with new_http_client(settings) as http:
+        result = await run_once(
+            app.state.sessionmaker,
+            settings,
+            FrozenClock(datetime.now(UTC)),
+            app.state.calendar,
+            http,
+        )
+
+    assert result.failed_steps == []
+    assert result.overdue == 1
+    overdue_events = await session.scalar(
+        select(func.count()).where(OutboxEvent.type == "report.overdue")
+    )
+    assert overdue_events == 1
+    # The sweep's events leave in the same pass as the submission.
+    assert result.fanned_out >= 2
+    assert result.deliveries.delivered == result.fanned_out
+    received = {r.json["type"] for r in receiver.verified(hook["secret"])}  # sent concurrently
+    assert len(receiver.requests) == result.fanned_out
+    assert {"report.submitted", "report.overdue"} <= received
+
+
+async def test_the_embedded_worker_runs_inside_the_api_process(
+    database_url: str, settings_for: Callable[..., Settings], receiver: Receiver
+) -> None:
+    settings = settings_for(database_url, embedded_worker=True, worker_interval_seconds=0.05)
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+            headers = {}
+            for username in ("admin", "courier1"):
+                token = await http.post(
+                    "/api/v1/auth/token",
+                    data={"username": username, "password": settings.demo_password},
+                )
+                headers[username] = {"Authorization": f"Bearer {token.json()['access_token']}"}
+            hook = await create_webhook(http, headers["admin"], receiver.url(), ["*"])
+            lat, lng = COMMUNITY_1_POINT
+            created = await http.post(
+                "/api/v1/reports",
+                data={
+                    "category_code": "chaotic_parking",
+                    "description": "占道",
+                    "lat": lat,
+                    "lng": lng,
+                },
+                files=[("photos", ("a.jpg", photo_bytes("Canon_40D.jpg"), "image/jpeg"))],
+                headers=headers["courier1"],
+            )
+            assert created.status_code == 201, created.text
+            await _wait_for(lambda: bool(receiver.requests), 10)
+    # The lifespan has ended: the worker stopped with the app.
+    [request] = receiver.verified(hook["secret"])
+    assert request.json["report"]["id"] == created.json()["id"]
+    assert not any(t.get_name() == "embedded-worker" and not t.done() for t in asyncio.all_tasks())
+
+
+async def test_the_worker_command_delivers_and_stops_on_sigterm(
+    client: httpx.AsyncClient,
+    login,
+    submit,
+    receiver: Receiver,
+    settings: Settings,
+    tmp_path: Path,
+) -> None:
+    hook = await create_webhook(client, await login("admin"), receiver.url(), ["*"])
+    await submit("courier1")
+    env = {
+        **os.environ,
+        "SSP_ENV": "test",
+        "SSP_DATABASE_URL": settings.database_url,
+        "SSP_PHOTO_DIR": str(tmp_path / "photos"),
+        "SSP_WORKER_INTERVAL_SECONDS": "0.1",
+        "SSP_LOG_JSON": "false",
+    }
+    worker = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "app",
+        "worker",
+        cwd=ROOT,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    try:
+        await _wait_for(lambda: bool(receiver.requests) or worker.returncode is not None, 30)
+        assert worker.returncode is None, await worker.stdout.read()  # type: ignore[union-attr]
+        worker.send_signal(signal.SIGTERM)
+        output, _ = await asyncio.wait_for(worker.communicate(), 15)
+    finally:
+        if worker.returncode is None:
+            worker.kill()
+            await worker.wait()
+    assert worker.returncode == 0, output.decode()
+    assert b"worker stopped" in output
+    [request] = receiver.verified(hook["secret"])
+    assert request.json["type"] == "report.submitted"
