@@ -1,0 +1,770 @@
+"""Report intake end to end: the real server on PostgreSQL, against Pillow alone on the same cores.
+
+Budgets (docs ENGINEERING.md): submitting a report with one 2 MB phone photo, the server's
+throughput is at least 70% of what Pillow alone achieves doing the same photo work the fastest
+way on the same cores; one API worker process stays under 300 MB resident under load.
+
+What it does:
+1. drops and recreates a PostgreSQL database, migrates it and seeds the demo data
+   (``python -m app migrate`` / ``seed-demo``, SSP_ENV=demo, a temporary photo folder);
+2. starts ``python -m app serve`` (uvicorn) on a free loopback port and waits for /readyz;
+3. signs in once as the demo courier ``courier1`` (login is throttled: the token is reused) and
+   has N concurrent clients submit M reports with the 4608×1976 phone JPEG at a point inside
+   community 1, each with its own Idempotency-Key, after a short warm-up that is not counted;
+4. samples the resident memory (VmRSS) of the server's processes during the run, and reads
+   their peak (VmHWM) and CPU time at the end (in all and on the event loop), with the CPU time
+   PostgreSQL and the rest of the machine used meanwhile: other work on the machine skews the
+   figures, and "other CPU" says how much there was;
+5. measures Pillow alone doing the same photo work the fastest way (``pillow_only`` of
+   ``bench/photo_pillow.py``: draft-mode decode, display 2048 + thumbnail 320 JPEG encodes) in a
+   pool of os.cpu_count() threads, in rounds run before and after the server run, never while
+   the server runs (the load generator shares the cores); the median round counts. For the
+   breakdown, also the CPU time per photo of Pillow alone and of the app's ``process_photo``;
+6. prints the figures, writes them to ``bench/results/intake.json``, stops the server and drops
+   the database (also when something fails).
+
+Run: .venv/bin/python bench/intake.py [--clients N] [--requests M] [--database-url URL]
+     [--workers K]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import datetime as dt
+import fcntl
+import io
+import json
+import os
+import platform
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+from PIL import Image, features
+from sqlalchemy.engine import URL, make_url
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from photo_pillow import ours, pillow_only  # the same work as bench/photo_pillow.py
+
+ROOT = Path(__file__).resolve().parents[1]
+
+PHOTO = ROOT.parent / "shared" / "data" / "photos" / "HMD_Nokia_8.3_5G.jpg"
+RESULTS = Path(__file__).resolve().parent / "results" / "intake.json"
+DEFAULT_DATABASE_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/ssp_bench_intake"
+BUDGET_RATIO = 0.70
+BUDGET_WORKER_RSS_MB = 300.0
+USERNAME, PASSWORD = "courier1", "suishoupai-demo"
+# Inside community 1 (团结社区) of the demo data.
+LAT, LNG = 40.8436, 107.1499
+CATEGORY = "chaotic_parking"
+PILLOW_ROUNDS = 6  # half before the server run, half after
+PILLOW_PHOTOS_PER_ROUND = 24
+RSS_SAMPLE_SECONDS = 0.1
+# Above this share of the CPUs taken by other processes, the run is flagged as skewed.
+QUIET_OTHER_CPU_SHARE = 0.05
+READY_TIMEOUT_SECONDS = 60.0
+REQUEST_TIMEOUT_SECONDS = 300.0
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+# --- the database ---------------------------------------------------------------------------
+
+
+def _asyncpg_dsn(url: URL, database: str) -> str:
+    sync = url.set(drivername="postgresql", database=database)
+    return sync.render_as_string(hide_password=False)
+
+
+async def _admin(url: URL, *statements: str) -> None:
+    """Runs statements on the server's maintenance database (outside any transaction)."""
+    connection = await asyncpg.connect(_asyncpg_dsn(url, "postgres"))
+    try:
+        for statement in statements:
+            await connection.execute(statement)
+    finally:
+        await connection.close()
+
+
+def _quoted(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def recreate_database(url: URL) -> None:
+    name = _quoted(url.database or "")
+    asyncio.run(
+        _admin(url, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)", f"CREATE DATABASE {name}")
+    )
+
+
+def drop_database(url: URL) -> None:
+    asyncio.run(_admin(url, f"DROP DATABASE IF EXISTS {_quoted(url.database or '')} WITH (FORCE)"))
+
+
+def run_cli(env: dict[str, str], *args: str) -> None:
+    completed = subprocess.run(
+        [sys.executable, "-m", "app", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if completed.returncode != 0:
+        raise RuntimeError(
+            f"`python -m app {' '.join(args)}` failed ({completed.returncode}):\n"
+            f"{completed.stdout}\n{completed.stderr}"
+        )
+
+
+# --- the server's processes -----------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    with contextlib.suppress(OSError):
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            with contextlib.suppress(OSError):
+                found.extend(int(c) for c in (task / "children").read_text().split())
+    return found
+
+
+def process_tree(root: int) -> list[int]:
+    """The root and all its descendants (uvicorn's supervisor and its worker processes)."""
+    tree, pending = [], [root]
+    while pending:
+        pid = pending.pop()
+        tree.append(pid)
+        pending.extend(_children(pid))
+    return tree
+
+
+def _status_kb(pid: int, field_name: str) -> int | None:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith(field_name + ":"):
+                return int(line.split()[1])
+    except OSError:
+        return None
+    return None
+
+
+def machine_busy_seconds() -> float:
+    """CPU seconds all processes of the machine have used since boot (not idle, not I/O wait)."""
+    values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle, iowait = values[3], values[4]
+    # guest time is already counted in user time
+    return (sum(values[:8]) - idle - iowait) / CLK_TCK
+
+
+def _stat_cpu_seconds(path: Path) -> float:
+    try:
+        stat = path.read_text()
+    except OSError:
+        return 0.0
+    fields = stat.rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLK_TCK
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of one process (all its threads, live or ended)."""
+    return _stat_cpu_seconds(Path(f"/proc/{pid}/stat"))
+
+
+def cpu_by_thread_kind(pids: list[int]) -> Counter[str]:
+    """CPU seconds of the server's processes: in all, and of the event loop (each process's main
+    thread; the rest is the photo pool and the threads of to_thread and of FastAPI's sync
+    dependencies, which /proc cannot tell apart: Python does not name OS threads)."""
+    seconds: Counter[str] = Counter()
+    for pid in pids:
+        total = cpu_seconds(pid)
+        main_thread = _stat_cpu_seconds(Path(f"/proc/{pid}/task/{pid}/stat"))
+        seconds["total"] += total
+        seconds["event_loop"] += main_thread
+        seconds["other_threads"] += total - main_thread
+    return seconds
+
+
+def postgres_cpu_seconds() -> float:
+    """CPU time of all PostgreSQL server processes on this machine."""
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError):
+                if (entry / "comm").read_text().strip() == "postgres":
+                    total += _stat_cpu_seconds(entry / "stat")
+    return total
+
+
+@dataclass
+class RssSampler:
+    """Samples VmRSS of every process of the server while the load runs."""
+
+    root: int
+    max_kb: dict[int, int] = field(default_factory=dict)
+    max_total_kb: int = 0
+    samples: int = 0
+    _stop: threading.Event = field(default_factory=threading.Event)
+    _thread: threading.Thread | None = None
+
+    def sample(self) -> None:
+        total = 0
+        for pid in process_tree(self.root):
+            rss = _status_kb(pid, "VmRSS")
+            if rss is None:
+                continue
+            total += rss
+            self.max_kb[pid] = max(self.max_kb.get(pid, 0), rss)
+        self.max_total_kb = max(self.max_total_kb, total)
+        self.samples += 1
+
+    def _run(self) -> None:
+        while not self._stop.wait(RSS_SAMPLE_SECONDS):
+            self.sample()
+
+    def __enter__(self) -> RssSampler:
+        self.sample()
+        self._thread = threading.Thread(target=self._run, name="rss-sampler", daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+        self.sample()
+
+
+@dataclass
+class Server:
+    process: subprocess.Popen[bytes]
+    base_url: str
+    log_path: Path
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def worker_pids(self) -> list[int]:
+        """The processes that serve requests: the root alone, or uvicorn's workers."""
+        tree = process_tree(self.pid)
+        workers = [pid for pid in tree if pid != self.pid and _is_uvicorn_worker(pid)]
+        return workers or [self.pid]
+
+    def stop(self) -> None:
+        if self.process.poll() is not None:
+            return
+        # Its own session: the signal reaches uvicorn's supervisor and workers, nothing else.
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGTERM)
+        try:
+            self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=10)
+
+
+def _is_uvicorn_worker(pid: int) -> bool:
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False
+    # uvicorn starts its workers with multiprocessing's "spawn"; its resource tracker is no worker.
+    return b"spawn_main" in cmdline
+
+
+def start_server(env: dict[str, str], workers: int, log_dir: Path) -> Server:
+    port = free_port()
+    log_path = log_dir / "server.log"
+    with log_path.open("wb") as log_file:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "app",
+                "serve",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--workers",
+                str(workers),
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    server = Server(process, f"http://127.0.0.1:{port}", log_path)
+    deadline = time.monotonic() + READY_TIMEOUT_SECONDS
+    with httpx.Client(base_url=server.base_url, timeout=5) as client:
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(
+                    f"the server exited ({process.returncode}):\n{server_log(server)}"
+                )
+            with contextlib.suppress(httpx.HTTPError):
+                if client.get("/readyz").status_code == 200:
+                    break
+            if time.monotonic() > deadline:
+                server.stop()
+                raise RuntimeError(f"the server was not ready in time:\n{server_log(server)}")
+            time.sleep(0.2)
+    # With several workers, each answers /readyz once up: wait until all of them are there.
+    while len(server.worker_pids()) < workers and time.monotonic() < deadline:
+        time.sleep(0.2)
+    return server
+
+
+def server_log(server: Server, tail: int = 4000) -> str:
+    try:
+        return server.log_path.read_text(errors="replace")[-tail:]
+    except OSError:
+        return ""
+
+
+# --- the load -------------------------------------------------------------------------------
+
+
+def multipart_body(photo: bytes) -> tuple[bytes, str]:
+    """The request body, built once and sent as it is by every request."""
+    boundary = uuid.uuid4().hex
+    fields = {
+        "category_code": CATEGORY,
+        "description": "电动车乱停放，堵住了消防通道 (bench)",
+        "lat": str(LAT),
+        "lng": str(LNG),
+    }
+    parts = io.BytesIO()
+    for name, value in fields.items():
+        parts.write(
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'.encode()
+        )
+        parts.write(value.encode() + b"\r\n")
+    parts.write(
+        f'--{boundary}\r\nContent-Disposition: form-data; name="photos"; '
+        f'filename="{PHOTO.name}"\r\nContent-Type: image/jpeg\r\n\r\n'.encode()
+    )
+    parts.write(photo + b"\r\n")
+    parts.write(f"--{boundary}--\r\n".encode())
+    return parts.getvalue(), f"multipart/form-data; boundary={boundary}"
+
+
+@dataclass
+class LoadResult:
+    wall_seconds: float
+    latencies_ms: list[float]
+    statuses: Counter[str]
+    failures: list[str]
+    client_cpu_seconds: float
+
+
+async def login(base_url: str) -> str:
+    async with httpx.AsyncClient(base_url=base_url, timeout=60) as client:
+        response = await client.post(
+            "/api/v1/auth/token", data={"username": USERNAME, "password": PASSWORD}
+        )
+        if response.status_code != 200:
+            raise RuntimeError(f"login failed: {response.status_code} {response.text}")
+        token: str = response.json()["access_token"]
+        return token
+
+
+async def submit(
+    client: httpx.AsyncClient, body: bytes, content_type: str, run: str, count: int, clients: int
+) -> LoadResult:
+    latencies: list[float] = []
+    statuses: Counter[str] = Counter()
+    failures: list[str] = []
+    next_index = iter(range(count))
+
+    async def one_client() -> None:
+        for index in next_index:
+            headers = {"Content-Type": content_type, "Idempotency-Key": f"{run}-{index}"}
+            started = time.perf_counter()
+            try:
+                response = await client.post("/api/v1/reports", content=body, headers=headers)
+            except httpx.HTTPError as error:
+                statuses[type(error).__name__] += 1
+                failures.append(f"{type(error).__name__}: {error}")
+                continue
+            latencies.append((time.perf_counter() - started) * 1000)
+            statuses[str(response.status_code)] += 1
+            if response.status_code != 201:
+                failures.append(f"{response.status_code}: {response.text[:300]}")
+
+    cpu = time.process_time()
+    started = time.perf_counter()
+    await asyncio.gather(*(one_client() for _ in range(clients)))
+    wall = time.perf_counter() - started
+    return LoadResult(wall, latencies, statuses, failures, time.process_time() - cpu)
+
+
+async def run_load(
+    server: Server, clients: int, requests: int, warmup: int
+) -> tuple[LoadResult, LoadResult, dict[str, Any]]:
+    body, content_type = multipart_body(PHOTO.read_bytes())
+    idle_kb = max(_status_kb(pid, "VmRSS") or 0 for pid in server.worker_pids())
+    token = await login(server.base_url)
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+    async with httpx.AsyncClient(
+        base_url=server.base_url,
+        headers={"Authorization": f"Bearer {token}"},
+        limits=limits,
+        timeout=REQUEST_TIMEOUT_SECONDS,
+    ) as client:
+        run = uuid.uuid4().hex[:12]
+        warm = await submit(client, body, content_type, f"{run}-warm", warmup, clients)
+        workers = server.worker_pids()
+        tree = process_tree(server.pid)
+        cpu_before = cpu_by_thread_kind(tree)
+        busy_before, postgres_before = machine_busy_seconds(), postgres_cpu_seconds()
+        with RssSampler(server.pid) as sampler:
+            measured = await submit(client, body, content_type, run, requests, clients)
+        busy = machine_busy_seconds() - busy_before
+        postgres = postgres_cpu_seconds() - postgres_before
+        cpu = cpu_by_thread_kind(tree)
+        cpu.subtract(cpu_before)
+    hwm = {pid: _status_kb(pid, "VmHWM") or 0 for pid in process_tree(server.pid)}
+    server_cpu = cpu["total"]
+    memory = {
+        "worker_pids": workers,
+        "idle_worker_rss_mb": round(idle_kb / 1024, 1),
+        "max_worker_rss_mb": round(max(sampler.max_kb.get(p, 0) for p in workers) / 1024, 1),
+        "max_worker_peak_rss_mb": round(max(hwm.get(p, 0) for p in workers) / 1024, 1),
+        "max_total_rss_mb": round(sampler.max_total_kb / 1024, 1),
+        "rss_samples": sampler.samples,
+        "server_cpu_seconds": round(server_cpu, 2),
+        "server_cpu_ms_per_report_by_thread": {
+            kind: round(cpu[kind] / requests * 1000, 1) for kind in ("event_loop", "other_threads")
+        },
+        "postgres_cpu_ms_per_report": round(postgres / requests * 1000, 1),
+        # CPU the rest of the machine used meanwhile: other work skews the figures.
+        "other_cpu_seconds": round(busy - server_cpu - measured.client_cpu_seconds - postgres, 2),
+        "request_bytes": len(body),
+    }
+    return warm, measured, memory
+
+
+def percentile(values: list[float], share: float) -> float:
+    """Nearest-rank percentile."""
+    ordered = sorted(values)
+    rank = max(1, min(len(ordered), round(share * len(ordered) + 0.5)))
+    return ordered[rank - 1]
+
+
+# --- Pillow alone ---------------------------------------------------------------------------
+
+
+@dataclass
+class PillowRound:
+    photos_per_s: float
+    cpu_ms_per_photo: float
+    other_cpu_seconds: float  # what the rest of the machine used meanwhile
+
+
+def cpu_ms_per_photo(work: Callable[[bytes], int], data: bytes, count: int = 8) -> float:
+    """CPU time of ``work`` on one thread, for the breakdown of the server's CPU per report."""
+    work(data)
+    cpu = time.thread_time()
+    for _ in range(count):
+        work(data)
+    return (time.thread_time() - cpu) / count * 1000
+
+
+def pillow_rounds(data: bytes, threads: int, rounds: int) -> list[PillowRound]:
+    """Rounds of ``PILLOW_PHOTOS_PER_ROUND`` photos in a pool of ``threads`` threads."""
+    with ThreadPoolExecutor(threads) as pool:
+        list(pool.map(pillow_only, [data] * threads))  # first-call costs
+        results = []
+        for _ in range(rounds):
+            busy, cpu = machine_busy_seconds(), time.process_time()
+            started = time.perf_counter()
+            list(pool.map(pillow_only, [data] * PILLOW_PHOTOS_PER_ROUND))
+            wall = time.perf_counter() - started
+            cpu, busy = time.process_time() - cpu, machine_busy_seconds() - busy
+            results.append(
+                PillowRound(
+                    PILLOW_PHOTOS_PER_ROUND / wall,
+                    cpu / PILLOW_PHOTOS_PER_ROUND * 1000,
+                    busy - cpu,
+                )
+            )
+    return results
+
+
+# --- the run --------------------------------------------------------------------------------
+
+
+def machine() -> dict[str, Any]:
+    return {
+        "cpu_count": os.cpu_count(),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "processor": platform.processor() or platform.machine(),
+        "pillow": features.version("pil"),
+        "libjpeg_turbo": features.version("libjpeg_turbo"),
+    }
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--clients", type=int, default=8, help="concurrent clients (8)")
+    parser.add_argument("--requests", type=int, default=200, help="measured requests (200)")
+    parser.add_argument(
+        "--warmup", type=int, default=None, help="requests before measuring (2 per client)"
+    )
+    parser.add_argument("--database-url", default=DEFAULT_DATABASE_URL)
+    parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes (1)")
+    parser.add_argument("--output", type=Path, default=RESULTS, help="where to write the JSON")
+    args = parser.parse_args()
+    if args.clients < 1 or args.requests < 1 or args.workers < 1:
+        parser.error("--clients, --requests and --workers must be at least 1")
+    if args.warmup is None:
+        args.warmup = 2 * args.clients
+    return args
+
+
+@contextlib.contextmanager
+def exclusive(url: URL) -> Iterator[None]:
+    """One run at a time per database: a second run would drop the database under the first."""
+    path = (
+        Path(tempfile.gettempdir()) / f"ssp-bench-intake-{url.host}-{url.port}-{url.database}.lock"
+    )
+    with path.open("w") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise SystemExit(
+                f"another bench/intake.py run is using the database {url.database}; wait for it "
+                "to finish or pass another --database-url"
+            ) from None
+        yield
+
+
+@contextlib.contextmanager
+def bench_environment(database_url: str) -> Iterator[dict[str, str]]:
+    """A fresh, migrated and seeded database and a temporary photo folder; both removed after."""
+    url = make_url(database_url)
+    if not url.get_backend_name() == "postgresql" or not url.database:
+        raise SystemExit("--database-url must name a PostgreSQL database")
+    workdir = Path(tempfile.mkdtemp(prefix="ssp-bench-intake-"))
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("SSP_")},
+        "SSP_ENV": "demo",
+        "SSP_DATABASE_URL": database_url,
+        "SSP_PHOTO_DIR": str(workdir / "photos"),
+        "SSP_LOG_LEVEL": "WARNING",
+    }
+    try:
+        log(f"creating database {url.database}")
+        recreate_database(url)
+        run_cli(env, "migrate")
+        run_cli(env, "seed-demo")
+        env["BENCH_WORKDIR"] = str(workdir)
+        yield env
+    finally:
+        with contextlib.suppress(Exception):
+            drop_database(url)
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def main() -> None:
+    args = parse_args()
+    with exclusive(make_url(args.database_url)):
+        run(args)
+
+
+def run(args: argparse.Namespace) -> None:
+    photo = PHOTO.read_bytes()
+    with Image.open(PHOTO) as image:
+        photo_size = image.size
+    threads = os.cpu_count() or 1
+    load_average = os.getloadavg()
+    started_at = dt.datetime.now(dt.UTC)
+
+    log(f"Pillow alone, {threads} threads (before the server run)")
+    pillow = pillow_rounds(photo, threads, PILLOW_ROUNDS // 2)
+
+    with bench_environment(args.database_url) as env:
+        log(f"starting the server ({args.workers} worker(s))")
+        server = start_server(env, args.workers, Path(env["BENCH_WORKDIR"]))
+        try:
+            log(f"{args.warmup} warm-up + {args.requests} reports from {args.clients} clients")
+            warm, load, memory = asyncio.run(
+                run_load(server, args.clients, args.requests, args.warmup)
+            )
+        except BaseException:
+            log(server_log(server))
+            raise
+        finally:
+            server.stop()
+
+    log(f"Pillow alone, {threads} threads (after the server run)")
+    pillow += pillow_rounds(photo, threads, PILLOW_ROUNDS - PILLOW_ROUNDS // 2)
+    # The server's photo work (app.photos.processing) on one thread, for reference.
+    ours_cpu_ms = cpu_ms_per_photo(ours, photo)
+
+    failures = len(load.failures) + len(warm.failures)
+    reports_per_s = len(load.latencies_ms) / load.wall_seconds if load.latencies_ms else 0.0
+    pillow_per_s = statistics.median(r.photos_per_s for r in pillow)
+    ratio = reports_per_s / pillow_per_s
+    lat = load.latencies_ms or [0.0]
+    # Share of the machine's CPU that other processes took during each measurement.
+    other_share = {
+        "load": memory["other_cpu_seconds"] / (load.wall_seconds * threads),
+        "pillow": max(
+            r.other_cpu_seconds / (PILLOW_PHOTOS_PER_ROUND / r.photos_per_s * threads)
+            for r in pillow
+        ),
+    }
+    quiet = all(share < QUIET_OTHER_CPU_SHARE for share in other_share.values())
+    figures: dict[str, Any] = {
+        "date": started_at.isoformat(timespec="seconds"),
+        "parameters": {
+            "clients": args.clients,
+            "requests": args.requests,
+            "warmup": args.warmup,
+            "workers": args.workers,
+            "database_url": make_url(args.database_url).render_as_string(hide_password=True),
+            "photo": PHOTO.name,
+            "photo_bytes": len(photo),
+            "photo_size": photo_size,
+            "category": CATEGORY,
+            "point": [LAT, LNG],
+            "pillow_threads": threads,
+            "pillow_rounds": PILLOW_ROUNDS,
+            "pillow_photos_per_round": PILLOW_PHOTOS_PER_ROUND,
+        },
+        "results": {
+            "reports_per_s": round(reports_per_s, 2),
+            "wall_seconds": round(load.wall_seconds, 2),
+            "latency_ms": {
+                "p50": round(percentile(lat, 0.50), 1),
+                "p95": round(percentile(lat, 0.95), 1),
+                "p99": round(percentile(lat, 0.99), 1),
+                "max": round(max(lat), 1),
+                "mean": round(statistics.fmean(lat), 1),
+            },
+            "statuses": dict(load.statuses),
+            "warmup_statuses": dict(warm.statuses),
+            "failures": failures,
+            "failure_examples": sorted(set(warm.failures + load.failures))[:5],
+            "server_cpu_ms_per_report": round(
+                memory["server_cpu_seconds"] / args.requests * 1000, 1
+            ),
+            "client_cpu_ms_per_report": round(load.client_cpu_seconds / args.requests * 1000, 1),
+            **memory,
+            "pillow_photos_per_s": round(pillow_per_s, 2),
+            "process_photo_cpu_ms_per_photo": round(ours_cpu_ms, 1),
+            "pillow_cpu_ms_per_photo": round(
+                statistics.median(r.cpu_ms_per_photo for r in pillow), 1
+            ),
+            "pillow_rounds": [
+                {
+                    "photos_per_s": round(r.photos_per_s, 2),
+                    "other_cpu_seconds": round(r.other_cpu_seconds, 2),
+                }
+                for r in pillow
+            ],
+            "ratio": round(ratio, 3),
+        },
+        "budget": {
+            "ratio": BUDGET_RATIO,
+            "within_ratio": ratio >= BUDGET_RATIO,
+            "worker_rss_mb": BUDGET_WORKER_RSS_MB,
+            "within_rss": memory["max_worker_peak_rss_mb"] < BUDGET_WORKER_RSS_MB,
+        },
+        "other_cpu_share": {name: round(share, 3) for name, share in other_share.items()},
+        "machine_was_quiet": quiet,
+        "load_average_at_start": load_average,
+        "machine": machine(),
+    }
+    results = figures["results"]
+    rows = [
+        ("reports/s", f"{results['reports_per_s']:.2f}"),
+        ("latency p50 / p95 / p99 ms", "{p50} / {p95} / {p99}".format(**results["latency_ms"])),
+        (
+            "max RSS MB (one worker: sampled / peak)",
+            f"{results['max_worker_rss_mb']} / {results['max_worker_peak_rss_mb']} "
+            f"(budget < {BUDGET_WORKER_RSS_MB:.0f})",
+        ),
+        ("max RSS MB (all server processes)", f"{results['max_total_rss_mb']}"),
+        ("RSS MB of a worker before any request", f"{results['idle_worker_rss_mb']}"),
+        (
+            "server / client CPU ms per report",
+            (f"{results['server_cpu_ms_per_report']} / {results['client_cpu_ms_per_report']}"),
+        ),
+        (
+            "  of which event loop / other threads",
+            " / ".join(str(v) for v in results["server_cpu_ms_per_report_by_thread"].values()),
+        ),
+        ("PostgreSQL CPU ms per report", f"{results['postgres_cpu_ms_per_report']}"),
+        ("app's process_photo CPU ms/photo", f"{results['process_photo_cpu_ms_per_photo']}"),
+        (
+            f"Pillow alone photos/s ({threads} threads)",
+            f"{pillow_per_s:.2f} (CPU {results['pillow_cpu_ms_per_photo']} ms/photo)",
+        ),
+        ("ratio reports/s ÷ Pillow photos/s", f"{ratio:.0%} (budget ≥ {BUDGET_RATIO:.0%})"),
+        ("failures (not 201)", f"{failures} of {args.requests + args.warmup}"),
+        (
+            "other CPU on the machine, s (load / Pillow)",
+            f"{results['other_cpu_seconds']} / {sum(r.other_cpu_seconds for r in pillow):.2f}",
+        ),
+    ]
+    print(
+        f"\nReport intake: {args.clients} clients, {args.requests} reports "
+        f"(+{args.warmup} warm-up), {args.workers} worker(s), {threads} CPUs"
+    )
+    width = max(len(name) for name, _ in rows)
+    for name, value in rows:
+        print(f"  {name:<{width}}  {value}")
+    if not quiet:
+        print(
+            "  WARNING: other processes used {load:.0%} of the CPUs during the load and up to "
+            "{pillow:.0%} during a Pillow round: the figures are skewed; run again on a quiet "
+            "machine".format(**other_share)
+        )
+    for example in results["failure_examples"]:
+        print(f"  failure: {example}")
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps(figures, indent=2, ensure_ascii=False) + "\n")
+    print(f"written {args.output}")
+    if failures:
+        raise SystemExit(f"{failures} requests failed")
+    if not (figures["budget"]["within_ratio"] and figures["budget"]["within_rss"]):
+        raise SystemExit("over budget")
+
+
+if __name__ == "__main__":
+    main()
