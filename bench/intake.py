@@ -19,12 +19,16 @@ What it does:
    ``bench/photo_pillow.py``: draft-mode decode, display 2048 + thumbnail 320 JPEG encodes) in a
    pool of os.cpu_count() threads, in rounds run before and after the server run, never while
    the server runs (the load generator shares the cores); the median round counts. For the
-   breakdown, also the CPU time per photo of Pillow alone and of the app's ``process_photo``;
+   breakdown, also the CPU time per photo on one thread of Pillow alone and of the app's
+   ``process_photo``;
 6. prints the figures, writes them to ``bench/results/intake.json``, stops the server and drops
    the database (also when something fails).
 
 Run: .venv/bin/python bench/intake.py [--clients N] [--requests M] [--database-url URL]
-     [--workers K]
+     [--workers K] [--warmup W] [--keep-alive] [--output PATH]
+Each report goes on a new connection unless --keep-alive: with kept-alive connections, uvicorn's
+workers do not share the load (a connection stays with the worker that accepted it). A second run
+on the same database refuses to start; a run on a machine busy with other work is flagged.
 """
 
 from __future__ import annotations
@@ -49,7 +53,7 @@ import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -149,7 +153,7 @@ def free_port() -> int:
 
 
 def _children(pid: int) -> list[int]:
-    found = []
+    found: list[int] = []
     with contextlib.suppress(OSError):
         for task in Path(f"/proc/{pid}/task").iterdir():
             with contextlib.suppress(OSError):
@@ -199,11 +203,11 @@ def cpu_seconds(pid: int) -> float:
     return _stat_cpu_seconds(Path(f"/proc/{pid}/stat"))
 
 
-def cpu_by_thread_kind(pids: list[int]) -> Counter[str]:
+def cpu_by_thread_kind(pids: list[int]) -> dict[str, float]:
     """CPU seconds of the server's processes: in all, and of the event loop (each process's main
     thread; the rest is the photo pool and the threads of to_thread and of FastAPI's sync
     dependencies, which /proc cannot tell apart: Python does not name OS threads)."""
-    seconds: Counter[str] = Counter()
+    seconds = {"total": 0.0, "event_loop": 0.0, "other_threads": 0.0}
     for pid in pids:
         total = cpu_seconds(pid)
         main_thread = _stat_cpu_seconds(Path(f"/proc/{pid}/task/{pid}/stat"))
@@ -431,12 +435,17 @@ async def submit(
 
 
 async def run_load(
-    server: Server, clients: int, requests: int, warmup: int
+    server: Server, clients: int, requests: int, warmup: int, keep_alive: bool = False
 ) -> tuple[LoadResult, LoadResult, dict[str, Any]]:
     body, content_type = multipart_body(PHOTO.read_bytes())
     idle_kb = max(_status_kb(pid, "VmRSS") or 0 for pid in server.worker_pids())
     token = await login(server.base_url)
-    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+    # By default each report goes on a new connection, as phones send them. uvicorn's workers
+    # share the listening socket and a kept-alive connection stays with the worker that accepted
+    # it: the clients' few connections, opened at once, often all land on one worker.
+    limits = httpx.Limits(
+        max_connections=clients, max_keepalive_connections=clients if keep_alive else 0
+    )
     async with httpx.AsyncClient(
         base_url=server.base_url,
         headers={"Authorization": f"Bearer {token}"},
@@ -448,13 +457,15 @@ async def run_load(
         workers = server.worker_pids()
         tree = process_tree(server.pid)
         cpu_before = cpu_by_thread_kind(tree)
+        process_cpu_before = {pid: cpu_seconds(pid) for pid in workers}
         busy_before, postgres_before = machine_busy_seconds(), postgres_cpu_seconds()
         with RssSampler(server.pid) as sampler:
             measured = await submit(client, body, content_type, run, requests, clients)
         busy = machine_busy_seconds() - busy_before
         postgres = postgres_cpu_seconds() - postgres_before
-        cpu = cpu_by_thread_kind(tree)
-        cpu.subtract(cpu_before)
+        cpu_after = cpu_by_thread_kind(tree)
+        process_cpu = {pid: cpu_seconds(pid) - process_cpu_before[pid] for pid in workers}
+        cpu = {kind: used - cpu_before[kind] for kind, used in cpu_after.items()}
     hwm = {pid: _status_kb(pid, "VmHWM") or 0 for pid in process_tree(server.pid)}
     server_cpu = cpu["total"]
     memory = {
@@ -465,6 +476,8 @@ async def run_load(
         "max_total_rss_mb": round(sampler.max_total_kb / 1024, 1),
         "rss_samples": sampler.samples,
         "server_cpu_seconds": round(server_cpu, 2),
+        # How the load was split between uvicorn's workers.
+        "worker_cpu_seconds": [round(process_cpu[pid], 2) for pid in workers],
         "server_cpu_ms_per_report_by_thread": {
             kind: round(cpu[kind] / requests * 1000, 1) for kind in ("event_loop", "other_threads")
         },
@@ -493,13 +506,19 @@ class PillowRound:
     other_cpu_seconds: float  # what the rest of the machine used meanwhile
 
 
-def cpu_ms_per_photo(work: Callable[[bytes], int], data: bytes, count: int = 8) -> float:
-    """CPU time of ``work`` on one thread, for the breakdown of the server's CPU per report."""
-    work(data)
-    cpu = time.thread_time()
-    for _ in range(count):
+def one_thread_cpu_ms(data: bytes, count: int = 8) -> dict[str, float]:
+    """CPU time per photo on one thread of Pillow alone and of the app's ``process_photo``,
+    interleaved, for the breakdown of the server's CPU per report."""
+    works = {"pillow_only": pillow_only, "process_photo": ours}
+    seconds = dict.fromkeys(works, 0.0)
+    for work in works.values():
         work(data)
-    return (time.thread_time() - cpu) / count * 1000
+    for _ in range(count):
+        for name, work in works.items():
+            cpu = time.thread_time()
+            work(data)
+            seconds[name] += time.thread_time() - cpu
+    return {name: round(total / count * 1000, 1) for name, total in seconds.items()}
 
 
 def pillow_rounds(data: bytes, threads: int, rounds: int) -> list[PillowRound]:
@@ -546,6 +565,11 @@ def parse_args() -> argparse.Namespace:
     )
     parser.add_argument("--database-url", default=DEFAULT_DATABASE_URL)
     parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes (1)")
+    parser.add_argument(
+        "--keep-alive",
+        action="store_true",
+        help="reuse each client's connection (default: a new connection per report)",
+    )
     parser.add_argument("--output", type=Path, default=RESULTS, help="where to write the JSON")
     args = parser.parse_args()
     if args.clients < 1 or args.requests < 1 or args.workers < 1:
@@ -622,7 +646,7 @@ def run(args: argparse.Namespace) -> None:
         try:
             log(f"{args.warmup} warm-up + {args.requests} reports from {args.clients} clients")
             warm, load, memory = asyncio.run(
-                run_load(server, args.clients, args.requests, args.warmup)
+                run_load(server, args.clients, args.requests, args.warmup, args.keep_alive)
             )
         except BaseException:
             log(server_log(server))
@@ -632,8 +656,7 @@ def run(args: argparse.Namespace) -> None:
 
     log(f"Pillow alone, {threads} threads (after the server run)")
     pillow += pillow_rounds(photo, threads, PILLOW_ROUNDS - PILLOW_ROUNDS // 2)
-    # The server's photo work (app.photos.processing) on one thread, for reference.
-    ours_cpu_ms = cpu_ms_per_photo(ours, photo)
+    one_thread = one_thread_cpu_ms(photo)
 
     failures = len(load.failures) + len(warm.failures)
     reports_per_s = len(load.latencies_ms) / load.wall_seconds if load.latencies_ms else 0.0
@@ -662,6 +685,7 @@ def run(args: argparse.Namespace) -> None:
             "photo_size": photo_size,
             "category": CATEGORY,
             "point": [LAT, LNG],
+            "keep_alive": args.keep_alive,
             "pillow_threads": threads,
             "pillow_rounds": PILLOW_ROUNDS,
             "pillow_photos_per_round": PILLOW_PHOTOS_PER_ROUND,
@@ -686,7 +710,7 @@ def run(args: argparse.Namespace) -> None:
             "client_cpu_ms_per_report": round(load.client_cpu_seconds / args.requests * 1000, 1),
             **memory,
             "pillow_photos_per_s": round(pillow_per_s, 2),
-            "process_photo_cpu_ms_per_photo": round(ours_cpu_ms, 1),
+            "one_thread_cpu_ms_per_photo": one_thread,
             "pillow_cpu_ms_per_photo": round(
                 statistics.median(r.cpu_ms_per_photo for r in pillow), 1
             ),
@@ -721,6 +745,7 @@ def run(args: argparse.Namespace) -> None:
         ),
         ("max RSS MB (all server processes)", f"{results['max_total_rss_mb']}"),
         ("RSS MB of a worker before any request", f"{results['idle_worker_rss_mb']}"),
+        ("CPU s of each worker process", " / ".join(map(str, results["worker_cpu_seconds"]))),
         (
             "server / client CPU ms per report",
             (f"{results['server_cpu_ms_per_report']} / {results['client_cpu_ms_per_report']}"),
@@ -730,7 +755,10 @@ def run(args: argparse.Namespace) -> None:
             " / ".join(str(v) for v in results["server_cpu_ms_per_report_by_thread"].values()),
         ),
         ("PostgreSQL CPU ms per report", f"{results['postgres_cpu_ms_per_report']}"),
-        ("app's process_photo CPU ms/photo", f"{results['process_photo_cpu_ms_per_photo']}"),
+        (
+            "CPU ms/photo on 1 thread: Pillow / process_photo",
+            "{pillow_only} / {process_photo}".format(**one_thread),
+        ),
         (
             f"Pillow alone photos/s ({threads} threads)",
             f"{pillow_per_s:.2f} (CPU {results['pillow_cpu_ms_per_photo']} ms/photo)",
