@@ -8,7 +8,8 @@ from typing import Any
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.models import Job, OutboxEvent, Region, Report
+from app.models import Job, OutboxEvent, Report
+from app.reports.visibility import region_path
 
 # The channel the live-event brokers LISTEN on (PostgreSQL only; see app/integrations/stream.py).
 NOTIFY_CHANNEL = "ssp_outbox"
@@ -25,7 +26,7 @@ async def record(
 ) -> OutboxEvent:
     """Queue ``type`` (e.g. "report.accepted") about ``report`` (and ``job``). The visibility
     fields are copied from the report so that a stream can filter events without joins."""
-    region_path = await session.scalar(select(Region.path).where(Region.id == report.region_id))
+    path = await region_path(session, report)
     unit_ids = (
         await session.scalars(select(Job.unit_id).where(Job.report_id == report.id).distinct())
     ).all()
@@ -49,7 +50,7 @@ async def record(
         report_id=report.id,
         job_id=job.id if job is not None else None,
         community_id=report.community_id,
-        region_path=region_path,
+        region_path=path,
         unit_ids=sorted(str(u) for u in unit_ids),
         reporter_id=report.reporter_id,
         payload=payload,

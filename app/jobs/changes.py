@@ -25,6 +25,7 @@ from app.jobs import queries
 from app.models import Job, Report, ReportEvent
 from app.models.enums import JobStatus, Role
 from app.reports.service import append_event
+from app.reports.visibility import region_path
 from app.workflow import engine
 from app.workflow.transitions import (
     JOB_STATUS_TIMESTAMP,
@@ -73,7 +74,7 @@ async def load_job_for_action(
             f"The job changed (it is now version {job.version}); reload it and try again"
         )
     report = await session.get_one(Report, job.report_id)
-    actors = engine.report_actors(principal, report, await engine.region_path(session, report))
+    actors = engine.report_actors(principal, report, await region_path(session, report))
     if job.unit_id in principal.scope_ids(Role.unit_staff):
         actors |= {Actor.unit_staff}
     return JobCase(job=job, report=report, actors=actors)

@@ -39,7 +39,7 @@ from app.jobs.schemas import (
 )
 from app.photos.deps import PhotoServicesDep
 from app.photos.exceptions import PhotosRejected
-from app.photos.uploads import UploadedPhoto
+from app.photos.uploads import read_uploads
 from app.reports.schemas import ReportRead
 
 router = APIRouter(tags=["jobs"])
@@ -62,10 +62,6 @@ Photos = Annotated[
 def _with_etag(job: JobRead, response: Response) -> JobRead:
     response.headers["ETag"] = changes.job_etag(job.id, job.version)
     return job
-
-
-async def _read_uploads(photos: list[UploadFile] | None) -> list[UploadedPhoto]:
-    return [UploadedPhoto(filename=f.filename, data=await f.read()) for f in photos or []]
 
 
 @router.post(
@@ -212,7 +208,7 @@ async def report_job_progress(
         principal,
         job_id,
         note,
-        await _read_uploads(photos),
+        await read_uploads(photos),
         if_match=if_match,
         photos=photo_services,
         now=clock.now(),
@@ -246,7 +242,7 @@ async def complete_job(
         principal,
         job_id,
         note,
-        await _read_uploads(photos),
+        await read_uploads(photos),
         if_match=if_match,
         photos=photo_services,
         now=clock.now(),

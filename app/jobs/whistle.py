@@ -28,6 +28,7 @@ from app.models import Category, Job, Pairing, Region, Report, Unit
 from app.models.enums import OPEN_JOB_STATUSES, HoursKind, JobStatus, Role
 from app.reports import service as reports_service
 from app.reports.schemas import ReportRead
+from app.reports.visibility import region_path
 from app.workflow import engine
 from app.workflow.transitions import Actor, ReportAction
 
@@ -77,7 +78,7 @@ async def _check_units(
             )
         }
     lineage = await _category_lineage(session, category)
-    report_path = await engine.region_path(session, report)
+    report_path = await region_path(session, report)
     supervised = (
         [p for p in principal.region_paths(Role.supervisor) if report_path.startswith(p)]
         if Actor.supervisor in actors

@@ -14,6 +14,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
+from fastapi import UploadFile
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -60,6 +61,12 @@ class StoredPhoto:
     upload: UploadedPhoto
     processed: ProcessedPhoto
     keys: StoredKeys
+
+
+async def read_uploads(files: Sequence[UploadFile] | None) -> list[UploadedPhoto]:
+    """The files of a multipart request, read whole (each is at most the per-photo limit; the
+    request as a whole was cut off at its limit while it streamed in)."""
+    return [UploadedPhoto(filename=f.filename, data=await f.read()) for f in files or []]
 
 
 def safe_filename(name: str | None) -> str | None:

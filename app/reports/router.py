@@ -23,7 +23,7 @@ from app.core.idempotency import IdempotencyKeyReused
 from app.core.pagination import Page, PageParams, page_params
 from app.models import Category
 from app.models.enums import ReportSource
-from app.photos.uploads import UploadedPhoto
+from app.photos.uploads import read_uploads
 from app.reports import intake, service
 from app.reports.deps import IntakeServicesDep, ReportFiltersDep
 from app.reports.schemas import (
@@ -82,7 +82,7 @@ async def submit_report(
     source: Annotated[ReportSource | None, Form()] = None,
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
 ) -> JSONResponse:
-    uploads = [UploadedPhoto(filename=f.filename, data=await f.read()) for f in photos]
+    uploads = await read_uploads(photos)
     result = await intake.submit_report(
         session,
         principal,

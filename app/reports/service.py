@@ -26,7 +26,7 @@ from app.reports.schemas import (
     ReportRead,
     TimelineEvent,
 )
-from app.reports.visibility import STAFF_ROLES, report_scope, sees_people
+from app.reports.visibility import STAFF_ROLES, region_path, report_scope, sees_people
 
 METRES_PER_DEGREE_LAT = 111_320.0
 
@@ -287,8 +287,7 @@ async def timeline(
     session: AsyncSession, principal: Principal, report_id: uuid.UUID
 ) -> list[TimelineEvent]:
     report = await get_visible_report(session, principal, report_id)
-    region_path = await session.scalar(select(Region.path).where(Region.id == report.region_id))
-    staff_view = sees_people(principal, report, region_path or "") and (
+    staff_view = sees_people(principal, report, await region_path(session, report)) and (
         principal.is_admin
         or report.community_id in principal.scope_ids(*STAFF_ROLES)
         or principal.has_any(Role.supervisor)
@@ -344,11 +343,11 @@ async def add_comment(
     now: datetime,
 ) -> TimelineEvent:
     report = await get_visible_report(session, principal, report_id)
-    region_path = await session.scalar(select(Region.path).where(Region.id == report.region_id))
+    path = await region_path(session, report)
     is_staff = (
         principal.is_admin
         or report.community_id in principal.scope_ids(*STAFF_ROLES)
-        or principal.covers_region_path(region_path or "", Role.supervisor)
+        or principal.covers_region_path(path, Role.supervisor)
     )
     if principal.user_id is None:
         raise Forbidden("API keys are read-only")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import ColumnElement, false, or_, select, true
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.principal import Principal
 from app.models import Job, Region, Report
@@ -40,3 +41,10 @@ def sees_people(principal: Principal, report: Report, region_path: str) -> bool:
         or report.community_id in principal.scope_ids(*STAFF_ROLES)
         or principal.covers_region_path(region_path, Role.supervisor)
     )
+
+
+async def region_path(session: AsyncSession, report: Report) -> str:
+    """The materialised path of the region that owns the report (for supervisors' scope)."""
+    path = await session.scalar(select(Region.path).where(Region.id == report.region_id))
+    assert path is not None  # region_id is a non-null foreign key
+    return path

@@ -15,10 +15,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.auth.principal import Principal
 from app.core.errors import Forbidden, InvalidTransition, NotFound, PreconditionFailed
 from app.integrations import outbox
-from app.models import Job, Region, Report, ReportEvent
+from app.models import Job, Report, ReportEvent
 from app.models.enums import ReportStatus, Role
 from app.reports.service import append_event
-from app.reports.visibility import report_scope
+from app.reports.visibility import region_path, report_scope
 from app.workflow.transitions import (
     REPORT_STATUS_TIMESTAMP,
     Actor,
@@ -49,12 +49,6 @@ def report_actors(principal: Principal, report: Report, region_path: str) -> fro
     if principal.user_id is not None and principal.user_id == report.reporter_id:
         actors.add(Actor.reporter)
     return frozenset(actors)
-
-
-async def region_path(session: AsyncSession, report: Report) -> str:
-    path = await session.scalar(select(Region.path).where(Region.id == report.region_id))
-    assert path is not None
-    return path
 
 
 def etag_matches(report: Report, if_match: str | None) -> bool:

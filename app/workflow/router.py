@@ -22,7 +22,7 @@ from app.core.errors import (
 from app.models import Report
 from app.photos.deps import PhotoServicesDep
 from app.photos.exceptions import PhotosRejected
-from app.photos.uploads import UploadedPhoto
+from app.photos.uploads import read_uploads
 from app.reports import service as reports
 from app.reports.schemas import ReportRead
 from app.workflow import service
@@ -188,10 +188,6 @@ Photos = Annotated[list[UploadFile], File(description="Photos of the result")]
 NoteForm = Annotated[str | None, Form(max_length=2000)]
 
 
-async def _uploads(files: list[UploadFile]) -> list[UploadedPhoto]:
-    return [UploadedPhoto(filename=f.filename, data=await f.read()) for f in files]
-
-
 @router.post(
     "/reports/{report_id}/resolve",
     response_model=ReportRead,
@@ -205,7 +201,7 @@ async def resolve_report(
     note: NoteForm = None,
     photos: Photos = [],  # noqa: B006 (FastAPI copies defaults)
 ) -> JSONResponse:
-    report = await service.resolve(ctx, report_id, note, await _uploads(photos), photo_services)
+    report = await service.resolve(ctx, report_id, note, await read_uploads(photos), photo_services)
     return await respond(ctx, report)
 
 
@@ -224,6 +220,6 @@ async def verify_report(
     photos: Photos = [],  # noqa: B006 (FastAPI copies defaults)
 ) -> JSONResponse:
     report = await service.verify(
-        ctx, report_id, passed, note, await _uploads(photos), photo_services
+        ctx, report_id, passed, note, await read_uploads(photos), photo_services
     )
     return await respond(ctx, report)
