@@ -16,6 +16,7 @@ from app.core.config import Settings, get_settings
 from app.core.db import create_engine, create_sessionmaker
 from app.core.errors import install_error_handlers
 from app.core.middleware import RequestContextMiddleware
+from app.core.runtime import tune_for_serving
 from app.core.storage import build_storage
 from app.core.workcalendar import WorkingCalendar
 from app.integrations.lifecycle import background_work
@@ -44,6 +45,7 @@ Every error is `application/problem+json` with a stable `code`. Authenticate wit
 
 def create_app(settings: Settings | None = None, clock: Clock | None = None) -> FastAPI:
     settings = settings or get_settings()
+    tune_for_serving(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -38,7 +38,11 @@ def create_engine(settings: Settings) -> AsyncEngine:
             Path(url.database).parent.mkdir(parents=True, exist_ok=True)
         kwargs["connect_args"] = {"timeout": 10}
     else:
-        kwargs.update(pool_size=settings.database_pool_size, max_overflow=10, pool_pre_ping=True)
+        kwargs.update(
+            pool_size=settings.database_pool_size,
+            max_overflow=10,
+            pool_pre_ping=settings.database_pre_ping,
+        )
     engine = create_async_engine(url, **kwargs)
     if url.get_backend_name() == "sqlite":
         event.listen(engine.sync_engine, "connect", _set_sqlite_pragmas)

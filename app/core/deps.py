@@ -14,17 +14,17 @@ from app.core.db import session_scope
 from app.core.workcalendar import WorkingCalendar
 
 
-def get_app_settings(request: Request) -> Settings:
+async def get_app_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
 
-def get_clock(request: Request) -> Clock:
+async def get_clock(request: Request) -> Clock:
     clock: Clock = request.app.state.clock
     return clock
 
 
-def get_sessionmaker(request: Request) -> async_sessionmaker[AsyncSession]:
+async def get_sessionmaker(request: Request) -> async_sessionmaker[AsyncSession]:
     factory: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
     return factory
 
@@ -46,7 +46,7 @@ def client_address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-def get_calendar(request: Request) -> WorkingCalendar:
+async def get_calendar(request: Request) -> WorkingCalendar:
     calendar: WorkingCalendar = request.app.state.calendar
     return calendar
 

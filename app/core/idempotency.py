@@ -2,20 +2,22 @@
 
 The record is written in the same transaction as the change it answers for, so a retry either
 finds the whole first outcome or none of it. Two identical requests racing meet on the record's
-primary key: the database makes the second wait for the first and then refuse its insert; the
+primary key: the database makes the second wait for the first and then skip its insert; the
 loser undoes its own work and replays the winner's answer."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import uuid
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Table, bindparam, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.dml import ReturningInsert
 
 from app.core.errors import Conflict, DomainError, ValidationFailed
 from app.models import IdempotencyRecord
@@ -66,25 +68,50 @@ async def find(
     return StoredResponse(record.status_code, record.response_body)
 
 
+_RECORDS = cast(Table, IdempotencyRecord.__table__)
+
+
+@functools.cache
+def _claim_statement(dialect: str) -> ReturningInsert[str]:
+    """Insert the record unless the key is taken (built once per dialect). A twin's insert
+    that is not yet committed makes this one wait for its outcome."""
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    # On the table, not the mapped class: a plain Core statement, without the ORM's bulk path.
+    return (
+        insert(_RECORDS)
+        .values(
+            user_id=bindparam("user_id"),
+            key=bindparam("key"),
+            scope=bindparam("scope"),
+            request_hash=bindparam("request_hash"),
+            status_code=0,
+            response_body={},
+        )
+        .on_conflict_do_nothing(index_elements=["user_id", "key"])
+        .returning(_RECORDS.c.key)
+    )
+
+
+_COMPLETE = (
+    update(_RECORDS)
+    .where(
+        _RECORDS.c.user_id == bindparam("record_user_id"),
+        _RECORDS.c.key == bindparam("record_key"),
+    )
+    .values(status_code=bindparam("status_code"), response_body=bindparam("response_body"))
+)
+
+
 async def claim(
     session: AsyncSession, user_id: uuid.UUID, key: str, scope: str, fingerprint: str
-) -> IdempotencyRecord | None:
-    """Insert the record (its response filled in later, in the same transaction). None when a
+) -> bool:
+    """Insert the record (its response filled in later, in the same transaction). False when a
     concurrent request with the same key got there first; the caller must then roll back."""
-    record = IdempotencyRecord(
-        user_id=user_id,
-        key=key,
-        scope=scope,
-        request_hash=fingerprint,
-        status_code=0,
-        response_body={},
+    statement = _claim_statement(session.get_bind().dialect.name)
+    claimed = await session.scalar(
+        statement, {"user_id": user_id, "key": key, "scope": scope, "request_hash": fingerprint}
     )
-    session.add(record)
-    try:
-        await session.flush()
-    except IntegrityError:
-        return None
-    return record
+    return claimed is not None
 
 
 async def complete(
@@ -92,9 +119,13 @@ async def complete(
 ) -> None:
     """Fill in the claimed record with the response that retries will get."""
     await session.execute(
-        update(IdempotencyRecord)
-        .where(IdempotencyRecord.user_id == user_id, IdempotencyRecord.key == key)
-        .values(status_code=status_code, response_body=body)
+        _COMPLETE,
+        {
+            "record_user_id": user_id,
+            "record_key": key,
+            "status_code": status_code,
+            "response_body": body,
+        },
     )
 
 

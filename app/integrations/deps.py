@@ -31,14 +31,14 @@ async def load_webhook(
 ManagedWebhook = Annotated[Webhook, Depends(load_webhook)]
 
 
-def get_event_broker(request: Request) -> EventBroker:
+async def get_event_broker(request: Request) -> EventBroker:
     return event_broker(request.app)
 
 
 EventBrokerDep = Annotated[EventBroker, Depends(get_event_broker)]
 
 
-def resume_position(
+async def resume_position(
     last_event_id_header: Annotated[
         str | None,
         Header(

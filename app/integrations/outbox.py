@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import Job, OutboxEvent, Report
 from app.reports.visibility import region_path
 
 # The channel the live-event brokers LISTEN on (PostgreSQL only; see app/integrations/stream.py).
+# The trigger ``outbox_events_notify`` (migration 2026-11-29-2140) notifies it once per
+# statement that inserts events; PostgreSQL delivers it at commit, never on rollback, and folds
+# repeats within one transaction into one notification.
 NOTIFY_CHANNEL = "ssp_outbox"
 
 
@@ -24,12 +29,41 @@ async def record(
     job: Job | None = None,
     data: dict[str, Any] | None = None,
 ) -> OutboxEvent:
-    """Queue ``type`` (e.g. "report.accepted") about ``report`` (and ``job``). The visibility
-    fields are copied from the report so that a stream can filter events without joins."""
-    path = await region_path(session, report)
+    """Queue ``type`` (e.g. "report.accepted") about ``report`` (and ``job``), written with the
+    transaction. The visibility fields are copied from the report so that a stream can filter
+    events without joins."""
     unit_ids = (
         await session.scalars(select(Job.unit_id).where(Job.report_id == report.id).distinct())
     ).all()
+    event = new_event(
+        type,
+        report,
+        region_path=await region_path(session, report),
+        unit_ids=unit_ids,
+        now=now,
+        job=job,
+        data=data,
+    )
+    session.add(event)
+    # Now, not at commit: the event row refers to the report and job rows, and the next query
+    # of the caller's transaction should see it.
+    await session.flush()
+    return event
+
+
+def new_event(
+    type: str,
+    report: Report,
+    *,
+    region_path: str,
+    unit_ids: Iterable[uuid.UUID],
+    now: datetime,
+    job: Job | None = None,
+    data: dict[str, Any] | None = None,
+) -> OutboxEvent:
+    """The outbox row for a caller that already knows the report's region path and the units
+    of its jobs (a report just submitted has none): no query. The caller adds it to the
+    session. A PostgreSQL trigger notifies ``NOTIFY_CHANNEL`` when the row is committed."""
     payload: dict[str, Any] = {
         "type": type,
         "occurred_at": now.isoformat(),
@@ -45,24 +79,17 @@ async def record(
         **({"job": _job(job)} if job is not None else {}),
         **({"data": data} if data else {}),
     }
-    event = OutboxEvent(
+    return OutboxEvent(
         type=type,
         report_id=report.id,
         job_id=job.id if job is not None else None,
         community_id=report.community_id,
-        region_path=path,
+        region_path=region_path,
         unit_ids=sorted(str(u) for u in unit_ids),
         reporter_id=report.reporter_id,
         payload=payload,
         created_at=now,
     )
-    session.add(event)
-    await session.flush()
-    if session.get_bind().dialect.name == "postgresql":
-        # Delivered at commit (and never on rollback), so a broker woken by it finds the row;
-        # PostgreSQL folds repeats within one transaction into one notification.
-        await session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": NOTIFY_CHANNEL})
-    return event
 
 
 def _job(job: Job) -> dict[str, Any]:

@@ -41,7 +41,7 @@ IfMatch = Annotated[
 ]
 
 
-def job_filters(
+async def job_filters(
     status: Annotated[list[JobStatus] | None, Query(description="Repeatable")] = None,
     overdue: Annotated[
         bool,

@@ -18,7 +18,7 @@ from app.org import service_check_ins, service_units
 from app.org.locator_cache import LocatorCache
 
 
-def get_locator_cache(request: Request, settings: SettingsDep) -> LocatorCache:
+async def get_locator_cache(request: Request, settings: SettingsDep) -> LocatorCache:
     """The locator of this process, made on first use; it lives as long as the app."""
     cache: LocatorCache | None = getattr(request.app.state, "community_locator", None)
     if cache is None:

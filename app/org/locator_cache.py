@@ -42,6 +42,7 @@ class Location:
 
     community_id: uuid.UUID
     community_name: str
+    region_id: uuid.UUID  # the community's region
     method: LocateMethod
     distance_m: float
     grid_id: uuid.UUID | None
@@ -55,6 +56,7 @@ class _Snapshot:
         generation: int,
         communities: CommunityLocator,
         community_names: dict[uuid.UUID, str],
+        community_regions: dict[uuid.UUID, uuid.UUID],
         grids: dict[uuid.UUID, GridLocator],
         grid_names: dict[uuid.UUID, str],
     ) -> None:
@@ -62,6 +64,7 @@ class _Snapshot:
         self.generation = generation
         self._communities = communities
         self._community_names = community_names
+        self._community_regions = community_regions
         self._grids = grids
         self._grid_names = grid_names
 
@@ -74,6 +77,7 @@ class _Snapshot:
         return Location(
             community_id=found.community_id,
             community_name=self._community_names[found.community_id],
+            region_id=self._community_regions[found.community_id],
             method=found.method,
             distance_m=found.distance_m,
             grid_id=grid.area_id if grid else None,
@@ -101,7 +105,8 @@ def _build(
 ) -> _Snapshot:
     community_entries: list[AreaEntry[uuid.UUID]] = []
     community_names: dict[uuid.UUID, str] = {}
-    for community_id, name, boundary, center_lat, center_lng in community_rows:
+    community_regions: dict[uuid.UUID, uuid.UUID] = {}
+    for community_id, name, region_id, boundary, center_lat, center_lng in community_rows:
         center = (
             (center_lat, center_lng) if center_lat is not None and center_lng is not None else None
         )
@@ -109,6 +114,7 @@ def _build(
             (community_id, _geometry("community", community_id, boundary), center)
         )
         community_names[community_id] = name
+        community_regions[community_id] = region_id
     grid_entries: dict[uuid.UUID, list[AreaEntry[uuid.UUID]]] = {}
     grid_names: dict[uuid.UUID, str] = {}
     for grid_id, community_id, name, boundary in grid_rows:
@@ -121,6 +127,7 @@ def _build(
         generation,
         CommunityLocator(community_entries),
         community_names,
+        community_regions,
         {community_id: GridLocator(entries) for community_id, entries in grid_entries.items()},
         grid_names,
     )
@@ -215,6 +222,7 @@ class LocatorCache:
                 select(
                     Community.id,
                     Community.name,
+                    Community.region_id,
                     Community.boundary,
                     Community.center_lat,
                     Community.center_lng,

@@ -10,12 +10,12 @@ from app.photos.pool import PhotoPool
 from app.photos.uploads import PhotoServices
 
 
-def get_photo_storage(request: Request) -> PhotoStorage:
+async def get_photo_storage(request: Request) -> PhotoStorage:
     storage: PhotoStorage = request.app.state.photo_storage
     return storage
 
 
-def get_photo_pool(request: Request) -> PhotoPool:
+async def get_photo_pool(request: Request) -> PhotoPool:
     pool: PhotoPool = request.app.state.photo_pool
     return pool
 
@@ -24,7 +24,7 @@ PhotoStorageDep = Annotated[PhotoStorage, Depends(get_photo_storage)]
 PhotoPoolDep = Annotated[PhotoPool, Depends(get_photo_pool)]
 
 
-def get_photo_services(
+async def get_photo_services(
     settings: SettingsDep, storage: PhotoStorageDep, pool: PhotoPoolDep
 ) -> PhotoServices:
     return PhotoServices(settings=settings, storage=storage, pool=pool)

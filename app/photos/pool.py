@@ -39,6 +39,7 @@ class PhotoPool:
         max_bytes: int | None = None,
         display_max: int = DISPLAY_MAX_SIDE,
         thumb_max: int = THUMB_MAX_SIDE,
+        sha256: str | None = None,
     ) -> ProcessedPhoto:
         """``process_photo`` on a worker thread."""
         work = functools.partial(
@@ -48,6 +49,7 @@ class PhotoPool:
             max_bytes=max_bytes,
             display_max=display_max,
             thumb_max=thumb_max,
+            sha256=sha256,
         )
         return await asyncio.get_running_loop().run_in_executor(self._executor, work)
 

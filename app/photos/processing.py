@@ -84,12 +84,14 @@ def process_photo(
     max_bytes: int | None = None,
     display_max: int = DISPLAY_MAX_SIDE,
     thumb_max: int = THUMB_MAX_SIDE,
+    sha256: str | None = None,
 ) -> ProcessedPhoto:
     """Raises a ``PhotoRejected`` subclass for anything we do not store. ``max_bytes`` is for
-    callers that did not already stop reading the upload at the limit."""
+    callers that did not already stop reading the upload at the limit; ``sha256`` for callers
+    that already hashed ``data``."""
     if max_bytes is not None and len(data) > max_bytes:
         raise PhotoTooLarge(f"the photo is {len(data)} bytes; at most {max_bytes} are accepted")
-    sha256 = hashlib.sha256(data).hexdigest()
+    sha256 = sha256 or hashlib.sha256(data).hexdigest()
     image_format = _accepted_format(data)
     if image_format == "JPEG":
         verify_jpeg_structure(data)

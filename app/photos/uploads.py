@@ -7,11 +7,12 @@ transaction then fails calls ``remove_objects`` (and `gc-photos` collects what a
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from fastapi import UploadFile
@@ -36,6 +37,17 @@ log = logging.getLogger("app.photos.uploads")
 class UploadedPhoto:
     filename: str | None
     data: bytes
+    # The SHA-256 of ``data`` when a caller already needed it (see ``with_digests``): the photo
+    # work then does not hash the megabytes again.
+    sha256: str | None = None
+
+
+def with_digests(uploads: Sequence[UploadedPhoto]) -> list[UploadedPhoto]:
+    """The uploads with their SHA-256 filled in. CPU work on megabytes: call it off the event
+    loop (``hashlib`` lets other threads run meanwhile)."""
+    return [
+        p if p.sha256 else replace(p, sha256=hashlib.sha256(p.data).hexdigest()) for p in uploads
+    ]
 
 
 @dataclass(frozen=True)
@@ -99,6 +111,7 @@ async def _process(
                 p.data,
                 max_pixels=services.settings.max_photo_pixels,
                 max_bytes=services.settings.max_photo_bytes,
+                sha256=p.sha256,
             )
             for p in uploads
         ),

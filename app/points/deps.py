@@ -13,7 +13,7 @@ from app.points.service import LeaderboardQuery
 PERIOD_PATTERN = r"^[12]\d{3}-(0[1-9]|1[0-2])$"
 
 
-def leaderboard_query(
+async def leaderboard_query(
     clock: ClockDep,
     scope: Annotated[
         LeaderboardScope, Query(description="Rank communities, courier branches or companies")

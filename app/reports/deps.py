@@ -17,7 +17,7 @@ from app.reports.service import ReportFilters
 MAX_NEAR_RADIUS_M = 50_000
 
 
-def intake_services(
+async def intake_services(
     photos: PhotoServicesDep, locator: LocatorCacheDep, calendar: CalendarDep
 ) -> IntakeServices:
     return IntakeServices(photos=photos, locator=locator, calendar=calendar)
@@ -36,7 +36,7 @@ def _floats(raw: str, count: int, name: str) -> list[float]:
     return values
 
 
-def report_filters(
+async def report_filters(
     status: Annotated[list[ReportStatus] | None, Query(description="Repeatable")] = None,
     category: Annotated[str | None, Query(max_length=64)] = None,
     community_id: uuid.UUID | None = None,

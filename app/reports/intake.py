@@ -12,12 +12,12 @@ import hashlib
 import logging
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Load
 
 from app.auth.principal import Principal
 from app.core import idempotency
@@ -57,10 +57,11 @@ from app.photos.uploads import (
     removed_if_rolled_back,
     stored_keys,
     too_large,
+    with_digests,
 )
 from app.reports import presenter, service
 from app.reports.numbering import next_report_number
-from app.reports.schemas import ReportCreated, ReportRead
+from app.reports.schemas import ReportCreated
 
 log = logging.getLogger("app.reports.intake")
 
@@ -124,7 +125,7 @@ def _fingerprint(sub: ReportSubmission) -> str:
             "occurred_at": sub.occurred_at.isoformat() if sub.occurred_at else None,
             "grid_id": str(sub.grid_id) if sub.grid_id else None,
             "source": sub.source.value if sub.source else None,
-            "photos": [hashlib.sha256(p.data).hexdigest() for p in sub.photos],
+            "photos": [p.sha256 or hashlib.sha256(p.data).hexdigest() for p in sub.photos],
         }
     )
 
@@ -275,15 +276,11 @@ async def _route(
     found = await locator.locate(session, lat, lng)
     if found is None:
         return None, None, await _queue_region(session, principal), RoutingMethod.region_queue, None
-    region_id = await session.scalar(
-        select(Community.region_id).where(Community.id == found.community_id)
-    )
-    assert region_id is not None
     method = RoutingMethod(found.method)
     return (
         found.community_id,
         found.grid_id,
-        region_id,
+        found.region_id,
         method,
         round(found.distance_m, 1) if method is RoutingMethod.nearest else 0.0,
     )
@@ -296,40 +293,56 @@ def _branch(principal: Principal) -> uuid.UUID | None:
     )
 
 
-async def _present_new(
+# The rows a new report's answer shows besides its category and photos, in one round trip (each
+# table is matched on its primary key; community and grid may be absent), and only the columns
+# the answer shows: not the boundaries. Built once: every submission runs it.
+_NEW_REPORT_CONTEXT = (
+    select(Region, User, Community, Grid)
+    .select_from(Region)
+    .join(User, User.id == bindparam("reporter_id"))
+    .outerjoin(Community, Community.id == bindparam("community_id"))
+    .outerjoin(Grid, Grid.id == bindparam("grid_id"))
+    .where(Region.id == bindparam("region_id"))
+    .options(
+        Load(Region).load_only(Region.name, Region.path, raiseload=True),
+        Load(User).load_only(User.display_name, User.phone, raiseload=True),
+        Load(Community).load_only(Community.name, raiseload=True),
+        Load(Grid).load_only(Grid.name, raiseload=True),
+    )
+)
+
+
+async def _new_report_context(
     session: AsyncSession,
-    principal: Principal,
-    report: Report,
+    *,
+    region_id: uuid.UUID,
+    reporter_id: uuid.UUID,
+    community_id: uuid.UUID | None,
+    grid_id: uuid.UUID | None,
     category: Category,
     photos: Sequence[Photo],
-    now: datetime,
-) -> ReportRead:
-    """``service.present`` for the report just inserted: its category and photos are already
-    at hand, and the other rows come in one round trip rather than one per table (one row:
-    each table is joined on its primary key)."""
-    entities: list[Any] = [Region, User]
-    joins: list[tuple[Any, Any]] = [(User, User.id == report.reporter_id)]
-    if report.community_id is not None:
-        entities.append(Community)
-        joins.append((Community, Community.id == report.community_id))
-    if report.grid_id is not None:
-        entities.append(Grid)
-        joins.append((Grid, Grid.id == report.grid_id))
-    stmt = select(*entities).select_from(Region).where(Region.id == report.region_id)
-    for entity, on in joins:
-        stmt = stmt.join(entity, on)
-    row = (await session.execute(stmt)).one()
-    context = presenter.ReportContext(
+) -> presenter.ReportContext:
+    region, reporter, community, grid = (
+        await session.execute(
+            _NEW_REPORT_CONTEXT,
+            {
+                "region_id": region_id,
+                "reporter_id": reporter_id,
+                "community_id": community_id,
+                "grid_id": grid_id,
+            },
+        )
+    ).one()
+    return presenter.ReportContext(
         category=category,
-        region=row[0],
-        reporter=row[1],
-        community=row[2] if report.community_id is not None else None,
-        grid=row[-1] if report.grid_id is not None else None,
+        region=region,
+        reporter=reporter,
+        community=community,
+        grid=grid,
         photos=photos,
         jobs=[],  # a report just filed has no jobs and no rating yet
         rating=None,
     )
-    return presenter.to_read(report, context, principal, now)
 
 
 async def submit_report(
@@ -343,8 +356,12 @@ async def submit_report(
     user_id = _check_submitter(principal)
     source = _source(principal, sub.source)
     key = idempotency.validate_key(idempotency_key)
-    # Hashing megabytes of photos would hold up every other request: not on the event loop.
-    fingerprint = await asyncio.to_thread(_fingerprint, sub) if key else ""
+    fingerprint = ""
+    if key:
+        # Hashing megabytes of photos would hold up every other request: not on the event
+        # loop. The photo work reuses the digests.
+        sub = replace(sub, photos=await asyncio.to_thread(with_digests, sub.photos))
+        fingerprint = _fingerprint(sub)
     if key:
         replay = await idempotency.find(session, user_id, key, IDEMPOTENCY_SCOPE, fingerprint)
         if replay is not None:
@@ -355,10 +372,8 @@ async def submit_report(
     all_keys = stored_keys(stored)
     removed_if_rolled_back(session, services.photos.storage, stored)
     try:
-        if (
-            key
-            and await idempotency.claim(session, user_id, key, IDEMPOTENCY_SCOPE, fingerprint)
-            is None
+        if key and not await idempotency.claim(
+            session, user_id, key, IDEMPOTENCY_SCOPE, fingerprint
         ):
             # A twin of this request committed first: undo ours, answer with theirs.
             await session.rollback()
@@ -400,9 +415,19 @@ async def _insert(
     community_id, grid_id, region_id, method, distance = await _route(
         session, principal, sub, lat, lng, services.locator
     )
+    number = await next_report_number(session, now)
+    # Looked up before the new report is written, so it cannot find itself.
+    duplicates = await service.open_reports_near(
+        session,
+        lat=lat,
+        lng=lng,
+        radius_m=category.duplicate_radius_m,
+        category=category.code,
+        limit=services.settings.possible_duplicates_limit,
+    )
     report = Report(
         id=uuid.uuid4(),
-        number=await next_report_number(session, now),
+        number=number,
         status=ReportStatus.submitted,
         version=1,
         category_code=category.code,
@@ -429,10 +454,13 @@ async def _insert(
             category.accept_within_hours,
             category.hours_kind is HoursKind.working,
         ),
+        escalation_count=0,
+        held_seconds=0.0,
+        rework_count=0,
+        reopen_count=0,
         created_at=now,
         updated_at=now,
     )
-    session.add(report)
     photos = [
         photo_row(
             photo,
@@ -445,29 +473,39 @@ async def _insert(
         )
         for index, photo in enumerate(stored)
     ]
+    context = await _new_report_context(
+        session,
+        region_id=region_id,
+        reporter_id=principal.user_id,
+        community_id=community_id,
+        grid_id=grid_id,
+        category=category,
+        photos=photos,
+    )
+    # Nothing about a report just filed needs to be read back: the rows are written in two
+    # flushes (the unit of work orders rows by relationships, and the timeline and outbox
+    # rows have none to the report they refer to).
+    session.add(report)
     session.add_all(photos)
     await session.flush()
-    await service.append_event(
-        session,
-        report,
-        type="submitted",
-        actor=principal,
-        to_status=ReportStatus.submitted,
-        note=None,
-        data={"routing": method.value, "distance_m": distance},
-        at=now,
+    session.add(
+        service.timeline_entry(
+            report,
+            seq=1,
+            type="submitted",
+            actor=principal,
+            to_status=ReportStatus.submitted,
+            data={"routing": method.value, "distance_m": distance},
+            at=now,
+        )
     )
-    await outbox.record(session, "report.submitted", report, now=now)
-    duplicates = await service.open_reports_near(
-        session,
-        lat=lat,
-        lng=lng,
-        radius_m=category.duplicate_radius_m,
-        category=category.code,
-        limit=services.settings.possible_duplicates_limit,
-        exclude=report.id,
+    session.add(
+        outbox.new_event(
+            "report.submitted", report, region_path=context.region.path, unit_ids=(), now=now
+        )
     )
-    read = await _present_new(session, principal, report, category, photos, now)
+    await session.flush()
+    read = presenter.to_read(report, context, principal, now)
     return ReportCreated(
         **read.model_dump(), possible_duplicates=service.possible_duplicates(duplicates)
     )

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy import ColumnElement, Integer, Select, and_, bindparam, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.principal import Principal
@@ -173,6 +175,71 @@ async def present(
     return presenter.to_read(report, contexts[report.id], principal, now)
 
 
+@dataclass(frozen=True, slots=True)
+class OpenReportNear:
+    """What is shown of an open report near a point: enough to recognise it, nothing more."""
+
+    id: uuid.UUID
+    number: str
+    status: ReportStatus
+    category_code: str
+    lat: float
+    lng: float
+    created_at: datetime
+    distance_m: float
+
+
+_OPEN_NEAR_COLUMNS = (
+    Report.id,
+    Report.number,
+    Report.status,
+    Report.category_code,
+    Report.lat,
+    Report.lng,
+    Report.created_at,
+)
+
+
+@functools.cache
+def _open_near_statement(
+    by_category: bool, excluding: bool
+) -> Select[uuid.UUID, str, ReportStatus, str, float, float, datetime]:
+    """Open reports in a box around a point, nearest first; built once per shape, with bind
+    parameters (see ``_near_parameters``): every submission runs it, and building a statement
+    of this size costs more CPU than running it."""
+    dy = (Report.lat - bindparam("lat")) * METRES_PER_DEGREE_LAT
+    dx = (Report.lng - bindparam("lng")) * bindparam("lng_scale")
+    distance_squared = dy * dy + dx * dx
+    stmt = select(*_OPEN_NEAR_COLUMNS).where(
+        Report.status.in_(list(OPEN_REPORT_STATUSES)),
+        Report.lat.between(bindparam("min_lat"), bindparam("max_lat")),
+        Report.lng.between(bindparam("min_lng"), bindparam("max_lng")),
+        distance_squared <= bindparam("radius_squared"),
+    )
+    if by_category:
+        stmt = stmt.where(Report.category_code == bindparam("category"))
+    if excluding:
+        stmt = stmt.where(Report.id != bindparam("exclude"))
+    return stmt.order_by(distance_squared, Report.created_at, Report.id).limit(
+        bindparam("limit", type_=Integer)
+    )
+
+
+def _near_parameters(lat: float, lng: float, radius_m: float) -> dict[str, float]:
+    dlat = radius_m / METRES_PER_DEGREE_LAT
+    dlng = radius_m / (METRES_PER_DEGREE_LAT * max(math.cos(math.radians(lat)), 0.01))
+    return {
+        "lat": lat,
+        "lng": lng,
+        "lng_scale": METRES_PER_DEGREE_LAT * math.cos(math.radians(lat)),
+        "min_lat": lat - dlat,
+        "max_lat": lat + dlat,
+        "min_lng": lng - dlng,
+        "max_lng": lng + dlng,
+        "radius_squared": radius_m * radius_m,
+    }
+
+
 async def open_reports_near(
     session: AsyncSession,
     *,
@@ -182,41 +249,42 @@ async def open_reports_near(
     category: str | None,
     limit: int,
     exclude: uuid.UUID | None = None,
-) -> list[tuple[Report, float]]:
+) -> list[OpenReportNear]:
     """Open reports within ``radius_m`` of the point, nearest first."""
-    stmt = select(Report).where(
-        Report.status.in_(list(OPEN_REPORT_STATUSES)), within(lat, lng, radius_m)
-    )
-    if category:
-        stmt = stmt.where(Report.category_code == category)
-    if exclude:
-        stmt = stmt.where(Report.id != exclude)
     # Nearest first in the database, so that a few rows are loaded however many open reports
     # crowd a hot spot (loading them all cost ~10 ms a call at 200). The exact distance is
     # checked here; twice the limit absorbs the rows whose two distances disagree at the edge.
     # At equal distances the older report comes first.
-    stmt = stmt.order_by(_distance_squared(lat, lng), Report.created_at, Report.id).limit(2 * limit)
-    found = [(r, haversine_m(lat, lng, r.lat, r.lng)) for r in await session.scalars(stmt)]
-    found = [(r, d) for r, d in found if d <= radius_m]
-    found.sort(key=lambda pair: (pair[1], pair[0].created_at))
+    stmt = _open_near_statement(category is not None, exclude is not None)
+    params: dict[str, Any] = {**_near_parameters(lat, lng, radius_m), "limit": 2 * limit}
+    if category is not None:
+        params["category"] = category
+    if exclude is not None:
+        params["exclude"] = exclude
+    found = [
+        OpenReportNear(*row, distance_m=haversine_m(lat, lng, row.lat, row.lng))
+        for row in await session.execute(stmt, params)
+    ]
+    found = [r for r in found if r.distance_m <= radius_m]
+    found.sort(key=lambda r: (r.distance_m, r.created_at))
     return found[:limit]
 
 
-def possible_duplicates(found: Sequence[tuple[Report, float]]) -> list[PossibleDuplicate]:
+def possible_duplicates(found: Sequence[OpenReportNear]) -> list[PossibleDuplicate]:
     return [
         PossibleDuplicate(
             id=r.id,
             number=r.number,
             status=r.status,
             category_code=r.category_code,
-            distance_m=round(d, 1),
+            distance_m=round(r.distance_m, 1),
             created_at=r.created_at,
         )
-        for r, d in found
+        for r in found
     ]
 
 
-def nearby(found: Sequence[tuple[Report, float]]) -> list[NearbyReport]:
+def nearby(found: Sequence[OpenReportNear]) -> list[NearbyReport]:
     return [
         NearbyReport(
             id=r.id,
@@ -225,10 +293,10 @@ def nearby(found: Sequence[tuple[Report, float]]) -> list[NearbyReport]:
             category_code=r.category_code,
             # Rounded to about 10 m: enough to find the spot, not to pin a doorway.
             location=LatLng(lat=round(r.lat, 4), lng=round(r.lng, 4)),
-            distance_m=round(d),
+            distance_m=round(r.distance_m),
             created_at=r.created_at,
         )
-        for r, d in found
+        for r in found
     ]
 
 
@@ -246,12 +314,46 @@ async def append_event(
     data: dict[str, object] | None = None,
     at: datetime,
 ) -> ReportEvent:
+    """The next entry of the report's timeline, written now."""
     last = await session.scalar(
         select(func.max(ReportEvent.seq)).where(ReportEvent.report_id == report.id)
     )
-    event = ReportEvent(
-        report_id=report.id,
+    event = timeline_entry(
+        report,
         seq=(last or 0) + 1,
+        type=type,
+        actor=actor,
+        from_status=from_status,
+        to_status=to_status,
+        note=note,
+        reason=reason,
+        is_internal=is_internal,
+        data=data,
+        at=at,
+    )
+    session.add(event)
+    await session.flush()
+    return event
+
+
+def timeline_entry(
+    report: Report,
+    *,
+    seq: int,
+    type: str,
+    actor: Principal | None,
+    from_status: ReportStatus | None = None,
+    to_status: ReportStatus | None = None,
+    note: str | None = None,
+    reason: str | None = None,
+    is_internal: bool = False,
+    data: dict[str, object] | None = None,
+    at: datetime,
+) -> ReportEvent:
+    """A timeline row numbered ``seq`` (1 for a report just filed), not yet added."""
+    return ReportEvent(
+        report_id=report.id,
+        seq=seq,
         type=type,
         actor_id=actor.user_id if actor else None,
         actor_role=acting_role(actor, report) if actor else None,
@@ -263,9 +365,6 @@ async def append_event(
         data=data or {},
         created_at=at,
     )
-    session.add(event)
-    await session.flush()
-    return event
 
 
 def acting_role(principal: Principal, report: Report) -> Role | None:

@@ -53,7 +53,7 @@ IfMatch = Annotated[
 ]
 
 
-def action_context(
+async def action_context(
     principal: UserPrincipal,
     session: SessionDep,
     clock: ClockDep,
