@@ -14,7 +14,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, update
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.dml import ReturningInsert
@@ -23,6 +23,7 @@ from app.core.errors import Conflict, DomainError, ValidationFailed
 from app.models import IdempotencyRecord
 
 MAX_KEY_LENGTH = 200
+_RECORDS = cast(Table, IdempotencyRecord.__table__)
 
 
 class IdempotencyKeyReused(DomainError):
@@ -57,18 +58,24 @@ def validate_key(key: str | None) -> str | None:
     return key
 
 
+_FIND = select(
+    _RECORDS.c.scope, _RECORDS.c.request_hash, _RECORDS.c.status_code, _RECORDS.c.response_body
+).where(
+    _RECORDS.c.user_id == bindparam("record_user_id"), _RECORDS.c.key == bindparam("record_key")
+)
+
+
 async def find(
     session: AsyncSession, user_id: uuid.UUID, key: str, scope: str, fingerprint: str
 ) -> StoredResponse | None:
-    record = await session.get(IdempotencyRecord, (user_id, key))
+    record = (
+        await session.execute(_FIND, {"record_user_id": user_id, "record_key": key})
+    ).one_or_none()
     if record is None:
         return None
     if record.scope != scope or record.request_hash != fingerprint:
         raise IdempotencyKeyReused()
     return StoredResponse(record.status_code, record.response_body)
-
-
-_RECORDS = cast(Table, IdempotencyRecord.__table__)
 
 
 @functools.cache

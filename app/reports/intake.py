@@ -14,6 +14,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -108,9 +109,20 @@ class IntakeServices:
 
 @dataclass(frozen=True)
 class IntakeResult:
-    report: ReportCreated
+    """The answer, already in its JSON form (a ``ReportCreated``): the same dict is stored for
+    retries and sent, so it is made once; a replay sends the stored one as it is."""
+
+    body: dict[str, Any]
     status_code: int
     replayed: bool
+
+    @property
+    def report_id(self) -> str:
+        return str(self.body["id"])
+
+    @property
+    def version(self) -> int:
+        return int(self.body["version"])
 
 
 def _fingerprint(sub: ReportSubmission) -> str:
@@ -365,7 +377,7 @@ async def submit_report(
     if key:
         replay = await idempotency.find(session, user_id, key, IDEMPOTENCY_SCOPE, fingerprint)
         if replay is not None:
-            return IntakeResult(ReportCreated(**replay.body), replay.status_code, replayed=True)
+            return IntakeResult(replay.body, replay.status_code, replayed=True)
 
     category, lat, lng = await _check_fields(session, sub, services.settings, now)
     stored = await process_and_store(sub.photos, services.photos, now)
@@ -379,8 +391,8 @@ async def submit_report(
             await session.rollback()
             await remove_objects(services.photos.storage, all_keys)
             replay = await idempotency.winner(session, user_id, key, IDEMPOTENCY_SCOPE, fingerprint)
-            return IntakeResult(ReportCreated(**replay.body), replay.status_code, replayed=True)
-        result = await _insert(
+            return IntakeResult(replay.body, replay.status_code, replayed=True)
+        created = await _insert(
             session,
             principal,
             sub,
@@ -391,9 +403,10 @@ async def submit_report(
             stored,
             now,
         )
+        body = created.model_dump(mode="json")
         if key:
-            await idempotency.complete(session, user_id, key, 201, result.model_dump(mode="json"))
-        return IntakeResult(result, 201, replayed=False)
+            await idempotency.complete(session, user_id, key, 201, body)
+        return IntakeResult(body, 201, replayed=False)
     except BaseException:
         await remove_objects(services.photos.storage, all_keys)
         raise
@@ -506,6 +519,5 @@ async def _insert(
     )
     await session.flush()
     read = presenter.to_read(report, context, principal, now)
-    return ReportCreated(
-        **read.model_dump(), possible_duplicates=service.possible_duplicates(duplicates)
-    )
+    # The fields as they are (nested models are not validated again), not a dump of them.
+    return ReportCreated(**dict(read), possible_duplicates=service.possible_duplicates(duplicates))

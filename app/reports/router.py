@@ -42,7 +42,11 @@ MAX_NEARBY_RADIUS_M = 2000
 
 
 def etag(report: ReportRead) -> str:
-    return f'"{report.id}-v{report.version}"'
+    return report_etag(report.id, report.version)
+
+
+def report_etag(report_id: uuid.UUID | str, version: int) -> str:
+    return f'"{report_id}-v{version}"'
 
 
 @router.post(
@@ -102,12 +106,13 @@ async def submit_report(
         idempotency_key,
         clock.now(),
     )
-    headers = {"ETag": etag(result.report), "Location": f"/api/v1/reports/{result.report.id}"}
+    headers = {
+        "ETag": report_etag(result.report_id, result.version),
+        "Location": f"/api/v1/reports/{result.report_id}",
+    }
     if result.replayed:
         headers["Idempotent-Replayed"] = "true"
-    return JSONResponse(
-        result.report.model_dump(mode="json"), status_code=result.status_code, headers=headers
-    )
+    return JSONResponse(result.body, status_code=result.status_code, headers=headers)
 
 
 @router.get(

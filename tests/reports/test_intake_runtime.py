@@ -1,0 +1,64 @@
+"""What the API process sets up for photo uploads: uploads parsed in memory, Pillow working in
+large blocks, a bounded number of malloc arenas; the database pool's pre-ping as configured."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import pytest
+from PIL import ImageFile
+from starlette.formparsers import MultiPartParser
+
+from app.core.config import Settings
+from app.core.db import create_engine
+from app.core.runtime import PILLOW_BLOCK_BYTES, tune_for_serving
+from tests.reports.conftest import photo_bytes
+
+PHONE_PHOTO = "HMD_Nokia_8.3_5G.jpg"  # 2 MB: over Starlette's default 1 MB spool
+
+
+async def test_a_phone_photo_is_parsed_in_memory(app, submit, monkeypatch) -> None:
+    rollovers: list[int] = []
+    real_rollover = tempfile.SpooledTemporaryFile.rollover
+
+    def counting_rollover(self: tempfile.SpooledTemporaryFile[bytes]) -> None:
+        rollovers.append(1)
+        real_rollover(self)
+
+    monkeypatch.setattr(tempfile.SpooledTemporaryFile, "rollover", counting_rollover)
+    data = photo_bytes(PHONE_PHOTO)
+    assert len(data) > 1024 * 1024
+    response = await submit("courier1", photos=[(PHONE_PHOTO, data)])
+    assert response.status_code == 201, response.text
+    assert rollovers == []
+
+
+async def test_uploads_over_the_photo_limit_are_still_refused(app, settings, submit) -> None:
+    too_big = b"\xff\xd8\xff" + b"\0" * settings.max_photo_bytes
+    response = await submit("courier1", photos=[("big.jpg", too_big)])
+    assert response.status_code in (413, 422), response.text
+    assert MultiPartParser.spool_max_size == settings.max_photo_bytes
+
+
+def test_pillow_works_in_large_blocks(app) -> None:
+    assert ImageFile.MAXBLOCK >= PILLOW_BLOCK_BYTES
+
+
+def test_tuning_twice_changes_nothing(settings: Settings) -> None:
+    tune_for_serving(settings)
+    tune_for_serving(settings)
+    assert ImageFile.MAXBLOCK >= PILLOW_BLOCK_BYTES
+    assert MultiPartParser.spool_max_size == settings.max_photo_bytes
+
+
+@pytest.mark.parametrize("pre_ping", [False, True])
+def test_pre_ping_follows_the_setting(tmp_path: Path, pre_ping: bool) -> None:
+    settings = Settings(
+        env="test",
+        database_url="postgresql+asyncpg://postgres@127.0.0.1:5432/unused",
+        database_pre_ping=pre_ping,
+        photo_dir=tmp_path,
+    )
+    engine = create_engine(settings)  # no connection is made
+    assert engine.sync_engine.pool._pre_ping is pre_ping
