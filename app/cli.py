@@ -51,7 +51,7 @@ def serve(
     configure_logging(settings.log_level, settings.log_json)
     console.print(f"Suishoupai API on http://{host}:{port}  (docs: http://{host}:{port}/docs)")
     uvicorn.run(
-        "app.main:create_app",
+        "app.main:create_served_app",
         factory=True,
         host=host,
         port=port,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -96,4 +97,14 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         integrations_router,
     ):
         app.include_router(router, prefix=API_PREFIX)
+    return app
+
+
+def create_served_app() -> FastAPI:
+    """The app as ``python -m app serve`` runs it (in each worker process). Everything made so
+    far lives as long as the process: frozen out of the garbage collector's sight, so that its
+    full collections under load do not walk the whole framework each time (~0.3 s of CPU per
+    200 reports otherwise)."""
+    app = create_app()
+    gc.freeze()
     return app

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, insert
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -77,3 +78,19 @@ async def session_scope(factory: async_sessionmaker[AsyncSession]) -> AsyncItera
                 except Exception:  # the original error matters more; log this one
                     log.exception("a rollback clean-up failed")
             raise
+
+
+async def insert_new(session: AsyncSession, rows: Sequence[Any]) -> None:
+    """INSERT new mapped objects of one class as one plain Core statement (several rows as one
+    executemany), without the unit of work: for hot paths that build rows they never read back.
+    Only the attributes that were set are written; the columns' defaults fill in the rest (so a
+    generated key stays unknown to the object). The objects stay out of the session."""
+    if not rows:
+        return
+    mapper = sa_inspect(type(rows[0]))
+    columns = [(attr.key, attr.columns[0].key) for attr in mapper.column_attrs]
+    values = [
+        {column: row.__dict__[key] for key, column in columns if key in row.__dict__}
+        for row in rows
+    ]
+    await session.execute(insert(mapper.local_table), values if len(values) > 1 else values[0])

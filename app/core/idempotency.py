@@ -1,9 +1,9 @@
 """``Idempotency-Key``: a phone that retries a write gets the first response, and nothing new.
 
-The record is written in the same transaction as the change it answers for, so a retry either
-finds the whole first outcome or none of it. Two identical requests racing meet on the record's
-primary key: the database makes the second wait for the first and then skip its insert; the
-loser undoes its own work and replays the winner's answer."""
+The record is written last in the same transaction as the change it answers for, so a retry
+either finds the whole first outcome or none of it. Two identical requests racing meet on the
+record's primary key: the database makes the second wait for the first and then skip its insert;
+the loser undoes its own work and replays the winner's answer."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, select, update
+from sqlalchemy import Table, bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.dml import ReturningInsert
@@ -79,9 +79,9 @@ async def find(
 
 
 @functools.cache
-def _claim_statement(dialect: str) -> ReturningInsert[str]:
-    """Insert the record unless the key is taken (built once per dialect). A twin's insert
-    that is not yet committed makes this one wait for its outcome."""
+def _save_statement(dialect: str) -> ReturningInsert[str]:
+    """Insert the record unless the key is taken (built once per dialect). A twin's record that
+    is not yet committed makes this insert wait for the twin's outcome."""
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     # On the table, not the mapped class: a plain Core statement, without the ORM's bulk path.
     return (
@@ -91,49 +91,39 @@ def _claim_statement(dialect: str) -> ReturningInsert[str]:
             key=bindparam("key"),
             scope=bindparam("scope"),
             request_hash=bindparam("request_hash"),
-            status_code=0,
-            response_body={},
+            status_code=bindparam("status_code"),
+            response_body=bindparam("response_body", type_=_RECORDS.c.response_body.type),
         )
         .on_conflict_do_nothing(index_elements=["user_id", "key"])
         .returning(_RECORDS.c.key)
     )
 
 
-_COMPLETE = (
-    update(_RECORDS)
-    .where(
-        _RECORDS.c.user_id == bindparam("record_user_id"),
-        _RECORDS.c.key == bindparam("record_key"),
-    )
-    .values(status_code=bindparam("status_code"), response_body=bindparam("response_body"))
-)
-
-
-async def claim(
-    session: AsyncSession, user_id: uuid.UUID, key: str, scope: str, fingerprint: str
+async def save(
+    session: AsyncSession,
+    user_id: uuid.UUID,
+    key: str,
+    scope: str,
+    fingerprint: str,
+    status_code: int,
+    body: dict[str, Any],
 ) -> bool:
-    """Insert the record (its response filled in later, in the same transaction). False when a
-    concurrent request with the same key got there first; the caller must then roll back."""
-    statement = _claim_statement(session.get_bind().dialect.name)
-    claimed = await session.scalar(
-        statement, {"user_id": user_id, "key": key, "scope": scope, "request_hash": fingerprint}
-    )
-    return claimed is not None
-
-
-async def complete(
-    session: AsyncSession, user_id: uuid.UUID, key: str, status_code: int, body: dict[str, Any]
-) -> None:
-    """Fill in the claimed record with the response that retries will get."""
-    await session.execute(
-        _COMPLETE,
+    """Record the response that retries will get, as the last write of the change it answers
+    for. False when a twin request with the same key committed first: the caller must roll back
+    its change and answer with the twin's response (``winner``)."""
+    statement = _save_statement(session.get_bind().dialect.name)
+    saved = await session.scalar(
+        statement,
         {
-            "record_user_id": user_id,
-            "record_key": key,
+            "user_id": user_id,
+            "key": key,
+            "scope": scope,
+            "request_hash": fingerprint,
             "status_code": status_code,
             "response_body": body,
         },
     )
+    return saved is not None
 
 
 async def winner(

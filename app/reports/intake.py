@@ -23,6 +23,7 @@ from sqlalchemy.orm import Load
 from app.auth.principal import Principal
 from app.core import idempotency
 from app.core.config import Settings
+from app.core.db import insert_new
 from app.core.errors import FieldError, Forbidden, ValidationFailed
 from app.core.geo import CoordSystem, haversine_m, to_wgs84
 from app.core.workcalendar import WorkingCalendar, due_at
@@ -384,14 +385,6 @@ async def submit_report(
     all_keys = stored_keys(stored)
     removed_if_rolled_back(session, services.photos.storage, stored)
     try:
-        if key and not await idempotency.claim(
-            session, user_id, key, IDEMPOTENCY_SCOPE, fingerprint
-        ):
-            # A twin of this request committed first: undo ours, answer with theirs.
-            await session.rollback()
-            await remove_objects(services.photos.storage, all_keys)
-            replay = await idempotency.winner(session, user_id, key, IDEMPOTENCY_SCOPE, fingerprint)
-            return IntakeResult(replay.body, replay.status_code, replayed=True)
         created = await _insert(
             session,
             principal,
@@ -404,8 +397,14 @@ async def submit_report(
             now,
         )
         body = created.model_dump(mode="json")
-        if key:
-            await idempotency.complete(session, user_id, key, 201, body)
+        if key and not await idempotency.save(
+            session, user_id, key, IDEMPOTENCY_SCOPE, fingerprint, 201, body
+        ):
+            # A twin of this request committed first: undo ours, answer with theirs.
+            await session.rollback()
+            await remove_objects(services.photos.storage, all_keys)
+            replay = await idempotency.winner(session, user_id, key, IDEMPOTENCY_SCOPE, fingerprint)
+            return IntakeResult(replay.body, replay.status_code, replayed=True)
         return IntakeResult(body, 201, replayed=False)
     except BaseException:
         await remove_objects(services.photos.storage, all_keys)
@@ -495,29 +494,32 @@ async def _insert(
         category=category,
         photos=photos,
     )
-    # Nothing about a report just filed needs to be read back: the rows are written in two
-    # flushes (the unit of work orders rows by relationships, and the timeline and outbox
-    # rows have none to the report they refer to).
-    session.add(report)
-    session.add_all(photos)
-    await session.flush()
-    session.add(
-        service.timeline_entry(
-            report,
-            seq=1,
-            type="submitted",
-            actor=principal,
-            to_status=ReportStatus.submitted,
-            data={"routing": method.value, "distance_m": distance},
-            at=now,
-        )
+    # Nothing about a report just filed needs to be read back: its rows are written as plain
+    # inserts, in the order of their foreign keys, without the unit of work.
+    await insert_new(session, [report])
+    await insert_new(session, photos)
+    await insert_new(
+        session,
+        [
+            service.timeline_entry(
+                report,
+                seq=1,
+                type="submitted",
+                actor=principal,
+                to_status=ReportStatus.submitted,
+                data={"routing": method.value, "distance_m": distance},
+                at=now,
+            )
+        ],
     )
-    session.add(
-        outbox.new_event(
-            "report.submitted", report, region_path=context.region.path, unit_ids=(), now=now
-        )
+    await insert_new(
+        session,
+        [
+            outbox.new_event(
+                "report.submitted", report, region_path=context.region.path, unit_ids=(), now=now
+            )
+        ],
     )
-    await session.flush()
     read = presenter.to_read(report, context, principal, now)
     # The fields as they are (nested models are not validated again), not a dump of them.
     return ReportCreated(**dict(read), possible_duplicates=service.possible_duplicates(duplicates))

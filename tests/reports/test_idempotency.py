@@ -14,10 +14,10 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core import idempotency
 from app.core.config import Settings
 from app.core.storage import LocalPhotoStorage
 from app.models import IdempotencyRecord, Photo, Report
+from app.reports import intake
 from tests.reports.conftest import COMMUNITY_1_POINT, photo_bytes
 
 # --- helpers --------------------------------------------------------------------------------
@@ -243,18 +243,20 @@ async def test_the_loser_of_a_race_removes_its_uploads(
     settings: Settings,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """Both twins pass the look-up and upload their photos before either claims the key: the
-    database lets one win; the other removes what it uploaded and replays the winner's answer."""
+    """Both twins pass the look-up and upload their photos before either writes a row: the
+    database lets one win; the other undoes its rows, removes what it uploaded and replays the
+    winner's answer."""
     storage = CountingStorage(settings.photo_dir)
     app.state.photo_storage = storage
     barrier = asyncio.Barrier(2)
-    real_claim = idempotency.claim
+    real_next_number = intake.next_report_number
 
-    async def claim_together(*args: Any, **kwargs: Any) -> Any:
+    async def write_together(*args: Any, **kwargs: Any) -> Any:
+        # The first write of a submission: both twins have uploaded their photos by now.
         await asyncio.wait_for(barrier.wait(), timeout=30)
-        return await real_claim(*args, **kwargs)
+        return await real_next_number(*args, **kwargs)
 
-    monkeypatch.setattr(idempotency, "claim", claim_together)
+    monkeypatch.setattr(intake, "next_report_number", write_together)
     headers = await login("courier1")
     key = str(uuid.uuid4())
     responses = await asyncio.gather(post(client, headers, key), post(client, headers, key))
@@ -288,13 +290,14 @@ async def test_racing_twins_with_different_bodies(
     """The same key sent at once with two different bodies: one report, the other request is
     told the key was used for something else, and its uploads are gone."""
     barrier = asyncio.Barrier(2)
-    real_claim = idempotency.claim
+    real_next_number = intake.next_report_number
 
-    async def claim_together(*args: Any, **kwargs: Any) -> Any:
+    async def write_together(*args: Any, **kwargs: Any) -> Any:
+        # The first write of a submission: both twins have uploaded their photos by now.
         await asyncio.wait_for(barrier.wait(), timeout=30)
-        return await real_claim(*args, **kwargs)
+        return await real_next_number(*args, **kwargs)
 
-    monkeypatch.setattr(idempotency, "claim", claim_together)
+    monkeypatch.setattr(intake, "next_report_number", write_together)
     headers = await login("courier1")
     responses = await asyncio.gather(
         post(client, headers, "same-key", photos=files("Canon_40D.jpg")),
