@@ -11,7 +11,8 @@ RUN pip wheel --no-cache-dir --wheel-dir /wheels .
 # Runtime stage: the wheels, the migrations, a non-root user.
 FROM python:3.11-slim
 # MALLOC_ARENA_MAX: the photo threads otherwise each grow their own glibc arena (~50 MB more
-# resident per worker under load, measured by bench/intake.py).
+# resident per worker under load, measured by bench/intake.py). The server also limits them when
+# it starts (app/core/runtime.py); the variable covers what is allocated before that.
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     MALLOC_ARENA_MAX=2 \

@@ -57,6 +57,8 @@ def serve(
         port=port,
         workers=workers,
         log_config=None,
+        # The app writes one structured access-log line per request itself.
+        access_log=False,
         proxy_headers=True,
         # Live event streams never end by themselves: give them a moment, then close them.
         timeout_graceful_shutdown=5,

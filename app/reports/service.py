@@ -8,7 +8,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Required, TypedDict, Unpack
 
 from sqlalchemy import ColumnElement, Integer, Select, and_, bindparam, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -300,70 +300,49 @@ def nearby(found: Sequence[OpenReportNear]) -> list[NearbyReport]:
     ]
 
 
+class TimelineFields(TypedDict, total=False):
+    """What a timeline entry says, besides its report and number."""
+
+    type: Required[str]
+    actor: Required[Principal | None]
+    at: Required[datetime]
+    from_status: ReportStatus | None
+    to_status: ReportStatus | None
+    note: str | None
+    reason: str | None
+    is_internal: bool
+    data: dict[str, object] | None
+
+
 async def append_event(
-    session: AsyncSession,
-    report: Report,
-    *,
-    type: str,
-    actor: Principal | None,
-    from_status: ReportStatus | None = None,
-    to_status: ReportStatus | None = None,
-    note: str | None = None,
-    reason: str | None = None,
-    is_internal: bool = False,
-    data: dict[str, object] | None = None,
-    at: datetime,
+    session: AsyncSession, report: Report, **fields: Unpack[TimelineFields]
 ) -> ReportEvent:
     """The next entry of the report's timeline, written now."""
     last = await session.scalar(
         select(func.max(ReportEvent.seq)).where(ReportEvent.report_id == report.id)
     )
-    event = timeline_entry(
-        report,
-        seq=(last or 0) + 1,
-        type=type,
-        actor=actor,
-        from_status=from_status,
-        to_status=to_status,
-        note=note,
-        reason=reason,
-        is_internal=is_internal,
-        data=data,
-        at=at,
-    )
+    event = timeline_entry(report, seq=(last or 0) + 1, **fields)
     session.add(event)
     await session.flush()
     return event
 
 
-def timeline_entry(
-    report: Report,
-    *,
-    seq: int,
-    type: str,
-    actor: Principal | None,
-    from_status: ReportStatus | None = None,
-    to_status: ReportStatus | None = None,
-    note: str | None = None,
-    reason: str | None = None,
-    is_internal: bool = False,
-    data: dict[str, object] | None = None,
-    at: datetime,
-) -> ReportEvent:
+def timeline_entry(report: Report, *, seq: int, **fields: Unpack[TimelineFields]) -> ReportEvent:
     """A timeline row numbered ``seq`` (1 for a report just filed), not yet added."""
+    actor = fields["actor"]
     return ReportEvent(
         report_id=report.id,
         seq=seq,
-        type=type,
+        type=fields["type"],
         actor_id=actor.user_id if actor else None,
         actor_role=acting_role(actor, report) if actor else None,
-        from_status=from_status,
-        to_status=to_status,
-        note=note,
-        reason=reason,
-        is_internal=is_internal,
-        data=data or {},
-        created_at=at,
+        from_status=fields.get("from_status"),
+        to_status=fields.get("to_status"),
+        note=fields.get("note"),
+        reason=fields.get("reason"),
+        is_internal=fields.get("is_internal", False),
+        data=fields.get("data") or {},
+        created_at=fields["at"],
     )
 
 
