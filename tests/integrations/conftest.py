@@ -13,6 +13,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -25,8 +26,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.config import Settings
 from app.demo.seed import demo_id
+from app.integrations import outbox
 from app.integrations.signing import verify_signature
-from app.models import Community, OutboxEvent
+from app.models import Community, Job, OutboxEvent, Report
+from app.models.enums import JobStatus
 from tests.reports.conftest import submit  # noqa: F401  (the fixture, used here too)
 
 Headers = dict[str, str]
@@ -187,6 +190,18 @@ async def outbox_ids(session: AsyncSession, type: str | None = None) -> list[int
         stmt = stmt.where(OutboxEvent.type == type)
     session.expire_all()
     return list((await session.scalars(stmt)).all())
+
+
+async def dispatch_directly(app: FastAPI, report_id: str, unit_id: uuid.UUID = UNIT_1) -> None:
+    """A lead job for ``unit_id`` on the report and its outbox event, written as the whistle
+    writes them (without going through the whistle's rules)."""
+    async with app.state.sessionmaker() as db:
+        row = await db.get_one(Report, uuid.UUID(report_id))
+        job = Job(report_id=row.id, unit_id=unit_id, is_lead=True, status=JobStatus.pending)
+        db.add(job)
+        await db.flush()
+        await outbox.record(db, "job.dispatched", row, now=datetime.now(UTC), job=job)
+        await db.commit()
 
 
 async def community_point(session: AsyncSession, community_id: uuid.UUID) -> tuple[float, float]:

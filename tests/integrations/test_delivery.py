@@ -27,14 +27,15 @@ from app.integrations.delivery import (
     new_http_client,
 )
 from app.integrations.signing import verify_signature
-from app.models import Job, OutboxEvent, Report, WebhookDelivery
-from app.models.enums import DeliveryStatus, JobStatus
+from app.models import OutboxEvent, Report, WebhookDelivery
+from app.models.enums import DeliveryStatus
 from tests.integrations.conftest import (
     UNIT_1,
     UNIT_2,
     Receiver,
     create_webhook,
     deliveries,
+    dispatch_directly,
     outbox_ids,
 )
 
@@ -248,13 +249,7 @@ async def test_a_units_webhook_receives_only_the_events_of_its_units_jobs(
 
     report = (await submit("courier1")).json()
     # unit1 is called to the case, as the whistle does it.
-    async with app.state.sessionmaker() as db:
-        row = await db.get_one(Report, uuid.UUID(report["id"]))
-        job = Job(report_id=row.id, unit_id=UNIT_1, is_lead=True, status=JobStatus.pending)
-        db.add(job)
-        await db.flush()
-        await outbox.record(db, "job.dispatched", row, now=datetime.now(UTC), job=job)
-        await db.commit()
+    await dispatch_directly(app, report["id"])
 
     await run_delivery(app, webhook_http)
 

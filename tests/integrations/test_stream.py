@@ -20,15 +20,14 @@ from app.auth.service import authenticate
 from app.core.config import Settings
 from app.integrations import outbox, stream
 from app.main import create_app
-from app.models import Job, OutboxEvent, Report
-from app.models.enums import JobStatus
+from app.models import OutboxEvent, Report
 from tests.integrations.conftest import (
     BANNER,
     NORTH_STREET,
     TOUDAOQIAO_TOWN,
-    UNIT_1,
     community_point,
     dashboard_key,
+    dispatch_directly,
     outbox_ids,
 )
 from tests.reports.conftest import COMMUNITY_1_POINT, photo_bytes
@@ -77,13 +76,7 @@ async def test_each_stream_gets_only_the_events_its_caller_may_see(
     east = (await submit("courier1")).json()  # 东街社区
     lat, lng = await community_point(session, NORTH_STREET)
     north = (await submit("resident1", lat=lat, lng=lng)).json()  # 北街社区
-    async with app.state.sessionmaker() as db:  # unit1 is called to the 东街 case
-        row = await db.get_one(Report, uuid.UUID(east["id"]))
-        job = Job(report_id=row.id, unit_id=UNIT_1, is_lead=True, status=JobStatus.pending)
-        db.add(job)
-        await db.flush()
-        await outbox.record(db, "job.dispatched", row, now=datetime.now(UTC), job=job)
-        await db.commit()
+    await dispatch_directly(app, east["id"])  # unit1 is called to the 东街 case
     east_submitted, north_submitted, dispatched = await outbox_ids(session)
 
     expected = {
