@@ -1,8 +1,8 @@
 """Report intake end to end: the real server on PostgreSQL, against Pillow alone on the same cores.
 
-Budgets (docs ENGINEERING.md): submitting a report with one 2 MB phone photo, the server's
-throughput is at least 70% of what Pillow alone achieves doing the same photo work the fastest
-way on the same cores; one API worker process stays under 300 MB resident under load.
+Budgets (the README's Performance table): submitting a report with one 2 MB phone photo, the
+server's throughput is at least 70% of what Pillow alone achieves doing the same photo work the
+fastest way on the same cores; one API worker process stays under 300 MB resident under load.
 
 What it does:
 1. drops and recreates a PostgreSQL database, migrates it and seeds the demo data
@@ -70,7 +70,7 @@ from photo_pillow import ours, pillow_only  # the same work as bench/photo_pillo
 
 ROOT = Path(__file__).resolve().parents[1]
 
-PHOTO = ROOT.parent / "shared" / "data" / "photos" / "HMD_Nokia_8.3_5G.jpg"
+PHOTO = ROOT / "tests" / "fixtures" / "photos" / "HMD_Nokia_8.3_5G.jpg"
 RESULTS = Path(__file__).resolve().parent / "results" / "intake.json"
 DEFAULT_DATABASE_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/ssp_bench_intake"
 BUDGET_RATIO = 0.70

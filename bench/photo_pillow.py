@@ -46,7 +46,7 @@ from app.photos.processing import (
     process_photo,
 )
 
-PHOTOS = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "photos"
+PHOTOS = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "photos"
 PHONE_JPEG = PHOTOS / "HMD_Nokia_8.3_5G.jpg"
 IPHONE_HEIC = PHOTOS / "iphone_13_pro_max.HEIC"
 RESULTS = Path(__file__).resolve().parent / "results" / "photo_pillow.json"

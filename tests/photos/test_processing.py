@@ -34,7 +34,7 @@ from app.photos.processing import (
     process_photo,
 )
 
-PHOTOS = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "photos"
+PHOTOS = Path(__file__).resolve().parents[1] / "fixtures" / "photos"
 HMD = "HMD_Nokia_8.3_5G.jpg"
 IPHONE = "iphone_13_pro_max.HEIC"
 GOOD_PHOTOS = [

@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
-PHOTOS = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "photos"
+PHOTOS = Path(__file__).resolve().parents[1] / "fixtures" / "photos"
 # Inside 东街社区 (community 1 of the demo), WGS-84.
 COMMUNITY_1_POINT = (40.8436, 107.1499)
 
