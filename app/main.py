@@ -11,6 +11,7 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from app.auth.router import router as auth_router
 from app.categories.router import router as categories_router
+from app.core.api_docs import install_api_docs
 from app.core.body_limit import BodySizeLimitMiddleware
 from app.core.clock import Clock
 from app.core.config import Settings, get_settings
@@ -61,6 +62,9 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         version="1.0.0",
         description=DESCRIPTION,
         lifespan=lifespan,
+        # Served by install_api_docs from packaged assets: FastAPI's own pages load a CDN.
+        docs_url=None,
+        redoc_url=None,
     )
     engine = create_engine(settings)
     app.state.settings = settings
@@ -72,6 +76,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     app.state.photo_pool = PhotoPool(settings.photo_workers)
 
     install_error_handlers(app)
+    install_api_docs(app)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
