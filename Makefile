@@ -5,6 +5,11 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.install-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# The PostgreSQL server `make test-postgres` uses when SSP_TEST_DATABASE_URL is not set; each test
+# gets its own database on it.
+TEST_POSTGRES_URL ?= postgresql+asyncpg://postgres@127.0.0.1:5432/test
+# Where bench/intake.py makes (and drops) its database; empty: the script's default.
+BENCH_DATABASE_URL ?=
 
 .PHONY: run test test-sqlite test-postgres lint format install migrate seed clean bench
 
@@ -30,6 +35,13 @@ test: $(STAMP)
 		$(BIN)/python -m pytest -q; \
 	fi
 
+# One database only: SQLite, or PostgreSQL (SSP_TEST_DATABASE_URL, else TEST_POSTGRES_URL).
+test-sqlite: $(STAMP)
+	env -u SSP_TEST_DATABASE_URL $(BIN)/python -m pytest -q
+
+test-postgres: $(STAMP)
+	SSP_TEST_DATABASE_URL=$${SSP_TEST_DATABASE_URL:-$(TEST_POSTGRES_URL)} $(BIN)/python -m pytest -q
+
 lint: $(STAMP)
 	$(BIN)/ruff check app tests bench migrations
 	$(BIN)/ruff format --check app tests bench migrations
@@ -39,8 +51,20 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix app tests bench migrations
 	$(BIN)/ruff format app tests bench migrations
 
+# The database of `make run` (./data/suishoupai.db unless SSP_DATABASE_URL says otherwise).
 migrate: $(STAMP)
-	$(BIN)/python -m app migrate
+	mkdir -p data
+	SSP_ENV=$${SSP_ENV:-demo} $(BIN)/python -m app migrate
+
+# The demo organisation and accounts into that database; refused when it already has data.
+seed: migrate
+	SSP_ENV=$${SSP_ENV:-demo} $(BIN)/python -m app seed-demo
+
+# The benchmarks: they take minutes and write bench/results/; intake needs a PostgreSQL server.
+bench: $(STAMP)
+	$(BIN)/python bench/locate.py
+	$(BIN)/python bench/photo_pillow.py
+	$(BIN)/python bench/intake.py $(if $(BENCH_DATABASE_URL),--database-url $(BENCH_DATABASE_URL))
 
 clean:
 	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache
