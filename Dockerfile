@@ -21,6 +21,11 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 RUN useradd --system --uid 10001 --home-dir /srv/suishoupai suishoupai \
     && mkdir -p /var/lib/suishoupai /srv/suishoupai \
     && chown -R suishoupai /var/lib/suishoupai /srv/suishoupai
+# The embedded default's state: the photo folder and the SQLite file (SSP_PHOTO_DIR and
+# SSP_DATABASE_URL above). A volume, so that it outlives the container; unused (empty) when the
+# deployment sets PostgreSQL and an S3 store, as compose.yaml does. Declared after the chown:
+# the volume starts with the image's ownership.
+VOLUME ["/var/lib/suishoupai"]
 COPY --from=build /wheels /wheels
 RUN pip install --no-cache-dir /wheels/* && rm -rf /wheels
 WORKDIR /srv/suishoupai
@@ -31,5 +36,6 @@ USER suishoupai
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=3s --start-period=20s --retries=3 \
     CMD python -c "import urllib.request,sys; sys.exit(urllib.request.urlopen('http://127.0.0.1:8000/readyz', timeout=2).status != 200)"
-# Migrate, then serve. SSP_SECRET_KEY must be set: production refuses the demo secret.
+# One container on its own: migrate, then serve. SSP_SECRET_KEY must be set: production refuses
+# the demo secret. With several replicas, migrate once beforehand instead (compose.yaml does).
 CMD ["sh", "-c", "python -m app migrate && exec python -m app serve --host 0.0.0.0 --port 8000"]

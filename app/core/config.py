@@ -96,6 +96,14 @@ class Settings(BaseSettings):
     # NOTIFY), and how often it sends a keep-alive comment through proxies.
     sse_poll_seconds: float = 1.0
     sse_keepalive_seconds: float = 15.0
+    # Housekeeping: the worker deletes outbox events and delivered webhook deliveries older
+    # than this (0 keeps everything), in transactions of at most retention_batch_size rows.
+    # Parked deliveries, and the events they need, stay until someone retries them.
+    retention_days: int = Field(default=30, ge=0)
+    retention_batch_size: int = Field(default=1000, ge=1, le=50_000)
+    # A `python -m app worker` process serves its own Prometheus metrics (the overdue sweep,
+    # deliveries, pruning) on this port; 0: none. The embedded worker's are on the API's /metrics.
+    worker_metrics_port: int = Field(default=0, ge=0, le=65535)
 
     # How far outside every boundary a point may be and still be routed to the nearest community.
     routing_max_distance_m: float = 1000.0

@@ -44,6 +44,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.core.clock import Clock
 from app.core.config import Settings
+from app.core.metrics import WEBHOOK_DELIVERIES, count_on_commit
 from app.integrations.signing import encode_body, event_envelope, sign
 from app.models import OutboxEvent, Webhook, WebhookDelivery
 from app.models.enums import DeliveryStatus
@@ -56,6 +57,12 @@ FANOUT_BATCH = 200
 DELIVERY_BATCH = 10
 ERROR_MAX_CHARS = 1000
 USER_AGENT = "Suishoupai-Webhooks/1.0"
+# The outcome label of ssp_webhook_deliveries_total for the status an attempt left behind.
+ATTEMPT_OUTCOME = {
+    DeliveryStatus.delivered: "delivered",
+    DeliveryStatus.pending: "retry",
+    DeliveryStatus.parked: "parked",
+}
 
 
 def matches(patterns: list[str], event_type: str) -> bool:
@@ -347,6 +354,8 @@ async def deliver_due(
             for delivery, outcome in zip(claimed, outcomes, strict=True):
                 status = await record_outcome(session, settings, delivery, outcome, now)
                 counts.count(status)
+                if status is not None:
+                    count_on_commit(session, WEBHOOK_DELIVERIES.labels(ATTEMPT_OUTCOME[status]))
                 if status is DeliveryStatus.parked:
                     log.warning(
                         "webhook delivery %s parked after %d attempts: %s",

@@ -1,4 +1,5 @@
-"""The background worker: outbox fan-out, webhook delivery and the overdue sweep.
+"""The background worker: outbox fan-out, webhook delivery, the overdue sweep and the pruning
+of outbox events and deliveries past retention (app/integrations/retention.py).
 
 ``python -m app worker`` runs ``run_forever`` in its own process (production: as many as
 wanted, they never step on each other — see app/integrations/delivery.py and the sweep's own
@@ -21,6 +22,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 import httpx
+from prometheus_client import start_http_server
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.core.clock import Clock
@@ -33,6 +35,7 @@ from app.integrations.delivery import (
     fan_out,
     new_http_client,
 )
+from app.integrations.retention import PruneResult, prune
 from app.workflow.overdue import sweep_overdue
 
 log = logging.getLogger("app.integrations.worker")
@@ -43,6 +46,7 @@ class PassResult:
     fanned_out: int = 0
     deliveries: DeliveryCounts = field(default_factory=DeliveryCounts)
     overdue: int = 0
+    pruned: PruneResult = field(default_factory=PruneResult)
     failed_steps: list[str] = field(default_factory=list)
 
 
@@ -64,8 +68,9 @@ async def run_once(
     http: httpx.AsyncClient,
     stop: asyncio.Event | None = None,
 ) -> PassResult:
-    """One pass: fan new events out, send due deliveries, sweep overdue clocks. The sweep runs
-    before the fan-out so that the events it writes leave in the same pass."""
+    """One pass: fan new events out, send due deliveries, sweep overdue clocks, prune what
+    outlived retention. The sweep runs before the fan-out so that the events it writes leave
+    in the same pass."""
     result = PassResult()
 
     async def step(name: str, work: Callable[[], Awaitable[None]]) -> None:
@@ -84,9 +89,13 @@ async def run_once(
     async def deliver() -> None:
         result.deliveries = await deliver_due(sessionmaker, settings, clock, http, stop)
 
+    async def prune_old_rows() -> None:
+        result.pruned = await prune(sessionmaker, settings, clock.now())
+
     await step("overdue_sweep", sweep)
     await step("fan_out", fan)
     await step("deliver", deliver)
+    await step("prune", prune_old_rows)
     return result
 
 
@@ -122,6 +131,8 @@ async def serve_worker(settings: Settings) -> None:
     """The ``python -m app worker`` process: the loop until SIGTERM or SIGINT."""
     engine = create_engine(settings)
     stop = asyncio.Event()
+    if settings.worker_metrics_port:
+        start_http_server(settings.worker_metrics_port)
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)

@@ -20,6 +20,7 @@ from sqlalchemy.orm.attributes import flag_modified
 
 from app.auth.principal import Principal
 from app.core.errors import Forbidden, InvalidTransition, PreconditionFailed
+from app.core.metrics import TRANSITIONS, count_on_commit
 from app.integrations import outbox
 from app.jobs import queries
 from app.models import Job, Report, ReportEvent
@@ -153,4 +154,5 @@ async def record_job_event(
         at=now,
     )
     await outbox.record(session, f"job.{name}", case.report, now=now, job=case.job, data=data)
+    count_on_commit(session, TRANSITIONS.labels("job", name))
     return event

@@ -7,7 +7,9 @@ from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
+from app.core.deps import ClockDep, SessionMakerDep, SettingsDep
 from app.core.migrations import current_revisions, head_revisions
+from app.integrations.backlog import refresh_backlog_gauges
 
 router = APIRouter(tags=["operations"])
 
@@ -48,5 +50,8 @@ async def readyz(request: Request) -> JSONResponse:
 
 
 @router.get("/metrics", summary="Prometheus metrics", response_class=Response)
-async def metrics() -> Response:
+async def metrics(
+    sessionmaker: SessionMakerDep, settings: SettingsDep, clock: ClockDep
+) -> Response:
+    await refresh_backlog_gauges(sessionmaker, settings, clock.now())
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

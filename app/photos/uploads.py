@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.core.config import Settings
 from app.core.db import on_rollback
 from app.core.errors import FieldError
+from app.core.metrics import PHOTOS_REFUSED
 from app.core.storage import PhotoStorage, photo_key
 from app.core.workcalendar import CHINA_TZ
 from app.models import Photo
@@ -91,7 +92,7 @@ def safe_filename(name: str | None) -> str | None:
 
 
 def too_large(uploads: Sequence[UploadedPhoto], settings: Settings) -> list[FieldError]:
-    return [
+    errors = [
         FieldError(
             loc=["body", "photos", index],
             msg=f"photo {index} ({safe_filename(photo.filename) or 'unnamed'}) is larger "
@@ -100,6 +101,9 @@ def too_large(uploads: Sequence[UploadedPhoto], settings: Settings) -> list[Fiel
         for index, photo in enumerate(uploads)
         if len(photo.data) > settings.max_photo_bytes
     ]
+    if errors:
+        PHOTOS_REFUSED.labels("too_large").inc(len(errors))
+    return errors
 
 
 async def _process(
@@ -120,6 +124,7 @@ async def _process(
     errors = []
     for index, (photo, result) in enumerate(zip(uploads, results, strict=True)):
         if isinstance(result, PhotoRejected):
+            PHOTOS_REFUSED.labels(result.reason_code).inc()  # refused now: nothing to commit
             name = safe_filename(photo.filename) or "unnamed"
             errors.append(
                 FieldError(

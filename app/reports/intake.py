@@ -26,6 +26,7 @@ from app.core.config import Settings
 from app.core.db import insert_new
 from app.core.errors import FieldError, Forbidden, ValidationFailed
 from app.core.geo import CoordSystem, haversine_m, to_wgs84
+from app.core.metrics import REPORTS_FILED, count_on_commit
 from app.core.workcalendar import WorkingCalendar, due_at
 from app.integrations import outbox
 from app.models import (
@@ -405,6 +406,7 @@ async def submit_report(
             await remove_objects(services.photos.storage, all_keys)
             replay = await idempotency.winner(session, user_id, key, IDEMPOTENCY_SCOPE, fingerprint)
             return IntakeResult(replay.body, replay.status_code, replayed=True)
+        count_on_commit(session, REPORTS_FILED.labels(category.code, source.value))
         return IntakeResult(body, 201, replayed=False)
     except BaseException:
         await remove_objects(services.photos.storage, all_keys)

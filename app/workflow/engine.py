@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.principal import Principal
 from app.core.errors import Forbidden, InvalidTransition, NotFound, PreconditionFailed
+from app.core.metrics import TRANSITIONS, count_on_commit
 from app.integrations import outbox
 from app.models import Job, Report, ReportEvent
 from app.models.enums import ReportStatus, Role
@@ -158,4 +159,5 @@ async def transition(
         at=now,
     )
     await outbox.record(session, f"report.{action.value}", report, now=now, job=job, data=data)
+    count_on_commit(session, TRANSITIONS.labels("report", action.value))
     return event

@@ -29,6 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
 from app.core.config import Settings
+from app.core.metrics import OVERDUE_MARKS, count_on_commit
 from app.core.workcalendar import WorkingCalendar
 from app.integrations import outbox
 from app.models import Category, Job, OverdueMark, Report
@@ -303,6 +304,7 @@ async def _announce_overdue(
     now: datetime,
 ) -> None:
     data = clock.event_data()
+    count_on_commit(session, OVERDUE_MARKS.labels(clock.clock.value))
     await append_event(
         session, report, type="overdue", actor=None, is_internal=True, data=data, at=now
     )
