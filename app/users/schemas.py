@@ -3,7 +3,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import MISSING, BaseModel, ConfigDict, Field
 
 from app.models.enums import Role, ScopeType
 
@@ -26,7 +26,10 @@ class UserRead(BaseModel):
     username: str
     display_name: str
     phone: str | None = Field(
-        None, description="Masked (138****5678) except to its owner and admins"
+        None,
+        description=(
+            "Masked to at most a third of its digits (1********34) except to its owner and admins"
+        ),
     )
     is_active: bool
     created_at: datetime
@@ -44,8 +47,13 @@ class ApiKeyMe(BaseModel):
     roles: list[RoleRead]
 
 
+# Partial updates: a field left out keeps its value. Fields that cannot be empty are typed
+# ``X | MISSING``, so that an explicit null is refused (422 naming the field) instead of reaching
+# the database, and the OpenAPI document shows them as non-nullable. ``null`` clears a phone.
+
+
 class MeUpdate(BaseModel):
-    display_name: str | None = Field(None, min_length=1, max_length=100)
+    display_name: str | MISSING = Field(MISSING, min_length=1, max_length=100)
     phone: str | None = Field(None, pattern=PHONE_PATTERN)
 
 
@@ -70,10 +78,10 @@ class UserCreate(BaseModel):
 
 
 class UserUpdate(BaseModel):
-    display_name: str | None = Field(None, min_length=1, max_length=100)
+    display_name: str | MISSING = Field(MISSING, min_length=1, max_length=100)
     phone: str | None = Field(None, pattern=PHONE_PATTERN)
-    is_active: bool | None = None
-    password: str | None = Field(None, min_length=8, max_length=128)
+    is_active: bool | MISSING = MISSING
+    password: str | MISSING = Field(MISSING, min_length=8, max_length=128)
 
 
 class ReporterRegister(BaseModel):

@@ -37,6 +37,9 @@ from app.users.schemas import (
     UserUpdate,
 )
 
+# Kept as they are when a number is masked; everything else counts as a digit.
+PHONE_SEPARATORS = frozenset("+-() ")
+
 DIRECTORY_ROLES = (
     Role.supervisor,
     Role.viewer,
@@ -47,14 +50,19 @@ DIRECTORY_ROLES = (
 
 
 def mask_phone(phone: str | None) -> str | None:
-    """138****5678: enough for staff to recognise a number, not enough to call it."""
+    """Shows at most a third of a number's digits, rounded down: the larger half of them at the
+    end (the 尾号 people recognise a number by), the rest at the start; separators stay. So
+    ``13804781234`` → ``1********34``, ``6617708`` → ``6*****8``, ``12345`` → ``****5``: enough
+    for staff to tell numbers apart, never enough to call one or to guess it."""
     if not phone:
         return phone
-    digits = phone.strip()
-    if len(digits) <= 4:
-        return "*" * len(digits)
-    keep_head = 3 if len(digits) >= 8 else 1
-    return digits[:keep_head] + "*" * (len(digits) - keep_head - 4) + digits[-4:]
+    digits = [i for i, char in enumerate(phone) if char not in PHONE_SEPARATORS]
+    shown = len(digits) // 3
+    at_end = (shown + 1) // 2
+    visible = set(digits[: shown - at_end]) | set(digits[len(digits) - at_end :])
+    return "".join(
+        char if char in PHONE_SEPARATORS or i in visible else "*" for i, char in enumerate(phone)
+    )
 
 
 def role_read(grant: RoleGrant) -> RoleRead:
@@ -284,8 +292,6 @@ async def update_user(
     if changes.get("is_active") is False:
         await _revoke_sessions(session, user.id, now, "deactivated")
     for field, value in changes.items():
-        if field == "display_name" and value is None:
-            continue
         setattr(user, field, value)
     await session.flush()
     return await get_visible_user(session, principal, user.id)
@@ -295,8 +301,6 @@ async def update_me(session: AsyncSession, principal: Principal, body: MeUpdate)
     assert principal.user_id is not None
     user = await _get_user(session, principal.user_id)
     for field, value in body.model_dump(exclude_unset=True).items():
-        if field == "display_name" and value is None:
-            continue
         setattr(user, field, value)
     await session.flush()
 

@@ -111,9 +111,8 @@ async def test_phone_numbers_are_masked_for_staff(client, login, reports) -> Non
     admin = (await client.get(url, headers=await login("admin"))).json()["reporter"]
     assert "*" not in own["phone"]
     assert staff["phone"] != own["phone"]
-    assert staff["phone"][:3] == own["phone"][:3]
-    assert staff["phone"][-4:] == own["phone"][-4:]
-    assert "****" in staff["phone"]
+    # At most a third of the digits show: the first and the last two of a mobile number.
+    assert staff["phone"] == own["phone"][0] + "*" * (len(own["phone"]) - 3) + own["phone"][-2:]
     assert admin["phone"] == own["phone"]
 
 
