@@ -80,7 +80,8 @@ async def test_the_seed_story(client, login, submit, app, receiver: Receiver) ->
 
     # The lead accepts (报到) and completes with a photo: the case is resolved.
     lead_job = await _job_of(client, unit1, rid)
-    assert [d["light"] for d in lead_job["deadlines"]] == ["green", "green"]
+    # Until it accepts, only its answer clock runs; the completion clock starts on accepting.
+    assert [(d["kind"], d["light"]) for d in lead_job["deadlines"]] == [("accept", "green")]
     ok(await client.post(f"/api/v1/jobs/{lead_job['id']}/accept", json={}, headers=unit1))
     completed = ok(
         await client.post(
@@ -159,6 +160,7 @@ async def test_the_seed_story(client, login, submit, app, receiver: Receiver) ->
         "job_complete",
         "lead_completed",
         "verify_pass",
+        "job_cancel",
         "rate",
     ]
     decline = staff_view[3]
@@ -167,13 +169,15 @@ async def test_the_seed_story(client, login, submit, app, receiver: Receiver) ->
     assert outsider.status_code == 404
     assert len(staff_view[5]["photos"]) == 1
 
-    # The assisting unit that never answered is still pending, shown but not blocking.
+    # The assisting unit that never answered did not hold the case up; closing the case
+    # withdrew its job, so no clock of a closed case runs on.
     final = ok(await client.get(f"/api/v1/reports/{rid}", headers=staff))
     assert {j["unit"]["id"]: j["status"] for j in final["jobs"]} == {
         LEAD: "completed",
         RED_CROSS: "declined",
-        SCIENCE: "pending",
+        SCIENCE: "cancelled",
     }
+    assert staff_view[-2]["reason"] == "The case was closed: nothing is left to do"
 
     # Webhooks: the worker delivers every event, signed; the unit's hook only job events …
     settings = app.state.settings
@@ -201,6 +205,7 @@ async def test_the_seed_story(client, login, submit, app, receiver: Receiver) ->
         "report.verify_fail",
         "job.rework",
         "report.verify_pass",
+        "job.cancel",
         "report.rate",
     } <= set(admin_events)
     unit_events = [r.json for r in receiver.verified(unit_hook["secret"]) if r.path == "/unit1"]

@@ -28,17 +28,17 @@ from app.models.enums import JobStatus, Role
 from app.reports.service import append_event
 from app.reports.visibility import region_path
 from app.workflow import engine
+from app.workflow.parts import Parts, acting_role, case_parts
 from app.workflow.transitions import (
     JOB_STATUS_TIMESTAMP,
     Actor,
     JobAction,
     TransitionRefused,
     check_actor,
+    job_action_actors,
     job_rule,
     next_job_status,
 )
-
-SYSTEM = frozenset({Actor.system})
 
 
 @dataclass(frozen=True)
@@ -47,7 +47,7 @@ class JobCase:
 
     job: Job
     report: Report
-    actors: frozenset[Actor]
+    actors: Parts
 
 
 def job_etag(job_id: uuid.UUID, version: int) -> str:
@@ -75,13 +75,13 @@ async def load_job_for_action(
             f"The job changed (it is now version {job.version}); reload it and try again"
         )
     report = await session.get_one(Report, job.report_id)
-    actors = engine.report_actors(principal, report, await region_path(session, report))
+    actors = case_parts(principal, report, await region_path(session, report))
     if job.unit_id in principal.scope_ids(Role.unit_staff):
-        actors |= {Actor.unit_staff}
+        actors[Actor.unit_staff] = Role.unit_staff
     return JobCase(job=job, report=report, actors=actors)
 
 
-def next_status(job: Job, action: JobAction, actors: frozenset[Actor]) -> JobStatus:
+def next_status(job: Job, action: JobAction, actors: Parts) -> JobStatus:
     """Where ``action`` takes the job: 409 if its status does not allow it, 403 if the
     caller's part does not."""
     try:
@@ -135,18 +135,21 @@ async def record_job_event(
     name: str,
     now: datetime,
     *,
+    action: JobAction,
     note: str | None = None,
     reason: str | None = None,
     is_internal: bool = False,
     extra: dict[str, Any] | None = None,
 ) -> ReportEvent:
-    """The ``job_<name>`` timeline event and the ``job.<name>`` outbox event."""
+    """The ``job_<name>`` timeline event and the ``job.<name>`` outbox event, recorded with the
+    role that authorised ``action``."""
     data = {"job_id": str(case.job.id), "unit_id": str(case.job.unit_id), **(extra or {})}
     event = await append_event(
         session,
         case.report,
         type=f"job_{name}",
         actor=principal,
+        actor_role=acting_role(job_action_actors(action), case.actors),
         note=note,
         reason=reason,
         is_internal=is_internal,

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.principal import Principal
 from app.core.errors import ValidationFailed
+from app.core.workcalendar import WorkingCalendar
 from app.jobs import changes, queries
 from app.jobs.exceptions import ExtensionAlreadyPending, NoPendingExtension
 from app.jobs.schemas import ExtensionCreate, JobRead
@@ -36,6 +37,7 @@ async def request_extension(
     *,
     if_match: str | None,
     now: datetime,
+    calendar: WorkingCalendar,
 ) -> JobRead:
     case = await changes.load_job_for_action(session, principal, job_id, if_match)
     changes.next_status(case.job, JobAction.request_extension, case.actors)
@@ -66,13 +68,14 @@ async def request_extension(
         principal,
         "extension_request",
         now,
+        action=JobAction.request_extension,
         note=body.note,
         reason=body.reason,
         is_internal=True,
         extra={"extension_id": str(extension.id), "until": body.until.isoformat()},
     )
     await changes.touch_report(session, case.report, now)
-    return await queries.read_job(session, case.job.id, now)
+    return await queries.read_job(session, case.job.id, now, calendar)
 
 
 async def decide_extension(
@@ -84,6 +87,7 @@ async def decide_extension(
     grant: bool,
     if_match: str | None,
     now: datetime,
+    calendar: WorkingCalendar,
 ) -> JobRead:
     """Grant (the completion time moves to the one asked for) or refuse the pending request."""
     case = await changes.load_job_for_action(session, principal, job_id, if_match)
@@ -111,6 +115,7 @@ async def decide_extension(
         principal,
         "extension_grant" if grant else "extension_refuse",
         now,
+        action=JobAction.decide_extension,
         note=note,
         is_internal=True,
         extra={
@@ -119,4 +124,4 @@ async def decide_extension(
         },
     )
     await changes.touch_report(session, case.report, now)
-    return await queries.read_job(session, case.job.id, now)
+    return await queries.read_job(session, case.job.id, now, calendar)

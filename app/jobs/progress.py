@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.principal import Principal
 from app.core.errors import FieldError, ValidationFailed
+from app.core.workcalendar import WorkingCalendar
 from app.jobs import changes, queries
 from app.jobs.schemas import JobRead
 from app.models import ReportEvent
@@ -28,6 +29,7 @@ from app.photos.uploads import (
     too_large,
 )
 from app.workflow import engine
+from app.workflow.parts import on_behalf_of
 from app.workflow.transitions import JobAction, ReportAction
 
 
@@ -88,6 +90,7 @@ async def report_progress(
     if_match: str | None,
     photos: PhotoServices,
     now: datetime,
+    calendar: WorkingCalendar,
 ) -> JobRead:
     case = await changes.load_job_for_action(session, principal, job_id, if_match)
     changes.next_status(case.job, JobAction.progress, case.actors)
@@ -96,10 +99,12 @@ async def report_progress(
     stored = await process_and_store(uploads, photos, now) if uploads else []
     async with removed_on_error(photos.storage, stored):
         await changes.save_guarded(session, case.job, now)
-        event = await changes.record_job_event(session, case, principal, "progress", now, note=text)
+        event = await changes.record_job_event(
+            session, case, principal, "progress", now, action=JobAction.progress, note=text
+        )
         _add_photos(session, stored, case, event, PhotoKind.progress, principal, now)
         await changes.touch_report(session, case.report, now)
-        return await queries.read_job(session, case.job.id, now)
+        return await queries.read_job(session, case.job.id, now, calendar)
 
 
 async def complete_job(
@@ -112,6 +117,7 @@ async def complete_job(
     if_match: str | None,
     photos: PhotoServices,
     now: datetime,
+    calendar: WorkingCalendar,
 ) -> JobRead:
     """The unit is done, with "after" photos. The lead's completion resolves the case (待核查);
     assisting units still at work carry on and do not hold it up."""
@@ -122,14 +128,16 @@ async def complete_job(
     stored = await process_and_store(uploads, photos, now)
     async with removed_on_error(photos.storage, stored):
         await changes.save_guarded(session, case.job, now, **changes.entering(case.job, to, now))
-        event = await changes.record_job_event(session, case, principal, "complete", now, note=text)
+        event = await changes.record_job_event(
+            session, case, principal, "complete", now, action=JobAction.complete, note=text
+        )
         _add_photos(session, stored, case, event, PhotoKind.resolution, principal, now)
         if case.job.is_lead:
             await engine.transition(
                 session,
                 case.report,
                 ReportAction.lead_completed,
-                actors=changes.SYSTEM,
+                actors=on_behalf_of(event.actor_role),
                 principal=principal,
                 now=now,
                 data={"job_id": str(case.job.id), "unit_id": str(case.job.unit_id)},
@@ -137,4 +145,4 @@ async def complete_job(
             )
         else:
             await changes.touch_report(session, case.report, now)
-        return await queries.read_job(session, case.job.id, now)
+        return await queries.read_job(session, case.job.id, now, calendar)

@@ -15,11 +15,21 @@ from app.auth.principal import Principal
 from app.core.errors import NotFound
 from app.core.pagination import PageParams, SortKey, paginate
 from app.core.schemas import Ref
+from app.core.workcalendar import WorkingCalendar
 from app.jobs.schemas import ExtensionRead, JobDeadline, JobRead
-from app.models import Job, JobExtension, Region, Report, Unit
-from app.models.enums import OPEN_JOB_STATUSES, JobStatus, ReportStatus, Role
-from app.reports.lights import light
+from app.models import Category, Job, JobExtension, Region, Report, Unit
+from app.models.enums import (
+    OPEN_JOB_STATUSES,
+    OPEN_REPORT_STATUSES,
+    HoursKind,
+    JobStatus,
+    ReportStatus,
+    Role,
+)
+from app.reports.clocks import NO_HISTORY, ClockHistory, load_histories, reading_time
+from app.reports.lights import ClockRules, light
 from app.reports.visibility import REGION_ROLES, STAFF_ROLES
+from app.workflow.transitions import JOB_CLOCKS_RUN_IN
 
 # Jobs whose clocks no longer run although they never finished.
 WITHDRAWN_JOB_STATUSES = frozenset({JobStatus.declined, JobStatus.cancelled})
@@ -50,12 +60,22 @@ def job_scope(principal: Principal) -> ColumnElement[bool]:
     return or_(*conditions) if conditions else false()
 
 
+def clocks_running() -> ColumnElement[bool]:
+    """A job's clocks run while its case is open and not on hold: a case that closed, was
+    rejected or marked a duplicate leaves nothing for a unit to answer or finish (its open jobs
+    are cancelled then; older data may still hold some). For queries that join ``Report``."""
+    return Report.status.in_(list(JOB_CLOCKS_RUN_IN))
+
+
 def overdue_condition(now: datetime) -> ColumnElement[bool]:
-    """An open job with a clock past its deadline: not yet accepted in time, or not done in
-    time (the completion clock runs from the dispatch, so a pending job can miss it too)."""
-    return or_(
-        and_(Job.status == JobStatus.pending, Job.accept_due_at < now),
-        and_(Job.status.in_(list(OPEN_JOB_STATUSES)), Job.complete_due_at < now),
+    """A running clock past its deadline: a pending job not answered in time, an accepted one
+    not done in time (the completion clock starts when the unit accepts)."""
+    return and_(
+        clocks_running(),
+        or_(
+            and_(Job.status == JobStatus.pending, Job.accept_due_at < now),
+            and_(Job.status == JobStatus.accepted, Job.complete_due_at < now),
+        ),
     )
 
 
@@ -74,9 +94,27 @@ def needs_redispatch_condition() -> ColumnElement[bool]:
     return and_(Report.status == ReportStatus.dispatched, ~open_lead)
 
 
-def deadlines(job: Job, now: datetime) -> list[JobDeadline]:
-    # Both limits are counted from the dispatch, so both lights measure from it.
-    withdrawn = job.status in WITHDRAWN_JOB_STATUSES
+@dataclass(frozen=True)
+class JobClocks:
+    """What the lights of one job need besides the job: its case's status, how the case counts
+    hours, and the holds and reworks that stopped or restarted its clocks."""
+
+    report_status: ReportStatus
+    on_hold_at: datetime | None
+    rules: ClockRules
+    history: ClockHistory
+
+
+def deadlines(job: Job, clocks: JobClocks, now: datetime) -> list[JobDeadline]:
+    """The accept clock runs from the dispatch; the completion clock from the unit's
+    acceptance (or its latest rework), so it is shown once the unit accepted, or from the start
+    when the whistle named the completion time."""
+    # On hold the lights stand still (read when the hold began); a finished case has none.
+    stopped = (
+        job.status in WITHDRAWN_JOB_STATUSES or clocks.report_status not in OPEN_REPORT_STATUSES
+    )
+    at = reading_time(clocks.report_status, clocks.on_hold_at, now)
+    pauses = clocks.history.pauses
     out: list[JobDeadline] = []
     if job.accept_due_at is not None:
         # Declining answers the call too: the unit responded within (or after) the limit.
@@ -87,19 +125,20 @@ def deadlines(job: Job, now: datetime) -> list[JobDeadline]:
                 due_at=job.accept_due_at,
                 met_at=answered,
                 light=None
-                if answered or withdrawn
-                else light(job.created_at, job.accept_due_at, now),
+                if answered or stopped
+                else light(job.created_at, job.accept_due_at, at, clocks.rules, pauses),
             )
         )
     if job.complete_due_at is not None:
+        started = clocks.history.reworked_at.get(job.id, job.accepted_at)
         out.append(
             JobDeadline(
                 kind="complete",
                 due_at=job.complete_due_at,
                 met_at=job.completed_at,
                 light=None
-                if job.completed_at or withdrawn
-                else light(job.created_at, job.complete_due_at, now),
+                if job.completed_at or stopped or started is None
+                else light(started, job.complete_due_at, at, clocks.rules, pauses),
             )
         )
     return out
@@ -119,11 +158,15 @@ def _extension_read(extension: JobExtension) -> ExtensionRead:
 
 
 async def present_where(
-    session: AsyncSession, condition: ColumnElement[bool], now: datetime
+    session: AsyncSession,
+    condition: ColumnElement[bool],
+    now: datetime,
+    calendar: WorkingCalendar,
 ) -> list[JobRead]:
     """The jobs matching ``condition`` as the API shows them, in the order of their cases and
     whistles (lead first): one query for the jobs with their units and reports, one for the
-    extensions, however many jobs match."""
+    extensions, however many jobs match, and one for the holds and reworks of the few cases
+    that had any."""
     rows = (
         await session.execute(
             select(
@@ -131,10 +174,14 @@ async def present_where(
                 Unit.name,
                 Report.number,
                 Report.status,
+                Report.on_hold_at,
+                Report.held_seconds,
+                Category.hours_kind,
                 needs_redispatch_condition().label("needs_redispatch"),
             )
             .join(Unit, Unit.id == Job.unit_id)
             .join(Report, Report.id == Job.report_id)
+            .join(Category, Category.code == Report.category_code)
             .where(condition)
             .order_by(Job.report_id, Job.created_at, Job.is_lead.desc(), Unit.name)
         )
@@ -147,6 +194,12 @@ async def present_where(
             .order_by(JobExtension.requested_at, JobExtension.id)
         ):
             extensions[extension.job_id].append(_extension_read(extension))
+    histories = await load_histories(
+        session, {row.Job.report_id for row in rows if row.held_seconds or row.Job.rework_count}
+    )
+    rules = {
+        kind: ClockRules(working=kind is HoursKind.working, calendar=calendar) for kind in HoursKind
+    }
     return [
         JobRead(
             id=job.id,
@@ -159,7 +212,16 @@ async def present_where(
             status=job.status,
             version=job.version,
             complete_by_explicit=job.complete_by_explicit,
-            deadlines=deadlines(job, now),
+            deadlines=deadlines(
+                job,
+                JobClocks(
+                    report_status=report_status,
+                    on_hold_at=on_hold_at,
+                    rules=rules[hours_kind],
+                    history=histories.get(job.report_id, NO_HISTORY),
+                ),
+                now,
+            ),
             decline_reason_code=job.decline_reason_code,
             decline_reason=job.decline_reason,
             rework_count=job.rework_count,
@@ -172,12 +234,23 @@ async def present_where(
             cancelled_at=job.cancelled_at,
             updated_at=job.updated_at,
         )
-        for job, unit_name, number, report_status, needs_redispatch in rows
+        for (
+            job,
+            unit_name,
+            number,
+            report_status,
+            on_hold_at,
+            _,
+            hours_kind,
+            needs_redispatch,
+        ) in rows
     ]
 
 
-async def read_job(session: AsyncSession, job_id: uuid.UUID, now: datetime) -> JobRead:
-    (job,) = await present_where(session, Job.id == job_id, now)
+async def read_job(
+    session: AsyncSession, job_id: uuid.UUID, now: datetime, calendar: WorkingCalendar
+) -> JobRead:
+    (job,) = await present_where(session, Job.id == job_id, now, calendar)
     return job
 
 
@@ -194,10 +267,14 @@ async def get_visible_job(session: AsyncSession, principal: Principal, job_id: u
 
 
 async def read_visible_job(
-    session: AsyncSession, principal: Principal, job_id: uuid.UUID, now: datetime
+    session: AsyncSession,
+    principal: Principal,
+    job_id: uuid.UUID,
+    now: datetime,
+    calendar: WorkingCalendar,
 ) -> JobRead:
     job = await get_visible_job(session, principal, job_id)
-    return await read_job(session, job.id, now)
+    return await read_job(session, job.id, now, calendar)
 
 
 async def list_jobs(
@@ -206,6 +283,7 @@ async def list_jobs(
     filters: JobFilters,
     params: PageParams,
     now: datetime,
+    calendar: WorkingCalendar,
 ) -> tuple[list[JobRead], str | None]:
     conditions = [job_scope(principal)]
     if filters.statuses:
@@ -221,6 +299,6 @@ async def list_jobs(
     page, cursor = await paginate(session, stmt, keys, params)
     if not page:
         return [], cursor
-    reads = await present_where(session, Job.id.in_([job.id for job in page]), now)
+    reads = await present_where(session, Job.id.in_([job.id for job in page]), now, calendar)
     by_id = {read.id: read for read in reads}
     return [by_id[job.id] for job in page], cursor

@@ -75,7 +75,8 @@ def _with_etag(job: JobRead, response: Response) -> JobRead:
         "names another; while a lead job is open, units called assist (协办) and naming a "
         "lead is refused. A unit with an open job on the case cannot be called again. Each "
         "job must be accepted within the category's accept limit and completed by "
-        "`complete_by` or within the category's resolve limit. Allowed while the case is "
+        "`complete_by`, or else within the category's resolve limit counted from its "
+        "acceptance. Allowed while the case is "
         "accepted, in progress or dispatched; it becomes dispatched. Returns the report."
     ),
     responses=error_responses(*ACTION_ERRORS),
@@ -112,10 +113,13 @@ async def list_jobs(
     principal: JobReader,
     session: SessionDep,
     clock: ClockDep,
+    calendar: CalendarDep,
     filters: JobFiltersDep,
     page: Annotated[PageParams, Depends(page_params)],
 ) -> Page[JobRead]:
-    items, cursor = await queries.list_jobs(session, principal, filters, page, clock.now())
+    items, cursor = await queries.list_jobs(
+        session, principal, filters, page, clock.now(), calendar
+    )
     return Page(items=items, next_cursor=cursor)
 
 
@@ -130,9 +134,10 @@ async def read_job(
     principal: JobReader,
     session: SessionDep,
     clock: ClockDep,
+    calendar: CalendarDep,
     response: Response,
 ) -> JobRead:
-    job = await queries.read_visible_job(session, principal, job_id, clock.now())
+    job = await queries.read_visible_job(session, principal, job_id, clock.now(), calendar)
     return _with_etag(job, response)
 
 
@@ -148,12 +153,13 @@ async def accept_job(
     principal: UnitStaffPrincipal,
     session: SessionDep,
     clock: ClockDep,
+    calendar: CalendarDep,
     response: Response,
     body: JobNote = JobNoteBody(),
     if_match: IfMatch = None,
 ) -> JobRead:
     job = await service.accept_job(
-        session, principal, job_id, body.note, if_match=if_match, now=clock.now()
+        session, principal, job_id, body.note, if_match=if_match, now=clock.now(), calendar=calendar
     )
     return _with_etag(job, response)
 
@@ -175,11 +181,12 @@ async def decline_job(
     principal: UnitStaffPrincipal,
     session: SessionDep,
     clock: ClockDep,
+    calendar: CalendarDep,
     response: Response,
     if_match: IfMatch = None,
 ) -> JobRead:
     job = await service.decline_job(
-        session, principal, job_id, body, if_match=if_match, now=clock.now()
+        session, principal, job_id, body, if_match=if_match, now=clock.now(), calendar=calendar
     )
     return _with_etag(job, response)
 
@@ -197,6 +204,7 @@ async def report_job_progress(
     principal: UnitStaffPrincipal,
     session: SessionDep,
     clock: ClockDep,
+    calendar: CalendarDep,
     photo_services: PhotoServicesDep,
     response: Response,
     note: NoteForm,
@@ -212,6 +220,7 @@ async def report_job_progress(
         if_match=if_match,
         photos=photo_services,
         now=clock.now(),
+        calendar=calendar,
     )
     return _with_etag(job, response)
 
@@ -231,6 +240,7 @@ async def complete_job(
     principal: UnitStaffPrincipal,
     session: SessionDep,
     clock: ClockDep,
+    calendar: CalendarDep,
     photo_services: PhotoServicesDep,
     response: Response,
     note: NoteForm,
@@ -246,6 +256,7 @@ async def complete_job(
         if_match=if_match,
         photos=photo_services,
         now=clock.now(),
+        calendar=calendar,
     )
     return _with_etag(job, response)
 
@@ -263,11 +274,12 @@ async def request_extension(
     principal: UnitStaffPrincipal,
     session: SessionDep,
     clock: ClockDep,
+    calendar: CalendarDep,
     response: Response,
     if_match: IfMatch = None,
 ) -> JobRead:
     job = await extensions.request_extension(
-        session, principal, job_id, body, if_match=if_match, now=clock.now()
+        session, principal, job_id, body, if_match=if_match, now=clock.now(), calendar=calendar
     )
     return _with_etag(job, response)
 
@@ -284,12 +296,20 @@ async def grant_extension(
     principal: CaseStaffPrincipal,
     session: SessionDep,
     clock: ClockDep,
+    calendar: CalendarDep,
     response: Response,
     body: JobNote = JobNoteBody(),
     if_match: IfMatch = None,
 ) -> JobRead:
     job = await extensions.decide_extension(
-        session, principal, job_id, body.note, grant=True, if_match=if_match, now=clock.now()
+        session,
+        principal,
+        job_id,
+        body.note,
+        grant=True,
+        if_match=if_match,
+        now=clock.now(),
+        calendar=calendar,
     )
     return _with_etag(job, response)
 
@@ -306,12 +326,20 @@ async def refuse_extension(
     principal: CaseStaffPrincipal,
     session: SessionDep,
     clock: ClockDep,
+    calendar: CalendarDep,
     response: Response,
     body: JobNote = JobNoteBody(),
     if_match: IfMatch = None,
 ) -> JobRead:
     job = await extensions.decide_extension(
-        session, principal, job_id, body.note, grant=False, if_match=if_match, now=clock.now()
+        session,
+        principal,
+        job_id,
+        body.note,
+        grant=False,
+        if_match=if_match,
+        now=clock.now(),
+        calendar=calendar,
     )
     return _with_etag(job, response)
 
@@ -332,10 +360,11 @@ async def cancel_job(
     principal: CaseStaffPrincipal,
     session: SessionDep,
     clock: ClockDep,
+    calendar: CalendarDep,
     response: Response,
     if_match: IfMatch = None,
 ) -> JobRead:
     job = await service.cancel_job(
-        session, principal, job_id, body, if_match=if_match, now=clock.now()
+        session, principal, job_id, body, if_match=if_match, now=clock.now(), calendar=calendar
     )
     return _with_etag(job, response)

@@ -37,8 +37,8 @@ class WhistleRequest(BaseModel):
     )
     complete_by: AwareDatetime | None = Field(
         None,
-        description="When the units must be done (RFC 3339, in the future); by default the "
-        "category's resolve limit from now",
+        description="When the units must be done (RFC 3339, in the future); by default each "
+        "unit has the category's resolve limit from the moment it accepts its job",
     )
     note: Note = None
 
@@ -78,13 +78,21 @@ class JobCancel(BaseModel):
 
 
 class JobDeadline(BaseModel):
+    """A job's clock. The accept clock runs from the dispatch; the completion clock from the
+    unit's acceptance (and again from a rework), so it is listed once the unit accepted, or
+    from the dispatch when the whistle named the completion time."""
+
     kind: Literal["accept", "complete"]
     due_at: datetime
     met_at: datetime | None = Field(
         None, description="When the clock stopped by the unit answering (accept) or finishing"
     )
     light: Light | None = Field(
-        None, description="green, yellow (≥ 80 % used) or red (overdue); null once stopped"
+        None,
+        description="green, yellow (≥ 80 % of the time from the clock's start to its deadline "
+        "used, counted in working hours for a working-hour limit) or red (overdue); null while "
+        "the clock is not running: stopped, withdrawn, or the completion clock of a job not "
+        "accepted yet",
     )
 
 

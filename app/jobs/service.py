@@ -1,6 +1,6 @@
 """What units and the case's staff do with a job (派单), and what it means for the report:
-accepting, declining and cancelling; the lead's job reopened for rework; the jobs of reports
-for their detail. The report's own status changes (the lead done → resolved; nobody left →
+accepting, declining and cancelling; the lead's job reopened for rework; the open jobs of a
+case that ended withdrawn. The report's own status changes (the lead done → resolved; nobody left →
 back to the community) go through the workflow engine.
 
 Progress and completion (with photos) are in ``progress``, extensions in ``extensions``."""
@@ -8,7 +8,6 @@ Progress and completion (with photos) are in ``progress``, extensions in ``exten
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -20,9 +19,17 @@ from app.core.workcalendar import WorkingCalendar, due_at
 from app.jobs import changes, queries
 from app.jobs.schemas import JobCancel, JobDecline, JobRead
 from app.models import Category, Job, Report, ReportEvent
-from app.models.enums import OPEN_JOB_STATUSES, HoursKind, ReportStatus
+from app.models.enums import OPEN_JOB_STATUSES, HoursKind, ReportStatus, Role
 from app.workflow import engine
+from app.workflow.parts import on_behalf_of
 from app.workflow.transitions import JobAction, ReportAction
+
+
+def _resolve_limit_from(calendar: WorkingCalendar, category: Category, start: datetime) -> datetime:
+    """A completion time: the category's resolve limit, counted from ``start``."""
+    return due_at(
+        calendar, start, category.resolve_within_hours, category.hours_kind is HoursKind.working
+    )
 
 
 async def _open_jobs(session: AsyncSession, report: Report) -> list[Job]:
@@ -37,7 +44,7 @@ async def _unit_left(
     session: AsyncSession,
     case: changes.JobCase,
     principal: Principal,
-    name: str,
+    action: JobAction,
     now: datetime,
     *,
     note: str | None,
@@ -51,12 +58,13 @@ async def _unit_left(
     dispatched = case.report.status is ReportStatus.dispatched
     needs_redispatch = dispatched and bool(remaining) and not any(j.is_lead for j in remaining)
     # Declines and cancellations are between the community and the units, not for the reporter.
-    await changes.record_job_event(
+    event = await changes.record_job_event(
         session,
         case,
         principal,
-        name,
+        action.value,
         now,
+        action=action,
         note=note,
         reason=reason,
         is_internal=True,
@@ -67,7 +75,7 @@ async def _unit_left(
             session,
             case.report,
             ReportAction.all_declined,
-            actors=changes.SYSTEM,
+            actors=on_behalf_of(event.actor_role),
             principal=principal,
             now=now,
             data={"job_id": str(case.job.id), "unit_id": str(case.job.unit_id)},
@@ -85,13 +93,24 @@ async def accept_job(
     *,
     if_match: str | None,
     now: datetime,
+    calendar: WorkingCalendar,
 ) -> JobRead:
+    """The unit reports for duty: its answer clock stops and its completion clock starts, with
+    the category's resolve limit from now (unless the whistle named the completion time)."""
     case = await changes.load_job_for_action(session, principal, job_id, if_match)
     to = changes.next_status(case.job, JobAction.accept, case.actors)
-    await changes.save_guarded(session, case.job, now, **changes.entering(case.job, to, now))
-    await changes.record_job_event(session, case, principal, "accept", now, note=note)
+    completion: dict[str, datetime] = {}
+    if not case.job.complete_by_explicit:
+        category = await session.get_one(Category, case.report.category_code)
+        completion["complete_due_at"] = _resolve_limit_from(calendar, category, now)
+    await changes.save_guarded(
+        session, case.job, now, **changes.entering(case.job, to, now), **completion
+    )
+    await changes.record_job_event(
+        session, case, principal, "accept", now, action=JobAction.accept, note=note
+    )
     await changes.touch_report(session, case.report, now)
-    return await queries.read_job(session, case.job.id, now)
+    return await queries.read_job(session, case.job.id, now, calendar)
 
 
 async def decline_job(
@@ -102,6 +121,7 @@ async def decline_job(
     *,
     if_match: str | None,
     now: datetime,
+    calendar: WorkingCalendar,
 ) -> JobRead:
     case = await changes.load_job_for_action(session, principal, job_id, if_match)
     to = changes.next_status(case.job, JobAction.decline, case.actors)
@@ -117,13 +137,13 @@ async def decline_job(
         session,
         case,
         principal,
-        "decline",
+        JobAction.decline,
         now,
         note=body.note,
         reason=body.reason,
         extra={"reason_code": body.reason_code.value},
     )
-    return await queries.read_job(session, case.job.id, now)
+    return await queries.read_job(session, case.job.id, now, calendar)
 
 
 async def cancel_job(
@@ -134,12 +154,15 @@ async def cancel_job(
     *,
     if_match: str | None,
     now: datetime,
+    calendar: WorkingCalendar,
 ) -> JobRead:
     case = await changes.load_job_for_action(session, principal, job_id, if_match)
     to = changes.next_status(case.job, JobAction.cancel, case.actors)
     await changes.save_guarded(session, case.job, now, **changes.entering(case.job, to, now))
-    await _unit_left(session, case, principal, "cancel", now, note=body.note, reason=body.reason)
-    return await queries.read_job(session, case.job.id, now)
+    await _unit_left(
+        session, case, principal, JobAction.cancel, now, note=body.note, reason=body.reason
+    )
+    return await queries.read_job(session, case.job.id, now, calendar)
 
 
 async def reopen_lead_job_for_rework(
@@ -149,12 +172,14 @@ async def reopen_lead_job_for_rework(
     now: datetime,
     *,
     calendar: WorkingCalendar,
+    role: Role | None,
 ) -> Job | None:
     """Verification failed (返工): the lead job whose completion resolved the case goes back to
     accepted with a fresh completion time (the category's resolve limit from ``now``) and one
     more rework counted. None when the case was not resolved by a lead unit (handled in-house).
 
-    For the caller's verify action, in its transaction; it does not move the report."""
+    For the caller's verify action (authorised by ``role``), in its transaction; it does not
+    move the report."""
     resolved_by = await session.scalar(
         select(ReportEvent)
         .where(ReportEvent.report_id == report.id, ReportEvent.to_status == ReportStatus.resolved)
@@ -164,11 +189,10 @@ async def reopen_lead_job_for_rework(
     if resolved_by is None or resolved_by.type != ReportAction.lead_completed.value:
         return None
     job = await session.get_one(Job, uuid.UUID(resolved_by.data["job_id"]))
-    to = changes.next_status(job, JobAction.rework, changes.SYSTEM)
+    case = changes.JobCase(job=job, report=report, actors=on_behalf_of(role))
+    to = changes.next_status(job, JobAction.rework, case.actors)
     category = await session.get_one(Category, report.category_code)
-    complete_due = due_at(
-        calendar, now, category.resolve_within_hours, category.hours_kind is HoursKind.working
-    )
+    complete_due = _resolve_limit_from(calendar, category, now)
     # completed_at is cleared so that an accepted job never looks finished; the completion
     # stays in the timeline.
     await changes.save_guarded(
@@ -182,22 +206,53 @@ async def reopen_lead_job_for_rework(
     )
     await changes.record_job_event(
         session,
-        changes.JobCase(job=job, report=report, actors=changes.SYSTEM),
+        case,
         principal,
         "rework",
         now,
+        action=JobAction.rework,
         extra={"rework_count": job.rework_count},
     )
     return job
 
 
-async def jobs_for_reports(
-    session: AsyncSession, report_ids: Sequence[uuid.UUID], *, now: datetime
-) -> dict[uuid.UUID, list[JobRead]]:
-    """Every report's jobs (lead first within each whistle), for the report detail; reports
-    without jobs map to an empty list. Two queries however many reports."""
-    out: dict[uuid.UUID, list[JobRead]] = {report_id: [] for report_id in report_ids}
-    if report_ids:
-        for read in await queries.present_where(session, Job.report_id.in_(list(report_ids)), now):
-            out[read.report_id].append(read)
-    return out
+# Why a unit's open job was withdrawn when its case ended, by how the case ended.
+ENDED_CASE_REASONS = {
+    ReportStatus.closed: "The case was closed: nothing is left to do",
+    ReportStatus.rejected: "The report was rejected",
+    ReportStatus.duplicate: "The report was marked a duplicate of another case",
+}
+
+
+async def withdraw_open_jobs(
+    session: AsyncSession,
+    report: Report,
+    principal: Principal,
+    now: datetime,
+    *,
+    role: Role | None,
+) -> list[Job]:
+    """A case that ended (closed, rejected, marked a duplicate) leaves nothing for its units to
+    answer or finish: each job still pending or accepted (an assisting unit still at work when
+    the lead's result passed verification) is cancelled, its clocks stop, and the timeline and
+    the unit (``job.cancel``) are told why. On behalf of the action that ended the case
+    (authorised by ``role``), in its transaction. A reopened case keeps them cancelled: the
+    community whistles again if units are needed."""
+    reason = ENDED_CASE_REASONS[report.status]
+    withdrawn = await _open_jobs(session, report)
+    for job in withdrawn:
+        case = changes.JobCase(job=job, report=report, actors=on_behalf_of(role))
+        to = changes.next_status(job, JobAction.cancel, case.actors)
+        await changes.save_guarded(session, job, now, **changes.entering(job, to, now))
+        await changes.record_job_event(
+            session,
+            case,
+            principal,
+            JobAction.cancel.value,
+            now,
+            action=JobAction.cancel,
+            reason=reason,
+            is_internal=True,
+            extra={"case_status": report.status.value, "needs_redispatch": False},
+        )
+    return withdrawn

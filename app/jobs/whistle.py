@@ -30,6 +30,7 @@ from app.reports import service as reports_service
 from app.reports.schemas import ReportRead
 from app.reports.visibility import region_path
 from app.workflow import engine
+from app.workflow.parts import Parts
 from app.workflow.transitions import Actor, ReportAction
 
 
@@ -51,7 +52,7 @@ async def _check_units(
     session: AsyncSession,
     principal: Principal,
     report: Report,
-    actors: frozenset[Actor],
+    actors: Parts,
     category: Category,
     unit_ids: Sequence[uuid.UUID],
 ) -> dict[uuid.UUID, str]:
@@ -171,15 +172,16 @@ async def whistle(
     _check_not_already_called(open_jobs, body.unit_ids, unit_names)
     lead_unit_id = _lead_unit(body, open_jobs)
 
-    working = category.hours_kind is HoursKind.working
-    complete_due = (
-        body.complete_by.astimezone(UTC)
-        if body.complete_by is not None
-        else due_at(calendar, now, category.resolve_within_hours, working)
+    # Each unit's completion clock starts when it accepts the job (see ``accept_job``), unless
+    # the whistle names the completion time: then every unit must be done by then.
+    complete_due = body.complete_by.astimezone(UTC) if body.complete_by is not None else None
+    accept_due = due_at(
+        calendar, now, category.accept_within_hours, category.hours_kind is HoursKind.working
     )
-    # A completion time named shorter than the answer limit would leave the unit overdue
-    # before it had to answer: it must answer by then at the latest.
-    accept_due = min(due_at(calendar, now, category.accept_within_hours, working), complete_due)
+    if complete_due is not None:
+        # A completion time shorter than the answer limit would leave the unit overdue before
+        # it had to answer: it must answer by then at the latest.
+        accept_due = min(accept_due, complete_due)
     jobs = [
         Job(
             id=uuid.uuid4(),
@@ -215,4 +217,4 @@ async def whistle(
     )
     for job in jobs:
         await outbox.record(session, "job.dispatched", report, now=now, job=job)
-    return await reports_service.present(session, principal, report, now)
+    return await reports_service.present(session, principal, report, now, calendar)

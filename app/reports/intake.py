@@ -63,8 +63,10 @@ from app.photos.uploads import (
     with_digests,
 )
 from app.reports import presenter, service
+from app.reports.clocks import NO_HISTORY
 from app.reports.numbering import next_report_number
 from app.reports.schemas import ReportCreated
+from app.workflow.parts import filing_role
 
 log = logging.getLogger("app.reports.intake")
 
@@ -335,6 +337,7 @@ async def _new_report_context(
     grid_id: uuid.UUID | None,
     category: Category,
     photos: Sequence[Photo],
+    calendar: WorkingCalendar,
 ) -> presenter.ReportContext:
     region, reporter, community, grid = (
         await session.execute(
@@ -356,6 +359,8 @@ async def _new_report_context(
         photos=photos,
         jobs=[],  # a report just filed has no jobs and no rating yet
         rating=None,
+        calendar=calendar,
+        history=NO_HISTORY,
     )
 
 
@@ -495,6 +500,7 @@ async def _insert(
         grid_id=grid_id,
         category=category,
         photos=photos,
+        calendar=services.calendar,
     )
     # Nothing about a report just filed needs to be read back: its rows are written as plain
     # inserts, in the order of their foreign keys, without the unit of work.
@@ -508,6 +514,7 @@ async def _insert(
                 seq=1,
                 type="submitted",
                 actor=principal,
+                actor_role=filing_role(principal, report),
                 to_status=ReportStatus.submitted,
                 data={"routing": method.value, "distance_m": distance},
                 at=now,

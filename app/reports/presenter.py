@@ -13,10 +13,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
 from app.auth.principal import Principal
+from app.core.workcalendar import WorkingCalendar
 from app.jobs.queries import present_where
 from app.jobs.schemas import JobRead
 from app.models import Category, Community, Grid, Job, Photo, Rating, Region, Report, User
-from app.reports.lights import light
+from app.models.enums import OPEN_REPORT_STATUSES, HoursKind, ReportStatus
+from app.reports.clocks import NO_HISTORY, ClockHistory, load_histories, reading_time
+from app.reports.lights import ClockRules, light
 from app.reports.schemas import (
     CategoryRef,
     Deadline,
@@ -33,6 +36,8 @@ from app.reports.visibility import sees_people
 from app.users.service import mask_phone
 
 PHOTO_URL = "/api/v1/photos/{id}"
+# The statuses in which the resolve clock stopped in time or late (rework starts it again).
+RESOLVE_MET = frozenset({ReportStatus.resolved, ReportStatus.closed})
 
 
 def photo_read(photo: Photo) -> PhotoRead:
@@ -69,10 +74,18 @@ class ReportContext:
     photos: Sequence[Photo]
     jobs: Sequence[JobRead]
     rating: Rating | None
+    calendar: WorkingCalendar
+    history: ClockHistory
 
 
-def deadlines(report: Report, category: Category, now: datetime) -> list[Deadline]:
+def deadlines(report: Report, ctx: ReportContext, now: datetime) -> list[Deadline]:
+    """The accept clock runs from the filing; the resolve clock from the acceptance, or from the
+    latest reopening (which set a fresh deadline). The resolve clock is met while the case is
+    resolved or closed, and runs again when verification sends it back for rework."""
+    category = ctx.category
     kind = category.hours_kind.value
+    at = reading_time(report.status, report.on_hold_at, now)
+    rules = ClockRules(working=category.hours_kind is HoursKind.working, calendar=ctx.calendar)
     out: list[Deadline] = []
     if report.accept_due_at is not None:
         met = report.accepted_at or report.rejected_at or report.duplicate_at
@@ -83,11 +96,12 @@ def deadlines(report: Report, category: Category, now: datetime) -> list[Deadlin
                 limit_hours=category.accept_within_hours,
                 hours_kind=kind,
                 met_at=met,
-                light=None if met else light(report.created_at, report.accept_due_at, now),
+                light=None if met else light(report.created_at, report.accept_due_at, at, rules),
             )
         )
     if report.resolve_due_at is not None:
-        met = report.resolved_at or report.closed_at
+        met = report.resolved_at if report.status in RESOLVE_MET else None
+        started = report.reopened_at or report.accepted_at or report.created_at
         out.append(
             Deadline(
                 kind="resolve",
@@ -96,8 +110,8 @@ def deadlines(report: Report, category: Category, now: datetime) -> list[Deadlin
                 hours_kind=kind,
                 met_at=met,
                 light=None
-                if met
-                else light(report.accepted_at or report.created_at, report.resolve_due_at, now),
+                if met or report.status not in OPEN_REPORT_STATUSES
+                else light(started, report.resolve_due_at, at, rules, ctx.history.pauses),
             )
         )
     return out
@@ -137,7 +151,7 @@ def to_read(report: Report, ctx: ReportContext, principal: Principal, now: datet
         routing=Routing(method=report.routing_method, distance_m=report.routing_distance_m),
         reporter=person,
         photos=[photo_read(p) for p in ctx.photos],
-        deadlines=deadlines(report, ctx.category, now),
+        deadlines=deadlines(report, ctx, now),
         jobs=list(ctx.jobs),
         rating=RatingRead(
             satisfaction=ctx.rating.satisfaction,
@@ -176,7 +190,12 @@ async def _rows_by(
 
 
 async def load_contexts(
-    session: AsyncSession, reports: Sequence[Report], now: datetime, *, with_photos: bool = True
+    session: AsyncSession,
+    reports: Sequence[Report],
+    now: datetime,
+    calendar: WorkingCalendar,
+    *,
+    with_photos: bool = True,
 ) -> dict[uuid.UUID, ReportContext]:
     """Everything to present ``reports``: one query per related table, never one per report."""
     categories = await _rows_by(session, Category.code, {r.category_code for r in reports})
@@ -199,9 +218,10 @@ async def load_contexts(
     jobs: dict[uuid.UUID, list[JobRead]] = {r.id: [] for r in reports}
     ratings: dict[Any, Any] = {}
     if report_ids:
-        for job in await present_where(session, Job.report_id.in_(report_ids), now):
+        for job in await present_where(session, Job.report_id.in_(report_ids), now, calendar):
             jobs[job.report_id].append(job)
         ratings = await _rows_by(session, Rating.report_id, report_ids)
+    histories = await load_histories(session, {r.id for r in reports if r.held_seconds})
     return {
         r.id: ReportContext(
             category=categories[r.category_code],
@@ -212,6 +232,8 @@ async def load_contexts(
             photos=photos[r.id],
             jobs=jobs[r.id],
             rating=ratings.get(r.id),
+            calendar=calendar,
+            history=histories.get(r.id, NO_HISTORY),
         )
         for r in reports
     }

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, File, Form, Header, Query, Response, Upl
 from fastapi.responses import JSONResponse
 
 from app.auth.deps import CurrentPrincipal, UserPrincipal
-from app.core.deps import ClockDep, SessionDep
+from app.core.deps import CalendarDep, ClockDep, SessionDep
 from app.core.errors import (
     Conflict,
     Forbidden,
@@ -125,10 +125,13 @@ async def list_reports(
     principal: CurrentPrincipal,
     session: SessionDep,
     clock: ClockDep,
+    calendar: CalendarDep,
     filters: ReportFiltersDep,
     page: Annotated[PageParams, Depends(page_params)],
 ) -> Page[ReportRead]:
-    items, cursor = await service.list_reports(session, principal, filters, page, clock.now())
+    items, cursor = await service.list_reports(
+        session, principal, filters, page, clock.now(), calendar
+    )
     return Page(items=items, next_cursor=cursor)
 
 
@@ -174,9 +177,10 @@ async def read_report(
     principal: CurrentPrincipal,
     session: SessionDep,
     clock: ClockDep,
+    calendar: CalendarDep,
     response: Response,
 ) -> ReportRead:
-    report = await service.read_report(session, principal, report_id, clock.now())
+    report = await service.read_report(session, principal, report_id, clock.now(), calendar)
     response.headers["ETag"] = etag(report)
     return report
 

@@ -10,13 +10,26 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Required, TypedDict, Unpack
 
-from sqlalchemy import ColumnElement, Integer, Select, and_, bindparam, func, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    ScalarSelect,
+    Select,
+    and_,
+    bindparam,
+    func,
+    insert,
+    or_,
+    select,
+)
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.principal import Principal
 from app.core.errors import Forbidden, NotFound
 from app.core.geo import haversine_m
 from app.core.pagination import PageParams, SortKey, paginate
+from app.core.workcalendar import WorkingCalendar
 from app.models import Job, Photo, Region, Report, ReportEvent, User
 from app.models.enums import OPEN_REPORT_STATUSES, ReportStatus, Role
 from app.reports import presenter
@@ -29,8 +42,13 @@ from app.reports.schemas import (
     TimelineEvent,
 )
 from app.reports.visibility import STAFF_ROLES, region_path, report_scope, sees_people
+from app.workflow.parts import acting_role, case_parts
+from app.workflow.transitions import Actor
 
 METRES_PER_DEGREE_LAT = 111_320.0
+# Who may comment on a case: its staff (internal notes too) and its reporter.
+CASE_STAFF_PARTS = frozenset({Actor.community_staff, Actor.grid_worker, Actor.supervisor})
+COMMENTING_PARTS = CASE_STAFF_PARTS | {Actor.reporter}
 
 
 @dataclass(frozen=True)
@@ -138,6 +156,7 @@ async def list_reports(
     filters: ReportFilters,
     params: PageParams,
     now: datetime,
+    calendar: WorkingCalendar,
 ) -> tuple[list[ReportRead], str | None]:
     stmt = select(Report).where(_filtered(principal, filters, now))
     keys = [
@@ -145,7 +164,7 @@ async def list_reports(
         SortKey(Report.id, descending=not filters.oldest_first),
     ]
     rows, cursor = await paginate(session, stmt, keys, params)
-    contexts = await presenter.load_contexts(session, rows, now)
+    contexts = await presenter.load_contexts(session, rows, now, calendar)
     return [presenter.to_read(r, contexts[r.id], principal, now) for r in rows], cursor
 
 
@@ -162,16 +181,24 @@ async def get_visible_report(
 
 
 async def read_report(
-    session: AsyncSession, principal: Principal, report_id: uuid.UUID, now: datetime
+    session: AsyncSession,
+    principal: Principal,
+    report_id: uuid.UUID,
+    now: datetime,
+    calendar: WorkingCalendar,
 ) -> ReportRead:
     report = await get_visible_report(session, principal, report_id)
-    return await present(session, principal, report, now)
+    return await present(session, principal, report, now, calendar)
 
 
 async def present(
-    session: AsyncSession, principal: Principal, report: Report, now: datetime
+    session: AsyncSession,
+    principal: Principal,
+    report: Report,
+    now: datetime,
+    calendar: WorkingCalendar,
 ) -> ReportRead:
-    contexts = await presenter.load_contexts(session, [report], now)
+    contexts = await presenter.load_contexts(session, [report], now, calendar)
     return presenter.to_read(report, contexts[report.id], principal, now)
 
 
@@ -305,6 +332,9 @@ class TimelineFields(TypedDict, total=False):
 
     type: Required[str]
     actor: Required[Principal | None]
+    # The role that authorised what the actor did (see app/workflow/parts.py); none is
+    # recorded unless the caller names it.
+    actor_role: Role | None
     at: Required[datetime]
     from_status: ReportStatus | None
     to_status: ReportStatus | None
@@ -314,16 +344,34 @@ class TimelineFields(TypedDict, total=False):
     data: dict[str, object] | None
 
 
+def _next_seq(report_id: uuid.UUID) -> ScalarSelect[int]:
+    return (
+        select(func.coalesce(func.max(ReportEvent.seq), 0) + 1)
+        .where(ReportEvent.report_id == report_id)
+        .scalar_subquery()
+    )
+
+
 async def append_event(
     session: AsyncSession, report: Report, **fields: Unpack[TimelineFields]
 ) -> ReportEvent:
-    """The next entry of the report's timeline, written now."""
-    last = await session.scalar(
-        select(func.max(ReportEvent.seq)).where(ReportEvent.report_id == report.id)
-    )
-    event = timeline_entry(report, seq=(last or 0) + 1, **fields)
-    session.add(event)
-    await session.flush()
+    """The next entry of the report's timeline, written now.
+
+    Entries written at the same moment by different requests (two comments, a comment and a
+    unit's action) each get their own number: the number is taken by the INSERT itself, while
+    it holds the database's write lock on SQLite, and after taking the report row's lock on
+    PostgreSQL, where each writer waits for the one before to commit and then sees its entry."""
+    if session.get_bind().dialect.name == "postgresql":
+        await session.execute(select(Report.id).where(Report.id == report.id).with_for_update())
+    event = timeline_entry(report, seq=0, **fields)
+    values: dict[str, Any] = {
+        attribute.key: getattr(event, attribute.key)
+        for attribute in sa_inspect(ReportEvent).column_attrs
+    }
+    values["seq"] = _next_seq(report.id)
+    seq = await session.scalar(insert(ReportEvent).values(values).returning(ReportEvent.seq))
+    assert seq is not None
+    event.seq = seq
     return event
 
 
@@ -331,11 +379,12 @@ def timeline_entry(report: Report, *, seq: int, **fields: Unpack[TimelineFields]
     """A timeline row numbered ``seq`` (1 for a report just filed), not yet added."""
     actor = fields["actor"]
     return ReportEvent(
+        id=uuid.uuid4(),
         report_id=report.id,
         seq=seq,
         type=fields["type"],
         actor_id=actor.user_id if actor else None,
-        actor_role=acting_role(actor, report) if actor else None,
+        actor_role=fields.get("actor_role"),
         from_status=fields.get("from_status"),
         to_status=fields.get("to_status"),
         note=fields.get("note"),
@@ -344,21 +393,6 @@ def timeline_entry(report: Report, *, seq: int, **fields: Unpack[TimelineFields]
         data=fields.get("data") or {},
         created_at=fields["at"],
     )
-
-
-def acting_role(principal: Principal, report: Report) -> Role | None:
-    """The role in which the caller acts on this report (the most specific one that applies)."""
-    if report.community_id in principal.scope_ids(Role.community_staff):
-        return Role.community_staff
-    if report.community_id in principal.scope_ids(Role.grid_worker):
-        return Role.grid_worker
-    if principal.region_paths(Role.supervisor):
-        return Role.supervisor
-    if principal.is_admin:
-        return Role.admin
-    if principal.user_id == report.reporter_id:
-        return Role.courier if Role.courier in principal.roles else Role.reporter
-    return next(iter(sorted(principal.roles)), None)
 
 
 async def timeline(
@@ -421,20 +455,23 @@ async def add_comment(
     now: datetime,
 ) -> TimelineEvent:
     report = await get_visible_report(session, principal, report_id)
-    path = await region_path(session, report)
-    is_staff = (
-        principal.is_admin
-        or report.community_id in principal.scope_ids(*STAFF_ROLES)
-        or principal.covers_region_path(path, Role.supervisor)
-    )
     if principal.user_id is None:
         raise Forbidden("API keys are read-only")
+    parts = case_parts(principal, report, await region_path(session, report))
+    is_staff = not CASE_STAFF_PARTS.isdisjoint(parts)
     if internal and not is_staff:
         raise Forbidden("Only staff can write internal notes")
-    if not is_staff and principal.user_id != report.reporter_id:
+    if not is_staff and Actor.reporter not in parts:
         raise Forbidden("Only the reporter and the case's staff can comment")
     event = await append_event(
-        session, report, type="comment", actor=principal, note=body, is_internal=internal, at=now
+        session,
+        report,
+        type="comment",
+        actor=principal,
+        actor_role=acting_role(CASE_STAFF_PARTS if internal else COMMENTING_PARTS, parts),
+        note=body,
+        is_internal=internal,
+        at=now,
     )
     user = await session.get_one(User, principal.user_id)
     return TimelineEvent(

@@ -17,12 +17,12 @@ from app.core.errors import Forbidden, InvalidTransition, NotFound, Precondition
 from app.core.metrics import TRANSITIONS, count_on_commit
 from app.integrations import outbox
 from app.models import Job, Report, ReportEvent
-from app.models.enums import ReportStatus, Role
+from app.models.enums import ReportStatus
 from app.reports.service import append_event
 from app.reports.visibility import region_path, report_scope
+from app.workflow.parts import Parts, acting_role, case_parts
 from app.workflow.transitions import (
     REPORT_STATUS_TIMESTAMP,
-    Actor,
     ReportAction,
     TransitionRefused,
     check_actor,
@@ -33,23 +33,6 @@ from app.workflow.transitions import (
 # Timestamps kept from the first time the status was entered: the acceptance is what response
 # statistics measure, and a reopened case does not move it.
 FIRST_ENTRY_ONLY = frozenset({ReportStatus.accepted})
-
-
-def report_actors(principal: Principal, report: Report, region_path: str) -> frozenset[Actor]:
-    """The parts the caller plays in this case. Admins play every part but the reporter's."""
-    if principal.is_admin:
-        actors = {Actor.community_staff, Actor.grid_worker, Actor.supervisor}
-    else:
-        actors = set()
-        if report.community_id in principal.scope_ids(Role.community_staff):
-            actors.add(Actor.community_staff)
-        if report.community_id in principal.scope_ids(Role.grid_worker):
-            actors.add(Actor.grid_worker)
-        if principal.covers_region_path(region_path, Role.supervisor):
-            actors.add(Actor.supervisor)
-    if principal.user_id is not None and principal.user_id == report.reporter_id:
-        actors.add(Actor.reporter)
-    return frozenset(actors)
 
 
 def etag_matches(report: Report, if_match: str | None) -> bool:
@@ -64,9 +47,9 @@ async def load_for_action(
     principal: Principal,
     report_id: uuid.UUID,
     if_match: str | None,
-) -> tuple[Report, frozenset[Actor]]:
+) -> tuple[Report, Parts]:
     """The report (404 outside the caller's scope; 412 if ``If-Match`` is stale) and the parts
-    the caller plays in it."""
+    the caller plays in it, each with the role that gives it."""
     if principal.user_id is None:
         raise Forbidden("API keys are read-only")
     report = await session.scalar(
@@ -78,7 +61,7 @@ async def load_for_action(
         raise PreconditionFailed(
             f"The report changed (it is now version {report.version}); reload it and try again"
         )
-    return report, report_actors(principal, report, await region_path(session, report))
+    return report, case_parts(principal, report, await region_path(session, report))
 
 
 def refuse(exc: TransitionRefused) -> Exception:
@@ -87,7 +70,7 @@ def refuse(exc: TransitionRefused) -> Exception:
     return Forbidden(str(exc))
 
 
-def ensure_allowed(report: Report, action: ReportAction, actors: frozenset[Actor]) -> None:
+def ensure_allowed(report: Report, action: ReportAction, actors: Parts) -> None:
     """409 if the status does not allow the action, 403 if the caller's part does not."""
     try:
         rule = report_rule(report.status, action)
@@ -122,7 +105,7 @@ async def transition(
     report: Report,
     action: ReportAction,
     *,
-    actors: frozenset[Actor],
+    actors: Parts,
     principal: Principal | None,
     now: datetime,
     note: str | None = None,
@@ -131,9 +114,11 @@ async def transition(
     is_internal: bool = False,
     job: Job | None = None,
 ) -> ReportEvent:
-    """Move ``report`` by ``action``; record it in the timeline and the outbox."""
+    """Move ``report`` by ``action``; record it in the timeline (with the role that authorised
+    it among the parts the caller plays) and the outbox."""
     ensure_allowed(report, action, actors)
     before = report.status
+    role = acting_role(report_rule(before, action).actors, actors)
     try:
         after = next_report_status(
             before,
@@ -150,6 +135,7 @@ async def transition(
         report,
         type=action.value,
         actor=principal,
+        actor_role=role if principal is not None else None,
         from_status=before,
         to_status=after,
         note=note,

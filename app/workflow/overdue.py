@@ -4,8 +4,9 @@ supervisors.
 A clock runs while its owner owes the next step: the report's accept clock while it waits to be
 accepted, its resolve clock while it is handled, a job's accept clock while the unit has not
 answered, its complete clock while the unit works. On hold (挂账) every clock of the report
-stops. Deadlines are set elsewhere (intake, acceptance, the whistle, extensions), in calendar or
-working hours; the sweep compares them with the time.
+stops; once the case ended (closed, rejected, duplicate) none runs, not even a job's left
+open. Deadlines are set elsewhere (intake, acceptance, the whistle, a unit's acceptance,
+extensions), in calendar or working hours; the sweep compares them with the time.
 
 The policy: a clock that runs out gives the report a yellow card (黄牌督办), in the queue of
 the supervisors of the report's region; a clock more than ``overdue_red_card_after_hours`` past
@@ -35,7 +36,7 @@ from app.integrations import outbox
 from app.models import Category, Job, OverdueMark, Report
 from app.models.enums import DeadlineClock, HoursKind, JobStatus, ReportStatus, SupervisionLevel
 from app.reports.service import append_event
-from app.workflow.transitions import HANDLING
+from app.workflow.transitions import HANDLING, JOB_CLOCKS_RUN_IN
 
 # OverdueMark.job_id of the report's own clocks (the column is part of a unique key, where
 # NULLs would never collide).
@@ -191,8 +192,9 @@ def _report_running(clock: DeadlineClock) -> ColumnElement[bool]:
 
 def _job_running(clock: DeadlineClock) -> ColumnElement[bool]:
     job_status = JobStatus.pending if clock is DeadlineClock.job_accept else JobStatus.accepted
-    # A job's clocks stop with its report's while the report is on hold.
-    return and_(Job.status == job_status, Report.status != ReportStatus.on_hold)
+    # A job's clocks stop with its report's while the report is on hold, and for good once the
+    # case ended (closing cancels its open jobs; this also holds for rows from before that).
+    return and_(Job.status == job_status, Report.status.in_(list(JOB_CLOCKS_RUN_IN)))
 
 
 def _overdue_clock(clock: DeadlineClock, row: Any) -> OverdueClock:
@@ -217,29 +219,57 @@ async def _process(
     calendar: WorkingCalendar,
     settings: Settings,
 ) -> int:
-    recorded = await _insert_marks(session, [c for c in batch if not c.marked], now)
-    new_clocks = [c for c in batch if c.key in recorded]
+    cards_due = {c.key: card_for(c, now, calendar, settings) for c in batch}
+    to_do = [
+        c
+        for c in batch
+        if not c.marked or level_rank(cards_due[c.key]) > level_rank(c.supervision_level)
+    ]
+    if not to_do:
+        return 0
+    # Under the reports' locks, with the rows read afresh: a case closed (and its jobs
+    # cancelled), a unit that answered or a deadline extended since the candidates were read
+    # stops the clock before anything is recorded.
+    reports = await _lock_reports(session, {c.report_id for c in to_do})
+    jobs = await _jobs(session, {c.job_id for c in to_do if c.is_job_clock})
+    running = [c for c in to_do if _still_running(c, reports, jobs)]
+    recorded = await _insert_marks(session, [c for c in running if not c.marked], now)
+    new_clocks = [c for c in running if c.key in recorded]
     # A clock another sweep recorded meanwhile is that sweep's to raise.
     cards: dict[uuid.UUID, tuple[SupervisionLevel, OverdueClock]] = {}
-    for clock in batch:
+    for clock in running:
         if not clock.marked and clock.key not in recorded:
             continue
-        card = card_for(clock, now, calendar, settings)
+        card = cards_due[clock.key]
         if level_rank(card) <= level_rank(clock.supervision_level):
             continue
         best = cards.get(clock.report_id)
         if best is None or level_rank(card) > level_rank(best[0]):
             cards[clock.report_id] = (card, clock)
-    report_ids = {c.report_id for c in new_clocks} | set(cards)
-    if not report_ids:
-        return 0
-    reports = await _lock_reports(session, report_ids)
-    jobs = await _jobs(session, {c.job_id for c in new_clocks if c.is_job_clock})
     for clock in new_clocks:
         await _announce_overdue(session, reports[clock.report_id], clock, jobs, now)
     for report_id, (card, clock) in sorted(cards.items()):
         await _raise_supervision(session, reports[report_id], card, clock, now)
     return len(new_clocks)
+
+
+def _still_running(
+    clock: OverdueClock, reports: dict[uuid.UUID, Report], jobs: dict[uuid.UUID, Job]
+) -> bool:
+    """Whether the clock still runs, with the same deadline, in the rows read under the lock."""
+    report = reports.get(clock.report_id)
+    if report is None:
+        return False
+    if not clock.is_job_clock:
+        if clock.clock is DeadlineClock.report_accept:
+            return report.status is ReportStatus.submitted and report.accept_due_at == clock.due_at
+        return report.status in HANDLING and report.resolve_due_at == clock.due_at
+    job = jobs.get(clock.job_id)
+    if job is None or report.status not in JOB_CLOCKS_RUN_IN:
+        return False
+    if clock.clock is DeadlineClock.job_accept:
+        return job.status is JobStatus.pending and job.accept_due_at == clock.due_at
+    return job.status is JobStatus.accepted and job.complete_due_at == clock.due_at
 
 
 async def _insert_marks(
@@ -293,7 +323,10 @@ async def _lock_reports(
 async def _jobs(session: AsyncSession, job_ids: set[uuid.UUID]) -> dict[uuid.UUID, Job]:
     if not job_ids:
         return {}
-    return {job.id: job for job in await session.scalars(select(Job).where(Job.id.in_(job_ids)))}
+    rows = await session.scalars(
+        select(Job).where(Job.id.in_(job_ids)).execution_options(populate_existing=True)
+    )
+    return {job.id: job for job in rows}
 
 
 async def _announce_overdue(

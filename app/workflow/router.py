@@ -76,7 +76,9 @@ Context = Annotated[service.ActionContext, Depends(action_context)]
 
 async def respond(ctx: service.ActionContext, report: Report) -> JSONResponse:
     """The updated report, with its new ETag."""
-    read: ReportRead = await reports.present(ctx.session, ctx.principal, report, ctx.now)
+    read: ReportRead = await reports.present(
+        ctx.session, ctx.principal, report, ctx.now, ctx.calendar
+    )
     return JSONResponse(
         read.model_dump(mode="json"), headers={"ETag": f'"{read.id}-v{read.version}"'}
     )

@@ -16,7 +16,7 @@ from app.auth.principal import Principal
 from app.core.config import Settings
 from app.core.errors import Forbidden, InvalidTransition, ValidationFailed
 from app.core.workcalendar import WorkingCalendar, due_at
-from app.jobs.service import reopen_lead_job_for_rework
+from app.jobs.service import reopen_lead_job_for_rework, withdraw_open_jobs
 from app.models import (
     Category,
     Community,
@@ -24,6 +24,7 @@ from app.models import (
     Rating,
     Region,
     Report,
+    ReportEvent,
     RoleAssignment,
 )
 from app.models.enums import (
@@ -46,6 +47,7 @@ from app.photos.uploads import (
 from app.points.service import award
 from app.workflow import engine
 from app.workflow.overdue import level_rank
+from app.workflow.parts import Parts
 from app.workflow.schemas import (
     AcceptBody,
     EscalateBody,
@@ -73,7 +75,7 @@ class ActionContext:
     if_match: str | None = None
 
 
-async def _load(ctx: ActionContext, report_id: uuid.UUID) -> tuple[Report, frozenset[Actor]]:
+async def _load(ctx: ActionContext, report_id: uuid.UUID) -> tuple[Report, Parts]:
     return await engine.load_for_action(ctx.session, ctx.principal, report_id, ctx.if_match)
 
 
@@ -116,9 +118,13 @@ async def accept(ctx: ActionContext, report_id: uuid.UUID, body: AcceptBody) -> 
     return report
 
 
+async def _withdraw_open_jobs(ctx: ActionContext, report: Report, ended_by: ReportEvent) -> None:
+    await withdraw_open_jobs(ctx.session, report, ctx.principal, ctx.now, role=ended_by.actor_role)
+
+
 async def reject(ctx: ActionContext, report_id: uuid.UUID, body: RejectBody) -> Report:
     report, actors = await _load(ctx, report_id)
-    await engine.transition(
+    event = await engine.transition(
         ctx.session,
         report,
         ReportAction.reject,
@@ -128,6 +134,7 @@ async def reject(ctx: ActionContext, report_id: uuid.UUID, body: RejectBody) -> 
         note=body.note,
         reason=body.reason,
     )
+    await _withdraw_open_jobs(ctx, report, event)
     return report
 
 
@@ -166,7 +173,7 @@ async def mark_duplicate(
             ["body", "duplicate_of"], "the original must be a report of the same community"
         )
     report.duplicate_of_id = root.id
-    await engine.transition(
+    event = await engine.transition(
         ctx.session,
         report,
         ReportAction.mark_duplicate,
@@ -176,6 +183,7 @@ async def mark_duplicate(
         note=body.note,
         data={"duplicate_of": str(root.id), "duplicate_of_number": root.number},
     )
+    await _withdraw_open_jobs(ctx, report, event)
     return report
 
 
@@ -328,10 +336,16 @@ async def verify(
         )
         await _attach_photos(ctx, report, event.id, stored, PhotoKind.verification)
         if passed:
+            await _withdraw_open_jobs(ctx, report, event)
             await award(ctx.session, report, "closed_bonus", ctx.now, ctx.settings)
         else:
             await reopen_lead_job_for_rework(
-                ctx.session, report, ctx.principal, ctx.now, calendar=ctx.calendar
+                ctx.session,
+                report,
+                ctx.principal,
+                ctx.now,
+                calendar=ctx.calendar,
+                role=event.actor_role,
             )
     return report
 
@@ -444,7 +458,12 @@ async def resume(ctx: ActionContext, report_id: uuid.UUID, body: ResumeBody) -> 
     )
     for job in jobs:
         job.accept_due_at = _shift(ctx.calendar, job.accept_due_at, held_from, ctx.now, working)
-        job.complete_due_at = _shift(ctx.calendar, job.complete_due_at, held_from, ctx.now, working)
+        # A unit that accepted during the hold started its completion clock then: it stood
+        # still from that moment only.
+        complete_stopped = max(held_from, job.accepted_at) if job.accepted_at else held_from
+        job.complete_due_at = _shift(
+            ctx.calendar, job.complete_due_at, complete_stopped, ctx.now, working
+        )
         job.version += 1
     await engine.transition(
         ctx.session,

@@ -6,10 +6,11 @@ tables before they touch anything, and the tests walk every pair."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from enum import StrEnum
 
-from app.models.enums import JobStatus, ReportStatus, Role
+from app.models.enums import OPEN_REPORT_STATUSES, JobStatus, ReportStatus, Role
 
 
 class Actor(StrEnum):
@@ -103,17 +104,22 @@ REPORT_TRANSITIONS: dict[tuple[ReportStatus, ReportAction], Rule] = {
     **{(status, RA.hold): _rule(RS.on_hold, SUP) for status in HANDLING},
 }
 
+# The case statuses in which its jobs' clocks run: not on hold (every clock stops), and not
+# once the case ended (closed, rejected, duplicate: its open jobs are cancelled then).
+JOB_CLOCKS_RUN_IN = frozenset(OPEN_REPORT_STATUSES - {RS.on_hold})
+
 JS, JA, UNIT = JobStatus, JobAction, A.unit_staff
 
 JOB_TRANSITIONS: dict[tuple[JobStatus, JobAction], Rule] = {
     (JS.pending, JA.accept): _rule(JS.accepted, UNIT),
     (JS.pending, JA.decline): _rule(JS.declined, UNIT),
-    (JS.pending, JA.cancel): _rule(JS.cancelled, STAFF, SUP),
+    # The service cancels the jobs still open when their case ends (closed, rejected, duplicate).
+    (JS.pending, JA.cancel): _rule(JS.cancelled, STAFF, SUP, SYSTEM),
     (JS.accepted, JA.progress): _rule(JS.accepted, UNIT),
     (JS.accepted, JA.complete): _rule(JS.completed, UNIT),
     (JS.accepted, JA.request_extension): _rule(JS.accepted, UNIT),
     (JS.accepted, JA.decide_extension): _rule(JS.accepted, STAFF, SUP),
-    (JS.accepted, JA.cancel): _rule(JS.cancelled, STAFF, SUP),
+    (JS.accepted, JA.cancel): _rule(JS.cancelled, STAFF, SUP, SYSTEM),
     (JS.completed, JA.rework): _rule(JS.accepted, SYSTEM),
 }
 
@@ -153,7 +159,14 @@ def job_rule(status: JobStatus, action: JobAction) -> Rule:
     return rule
 
 
-def check_actor(rule: Rule, actors: frozenset[Actor], what: str) -> None:
+def job_action_actors(action: JobAction) -> frozenset[Actor]:
+    """The parts that may take ``action`` on a job in any status."""
+    return frozenset().union(
+        *(rule.actors for (_, each), rule in JOB_TRANSITIONS.items() if each is action)
+    )
+
+
+def check_actor(rule: Rule, actors: Collection[Actor], what: str) -> None:
     """Admins act as anyone; everyone else needs one of the rule's actors."""
     if rule.actors.isdisjoint(actors):
         allowed = ", ".join(sorted(a.value for a in rule.actors))

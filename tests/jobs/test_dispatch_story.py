@@ -54,13 +54,12 @@ async def test_three_units_called_one_declines_the_lead_completes(
     assert lead["needs_redispatch"] is False
     dispatched_at = _at(lead["created_at"])
     calendar = WorkingCalendar()
-    accept, complete = lead["deadlines"]
+    # Until the unit accepts, only its answer clock runs: the completion clock starts then.
+    (accept,) = lead["deadlines"]
     assert accept["kind"] == "accept"
     assert _at(accept["due_at"]) == calendar.add_working_hours(dispatched_at, ACCEPT_HOURS)
-    assert complete["kind"] == "complete"
-    assert _at(complete["due_at"]) == calendar.add_working_hours(dispatched_at, RESOLVE_HOURS)
     assert lead["complete_by_explicit"] is False
-    assert accept["light"] == complete["light"] == "green"
+    assert accept["light"] == "green"
 
     # 旗红十字会 declines: wrong area. The case stays with the other two.
     declined = ok(
@@ -75,7 +74,7 @@ async def test_three_units_called_one_declines_the_lead_completes(
     assert declined["decline_reason"] == "该巷道不在我会服务片区"
     assert declined["declined_at"] is not None
     assert declined["deadlines"][0]["met_at"] == declined["declined_at"]
-    assert declined["deadlines"][1]["light"] is None
+    assert [d["kind"] for d in declined["deadlines"]] == ["accept"]  # never had to finish
 
     # The lead reports for duty, reports progress and completes with an "after" photo.
     lead_url = f"/api/v1/jobs/{lead['id']}"
@@ -83,7 +82,14 @@ async def test_three_units_called_one_declines_the_lead_completes(
     accepted = ok(accepted_response)
     assert accepted["status"] == "accepted"
     assert accepted["accepted_at"] is not None
-    assert accepted["deadlines"][0]["met_at"] == accepted["accepted_at"]
+    answered, complete = accepted["deadlines"]
+    assert answered["met_at"] == accepted["accepted_at"]
+    assert answered["light"] is None
+    assert complete["kind"] == "complete"
+    assert _at(complete["due_at"]) == calendar.add_working_hours(
+        _at(accepted["accepted_at"]), RESOLVE_HOURS
+    )
+    assert complete["light"] == "green"
     assert accepted["version"] == lead["version"] + 1
     assert accepted_response.headers["ETag"] == f'"{lead["id"]}-v{accepted["version"]}"'
 

@@ -67,12 +67,13 @@ UNIT, STAFF, SUP = Actor.unit_staff, Actor.community_staff, Actor.supervisor
     [
         (JS.pending, JA.accept, {UNIT}),
         (JS.pending, JA.decline, {UNIT}),
-        (JS.pending, JA.cancel, {STAFF, SUP}),
+        # The service cancels the open jobs of a case that ends.
+        (JS.pending, JA.cancel, {STAFF, SUP, Actor.system}),
         (JS.accepted, JA.progress, {UNIT}),
         (JS.accepted, JA.complete, {UNIT}),
         (JS.accepted, JA.request_extension, {UNIT}),
         (JS.accepted, JA.decide_extension, {STAFF, SUP}),
-        (JS.accepted, JA.cancel, {STAFF, SUP}),
+        (JS.accepted, JA.cancel, {STAFF, SUP, Actor.system}),
         (JS.completed, JA.rework, {Actor.system}),
     ],
 )

@@ -7,9 +7,11 @@ import asyncio
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import func, select
+import pytest
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.core.clock import FrozenClock
 from app.core.config import Settings
 from app.core.workcalendar import CHINA_TZ, WorkingCalendar, due_at
 from app.demo.seed import demo_id
@@ -23,6 +25,7 @@ from app.models.enums import (
     RoutingMethod,
     SupervisionLevel,
 )
+from app.workflow import overdue
 from app.workflow.overdue import REPORT_CLOCK_JOB_ID, sweep_overdue
 
 EAST = demo_id("community", "陕坝镇", "东街社区")
@@ -410,3 +413,64 @@ async def test_working_hours_deadline_falls_on_the_make_up_saturday(
     assert (await fresh(session, report)).supervision_level is SupervisionLevel.yellow
     await sweep(session, settings, wednesday + timedelta(minutes=1))
     assert (await fresh(session, report)).supervision_level is SupervisionLevel.red
+
+
+@pytest.mark.parametrize(
+    "ended", [ReportStatus.closed, ReportStatus.rejected, ReportStatus.duplicate]
+)
+async def test_a_job_left_open_on_an_ended_case_is_never_marked(
+    client, login, session: AsyncSession, settings: Settings, app, ended: ReportStatus
+) -> None:
+    """Rows from before closing cancelled open jobs: the case ended, so no clock of it runs."""
+    past = T0 + timedelta(hours=1)
+    report = await add_report(session, status=ended, resolve_due_at=past)
+    pending = await add_job(
+        session, report, ASSISTING_UNIT, status=JobStatus.pending, accept_due_at=past
+    )
+    await add_job(session, report, LEAD_UNIT, status=JobStatus.accepted, complete_due_at=past)
+    supervisor = await login("supervisor")
+
+    assert await sweep(session, settings, T0 + timedelta(weeks=3)) == 0
+    assert await marks(session, report) == []
+    assert await events(session, report) == []
+    assert (await fresh(session, report)).supervision_level is None
+
+    # Nor do the unit's inbox and its lights call them overdue.
+    app.state.clock = FrozenClock(T0 + timedelta(weeks=3))
+    listed = (await client.get("/api/v1/jobs?overdue=true&limit=200", headers=supervisor)).json()
+    assert str(report.id) not in {job["report_id"] for job in listed["items"]}
+    shown = (await client.get(f"/api/v1/jobs/{pending.id}", headers=supervisor)).json()
+    assert [d["light"] for d in shown["deadlines"]] == [None]
+
+
+async def test_a_clock_that_stops_while_the_sweep_runs_is_not_marked(
+    app, session: AsyncSession, settings: Settings
+) -> None:
+    """The sweep reads its candidates, then the case is closed (its jobs cancelled) before it
+    records them: under the report's lock it sees the clock stopped and records nothing."""
+    past = T0 + timedelta(hours=1)
+    report = await add_report(session, status=ReportStatus.resolved, resolve_due_at=past)
+    job = await add_job(
+        session, report, ASSISTING_UNIT, status=JobStatus.pending, accept_due_at=past
+    )
+    now = T0 + timedelta(days=2)
+    candidates = [
+        overdue._overdue_clock(DeadlineClock.job_accept, row)
+        for row in await session.execute(
+            overdue._candidates(DeadlineClock.job_accept, now, settings)
+        )
+    ]
+    assert [c.job_id for c in candidates] == [job.id]
+    await session.commit()
+
+    async with app.state.sessionmaker() as other:
+        await other.execute(
+            update(Report).where(Report.id == report.id).values(status=ReportStatus.closed)
+        )
+        await other.execute(update(Job).where(Job.id == job.id).values(status=JobStatus.cancelled))
+        await other.commit()
+
+    assert await overdue._process(session, candidates, now, CALENDAR, settings) == 0
+    await session.commit()
+    assert await marks(session, report) == []
+    assert (await fresh(session, report)).supervision_level is None
