@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Sequence
 from http import HTTPStatus
 from typing import Any
@@ -10,10 +11,12 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import iter_route_contexts
 from pydantic import BaseModel
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import compile_path
 
 from app.core.logging import current_request_id
 
@@ -94,6 +97,10 @@ class ValidationFailed(DomainError):
         return cls(msg, errors=[FieldError(loc=list(loc), msg=msg)])
 
 
+class UnsupportedMediaType(DomainError):
+    status_code, code, title = 415, "unsupported_media_type", "Unsupported media type"
+
+
 class RateLimited(DomainError):
     status_code, code, title = 429, "rate_limited", "Too many requests"
 
@@ -147,6 +154,37 @@ def _loc(parts: Sequence[Any]) -> list[str | int]:
     return [p if isinstance(p, int) else str(p) for p in parts]
 
 
+def _method_index(app: Any) -> list[tuple[re.Pattern[str], frozenset[str]]]:
+    """Each route's full path pattern with its methods (included routers' prefixes applied);
+    built on the first 405, when every router is included."""
+    index: list[tuple[re.Pattern[str], frozenset[str]]] | None = getattr(
+        app.state, "method_index", None
+    )
+    if index is None:
+        index = [
+            (compile_path(context.path_format)[0], frozenset(context.methods))
+            for context in iter_route_contexts(app.routes)
+            if context.methods and context.path_format
+        ]
+        app.state.method_index = index
+    return index
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method the app answers at the request's path. The router names only the methods
+    of the first route whose path matched (``GET`` for ``/me``, although ``PATCH /me`` is
+    another route), so a 405 collects them from all the routes that match the path."""
+    root_path = str(request.scope.get("root_path") or "")
+    path = request.url.path
+    if root_path and path.startswith(root_path):
+        path = path[len(root_path) :]
+    methods: set[str] = set()
+    for pattern, route_methods in _method_index(request.app):
+        if pattern.match(path):
+            methods |= route_methods
+    return sorted(methods)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def _domain(request: Request, exc: DomainError) -> JSONResponse:
@@ -178,11 +216,16 @@ def install_error_handlers(app: FastAPI) -> None:
         except ValueError:
             title = "Error"
         detail = exc.detail if isinstance(exc.detail, str) and exc.detail != title else None
+        headers = dict(exc.headers or {})
         if exc.status_code == 404 and detail is None:
             detail = f"No such resource: {request.method} {request.url.path}"
-        return problem_response(
-            request, exc.status_code, code, title, detail, headers=dict(exc.headers or {})
-        )
+        if exc.status_code == 405:
+            headers["Allow"] = ", ".join(allowed_methods(request)) or headers.get("Allow", "")
+            detail = detail or (
+                f"{request.method} is not allowed on {request.url.path}; "
+                f"it answers {headers['Allow']}"
+            )
+        return problem_response(request, exc.status_code, code, title, detail, headers=headers)
 
     @app.exception_handler(StaleDataError)
     async def _stale(request: Request, exc: StaleDataError) -> JSONResponse:

@@ -224,3 +224,26 @@ async def test_api_key_for_unknown_region_is_422(client: httpx.AsyncClient, logi
         headers=await login("admin"),
     )
     assert response.status_code == 422
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "allowed"),
+    [
+        ("PUT", "/api/v1/me", "GET, PATCH"),  # two routes share the path
+        ("DELETE", "/api/v1/me", "GET, PATCH"),
+        ("GET", "/api/v1/auth/token", "POST"),
+        ("PUT", "/api/v1/users/{user_id}", "GET, PATCH"),
+    ],
+)
+async def test_a_wrong_method_names_every_method_of_the_path(
+    client: httpx.AsyncClient, login, method: str, path: str, allowed: str
+) -> None:
+    me = (await client.get("/api/v1/me", headers=await login("admin"))).json()
+    url = path.format(user_id=me["id"])
+    response = await client.request(method, url, headers=await login("admin"))
+    assert response.status_code == 405
+    assert response.headers["allow"] == allowed
+    assert response.headers["content-type"] == "application/problem+json"
+    problem = response.json()
+    assert problem["code"] == "method_not_allowed"
+    assert allowed in problem["detail"]
