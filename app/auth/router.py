@@ -1,17 +1,22 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request, status
-from fastapi.security import OAuth2PasswordRequestForm
+from fastapi import APIRouter, Request, status
 
 from app.auth import service
-from app.auth.deps import AdminPrincipal, UserPrincipal
+from app.auth.deps import PASSWORD_LOGIN_BODY, AdminPrincipal, PasswordLoginDep, UserPrincipal
 from app.auth.exceptions import InvalidCredentials, InvalidRefreshToken, LoginLocked
 from app.auth.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyRead, RefreshRequest, TokenPair
 from app.core.deps import ClockDep, SessionDep, SessionMakerDep, SettingsDep, client_address
-from app.core.errors import Forbidden, NotFound, Unauthorized, ValidationFailed, error_responses
+from app.core.errors import (
+    Forbidden,
+    NotFound,
+    Unauthorized,
+    UnsupportedMediaType,
+    ValidationFailed,
+    error_responses,
+)
 
 router = APIRouter(tags=["auth"])
 
@@ -20,11 +25,19 @@ router = APIRouter(tags=["auth"])
     "/auth/token",
     response_model=TokenPair,
     summary="Sign in with username and password (OAuth2 password flow)",
-    responses=error_responses(InvalidCredentials, LoginLocked, ValidationFailed),
+    description=(
+        "Takes the OAuth2 password form (`application/x-www-form-urlencoded`: `username`, "
+        "`password`, optionally `grant_type=password`), as OAuth2 clients send it, or the "
+        "same fields as a JSON object. Another content type is refused with 415."
+    ),
+    openapi_extra=PASSWORD_LOGIN_BODY,
+    responses=error_responses(
+        InvalidCredentials, LoginLocked, ValidationFailed, UnsupportedMediaType
+    ),
 )
 async def issue_token(
     request: Request,
-    form: Annotated[OAuth2PasswordRequestForm, Depends()],
+    form: PasswordLoginDep,
     session: SessionDep,
     factory: SessionMakerDep,
     settings: SettingsDep,

@@ -3,7 +3,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 
 class TokenPair(BaseModel):
@@ -11,6 +11,28 @@ class TokenPair(BaseModel):
     token_type: str = "bearer"
     expires_in: int = Field(description="Seconds until the access token expires")
     refresh_token: str
+
+
+class PasswordLogin(BaseModel):
+    """The OAuth2 password grant (RFC 6749 §4.3): sent as a form, as OAuth2 clients and the
+    API documentation's *Authorize* do, or as JSON."""
+
+    grant_type: str | None = Field(
+        None, description="`password` (optional); refresh tokens go to `POST /auth/refresh`"
+    )
+    username: str = Field(min_length=1, max_length=150)
+    password: str = Field(min_length=1, max_length=1024)
+    scope: str = Field("", description="Ignored: what a user may do comes from their roles")
+
+    @field_validator("grant_type")
+    @classmethod
+    def _password_grant_only(cls, value: str | None) -> str | None:
+        if value not in (None, "", "password"):
+            raise ValueError(
+                "only the password grant is taken here; "
+                "exchange a refresh token at POST /api/v1/auth/refresh"
+            )
+        return value
 
 
 class RefreshRequest(BaseModel):

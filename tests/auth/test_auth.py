@@ -248,3 +248,63 @@ async def test_register_reporter(client: httpx.AsyncClient) -> None:
     assert ("body", "username") in locs
     assert ("body", "password") in locs
     assert (await _token(client, "zhang.wei", "long-enough-pw")).status_code == 200
+
+
+async def test_sign_in_takes_json_as_well_as_the_oauth2_form(client: httpx.AsyncClient) -> None:
+    response = await client.post(
+        TOKEN_URL, json={"username": "staff1", "password": "suishoupai-demo"}
+    )
+    assert response.status_code == 200, response.text
+    me = await client.get("/api/v1/me", headers=_bearer(response.json()["access_token"]))
+    assert me.json()["username"] == "staff1"
+    with_grant = await client.post(
+        TOKEN_URL,
+        json={"grant_type": "password", "username": "unit1", "password": "suishoupai-demo"},
+    )
+    assert with_grant.status_code == 200, with_grant.text
+    # The same failure as with the form: never saying which part was wrong.
+    wrong = await client.post(TOKEN_URL, json={"username": "staff1", "password": "nope"})
+    assert wrong.status_code == 401
+    assert wrong.json()["detail"] == "Incorrect username or password"
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "status", "says"),
+    [
+        ({"json": {"username": "staff1"}}, 422, "body.password: Field required"),
+        ({"json": ["staff1", "x"]}, 422, "send a JSON object"),
+        (
+            {"content": b"{", "headers": {"Content-Type": "application/json"}},
+            422,
+            "not valid JSON",
+        ),
+        (
+            {"json": {"grant_type": "refresh_token", "username": "a", "password": "b"}},
+            422,
+            "POST /api/v1/auth/refresh",
+        ),
+        (
+            {"content": b"username=staff1", "headers": {"Content-Type": "text/plain"}},
+            415,
+            "application/x-www-form-urlencoded",
+        ),
+    ],
+)
+async def test_a_sign_in_the_endpoint_cannot_read_says_what_it_takes(
+    client: httpx.AsyncClient, kwargs: dict[str, object], status: int, says: str
+) -> None:
+    response = await client.post(TOKEN_URL, **kwargs)  # type: ignore[arg-type]
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    assert says in response.json()["detail"]
+
+
+async def test_the_api_document_shows_both_sign_in_bodies(client: httpx.AsyncClient) -> None:
+    document = (await client.get("/openapi.json")).json()
+    body = document["paths"][TOKEN_URL]["post"]["requestBody"]
+    assert list(body["content"]) == ["application/x-www-form-urlencoded", "application/json"]
+    for content in body["content"].values():
+        assert content["schema"]["required"] == ["username", "password"]
+    # Swagger UI's Authorize still posts the form to the same address.
+    flows = document["components"]["securitySchemes"]["OAuth2PasswordBearer"]["flows"]
+    assert flows["password"]["tokenUrl"] == TOKEN_URL
