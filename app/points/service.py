@@ -13,8 +13,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.principal import Principal
 from app.core.config import Settings
-from app.core.errors import NotFound, ValidationFailed
-from app.core.pagination import PageParams, SortKey, decode_cursor, encode_cursor, paginate
+from app.core.errors import NotFound
+from app.core.pagination import (
+    CursorShape,
+    InvalidCursor,
+    PageParams,
+    SortKey,
+    decode_cursor,
+    encode_cursor,
+    paginate,
+)
 from app.core.workcalendar import CHINA_TZ
 from app.models import (
     Category,
@@ -294,9 +302,13 @@ async def leaderboard(
         .join(name_table, name_table.id == totals.c.key)
         .order_by(totals.c.points.desc(), name_column, totals.c.key)
     )
-    offset = _offset(params.cursor)
+    offset = _offset(params)
     rows = (await session.execute(ranked.offset(offset).limit(params.limit + 1))).all()
-    next_cursor = encode_cursor([offset + params.limit]) if len(rows) > params.limit else None
+    next_cursor = (
+        encode_cursor(params, RANK_POSITION, [offset + params.limit])
+        if len(rows) > params.limit
+        else None
+    )
     ranking_people = query.place_id is not None
     return Leaderboard(
         scope=query.scope,
@@ -321,12 +333,16 @@ async def leaderboard(
     )
 
 
-def _offset(cursor: str | None) -> int:
-    """A leaderboard page's cursor is the rank position it starts at: the ranking is an
-    aggregate with no row key to continue from."""
-    if cursor is None:
+# A leaderboard page's cursor is the rank position it starts at: the ranking is an aggregate
+# with no row key to continue from.
+RANK_POSITION = CursorShape(sort="rank position", kinds=(int,))
+
+
+def _offset(params: PageParams) -> int:
+    values = decode_cursor(params, RANK_POSITION)
+    if values is None:
         return 0
-    (offset,) = decode_cursor(cursor, 1)
-    if not isinstance(offset, int) or offset < 0:
-        raise ValidationFailed.at(["query", "cursor"], "the cursor is not valid")
+    (offset,) = values
+    if offset < 0:
+        raise InvalidCursor
     return offset
