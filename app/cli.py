@@ -228,6 +228,63 @@ def gc_photos(
     console.print(f"Scanned {result.scanned} stored files; removed {result.removed} orphans.")
 
 
+calendar_cli = typer.Typer(
+    help="The working calendar: holidays and make-up working days (调休).", no_args_is_help=True
+)
+cli.add_typer(calendar_cli, name="calendar")
+
+
+@calendar_cli.command("import")
+def import_calendar(
+    file: Annotated[
+        Path,
+        typer.Argument(
+            exists=True,
+            dir_okay=False,
+            readable=True,
+            help="JSON (an array of {date, kind, name}) or CSV (header date,kind,name)",
+        ),
+    ],
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Check the file and change nothing")
+    ] = False,
+) -> None:
+    """Import holidays and make-up working days from a JSON or CSV file.
+
+    Each year the file covers gets exactly the file's days (kind: holiday or workday). All or
+    nothing: any bad line is named and nothing changes."""
+    from datetime import UTC, datetime
+
+    from app.calendar.exceptions import CalendarFileRefused
+    from app.calendar.importer import read_calendar_file
+    from app.calendar.service import DayToSet, replace_years
+
+    try:
+        days = read_calendar_file(file)
+    except CalendarFileRefused as exc:
+        console.print(
+            f"{file}: nothing imported; the file has problems:", style="red", markup=False
+        )
+        for problem in exc.problems:
+            console.print(f"  {problem}", markup=False, highlight=False, soft_wrap=True)
+        raise typer.Exit(1) from exc
+    by_year: dict[int, list[DayToSet]] = {}
+    for entry in days:
+        by_year.setdefault(entry.day.year, []).append(
+            DayToSet(entry.day, entry.is_workday, entry.name)
+        )
+    summary = ", ".join(f"{year}: {len(entries)} days" for year, entries in sorted(by_year.items()))
+    if dry_run:
+        console.print(f"{file} is good ({summary}); nothing was changed (--dry-run).")
+        return
+    _run_in_session(get_settings(), lambda s: replace_years(s, by_year, None, datetime.now(UTC)))
+    console.print(
+        f"Imported {summary}. Running API processes and workers use it within "
+        "SSP_CALENDAR_REFRESH_SECONDS. Deadlines already set keep their time; an admin applies "
+        "the new calendar to open cases with POST /api/v1/admin/calendar/recompute-deadlines."
+    )
+
+
 @cli.command()
 def worker() -> None:
     """Run the background worker: webhook deliveries and the overdue sweep, every

@@ -10,6 +10,8 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from app.auth.router import router as auth_router
+from app.calendar.cache import CalendarCache
+from app.calendar.router import router as calendar_router
 from app.categories.router import router as categories_router
 from app.core.api_docs import install_api_docs
 from app.core.body_limit import BodySizeLimitMiddleware
@@ -20,7 +22,6 @@ from app.core.errors import install_error_handlers
 from app.core.middleware import RequestContextMiddleware
 from app.core.runtime import tune_for_serving
 from app.core.storage import build_storage
-from app.core.workcalendar import WorkingCalendar
 from app.integrations.lifecycle import background_work
 from app.integrations.router import router as integrations_router
 from app.jobs.router import router as jobs_router
@@ -71,7 +72,11 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     app.state.clock = clock or Clock()
     app.state.engine = engine
     app.state.sessionmaker = create_sessionmaker(engine)
-    app.state.calendar = WorkingCalendar()
+    # The working calendar in force, shared with the embedded worker; reloaded after this
+    # process changes it and when another process did (checked every few seconds).
+    app.state.calendar = CalendarCache(
+        app.state.sessionmaker, refresh_seconds=settings.calendar_refresh_seconds
+    )
     app.state.photo_storage = build_storage(settings)
     app.state.photo_pool = PhotoPool(settings.photo_workers)
 
@@ -93,6 +98,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         auth_router,
         users_router,
         categories_router,
+        calendar_router,
         org_router,
         reports_router,
         workflow_router,

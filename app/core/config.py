@@ -109,6 +109,8 @@ class Settings(BaseSettings):
     routing_max_distance_m: float = 1000.0
     # How often an API process checks whether another process changed community boundaries.
     geo_index_refresh_seconds: float = 5.0
+    # How often a process (API or worker) checks whether another changed the working calendar.
+    calendar_refresh_seconds: float = 30.0
 
     demo_password: str = "suishoupai-demo"
     log_level: str = "INFO"

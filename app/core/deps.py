@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from app.core.clock import Clock
 from app.core.config import Settings
 from app.core.db import session_scope
-from app.core.workcalendar import WorkingCalendar
+from app.core.workcalendar import CalendarSource, WorkingCalendar
 
 
 async def get_app_settings(request: Request) -> Settings:
@@ -47,8 +47,9 @@ def client_address(request: Request) -> str:
 
 
 async def get_calendar(request: Request) -> WorkingCalendar:
-    calendar: WorkingCalendar = request.app.state.calendar
-    return calendar
+    """The working calendar in force (days administrators set included), for this request."""
+    source: CalendarSource = request.app.state.calendar
+    return await source.current()
 
 
 CalendarDep = Annotated[WorkingCalendar, Depends(get_calendar)]

@@ -22,6 +22,12 @@ REQUEST_LATENCY = Histogram(
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
 )
 LOGINS = Counter("ssp_logins_total", "Sign-in attempts", ["outcome"])
+CALENDAR_UNCOVERED_DEADLINES = Counter(
+    "ssp_calendar_uncovered_deadlines_total",
+    "Working-hour deadlines computed into a year with neither the published schedule nor "
+    "days set by an administrator (counted Monday to Friday)",
+    ["year"],
+)
 
 # --- The domain ------------------------------------------------------------------------------
 

@@ -25,10 +25,11 @@ import httpx
 from prometheus_client import start_http_server
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app.calendar.cache import CalendarCache
 from app.core.clock import Clock
 from app.core.config import Settings
 from app.core.db import create_engine, create_sessionmaker
-from app.core.workcalendar import WorkingCalendar
+from app.core.workcalendar import CalendarSource
 from app.integrations.delivery import (
     DeliveryCounts,
     deliver_due,
@@ -54,17 +55,20 @@ async def _sweep(
     sessionmaker: async_sessionmaker[AsyncSession],
     settings: Settings,
     clock: Clock,
-    calendar: WorkingCalendar,
+    calendar: CalendarSource,
 ) -> int:
+    # The calendar in force now: a change another process made reaches the sweep within the
+    # refresh interval.
+    working_calendar = await calendar.current()
     async with sessionmaker() as session, session.begin():
-        return await sweep_overdue(session, clock.now(), calendar, settings)
+        return await sweep_overdue(session, clock.now(), working_calendar, settings)
 
 
 async def run_once(
     sessionmaker: async_sessionmaker[AsyncSession],
     settings: Settings,
     clock: Clock,
-    calendar: WorkingCalendar,
+    calendar: CalendarSource,
     http: httpx.AsyncClient,
     stop: asyncio.Event | None = None,
 ) -> PassResult:
@@ -103,7 +107,7 @@ async def run_forever(
     sessionmaker: async_sessionmaker[AsyncSession],
     settings: Settings,
     clock: Clock,
-    calendar: WorkingCalendar,
+    calendar: CalendarSource,
     stop: asyncio.Event,
 ) -> None:
     """Run passes every ``worker_interval_seconds`` until ``stop`` is set; the pass under way
@@ -136,8 +140,10 @@ async def serve_worker(settings: Settings) -> None:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
+    sessionmaker = create_sessionmaker(engine)
+    calendar = CalendarCache(sessionmaker, refresh_seconds=settings.calendar_refresh_seconds)
     try:
-        await run_forever(create_sessionmaker(engine), settings, Clock(), WorkingCalendar(), stop)
+        await run_forever(sessionmaker, settings, Clock(), calendar, stop)
     finally:
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.remove_signal_handler(signum)

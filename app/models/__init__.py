@@ -1,6 +1,7 @@
 """All ORM models, so that Alembic and the mapper registry see every table."""
 
 from app.models.base import Base
+from app.models.calendar import CalendarDay, CalendarRevision
 from app.models.categories import Category
 from app.models.integrations import OutboxEvent, Webhook, WebhookDelivery
 from app.models.org import (
@@ -28,6 +29,8 @@ __all__ = [
     "ApiKey",
     "AuthSession",
     "Base",
+    "CalendarDay",
+    "CalendarRevision",
     "Category",
     "CheckIn",
     "Community",

@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import logging
+from typing import Any
+
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
+from app.calendar import service as calendar_service
 from app.core.deps import ClockDep, SessionMakerDep, SettingsDep
 from app.core.migrations import current_revisions, head_revisions
+from app.core.workcalendar import china_today
 from app.integrations.backlog import refresh_backlog_gauges
 
 router = APIRouter(tags=["operations"])
+log = logging.getLogger("app.ops")
 
 
 @router.get("/healthz", summary="The process is alive")
@@ -22,6 +28,11 @@ async def healthz() -> dict[str, str]:
 @router.get(
     "/readyz",
     summary="The database is reachable and migrated to the head revision",
+    description=(
+        "Also reports (without failing) how far ahead the working calendar is known: "
+        "`calendar.covered_until`, and `calendar.warning` when the next 60 days are not all "
+        "covered by the published schedule or days an administrator set."
+    ),
     responses={503: {"description": "Not ready: the body says why"}},
 )
 async def readyz(request: Request) -> JSONResponse:
@@ -46,7 +57,26 @@ async def readyz(request: Request) -> JSONResponse:
             },
             status_code=503,
         )
-    return JSONResponse({"status": "ok", "database": "ok", "revision": sorted(current)})
+    return JSONResponse(
+        {
+            "status": "ok",
+            "database": "ok",
+            "revision": sorted(current),
+            "calendar": await _calendar_coverage(request),
+        }
+    )
+
+
+async def _calendar_coverage(request: Request) -> dict[str, Any]:
+    """How far ahead the working calendar is known. Reported, never failing readiness: an
+    unimported year still has deadlines (Monday to Friday), and restarting would not help."""
+    try:
+        calendar = await request.app.state.calendar.current()
+    except Exception as exc:  # the database answered a moment ago; say so rather than fail
+        log.warning("readiness could not read the working calendar: %s", exc)
+        return {"covered_until": None, "warning": "the working calendar could not be read"}
+    today = china_today(request.app.state.clock.now())
+    return calendar_service.coverage(calendar, today).model_dump(mode="json")
 
 
 @router.get("/metrics", summary="Prometheus metrics", response_class=Response)

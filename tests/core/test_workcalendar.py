@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from prometheus_client import REGISTRY
 
-from app.core.workcalendar import CHINA_TZ, WorkingCalendar, due_at
+from app.calendar.recompute import due_from
+from app.core import workcalendar
+from app.core.workcalendar import CHINA_TZ, DayExplained, DaySource, WorkingCalendar, due_at
+from app.reports.lights import Pause
 
 CAL = WorkingCalendar()
 
@@ -78,3 +83,93 @@ def test_calendar_hours() -> None:
 def test_negative_hours_refused() -> None:
     with pytest.raises(ValueError, match="negative"):
         CAL.add_working_hours(china(2026, 11, 30, 9, 0), -1)
+
+
+def test_each_day_says_why() -> None:
+    cal = WorkingCalendar(
+        overrides={date(2027, 2, 8): False, date(2027, 2, 20): True},
+        names={date(2027, 2, 8): "春节", date(2027, 2, 20): "春节调休"},
+    )
+    assert cal.explain(date(2026, 10, 1)) == DayExplained(
+        date(2026, 10, 1), False, DaySource.published, "国庆节"
+    )
+    assert cal.explain(date(2026, 10, 10)) == DayExplained(
+        date(2026, 10, 10), True, DaySource.published, "国庆节调休"
+    )
+    assert cal.explain(date(2026, 11, 30)) == DayExplained(
+        date(2026, 11, 30), True, DaySource.published, None
+    )
+    assert cal.explain(date(2027, 2, 8)) == DayExplained(
+        date(2027, 2, 8), False, DaySource.override, "春节"
+    )
+    assert cal.explain(date(2027, 2, 20)) == DayExplained(
+        date(2027, 2, 20), True, DaySource.override, "春节调休"
+    )
+    assert cal.explain(date(2027, 2, 9)) == DayExplained(
+        date(2027, 2, 9), True, DaySource.weekday_rule, None
+    )
+
+
+def test_coverage_runs_through_published_years_and_years_with_days_set() -> None:
+    assert CAL.is_covered(2026)
+    assert not CAL.is_covered(2027)
+    assert CAL.covered_until(date(2026, 12, 3)) == date(2026, 12, 31)
+    assert CAL.covered_until(date(2027, 1, 4)) is None
+    with_2027 = WorkingCalendar(overrides={date(2027, 2, 8): False})
+    assert with_2027.covered_until(date(2026, 12, 3)) == date(2027, 12, 31)
+    # A gap ends the run: 2029's days do not cover 2028.
+    with_2029 = WorkingCalendar(overrides={date(2027, 2, 8): False, date(2029, 2, 8): False})
+    assert with_2029.covered_until(date(2026, 12, 3)) == date(2027, 12, 31)
+
+
+async def test_a_fixed_calendar_is_its_own_source() -> None:
+    assert await CAL.current() is CAL
+
+
+def _uncovered_count(year: int) -> float:
+    value = REGISTRY.get_sample_value("ssp_calendar_uncovered_deadlines_total", {"year": str(year)})
+    return value or 0.0
+
+
+def test_deadlines_in_an_uncovered_year_warn_once_and_count_every_time(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setattr(workcalendar, "_warned_uncovered_years", set())
+    before = _uncovered_count(2093)
+    with caplog.at_level(logging.WARNING, logger="app.core.workcalendar"):
+        CAL.add_working_hours(china(2093, 3, 2, 9, 0), 8)
+        CAL.add_working_hours(china(2093, 3, 3, 9, 0), 8)
+    warnings = [r for r in caplog.records if "2093" in r.getMessage()]
+    assert len(warnings) == 1
+    assert "calendar import" in warnings[0].getMessage()
+    assert _uncovered_count(2093) == before + 2
+
+    # A year with days set is covered: no warning, no count.
+    before_covered = _uncovered_count(2094)
+    covered = WorkingCalendar(overrides={date(2094, 1, 1): False})
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="app.core.workcalendar"):
+        covered.add_working_hours(china(2094, 3, 2, 9, 0), 8)
+    assert caplog.records == []
+    assert _uncovered_count(2094) == before_covered
+    # A published year is covered too, up to the deadline that crosses into the next.
+    before_2027 = _uncovered_count(2027)
+    CAL.add_working_hours(china(2026, 12, 28, 9, 0), 8)
+    assert _uncovered_count(2027) == before_2027
+    CAL.add_working_hours(china(2026, 12, 31, 9, 0), 16)
+    assert _uncovered_count(2027) == before_2027 + 1
+
+
+def test_recomputed_deadlines_add_holds_as_resuming_did() -> None:
+    start = china(2026, 11, 30, 9, 0)  # Monday
+    assert due_from(CAL, start, 16, []) == china(2026, 12, 1, 18, 0).astimezone(UTC)
+    # On hold Monday 13:00 to Wednesday 09:00: the 13 working hours held are added, as the
+    # resume action adds them to the deadline.
+    hold = Pause(start=china(2026, 11, 30, 13, 0), end=china(2026, 12, 2, 9, 0))
+    shifted = CAL.add_working_hours(
+        CAL.add_working_hours(start, 16), CAL.working_hours_between(hold.start, hold.end)
+    )
+    assert due_from(CAL, start, 16, [hold]) == shifted == china(2026, 12, 3, 15, 0)
+    # A hold that ended before the clock started does not count.
+    earlier = Pause(start=china(2026, 11, 27, 9, 0), end=china(2026, 11, 27, 18, 0))
+    assert due_from(CAL, start, 16, [earlier]) == china(2026, 12, 1, 18, 0)

@@ -1,0 +1,1 @@
+"""The working calendar as data: days administrators set, shared by every process."""
