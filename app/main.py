@@ -6,7 +6,7 @@ import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from app.auth.router import router as auth_router
@@ -22,6 +22,7 @@ from app.core.errors import install_error_handlers
 from app.core.middleware import RequestContextMiddleware
 from app.core.runtime import tune_for_serving
 from app.core.storage import build_storage
+from app.core.text import refuse_control_characters
 from app.integrations.lifecycle import background_work
 from app.integrations.router import router as integrations_router
 from app.jobs.router import router as jobs_router
@@ -66,6 +67,8 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         # Served by install_api_docs from packaged assets: FastAPI's own pages load a CDN.
         docs_url=None,
         redoc_url=None,
+        # One rule for every text field, form field and parameter of every route.
+        dependencies=[Depends(refuse_control_characters)],
     )
     engine = create_engine(settings)
     app.state.settings = settings
