@@ -65,6 +65,9 @@ class WebhookDelivery(UUIDPrimaryKey, Base):
     __table_args__ = (
         UniqueConstraint("webhook_id", "event_id"),
         Index("ix_webhook_deliveries_due", "status", "next_attempt_at"),
+        # Pruning an event checks its deliveries (ON DELETE CASCADE) and the backlog gauges
+        # join on the event: without this, each is a scan of every delivery.
+        Index("ix_webhook_deliveries_event_id", "event_id"),
     )
 
     webhook_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("webhooks.id", ondelete="CASCADE"))
