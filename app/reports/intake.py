@@ -66,7 +66,7 @@ from app.reports import presenter, service
 from app.reports.clocks import NO_HISTORY
 from app.reports.numbering import next_report_number
 from app.reports.schemas import ReportCreated
-from app.workflow.parts import filing_role
+from app.workflow.parts import SUBMITTING_ROLES, filing_role
 
 log = logging.getLogger("app.reports.intake")
 
@@ -75,14 +75,6 @@ IDEMPOTENCY_SCOPE = "POST /api/v1/reports"
 # the margin's purpose: catching swapped or zeroed coordinates, not drawing borders).
 CHINA_BOX = (3.8, 73.4, 53.6, 135.1)  # min_lat, min_lng, max_lat, max_lng
 CLOCK_SKEW = timedelta(minutes=5)
-SUBMITTING_ROLES = (
-    Role.reporter,
-    Role.courier,
-    Role.grid_worker,
-    Role.community_staff,
-    Role.supervisor,
-    Role.unit_staff,
-)
 STAFF_SOURCES = (ReportSource.hotline, ReportSource.assigned, ReportSource.grid_patrol)
 
 

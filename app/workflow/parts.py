@@ -30,20 +30,23 @@ PART_ORDER = (
 )
 ADMIN_PARTS = (Actor.community_staff, Actor.grid_worker, Actor.supervisor)
 
+# The roles that may submit a report at all; anyone of them may file one as a resident.
+SUBMITTING_ROLES = (
+    Role.reporter,
+    Role.courier,
+    Role.grid_worker,
+    Role.community_staff,
+    Role.supervisor,
+    Role.unit_staff,
+)
+
 # The roles that may file a report of each source, the likeliest first (see report intake).
 FILING_ROLES: dict[ReportSource, tuple[Role, ...]] = {
     ReportSource.courier: (Role.courier,),
     ReportSource.grid_patrol: (Role.grid_worker,),
     ReportSource.hotline: (Role.community_staff, Role.supervisor),
     ReportSource.assigned: (Role.community_staff, Role.supervisor),
-    ReportSource.resident: (
-        Role.reporter,
-        Role.courier,
-        Role.grid_worker,
-        Role.community_staff,
-        Role.supervisor,
-        Role.unit_staff,
-    ),
+    ReportSource.resident: SUBMITTING_ROLES,
 }
 
 
