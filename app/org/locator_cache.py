@@ -1,10 +1,8 @@
 """The community and grid locator of one API process, kept in step with the database.
 
-Building the STRtree costs far more than a lookup, so it is built once and reused. It goes stale
-in two ways: a write in this process (the write's route calls
-:meth:`LocatorCache.invalidate_after_commit`, and the next lookup rebuilds) or a write in another
-replica or the CLI, noticed by comparing a cheap fingerprint of the tables at most every
-``refresh_seconds``.
+Building the STRtree costs far more than a lookup, so it is built once and reused, and rebuilt
+after a write of this process or when a cheap fingerprint of the tables shows another process
+wrote (see :mod:`app.core.snapshots`).
 """
 
 from __future__ import annotations
@@ -18,11 +16,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from shapely.geometry.base import BaseGeometry
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Session
 
 from app.core.geo import InvalidGeometry, parse_boundary
+from app.core.snapshots import SnapshotCache
 from app.models import Community, Grid
 from app.org.geo_index import AreaEntry, CommunityLocator, GridLocator, LocateMethod
 
@@ -49,19 +47,17 @@ class Location:
     grid_name: str | None
 
 
-class _Snapshot:
+class _Areas:
+    """The communities and grids of one version of the tables, indexed."""
+
     def __init__(
         self,
-        fingerprint: Fingerprint,
-        generation: int,
         communities: CommunityLocator,
         community_names: dict[uuid.UUID, str],
         community_regions: dict[uuid.UUID, uuid.UUID],
         grids: dict[uuid.UUID, GridLocator],
         grid_names: dict[uuid.UUID, str],
     ) -> None:
-        self.fingerprint = fingerprint
-        self.generation = generation
         self._communities = communities
         self._community_names = community_names
         self._community_regions = community_regions
@@ -97,12 +93,7 @@ def _geometry(kind: str, area_id: uuid.UUID, geojson: dict[str, Any] | None) -> 
         return None
 
 
-def _build(
-    fingerprint: Fingerprint,
-    generation: int,
-    community_rows: Sequence[Any],
-    grid_rows: Sequence[Any],
-) -> _Snapshot:
+def _build(community_rows: Sequence[Any], grid_rows: Sequence[Any]) -> _Areas:
     community_entries: list[AreaEntry[uuid.UUID]] = []
     community_names: dict[uuid.UUID, str] = {}
     community_regions: dict[uuid.UUID, uuid.UUID] = {}
@@ -122,9 +113,7 @@ def _build(
         if geometry is not None:
             grid_entries.setdefault(community_id, []).append((grid_id, geometry, None))
             grid_names[grid_id] = name
-    return _Snapshot(
-        fingerprint,
-        generation,
+    return _Areas(
         CommunityLocator(community_entries),
         community_names,
         community_regions,
@@ -149,7 +138,28 @@ async def _fingerprint(session: AsyncSession) -> Fingerprint:
     return tuple(row)
 
 
-class LocatorCache:
+async def _load(session: AsyncSession, _: Fingerprint) -> _Areas:
+    community_rows = (
+        await session.execute(
+            select(
+                Community.id,
+                Community.name,
+                Community.region_id,
+                Community.boundary,
+                Community.center_lat,
+                Community.center_lng,
+            )
+        )
+    ).all()
+    grid_rows = (
+        await session.execute(select(Grid.id, Grid.community_id, Grid.name, Grid.boundary))
+    ).all()
+    if len(community_rows) + len(grid_rows) <= _BUILD_INLINE_MAX_AREAS:
+        return _build(community_rows, grid_rows)
+    return await asyncio.to_thread(_build, community_rows, grid_rows)
+
+
+class LocatorCache(SnapshotCache[_Areas, Fingerprint]):
     """Locates points among the communities and grids of the database, from memory."""
 
     def __init__(
@@ -159,79 +169,15 @@ class LocatorCache:
         refresh_seconds: float,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
+        super().__init__(_fingerprint, _load, refresh_seconds=refresh_seconds, monotonic=monotonic)
         self.max_distance_m = max_distance_m
-        self._refresh_seconds = refresh_seconds
-        self._monotonic = monotonic
-        self._snapshot: _Snapshot | None = None
-        # Bumped by every committed write of this process; a snapshot of an older generation
-        # is stale whatever the fingerprint says.
-        self._generation = 0
-        self._next_check = 0.0
-        self._lock = asyncio.Lock()
 
     async def locate(
         self, session: AsyncSession, lat: float, lng: float, max_distance_m: float | None = None
     ) -> Location | None:
         """The community covering the WGS-84 point, else the nearest within ``max_distance_m``
         (the routing distance of the settings by default), with its grid."""
-        snapshot = await self._current(session)
-        return snapshot.locate(
+        areas = await self.get(session)
+        return areas.locate(
             lat, lng, self.max_distance_m if max_distance_m is None else max_distance_m
         )
-
-    def invalidate(self) -> None:
-        self._generation += 1
-
-    def invalidate_after_commit(self, session: AsyncSession) -> None:
-        """Rebuild on the next lookup once ``session`` commits. Not before: a lookup between
-        the write and its commit would rebuild from the old rows and keep them."""
-
-        def _on_commit(_: Session) -> None:
-            self.invalidate()
-
-        event.listen(session.sync_session, "after_commit", _on_commit, once=True)
-
-    def _is_fresh(self, snapshot: _Snapshot) -> bool:
-        return snapshot.generation == self._generation and self._monotonic() < self._next_check
-
-    async def _current(self, session: AsyncSession) -> _Snapshot:
-        snapshot = self._snapshot
-        if snapshot is not None and self._is_fresh(snapshot):
-            return snapshot
-        async with self._lock:
-            snapshot = self._snapshot
-            if snapshot is not None and self._is_fresh(snapshot):
-                return snapshot  # refreshed by the request this one waited for
-            generation = self._generation
-            fingerprint = await _fingerprint(session)
-            if (
-                snapshot is None
-                or snapshot.generation != generation
-                or snapshot.fingerprint != fingerprint
-            ):
-                snapshot = await self._rebuild(session, fingerprint, generation)
-                self._snapshot = snapshot
-            self._next_check = self._monotonic() + self._refresh_seconds
-            return snapshot
-
-    async def _rebuild(
-        self, session: AsyncSession, fingerprint: Fingerprint, generation: int
-    ) -> _Snapshot:
-        community_rows = (
-            await session.execute(
-                select(
-                    Community.id,
-                    Community.name,
-                    Community.region_id,
-                    Community.boundary,
-                    Community.center_lat,
-                    Community.center_lng,
-                )
-            )
-        ).all()
-        grid_rows = (
-            await session.execute(select(Grid.id, Grid.community_id, Grid.name, Grid.boundary))
-        ).all()
-        if len(community_rows) + len(grid_rows) <= _BUILD_INLINE_MAX_AREAS:
-            return _build(fingerprint, generation, community_rows, grid_rows)
-        return await asyncio.to_thread(_build, fingerprint, generation, community_rows, grid_rows)
