@@ -200,8 +200,34 @@ def gc_photos(
     grace_minutes: Annotated[
         int, typer.Option(help="Leave files younger than this alone (in-flight submissions)")
     ] = 60,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Print every file that would go; change nothing")
+    ] = False,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force",
+            help="Go on although the database holds no photos or too many files look orphaned",
+        ),
+    ] = False,
+    max_percent: Annotated[
+        float,
+        typer.Option(min=0, max=100, help="Refuse when more than this share of the store would go"),
+    ] = 10.0,
+    quarantine_days: Annotated[
+        float,
+        typer.Option(
+            min=0, help="Delete files that have been in quarantine/ this long (on a later run)"
+        ),
+    ] = 7.0,
 ) -> None:
-    """Remove stored photo files that no report references."""
+    """Quarantine stored photo files that no photo references; delete them on a later run.
+
+    Refuses (unless --force) when the database holds no photos while the store holds files, or
+    when more than --max-percent of the store would go: a run against the wrong database would
+    take every photo. Orphans move under quarantine/ in the same store (folder or bucket
+    prefix), are deleted once they have been there --quarantine-days, and go back to their
+    place if a photo references them again."""
     from datetime import UTC, datetime, timedelta
 
     from app.core.storage import build_storage
@@ -213,19 +239,49 @@ def gc_photos(
     async def work(session: AsyncSession) -> Any:
         with console.status("Looking for orphaned photo files…") as status:
 
-            def on_progress(scanned: int, removed: int) -> None:
-                status.update(f"Scanned {scanned} files, removed {removed}…")
+            def on_progress(scanned: int) -> None:
+                status.update(f"Scanned {scanned} files…")
 
             return await collect_orphans(
                 session,
                 storage,
                 datetime.now(UTC),
-                timedelta(minutes=grace_minutes),
-                on_progress,
+                grace=timedelta(minutes=grace_minutes),
+                max_share=max_percent / 100,
+                quarantine_period=timedelta(days=quarantine_days),
+                force=force,
+                dry_run=dry_run,
+                on_progress=on_progress,
             )
 
     result = _run_in_session(settings, work)
-    console.print(f"Scanned {result.scanned} stored files; removed {result.removed} orphans.")
+    verb = "would" if not result.applied else "did"
+    if dry_run:
+        for key in result.orphans:
+            console.print(f"quarantine {key}", markup=False, highlight=False)
+        for entry in result.to_restore:
+            console.print(f"restore {entry.original_key}", markup=False, highlight=False)
+        for entry in result.to_delete:
+            console.print(f"delete {entry.key}", markup=False, highlight=False)
+    console.print(
+        f"Scanned {result.scanned} stored files ({result.photo_rows} photos in the database, "
+        f"{result.in_quarantine} files in quarantine); {verb} quarantine {len(result.orphans)} "
+        f"orphans, restore {len(result.to_restore)}, delete {len(result.to_delete)} "
+        f"quarantined for {quarantine_days:g} days or more.",
+        markup=False,
+        highlight=False,
+    )
+    if result.refused is not None:
+        console.print(
+            f"{'A real run would refuse' if dry_run else 'Refused, nothing changed'}: "
+            f"{result.refused} Check SSP_DATABASE_URL and the photo store's settings; "
+            "--dry-run lists the files, --force goes on.",
+            style="red",
+            markup=False,
+            highlight=False,
+        )
+        if not dry_run:
+            raise typer.Exit(1)
 
 
 calendar_cli = typer.Typer(

@@ -67,6 +67,10 @@ class PhotoStorage(Protocol):
     async def delete(self, key: str) -> None:
         """Deleting a missing key is not an error."""
 
+    async def move(self, key: str, new_key: str) -> None:
+        """Moves an object to another key (replacing one there); ``StoredPhotoNotFound`` when
+        there is nothing at ``key``. Used to quarantine files before they are deleted."""
+
     async def exists(self, key: str) -> bool: ...
 
     def list_keys(self, prefix: str = "") -> AsyncIterator[StoredObject]:
@@ -128,6 +132,13 @@ class LocalPhotoStorage:
     async def delete(self, key: str) -> None:
         await asyncio.to_thread(self._path(key).unlink, missing_ok=True)
 
+    async def move(self, key: str, new_key: str) -> None:
+        source, target = self._path(key), self._path(new_key)
+        try:
+            await asyncio.to_thread(_rename_into, source, target)
+        except FileNotFoundError as error:
+            raise StoredPhotoNotFound(key) from error
+
     async def exists(self, key: str) -> bool:
         return await asyncio.to_thread(self._path(key).is_file)
 
@@ -162,6 +173,14 @@ class LocalPhotoStorage:
                 batch.append(StoredObject(key, datetime.fromtimestamp(modified, UTC)))
             if batch:
                 yield batch
+
+
+def _rename_into(source: Path, target: Path) -> None:
+    if not source.is_file():
+        raise FileNotFoundError(source)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    # One file system (both under the root): a rename, atomic, and the file keeps its times.
+    os.replace(source, target)
 
 
 def _write_atomically(path: Path, data: bytes) -> None:
@@ -258,6 +277,23 @@ class S3PhotoStorage:
 
     async def delete(self, key: str) -> None:
         check_key(key)
+        await asyncio.to_thread(self._client.delete_object, Bucket=self.bucket, Key=key)
+
+    async def move(self, key: str, new_key: str) -> None:
+        # S3 has no rename: a copy made by the server (content type kept), then the delete.
+        check_key(key)
+        check_key(new_key)
+        try:
+            await asyncio.to_thread(
+                self._client.copy_object,
+                Bucket=self.bucket,
+                Key=new_key,
+                CopySource={"Bucket": self.bucket, "Key": key},
+            )
+        except ClientError as error:
+            if _is_not_found(error):
+                raise StoredPhotoNotFound(key) from error
+            raise
         await asyncio.to_thread(self._client.delete_object, Bucket=self.bucket, Key=key)
 
     async def exists(self, key: str) -> bool:

@@ -1,32 +1,305 @@
-"""gc-photos removes stored files no report references, and nothing else."""
+"""gc-photos: stored files no photo references go to quarantine, and are deleted by a later run
+after the quarantine period; a run that would take more than a share of the store, or any file
+while the database holds no photos (the wrong database), changes nothing unless forced. On the
+local folder and on S3 (moto's server on the loopback interface)."""
 
 from __future__ import annotations
 
+import asyncio
 import os
+import sys
 import time
-from datetime import UTC, datetime
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
 
-from app.photos.gc import collect_orphans
+import httpx
+import pytest
+from moto.server import ThreadedMotoServer
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core.config import Settings
+from app.core.db import create_engine, create_sessionmaker
+from app.core.migrations import upgrade
+from app.core.storage import PhotoStorage, StoredPhotoNotFound
+from app.photos.gc import QUARANTINE, collect_orphans, quarantine_key
+from tests.conftest import make_test_settings
+
+REPOSITORY = Path(__file__).resolve().parents[2]
+ORPHAN = "2026/01/01/00000000-0000-0000-0000-000000000001/display.jpg"
+LATER = timedelta(hours=2)  # every file written by the test is older than the grace period then
+WEEK = timedelta(days=7)
 
 
-async def test_orphans_older_than_the_grace_period_are_removed(app, submit, session) -> None:
-    report = (await submit("courier1")).json()
-    storage = app.state.photo_storage
-    await storage.put("2026/01/01/orphan/display.jpg", b"left by a crash", "image/jpeg")
-    await storage.put("2026/01/01/young/display.jpg", b"in flight", "image/jpeg")
+@pytest.fixture(scope="module")
+def s3_endpoint() -> Iterator[str]:
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
+@pytest.fixture(params=["local", "s3"])
+def settings(request: pytest.FixtureRequest, database_url: str, tmp_path: Path) -> Settings:
+    """The test app's settings, once with the local folder and once with an S3 bucket."""
+    if request.param == "local":
+        return make_test_settings(database_url, tmp_path)
+    return make_test_settings(
+        database_url,
+        tmp_path,
+        photo_storage="s3",
+        s3_endpoint_url=request.getfixturevalue("s3_endpoint"),
+        s3_bucket=f"photos-{uuid.uuid4().hex[:16]}",
+        s3_access_key="suishoupai-test",
+        s3_secret_key="suishoupai-test-secret",
+        s3_addressing_style="path",
+        s3_create_bucket=True,
+    )
+
+
+@pytest.fixture
+async def storage(app: Any) -> PhotoStorage:
+    store: PhotoStorage = app.state.photo_storage
+    await store.prepare()  # the test client runs no lifespan
+    return store
+
+
+async def keys(storage: PhotoStorage) -> set[str]:
+    return {stored.key async for stored in storage.list_keys()}
+
+
+async def photo_files_of(client: httpx.AsyncClient, login, report: dict) -> list[int]:  # type: ignore[no-untyped-def]
+    """The status of each of the report's photos as the reporter fetches it."""
+    headers = await login("courier1")
+    return [(await client.get(p["url"], headers=headers)).status_code for p in report["photos"]]
+
+
+@pytest.fixture
+async def wrong_database(empty_database: str) -> AsyncIterator[AsyncSession]:
+    """A migrated database with no photos: what a mistyped SSP_DATABASE_URL points at."""
+    await asyncio.to_thread(upgrade, empty_database)
+    engine = create_engine(Settings(env="test", database_url=empty_database))
+    try:
+        async with create_sessionmaker(engine)() as session:
+            yield session
+    finally:
+        await engine.dispose()
+
+
+async def test_orphans_go_to_quarantine_then_away_after_the_quarantine_period(
+    client, login, submit, session: AsyncSession, storage: PhotoStorage
+) -> None:
+    reports = [(await submit("courier1")).json() for _ in range(5)]
+    photo_keys = await keys(storage)
+    assert len(photo_keys) == 10  # a display and a thumbnail per report
+    await storage.put(ORPHAN, b"left by a crash", "image/jpeg")
+    now = datetime.now(UTC) + LATER
+
+    first = await collect_orphans(session, storage, now)
+
+    assert first.applied
+    assert (first.scanned, first.orphans, first.refused) == (11, [ORPHAN], None)
+    assert await keys(storage) == photo_keys | {quarantine_key(ORPHAN, now)}
+    assert await storage.get(quarantine_key(ORPHAN, now)) == b"left by a crash"
+    for report in reports:
+        assert await photo_files_of(client, login, report) == [200]
+
+    within = await collect_orphans(session, storage, now + WEEK - timedelta(minutes=1))
+    assert (within.orphans, within.to_delete, within.in_quarantine) == ([], [], 1)
+    assert quarantine_key(ORPHAN, now) in await keys(storage)
+
+    after = await collect_orphans(session, storage, now + WEEK)
+    assert [entry.original_key for entry in after.to_delete] == [ORPHAN]
+    assert await keys(storage) == photo_keys
+
+
+async def test_young_files_are_left_alone(
+    submit, session: AsyncSession, storage: PhotoStorage, settings: Settings
+) -> None:
+    if settings.photo_storage != "local":
+        pytest.skip("S3 sets an object's time itself; the rule does not depend on the store")
+    await submit("courier1")
+    for n in range(10):
+        await storage.put(f"2026/01/01/young{n}/display.jpg", b"in flight", "image/jpeg")
+    await storage.put(ORPHAN, b"left by a crash", "image/jpeg")
     two_hours_ago = time.time() - 7200
-    root = app.state.settings.photo_dir
-    for path in root.rglob("*"):
-        if path.is_file() and "young" not in str(path):
+    for path in settings.photo_dir.rglob("*"):
+        if path.is_file() and "young" not in path.relative_to(settings.photo_dir).as_posix():
             os.utime(path, (two_hours_ago, two_hours_ago))
 
     result = await collect_orphans(session, storage, datetime.now(UTC))
 
-    assert result.removed == 1
-    assert result.scanned == 4
-    remaining = {stored.key async for stored in storage.list_keys()}
-    assert "2026/01/01/orphan/display.jpg" not in remaining
-    assert "2026/01/01/young/display.jpg" in remaining
-    assert len(remaining) == 3
-    # the report's photo is still served
-    assert report["photos"][0]["url"]
+    assert result.orphans == [ORPHAN]
+    assert result.scanned == 13
+    assert {key for key in await keys(storage) if "young" in key} == {
+        f"2026/01/01/young{n}/display.jpg" for n in range(10)
+    }
+
+
+async def test_the_wrong_database_is_refused_and_forced_runs_can_be_undone(
+    client, login, submit, session: AsyncSession, storage: PhotoStorage, wrong_database
+) -> None:
+    report = (await submit("courier1")).json()
+    before = await keys(storage)
+    now = datetime.now(UTC) + LATER
+
+    refused = await collect_orphans(wrong_database, storage, now)
+    assert not refused.applied
+    assert refused.refused is not None
+    assert "no photos" in refused.refused
+    assert (refused.photo_rows, refused.scanned, len(refused.orphans)) == (0, 2, 2)
+    assert await keys(storage) == before
+
+    # Forced against the wrong database: nothing is deleted, only moved aside ...
+    forced = await collect_orphans(wrong_database, storage, now, force=True)
+    assert forced.applied
+    assert await keys(storage) == {quarantine_key(key, now) for key in before}
+    assert await photo_files_of(client, login, report) == [404]
+    # ... and the next run against the right database puts every file back.
+    fixed = await collect_orphans(session, storage, now + timedelta(days=1))
+    assert sorted(entry.original_key for entry in fixed.to_restore) == sorted(before)
+    assert await keys(storage) == before
+    assert await photo_files_of(client, login, report) == [200]
+
+
+async def test_more_than_the_allowed_share_is_refused(
+    submit, session: AsyncSession, storage: PhotoStorage
+) -> None:
+    await submit("courier1")
+    await storage.put(ORPHAN, b"left by a crash", "image/jpeg")
+    before = await keys(storage)
+    now = datetime.now(UTC) + LATER
+
+    refused = await collect_orphans(session, storage, now)  # 1 of 3 files, 33 % > 10 %
+    assert refused.refused is not None
+    assert "1 of 3 stored files (33%)" in refused.refused
+    assert await keys(storage) == before
+
+    allowed = await collect_orphans(session, storage, now, max_share=0.34)
+    assert allowed.applied
+    assert await keys(storage) == (before - {ORPHAN}) | {quarantine_key(ORPHAN, now)}
+
+
+async def test_a_dry_run_changes_nothing(
+    submit, session: AsyncSession, storage: PhotoStorage
+) -> None:
+    await submit("courier1")
+    old = "2026/01/01/00000000-0000-0000-0000-000000000002/display.jpg"
+    await storage.put(quarantine_key(old, datetime.now(UTC) - 2 * WEEK), b"old", "image/jpeg")
+    await storage.put(ORPHAN, b"left by a crash", "image/jpeg")
+    before = await keys(storage)
+
+    result = await collect_orphans(
+        session, storage, datetime.now(UTC) + LATER, dry_run=True, force=True
+    )
+
+    assert not result.applied
+    assert result.orphans == [ORPHAN]
+    assert [entry.original_key for entry in result.to_delete] == [old]
+    assert await keys(storage) == before
+
+
+async def test_files_under_quarantine_this_code_did_not_put_there_are_left_alone(
+    submit, session: AsyncSession, storage: PhotoStorage
+) -> None:
+    await submit("courier1")
+    stranger = f"{QUARANTINE}notes/readme.txt"
+    await storage.put(stranger, b"kept by hand", "text/plain")
+    result = await collect_orphans(session, storage, datetime.now(UTC) + 10 * WEEK)
+    assert result.applied
+    assert (result.scanned, result.in_quarantine, result.to_delete) == (2, 1, [])
+    assert stranger in await keys(storage)
+
+
+async def test_a_move_keeps_the_bytes_and_a_missing_file_is_said_so(
+    storage: PhotoStorage,
+) -> None:
+    await storage.put(ORPHAN, b"photo", "image/jpeg")
+    target = quarantine_key(ORPHAN, datetime.now(UTC))
+    await storage.move(ORPHAN, target)
+    assert await keys(storage) == {target}
+    assert await storage.get(target) == b"photo"
+    with pytest.raises(StoredPhotoNotFound):
+        await storage.move(ORPHAN, target)
+    assert await storage.get(target) == b"photo"
+
+
+def cli_environment(settings: Settings, database_url: str) -> dict[str, str]:
+    env = {
+        **os.environ,
+        "SSP_ENV": "test",
+        "SSP_DATABASE_URL": database_url,
+        "SSP_LOG_JSON": "false",
+        "SSP_PHOTO_STORAGE": settings.photo_storage,
+        "SSP_PHOTO_DIR": str(settings.photo_dir),
+        "SSP_S3_BUCKET": settings.s3_bucket,
+        "SSP_S3_ADDRESSING_STYLE": settings.s3_addressing_style,
+        "COLUMNS": "300",
+    }
+    for name in ("s3_endpoint_url", "s3_access_key", "s3_secret_key"):
+        if (value := getattr(settings, name)) is not None:
+            env[f"SSP_{name.upper()}"] = value
+    return env
+
+
+async def run_gc_photos(env: dict[str, str], *args: str) -> tuple[int, str]:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "app",
+        "gc-photos",
+        "--grace-minutes",
+        "0",
+        *args,
+        cwd=REPOSITORY,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    output, _ = await process.communicate()
+    assert process.returncode is not None
+    return process.returncode, output.decode()
+
+
+async def test_the_command_refuses_the_wrong_database_and_lists_what_would_go(
+    submit, storage: PhotoStorage, settings: Settings, empty_database: str
+) -> None:
+    await submit("courier1")
+    before = await keys(storage)
+    await asyncio.to_thread(upgrade, empty_database)
+    wrong = cli_environment(settings, empty_database)
+
+    code, output = await run_gc_photos(wrong)
+    assert code == 1, output
+    assert "Refused, nothing changed: the database holds no photos" in output
+    assert await keys(storage) == before
+
+    code, output = await run_gc_photos(wrong, "--dry-run")
+    assert code == 0, output
+    listed = [line.split()[1] for line in output.splitlines() if line.startswith("quarantine ")]
+    assert sorted(listed) == sorted(before)
+    assert "A real run would refuse" in output
+    assert await keys(storage) == before
+
+
+async def test_the_command_quarantines_orphans_of_the_right_database(
+    submit, storage: PhotoStorage, settings: Settings, database_url: str
+) -> None:
+    await submit("courier1")
+    before = await keys(storage)
+    await storage.put(ORPHAN, b"left by a crash", "image/jpeg")
+    right = cli_environment(settings, database_url)
+
+    code, output = await run_gc_photos(right)
+    assert code == 1, output
+    assert "more than the 10% allowed" in output
+
+    code, output = await run_gc_photos(right, "--max-percent", "50")
+    assert code == 0, output
+    assert "did quarantine 1 orphans" in output
+    after = await keys(storage)
+    assert after - before == {next(key for key in after if key.endswith(ORPHAN))}
+    assert next(iter(after - before)).startswith(QUARANTINE)
