@@ -13,7 +13,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import iter_route_contexts
 from pydantic import BaseModel
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import compile_path
@@ -135,6 +135,11 @@ def problem_response(
     )
 
 
+# A transaction PostgreSQL gave up because of another running at the same moment: a deadlock,
+# a serialization failure. Sending the request again is safe and will most likely succeed.
+RETRYABLE_SQLSTATES = frozenset({"40P01", "40001"})
+RETRY_AFTER_SECONDS = 1
+
 _HTTP_CODES = {
     400: "bad_request",
     401: "unauthorized",
@@ -236,6 +241,31 @@ def install_error_handlers(app: FastAPI) -> None:
             "invalid_transition",
             "Changed by someone else",
             "Someone else acted on this at the same moment; reload it and decide again.",
+        )
+
+    @app.exception_handler(DBAPIError)
+    async def _database(request: Request, exc: DBAPIError) -> JSONResponse:
+        sqlstate = getattr(exc.orig, "sqlstate", None)
+        if sqlstate not in RETRYABLE_SQLSTATES:
+            raise exc  # answered as an internal error, by the handler of every other error
+        # PostgreSQL gave the transaction up for another running at the same moment; nothing
+        # of it was written. Case writers take their row locks in one order, so a deadlock
+        # here is a fault worth finding in the log.
+        log.warning(
+            "transaction given up (SQLSTATE %s) on %s %s: %s",
+            sqlstate,
+            request.method,
+            request.url.path,
+            exc.orig,
+        )
+        return problem_response(
+            request,
+            409,
+            "conflict_retry",
+            "Conflict with a concurrent request",
+            "Another request changed the same data at the same moment and nothing of this one "
+            "was saved; send it again.",
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
         )
 
     @app.exception_handler(IntegrityError)
