@@ -3,9 +3,11 @@ they play, the job state machine (``JOB_TRANSITIONS``) asked before anything cha
 change written under an explicit version guard, and the ``job_<action>`` timeline event with
 its ``job.<action>`` outbox event.
 
-Every job action also bumps the report's version: the job list is part of the case, and the
-report row is the one lock all jobs of a case share, so two units leaving at the same moment
-cannot both conclude that the other is still on the case."""
+Every job action locks the report row before it reads the job, and bumps the report's
+version: the job list is part of the case, and the report row is the one lock all jobs of a
+case share, taken first by every writer of the case (``app.reports.locks``), so two units
+leaving at the same moment cannot both conclude that the other is still on the case, and a
+unit acting while the case is closed never waits for the closing in a circle."""
 
 from __future__ import annotations
 
@@ -14,17 +16,18 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, update
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import flag_modified
 
 from app.auth.principal import Principal
-from app.core.errors import Forbidden, InvalidTransition, PreconditionFailed
+from app.core.errors import Forbidden, InvalidTransition, NotFound, PreconditionFailed
 from app.core.metrics import TRANSITIONS, count_on_commit
 from app.integrations import outbox
 from app.jobs import queries
 from app.models import Job, Report, ReportEvent
 from app.models.enums import JobStatus, Role
+from app.reports.locks import note_locked
 from app.reports.service import append_event
 from app.reports.visibility import region_path
 from app.workflow import engine
@@ -61,20 +64,56 @@ def _etag_matches(job: Job, if_match: str | None) -> bool:
     return job_etag(job.id, job.version) in tags
 
 
+async def _lock_case_of(
+    session: AsyncSession, principal: Principal, job_id: uuid.UUID
+) -> tuple[Job, Report]:
+    """The job and its report, read after the report's row is locked (PostgreSQL; see
+    ``app.reports.locks``): the case's lock first, as every writer of the case takes it, then
+    the job as the last writer left it. 404 outside the caller's scope."""
+    report = await session.scalar(
+        select(Report)
+        .join(Job, Job.report_id == Report.id)
+        .where(Job.id == job_id, queries.job_scope(principal))
+        .with_for_update(of=Report)
+        .execution_options(populate_existing=True)
+    )
+    if report is None:
+        raise NotFound("No such job")
+    note_locked(session, report.id)
+    # populate_existing: an action that did its slow work first read the job before the lock.
+    return await session.get_one(Job, job_id, populate_existing=True), report
+
+
 async def load_job_for_action(
-    session: AsyncSession, principal: Principal, job_id: uuid.UUID, if_match: str | None
+    session: AsyncSession,
+    principal: Principal,
+    job_id: uuid.UUID,
+    if_match: str | None,
+    *,
+    lock: bool = True,
 ) -> JobCase:
     """The job (404 outside the caller's scope; 412 if ``If-Match`` is stale), its report and
     the caller's parts: the report's (community staff, supervisor, …) and the job unit's staff.
-    Admins do not play the unit: what a unit did is counted on its sheet."""
+    Admins do not play the unit: what a unit did is counted on its sheet.
+
+    The case is locked first and the job and report read under the lock, so an action that
+    waited for another acts on what that one left (and a job the closing of its case
+    cancelled is 409). ``lock=False`` reads them without the lock, for the checks of an action
+    with slow work (photos) to do before it writes: it loads them again locked when that is
+    done."""
     if principal.user_id is None:
         raise Forbidden("API keys are read-only")
-    job = await queries.get_visible_job(session, principal, job_id)
+    report: Report | None = None
+    if lock:
+        job, report = await _lock_case_of(session, principal, job_id)
+    else:
+        job = await queries.get_visible_job(session, principal, job_id)
     if not _etag_matches(job, if_match):
         raise PreconditionFailed(
             f"The job changed (it is now version {job.version}); reload it and try again"
         )
-    report = await session.get_one(Report, job.report_id)
+    if report is None:
+        report = await session.get_one(Report, job.report_id)
     actors = case_parts(principal, report, await region_path(session, report))
     if job.unit_id in principal.scope_ids(Role.unit_staff):
         actors[Actor.unit_staff] = Role.unit_staff

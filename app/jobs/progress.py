@@ -18,7 +18,7 @@ from app.core.workcalendar import WorkingCalendar
 from app.jobs import changes, queries
 from app.jobs.schemas import JobRead
 from app.models import ReportEvent
-from app.models.enums import PhotoKind
+from app.models.enums import JobStatus, PhotoKind
 from app.photos.uploads import (
     PhotoServices,
     StoredPhoto,
@@ -80,6 +80,21 @@ def _add_photos(
         )
 
 
+async def _locked_again(
+    session: AsyncSession,
+    principal: Principal,
+    case: changes.JobCase,
+    if_match: str | None,
+    action: JobAction,
+) -> tuple[changes.JobCase, JobStatus]:
+    """The job and its case read again under the case's lock, once the photos are stored: the
+    photo work runs without the lock, so that the case's other writers do not wait for it, and
+    the case may have changed meanwhile (closed, its jobs cancelled): asked again, the state
+    machine refuses then with 409, and the stored photos are removed."""
+    case = await changes.load_job_for_action(session, principal, case.job.id, if_match)
+    return case, changes.next_status(case.job, action, case.actors)
+
+
 async def report_progress(
     session: AsyncSession,
     principal: Principal,
@@ -92,12 +107,13 @@ async def report_progress(
     now: datetime,
     calendar: WorkingCalendar,
 ) -> JobRead:
-    case = await changes.load_job_for_action(session, principal, job_id, if_match)
+    case = await changes.load_job_for_action(session, principal, job_id, if_match, lock=False)
     changes.next_status(case.job, JobAction.progress, case.actors)
     text = _required_note(note)
     _check_photos(uploads, photos, at_least_one=False)
     stored = await process_and_store(uploads, photos, now) if uploads else []
     async with removed_on_error(photos.storage, stored):
+        case, _ = await _locked_again(session, principal, case, if_match, JobAction.progress)
         await changes.save_guarded(session, case.job, now)
         event = await changes.record_job_event(
             session, case, principal, "progress", now, action=JobAction.progress, note=text
@@ -121,12 +137,13 @@ async def complete_job(
 ) -> JobRead:
     """The unit is done, with "after" photos. The lead's completion resolves the case (待核查);
     assisting units still at work carry on and do not hold it up."""
-    case = await changes.load_job_for_action(session, principal, job_id, if_match)
-    to = changes.next_status(case.job, JobAction.complete, case.actors)
+    case = await changes.load_job_for_action(session, principal, job_id, if_match, lock=False)
+    changes.next_status(case.job, JobAction.complete, case.actors)
     text = _required_note(note)
     _check_photos(uploads, photos, at_least_one=True)
     stored = await process_and_store(uploads, photos, now)
     async with removed_on_error(photos.storage, stored):
+        case, to = await _locked_again(session, principal, case, if_match, JobAction.complete)
         await changes.save_guarded(session, case.job, now, **changes.entering(case.job, to, now))
         event = await changes.record_job_event(
             session, case, principal, "complete", now, action=JobAction.complete, note=text

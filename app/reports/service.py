@@ -33,6 +33,7 @@ from app.core.workcalendar import WorkingCalendar
 from app.models import Job, Photo, Region, Report, ReportEvent, User
 from app.models.enums import OPEN_REPORT_STATUSES, ReportStatus, Role
 from app.reports import presenter
+from app.reports.locks import lock_report
 from app.reports.schemas import (
     LatLng,
     NearbyReport,
@@ -361,8 +362,7 @@ async def append_event(
     unit's action) each get their own number: the number is taken by the INSERT itself, while
     it holds the database's write lock on SQLite, and after taking the report row's lock on
     PostgreSQL, where each writer waits for the one before to commit and then sees its entry."""
-    if session.get_bind().dialect.name == "postgresql":
-        await session.execute(select(Report.id).where(Report.id == report.id).with_for_update())
+    await lock_report(session, report.id)
     event = timeline_entry(report, seq=0, **fields)
     values: dict[str, Any] = {
         attribute.key: getattr(event, attribute.key)

@@ -18,6 +18,7 @@ from app.core.metrics import TRANSITIONS, count_on_commit
 from app.integrations import outbox
 from app.models import Job, Report, ReportEvent
 from app.models.enums import ReportStatus
+from app.reports.locks import lock_report
 from app.reports.service import append_event
 from app.reports.visibility import region_path, report_scope
 from app.workflow.parts import Parts, acting_role, case_parts
@@ -47,9 +48,17 @@ async def load_for_action(
     principal: Principal,
     report_id: uuid.UUID,
     if_match: str | None,
+    *,
+    lock: bool = True,
 ) -> tuple[Report, Parts]:
     """The report (404 outside the caller's scope; 412 if ``If-Match`` is stale) and the parts
-    the caller plays in it, each with the role that gives it."""
+    the caller plays in it, each with the role that gives it.
+
+    The report row is then locked before anything of the case is written (see
+    ``app.reports.locks``), unless ``lock`` is false: for an action that first does slow work
+    (photos), which locks the case itself when that is done. The report is kept as it was
+    read, so an action that had to wait for another that changed the case meanwhile is refused
+    by the version (409) rather than taken on what the caller did not see."""
     if principal.user_id is None:
         raise Forbidden("API keys are read-only")
     report = await session.scalar(
@@ -61,6 +70,8 @@ async def load_for_action(
         raise PreconditionFailed(
             f"The report changed (it is now version {report.version}); reload it and try again"
         )
+    if lock:
+        await lock_report(session, report.id)
     return report, case_parts(principal, report, await region_path(session, report))
 
 

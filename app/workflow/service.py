@@ -45,6 +45,7 @@ from app.photos.uploads import (
     removed_on_error,
 )
 from app.points.service import award
+from app.reports.locks import lock_report
 from app.workflow import engine
 from app.workflow.overdue import level_rank
 from app.workflow.parts import Parts
@@ -75,8 +76,12 @@ class ActionContext:
     if_match: str | None = None
 
 
-async def _load(ctx: ActionContext, report_id: uuid.UUID) -> tuple[Report, Parts]:
-    return await engine.load_for_action(ctx.session, ctx.principal, report_id, ctx.if_match)
+async def _load(
+    ctx: ActionContext, report_id: uuid.UUID, *, lock: bool = True
+) -> tuple[Report, Parts]:
+    return await engine.load_for_action(
+        ctx.session, ctx.principal, report_id, ctx.if_match, lock=lock
+    )
 
 
 def _limit_due(
@@ -275,13 +280,15 @@ async def resolve(
     photos: PhotoServices,
 ) -> Report:
     """The community's own handler says it is done, with "after" photos."""
-    report, actors = await _load(ctx, report_id)
+    report, actors = await _load(ctx, report_id, lock=False)
     engine.ensure_allowed(report, ReportAction.resolve, actors)
     if not uploads:
         raise ValidationFailed.at(["body", "photos"], "send at least one photo of the result")
     stored = await process_and_store(uploads, photos, ctx.now)
     removed_if_rolled_back(ctx.session, photos.storage, stored)
     async with removed_on_error(photos.storage, stored):
+        # Only now: others may act on the case while the photos are converted.
+        await lock_report(ctx.session, report.id)
         event = await engine.transition(
             ctx.session,
             report,
@@ -312,12 +319,14 @@ async def verify(
 ) -> Report:
     """On-the-spot check (核查): passed closes the case; failed sends it back for rework (返工),
     to the community's own handler or to the lead unit's reopened job."""
-    report, actors = await _load(ctx, report_id)
+    report, actors = await _load(ctx, report_id, lock=False)
     action = ReportAction.verify_pass if passed else ReportAction.verify_fail
     engine.ensure_allowed(report, action, actors)
     stored = await process_and_store(uploads, photos, ctx.now) if uploads else []
     removed_if_rolled_back(ctx.session, photos.storage, stored)
     async with removed_on_error(photos.storage, stored):
+        # Only now: others may act on the case while the photos are converted.
+        await lock_report(ctx.session, report.id)
         if passed:
             report.closure_type = _closure_type(report)
         else:
