@@ -48,7 +48,7 @@ from app.models.enums import (
     Role,
     RoutingMethod,
 )
-from app.org.locator_cache import LocatorCache
+from app.org.locator_cache import Location, LocatorCache
 from app.photos.processing import ProcessedPhoto
 from app.photos.uploads import (
     PhotoServices,
@@ -269,29 +269,67 @@ async def _route(
     lng: float,
     locator: LocatorCache,
 ) -> tuple[uuid.UUID | None, uuid.UUID | None, uuid.UUID, RoutingMethod, float | None]:
-    """(community, grid, region, method, distance) for the point."""
-    if sub.grid_id is not None:
-        row = (
-            await session.execute(
-                select(Grid.id, Community.id, Community.region_id)
-                .join(Community, Grid.community_id == Community.id)
-                .where(Grid.id == sub.grid_id)
-            )
-        ).one_or_none()
-        if row is None:
-            raise ValidationFailed.at(["body", "grid_id"], "no such grid")
-        return row[1], row[0], row[2], RoutingMethod.grid, None
+    """(community, grid, region, method, distance) for the point. A named grid decides for
+    the grid workers of its community (routing ``grid``); for anyone else it must lie in the
+    community the point is routed to, else 422: naming a grid cannot send a report elsewhere."""
     found = await locator.locate(session, lat, lng)
+    if sub.grid_id is not None:
+        grid = await _named_grid(session, sub.grid_id)
+        if grid.community_id in principal.scope_ids(Role.grid_worker):
+            # A grid worker knows their own grids better than a phone's position does.
+            return grid.community_id, grid.id, grid.region_id, RoutingMethod.grid, None
+        _check_grid_lies_where_routed(grid, found)
     if found is None:
         return None, None, await _queue_region(session, principal), RoutingMethod.region_queue, None
     method = RoutingMethod(found.method)
     return (
         found.community_id,
-        found.grid_id,
+        # A named grid of the point's community says more than a grid's boundary drawn on the
+        # map (grids may have none); it was checked to lie in that community.
+        sub.grid_id or found.grid_id,
         found.region_id,
         method,
         round(found.distance_m, 1) if method is RoutingMethod.nearest else 0.0,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class _NamedGrid:
+    id: uuid.UUID
+    name: str
+    community_id: uuid.UUID
+    community_name: str
+    region_id: uuid.UUID
+
+
+async def _named_grid(session: AsyncSession, grid_id: uuid.UUID) -> _NamedGrid:
+    row = (
+        await session.execute(
+            select(Grid.id, Grid.name, Community.id, Community.name, Community.region_id)
+            .join(Community, Grid.community_id == Community.id)
+            .where(Grid.id == grid_id)
+        )
+    ).one_or_none()
+    if row is None:
+        raise ValidationFailed.at(["body", "grid_id"], "no such grid")
+    return _NamedGrid(*row)
+
+
+def _check_grid_lies_where_routed(grid: _NamedGrid, found: Location | None) -> None:
+    """A grid named by anyone but the grid workers of its community only refines where the
+    point goes; it may not send the report to another community."""
+    if found is None:
+        raise ValidationFailed.at(
+            ["body", "grid_id"],
+            f"the grid {grid.name} is in {grid.community_name}, but the point is in no "
+            "community's area; leave grid_id out",
+        )
+    if found.community_id != grid.community_id:
+        raise ValidationFailed.at(
+            ["body", "grid_id"],
+            f"the grid {grid.name} is in {grid.community_name}, but the point is routed to "
+            f"{found.community_name}; name a grid of {found.community_name} or leave grid_id out",
+        )
 
 
 def _branch(principal: Principal) -> uuid.UUID | None:

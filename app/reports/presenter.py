@@ -32,7 +32,7 @@ from app.reports.schemas import (
     Routing,
     SubmittedLocation,
 )
-from app.reports.visibility import sees_people
+from app.reports.visibility import CaseView, case_view
 from app.users.service import mask_phone
 
 PHOTO_URL = "/api/v1/photos/{id}"
@@ -40,11 +40,12 @@ PHOTO_URL = "/api/v1/photos/{id}"
 RESOLVE_MET = frozenset({ReportStatus.resolved, ReportStatus.closed})
 
 
-def photo_read(photo: Photo) -> PhotoRead:
+def photo_read(photo: Photo, view: CaseView) -> PhotoRead:
     url = PHOTO_URL.format(id=photo.id)
+    capture_data = view.sees_capture_data(photo)
     exif = (
         LatLng(lat=photo.exif_lat, lng=photo.exif_lng)
-        if photo.exif_lat is not None and photo.exif_lng is not None
+        if capture_data and photo.exif_lat is not None and photo.exif_lng is not None
         else None
     )
     return PhotoRead(
@@ -58,7 +59,7 @@ def photo_read(photo: Photo) -> PhotoRead:
         thumbnail_height=photo.thumbnail_height,
         flags=list(photo.flags or []),
         exif_location=exif,
-        exif_taken_at=photo.exif_taken_at,
+        exif_taken_at=photo.exif_taken_at if capture_data else None,
     )
 
 
@@ -118,8 +119,9 @@ def deadlines(report: Report, ctx: ReportContext, now: datetime) -> list[Deadlin
 
 
 def to_read(report: Report, ctx: ReportContext, principal: Principal, now: datetime) -> ReportRead:
+    view = case_view(principal, report, ctx.region.path)
     person = None
-    if sees_people(principal, report, ctx.region.path):
+    if view.people:
         sees_phone = principal.is_admin or principal.user_id == report.reporter_id
         person = PersonRef(
             id=ctx.reporter.id,
@@ -150,7 +152,7 @@ def to_read(report: Report, ctx: ReportContext, principal: Principal, now: datet
         region=Ref(id=ctx.region.id, name=ctx.region.name),
         routing=Routing(method=report.routing_method, distance_m=report.routing_distance_m),
         reporter=person,
-        photos=[photo_read(p) for p in ctx.photos],
+        photos=[photo_read(p, view) for p in ctx.photos],
         deadlines=deadlines(report, ctx, now),
         jobs=list(ctx.jobs),
         rating=RatingRead(

@@ -82,7 +82,14 @@ async def submit_report(
     coord_system: Annotated[CoordSystem, Form()] = CoordSystem.wgs84,
     address: Annotated[str | None, Form(max_length=300)] = None,
     occurred_at: Annotated[datetime | None, Form()] = None,
-    grid_id: Annotated[uuid.UUID | None, Form()] = None,
+    grid_id: Annotated[
+        uuid.UUID | None,
+        Form(
+            description="A grid of the community the point is routed to (422 otherwise). "
+            "A grid worker may name any grid of their own community, which then decides "
+            "where the report goes."
+        ),
+    ] = None,
     source: Annotated[ReportSource | None, Form()] = None,
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
 ) -> JSONResponse:

@@ -40,9 +40,9 @@ class SubmittedLocation(BaseModel):
 
 class Routing(BaseModel):
     method: RoutingMethod = Field(
-        description="grid: the reporter chose the grid; boundary: inside the community; "
-        "nearest: outside every boundary, nearest community; region_queue: no community, "
-        "waiting for the region's supervisors"
+        description="grid: a grid worker named a grid of their own community, which decides; "
+        "boundary: inside the community; nearest: outside every boundary, nearest community; "
+        "region_queue: no community, waiting for the region's supervisors"
     )
     distance_m: float | None = Field(None, description="From the point to the community")
 
@@ -68,8 +68,17 @@ class PhotoRead(BaseModel):
     flags: list[str] = Field(
         description="Doubts about the photo: exif_far_from_report, taken_long_before_submission"
     )
-    exif_location: LatLng | None = Field(None, description="The GPS position in the photo's EXIF")
-    exif_taken_at: datetime | None = None
+    exif_location: LatLng | None = Field(
+        None,
+        description="The GPS position in the photo's EXIF. Null when the photo had none, and "
+        "for everyone but the case's community staff and grid workers, admins and whoever "
+        "took the photo (the reporter, for the report's photos)",
+    )
+    exif_taken_at: datetime | None = Field(
+        None,
+        description="When the photo was taken, from its EXIF. Null when the photo did not say, "
+        "and for the same callers as `exif_location`",
+    )
 
 
 class PersonRef(BaseModel):

@@ -42,14 +42,13 @@ from app.reports.schemas import (
     ReportRead,
     TimelineEvent,
 )
-from app.reports.visibility import STAFF_ROLES, region_path, report_scope, sees_people
+from app.reports.visibility import STAFF_PARTS, case_view, region_path, report_scope
 from app.workflow.parts import acting_role, case_parts
 from app.workflow.transitions import Actor
 
 METRES_PER_DEGREE_LAT = 111_320.0
 # Who may comment on a case: its staff (internal notes too) and its reporter.
-CASE_STAFF_PARTS = frozenset({Actor.community_staff, Actor.grid_worker, Actor.supervisor})
-COMMENTING_PARTS = CASE_STAFF_PARTS | {Actor.reporter}
+COMMENTING_PARTS = STAFF_PARTS | {Actor.reporter}
 
 
 @dataclass(frozen=True)
@@ -399,13 +398,9 @@ async def timeline(
     session: AsyncSession, principal: Principal, report_id: uuid.UUID
 ) -> list[TimelineEvent]:
     report = await get_visible_report(session, principal, report_id)
-    staff_view = sees_people(principal, report, await region_path(session, report)) and (
-        principal.is_admin
-        or report.community_id in principal.scope_ids(*STAFF_ROLES)
-        or principal.has_any(Role.supervisor)
-    )
+    view = case_view(principal, report, await region_path(session, report))
     stmt = select(ReportEvent).where(ReportEvent.report_id == report.id)
-    if not staff_view:
+    if not view.internal:
         stmt = stmt.where(ReportEvent.is_internal.is_(False))
     events = list((await session.scalars(stmt.order_by(ReportEvent.seq))).all())
     actor_ids = {e.actor_id for e in events if e.actor_id}
@@ -424,7 +419,7 @@ async def timeline(
     for e in events:
         actor = actors.get(e.actor_id) if e.actor_id else None
         # The reporter sees what happened, not which member of staff did it.
-        show_actor = actor is not None and (staff_view or e.actor_id == principal.user_id)
+        show_actor = actor is not None and (view.internal or e.actor_id == principal.user_id)
         out.append(
             TimelineEvent(
                 id=e.id,
@@ -440,7 +435,7 @@ async def timeline(
                 note=e.note,
                 reason=e.reason,
                 is_internal=e.is_internal,
-                photos=[presenter.photo_read(p) for p in photos.get(e.id, [])],
+                photos=[presenter.photo_read(p, view) for p in photos.get(e.id, [])],
             )
         )
     return out
@@ -458,7 +453,7 @@ async def add_comment(
     if principal.user_id is None:
         raise Forbidden("API keys are read-only")
     parts = case_parts(principal, report, await region_path(session, report))
-    is_staff = not CASE_STAFF_PARTS.isdisjoint(parts)
+    is_staff = not STAFF_PARTS.isdisjoint(parts)
     if internal and not is_staff:
         raise Forbidden("Only staff can write internal notes")
     if not is_staff and Actor.reporter not in parts:
@@ -468,7 +463,7 @@ async def add_comment(
         report,
         type="comment",
         actor=principal,
-        actor_role=acting_role(CASE_STAFF_PARTS if internal else COMMENTING_PARTS, parts),
+        actor_role=acting_role(STAFF_PARTS if internal else COMMENTING_PARTS, parts),
         note=body,
         is_internal=internal,
         at=now,

@@ -1,13 +1,19 @@
-"""Which reports a caller may see in full: the row filter every report query goes through."""
+"""Which reports a caller may see (the row filter every report query goes through), and what
+of one case they see."""
 
 from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, false, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.principal import Principal
-from app.models import Job, Region, Report
+from app.models import Job, Photo, Region, Report
 from app.models.enums import Role
+from app.workflow.parts import case_parts
+from app.workflow.transitions import Actor
 
 STAFF_ROLES = (Role.community_staff, Role.grid_worker)
 REGION_ROLES = (Role.supervisor, Role.viewer)
@@ -32,14 +38,49 @@ def report_scope(principal: Principal) -> ColumnElement[bool]:
     return or_(*conditions) if conditions else false()
 
 
-def sees_people(principal: Principal, report: Report, region_path: str) -> bool:
-    """Whether the caller sees who reported (and who acted): the owner, admins, the report's
-    community staff and its supervisors. Dashboard viewers get de-personalised reports."""
-    return (
-        principal.is_admin
-        or report.reporter_id == principal.user_id
-        or report.community_id in principal.scope_ids(*STAFF_ROLES)
-        or principal.covers_region_path(region_path, Role.supervisor)
+# The parts of a case (app/workflow/parts.py) that see it from the inside: its internal
+# timeline entries and which member of staff did what.
+STAFF_PARTS = frozenset({Actor.community_staff, Actor.grid_worker, Actor.supervisor})
+# The parts that check on the spot that a report is genuine: where and when its photos were
+# taken is for them (and for whoever took a photo), not for everyone who may see the case.
+COMMUNITY_PARTS = frozenset({Actor.community_staff, Actor.grid_worker})
+
+
+@dataclass(frozen=True, slots=True)
+class CaseView:
+    """What one caller may see of one case. Decided by the caller's relation to this case (its
+    community's staff and grid workers, a supervisor of a region above where it is owned, an
+    admin, its reporter), never by a role the caller holds somewhere else: a supervisor who
+    files a report outside their region is that case's reporter and nothing more.
+
+    Dashboard viewers and units with a job on the case see neither people nor internal
+    entries; a reporter sees the public part of their case, and themselves."""
+
+    user_id: uuid.UUID | None
+    # The reporter's name and phone number.
+    people: bool
+    # Internal timeline entries and the names of the staff who acted.
+    internal: bool
+    # The EXIF position and capture time of every photo of the case.
+    capture_data: bool
+
+    def sees_capture_data(self, photo: Photo) -> bool:
+        """Where and when a photo was taken: for the case's community and admins, and for
+        whoever took it (the reporter, for the report's own photos)."""
+        return self.capture_data or (
+            self.user_id is not None and photo.uploaded_by_id == self.user_id
+        )
+
+
+def case_view(principal: Principal, report: Report, region_path: str) -> CaseView:
+    """``region_path``: the path of the region that owns the report (escalation moves it up)."""
+    parts = case_parts(principal, report, region_path).keys()
+    internal = not STAFF_PARTS.isdisjoint(parts)
+    return CaseView(
+        user_id=principal.user_id,
+        people=internal or Actor.reporter in parts,
+        internal=internal,
+        capture_data=not COMMUNITY_PARTS.isdisjoint(parts),
     )
 
 

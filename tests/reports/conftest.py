@@ -8,6 +8,10 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.models import Community
 
 PHOTOS = Path(__file__).resolve().parents[1] / "fixtures" / "photos"
 # Inside 东街社区 (community 1 of the demo), WGS-84.
@@ -16,6 +20,15 @@ COMMUNITY_1_POINT = (40.8436, 107.1499)
 
 def photo_bytes(name: str) -> bytes:
     return (PHOTOS / name).read_bytes()
+
+
+async def community_centre(session: AsyncSession, name: str) -> tuple[float, float]:
+    """The centre point of a demo community, by its name."""
+    community = await session.scalar(select(Community).where(Community.name == name))
+    assert community is not None
+    assert community.center_lat is not None
+    assert community.center_lng is not None
+    return community.center_lat, community.center_lng
 
 
 SubmitFn = Callable[..., Awaitable[httpx.Response]]

@@ -27,7 +27,7 @@ from app.core.workcalendar import CHINA_TZ
 from app.demo.seed import TOWNSHIPS, demo_id
 from app.main import create_app
 from app.models import Photo, Report
-from tests.reports.conftest import COMMUNITY_1_POINT, photo_bytes
+from tests.reports.conftest import COMMUNITY_1_POINT, community_centre, photo_bytes
 
 MiB = 1024 * 1024
 COMMUNITY_1_ID = str(demo_id("community", "陕坝镇", "东街社区"))
@@ -635,18 +635,63 @@ async def test_a_far_point_goes_to_the_reporters_region_queue(
     assert body["region"] == {"id": str(demo_id("region", region)), "name": region}
 
 
-async def test_a_chosen_grid_routes_to_its_community(post_report) -> None:
-    grid_id = demo_id("grid", "陕坝镇", "北街社区", "第二网格")
-    # The point is in 东街社区, but the reporter picked a grid of 北街社区: the grid decides.
-    response = await post_report(grid_id=grid_id)
+EAST_STREET_GRID = demo_id("grid", "陕坝镇", "东街社区", "第二网格")
+NORTH_STREET_GRID = demo_id("grid", "陕坝镇", "北街社区", "第二网格")
+TOUDAOQIAO_GRID = demo_id("grid", "头道桥镇", "头道桥社区", "第一网格")
+
+
+async def test_a_courier_cannot_send_a_report_to_another_community_by_its_grid(
+    post_report, session: AsyncSession, settings: Settings
+) -> None:
+    # courier1 stands in 东街社区 and names a grid of 头道桥社区, in another township.
+    response = await post_report(grid_id=TOUDAOQIAO_GRID)
+    problem = assert_problem(response, 422, "validation_error", ["body", "grid_id"])
+    assert problem["detail"] == (
+        "the grid 第一网格 is in 头道桥社区, but the point is routed to 东街社区; "
+        "name a grid of 东街社区 or leave grid_id out"
+    )
+    await nothing_changed(session, settings)
+
+
+async def test_a_grid_of_the_points_community_names_the_grid(post_report) -> None:
+    response = await post_report(grid_id=EAST_STREET_GRID)
     assert response.status_code == 201, response.text
     body = response.json()
-    assert body["routing"]["method"] == "grid"
-    assert body["grid"] == {"id": str(grid_id), "name": "第二网格"}
-    assert body["community"] == {
-        "id": str(demo_id("community", "陕坝镇", "北街社区")),
-        "name": "北街社区",
-    }
+    assert body["community"] == {"id": COMMUNITY_1_ID, "name": "东街社区"}
+    assert body["grid"] == {"id": str(EAST_STREET_GRID), "name": "第二网格"}
+    # The point routed the report; the grid only says where in the community.
+    assert body["routing"] == {"method": "boundary", "distance_m": 0.0}
+
+
+async def test_a_grid_worker_routes_by_a_grid_of_their_own_community(
+    post_report, session: AsyncSession
+) -> None:
+    lat, lng = await community_centre(session, "北街社区")
+    without_grid = await post_report("grid1", lat=lat, lng=lng)
+    assert without_grid.json()["community"]["name"] == "北街社区"
+    # grid1 walks 东街社区: their own grid decides, wherever the phone thinks it is.
+    response = await post_report("grid1", lat=lat, lng=lng, grid_id=EAST_STREET_GRID)
+    assert response.status_code == 201, response.text
+    body = response.json()
+    assert body["routing"] == {"method": "grid", "distance_m": None}
+    assert body["grid"] == {"id": str(EAST_STREET_GRID), "name": "第二网格"}
+    assert body["community"] == {"id": COMMUNITY_1_ID, "name": "东街社区"}
+
+
+async def test_a_grid_worker_cannot_route_by_another_communitys_grid(post_report) -> None:
+    response = await post_report("grid1", grid_id=NORTH_STREET_GRID)
+    problem = assert_problem(response, 422, "validation_error", ["body", "grid_id"])
+    assert "the grid 第二网格 is in 北街社区" in problem["detail"]
+
+
+async def test_a_grid_for_a_point_in_no_community_is_refused(post_report) -> None:
+    lat, lng = point_east_of_community_1(1500)
+    response = await post_report(lat=lat, lng=lng, grid_id=EAST_STREET_GRID)
+    problem = assert_problem(response, 422, "validation_error", ["body", "grid_id"])
+    assert problem["detail"] == (
+        "the grid 第二网格 is in 东街社区, but the point is in no community's area; "
+        "leave grid_id out"
+    )
 
 
 async def test_an_unknown_grid_leaves_nothing_behind(
