@@ -31,6 +31,7 @@ from app.org.router import router as org_router
 from app.photos.pool import PhotoPool
 from app.photos.router import router as photos_router
 from app.points.router import router as points_router
+from app.privacy.router import router as privacy_router
 from app.reports.router import router as reports_router
 from app.users.router import router as users_router
 from app.workflow.router import router as workflow_router
@@ -108,6 +109,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         jobs_router,
         photos_router,
         points_router,
+        privacy_router,
         integrations_router,
     ):
         app.include_router(router, prefix=API_PREFIX)

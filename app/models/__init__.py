@@ -1,5 +1,6 @@
 """All ORM models, so that Alembic and the mapper registry see every table."""
 
+from app.models.audit import AuditEntry
 from app.models.base import Base
 from app.models.calendar import CalendarDay, CalendarRevision
 from app.models.categories import Category
@@ -27,6 +28,7 @@ from app.models.workflow import Job, JobExtension, OverdueMark, Rating
 
 __all__ = [
     "ApiKey",
+    "AuditEntry",
     "AuthSession",
     "Base",
     "CalendarDay",

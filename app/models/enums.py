@@ -57,6 +57,7 @@ class CheckInStatus(StrEnum):
     pending = "pending"
     approved = "approved"
     rejected = "rejected"
+    ended = "ended"  # the courier's account was cancelled
 
 
 class Priority(StrEnum):

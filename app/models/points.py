@@ -13,7 +13,9 @@ from app.models.base import Base, UUIDPrimaryKey, utcnow
 
 class PointsEntry(UUIDPrimaryKey, Base):
     """One award. The unique key makes each rule pay at most once per report, whatever is
-    retried or reopened; an award cut by a cap is recorded with what was actually given."""
+    retried or reopened; an award cut by a cap is recorded with what was actually given. A
+    cancelled account's ledger ends with a closing entry (no report) that takes the balance
+    to zero."""
 
     __tablename__ = "points_entries"
     __table_args__ = (
@@ -24,8 +26,10 @@ class PointsEntry(UUIDPrimaryKey, Base):
     )
 
     user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
-    report_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"))
-    rule: Mapped[str] = mapped_column(String(40))  # "accepted", "closed_bonus"
+    report_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("reports.id", ondelete="CASCADE")
+    )
+    rule: Mapped[str] = mapped_column(String(40))  # "accepted", "closed_bonus", "account_closed"
     points: Mapped[int] = mapped_column(Integer)
     # The amount the rule would have given before the daily or monthly cap.
     points_before_cap: Mapped[int] = mapped_column(Integer)

@@ -15,6 +15,10 @@ from app.models.org import str_enum
 
 class User(UUIDPrimaryKey, Timestamps, Base):
     __tablename__ = "users"
+    __table_args__ = (
+        # An index, not a constraint: SQLite would rebuild the table every row points to.
+        Index("uq_users_retired_username_hash", "retired_username_hash", unique=True),
+    )
 
     username: Mapped[str] = mapped_column(String(64), unique=True)
     display_name: Mapped[str] = mapped_column(String(100))
@@ -22,6 +26,12 @@ class User(UUIDPrimaryKey, Timestamps, Base):
     password_hash: Mapped[str] = mapped_column(String(200))
     is_active: Mapped[bool] = mapped_column(default=True)
     last_login_at: Mapped[datetime | None]
+    # 账号注销: set once, when the account was cancelled and its personal fields erased. The row
+    # stays as a tombstone: the cases the person filed still point to it.
+    cancelled_at: Mapped[datetime | None]
+    # SHA-256 of the cancelled account's former username (lower case), so that nobody can sign
+    # up under it and pass for the person; never the name itself.
+    retired_username_hash: Mapped[str | None] = mapped_column(String(64))
 
     roles: Mapped[list[RoleAssignment]] = relationship(
         back_populates="user", lazy="raise", cascade="all, delete-orphan"

@@ -8,10 +8,12 @@ from pydantic import BaseModel, Field
 
 
 class PointsRule(StrEnum):
-    """Why points were given: a report accepted as valid, or its case closed."""
+    """Why points were given: a report accepted as valid, or its case closed; or why they were
+    taken: the account was cancelled (账号注销) and its balance forfeited."""
 
     accepted = "accepted"
     closed_bonus = "closed_bonus"
+    account_closed = "account_closed"
 
 
 class LeaderboardScope(StrEnum):
@@ -31,7 +33,9 @@ class PointsEntryRead(BaseModel):
     points: int = Field(description="What was given, after the daily and monthly caps")
     points_before_cap: int = Field(description="What the rule gives before the caps")
     capped: bool = Field(description="True when a cap cut the award")
-    report: ReportNumberRef
+    report: ReportNumberRef | None = Field(
+        description="The report that earned the points; null for the closing entry"
+    )
     created_at: datetime
 
 

@@ -66,9 +66,10 @@ async def award(
     "closed_bonus" when its case is closed. The award is cut to what the reporter's daily and
     monthly caps still allow (possibly to 0, and recorded all the same, so that it is never
     paid later). Returns the new entry, or None when nothing was recorded: the source earns
-    nothing, the category pays nothing, or the rule was already paid for this report (a retry,
-    a concurrent request, a case reopened and closed again). Never aborts the caller's
-    transaction on a duplicate; flushes only."""
+    nothing, the category pays nothing, the rule was already paid for this report (a retry,
+    a concurrent request, a case reopened and closed again), or the reporter's account was
+    cancelled (its ledger is closed). Never aborts the caller's transaction on a duplicate;
+    flushes only."""
     points_rule = PointsRule(rule)
     if report.source not in EARNING_SOURCES:
         return None
@@ -76,13 +77,12 @@ async def award(
     if amount <= 0:
         return None
     dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        # Two awards for one reporter at once would both read the caps before either wrote;
-        # the lock makes the second wait for the first's commit. (On SQLite the caller's
-        # transaction already holds the database's one write lock: it changed the report.)
-        await session.execute(
-            select(func.pg_advisory_xact_lock(POINTS_LOCK_NAMESPACE, _lock_key(report.reporter_id)))
-        )
+    # Two awards for one reporter at once would both read the caps before either wrote.
+    await _lock_ledger(session, report.reporter_id)
+    # Read under the lock: an account cancelled at the same moment has its ledger closed
+    # either after this award (and the award is forfeited with the rest) or before it.
+    if await _is_cancelled(session, report.reporter_id):
+        return None
     remaining = await _cap_remaining(session, report.reporter_id, now, settings)
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     stmt = (
@@ -120,6 +120,57 @@ async def _amount(
 
 def _lock_key(user_id: uuid.UUID) -> int:
     return int.from_bytes(user_id.bytes[:4], "big", signed=True)
+
+
+async def _lock_ledger(session: AsyncSession, user_id: uuid.UUID) -> None:
+    """Serialise the writers of one person's ledger until the transaction ends: on PostgreSQL
+    the second waits for the first's commit. (On SQLite the writer's transaction already holds
+    the database's one write lock: it changed a report or the account.)"""
+    if session.get_bind().dialect.name == "postgresql":
+        await session.execute(
+            select(func.pg_advisory_xact_lock(POINTS_LOCK_NAMESPACE, _lock_key(user_id)))
+        )
+
+
+async def _is_cancelled(session: AsyncSession, user_id: uuid.UUID) -> bool:
+    cancelled_at = await session.scalar(select(User.cancelled_at).where(User.id == user_id))
+    return cancelled_at is not None
+
+
+async def balance_of(session: AsyncSession, user_id: uuid.UUID) -> int:
+    total = await session.scalar(
+        select(func.coalesce(func.sum(PointsEntry.points), 0)).where(PointsEntry.user_id == user_id)
+    )
+    return int(total or 0)
+
+
+async def close_ledger(session: AsyncSession, user_id: uuid.UUID, now: datetime) -> int:
+    """Close a cancelled account's ledger: one ``account_closed`` entry takes the balance to
+    zero (the points are forfeited: nobody is left to spend them). The earlier entries stay, so
+    past leaderboards and the places' totals do not change. Returns the points forfeited;
+    closing a closed ledger does nothing. Call it after the account is marked cancelled, in the
+    same transaction: an award waiting for the lock then finds the account cancelled."""
+    await _lock_ledger(session, user_id)
+    closed = await session.scalar(
+        select(PointsEntry.id).where(
+            PointsEntry.user_id == user_id, PointsEntry.rule == PointsRule.account_closed.value
+        )
+    )
+    if closed is not None:
+        return 0
+    balance = await balance_of(session, user_id)
+    session.add(
+        PointsEntry(
+            user_id=user_id,
+            report_id=None,
+            rule=PointsRule.account_closed.value,
+            points=-balance,
+            points_before_cap=-balance,
+            created_at=now,
+        )
+    )
+    await session.flush()
+    return balance
 
 
 async def _company_of(session: AsyncSession, branch_id: uuid.UUID | None) -> uuid.UUID | None:
@@ -184,7 +235,7 @@ async def ledger(
     rows, cursor = await paginate(
         session, select(PointsEntry).where(PointsEntry.user_id == user_id), newest_first, params
     )
-    report_ids = {entry.report_id for entry in rows}
+    report_ids = {entry.report_id for entry in rows if entry.report_id is not None}
     numbers: dict[uuid.UUID, str] = (
         {
             row.id: row.number
@@ -195,11 +246,8 @@ async def ledger(
         if report_ids
         else {}
     )
-    balance = await session.scalar(
-        select(func.coalesce(func.sum(PointsEntry.points), 0)).where(PointsEntry.user_id == user_id)
-    )
     return PointsLedger(
-        balance=int(balance or 0),
+        balance=await balance_of(session, user_id),
         earned_today=await _earned_between(session, user_id, china_day(now)),
         earned_this_month=await _earned_between(session, user_id, _month_of(now)),
         daily_cap=settings.points_daily_cap,
@@ -211,7 +259,9 @@ async def ledger(
                 points=entry.points,
                 points_before_cap=entry.points_before_cap,
                 capped=entry.points < entry.points_before_cap,
-                report=ReportNumberRef(id=entry.report_id, number=numbers[entry.report_id]),
+                report=ReportNumberRef(id=entry.report_id, number=numbers[entry.report_id])
+                if entry.report_id is not None
+                else None,
                 created_at=entry.created_at,
             )
             for entry in rows

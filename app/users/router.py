@@ -20,6 +20,8 @@ from app.core.errors import (
 from app.core.pagination import Page, PageParams, page_params
 from app.models import User
 from app.models.enums import Role
+from app.privacy.deps import AuditContextDep
+from app.privacy.exceptions import AccountCancelled
 from app.users import service
 from app.users.schemas import (
     ApiKeyMe,
@@ -102,11 +104,16 @@ async def register(body: ReporterRegister, session: SessionDep) -> UserRead:
     "/users",
     response_model=Page[UserRead],
     summary="The people the caller may see (their community's, unit's or region's)",
+    description=(
+        "Phones are masked except to their owner and administrators; an administrator's read "
+        "of other people's phones is recorded in the audit log."
+    ),
     responses=error_responses(Unauthorized, Forbidden, ValidationFailed),
 )
 async def list_users(
     principal: CurrentPrincipal,
     session: SessionDep,
+    audit: AuditContextDep,
     page: Annotated[PageParams, Depends(page_params)],
     role: Role | None = None,
     community_id: uuid.UUID | None = None,
@@ -114,7 +121,14 @@ async def list_users(
     q: Annotated[str | None, Query(max_length=100)] = None,
 ) -> Page[UserRead]:
     items, cursor = await service.list_users(
-        session, principal, page, role=role, community_id=community_id, unit_id=unit_id, q=q
+        session,
+        principal,
+        page,
+        role=role,
+        community_id=community_id,
+        unit_id=unit_id,
+        q=q,
+        audit=audit,
     )
     return Page(items=items, next_cursor=cursor)
 
@@ -125,9 +139,9 @@ async def list_users(
     responses=error_responses(Unauthorized, NotFound),
 )
 async def read_user(
-    user_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep
+    user_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep, audit: AuditContextDep
 ) -> UserRead:
-    return await service.get_visible_user(session, principal, user_id)
+    return await service.get_visible_user(session, principal, user_id, audit)
 
 
 @router.post(
@@ -146,7 +160,9 @@ async def create_user(body: UserCreate, principal: AdminPrincipal, session: Sess
     response_model=UserRead,
     tags=["admin"],
     summary="Update a user; a new password or deactivation signs them out everywhere",
-    responses=error_responses(Unauthorized, Forbidden, NotFound, ValidationFailed),
+    responses=error_responses(
+        Unauthorized, Forbidden, NotFound, ValidationFailed, AccountCancelled
+    ),
 )
 async def update_user(
     user_id: uuid.UUID,

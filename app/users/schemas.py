@@ -33,6 +33,10 @@ class UserRead(BaseModel):
     )
     is_active: bool
     created_at: datetime
+    cancelled_at: datetime | None = Field(
+        None,
+        description="When the account was cancelled (账号注销): its personal fields are erased",
+    )
     roles: list[RoleRead] = Field(default_factory=list)
 
 

@@ -26,7 +26,11 @@ from app.models import (
     Unit,
     User,
 )
+from app.models.audit import AuditAction
 from app.models.enums import ROLE_SCOPE, CheckInStatus, Role, ScopeType
+from app.privacy.audit import AuditContext, record_personal_data_access
+from app.privacy.exceptions import AccountCancelled
+from app.privacy.usernames import retired_username_hash
 from app.users.schemas import (
     MeUpdate,
     ReporterRegister,
@@ -75,6 +79,14 @@ def role_read(grant: RoleGrant) -> RoleRead:
     )
 
 
+def unmasked_for(viewer: Principal, user: User) -> list[str]:
+    """The fields of ``user`` shown to ``viewer`` in full although others see them masked:
+    an administrator reading someone else's phone. Such reads go to the audit log."""
+    if viewer.is_admin and viewer.user_id != user.id and user.phone:
+        return ["phone"]
+    return []
+
+
 def to_read(
     user: User, grants: Sequence[RoleGrant], viewer: Principal, model: type[UserRead] = UserRead
 ) -> UserRead:
@@ -86,9 +98,25 @@ def to_read(
         phone=user.phone if sees_phone else mask_phone(user.phone),
         is_active=user.is_active,
         created_at=user.created_at,
+        cancelled_at=user.cancelled_at,
         last_login_at=user.last_login_at,
         roles=[role_read(g) for g in grants],
     )
+
+
+async def _record_unmasked_reads(
+    session: AsyncSession, principal: Principal, users: Sequence[User], audit: AuditContext | None
+) -> None:
+    if audit is None:
+        return
+    by_fields: dict[tuple[str, ...], list[uuid.UUID]] = {}
+    for user in users:
+        if unmasked := unmasked_for(principal, user):
+            by_fields.setdefault(tuple(unmasked), []).append(user.id)
+    for fields, subject_ids in by_fields.items():
+        await record_personal_data_access(
+            session, audit, AuditAction.user_read_unmasked, subject_ids, {"fields": list(fields)}
+        )
 
 
 def _region_subtree(paths: Sequence[str]) -> Select[uuid.UUID]:
@@ -150,7 +178,9 @@ async def list_users(
     community_id: uuid.UUID | None = None,
     unit_id: uuid.UUID | None = None,
     q: str | None = None,
+    audit: AuditContext | None = None,
 ) -> tuple[list[UserRead], str | None]:
+    """A page of the directory; with ``audit``, reads of fields shown unmasked are recorded."""
     if not principal.has_any(*DIRECTORY_ROLES):
         raise Forbidden("Your role has no user directory")
     stmt = visible_users(principal)
@@ -170,16 +200,22 @@ async def list_users(
         session, stmt, [SortKey(User.username), SortKey(User.id)], params
     )
     grants = await load_grants_for_users(session, [u.id for u in users])
+    await _record_unmasked_reads(session, principal, users, audit)
     return [to_read(u, grants[u.id], principal) for u in users], cursor
 
 
 async def get_visible_user(
-    session: AsyncSession, principal: Principal, user_id: uuid.UUID
+    session: AsyncSession,
+    principal: Principal,
+    user_id: uuid.UUID,
+    audit: AuditContext | None = None,
 ) -> UserRead:
+    """One person of the caller's directory; with ``audit``, as ``list_users``."""
     user = await session.scalar(visible_users(principal).where(User.id == user_id))
     if user is None:
         raise NotFound("No such user")
     grants = await load_grants_for_users(session, [user.id])
+    await _record_unmasked_reads(session, principal, [user], audit)
     return to_read(user, grants[user.id], principal)
 
 
@@ -211,7 +247,17 @@ async def _role_assignment(
 
 
 async def _username_free(session: AsyncSession, username: str) -> None:
-    if await session.scalar(select(User.id).where(User.username == username)) is not None:
+    # A cancelled account's former name stays taken: someone else under it could pass for
+    # the person in the cases they filed and the people who knew them.
+    taken = await session.scalar(
+        select(User.id).where(
+            or_(
+                User.username == username,
+                User.retired_username_hash == retired_username_hash(username),
+            )
+        )
+    )
+    if taken is not None:
         raise Conflict(f"The username {username!r} is taken")
 
 
@@ -260,6 +306,15 @@ async def _get_user(session: AsyncSession, user_id: uuid.UUID) -> User:
     return user
 
 
+async def _get_live_user(session: AsyncSession, user_id: uuid.UUID) -> User:
+    """A user an administrator may still change: a cancelled account stays as it was left
+    (reactivating it or giving it a password or a role would bring back a closed account)."""
+    user = await _get_user(session, user_id)
+    if user.cancelled_at is not None:
+        raise AccountCancelled()
+    return user
+
+
 async def _revoke_sessions(
     session: AsyncSession,
     user_id: uuid.UUID,
@@ -282,7 +337,7 @@ async def update_user(
     body: UserUpdate,
     now: datetime,
 ) -> UserRead:
-    user = await _get_user(session, user_id)
+    user = await _get_live_user(session, user_id)
     changes = body.model_dump(exclude_unset=True)
     if "password" in changes:
         user.password_hash = await asyncio.to_thread(
@@ -321,7 +376,7 @@ async def change_password(
 async def assign_role(
     session: AsyncSession, principal: Principal, user_id: uuid.UUID, spec: RoleAssign
 ) -> UserRead:
-    await _get_user(session, user_id)
+    await _get_live_user(session, user_id)
     assignment = await _role_assignment(session, user_id, spec, ["body"])
     duplicate = await session.scalar(
         select(RoleAssignment.id).where(

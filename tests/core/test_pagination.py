@@ -22,12 +22,15 @@ from app.core.pagination import (
     cursor_signing_key,
     encode_cursor,
 )
-from app.models import OutboxEvent, User, Webhook, WebhookDelivery
+from app.models import AuditEntry, OutboxEvent, User, Webhook, WebhookDelivery
+from app.models.audit import AuditAction
 from app.models.enums import DeliveryStatus
 
 # Who reads each list that takes a cursor. A new list without a row here fails
 # test_every_list_with_a_cursor_is_covered, so that it is tested like the others.
 READERS = {
+    # First: the admin's reads of /users below add to it.
+    "/api/v1/admin/audit-log": "admin",
     "/api/v1/users": "admin",
     "/api/v1/communities": "admin",
     "/api/v1/units": "admin",
@@ -43,6 +46,7 @@ READERS = {
 }
 # Lists the demo (with the webhooks made below) fills with more than one page of two.
 LONG_LISTS = {
+    "/api/v1/admin/audit-log",
     "/api/v1/users",
     "/api/v1/communities",
     "/api/v1/units",
@@ -87,8 +91,18 @@ async def reports(client: httpx.AsyncClient, login) -> None:
 
 @pytest.fixture
 async def webhook_id(session: AsyncSession, reports: None) -> uuid.UUID:
-    """Three webhooks, the first with three deliveries (made directly: this is about lists)."""
+    """Three webhooks, the first with three deliveries, and three audit entries (made directly:
+    this is about lists)."""
     admin_id = await session.scalar(select(User.id).where(User.username == "admin"))
+    session.add_all(
+        AuditEntry(
+            occurred_at=datetime(2026, 11, 1 + n, tzinfo=UTC),
+            action=AuditAction.personal_data_export.value,
+            actor_id=admin_id,
+            subject_id=admin_id,
+        )
+        for n in range(3)
+    )
     hooks = [
         Webhook(
             url=f"https://hooks.suishoupai.cn/{n}",

@@ -1,0 +1,230 @@
+"""Bodies of the personal-information endpoints: the data export, account cancellation, the
+audit log."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from app.core.schemas import Ref
+from app.models.enums import (
+    CheckInStatus,
+    PhotoKind,
+    ReportSource,
+    ReportStatus,
+    Role,
+    Satisfaction,
+    ScopeType,
+)
+from app.points.schemas import PointsRule, ReportNumberRef
+from app.reports.schemas import LatLng, SubmittedLocation
+
+# --- the data export -----------------------------------------------------------------------
+
+
+class ExportProfile(BaseModel):
+    id: uuid.UUID
+    username: str
+    display_name: str
+    phone: str | None = Field(description="In full: it is your own")
+    is_active: bool
+    created_at: datetime
+    updated_at: datetime
+    last_login_at: datetime | None
+
+
+class ExportRole(BaseModel):
+    role: Role
+    scope_type: ScopeType | None
+    scope_id: uuid.UUID | None
+    scope_name: str | None
+    granted_at: datetime
+
+
+class ExportSession(BaseModel):
+    """One sign-in and the refresh tokens renewed from it."""
+
+    id: uuid.UUID
+    signed_in_at: datetime
+    client_address: str | None
+    user_agent: str | None
+    last_renewed_at: datetime | None = Field(description="When its tokens were last issued")
+    revoked_at: datetime | None
+    revoke_reason: str | None
+
+
+class ExportApiKey(BaseModel):
+    """A dashboard key you created (never its secret, which is not kept)."""
+
+    id: uuid.UUID
+    name: str
+    prefix: str
+    region: Ref
+    created_at: datetime
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+
+class ExportCheckIn(BaseModel):
+    id: uuid.UUID
+    community: Ref
+    branch: Ref | None
+    status: CheckInStatus
+    note: str | None
+    requested_at: datetime
+    decided_at: datetime | None
+    decision_reason: str | None
+
+
+class ExportPhoto(BaseModel):
+    id: uuid.UUID
+    kind: PhotoKind
+    url: str = Field(description="Fetch it with your token while you have an account")
+    width: int
+    height: int
+    original_filename: str | None
+    exif_location: LatLng | None = Field(description="The GPS position in the photo's EXIF")
+    exif_taken_at: datetime | None
+    created_at: datetime
+
+
+class ExportReport(BaseModel):
+    id: uuid.UUID
+    number: str
+    status: ReportStatus
+    category_code: str
+    source: ReportSource
+    description: str
+    address: str | None
+    occurred_at: datetime | None
+    location: LatLng
+    submitted_location: SubmittedLocation
+    community: Ref | None
+    created_at: datetime
+    closed_at: datetime | None
+    photos: list[ExportPhoto]
+
+
+class ExportComment(BaseModel):
+    id: uuid.UUID
+    report: ReportNumberRef
+    body: str | None
+    created_at: datetime
+
+
+class ExportRating(BaseModel):
+    report: ReportNumberRef
+    satisfaction: Satisfaction
+    comment: str | None
+    created_at: datetime
+
+
+class ExportPointsEntry(BaseModel):
+    rule: PointsRule
+    points: int
+    points_before_cap: int
+    report: ReportNumberRef | None
+    created_at: datetime
+
+
+class ExportPoints(BaseModel):
+    balance: int
+    entries: list[ExportPointsEntry] = Field(description="Oldest first")
+
+
+class ExportWebhook(BaseModel):
+    """A webhook you registered (never its signing secret)."""
+
+    id: uuid.UUID
+    url: str
+    events: list[str]
+    unit: Ref | None
+    active: bool
+    created_at: datetime
+
+
+class ExportAccess(BaseModel):
+    """A recorded access to your personal data."""
+
+    action: str = Field(examples=["personal_data.export"])
+    occurred_at: datetime
+    by_self: bool = Field(description="False when an administrator did it")
+
+
+class PersonalDataExport(BaseModel):
+    """A copy of the personal data the service holds about the caller (个人信息副本)."""
+
+    format: Literal["suishoupai.personal-data.v1"] = "suishoupai.personal-data.v1"
+    generated_at: datetime
+    profile: ExportProfile
+    roles: list[ExportRole]
+    sessions: list[ExportSession] = Field(description="Sign-ins, newest first")
+    api_keys: list[ExportApiKey]
+    check_ins: list[ExportCheckIn]
+    reports: list[ExportReport] = Field(description="Reports you filed, newest first")
+    comments: list[ExportComment] = Field(description="Your public comments on cases")
+    ratings: list[ExportRating]
+    points: ExportPoints
+    webhooks: list[ExportWebhook]
+    accesses: list[ExportAccess] = Field(
+        description="Exports, cancellations and administrators' reads of your data, newest first"
+    )
+
+
+# --- account cancellation ------------------------------------------------------------------
+
+
+class SelfCancellation(BaseModel):
+    password: str = Field(description="Your current password, to confirm it is you")
+    reason: str | None = Field(None, max_length=500, description="Why you leave (optional)")
+
+
+class AdminCancellation(BaseModel):
+    reason: str = Field(
+        min_length=1,
+        max_length=500,
+        examples=["本人书面申请注销 (ticket 2026-118)"],
+        description="Why the account is cancelled: the person's request, a court order, …",
+    )
+
+
+class CancellationRead(BaseModel):
+    """What the cancellation did. Sent again for an account already cancelled, with zero
+    counts: nothing more was left to do."""
+
+    user_id: uuid.UUID
+    cancelled_at: datetime
+    already_cancelled: bool = Field(description="True when an earlier request cancelled it")
+    roles_removed: int
+    sessions_revoked: int
+    api_keys_revoked: int
+    check_ins_ended: int
+    webhooks_disabled: int
+    points_forfeited: int = Field(description="The balance the closing entry took away")
+    reports_kept: int = Field(description="Cases filed by the account, kept with no name")
+
+
+# --- the audit log -------------------------------------------------------------------------
+
+
+class AuditPerson(BaseModel):
+    id: uuid.UUID
+    username: str
+    display_name: str
+
+
+class AuditEntryRead(BaseModel):
+    id: uuid.UUID
+    occurred_at: datetime
+    action: str = Field(
+        examples=["user.read_unmasked"],
+        description="personal_data.export, account.cancel or user.read_unmasked",
+    )
+    actor: AuditPerson | None = Field(description="Who did it")
+    subject: AuditPerson | None = Field(description="Whose data")
+    client_address: str | None
+    request_id: str | None
+    detail: dict[str, Any] = Field(description="A few facts about the access, never the data")
