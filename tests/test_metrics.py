@@ -5,6 +5,7 @@ the outbox, and the worker process's own metrics."""
 from __future__ import annotations
 
 import asyncio
+import json
 import math
 import os
 import signal
@@ -16,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
+import pytest
 from fastapi import FastAPI
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import update
@@ -27,12 +29,23 @@ from app.integrations.delivery import fan_out, new_http_client
 from app.integrations.worker import run_once
 from app.main import create_app
 from app.models import OutboxEvent, Report, WebhookDelivery
-from tests.integrations.conftest import Receiver, create_webhook, receiver  # noqa: F401
+from tests.integrations.conftest import (  # noqa: F401
+    RECEIVER_HOSTS,
+    Receiver,
+    create_webhook,
+    receiver,
+)
 from tests.reports.conftest import photo_bytes, submit  # noqa: F401
 
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
 ROOT = Path(__file__).resolve().parents[1]
 LEAD_UNIT = demo_id("unit", "旗农牧和科技局")  # unit1, paired with 东街社区
+
+
+@pytest.fixture
+def settings(database_url: str, settings_for: Callable[..., Settings]) -> Settings:
+    """Webhooks allowed to the test's receivers, on loopback."""
+    return settings_for(database_url, webhook_allowed_hosts=RECEIVER_HOSTS)
 
 
 def parse(text: str) -> Samples:
@@ -192,7 +205,9 @@ async def test_overdue_marks_delivery_outcomes_and_parked_deliveries(
         )
         await db.commit()
     # Two attempts: the broken receiver's deliveries are retried once, then parked.
-    worker_settings = settings_for(database_url, webhook_max_attempts=2)
+    worker_settings = settings_for(
+        database_url, webhook_max_attempts=2, webhook_allowed_hosts=RECEIVER_HOSTS
+    )
     before = await scrape(client)
 
     async with new_http_client(worker_settings) as http:
@@ -315,6 +330,7 @@ async def test_the_worker_process_serves_its_own_metrics(
         "SSP_PHOTO_DIR": str(tmp_path / "photos"),
         "SSP_WORKER_INTERVAL_SECONDS": "0.1",
         "SSP_WORKER_METRICS_PORT": str(port),
+        "SSP_WEBHOOK_ALLOWED_HOSTS": json.dumps(RECEIVER_HOSTS),
         "SSP_LOG_JSON": "false",
     }
     worker = await asyncio.create_subprocess_exec(

@@ -7,22 +7,35 @@ webhooks must all be as expected."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 import httpx
 import pytest
 
 from app.core.clock import FrozenClock
+from app.core.config import Settings
 from app.demo.seed import demo_id
 from app.integrations.delivery import new_http_client
 from app.integrations.worker import run_once
-from tests.integrations.conftest import Receiver, create_webhook, receiver  # noqa: F401
+from tests.integrations.conftest import (  # noqa: F401
+    RECEIVER_HOSTS,
+    Receiver,
+    create_webhook,
+    receiver,
+)
 from tests.reports.conftest import photo_bytes, submit  # noqa: F401
 
 LEAD = str(demo_id("unit", "旗农牧和科技局"))  # unit1
 RED_CROSS = str(demo_id("unit", "旗红十字会"))  # unit2
 SCIENCE = str(demo_id("unit", "旗科协"))  # unit4
 PHOTO = ("after.jpg", photo_bytes("DSCN0010.jpg"), "image/jpeg")
+
+
+@pytest.fixture
+def settings(database_url: str, settings_for: Callable[..., Settings]) -> Settings:
+    """Webhooks allowed to the test's receiver, on loopback."""
+    return settings_for(database_url, webhook_allowed_hosts=RECEIVER_HOSTS)
 
 
 def ok(response: httpx.Response) -> dict:

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import ipaddress
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # A well-known value so that the demo runs with no configuration; production refuses it.
 DEFAULT_SECRET_KEY = "insecure-demo-secret-change-me-insecure-demo-secret"
+# An entry of SSP_WEBHOOK_ALLOWED_HOSTS that is not an address range: a host name, or "*." and
+# a domain for every name under it.
+_LABEL = r"[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?"
+_ALLOWED_HOST_NAME = re.compile(rf"(\*\.)?{_LABEL}(\.{_LABEL})*")
 
 
 class InsecureConfiguration(RuntimeError):
@@ -92,6 +98,10 @@ class Settings(BaseSettings):
     webhook_max_attempts: int = 8  # then the delivery is parked
     webhook_backoff_seconds: float = 30.0  # first retry delay, doubled each attempt
     webhook_timeout_seconds: float = 10.0
+    # Webhooks go to public internet addresses only (app/integrations/targets.py), unless the
+    # host is listed here: a name ("hooks.corp.example"), every name under a domain
+    # ("*.corp.example") or an address range ("10.20.0.0/16", "fd00::/8", "10.1.2.3").
+    webhook_allowed_hosts: list[str] = Field(default_factory=list)
     # Live events: how often a stream looks for new outbox rows (PostgreSQL also wakes it with
     # NOTIFY), and how often it sends a keep-alive comment through proxies.
     sse_poll_seconds: float = 1.0
@@ -115,6 +125,23 @@ class Settings(BaseSettings):
     demo_password: str = "suishoupai-demo"
     log_level: str = "INFO"
     log_json: bool = True
+
+    @field_validator("webhook_allowed_hosts")
+    @classmethod
+    def _webhook_allowed_hosts(cls, entries: list[str]) -> list[str]:
+        normalised = []
+        for entry in entries:
+            value = entry.strip().lower().rstrip(".")
+            try:
+                ipaddress.ip_network(value, strict=False)
+            except ValueError:
+                if not _ALLOWED_HOST_NAME.fullmatch(value):
+                    raise ValueError(
+                        f"{entry!r} is neither a host name (optionally starting with '*.') "
+                        "nor an address range"
+                    ) from None
+            normalised.append(value)
+        return normalised
 
     @model_validator(mode="after")
     def _refuse_default_secret_in_production(self) -> Settings:

@@ -22,6 +22,12 @@ Guarantees, and how they are kept:
   so that a receiver coming back up is not hit by every retry at the same second); after
   ``webhook_max_attempts`` failed attempts the delivery is parked for inspection and a manual
   retry. Only a 2xx answer counts as delivered; redirects are not followed.
+- Deliveries go only where the target rules allow, checked on the addresses connected to
+  (app/integrations/transport.py); a refused target is a failed attempt like any other, so
+  that an administrator allowing it, or its name changing, lets the retries through.
+- The delivery log keeps the status code and a fixed error class
+  (app/integrations/failures.py), never the receiver's answer nor the exception's text; the
+  details go to the server's log.
 - Deliveries to one receiver may arrive out of order (a retried event after a newer one);
   the body carries the event ``id``, which orders events.
 
@@ -45,7 +51,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from app.core.clock import Clock
 from app.core.config import Settings
 from app.core.metrics import WEBHOOK_DELIVERIES, count_on_commit
+from app.integrations.failures import DeliveryError, classify
 from app.integrations.signing import encode_body, event_envelope, sign
+from app.integrations.targets import Resolver, TargetRefused, system_resolver
+from app.integrations.transport import guarded_client
 from app.models import OutboxEvent, Webhook, WebhookDelivery
 from app.models.enums import DeliveryStatus
 
@@ -55,7 +64,6 @@ FANOUT_BATCH = 200
 # Deliveries claimed at once by one worker; all of them are in flight together, so the lease
 # (twice the attempt timeout) covers every request of the batch.
 DELIVERY_BATCH = 10
-ERROR_MAX_CHARS = 1000
 USER_AGENT = "Suishoupai-Webhooks/1.0"
 # The outcome label of ssp_webhook_deliveries_total for the status an attempt left behind.
 ATTEMPT_OUTCOME = {
@@ -155,7 +163,9 @@ class ClaimedDelivery:
 class AttemptOutcome:
     delivered: bool
     status_code: int | None
-    error: str | None
+    error: DeliveryError | None
+    # What happened, for the server's log only (it may name addresses and ports).
+    detail: str | None = None
 
 
 @dataclass
@@ -264,36 +274,43 @@ async def send(
     }
     try:
         # An overall deadline: httpx's timeouts are per read, and a receiver trickling bytes
-        # must not outlive the claim's lease.
+        # must not outlive the claim's lease. The answer's body is never read: only its status
+        # matters, and nothing of it may reach the delivery log.
         async with asyncio.timeout(settings.webhook_timeout_seconds):
             async with http.stream("POST", claimed.url, content=claimed.body, headers=headers) as r:
                 if r.is_success:
                     return AttemptOutcome(delivered=True, status_code=r.status_code, error=None)
-                excerpt = await _read_excerpt(r)
-                return AttemptOutcome(
+                outcome = AttemptOutcome(
                     delivered=False,
                     status_code=r.status_code,
-                    error=f"HTTP {r.status_code}" + (f": {excerpt}" if excerpt else ""),
+                    error=DeliveryError.http_status,
+                    detail=f"HTTP {r.status_code}",
                 )
-    except TimeoutError:
-        error = f"no answer within {settings.webhook_timeout_seconds:g} s"
-        return AttemptOutcome(delivered=False, status_code=None, error=error)
-    except httpx.HTTPError as exc:
-        error = f"{type(exc).__name__}: {exc}".rstrip(": ")[:ERROR_MAX_CHARS]
-        return AttemptOutcome(delivered=False, status_code=None, error=error)
+    except (TimeoutError, httpx.HTTPError, httpx.InvalidURL, TargetRefused) as exc:
+        outcome = AttemptOutcome(
+            delivered=False,
+            status_code=None,
+            error=classify(exc),
+            detail=f"{type(exc).__name__}: {exc}",
+        )
+    log.info(
+        "webhook delivery %s attempt %d to %s failed: %s (%s)",
+        claimed.id,
+        claimed.attempts,
+        _host_of(claimed.url),
+        outcome.error,
+        outcome.detail,
+    )
+    return outcome
 
 
-async def _read_excerpt(response: httpx.Response) -> str:
-    """The start of an error body, for the delivery log; the rest is never read."""
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in response.aiter_bytes():
-        chunks.append(chunk)
-        size += len(chunk)
-        if size >= ERROR_MAX_CHARS:
-            break
-    text = b"".join(chunks)[:ERROR_MAX_CHARS].decode("utf-8", errors="replace")
-    return " ".join(text.split())
+def _host_of(url: str) -> str:
+    """The URL's host, for the server's log (paths and queries often carry a receiver's
+    token, and stay out of it)."""
+    try:
+        return httpx.URL(url).host
+    except httpx.InvalidURL:
+        return "(invalid URL)"
 
 
 def retry_delay(settings: Settings, attempts: int) -> timedelta:
@@ -358,17 +375,15 @@ async def deliver_due(
                     count_on_commit(session, WEBHOOK_DELIVERIES.labels(ATTEMPT_OUTCOME[status]))
                 if status is DeliveryStatus.parked:
                     log.warning(
-                        "webhook delivery %s parked after %d attempts: %s",
+                        "webhook delivery %s parked after %d attempts: %s (%s)",
                         delivery.id,
                         delivery.attempts,
                         outcome.error,
+                        outcome.detail,
                     )
     return counts
 
 
-def new_http_client(settings: Settings) -> httpx.AsyncClient:
-    return httpx.AsyncClient(
-        timeout=httpx.Timeout(settings.webhook_timeout_seconds),
-        follow_redirects=False,
-        limits=httpx.Limits(max_connections=DELIVERY_BATCH * 2),
-    )
+def new_http_client(settings: Settings, resolver: Resolver = system_resolver) -> httpx.AsyncClient:
+    """The client a worker delivers with: it connects only to targets the rules allow."""
+    return guarded_client(settings, httpx.Limits(max_connections=DELIVERY_BATCH * 2), resolver)

@@ -10,10 +10,11 @@ from fastapi import Depends, Header, Query, Request
 
 from app.auth.deps import require_roles
 from app.auth.principal import Principal
-from app.core.deps import SessionDep
+from app.core.deps import SessionDep, SettingsDep
 from app.core.errors import ValidationFailed
 from app.integrations import service
 from app.integrations.stream import EventBroker, event_broker
+from app.integrations.targets import TargetPolicy
 from app.models import Webhook
 from app.models.enums import Role
 
@@ -29,6 +30,14 @@ async def load_webhook(
 
 # A webhook the caller manages; 404 outside their units.
 ManagedWebhook = Annotated[Webhook, Depends(load_webhook)]
+
+
+def target_policy(settings: SettingsDep) -> TargetPolicy:
+    return TargetPolicy.from_settings(settings)
+
+
+# Where webhooks may be sent (app/integrations/targets.py).
+TargetPolicyDep = Annotated[TargetPolicy, Depends(target_policy)]
 
 
 async def get_event_broker(request: Request) -> EventBroker:

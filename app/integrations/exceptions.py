@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app.core.errors import Conflict
+from app.core.errors import Conflict, ValidationFailed
 
 
 class DeliveryNotParked(Conflict):
@@ -10,3 +10,11 @@ class DeliveryNotParked(Conflict):
     delivered one has arrived."""
 
     code, title = "delivery_not_parked", "Only a parked delivery can be retried"
+
+
+class WebhookTargetNotAllowed(ValidationFailed):
+    """The URL is not one deliveries may go to: not http(s) (https in production), with a user
+    name or password, or a host that is, or resolves to, an address that is not public (and
+    that the administrator did not allow)."""
+
+    code, title = "webhook_target_not_allowed", "Webhooks cannot be sent there"

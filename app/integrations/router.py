@@ -13,8 +13,14 @@ from app.core.deps import ClockDep, SessionDep, SessionMakerDep, SettingsDep
 from app.core.errors import Forbidden, NotFound, Unauthorized, ValidationFailed, error_responses
 from app.core.pagination import Page, PageParams, page_params
 from app.integrations import service
-from app.integrations.deps import EventBrokerDep, ManagedWebhook, ResumePosition, WebhookManager
-from app.integrations.exceptions import DeliveryNotParked
+from app.integrations.deps import (
+    EventBrokerDep,
+    ManagedWebhook,
+    ResumePosition,
+    TargetPolicyDep,
+    WebhookManager,
+)
+from app.integrations.exceptions import DeliveryNotParked, WebhookTargetNotAllowed
 from app.integrations.schemas import (
     DeliveryRead,
     WebhookCreate,
@@ -34,9 +40,14 @@ Each delivery is a `POST` of the event as JSON (`id`, `type`, `occurred_at`, `re
 (unix seconds) and `X-Suishoupai-Signature: sha256=<hex>`, the HMAC-SHA256 of
 `"{timestamp}.{raw body}"` keyed with the webhook's secret. A receiver recomputes it over the
 bytes it received, compares in constant time and refuses timestamps more than 5 minutes off.
-Any 2xx answer is success; anything else (or no answer within the timeout) is retried with
-exponential backoff, and parked after the last attempt. Delivery is at least once and not
-necessarily in order: drop repeats by delivery id and order by event `id`.
+Any 2xx answer is success (redirects are not followed); anything else (or no answer within the
+timeout) is retried with exponential backoff, and parked after the last attempt. Delivery is at
+least once and not necessarily in order: drop repeats by delivery id and order by event `id`.
+
+Deliveries go to public internet addresses only: a URL whose host is, or resolves to, a
+loopback, private, link-local or other internal address is refused with 422
+`webhook_target_not_allowed` (unless the administrator allowed that host), and checked again on
+the addresses each delivery connects to.
 """
 
 
@@ -51,12 +62,16 @@ necessarily in order: drop repeats by delivery id and order by event `id`.
         "unit only (`unit_id` may be left out when they act for one unit). A unit's webhook "
         "receives only the events of reports the unit has a job on.\n" + DELIVERY_DOC
     ),
-    responses=error_responses(Unauthorized, Forbidden, ValidationFailed),
+    responses=error_responses(Unauthorized, Forbidden, ValidationFailed, WebhookTargetNotAllowed),
 )
 async def create_webhook(
-    body: WebhookCreate, principal: WebhookManager, session: SessionDep, clock: ClockDep
+    body: WebhookCreate,
+    principal: WebhookManager,
+    session: SessionDep,
+    clock: ClockDep,
+    policy: TargetPolicyDep,
 ) -> WebhookCreated:
-    webhook = await service.create_webhook(session, principal, body, clock.now())
+    webhook = await service.create_webhook(session, principal, body, clock.now(), policy)
     read = WebhookRead.model_validate(webhook)
     return WebhookCreated(**read.model_dump(), secret=webhook.secret)
 
@@ -94,12 +109,14 @@ async def read_webhook(webhook: ManagedWebhook) -> WebhookRead:
     response_model=WebhookRead,
     tags=["webhooks"],
     summary="Change a webhook's URL or events, or pause it (`active: false`)",
-    responses=error_responses(Unauthorized, Forbidden, NotFound, ValidationFailed),
+    responses=error_responses(
+        Unauthorized, Forbidden, NotFound, ValidationFailed, WebhookTargetNotAllowed
+    ),
 )
 async def update_webhook(
-    body: WebhookUpdate, webhook: ManagedWebhook, session: SessionDep
+    body: WebhookUpdate, webhook: ManagedWebhook, session: SessionDep, policy: TargetPolicyDep
 ) -> WebhookRead:
-    return WebhookRead.model_validate(await service.update_webhook(session, webhook, body))
+    return WebhookRead.model_validate(await service.update_webhook(session, webhook, body, policy))
 
 
 @router.delete(

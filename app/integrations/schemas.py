@@ -17,6 +17,7 @@ from pydantic import (
     field_validator,
 )
 
+from app.integrations.failures import DELIVERY_ERROR_DESCRIPTION, DeliveryError
 from app.models.enums import DeliveryStatus
 
 # The families of outbox event types. A pattern outside them is refused so that a typo such as
@@ -31,7 +32,14 @@ EVENTS_DESCRIPTION = (
 WebhookUrl = Annotated[
     AnyHttpUrl,
     UrlConstraints(max_length=500, allowed_schemes=["http", "https"]),
-    Field(description="Where deliveries are POSTed (http or https)"),
+    Field(
+        description=(
+            "Where deliveries are POSTed: an http or https URL (https in production) without "
+            "a user name or password, whose host is, or resolves to, public internet addresses "
+            "only (unless the administrator allowed it); otherwise 422 "
+            "`webhook_target_not_allowed`"
+        )
+    ),
 ]
 
 
@@ -128,7 +136,7 @@ class DeliveryRead(BaseModel):
     status: DeliveryStatus
     attempts: int = Field(description="Attempts made so far (reset when a parked one is retried)")
     last_status_code: int | None = Field(description="HTTP status of the last attempt, if any")
-    last_error: str | None = Field(description="Why the last attempt failed")
+    last_error: DeliveryError | None = Field(description=DELIVERY_ERROR_DESCRIPTION)
     next_attempt_at: datetime | None = Field(
         description="When it is tried next; null unless pending"
     )

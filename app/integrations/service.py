@@ -8,6 +8,7 @@ the caller does not act for."""
 
 from __future__ import annotations
 
+import logging
 import secrets
 import uuid
 from datetime import datetime
@@ -18,10 +19,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.auth.principal import Principal
 from app.core.errors import Forbidden, NotFound, ValidationFailed
 from app.core.pagination import PageParams, SortKey, paginate
-from app.integrations.exceptions import DeliveryNotParked
+from app.integrations import targets
+from app.integrations.exceptions import DeliveryNotParked, WebhookTargetNotAllowed
+from app.integrations.failures import shown_error
 from app.integrations.schemas import DeliveryRead, WebhookCreate, WebhookUpdate
 from app.models import OutboxEvent, Unit, Webhook, WebhookDelivery
 from app.models.enums import DeliveryStatus, Role
+
+log = logging.getLogger("app.integrations.service")
 
 SECRET_PREFIX = "whsec_"
 
@@ -55,15 +60,31 @@ async def _unit_for_new_webhook(
     return unit_id
 
 
+async def check_target(policy: targets.TargetPolicy, url: str) -> None:
+    """Refuse a URL deliveries may not go to (the worker checks again at each delivery)."""
+    try:
+        await targets.check_url(policy, url)
+    except targets.TargetRefused as exc:
+        log.info("webhook target refused: %s", exc)
+        raise WebhookTargetNotAllowed.at(["body", "url"], exc.public) from exc
+
+
 async def create_webhook(
-    session: AsyncSession, principal: Principal, body: WebhookCreate, now: datetime
+    session: AsyncSession,
+    principal: Principal,
+    body: WebhookCreate,
+    now: datetime,
+    policy: targets.TargetPolicy,
 ) -> Webhook:
+    unit_id = await _unit_for_new_webhook(session, principal, body.unit_id)
+    url = str(body.url)
+    await check_target(policy, url)
     webhook = Webhook(
         id=uuid.uuid4(),
-        url=str(body.url),
+        url=url,
         secret=new_secret(),
         events=body.events,
-        unit_id=await _unit_for_new_webhook(session, principal, body.unit_id),
+        unit_id=unit_id,
         created_by_id=principal.user_id,
         is_active=True,
         created_at=now,
@@ -98,10 +119,14 @@ async def get_webhook(
     return webhook
 
 
-async def update_webhook(session: AsyncSession, webhook: Webhook, body: WebhookUpdate) -> Webhook:
+async def update_webhook(
+    session: AsyncSession, webhook: Webhook, body: WebhookUpdate, policy: targets.TargetPolicy
+) -> Webhook:
     changes = body.model_dump(exclude_unset=True)
     if "url" in changes:
-        webhook.url = str(body.url)
+        url = str(body.url)
+        await check_target(policy, url)
+        webhook.url = url
     if "events" in changes:
         webhook.events = changes["events"]
     if "active" in changes:
@@ -126,7 +151,7 @@ def _delivery_read(delivery: WebhookDelivery, event_type: str) -> DeliveryRead:
         status=delivery.status,
         attempts=delivery.attempts,
         last_status_code=delivery.last_status_code,
-        last_error=delivery.last_error,
+        last_error=shown_error(delivery.last_error, delivery.last_status_code),
         next_attempt_at=(
             delivery.next_attempt_at if delivery.status is DeliveryStatus.pending else None
         ),

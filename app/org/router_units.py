@@ -11,7 +11,7 @@ from app.core.errors import Forbidden, NotFound, Unauthorized, ValidationFailed,
 from app.core.pagination import Page, PageParams, page_params
 from app.models.enums import UnitKind
 from app.org import service_units as service
-from app.org.deps import ManagedCommunity, ManagedPairing
+from app.org.deps import ManagedCommunity, ManagedPairing, SupervisorPrincipal
 from app.org.exceptions import AlreadyPaired, NameTaken, StillInUse
 from app.org.schemas import (
     PairingCreate,
@@ -113,13 +113,17 @@ async def list_pairings(
     tags=["pairings"],
     summary="Pair a unit with a community (admin, or a supervisor of its region)",
     description="Supervisors pair units with the communities of their own region's subtree; "
-    "a community outside it is 404 to them.",
+    "a community outside it is 404 to them. They pair units of their region, of a region "
+    "inside it or above it (the banner's departments); a unit of another region is 422.",
     responses=error_responses(Unauthorized, Forbidden, NotFound, AlreadyPaired, ValidationFailed),
 )
 async def create_pairing(
-    community: ManagedCommunity, body: PairingCreate, session: SessionDep
+    community: ManagedCommunity,
+    body: PairingCreate,
+    principal: SupervisorPrincipal,
+    session: SessionDep,
 ) -> PairingRead:
-    return await service.create_pairing(session, community, body)
+    return await service.create_pairing(session, principal, community, body)
 
 
 @router.patch(

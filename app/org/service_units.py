@@ -2,7 +2,10 @@
 
 Admins manage units. Pairings are managed by admins and by supervisors, for the communities of
 their region's subtree: pairing units with communities is the township's and the banner's
-everyday organising work, not a system setting."""
+everyday organising work (吹哨报到: the organisation department pairs the departments with the
+communities), not a system setting. A supervisor pairs units of their own region, inside it or
+above it (the banner's departments serve every township), as for the whistle
+(app/jobs/whistle.py); not a unit of another township, which answers to someone else."""
 
 from __future__ import annotations
 
@@ -227,10 +230,37 @@ async def _pairing_read(session: AsyncSession, pairing_id: uuid.UUID) -> Pairing
     return pairing_read(pairing)
 
 
+async def _check_unit_within_reach(
+    session: AsyncSession, principal: Principal, community: Community, unit: Unit
+) -> None:
+    """422 unless the caller is an admin or supervises the community from a region whose line
+    (itself, inside it or above it) holds the unit."""
+    if principal.is_admin:
+        return
+    community_path = await session.scalar(
+        select(Region.path).where(Region.id == community.region_id)
+    )
+    unit_path = await session.scalar(select(Region.path).where(Region.id == unit.region_id))
+    supervised = [
+        path
+        for path in principal.region_paths(Role.supervisor)
+        if community_path is not None and community_path.startswith(path)
+    ]
+    if unit_path is not None and any(
+        unit_path.startswith(path) or path.startswith(unit_path) for path in supervised
+    ):
+        return
+    raise ValidationFailed.at(
+        ["body", "unit_id"],
+        f"{unit.name} belongs to a region outside yours; an administrator can pair it",
+    )
+
+
 async def create_pairing(
-    session: AsyncSession, community: Community, body: PairingCreate
+    session: AsyncSession, principal: Principal, community: Community, body: PairingCreate
 ) -> PairingRead:
     unit = await get_or_422(session, Unit, body.unit_id, ["body", "unit_id"], "unit")
+    await _check_unit_within_reach(session, principal, community, unit)
     codes = await _known_category_codes(session, body.category_codes)
     already = await session.scalar(
         select(Pairing.id).where(Pairing.community_id == community.id, Pairing.unit_id == unit.id)

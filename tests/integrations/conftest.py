@@ -8,6 +8,7 @@ import asyncio
 import contextlib
 import json
 import socket
+import ssl
 import threading
 import time
 import uuid
@@ -42,15 +43,22 @@ UNIT_2 = demo_id("unit", "旗红十字会")
 TOUDAOQIAO_TOWN = demo_id("region", "头道桥镇")  # a township without 陕坝镇's communities
 
 
+# The tests' webhook receivers listen on loopback, which webhooks may reach only when an
+# administrator allowed it: every test that delivers to one allows exactly this.
+RECEIVER_HOSTS = ["127.0.0.1"]
+
+
 @pytest.fixture
 def settings(database_url: str, settings_for: Callable[..., Settings]) -> Settings:
-    """Fast streams (the broker polls every 50 ms) and three delivery attempts."""
+    """Fast streams (the broker polls every 50 ms), three delivery attempts, and webhooks
+    allowed to the receivers on 127.0.0.1."""
     return settings_for(
         database_url,
         sse_poll_seconds=0.05,
         sse_keepalive_seconds=0.5,
         webhook_max_attempts=3,
         webhook_timeout_seconds=2.0,
+        webhook_allowed_hosts=RECEIVER_HOSTS,
     )
 
 
@@ -75,15 +83,23 @@ class Received:
 
 @dataclass
 class Receiver:
-    """An HTTP server on 127.0.0.1 that records every request. ``answers`` (status codes) are
-    used up one per request, then ``default_status``; ``delay`` slows each answer down."""
+    """An HTTP server (on 127.0.0.1 unless said otherwise) that records every request.
+    ``answers`` (status codes) are used up one per request, then ``default_status``; ``delay``
+    slows each answer down; a non-204 answer carries ``reply_body`` (by default "answer <status>")
+    and ``reply_headers``."""
 
     base_url: str = ""
     requests: list[Received] = field(default_factory=list)
     answers: list[int] = field(default_factory=list)
     default_status: int = 204
     delay: float = 0.0
+    reply_body: bytes | None = None
+    reply_headers: dict[str, str] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def port(self) -> int:
+        return httpx.URL(self.base_url).port or 80
 
     def url(self, path: str = "/hook") -> str:
         return self.base_url + path
@@ -103,8 +119,12 @@ class Receiver:
         ]
 
 
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
+@contextlib.contextmanager
+def serve_receiver(
+    host: str = "127.0.0.1", port: int = 0, tls: ssl.SSLContext | None = None
+) -> Iterator[Receiver]:
+    """A receiver listening on ``host`` and ``port`` (0: a free one) while the block runs;
+    over https with the ``tls`` context's certificate."""
     state = Receiver()
 
     class Handler(BaseHTTPRequestHandler):
@@ -122,9 +142,13 @@ def receiver() -> Iterator[Receiver]:
                 status = state.answers.pop(0) if state.answers else state.default_status
             if state.delay:
                 time.sleep(state.delay)
-            reply = b"" if status == 204 else f"answer {status}".encode()
+            reply = b""
+            if status != 204:
+                reply = state.reply_body or f"answer {status}".encode()
             self.send_response(status)
             self.send_header("Content-Length", str(len(reply)))
+            for name, value in state.reply_headers.items():
+                self.send_header(name, value)
             self.end_headers()
             self.wfile.write(reply)
 
@@ -135,13 +159,24 @@ def receiver() -> Iterator[Receiver]:
         daemon_threads = True
         request_queue_size = 128  # two workers' batches connect at once
 
-    server = Server(("127.0.0.1", 0), Handler)
-    state.base_url = f"http://127.0.0.1:{server.server_address[1]}"
+    server = Server((host, port), Handler)
+    if tls is not None:
+        server.socket = tls.wrap_socket(server.socket, server_side=True)
+    scheme = "http" if tls is None else "https"
+    state.base_url = f"{scheme}://{host}:{server.server_address[1]}"
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield state
-    server.shutdown()
-    server.server_close()
+    try:
+        yield state
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    with serve_receiver() as state:
+        yield state
 
 
 # --- API helpers ---------------------------------------------------------------------------------

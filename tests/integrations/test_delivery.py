@@ -127,7 +127,7 @@ async def test_failed_deliveries_are_retried_with_exponential_backoff(
     assert await run_delivery(app, webhook_http, clock) == DeliveryCounts(retrying=1)
     [entry] = await deliveries(client, admin, hook["id"])
     assert (entry["status"], entry["attempts"], entry["last_status_code"]) == ("pending", 1, 500)
-    assert entry["last_error"] == "HTTP 500: answer 500"
+    assert entry["last_error"] == "http_status"
     # 30 s, give or take the 10% jitter.
     assert 27 <= (_at(entry["next_attempt_at"]) - first).total_seconds() <= 33
 
@@ -180,7 +180,7 @@ async def test_a_delivery_is_parked_after_the_last_attempt_and_can_be_retried(
     assert entry["status"] == "parked"
     assert entry["attempts"] == 3
     assert entry["last_status_code"] == 503
-    assert entry["last_error"] == "HTTP 503: answer 503"
+    assert entry["last_error"] == "http_status"
     assert entry["next_attempt_at"] is None
     parked = await client.get(
         f"/api/v1/webhooks/{hook['id']}/deliveries?status=parked", headers=admin
@@ -224,12 +224,13 @@ async def test_unreachable_and_slow_receivers_count_as_failed_attempts(
     impatient = settings.model_copy(update={"webhook_timeout_seconds": 1.0})
     assert await run_delivery(app, webhook_http, settings=impatient) == DeliveryCounts(retrying=2)
 
+    # The log says what kind of failure it was, never which address or port did what.
     [refused] = await deliveries(client, admin, unreachable["id"])
     assert refused["last_status_code"] is None
-    assert refused["last_error"].startswith("ConnectError")
+    assert refused["last_error"] == "connection_refused"
     [timed_out] = await deliveries(client, admin, slow["id"])
     assert timed_out["last_status_code"] is None
-    assert timed_out["last_error"] == "no answer within 1 s"
+    assert timed_out["last_error"] == "timeout"
     assert timed_out["attempts"] == 1
 
 

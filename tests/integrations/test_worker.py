@@ -4,6 +4,7 @@ the loop itself in the embedded default; ``python -m app worker`` runs it until 
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import sys
@@ -23,7 +24,7 @@ from app.integrations.delivery import new_http_client
 from app.integrations.worker import run_once
 from app.main import create_app
 from app.models import OutboxEvent, Report
-from tests.integrations.conftest import Receiver, create_webhook
+from tests.integrations.conftest import RECEIVER_HOSTS, Receiver, create_webhook
 from tests.reports.conftest import COMMUNITY_1_POINT, photo_bytes
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -83,7 +84,12 @@ async def test_one_pass_sweeps_fans_out_and_delivers(
 async def test_the_embedded_worker_runs_inside_the_api_process(
     database_url: str, settings_for: Callable[..., Settings], receiver: Receiver
 ) -> None:
-    settings = settings_for(database_url, embedded_worker=True, worker_interval_seconds=0.05)
+    settings = settings_for(
+        database_url,
+        embedded_worker=True,
+        worker_interval_seconds=0.05,
+        webhook_allowed_hosts=RECEIVER_HOSTS,
+    )
     app = create_app(settings)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
@@ -132,6 +138,7 @@ async def test_the_worker_command_delivers_and_stops_on_sigterm(
         "SSP_DATABASE_URL": settings.database_url,
         "SSP_PHOTO_DIR": str(tmp_path / "photos"),
         "SSP_WORKER_INTERVAL_SECONDS": "0.1",
+        "SSP_WEBHOOK_ALLOWED_HOSTS": json.dumps(RECEIVER_HOSTS),
         "SSP_LOG_JSON": "false",
     }
     worker = await asyncio.create_subprocess_exec(

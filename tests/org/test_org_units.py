@@ -245,3 +245,67 @@ async def test_unit_staff_and_community_staff_cannot_write_pairings(
         assert created.json()["code"] == "forbidden"
         deleted = await client.delete(f"/api/v1/pairings/{own['id']}", headers=headers)
         assert deleted.status_code == 403
+
+
+async def test_a_supervisor_pairs_units_of_their_line_not_of_another_township(
+    client: httpx.AsyncClient, login, admin, demo
+):
+    """A township's supervisor pairs the banner's departments (above it) and its own units
+    with its communities, not a unit another township runs; the banner's supervisor can."""
+    other_township_unit = await client.post(
+        "/api/v1/units",
+        json={
+            "name": "头道桥镇综合执法队",
+            "kind": "department",
+            "region_id": str(demo.toudaoqiao_town),
+        },
+        headers=admin,
+    )
+    assert other_township_unit.status_code == 201
+    own_township_unit = await client.post(
+        "/api/v1/units",
+        json={"name": "陕坝镇综合执法队", "kind": "department", "region_id": str(demo.seat)},
+        headers=admin,
+    )
+    assert own_township_unit.status_code == 201
+    url = f"/api/v1/communities/{demo.north_street}/pairings"
+    town_supervisor = await login("supervisor2")  # 陕坝镇
+
+    refused = await client.post(
+        url, json={"unit_id": other_township_unit.json()["id"]}, headers=town_supervisor
+    )
+    assert refused.status_code == 422
+    assert refused.json()["errors"][0]["loc"] == ["body", "unit_id"]
+    assert "头道桥镇综合执法队" in refused.json()["errors"][0]["msg"]
+
+    for unit_id in (own_township_unit.json()["id"], str(demo.transport_bureau)):
+        paired = await client.post(url, json={"unit_id": unit_id}, headers=town_supervisor)
+        assert paired.status_code == 201, paired.text
+
+    banner_supervisor = await login("supervisor")
+    by_the_banner = await client.post(
+        url, json={"unit_id": other_township_unit.json()["id"]}, headers=banner_supervisor
+    )
+    assert by_the_banner.status_code == 201
+    by_an_admin = await client.post(
+        f"/api/v1/communities/{demo.east_street}/pairings",
+        json={"unit_id": other_township_unit.json()["id"]},
+        headers=admin,
+    )
+    assert by_an_admin.status_code == 201
+    names = {p["unit"]["name"] for p in (await client.get(url, headers=town_supervisor)).json()}
+    assert {"陕坝镇综合执法队", "旗交通运输局", "头道桥镇综合执法队"} <= names
+
+
+async def test_a_dashboard_key_cannot_write_pairings(client: httpx.AsyncClient, admin, demo):
+    created = await client.post(
+        "/api/v1/api-keys", json={"name": "大屏", "region_id": str(demo.banner)}, headers=admin
+    )
+    key = {"Authorization": f"Bearer {created.json()['key']}"}
+    url = f"/api/v1/communities/{demo.east_street}/pairings"
+    assert (await client.get(url, headers=key)).status_code == 200
+    refused = await client.post(url, json={"unit_id": str(demo.transport_bureau)}, headers=key)
+    assert refused.status_code == 403
+    pairing = (await client.get(url, headers=key)).json()[0]
+    ended = await client.delete(f"/api/v1/pairings/{pairing['id']}", headers=key)
+    assert ended.status_code == 403
