@@ -37,5 +37,6 @@ EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=3s --start-period=20s --retries=3 \
     CMD python -c "import urllib.request,sys; sys.exit(urllib.request.urlopen('http://127.0.0.1:8000/readyz', timeout=2).status != 200)"
 # One container on its own: migrate, then serve. SSP_SECRET_KEY must be set: production refuses
-# the demo secret. With several replicas, migrate once beforehand instead (compose.yaml does).
+# the demo secret. Replicas on PostgreSQL that each migrate at start take turns (an advisory
+# lock); compose.yaml still migrates once, beforehand.
 CMD ["sh", "-c", "python -m app migrate && exec python -m app serve --host 0.0.0.0 --port 8000"]

@@ -59,7 +59,9 @@ def serve(
         log_config=None,
         # The app writes one structured access-log line per request itself.
         access_log=False,
-        proxy_headers=True,
+        # Off: the app reads proxy headers itself, only from SSP_FORWARDED_ALLOW_IPS
+        # (app/core/proxies.py); uvicorn's would believe any on a loopback connection.
+        proxy_headers=False,
         # Live event streams never end by themselves: give them a moment, then close them.
         timeout_graceful_shutdown=5,
     )

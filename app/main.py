@@ -17,10 +17,13 @@ from app.core.api_docs import install_api_docs
 from app.core.body_limit import BodySizeLimitMiddleware
 from app.core.clock import Clock
 from app.core.config import Settings, get_settings
+from app.core.database_faults import watch_for_unavailability
 from app.core.db import create_engine, create_sessionmaker
 from app.core.errors import install_error_handlers
 from app.core.middleware import RequestContextMiddleware
+from app.core.proxies import ForwardedHeadersMiddleware
 from app.core.runtime import tune_for_serving
+from app.core.security_headers import SecurityHeadersMiddleware
 from app.core.storage import build_storage
 from app.core.text import refuse_control_characters
 from app.integrations.lifecycle import background_work
@@ -72,6 +75,8 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         dependencies=[Depends(refuse_control_characters)],
     )
     engine = create_engine(settings)
+    # A database that cannot serve is a 503 on every call that needs it, not a 500.
+    watch_for_unavailability(engine)
     app.state.settings = settings
     app.state.clock = clock or Clock()
     app.state.engine = engine
@@ -95,7 +100,10 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
             expose_headers=["ETag", "X-Request-ID", "Retry-After"],
         )
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_request_bytes)
+    app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(RequestContextMiddleware)
+    # Outermost: everything inside sees the client's address, not a proxy's.
+    app.add_middleware(ForwardedHeadersMiddleware, trusted=settings.forwarded_allow_ips)
 
     app.include_router(ops_router)
     for router in (

@@ -10,6 +10,7 @@ from sqlalchemy.engine import Connection
 
 from app.core.config import get_settings
 from app.core.db import create_engine
+from app.core.migrations import migration_lock
 from app.models import Base
 from app.models.base import UTCDateTime
 
@@ -62,9 +63,13 @@ async def run_migrations_online() -> None:
 
     settings = Settings(database_url=_url(), env="dev")
     engine = create_engine(settings)
-    async with engine.begin() as conn:
-        await conn.run_sync(_run_sync)
-    await engine.dispose()
+    try:
+        async with engine.connect() as conn, migration_lock(conn), conn.begin():
+            # The current revision is read after the lock: another process may have just
+            # migrated.
+            await conn.run_sync(_run_sync)
+    finally:
+        await engine.dispose()
 
 
 if context.is_offline_mode():

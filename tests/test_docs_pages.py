@@ -92,7 +92,7 @@ async def test_redoc_loads_everything_from_this_server(client: httpx.AsyncClient
     scripts = [body for url, body in bodies.items() if url.endswith(".js")]
     assert len(scripts) == 1
     assert b"Redoc" in scripts[0]
-    assert 'spec-url="/openapi.json"' in page
+    assert 'data-spec-url="/openapi.json"' in page
     assert "fonts.googleapis" not in page
 
 

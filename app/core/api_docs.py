@@ -1,11 +1,12 @@
 """The API's own documentation pages, served with no outside network.
 
 FastAPI's default ``/docs`` and ``/redoc`` load Swagger UI and ReDoc from a public CDN: on an
-intranet, or a laptop offline, they show a white page. Here the same pages are built by
-FastAPI's own ``get_swagger_ui_html`` / ``get_redoc_html`` with every script, stylesheet and
-icon taken from the ``fastapi-offline`` package (installed as a dependency, so the assets are
-versioned with the rest of the code) and served under ``/docs/assets/``. ``GET /`` is a small
-index of what the server offers."""
+intranet, or a laptop offline, they show a white page. Here the same pages are built (Swagger UI
+by FastAPI's own ``get_swagger_ui_html``, ReDoc after its ``get_redoc_html``) with every script,
+stylesheet and icon taken from the ``fastapi-offline`` package (installed as a dependency, so
+the assets are versioned with the rest of the code) and served under ``/docs/assets/``. ``GET /``
+is a small index of what the server offers. Each page carries a strict Content Security Policy
+(app/core/security_headers.py)."""
 
 from __future__ import annotations
 
@@ -16,12 +17,13 @@ from typing import Any
 import fastapi_offline
 from fastapi import FastAPI, Request
 from fastapi.openapi.docs import (
-    get_redoc_html,
     get_swagger_ui_html,
     get_swagger_ui_oauth2_redirect_html,
 )
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
+
+from app.core.security_headers import secured_html
 
 DOCS_URL = "/docs"
 REDOC_URL = "/redoc"
@@ -76,6 +78,30 @@ def _index_page(entries: dict[str, Any]) -> str:
     )
 
 
+def _redoc_page(title: str, openapi_url: str, redoc_js_url: str, favicon_url: str) -> str:
+    """FastAPI's ReDoc page, but started by a script rather than a ``<redoc>`` element: ReDoc
+    makes its styles as it renders and needs the page's nonce for them (see
+    app/core/security_headers.py), which a browser hides from an element's attributes and shows
+    only to the running script."""
+    return (
+        '<!DOCTYPE html>\n<html>\n<head>\n<meta charset="utf-8">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        f"<title>{html.escape(title)}</title>\n"
+        f'<link rel="shortcut icon" href="{html.escape(favicon_url)}">\n'
+        "<style>body { margin: 0; padding: 0; }</style>\n</head>\n<body>\n"
+        "<noscript>ReDoc requires JavaScript to show the documentation.</noscript>\n"
+        f'<div id="redoc" data-spec-url="{html.escape(openapi_url)}"></div>\n'
+        f'<script src="{html.escape(redoc_js_url)}"></script>\n'
+        "<script>\n"
+        'var container = document.getElementById("redoc");\n'
+        # Native scrollbars: the custom ones' stylesheet is added as the script loads, before
+        # it knows the nonce, so the policy refuses it.
+        "Redoc.init(container.dataset.specUrl,\n"
+        "           {nonce: document.currentScript.nonce, nativeScrollbars: true}, container);\n"
+        "</script>\n</body>\n</html>\n"
+    )
+
+
 def _prefers_html(request: Request) -> bool:
     """A browser asks for HTML first; curl and API clients get JSON."""
     accept = request.headers.get("accept", "")
@@ -92,7 +118,7 @@ def install_api_docs(app: FastAPI) -> None:
     @app.get(DOCS_URL, include_in_schema=False)
     async def swagger_ui(request: Request) -> HTMLResponse:
         root = _root(request)
-        return get_swagger_ui_html(
+        page = get_swagger_ui_html(
             openapi_url=f"{root}{app.openapi_url}",
             title=f"{app.title} — Swagger UI",
             swagger_js_url=f"{root}{ASSETS_URL}/{SWAGGER_JS}",
@@ -105,25 +131,26 @@ def install_api_docs(app: FastAPI) -> None:
             # No badge from the public online validator: the page must not reach outside.
             swagger_ui_parameters={"validatorUrl": None, **(app.swagger_ui_parameters or {})},
         )
+        return secured_html(page)
 
     @app.get(OAUTH2_REDIRECT_URL, include_in_schema=False)
     async def swagger_ui_oauth2_redirect() -> HTMLResponse:
-        return get_swagger_ui_oauth2_redirect_html()
+        return secured_html(get_swagger_ui_oauth2_redirect_html())
 
     @app.get(REDOC_URL, include_in_schema=False)
     async def redoc(request: Request) -> HTMLResponse:
         root = _root(request)
-        return get_redoc_html(
-            openapi_url=f"{root}{app.openapi_url}",
+        page = _redoc_page(
             title=f"{app.title} — ReDoc",
+            openapi_url=f"{root}{app.openapi_url}",
             redoc_js_url=f"{root}{ASSETS_URL}/{REDOC_JS}",
-            redoc_favicon_url=f"{root}{ASSETS_URL}/{FAVICON}",
-            with_google_fonts=False,
+            favicon_url=f"{root}{ASSETS_URL}/{FAVICON}",
         )
+        return secured_html(HTMLResponse(page))
 
     @app.get("/", include_in_schema=False)
     async def home(request: Request) -> Response:
         entries = index(app, _root(request))
         if _prefers_html(request):
-            return HTMLResponse(_index_page(entries))
+            return secured_html(HTMLResponse(_index_page(entries)))
         return JSONResponse(entries)

@@ -11,6 +11,8 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from app.core.addresses import LOOPBACK, NetworkList
+
 # A well-known value so that the demo runs with no configuration; production refuses it.
 DEFAULT_SECRET_KEY = "insecure-demo-secret-change-me-insecure-demo-secret"
 # An entry of SSP_WEBHOOK_ALLOWED_HOSTS that is not an address range: a host name, or "*." and
@@ -48,6 +50,14 @@ class Settings(BaseSettings):
     login_lockout_seconds: int = 900
 
     cors_origins: list[str] = Field(default_factory=list)
+    # Reverse proxies whose X-Forwarded-For and X-Forwarded-Proto are believed: addresses or
+    # networks, with commas. Empty: none, the client is the connection's peer
+    # (app/core/proxies.py; uvicorn's own proxy handling is off).
+    forwarded_allow_ips: NetworkList = Field(default_factory=list)
+    # Who may read /metrics and the worker's metrics port: these addresses or networks, or
+    # anyone sending `Authorization: Bearer <metrics_token>` (app/core/metrics_access.py).
+    metrics_allowed_ips: NetworkList = Field(default_factory=lambda: list(LOOPBACK))
+    metrics_token: str | None = None
 
     photo_storage: Literal["local", "s3"] = "local"
     photo_dir: Path = Path("./data/photos")

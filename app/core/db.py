@@ -36,7 +36,12 @@ def create_engine(settings: Settings) -> AsyncEngine:
     kwargs: dict[str, Any] = {"echo": settings.database_echo}
     if url.get_backend_name() == "sqlite":
         if url.database and url.database != ":memory:":
-            Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+            try:
+                Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                # A volume not mounted yet, say: the process still starts, answers 503 and
+                # fails /readyz until the file can be opened.
+                log.warning("cannot make the folder of the SQLite file: %s", exc)
         kwargs["connect_args"] = {"timeout": 10}
     else:
         kwargs.update(

@@ -19,6 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import compile_path
 
 from app.core.logging import current_request_id
+from app.core.security_headers import security_headers_for_errors
 
 log = logging.getLogger("app.errors")
 
@@ -295,7 +296,11 @@ def install_error_handlers(app: FastAPI) -> None:
             "internal_error",
             "Internal server error",
             "Something went wrong on our side; quote the request id when reporting it.",
-            headers={"X-Request-ID": request_id} if request_id else None,
+            # Made outside every middleware: the headers they add go here by hand.
+            headers={
+                **security_headers_for_errors(),
+                **({"X-Request-ID": request_id} if request_id else {}),
+            },
         )
 
 

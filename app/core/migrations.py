@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from functools import lru_cache
 from pathlib import Path
 
@@ -10,9 +13,14 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
+# The advisory lock every migration run holds on PostgreSQL: "SSP_MIGR" in ASCII, a fixed key
+# that no other lock of the application uses.
+MIGRATION_LOCK_KEY = 0x5353505F4D494752
+log = logging.getLogger("app.migrations")
 
 
 def alembic_config(database_url: str) -> Config:
@@ -39,6 +47,32 @@ def downgrade(database_url: str, revision: str) -> None:
 
 async def upgrade_async(database_url: str, revision: str = "head") -> None:
     await asyncio.to_thread(upgrade, database_url, revision)
+
+
+@asynccontextmanager
+async def migration_lock(connection: AsyncConnection) -> AsyncIterator[None]:
+    """Hold the migration lock (PostgreSQL) while migrating on ``connection``.
+
+    Replicas that start together and each run ``migrate`` would otherwise all find the schema
+    behind and create the same tables at once: all but one fail. With the lock the others wait,
+    then find the schema at head and do nothing. A session lock rather than a transaction's:
+    it is held across every transaction the migrations commit, and the server releases it if
+    the process dies. SQLite is one process's file: nothing to take there."""
+    if connection.dialect.name != "postgresql":
+        yield
+        return
+    key = {"key": MIGRATION_LOCK_KEY}
+    if not await connection.scalar(text("SELECT pg_try_advisory_lock(:key)"), key):
+        log.info("another process is migrating this database; waiting for it")
+        await connection.execute(text("SELECT pg_advisory_lock(:key)"), key)
+    await connection.commit()  # the lock outlives this transaction; the migrations start afresh
+    try:
+        yield
+    finally:
+        if connection.in_transaction():
+            await connection.rollback()  # a migration failed: let its transaction go first
+        await connection.execute(text("SELECT pg_advisory_unlock(:key)"), key)
+        await connection.commit()
 
 
 async def current_revisions(engine: AsyncEngine) -> set[str]:

@@ -22,13 +22,13 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 import httpx
-from prometheus_client import start_http_server
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.calendar.cache import CalendarCache
 from app.core.clock import Clock
 from app.core.config import Settings
 from app.core.db import create_engine, create_sessionmaker
+from app.core.metrics_access import serve_worker_metrics
 from app.core.workcalendar import CalendarSource
 from app.integrations.delivery import (
     DeliveryCounts,
@@ -136,7 +136,7 @@ async def serve_worker(settings: Settings) -> None:
     engine = create_engine(settings)
     stop = asyncio.Event()
     if settings.worker_metrics_port:
-        start_http_server(settings.worker_metrics_port)
+        serve_worker_metrics(settings)  # the same access rule as the API's /metrics
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)

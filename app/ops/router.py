@@ -5,16 +5,19 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
 from app.calendar import service as calendar_service
+from app.core.database_faults import DatabaseUnavailable
 from app.core.deps import ClockDep, SessionMakerDep, SettingsDep
+from app.core.errors import Forbidden, error_responses
 from app.core.migrations import current_revisions, head_revisions
 from app.core.workcalendar import china_today
 from app.integrations.backlog import refresh_backlog_gauges
+from app.ops.deps import require_metrics_access
 
 router = APIRouter(tags=["operations"])
 log = logging.getLogger("app.ops")
@@ -42,8 +45,9 @@ async def readyz(request: Request) -> JSONResponse:
             await conn.execute(text("SELECT 1"))
         current = await current_revisions(engine)
     except Exception as exc:  # any failure to reach the database means "not ready"
+        detail = exc.reason if isinstance(exc, DatabaseUnavailable) else type(exc).__name__
         return JSONResponse(
-            {"status": "unavailable", "database": "unreachable", "detail": type(exc).__name__},
+            {"status": "unavailable", "database": "unreachable", "detail": detail},
             status_code=503,
         )
     head = head_revisions()
@@ -79,7 +83,17 @@ async def _calendar_coverage(request: Request) -> dict[str, Any]:
     return calendar_service.coverage(calendar, today).model_dump(mode="json")
 
 
-@router.get("/metrics", summary="Prometheus metrics", response_class=Response)
+@router.get(
+    "/metrics",
+    summary="Prometheus metrics",
+    description=(
+        "For the operator's scraper: from an address of `SSP_METRICS_ALLOWED_IPS` (default: "
+        "loopback only), or with `Authorization: Bearer` and the token of `SSP_METRICS_TOKEN`."
+    ),
+    response_class=Response,
+    responses=error_responses(Forbidden),
+    dependencies=[Depends(require_metrics_access)],
+)
 async def metrics(
     sessionmaker: SessionMakerDep, settings: SettingsDep, clock: ClockDep
 ) -> Response:
