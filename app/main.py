@@ -20,6 +20,7 @@ from app.core.config import Settings, get_settings
 from app.core.database_faults import watch_for_unavailability
 from app.core.db import create_engine, create_sessionmaker
 from app.core.errors import install_error_handlers
+from app.core.head import HeadAsGetMiddleware
 from app.core.middleware import RequestContextMiddleware
 from app.core.proxies import ForwardedHeadersMiddleware
 from app.core.runtime import tune_for_serving
@@ -99,6 +100,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
             allow_headers=["*"],
             expose_headers=["ETag", "X-Request-ID", "Retry-After"],
         )
+    app.add_middleware(HeadAsGetMiddleware)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_request_bytes)
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(RequestContextMiddleware)
