@@ -154,6 +154,9 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
 async def app(settings: Settings) -> AsyncIterator[object]:
     application = create_app(settings)
     yield application
+    # The transport runs no lifespan: end what its shutdown would, or every test leaves its
+    # photo threads (and the memory their allocator arenas hold) behind.
+    application.state.photo_pool.shutdown()
     await application.state.engine.dispose()
 
 
