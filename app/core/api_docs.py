@@ -114,22 +114,27 @@ def install_api_docs(app: FastAPI) -> None:
     assert app.docs_url is None, "FastAPI would add its CDN page"
     assert app.redoc_url is None, "FastAPI would add its CDN page"
     app.mount(ASSETS_URL, StaticFiles(directory=ASSETS_DIR), name="docs-assets")
+    # The pages read the app from the request, never from a closure: FastAPI keeps endpoint
+    # functions in a process-wide cache, and a closure over the app would keep every app alive.
 
     @app.get(DOCS_URL, include_in_schema=False)
     async def swagger_ui(request: Request) -> HTMLResponse:
         root = _root(request)
         page = get_swagger_ui_html(
-            openapi_url=f"{root}{app.openapi_url}",
-            title=f"{app.title} — Swagger UI",
+            openapi_url=f"{root}{request.app.openapi_url}",
+            title=f"{request.app.title} — Swagger UI",
             swagger_js_url=f"{root}{ASSETS_URL}/{SWAGGER_JS}",
             swagger_css_url=f"{root}{ASSETS_URL}/{SWAGGER_CSS}",
             swagger_favicon_url=f"{root}{ASSETS_URL}/{FAVICON}",
             # The password flow of *Authorize* posts to the token URL of the OpenAPI document;
             # the redirect page is only for flows that leave the page, kept for completeness.
             oauth2_redirect_url=f"{root}{OAUTH2_REDIRECT_URL}",
-            init_oauth=app.swagger_ui_init_oauth,
+            init_oauth=request.app.swagger_ui_init_oauth,
             # No badge from the public online validator: the page must not reach outside.
-            swagger_ui_parameters={"validatorUrl": None, **(app.swagger_ui_parameters or {})},
+            swagger_ui_parameters={
+                "validatorUrl": None,
+                **(request.app.swagger_ui_parameters or {}),
+            },
         )
         return secured_html(page)
 
@@ -141,8 +146,8 @@ def install_api_docs(app: FastAPI) -> None:
     async def redoc(request: Request) -> HTMLResponse:
         root = _root(request)
         page = _redoc_page(
-            title=f"{app.title} — ReDoc",
-            openapi_url=f"{root}{app.openapi_url}",
+            title=f"{request.app.title} — ReDoc",
+            openapi_url=f"{root}{request.app.openapi_url}",
             redoc_js_url=f"{root}{ASSETS_URL}/{REDOC_JS}",
             favicon_url=f"{root}{ASSETS_URL}/{FAVICON}",
         )
@@ -150,7 +155,7 @@ def install_api_docs(app: FastAPI) -> None:
 
     @app.get("/", include_in_schema=False)
     async def home(request: Request) -> Response:
-        entries = index(app, _root(request))
+        entries = index(request.app, _root(request))
         if _prefers_html(request):
             return secured_html(HTMLResponse(_index_page(entries)))
         return JSONResponse(entries)
