@@ -7,10 +7,8 @@ from __future__ import annotations
 import asyncio
 import json
 import math
-import os
 import signal
 import socket
-import sys
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -36,9 +34,9 @@ from tests.integrations.conftest import (  # noqa: F401
     receiver,
 )
 from tests.reports.conftest import photo_bytes, submit  # noqa: F401
+from tests.support import command_env, free_port, start_command
 
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
-ROOT = Path(__file__).resolve().parents[1]
 LEAD_UNIT = demo_id("unit", "旗农牧和科技局")  # unit1, paired with 东街社区
 
 
@@ -305,13 +303,6 @@ async def test_metrics_answer_when_the_database_cannot_be_read(
 # --- The worker process --------------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-    return port
-
-
 async def test_the_worker_process_serves_its_own_metrics(
     client: httpx.AsyncClient,
     login,
@@ -322,26 +313,16 @@ async def test_the_worker_process_serves_its_own_metrics(
 ) -> None:
     await create_webhook(client, await login("admin"), receiver.url(), ["*"])
     assert (await submit("courier1")).status_code == 201
-    port = _free_port()
-    env = {
-        **os.environ,
-        "SSP_ENV": "test",
-        "SSP_DATABASE_URL": settings.database_url,
-        "SSP_PHOTO_DIR": str(tmp_path / "photos"),
-        "SSP_WORKER_INTERVAL_SECONDS": "0.1",
-        "SSP_WORKER_METRICS_PORT": str(port),
-        "SSP_WEBHOOK_ALLOWED_HOSTS": json.dumps(RECEIVER_HOSTS),
-        "SSP_LOG_JSON": "false",
-    }
-    worker = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "app",
-        "worker",
-        env=env,
-        cwd=ROOT,
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.PIPE,
+    port = free_port()
+    env = command_env(
+        settings.database_url,
+        SSP_PHOTO_DIR=str(tmp_path / "photos"),
+        SSP_WORKER_INTERVAL_SECONDS="0.1",
+        SSP_WORKER_METRICS_PORT=str(port),
+        SSP_WEBHOOK_ALLOWED_HOSTS=json.dumps(RECEIVER_HOSTS),
+    )
+    worker = await start_command(
+        "worker", env=env, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE
     )
     try:
         for _ in range(300):

@@ -5,29 +5,16 @@ metrics port follows the same rule. Nothing else is told anything."""
 from __future__ import annotations
 
 import asyncio
-import socket
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Callable
 
 import httpx
 import pytest
 
 from app.core.config import Settings
 from app.core.metrics_access import serve_worker_metrics
-from app.main import create_app
+from tests.support import client_from, free_port
 
 TOKEN = "scrape-6f1c2b0e9d8a7f5e4d3c2b1a"
-
-
-@asynccontextmanager
-async def client_from(settings: Settings, peer: str) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(settings)
-    transport = httpx.ASGITransport(app=app, client=(peer, 40123))
-    try:
-        async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
-            yield http
-    finally:
-        await app.state.engine.dispose()
 
 
 async def scrape(
@@ -106,13 +93,6 @@ def test_a_bad_address_in_the_settings_stops_the_start(settings_for) -> None:  #
         settings_for("sqlite+aiosqlite://", metrics_allowed_ips="127.0.0.1, localhost")
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-    return port
-
-
 @pytest.mark.parametrize(
     ("allowed", "headers", "status"),
     [
@@ -125,7 +105,7 @@ def _free_port() -> int:
 async def test_the_worker_port_follows_the_same_rule(
     settings_for: Callable[..., Settings], allowed: str, headers: dict[str, str], status: int
 ) -> None:
-    port = _free_port()
+    port = free_port()
     settings = settings_for(
         "sqlite+aiosqlite://",
         worker_metrics_port=port,

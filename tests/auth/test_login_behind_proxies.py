@@ -6,11 +6,7 @@ behind the same proxy are counted apart."""
 from __future__ import annotations
 
 import asyncio
-import os
-import socket
-import sys
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Callable
 from ipaddress import ip_network
 from pathlib import Path
 
@@ -19,23 +15,10 @@ import pytest
 
 from app.core.config import Settings
 from app.core.proxies import ForwardedHeadersMiddleware, client_behind_proxies
-from app.main import create_app
 from tests.conftest import DEMO_PASSWORD
+from tests.support import client_from, command_env, free_port, start_command
 
-ROOT = Path(__file__).resolve().parents[2]
 ADDRESS_LIMIT = 20  # SSP_LOGIN_MAX_FAILURES_PER_ADDRESS
-
-
-@asynccontextmanager
-async def client_from(settings: Settings, peer: str) -> AsyncIterator[httpx.AsyncClient]:
-    """A client whose connections come from ``peer``."""
-    app = create_app(settings)
-    transport = httpx.ASGITransport(app=app, client=(peer, 40123))
-    try:
-        async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
-            yield http
-    finally:
-        await app.state.engine.dispose()
 
 
 async def fail_logins(
@@ -134,37 +117,23 @@ async def test_the_scheme_is_a_trusted_proxys_word_only(peer: str, scheme: str) 
 # --- The server as `python -m app serve` runs it --------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-    return port
-
-
 async def test_the_served_app_does_not_believe_headers_from_a_local_peer(
     database_url: str, tmp_path: Path
 ) -> None:
     """uvicorn's own proxy handling would take X-Forwarded-For from any loopback peer: a local
     process (or a proxy nobody configured) could then pass for any client."""
-    port = _free_port()
-    env = {
-        **os.environ,
-        "SSP_ENV": "test",
-        "SSP_DATABASE_URL": database_url,
-        "SSP_PHOTO_DIR": str(tmp_path / "photos"),
-        "SSP_EMBEDDED_WORKER": "false",
-        "SSP_LOG_JSON": "false",
-        "SSP_LOGIN_MAX_FAILURES_PER_ADDRESS": "3",  # the rule, not the count, is under test
-    }
-    server = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "app",
+    port = free_port()
+    env = command_env(
+        database_url,
+        SSP_PHOTO_DIR=str(tmp_path / "photos"),
+        SSP_EMBEDDED_WORKER="false",
+        SSP_LOGIN_MAX_FAILURES_PER_ADDRESS="3",  # the rule, not the count, is under test
+    )
+    server = await start_command(
         "serve",
         "--port",
         str(port),
         env=env,
-        cwd=ROOT,
         stdout=asyncio.subprocess.DEVNULL,
         stderr=asyncio.subprocess.PIPE,
     )

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
-import sys
 from collections.abc import AsyncIterator, Callable
 from datetime import date
 from pathlib import Path
@@ -21,8 +19,7 @@ from app.core.config import Settings
 from app.main import create_app
 from app.models import CalendarDay
 from tests.calendar.conftest import ok
-
-REPOSITORY = Path(__file__).resolve().parents[2]
+from tests.support import command_env, run_command
 
 GOOD_JSON = """[
   {"date": "2027-02-06", "kind": "holiday", "name": "春节"},
@@ -110,28 +107,7 @@ def test_files_that_are_not_lists_of_days_are_refused() -> None:
 
 
 async def _run_cli(database_url: str, *args: str) -> tuple[int, str]:
-    env = {
-        **os.environ,
-        "SSP_ENV": "test",
-        "SSP_DATABASE_URL": database_url,
-        "SSP_LOG_JSON": "false",
-        "COLUMNS": "200",
-    }
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "app",
-        "calendar",
-        "import",
-        *args,
-        cwd=REPOSITORY,
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-    )
-    output, _ = await process.communicate()
-    assert process.returncode is not None
-    return process.returncode, output.decode()
+    return await run_command("calendar", "import", *args, env=command_env(database_url))
 
 
 async def _stored(session: AsyncSession) -> dict[date, tuple[bool, str]]:

@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import signal
-import sys
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -26,8 +24,7 @@ from app.main import create_app
 from app.models import OutboxEvent, Report
 from tests.integrations.conftest import RECEIVER_HOSTS, Receiver, create_webhook
 from tests.reports.conftest import COMMUNITY_1_POINT, photo_bytes
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.support import command_env, start_command
 
 
 async def _wait_for(condition: Callable[[], bool], seconds: float) -> None:
@@ -132,25 +129,13 @@ async def test_the_worker_command_delivers_and_stops_on_sigterm(
 ) -> None:
     hook = await create_webhook(client, await login("admin"), receiver.url(), ["*"])
     await submit("courier1")
-    env = {
-        **os.environ,
-        "SSP_ENV": "test",
-        "SSP_DATABASE_URL": settings.database_url,
-        "SSP_PHOTO_DIR": str(tmp_path / "photos"),
-        "SSP_WORKER_INTERVAL_SECONDS": "0.1",
-        "SSP_WEBHOOK_ALLOWED_HOSTS": json.dumps(RECEIVER_HOSTS),
-        "SSP_LOG_JSON": "false",
-    }
-    worker = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "app",
-        "worker",
-        cwd=ROOT,
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
+    env = command_env(
+        settings.database_url,
+        SSP_PHOTO_DIR=str(tmp_path / "photos"),
+        SSP_WORKER_INTERVAL_SECONDS="0.1",
+        SSP_WEBHOOK_ALLOWED_HOSTS=json.dumps(RECEIVER_HOSTS),
     )
+    worker = await start_command("worker", env=env)
     try:
         await _wait_for(lambda: bool(receiver.requests) or worker.returncode is not None, 30)
         assert worker.returncode is None, await worker.stdout.read()  # type: ignore[union-attr]

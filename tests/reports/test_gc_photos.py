@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import sys
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -26,8 +25,8 @@ from app.core.migrations import upgrade
 from app.core.storage import PhotoStorage, StoredPhotoNotFound
 from app.photos.gc import QUARANTINE, collect_orphans, quarantine_key
 from tests.conftest import make_test_settings
+from tests.support import command_env, run_command
 
-REPOSITORY = Path(__file__).resolve().parents[2]
 ORPHAN = "2026/01/01/00000000-0000-0000-0000-000000000001/display.jpg"
 LATER = timedelta(hours=2)  # every file written by the test is older than the grace period then
 WEEK = timedelta(days=7)
@@ -228,17 +227,13 @@ async def test_a_move_keeps_the_bytes_and_a_missing_file_is_said_so(
 
 
 def cli_environment(settings: Settings, database_url: str) -> dict[str, str]:
-    env = {
-        **os.environ,
-        "SSP_ENV": "test",
-        "SSP_DATABASE_URL": database_url,
-        "SSP_LOG_JSON": "false",
-        "SSP_PHOTO_STORAGE": settings.photo_storage,
-        "SSP_PHOTO_DIR": str(settings.photo_dir),
-        "SSP_S3_BUCKET": settings.s3_bucket,
-        "SSP_S3_ADDRESSING_STYLE": settings.s3_addressing_style,
-        "COLUMNS": "300",
-    }
+    env = command_env(
+        database_url,
+        SSP_PHOTO_STORAGE=settings.photo_storage,
+        SSP_PHOTO_DIR=str(settings.photo_dir),
+        SSP_S3_BUCKET=settings.s3_bucket,
+        SSP_S3_ADDRESSING_STYLE=settings.s3_addressing_style,
+    )
     for name in ("s3_endpoint_url", "s3_access_key", "s3_secret_key"):
         if (value := getattr(settings, name)) is not None:
             env[f"SSP_{name.upper()}"] = value
@@ -246,22 +241,7 @@ def cli_environment(settings: Settings, database_url: str) -> dict[str, str]:
 
 
 async def run_gc_photos(env: dict[str, str], *args: str) -> tuple[int, str]:
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "app",
-        "gc-photos",
-        "--grace-minutes",
-        "0",
-        *args,
-        cwd=REPOSITORY,
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-    )
-    output, _ = await process.communicate()
-    assert process.returncode is not None
-    return process.returncode, output.decode()
+    return await run_command("gc-photos", "--grace-minutes", "0", *args, env=env)
 
 
 async def test_the_command_refuses_the_wrong_database_and_lists_what_would_go(
