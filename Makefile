@@ -8,6 +8,9 @@ PORT ?= 8000
 # The PostgreSQL server `make test-postgres` uses when SSP_TEST_DATABASE_URL is not set; each test
 # gets its own database on it.
 TEST_POSTGRES_URL ?= postgresql+asyncpg://postgres@127.0.0.1:5432/test
+# Test processes: `auto` is one per CPU core; `0` runs the suite in this process (easier to debug).
+TEST_WORKERS ?= auto
+PYTEST := $(BIN)/python -m pytest -q -n $(TEST_WORKERS)
 # Where bench/intake.py makes (and drops) its database; empty: the script's default.
 BENCH_DATABASE_URL ?=
 
@@ -29,18 +32,18 @@ run: $(STAMP)
 
 # The suite runs on SQLite always, and again on PostgreSQL when SSP_TEST_DATABASE_URL is set.
 test: $(STAMP)
-	env -u SSP_TEST_DATABASE_URL $(BIN)/python -m pytest -q
+	env -u SSP_TEST_DATABASE_URL $(PYTEST)
 	@if [ -n "$$SSP_TEST_DATABASE_URL" ]; then \
 		echo "== again on PostgreSQL: $$SSP_TEST_DATABASE_URL"; \
-		$(BIN)/python -m pytest -q; \
+		$(PYTEST); \
 	fi
 
 # One database only: SQLite, or PostgreSQL (SSP_TEST_DATABASE_URL, else TEST_POSTGRES_URL).
 test-sqlite: $(STAMP)
-	env -u SSP_TEST_DATABASE_URL $(BIN)/python -m pytest -q
+	env -u SSP_TEST_DATABASE_URL $(PYTEST)
 
 test-postgres: $(STAMP)
-	SSP_TEST_DATABASE_URL=$${SSP_TEST_DATABASE_URL:-$(TEST_POSTGRES_URL)} $(BIN)/python -m pytest -q
+	SSP_TEST_DATABASE_URL=$${SSP_TEST_DATABASE_URL:-$(TEST_POSTGRES_URL)} $(PYTEST)
 
 lint: $(STAMP)
 	$(BIN)/ruff check app tests bench migrations

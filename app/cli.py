@@ -132,11 +132,12 @@ def seed_demo(
     ] = False,
 ) -> None:
     """Load the demo organisation (巴彦淖尔市 → 杭锦后旗) and its accounts."""
-    from app.core.security import hash_password
+    from app.core.security import hash_password, use_password_hash_cost
     from app.demo.seed import seed_demo as seed
     from app.models import Region
 
     settings = get_settings()
+    use_password_hash_cost(settings)
 
     async def work(session: AsyncSession) -> Any:
         if await session.scalar(select(func.count()).select_from(Region)):

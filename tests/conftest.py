@@ -19,11 +19,16 @@ from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 from app.core.config import Settings
 from app.core.db import create_engine, create_sessionmaker
 from app.core.migrations import upgrade
-from app.core.security import hash_password
+from app.core.security import hash_password, use_password_hash_cost
 from app.demo.seed import seed_demo
 from app.main import create_app
 
 DEMO_PASSWORD = "suishoupai-demo"
+# The least argon2 allows: a sign-in costs microseconds instead of a fifth of a second.
+CHEAP_PASSWORD_HASHING: dict[str, int] = {
+    "password_hash_time_cost": 1,
+    "password_hash_memory_kib": 32,
+}
 PG_URL = os.environ.get("SSP_TEST_DATABASE_URL")
 RUN_ID = uuid.uuid4().hex[:8]
 
@@ -40,6 +45,7 @@ def make_test_settings(database_url: str, tmp_path: Path, **overrides: object) -
         "log_json": False,
         "embedded_worker": False,
         "demo_password": DEMO_PASSWORD,
+        **CHEAP_PASSWORD_HASHING,
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]
@@ -98,7 +104,9 @@ class DatabaseFactory:
     async def _build_template(self) -> str:
         url = await self.empty()
         await asyncio.to_thread(upgrade, url)
-        engine = create_engine(Settings(env="test", database_url=url))
+        settings = Settings(env="test", database_url=url, **CHEAP_PASSWORD_HASHING)  # type: ignore[arg-type]
+        use_password_hash_cost(settings)
+        engine = create_engine(settings)
         try:
             factory = create_sessionmaker(engine)
             async with factory() as session:

@@ -15,6 +15,7 @@ import httpx
 
 from app.core.config import Settings
 from app.main import create_app
+from tests.conftest import CHEAP_PASSWORD_HASHING
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -49,6 +50,7 @@ def command_env(database_url: str, **variables: str) -> dict[str, str]:
         "SSP_DATABASE_URL": database_url,
         "SSP_LOG_JSON": "false",
         "COLUMNS": "300",
+        **{f"SSP_{name.upper()}": str(value) for name, value in CHEAP_PASSWORD_HASHING.items()},
         **variables,
     }
 

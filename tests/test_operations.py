@@ -4,9 +4,17 @@ from __future__ import annotations
 
 import httpx
 import pytest
+from sqlalchemy import select
 
-from app.core.config import DEFAULT_SECRET_KEY, InsecureConfiguration, Settings
+from app.core.config import (
+    DEFAULT_SECRET_KEY,
+    PASSWORD_HASH_FLOOR_MEMORY_KIB,
+    InsecureConfiguration,
+    Settings,
+)
+from app.core.security import use_password_hash_cost
 from app.main import create_app
+from app.models import User
 
 
 async def test_unknown_path_is_a_problem(client: httpx.AsyncClient) -> None:
@@ -106,3 +114,63 @@ def test_production_refuses_the_demo_secret() -> None:
         Settings(env="production", secret_key="short")
     assert Settings(env="production", secret_key="x" * 40).secret_key == "x" * 40
     assert Settings(env="demo").secret_key == DEFAULT_SECRET_KEY
+
+
+@pytest.mark.parametrize(
+    ("time_cost", "memory_kib"), [(1, 65536), (3, 4096), (2, PASSWORD_HASH_FLOOR_MEMORY_KIB - 1)]
+)
+def test_production_refuses_cheap_password_hashes(time_cost: int, memory_kib: int) -> None:
+    with pytest.raises(InsecureConfiguration, match="SSP_PASSWORD_HASH"):
+        Settings(
+            env="production",
+            secret_key="x" * 40,
+            password_hash_time_cost=time_cost,
+            password_hash_memory_kib=memory_kib,
+        )
+    # Elsewhere it is allowed: the tests run with it.
+    assert Settings(env="test", password_hash_memory_kib=memory_kib).password_hash_memory_kib
+
+
+def _cost_of(password_hash: str | None) -> str:
+    assert password_hash is not None
+    return password_hash.split("$")[3]  # $argon2id$v=19$m=…,t=…,p=…$salt$hash
+
+
+async def test_passwords_are_hashed_at_the_configured_cost(
+    client: httpx.AsyncClient, login, settings: Settings
+) -> None:
+    """The cost is written in each hash; a hash made at another cost is brought to the
+    configured one at its owner's next sign-in."""
+    admin = await login("admin")
+    created = await client.post(
+        "/api/v1/users",
+        json={
+            "username": "cost1",
+            "display_name": "成本",
+            "password": "long-enough-1",
+            "roles": [],
+        },
+        headers=admin,
+    )
+    assert created.status_code == 201, created.text
+    app = client._transport.app  # type: ignore[attr-defined]
+    async with app.state.sessionmaker() as db:
+        stored = await db.scalar(select(User.password_hash).where(User.username == "cost1"))
+    assert _cost_of(stored) == f"m={settings.password_hash_memory_kib},t=1,p=4"
+
+    dearer = settings.model_copy(update={"password_hash_time_cost": 2})
+    other = create_app(dearer)
+    try:
+        transport = httpx.ASGITransport(app=other)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+            signed_in = await http.post(
+                "/api/v1/auth/token", data={"username": "cost1", "password": "long-enough-1"}
+            )
+            assert signed_in.status_code == 200, signed_in.text
+        async with other.state.sessionmaker() as db:
+            rehashed = await db.scalar(select(User.password_hash).where(User.username == "cost1"))
+    finally:
+        other.state.photo_pool.shutdown()
+        await other.state.engine.dispose()
+        use_password_hash_cost(settings)  # the process's cost back, for the tests after this
+    assert _cost_of(rehashed) == f"m={settings.password_hash_memory_kib},t=2,p=4"

@@ -15,6 +15,12 @@ from app.core.addresses import LOOPBACK, NetworkList
 
 # A well-known value so that the demo runs with no configuration; production refuses it.
 DEFAULT_SECRET_KEY = "insecure-demo-secret-change-me-insecure-demo-secret"
+# argon2id's cost: the library's recommended parameters (RFC 9106's second choice), and the least
+# production accepts (the OWASP minimum for argon2id: 2 iterations over 19 MiB).
+DEFAULT_PASSWORD_HASH_TIME_COST = 3
+DEFAULT_PASSWORD_HASH_MEMORY_KIB = 65536
+PASSWORD_HASH_FLOOR_TIME_COST = 2
+PASSWORD_HASH_FLOOR_MEMORY_KIB = 19456
 # An entry of SSP_WEBHOOK_ALLOWED_HOSTS that is not an address range: a host name, or "*." and
 # a domain for every name under it.
 _LABEL = r"[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?"
@@ -48,6 +54,11 @@ class Settings(BaseSettings):
     login_max_failures_per_address: int = 20
     login_failure_window_seconds: int = 900
     login_lockout_seconds: int = 900
+
+    # argon2id's cost for new password hashes: iterations and memory. Production refuses less
+    # than the floor below; tests use the least argon2 allows (a login then costs microseconds).
+    password_hash_time_cost: int = Field(default=DEFAULT_PASSWORD_HASH_TIME_COST, ge=1)
+    password_hash_memory_kib: int = Field(default=DEFAULT_PASSWORD_HASH_MEMORY_KIB, ge=32)
 
     cors_origins: list[str] = Field(default_factory=list)
     # Reverse proxies whose X-Forwarded-For and X-Forwarded-Proto are believed: addresses or
@@ -163,6 +174,15 @@ class Settings(BaseSettings):
             )
         if len(self.secret_key) < 32:
             raise InsecureConfiguration("SSP_SECRET_KEY must be at least 32 characters long")
+        if self.env == "production" and (
+            self.password_hash_time_cost < PASSWORD_HASH_FLOOR_TIME_COST
+            or self.password_hash_memory_kib < PASSWORD_HASH_FLOOR_MEMORY_KIB
+        ):
+            raise InsecureConfiguration(
+                "In production SSP_PASSWORD_HASH_TIME_COST must be at least "
+                f"{PASSWORD_HASH_FLOOR_TIME_COST} and SSP_PASSWORD_HASH_MEMORY_KIB at least "
+                f"{PASSWORD_HASH_FLOOR_MEMORY_KIB}"
+            )
         return self
 
     @property

@@ -18,6 +18,7 @@ from PIL import ImageFile
 from starlette.formparsers import MultiPartParser
 
 from app.core.config import Settings
+from app.core.security import use_password_hash_cost
 
 log = logging.getLogger("app.core.runtime")
 
@@ -38,6 +39,7 @@ def tune_for_serving(settings: Settings) -> None:
     # costs a thread hop for every 64 KB chunk written and read. (Starlette's parser has this
     # class attribute and no per-app setting.)
     MultiPartParser.spool_max_size = settings.max_photo_bytes
+    use_password_hash_cost(settings)
     _limit_malloc_arenas(MALLOC_ARENAS)
 
 

@@ -13,30 +13,56 @@ import jwt
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
-from app.core.config import Settings
+from app.core.config import (
+    DEFAULT_PASSWORD_HASH_MEMORY_KIB,
+    DEFAULT_PASSWORD_HASH_TIME_COST,
+    Settings,
+)
 
-_hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
 
-# A real hash to verify against when the username does not exist, so that a wrong username
-# and a wrong password take the same time and cannot be told apart.
-_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+class _PasswordHashing:
+    """The process's argon2id parameters (SSP_PASSWORD_HASH_*), and a hash made with them to
+    verify against when the username does not exist, so that a wrong username and a wrong
+    password take the same time and cannot be told apart."""
+
+    def __init__(self, time_cost: int, memory_kib: int) -> None:
+        self.cost = (time_cost, memory_kib)
+        self.hasher = PasswordHasher(time_cost=time_cost, memory_cost=memory_kib)
+        self.dummy_hash = self.hasher.hash(secrets.token_urlsafe(16))
+
+
+_hashing = _PasswordHashing(DEFAULT_PASSWORD_HASH_TIME_COST, DEFAULT_PASSWORD_HASH_MEMORY_KIB)
+
+
+def use_password_hash_cost(settings: Settings) -> None:
+    """Hash new passwords with the settings' cost (process-wide, like the hashes' format: a
+    stored hash is always checked with the parameters written in it). Idempotent."""
+    global _hashing
+    cost = (settings.password_hash_time_cost, settings.password_hash_memory_kib)
+    if _hashing.cost != cost:
+        _hashing = _PasswordHashing(*cost)
+
 
 API_KEY_PREFIX = "ssp_"
 
 
 def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+    return _hashing.hasher.hash(password)
 
 
 def verify_password(password: str, password_hash: str | None) -> bool:
     try:
-        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+        hashing = _hashing
+        return (
+            hashing.hasher.verify(password_hash or hashing.dummy_hash, password)
+            and password_hash is not None
+        )
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
 
 
 def password_needs_rehash(password_hash: str) -> bool:
-    return _hasher.check_needs_rehash(password_hash)
+    return _hashing.hasher.check_needs_rehash(password_hash)
 
 
 def sha256_hex(value: str) -> str:

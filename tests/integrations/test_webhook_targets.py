@@ -25,7 +25,11 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.clock import FrozenClock
-from app.core.config import Settings
+from app.core.config import (
+    PASSWORD_HASH_FLOOR_MEMORY_KIB,
+    PASSWORD_HASH_FLOOR_TIME_COST,
+    Settings,
+)
 from app.integrations.delivery import DeliveryCounts, deliver_due, fan_out, new_http_client
 from app.integrations.targets import IPAddress, Resolver, system_resolver
 from app.main import create_app
@@ -213,7 +217,14 @@ async def test_public_targets_are_accepted_and_a_change_of_url_is_checked(
 async def test_production_requires_https(
     database_url: str, settings_for: Callable[..., Settings]
 ) -> None:
-    production = settings_for(database_url, env="production", secret_key="s" * 48)
+    production = settings_for(
+        database_url,
+        env="production",
+        secret_key="s" * 48,
+        # the least production accepts (the tests' own cost is refused there)
+        password_hash_time_cost=PASSWORD_HASH_FLOOR_TIME_COST,
+        password_hash_memory_kib=PASSWORD_HASH_FLOOR_MEMORY_KIB,
+    )
     async with api(production) as (http, admin):
         plain = await http.post(
             "/api/v1/webhooks",
