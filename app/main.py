@@ -22,6 +22,7 @@ from app.core.db import create_engine, create_sessionmaker
 from app.core.errors import install_error_handlers
 from app.core.head import HeadAsGetMiddleware
 from app.core.middleware import RequestContextMiddleware
+from app.core.openapi import install_openapi
 from app.core.proxies import ForwardedHeadersMiddleware
 from app.core.runtime import tune_for_serving
 from app.core.security_headers import SecurityHeadersMiddleware
@@ -91,6 +92,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     app.state.photo_pool = PhotoPool(settings.photo_workers)
 
     install_error_handlers(app)
+    install_openapi(app)
     install_api_docs(app)
     if settings.cors_origins:
         app.add_middleware(

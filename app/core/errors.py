@@ -25,6 +25,7 @@ log = logging.getLogger("app.errors")
 
 PROBLEM_JSON = "application/problem+json"
 PROBLEM_TYPE_BASE = "https://suishoupai.cn/problems/"
+PROBLEM_SCHEMA_REF = "#/components/schemas/Problem"
 
 
 class FieldError(BaseModel):
@@ -308,9 +309,14 @@ def error_responses(*errors: type[DomainError]) -> dict[int | str, dict[str, Any
     """OpenAPI ``responses=`` for the domain errors a route may raise."""
     out: dict[int | str, dict[str, Any]] = {}
     for err in errors:
+        # The schema under the media type it is served as, not as a ``model``: FastAPI would
+        # file a model under application/json. The component is added by app/core/openapi.py.
         entry = out.setdefault(
             err.status_code,
-            {"model": Problem, "content": {PROBLEM_JSON: {}}, "description": ""},
+            {
+                "content": {PROBLEM_JSON: {"schema": {"$ref": PROBLEM_SCHEMA_REF}}},
+                "description": "",
+            },
         )
         entry["description"] = (
             f"{entry['description']} / {err.title}" if entry["description"] else err.title

@@ -1,0 +1,82 @@
+"""The OpenAPI document describes errors as the server sends them: ``application/problem+json``
+with the ``Problem`` schema, on every operation; a client generated from it, or a tester checking
+answers against it, finds the media type and the fields it gets."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import jsonschema
+import pytest
+
+PROBLEM = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+
+
+async def _document(client: httpx.AsyncClient) -> dict[str, Any]:
+    response = await client.get("/openapi.json")
+    assert response.status_code == 200
+    document: dict[str, Any] = response.json()
+    return document
+
+
+def _matches_documented(document: dict[str, Any], response: httpx.Response, path: str) -> None:
+    """``response`` is what the document says ``path`` answers with its status."""
+    method = response.request.method.lower()
+    documented = document["paths"][path][method]["responses"][str(response.status_code)]
+    assert documented["content"] == PROBLEM
+    assert response.headers["content-type"] == "application/problem+json"
+    jsonschema.validate(
+        response.json(),
+        {"$ref": "#/components/schemas/Problem", "components": document["components"]},
+    )
+
+
+async def test_every_error_response_is_a_problem(client: httpx.AsyncClient) -> None:
+    document = await _document(client)
+    errors = {
+        (method.upper(), path, status): response.get("content")
+        for path, operations in document["paths"].items()
+        for method, operation in operations.items()
+        for status, response in operation["responses"].items()
+        if int(status) >= 400 and (path, status) != ("/readyz", "503")  # plain JSON, see ops
+    }
+    assert errors
+    assert {key: content for key, content in errors.items() if content != PROBLEM} == {}
+    # FastAPI's own validation error ({"detail": [...]}) is nowhere: the server never sends it.
+    assert "HTTPValidationError" not in document["components"]["schemas"]
+
+
+@pytest.mark.parametrize(
+    ("path", "url"),
+    [
+        # An operation that names its own errors…
+        ("/api/v1/reports/{report_id}/accept", "/api/v1/reports/not-a-uuid/accept"),
+        # …and ones that left their validation error to FastAPI.
+        ("/api/v1/reports/{report_id}", "/api/v1/reports/not-a-uuid"),
+        ("/api/v1/jobs/{job_id}", "/api/v1/jobs/not-a-uuid"),
+    ],
+)
+async def test_an_invalid_id_is_answered_as_documented(
+    client: httpx.AsyncClient, login, path: str, url: str
+) -> None:
+    document = await _document(client)
+    method = "post" if path.endswith("/accept") else "get"
+    response = await client.request(method, url, json={}, headers=await login("staff1"))
+    assert response.status_code == 422
+    assert response.json()["code"] == "validation_error"
+    assert response.json()["errors"][0]["loc"][:1] == ["path"]
+    _matches_documented(document, response, path)
+
+
+async def test_a_missing_resource_is_answered_as_documented(
+    client: httpx.AsyncClient, login
+) -> None:
+    document = await _document(client)
+    path = "/api/v1/reports/{report_id}"
+    response = await client.get(
+        "/api/v1/reports/00000000-0000-4000-8000-000000000000", headers=await login("staff1")
+    )
+    assert response.status_code == 404
+    assert response.json()["code"] == "not_found"
+    _matches_documented(document, response, path)
