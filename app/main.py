@@ -31,6 +31,7 @@ from app.core.text import refuse_control_characters
 from app.integrations.lifecycle import background_work
 from app.integrations.router import router as integrations_router
 from app.jobs.router import router as jobs_router
+from app.labels.router import router as labels_router
 from app.ops.router import router as ops_router
 from app.org.router import router as org_router
 from app.photos.pool import PhotoPool
@@ -115,6 +116,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         users_router,
         categories_router,
         calendar_router,
+        labels_router,
         org_router,
         reports_router,
         workflow_router,
