@@ -49,7 +49,9 @@ Suishoupai (随手拍) receives photo reports of hazards from couriers, grid wor
 routes each to the community responsible for the spot, and follows it through triage, the
 community's whistle (吹哨) to its paired units, their jobs (报到), verification and closure.
 
-Every error is `application/problem+json` with a stable `code`. Authenticate with
+Every error is `application/problem+json` with a stable `code`. Besides the answers each
+operation lists, any may be a 503 `database_unavailable` (with `Retry-After`) while the database
+cannot serve, or a 500 `internal_error` on a fault of ours. Authenticate with
 `Authorization: Bearer <token>` from `POST /api/v1/auth/token`, or a dashboard API key.
 """
 

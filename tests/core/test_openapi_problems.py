@@ -80,3 +80,60 @@ async def test_a_missing_resource_is_answered_as_documented(
     assert response.status_code == 404
     assert response.json()["code"] == "not_found"
     _matches_documented(document, response, path)
+
+
+async def test_a_body_that_cannot_be_read_is_answered_as_documented(
+    client: httpx.AsyncClient, login
+) -> None:
+    """Not UTF-8: the body is not even text, let alone JSON (malformed JSON is a 422)."""
+    document = await _document(client)
+    response = await client.post(
+        "/api/v1/categories",
+        content=b'{"code": "\xff\xfe"}',
+        headers={**(await login("admin")), "Content-Type": "application/json"},
+    )
+    assert response.status_code == 400
+    assert response.json()["code"] == "bad_request"
+    _matches_documented(document, response, "/api/v1/categories")
+
+
+async def test_a_broken_form_is_answered_as_documented(client: httpx.AsyncClient, login) -> None:
+    document = await _document(client)
+    response = await client.post(
+        "/api/v1/reports",
+        content=b"--xyz\r\nContent-Disposition: form-data\r\n\r\nno name\r\n--xyz--\r\n",
+        headers={**(await login("courier1")), "Content-Type": "multipart/form-data; boundary=xyz"},
+    )
+    assert response.status_code == 400
+    _matches_documented(document, response, "/api/v1/reports")
+
+
+async def test_control_characters_are_refused_as_documented_on_every_operation(
+    client: httpx.AsyncClient, login
+) -> None:
+    """The rule reads every query parameter, also on an operation that takes none."""
+    document = await _document(client)
+    missing = [
+        (method.upper(), path)
+        for path, operations in document["paths"].items()
+        for method, operation in operations.items()
+        if "422" not in operation["responses"]
+    ]
+    assert missing == []
+    response = await client.get("/api/v1/me?note=%1B[2J", headers=await login("staff1"))
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["loc"] == ["query", "note"]
+    _matches_documented(document, response, "/api/v1/me")
+
+
+async def test_operations_taking_a_body_document_its_limits(client: httpx.AsyncClient) -> None:
+    document = await _document(client)
+    without = [
+        (method.upper(), path, status)
+        for path, operations in document["paths"].items()
+        for method, operation in operations.items()
+        if "requestBody" in operation
+        for status in ("400", "413")
+        if status not in operation["responses"]
+    ]
+    assert without == []
