@@ -1,4 +1,5 @@
-"""The demo organisation, modelled on the real programme in 巴彦淖尔市杭锦后旗.
+"""The demo organisation, modelled on the real programme in 巴彦淖尔市杭锦后旗, built into an
+empty database from `organisation.json`.
 
 Couriers of eight companies check in with the communities they deliver in; each community is
 paired with units of the banner, one-to-one or several-to-one. Every id is a uuid5 of names and
@@ -8,20 +9,18 @@ point at them.
 
 from __future__ import annotations
 
-import hashlib
-import itertools
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.categories.taxonomy import seed_categories
+from app.demo.organisation import organisation
 from app.models.base import utcnow
-from app.models.enums import CheckInStatus, CommunityKind, RegionLevel, Role, UnitKind
+from app.models.enums import CheckInStatus, RegionLevel, Role
 from app.models.org import (
     CheckIn,
     Community,
@@ -59,320 +58,10 @@ class DemoSummary:
     categories_inserted: int
 
 
-LngLat = tuple[float, float]
-
-
-@dataclass(frozen=True, slots=True)
-class _Quad:
-    """A convex quadrilateral, corners counter-clockwise from the south-west."""
-
-    sw: LngLat
-    se: LngLat
-    ne: LngLat
-    nw: LngLat
-
-    def point(self, u: float, v: float) -> LngLat:
-        """The bilinear point at fraction u from west to east and v from south to north."""
-        south = _lerp(self.sw, self.se, u)
-        north = _lerp(self.nw, self.ne, u)
-        lng, lat = _lerp(south, north, v)
-        return (round(lng, 6), round(lat, 6))
-
-    def split(self, columns: int, rows: int) -> list[_Quad]:
-        """Tile the quad: lines of constant u or v are straight, so the pieces share edges."""
-        return [
-            _Quad(
-                sw=self.point(col / columns, row / rows),
-                se=self.point((col + 1) / columns, row / rows),
-                ne=self.point((col + 1) / columns, (row + 1) / rows),
-                nw=self.point(col / columns, (row + 1) / rows),
-            )
-            for row in range(rows)
-            for col in range(columns)
-        ]
-
-    def geojson(self) -> dict[str, Any]:
-        # RFC 7946: the exterior ring runs counter-clockwise and ends where it starts.
-        ring = [self.sw, self.se, self.ne, self.nw, self.sw]
-        return {"type": "Polygon", "coordinates": [[[lng, lat] for lng, lat in ring]]}
-
-
-def _lerp(a: LngLat, b: LngLat, t: float) -> LngLat:
-    return (a[0] + (b[0] - a[0]) * t, a[1] + (b[1] - a[1]) * t)
-
-
-@dataclass(frozen=True, slots=True)
-class _Lattice:
-    """Cells between meridians and parallels with every corner nudged a little, so the cells
-    look drawn by hand; neighbours share their corners, so they tile without gap or overlap."""
-
-    key: str
-    lngs: tuple[float, ...]  # west to east
-    lats: tuple[float, ...]  # south to north
-
-    def cell(self, column: int, row: int) -> _Quad:
-        return _Quad(
-            sw=self._corner(column, row),
-            se=self._corner(column + 1, row),
-            ne=self._corner(column + 1, row + 1),
-            nw=self._corner(column, row + 1),
-        )
-
-    def _corner(self, column: int, row: int) -> LngLat:
-        # Within a tenth of the narrowest cell every cell stays convex.
-        reach = 0.1 * min(_smallest_step(self.lngs), _smallest_step(self.lats))
-        digest = hashlib.sha256(f"{self.key}:{column}:{row}".encode()).digest()
-        nudge_lng = (digest[0] / 255 * 2 - 1) * reach
-        nudge_lat = (digest[1] / 255 * 2 - 1) * reach
-        return (round(self.lngs[column] + nudge_lng, 6), round(self.lats[row] + nudge_lat, 6))
-
-
-def _smallest_step(edges: tuple[float, ...]) -> float:
-    return min(b - a for a, b in itertools.pairwise(edges))
-
-
-@dataclass(frozen=True, slots=True)
-class _CommunitySpec:
-    name: str
-    kind: CommunityKind
-    address: str
-    phone: str
-    staff_name: str
-    grid_layout: tuple[int, int]  # grids across, grids up
-    cell: tuple[int, int] | None  # the lattice cell it covers; None: no boundary drawn yet
-    center: LngLat | None = None  # only for a community without a boundary
-
-
-@dataclass(frozen=True, slots=True)
-class _TownshipSpec:
-    name: str
-    code: str
-    lattice: _Lattice
-    communities: tuple[_CommunitySpec, ...]
-
-
-_COMMUNITY = CommunityKind.community
-_VILLAGE = CommunityKind.village
-
-CITY = ("巴彦淖尔市", "150800")
-BANNER = ("杭锦后旗", "150826")
-
-# The banner seat 陕坝镇 is a town of ~1.3 km communities; the villages further out are larger.
-TOWNSHIPS: tuple[_TownshipSpec, ...] = (
-    _TownshipSpec(
-        "陕坝镇",
-        "150826100",
-        _Lattice("陕坝镇", (107.119, 107.133, 107.147, 107.161), (40.839, 40.850, 40.861)),
-        (
-            _CommunitySpec("团结社区", _COMMUNITY, "陕坝镇团结路18号", "0478-6612301",
-                           "李秀英", (2, 1), (0, 0)),
-            _CommunitySpec("南街社区", _COMMUNITY, "陕坝镇南街56号", "0478-6613526",
-                           "王丽", (2, 1), (1, 0)),
-            _CommunitySpec("东街社区", _COMMUNITY, "陕坝镇东街平房区12号", "0478-6617708",
-                           "刘芳", (2, 2), (2, 0)),
-            _CommunitySpec("西街社区", _COMMUNITY, "陕坝镇西街33号", "0478-6615240",
-                           "张敏", (2, 1), (0, 1)),
-            _CommunitySpec("北街社区", _COMMUNITY, "陕坝镇北街7号", "0478-6618862",
-                           "陈静", (3, 1), (1, 1)),
-            _CommunitySpec("新华社区", _COMMUNITY, "陕坝镇新华街102号", "0478-6614419",
-                           "赵丽娟", (2, 1), (2, 1)),
-        ),
-    ),
-    _TownshipSpec(
-        "头道桥镇",
-        "150826101",
-        _Lattice("头道桥镇", (107.020, 107.036, 107.080), (40.900, 40.916, 40.950)),
-        (
-            _CommunitySpec("头道桥社区", _COMMUNITY, "头道桥镇人民路9号", "0478-6721056",
-                           "周艳", (2, 1), (0, 0)),
-            _CommunitySpec("联丰村", _VILLAGE, "头道桥镇联丰村村委会", "0478-6723318",
-                           "吴红梅", (2, 1), (1, 0)),
-            _CommunitySpec("民建村", _VILLAGE, "头道桥镇民建村村委会", "0478-6725402",
-                           "徐婷", (1, 2), (0, 1)),
-            _CommunitySpec("红星村", _VILLAGE, "头道桥镇红星村村委会", "0478-6726631",
-                           "孙晓燕", (2, 2), (1, 1)),
-        ),
-    ),
-    _TownshipSpec(
-        "团结镇",
-        "150826105",
-        _Lattice("团结镇", (107.200, 107.245, 107.290, 107.335), (40.780, 40.815)),
-        (
-            _CommunitySpec("新民村", _VILLAGE, "团结镇新民村村委会", "0478-6831207",
-                           "胡玉兰", (2, 1), (0, 0)),
-            _CommunitySpec("永胜村", _VILLAGE, "团结镇永胜村村委会", "0478-6832415",
-                           "朱慧", (3, 1), (1, 0)),
-            _CommunitySpec("庆丰村", _VILLAGE, "团结镇庆丰村村委会", "0478-6835590",
-                           "高娜", (2, 1), (2, 0)),
-            # Its boundary has not been surveyed yet: routing has only the centre to go by.
-            _CommunitySpec("巴音嘎查", _VILLAGE, "团结镇巴音嘎查嘎查委员会", "0478-6837724",
-                           "林霞", (2, 1), None, (107.318, 40.752)),
-        ),
-    ),
-)  # fmt: skip
-
-GRID_NAMES = ("第一网格", "第二网格", "第三网格", "第四网格")
-
-
-@dataclass(frozen=True, slots=True)
-class _UnitSpec:
-    name: str
-    kind: UnitKind
-    phone: str
-    description: str
-    staff_username: str
-    staff_name: str
-
-
-UNITS: tuple[_UnitSpec, ...] = (
-    _UnitSpec("旗农牧和科技局", UnitKind.department, "0478-6621135",
-              "农牧业、农村人居环境与科技推广", "unit1", "杨志强"),
-    _UnitSpec("旗红十字会", UnitKind.public_body, "0478-6623312",
-              "应急救护、困难群众救助与志愿服务", "unit2", "黄丽"),
-    _UnitSpec("旗交通运输局", UnitKind.department, "0478-6624230",
-              "农村公路养护与交通标志设施", "unit3", "周强"),
-    _UnitSpec("旗科协", UnitKind.public_body, "0478-6622480",
-              "科普宣传与科技志愿服务", "unit4", "郑晓梅"),
-    _UnitSpec("旗住建局", UnitKind.department, "0478-6625006",
-              "市政设施、房屋安全与物业管理", "unit5", "许国庆"),
-    _UnitSpec("旗城管执法局", UnitKind.department, "0478-6627110",
-              "市容秩序、违法建设与占道经营执法", "unit6", "冯刚"),
-    _UnitSpec("国网杭锦后旗供电公司", UnitKind.enterprise, "0478-6629558",
-              "供电线路与路灯照明运维", "unit7", "曹永明"),
-    _UnitSpec("杭锦后旗自来水公司", UnitKind.enterprise, "0478-6626789",
-              "城镇供水管网维修", "unit8", "彭辉"),
-    _UnitSpec("旗消防救援大队", UnitKind.department, "0478-6620119",
-              "消防通道与火灾隐患排查", "unit9", "董磊"),
-    _UnitSpec("旗市场监督管理局", UnitKind.department, "0478-6628315",
-              "市场秩序与特种设备安全", "unit10", "袁芳"),
-)  # fmt: skip
-
-_CITY_ORDER_CODES = (
-    "piled_rubbish",
-    "exposed_garbage",
-    "illegal_small_ads",
-    "illegal_construction",
-    "chaotic_parking",
-    "street_vending",
-)
-_STREET_LIGHTS = ("street_light_failure",)
-_WATER = ("water_pipe_leak",)
-_FIRE = ("blocked_fire_lane", "safety_hazard")
-
-# (community, unit, category codes or None for all). 东街社区 is paired several-to-one with
-# the three units of the real success story, which accept every category, plus utilities
-# limited to their own trade; 南街社区 and 旗市场监督管理局 are a one-to-one pair.
-PAIRINGS: tuple[tuple[str, str, tuple[str, ...] | None], ...] = (
-    ("东街社区", "旗农牧和科技局", None),
-    ("东街社区", "旗红十字会", None),
-    ("东街社区", "旗科协", None),
-    ("东街社区", "旗城管执法局", _CITY_ORDER_CODES),
-    ("东街社区", "国网杭锦后旗供电公司", _STREET_LIGHTS),
-    ("东街社区", "杭锦后旗自来水公司", _WATER),
-    ("北街社区", "旗住建局", None),
-    ("北街社区", "国网杭锦后旗供电公司", _STREET_LIGHTS),
-    ("北街社区", "杭锦后旗自来水公司", _WATER),
-    ("南街社区", "旗市场监督管理局", None),
-    ("团结社区", "旗城管执法局", None),
-    ("团结社区", "旗消防救援大队", _FIRE),
-    ("团结社区", "国网杭锦后旗供电公司", _STREET_LIGHTS),
-    ("西街社区", "旗红十字会", None),
-    ("西街社区", "旗城管执法局", _CITY_ORDER_CODES),
-    ("新华社区", "旗住建局", None),
-    ("新华社区", "旗科协", None),
-    ("新华社区", "旗消防救援大队", _FIRE),
-    ("头道桥社区", "旗交通运输局", None),
-    ("头道桥社区", "国网杭锦后旗供电公司", _STREET_LIGHTS),
-    ("联丰村", "旗农牧和科技局", None),
-    ("民建村", "旗农牧和科技局", None),
-    ("民建村", "旗交通运输局", ("road_damage", "traffic_sign_damage")),
-    ("红星村", "旗科协", None),
-    ("新民村", "旗红十字会", None),
-    ("永胜村", "旗农牧和科技局", None),
-    ("庆丰村", "旗交通运输局", None),
-    ("巴音嘎查", "旗农牧和科技局", None),
-)
-
-
-@dataclass(frozen=True, slots=True)
-class _BranchSpec:
-    name: str
-    township: str
-    address: str
-
-
-@dataclass(frozen=True, slots=True)
-class _CompanySpec:
-    name: str
-    short_name: str
-    branches: tuple[_BranchSpec, ...]
-
-
-COURIER_COMPANIES: tuple[_CompanySpec, ...] = (
-    _CompanySpec("中国邮政", "邮政", (
-        _BranchSpec("杭锦后旗陕坝邮政支局", "陕坝镇", "陕坝镇解放街22号"),
-        _BranchSpec("头道桥邮政所", "头道桥镇", "头道桥镇人民路3号"),
-    )),
-    _CompanySpec("顺丰速运", "顺丰", (
-        _BranchSpec("顺丰速运杭锦后旗营业部", "陕坝镇", "陕坝镇车站路31号"),
-    )),
-    _CompanySpec("京东物流", "京东", (
-        _BranchSpec("京东物流杭锦后旗配送站", "陕坝镇", "陕坝镇东环路8号"),
-    )),
-    _CompanySpec("中通快递", "中通", (
-        _BranchSpec("中通快递杭锦后旗分部", "陕坝镇", "陕坝镇建设路66号"),
-        _BranchSpec("中通快递团结镇服务点", "团结镇", "团结镇团结街12号"),
-    )),
-    _CompanySpec("圆通速递", "圆通", (
-        _BranchSpec("圆通速递杭锦后旗网点", "陕坝镇", "陕坝镇胜利路45号"),
-    )),
-    _CompanySpec("申通快递", "申通", (
-        _BranchSpec("申通快递杭锦后旗网点", "陕坝镇", "陕坝镇建设路90号"),
-        _BranchSpec("申通快递头道桥服务点", "头道桥镇", "头道桥镇人民路21号"),
-    )),
-    _CompanySpec("韵达快递", "韵达", (
-        _BranchSpec("韵达快递杭锦后旗网点", "陕坝镇", "陕坝镇车站路57号"),
-    )),
-    _CompanySpec("极兔速递", "极兔", (
-        _BranchSpec("极兔速递杭锦后旗网点", "陕坝镇", "陕坝镇东环路26号"),
-    )),
-)  # fmt: skip
-
-
-@dataclass(frozen=True, slots=True)
-class _CourierSpec:
-    username: str
-    display_name: str
-    company: str
-    branch_index: int
-    approved: tuple[str, ...]  # communities whose staff approved the check-in
-    pending: tuple[str, ...] = ()  # check-ins waiting for the community's staff
-
-
-COURIERS: tuple[_CourierSpec, ...] = (
-    _CourierSpec("courier1", "孙浩", "顺丰速运", 0, ("东街社区", "南街社区")),
-    _CourierSpec("courier2", "马俊", "中通快递", 0, ("东街社区", "北街社区")),
-    _CourierSpec("courier3", "高建军", "中国邮政", 0, ("北街社区", "新华社区")),
-    _CourierSpec("courier4", "何磊", "京东物流", 0, ("团结社区", "西街社区")),
-    _CourierSpec("courier5", "罗鹏", "圆通速递", 0, ("南街社区",)),
-    _CourierSpec("courier6", "郭亮", "申通快递", 1, ("头道桥社区", "联丰村")),
-    _CourierSpec("courier7", "宋海涛", "韵达快递", 0, ("西街社区",)),
-    _CourierSpec("courier8", "谢宇", "极兔速递", 0, ("新华社区",)),
-    _CourierSpec("courier9", "韩文斌", "中国邮政", 1, ("民建村", "红星村")),
-    _CourierSpec("courier10", "唐凯", "中通快递", 1, ("新民村", "永胜村", "庆丰村")),
-    _CourierSpec("courier11", "冯志刚", "韵达快递", 0, (), ("东街社区",)),
-    _CourierSpec("courier12", "曹磊", "极兔速递", 0, (), ("东街社区",)),
-    _CourierSpec("courier13", "邓晓峰", "京东物流", 0, ("团结社区",), ("北街社区",)),
-)
-
-_MOBILE_PREFIXES = ("138", "150", "186", "135", "158", "189", "139", "152", "187")
-
-
 def _mobile(index: int) -> str:
+    prefixes = organisation().mobile_prefixes
     # 7919 is prime to 10000, so the first 10000 indexes give distinct numbers.
-    return (
-        f"{_MOBILE_PREFIXES[index % len(_MOBILE_PREFIXES)]}4780{(1234 + 7919 * index) % 10000:04d}"
-    )
+    return f"{prefixes[index % len(prefixes)]}4780{(1234 + 7919 * index) % 10000:04d}"
 
 
 async def seed_demo(
@@ -439,13 +128,15 @@ class _DemoBuilder:
         return region
 
     def _add_regions(self) -> None:
-        city = self._add_region(*CITY, RegionLevel.city, None)
-        banner = self._add_region(*BANNER, RegionLevel.county, city)
-        for township in TOWNSHIPS:
+        org = organisation()
+        city = self._add_region(org.city.name, org.city.code, RegionLevel.city, None)
+        banner = self._add_region(org.banner.name, org.banner.code, RegionLevel.county, city)
+        for township in org.townships:
             self._add_region(township.name, township.code, RegionLevel.township, banner)
 
     def _add_communities(self) -> None:
-        for township in TOWNSHIPS:
+        grid_names = organisation().grid_names
+        for township in organisation().townships:
             for spec in township.communities:
                 quad = township.lattice.cell(*spec.cell) if spec.cell else None
                 center = quad.point(0.5, 0.5) if quad else spec.center
@@ -468,7 +159,7 @@ class _DemoBuilder:
                 columns, rows = spec.grid_layout
                 pieces = quad.split(columns, rows) if quad else [None] * (columns * rows)
                 for number, piece in enumerate(pieces):
-                    grid_name = GRID_NAMES[number]
+                    grid_name = grid_names[number]
                     self.session.add(
                         Grid(
                             id=demo_id("grid", township.name, spec.name, grid_name),
@@ -479,8 +170,9 @@ class _DemoBuilder:
                     )
 
     def _add_units_and_pairings(self) -> None:
-        banner = self.regions[BANNER[0]]
-        for spec in UNITS:
+        org = organisation()
+        banner = self.regions[org.banner.name]
+        for spec in org.units:
             unit = Unit(
                 id=demo_id("unit", spec.name),
                 name=spec.name,
@@ -491,18 +183,19 @@ class _DemoBuilder:
             )
             self.session.add(unit)
             self.units[spec.name] = unit
-        for community_name, unit_name, category_codes in PAIRINGS:
+        for pairing in org.pairings:
+            codes = pairing.category_codes
             self.session.add(
                 Pairing(
-                    id=demo_id("pairing", community_name, unit_name),
-                    community_id=self.communities[community_name].id,
-                    unit_id=self.units[unit_name].id,
-                    category_codes=list(category_codes) if category_codes else None,
+                    id=demo_id("pairing", pairing.community, pairing.unit),
+                    community_id=self.communities[pairing.community].id,
+                    unit_id=self.units[pairing.unit].id,
+                    category_codes=list(codes) if codes is not None else None,
                 )
             )
 
     def _add_courier_companies(self) -> None:
-        for company_spec in COURIER_COMPANIES:
+        for company_spec in organisation().courier_companies:
             company = CourierCompany(
                 id=demo_id("courier_company", company_spec.name),
                 name=company_spec.name,
@@ -555,21 +248,37 @@ class _DemoBuilder:
         return user
 
     def _add_people(self) -> None:
-        banner = self.regions[BANNER[0]]
-        seat = self.regions[TOWNSHIPS[0].name]
-        self._add_user("admin", "系统管理员", Role.admin, "administrator")
+        org = organisation()
+        people = org.people
+        banner = self.regions[org.banner.name]
+        seat = self.regions[org.townships[0].name]
+        self._add_user("admin", people["admin"], Role.admin, "administrator")
         self._add_user(
-            "supervisor", "王建国", Role.supervisor, f"supervisor of {banner.name}", region=banner
+            "supervisor",
+            people["supervisor"],
+            Role.supervisor,
+            f"supervisor of {banner.name}",
+            region=banner,
         )
         self._add_user(
-            "supervisor2", "李文华", Role.supervisor, f"supervisor of {seat.name}", region=seat
+            "supervisor2",
+            people["supervisor2"],
+            Role.supervisor,
+            f"supervisor of {seat.name}",
+            region=seat,
         )
         self._add_user(
-            "viewer", "赵晓燕", Role.viewer, f"viewer (dashboards) of {banner.name}", region=banner
+            "viewer",
+            people["viewer"],
+            Role.viewer,
+            f"viewer (dashboards) of {banner.name}",
+            region=banner,
         )
         # staffN is the staff of the N-th community by name, so staff1 is community 1's.
         staff_names = {
-            spec.name: spec.staff_name for township in TOWNSHIPS for spec in township.communities
+            spec.name: spec.staff_name
+            for township in org.townships
+            for spec in township.communities
         }
         by_name = sorted(self.communities.values(), key=lambda community: community.name)
         for number, community in enumerate(by_name, start=1):
@@ -583,12 +292,12 @@ class _DemoBuilder:
         community_one = by_name[0]
         self._add_user(
             "grid1",
-            "张伟",
+            people["grid1"],
             Role.grid_worker,
             f"grid worker of {self.community_places[community_one.name]}",
             community=community_one,
         )
-        for spec in UNITS:
+        for spec in org.units:
             self._add_user(
                 spec.staff_username,
                 spec.staff_name,
@@ -596,7 +305,7 @@ class _DemoBuilder:
                 f"unit staff of {spec.name}",
                 unit=self.units[spec.name],
             )
-        for courier in COURIERS:
+        for courier in org.couriers:
             branch = self.branches[(courier.company, courier.branch_index)]
             self._add_user(
                 courier.username,
@@ -605,11 +314,11 @@ class _DemoBuilder:
                 f"courier of {courier.company} ({branch.name})",
                 branch=branch,
             )
-        self._add_user("resident1", "吴桂兰", Role.reporter, "reporter (resident)")
+        self._add_user("resident1", people["resident1"], Role.reporter, "reporter (resident)")
 
     def _add_check_ins(self) -> None:
         requested_at = utcnow() - timedelta(days=3)
-        for courier in COURIERS:
+        for courier in organisation().couriers:
             branch = self.branches[(courier.company, courier.branch_index)]
             courier_id = demo_id("user", courier.username)
             for community_name in courier.approved:

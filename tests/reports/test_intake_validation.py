@@ -24,7 +24,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.core.config import Settings
 from app.core.geo import wgs84_to_bd09, wgs84_to_gcj02
 from app.core.workcalendar import CHINA_TZ
-from app.demo.seed import TOWNSHIPS, demo_id
+from app.demo.organisation import organisation
+from app.demo.seed import demo_id
 from app.main import create_app
 from app.models import Photo, Report
 from tests.reports.conftest import COMMUNITY_1_POINT, community_centre, photo_bytes
@@ -588,7 +589,7 @@ async def test_possible_duplicates_list_open_reports_close_by(post_report) -> No
 
 def point_east_of_community_1(metres: float) -> tuple[float, float]:
     """A point ``metres`` east of 东街社区's east edge (the east edge of the whole town)."""
-    quad = TOWNSHIPS[0].lattice.cell(2, 0)
+    quad = organisation().townships[0].lattice.cell(2, 0)
     (se_lng, se_lat), (ne_lng, ne_lat) = quad.se, quad.ne
     lat = (se_lat + ne_lat) / 2
     edge_lng = se_lng + (ne_lng - se_lng) * (lat - se_lat) / (ne_lat - se_lat)
