@@ -296,4 +296,6 @@ async def _record(session: AsyncSession, case: _Case, principal: Principal, now:
         data=data,
         at=now,
     )
-    await outbox.record(session, f"report.{EVENT_TYPE}", case.report, now=now, data=data)
+    await outbox.record(
+        session, f"report.{EVENT_TYPE}", case.report, now=now, data=data, internal=True
+    )

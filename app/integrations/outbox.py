@@ -28,10 +28,11 @@ async def record(
     now: datetime,
     job: Job | None = None,
     data: dict[str, Any] | None = None,
+    internal: bool = False,
 ) -> OutboxEvent:
     """Queue ``type`` (e.g. "report.accepted") about ``report`` (and ``job``), written with the
     transaction. The visibility fields are copied from the report so that a stream can filter
-    events without joins."""
+    events without joins. ``internal``: the change's timeline entry is internal."""
     unit_ids = (
         await session.scalars(select(Job.unit_id).where(Job.report_id == report.id).distinct())
     ).all()
@@ -43,6 +44,7 @@ async def record(
         now=now,
         job=job,
         data=data,
+        internal=internal,
     )
     session.add(event)
     # Now, not at commit: the event row refers to the report and job rows, and the next query
@@ -60,6 +62,7 @@ def new_event(
     now: datetime,
     job: Job | None = None,
     data: dict[str, Any] | None = None,
+    internal: bool = False,
 ) -> OutboxEvent:
     """The outbox row for a caller that already knows the report's region path and the units
     of its jobs (a report just submitted has none): no query. The caller adds it to the
@@ -79,6 +82,12 @@ def new_event(
         **({"job": _job(job)} if job is not None else {}),
         **({"data": data} if data else {}),
     }
+    if internal:
+        # Streams and unit webhooks find their events by these two fields. An internal change
+        # (a decline, a request for more time, an overdue mark, a card) is the community's
+        # and its supervisors' business, and the business of the unit whose job it is — not
+        # the reporter's, nor other units' (the same rule as the timeline's internal entries).
+        unit_ids = [job.unit_id] if job is not None else []
     return OutboxEvent(
         type=type,
         report_id=report.id,
@@ -86,7 +95,7 @@ def new_event(
         community_id=report.community_id,
         region_path=region_path,
         unit_ids=sorted(str(u) for u in unit_ids),
-        reporter_id=report.reporter_id,
+        reporter_id=None if internal else report.reporter_id,
         payload=payload,
         created_at=now,
     )

@@ -195,6 +195,14 @@ async def record_job_event(
         data=data,
         at=now,
     )
-    await outbox.record(session, f"job.{name}", case.report, now=now, job=case.job, data=data)
+    await outbox.record(
+        session,
+        f"job.{name}",
+        case.report,
+        now=now,
+        job=case.job,
+        data=data,
+        internal=is_internal,
+    )
     count_on_commit(session, TRANSITIONS.labels("job", name))
     return event

@@ -17,7 +17,7 @@ from app.core.workcalendar import WorkingCalendar
 from app.jobs.queries import present_where
 from app.jobs.schemas import JobRead
 from app.models import Category, Community, Grid, Job, Photo, Rating, Region, Report, User
-from app.models.enums import OPEN_REPORT_STATUSES, HoursKind, ReportStatus
+from app.models.enums import OPEN_REPORT_STATUSES, HoursKind, JobStatus, ReportStatus
 from app.reports.clocks import NO_HISTORY, ClockHistory, load_histories, reading_time
 from app.reports.lights import ClockRules, light
 from app.reports.schemas import (
@@ -118,6 +118,14 @@ def deadlines(report: Report, ctx: ReportContext, now: datetime) -> list[Deadlin
     return out
 
 
+def public_jobs(jobs: Sequence[JobRead]) -> list[JobRead]:
+    """The units' work as the reporter and outsiders see it: who is on the case and by when.
+    Declines and requests for more time, with their reasons, are internal, like their timeline
+    entries."""
+    hidden: dict[str, Any] = {"extensions": [], "decline_reason_code": None, "decline_reason": None}
+    return [job.model_copy(update=hidden) for job in jobs if job.status != JobStatus.declined]
+
+
 def to_read(report: Report, ctx: ReportContext, principal: Principal, now: datetime) -> ReportRead:
     view = case_view(principal, report, ctx.region.path)
     person = None
@@ -154,7 +162,7 @@ def to_read(report: Report, ctx: ReportContext, principal: Principal, now: datet
         reporter=person,
         photos=[photo_read(p, view) for p in ctx.photos],
         deadlines=deadlines(report, ctx, now),
-        jobs=list(ctx.jobs),
+        jobs=list(ctx.jobs) if view.internal else public_jobs(ctx.jobs),
         rating=RatingRead(
             satisfaction=ctx.rating.satisfaction,
             comment=ctx.rating.comment,

@@ -155,6 +155,14 @@ async def transition(
         data=data,
         at=now,
     )
-    await outbox.record(session, f"report.{action.value}", report, now=now, job=job, data=data)
+    await outbox.record(
+        session,
+        f"report.{action.value}",
+        report,
+        now=now,
+        job=job,
+        data=data,
+        internal=is_internal,
+    )
     count_on_commit(session, TRANSITIONS.labels("report", action.value))
     return event

@@ -349,6 +349,7 @@ async def _announce_overdue(
         now=now,
         job=job,
         data=data,
+        internal=True,
     )
 
 
@@ -381,4 +382,6 @@ async def _raise_supervision(
         data=data,
         at=now,
     )
-    await outbox.record(session, "report.supervision_raised", report, now=now, data=data)
+    await outbox.record(
+        session, "report.supervision_raised", report, now=now, data=data, internal=True
+    )
