@@ -18,6 +18,7 @@ from app.calendar.schemas import (
     CalendarRange,
     CalendarYearRead,
     CalendarYearWrite,
+    PathDay,
     RecomputeResult,
 )
 from app.core.deps import CalendarDep, ClockDep, SessionDep
@@ -130,7 +131,7 @@ async def replace_year(
     summary="The day an administrator set, if any",
     responses=error_responses(*_ADMIN_ERRORS, NoOverride),
 )
-async def read_day(day: dt.date, _: AdminPrincipal, session: SessionDep) -> CalendarOverrideRead:
+async def read_day(day: PathDay, _: AdminPrincipal, session: SessionDep) -> CalendarOverrideRead:
     return await service.get_override(session, day)
 
 
@@ -143,7 +144,7 @@ async def read_day(day: dt.date, _: AdminPrincipal, session: SessionDep) -> Cale
     responses=error_responses(*_ADMIN_ERRORS),
 )
 async def set_day(
-    day: dt.date,
+    day: PathDay,
     body: CalendarOverrideWrite,
     principal: AdminPrincipal,
     session: SessionDep,
@@ -160,5 +161,5 @@ async def set_day(
     dependencies=_REFRESHES_CALENDAR,
     responses=error_responses(*_ADMIN_ERRORS, NoOverride),
 )
-async def delete_day(day: dt.date, _: AdminPrincipal, session: SessionDep, clock: ClockDep) -> None:
+async def delete_day(day: PathDay, _: AdminPrincipal, session: SessionDep, clock: ClockDep) -> None:
     await service.delete_override(session, day, clock.now())

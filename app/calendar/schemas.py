@@ -3,13 +3,29 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import uuid
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
 from app.core.workcalendar import DaySource
 from app.models.enums import DeadlineClock
+
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _written_as_a_date(value: object) -> object:
+    """Pydantic also reads a number as the Unix time of a midnight: ``/admin/calendar/9.466848e8``
+    set 1 January 2000, and ``/admin/calendar/4e-239``, a year that is not a whole number (the
+    year's route does not match it), read 1 January 1970."""
+    if isinstance(value, str) and not ISO_DATE.fullmatch(value):
+        raise ValueError("a day is written YYYY-MM-DD")
+    return value
+
+
+# A day in a path: ``2027-02-10``.
+PathDay = Annotated[dt.date, BeforeValidator(_written_as_a_date)]
 
 DayName = Annotated[
     str,
