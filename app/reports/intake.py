@@ -66,7 +66,7 @@ from app.reports import presenter, service
 from app.reports.clocks import NO_HISTORY
 from app.reports.numbering import next_report_number
 from app.reports.schemas import ReportCreated
-from app.workflow.parts import SUBMITTING_ROLES, filing_role
+from app.workflow.parts import FILING_ROLES, SUBMITTING_ROLES, filing_role
 
 log = logging.getLogger("app.reports.intake")
 
@@ -75,7 +75,6 @@ IDEMPOTENCY_SCOPE = "POST /api/v1/reports"
 # the margin's purpose: catching swapped or zeroed coordinates, not drawing borders).
 CHINA_BOX = (3.8, 73.4, 53.6, 135.1)  # min_lat, min_lng, max_lat, max_lng
 CLOCK_SKEW = timedelta(minutes=5)
-STAFF_SOURCES = (ReportSource.hotline, ReportSource.assigned, ReportSource.grid_patrol)
 
 
 @dataclass(frozen=True)
@@ -213,13 +212,12 @@ def _flags(
 def _source(principal: Principal, requested: ReportSource | None) -> ReportSource:
     """What kind of report this is: what the caller's role makes it, unless the caller may say
     otherwise (staff logging a hotline call or a case assigned from above)."""
-    allowed = {ReportSource.resident}
-    if Role.courier in principal.roles:
-        allowed.add(ReportSource.courier)
-    if Role.grid_worker in principal.roles:
-        allowed.add(ReportSource.grid_patrol)
-    if principal.has_any(Role.community_staff, Role.supervisor):
-        allowed.update(STAFF_SOURCES)
+    # The roles that may file each kind are those the timeline records it was filed in;
+    # admins file what community staff may.
+    held = principal.roles | ({Role.community_staff} if principal.is_admin else set())
+    allowed = {ReportSource.resident} | {
+        source for source, roles in FILING_ROLES.items() if not held.isdisjoint(roles)
+    }
     if requested is not None:
         if requested not in allowed:
             raise ValidationFailed.at(["body", "source"], f"you cannot file a {requested} report")

@@ -43,7 +43,8 @@ SUBMITTING_ROLES = (
 # The roles that may file a report of each source, the likeliest first (see report intake).
 FILING_ROLES: dict[ReportSource, tuple[Role, ...]] = {
     ReportSource.courier: (Role.courier,),
-    ReportSource.grid_patrol: (Role.grid_worker,),
+    # Community staff and supervisors patrol too.
+    ReportSource.grid_patrol: (Role.grid_worker, Role.community_staff, Role.supervisor),
     ReportSource.hotline: (Role.community_staff, Role.supervisor),
     ReportSource.assigned: (Role.community_staff, Role.supervisor),
     ReportSource.resident: SUBMITTING_ROLES,

@@ -128,3 +128,31 @@ async def test_a_unit_declining_returns_the_case_in_its_own_role(
         ("job_decline", "unit_staff"),
         ("all_declined", "unit_staff"),
     ]
+
+
+async def test_every_report_is_filed_in_a_role_the_timeline_names(client, login, submit) -> None:
+    """Staff and supervisors filing their own patrol's finding, or a hotline call, are recorded
+    in the role that let them; nobody files a kind their roles do not allow."""
+    filed = {
+        ("staff1", None): ("grid_patrol", "community_staff"),
+        ("staff1", "hotline"): ("hotline", "community_staff"),
+        ("supervisor2", "assigned"): ("assigned", "supervisor"),
+        ("grid1", None): ("grid_patrol", "grid_worker"),
+        ("courier1", None): ("courier", "courier"),
+        ("resident1", None): ("resident", "reporter"),
+        ("admin", "hotline"): ("hotline", "admin"),
+    }
+    for (username, source), (kind, role) in filed.items():
+        extra = {"source": source} if source else {}
+        response = await submit(username, **extra)
+        assert response.status_code == 201, (username, response.text)
+        assert response.json()["source"] == kind, username
+        assert await roles_by_type(client, login, response.json()["id"]) == [("submitted", role)]
+    for username, source in (
+        ("courier1", "hotline"),
+        ("resident1", "grid_patrol"),
+        ("admin", "courier"),
+    ):
+        refused = await submit(username, source=source)
+        assert refused.status_code == 422, (username, source, refused.text)
+        assert refused.json()["errors"][0]["loc"] == ["body", "source"]
