@@ -30,6 +30,7 @@ from app.core.storage import build_storage
 from app.core.text import refuse_control_characters
 from app.integrations.lifecycle import background_work
 from app.integrations.router import router as integrations_router
+from app.integrations.schemas import Event
 from app.jobs.router import router as jobs_router
 from app.labels.router import router as labels_router
 from app.ops.router import router as ops_router
@@ -95,7 +96,8 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     app.state.photo_pool = PhotoPool(settings.photo_workers)
 
     install_error_handlers(app)
-    install_openapi(app)
+    # The event stream's messages carry events, which no route answers as JSON.
+    install_openapi(app, components=[Event])
     install_api_docs(app)
     if settings.cors_origins:
         app.add_middleware(

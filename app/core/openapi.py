@@ -16,9 +16,11 @@ when the database cannot serve, a 500 — is said once, in the API's description
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from fastapi import FastAPI
+from pydantic import BaseModel
 
 from app.core.errors import PROBLEM_JSON, PROBLEM_SCHEMA_REF, Problem
 
@@ -31,13 +33,18 @@ EVERY_BODY = {
 COMPONENT_REF = "#/components/schemas/{model}"
 
 
-def install_openapi(app: FastAPI) -> None:
-    """Make ``app.openapi()`` (what ``/openapi.json`` serves) answer the honest document."""
+def install_openapi(app: FastAPI, components: Sequence[type[BaseModel]] = ()) -> None:
+    """Make ``app.openapi()`` (what ``/openapi.json`` serves) answer the honest document.
+    ``components``: models that responses name by reference only (FastAPI adds to the
+    document just the models of routes' bodies and JSON answers)."""
     generate = app.openapi
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            app.openapi_schema = describe_problems(generate())
+            document = describe_problems(generate())
+            for model in components:
+                _add_component(document, model)
+            app.openapi_schema = document
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
@@ -46,10 +53,7 @@ def install_openapi(app: FastAPI) -> None:
 def describe_problems(document: dict[str, Any]) -> dict[str, Any]:
     """Every error response as ``application/problem+json`` with the ``Problem`` schema, and
     the answers of the rules every request meets on every operation."""
-    schemas = document.setdefault("components", {}).setdefault("schemas", {})
-    problem = Problem.model_json_schema(ref_template=COMPONENT_REF)
-    schemas.update(problem.pop("$defs", {}))
-    schemas["Problem"] = problem
+    schemas = _add_component(document, Problem)
     for path_item in document.get("paths", {}).values():
         for operation in path_item.values():
             rules = {**EVERY_REQUEST, **(EVERY_BODY if "requestBody" in operation else {})}
@@ -69,6 +73,15 @@ def describe_problems(document: dict[str, Any]) -> dict[str, Any]:
         for name in FASTAPI_VALIDATION_SCHEMAS:
             schemas.pop(name, None)
     return document
+
+
+def _add_component(document: dict[str, Any], model: type[BaseModel]) -> dict[str, Any]:
+    """``model``'s schema (and those of the models it holds) as components; their schemas."""
+    schemas: dict[str, Any] = document.setdefault("components", {}).setdefault("schemas", {})
+    schema = model.model_json_schema(ref_template=COMPONENT_REF, mode="serialization")
+    schemas.update(schema.pop("$defs", {}))
+    schemas[model.__name__] = schema
+    return schemas
 
 
 def _is_fastapi_validation_error(content: dict[str, Any]) -> bool:

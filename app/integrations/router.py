@@ -164,6 +164,23 @@ async def retry_delivery(
     return await service.retry_delivery(session, webhook, delivery_id, clock.now())
 
 
+# One message of the stream, as OpenAPI describes a text/event-stream: the schema of each
+# message (comments and a lone `retry:` are not messages), its `data:` a JSON document.
+STREAM_MESSAGE = {
+    "type": "object",
+    "required": ["id", "event", "data"],
+    "properties": {
+        "id": {"type": "string", "description": "The event id", "examples": ["42"]},
+        "event": {"type": "string", "description": "The event type"},
+        "data": {
+            "type": "string",
+            "contentMediaType": "application/json",
+            "contentSchema": {"$ref": "#/components/schemas/Event"},
+        },
+    },
+}
+
+
 @router.get(
     "/events/stream",
     tags=["events"],
@@ -184,7 +201,7 @@ async def retry_delivery(
             "description": "The event stream",
             "content": {
                 "text/event-stream": {
-                    "schema": {"type": "string"},
+                    "schema": STREAM_MESSAGE,
                     "example": (
                         'id: 42\nevent: report.submitted\ndata: {"id":42,"type":"report.submitted",'
                         '"occurred_at":"2026-11-29T08:00:00+00:00","report":{"id":"…"}}\n\n'

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import uuid
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import (
     AliasChoices,
@@ -18,7 +18,7 @@ from pydantic import (
 )
 
 from app.integrations.failures import DELIVERY_ERROR_DESCRIPTION, DeliveryError
-from app.models.enums import DeliveryStatus
+from app.models.enums import DeliveryStatus, JobStatus, ReportStatus
 
 # The families of outbox event types. A pattern outside them is refused so that a typo such as
 # "reports.accepted" is caught at subscription time instead of silently matching nothing.
@@ -143,3 +143,39 @@ class DeliveryRead(BaseModel):
     last_attempt_at: datetime | None
     delivered_at: datetime | None
     created_at: datetime
+
+
+class EventReport(BaseModel):
+    """The report an event is about, as the change left it."""
+
+    id: uuid.UUID
+    number: str = Field(examples=["SSP-20261129-000042"])
+    status: ReportStatus
+    version: int
+    category_code: str = Field(examples=["chaotic_parking"])
+    community_id: uuid.UUID | None
+    region_id: uuid.UUID
+
+
+class EventJob(BaseModel):
+    """The job of a job event, as the change left it."""
+
+    id: uuid.UUID
+    unit_id: uuid.UUID
+    is_lead: bool
+    status: JobStatus
+
+
+class Event(BaseModel):
+    """An event as a live stream sends it (the `data:` of a message) and a webhook POSTs it."""
+
+    id: int = Field(description="Increases with every event; also the stream message's `id:`")
+    type: str = Field(
+        description="`report.<action>` or `job.<action>`", examples=["report.submitted"]
+    )
+    occurred_at: datetime
+    report: EventReport
+    job: EventJob | None = Field(default=None, description="Only in job events")
+    data: dict[str, Any] | None = Field(
+        default=None, description="The change's details, when it has any", examples=[None]
+    )
