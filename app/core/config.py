@@ -131,6 +131,8 @@ class Settings(BaseSettings):
     # than this (0 keeps everything), in transactions of at most retention_batch_size rows.
     # Parked deliveries, and the events they need, stay until someone retries them.
     retention_days: int = Field(default=30, ge=0)
+    # How long an Idempotency-Key's answer is kept for retries (then deleted by the worker).
+    idempotency_key_hours: int = Field(default=168, ge=1)
     retention_batch_size: int = Field(default=1000, ge=1, le=50_000)
     # A `python -m app worker` process serves its own Prometheus metrics (the overdue sweep,
     # deliveries, pruning) on this port; 0: none. The embedded worker's are on the API's /metrics.

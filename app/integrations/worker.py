@@ -37,6 +37,7 @@ from app.integrations.delivery import (
     new_http_client,
 )
 from app.integrations.retention import PruneResult, prune
+from app.privacy.retention import PersonalDataPruned, prune_personal_data
 from app.workflow.overdue import sweep_overdue
 
 log = logging.getLogger("app.integrations.worker")
@@ -48,6 +49,7 @@ class PassResult:
     deliveries: DeliveryCounts = field(default_factory=DeliveryCounts)
     overdue: int = 0
     pruned: PruneResult = field(default_factory=PruneResult)
+    personal_data_pruned: PersonalDataPruned = field(default_factory=PersonalDataPruned)
     failed_steps: list[str] = field(default_factory=list)
 
 
@@ -96,10 +98,14 @@ async def run_once(
     async def prune_old_rows() -> None:
         result.pruned = await prune(sessionmaker, settings, clock.now())
 
+    async def prune_personal() -> None:
+        result.personal_data_pruned = await prune_personal_data(sessionmaker, settings, clock.now())
+
     await step("overdue_sweep", sweep)
     await step("fan_out", fan)
     await step("deliver", deliver)
     await step("prune", prune_old_rows)
+    await step("prune_personal_data", prune_personal)
     return result
 
 

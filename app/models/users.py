@@ -83,10 +83,11 @@ class AuthSession(UUIDPrimaryKey, Base):
     user_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("users.id", ondelete="CASCADE"), index=True
     )
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Indexed for the retention pruning (app/privacy/retention.py).
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     client_address: Mapped[str | None] = mapped_column(String(64))
     user_agent: Mapped[str | None] = mapped_column(String(300))
-    revoked_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None] = mapped_column(index=True)
     revoke_reason: Mapped[str | None] = mapped_column(String(100))
 
 

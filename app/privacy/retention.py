@@ -1,0 +1,102 @@
+"""Personal data kept no longer than it serves (个人信息保护法 art. 19), deleted by the worker
+in bounded batches, each its own short transaction:
+
+- an ``Idempotency-Key``'s stored answer (the whole case as it was answered, the reporter's
+  name and phone included), ``idempotency_key_hours`` after it was made: a phone retrying later
+  than that files a new report;
+- a sign-in session with its address and user agent (and its refresh tokens), once it ended
+  more than ``retention_days`` ago: revoked then, or started then and not renewed since;
+- a login-failure counter whose window and lock have both run out.
+
+Cases, their timelines and the audit log are records of public work and stay."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import Delete, delete, exists, or_, select, tuple_
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from app.core.config import Settings
+from app.core.metrics import RETENTION_PRUNED, count_on_commit
+from app.models import AuthSession, IdempotencyRecord, LoginThrottle, RefreshToken
+
+# Per table and pass: a large backlog is worked off over several passes of the worker.
+MAX_BATCHES_PER_PASS = 20
+
+
+@dataclass
+class PersonalDataPruned:
+    deleted: dict[str, int] = field(default_factory=dict)  # rows, by table
+
+
+def _idempotency_records(settings: Settings, now: datetime, limit: int) -> Delete:
+    cutoff = now - timedelta(hours=settings.idempotency_key_hours)
+    key = tuple_(IdempotencyRecord.user_id, IdempotencyRecord.key)
+    batch = (
+        select(IdempotencyRecord.user_id, IdempotencyRecord.key)
+        .where(IdempotencyRecord.created_at < cutoff)
+        .limit(limit)
+    )
+    return delete(IdempotencyRecord).where(key.in_(batch))
+
+
+def _sessions(settings: Settings, now: datetime, limit: int) -> Delete:
+    cutoff = now - timedelta(days=settings.retention_days)
+    # Never revoked: it ended when its last refresh token expired.
+    expired = (
+        (AuthSession.created_at < cutoff)
+        & AuthSession.revoked_at.is_(None)
+        & ~exists().where(
+            RefreshToken.session_id == AuthSession.id, RefreshToken.expires_at >= cutoff
+        )
+    )
+    batch = select(AuthSession.id).where(or_(AuthSession.revoked_at < cutoff, expired)).limit(limit)
+    return delete(AuthSession).where(AuthSession.id.in_(batch))
+
+
+def _login_throttles(settings: Settings, now: datetime, limit: int) -> Delete:
+    window_start = now - timedelta(seconds=settings.login_failure_window_seconds)
+    batch = (
+        select(LoginThrottle.key)
+        .where(
+            LoginThrottle.window_started_at < window_start,
+            or_(LoginThrottle.locked_until.is_(None), LoginThrottle.locked_until < now),
+        )
+        .limit(limit)
+    )
+    return delete(LoginThrottle).where(LoginThrottle.key.in_(batch))
+
+
+PRUNED_TABLES: dict[str, Callable[[Settings, datetime, int], Delete]] = {
+    "idempotency_records": _idempotency_records,
+    "auth_sessions": _sessions,
+    "login_throttles": _login_throttles,
+}
+
+
+async def prune_personal_data(
+    sessionmaker: async_sessionmaker[AsyncSession], settings: Settings, now: datetime
+) -> PersonalDataPruned:
+    result = PersonalDataPruned()
+    limit = settings.retention_batch_size
+    for table, statement in PRUNED_TABLES.items():
+        if table == "auth_sessions" and settings.retention_days <= 0:
+            continue  # 0 keeps everything the retention period governs
+        total = 0
+        for _ in range(MAX_BATCHES_PER_PASS):
+            async with sessionmaker() as session, session.begin():
+                outcome = await session.execute(
+                    statement(settings, now, limit).execution_options(synchronize_session=False)
+                )
+                deleted: int = outcome.rowcount  # type: ignore[attr-defined]
+                if deleted:
+                    count_on_commit(session, RETENTION_PRUNED.labels(table), deleted)
+            total += deleted
+            if deleted < limit:
+                break
+        if total:
+            result.deleted[table] = total
+    return result
