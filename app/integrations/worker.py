@@ -27,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from app.calendar.cache import CalendarCache
 from app.core.clock import Clock
 from app.core.config import Settings
+from app.core.database_faults import DatabaseUnavailable, watch_for_unavailability
 from app.core.db import create_engine, create_sessionmaker
 from app.core.metrics_access import serve_worker_metrics
 from app.core.workcalendar import CalendarSource
@@ -82,6 +83,10 @@ async def run_once(
     async def step(name: str, work: Callable[[], Awaitable[None]]) -> None:
         try:
             await work()
+        except DatabaseUnavailable:
+            # Said once in a while by the engine's watcher (the reason, not a stack trace per
+            # step and pass): every step waits for the database alike.
+            result.failed_steps.append(name)
         except Exception:
             log.exception("worker step %s failed; it runs again on the next pass", name)
             result.failed_steps.append(name)
@@ -140,6 +145,9 @@ async def run_forever(
 async def serve_worker(settings: Settings) -> None:
     """The ``python -m app worker`` process: the loop until SIGTERM or SIGINT."""
     engine = create_engine(settings)
+    # A database outage is one warning every few seconds, as in the API, not a stack trace
+    # from every step of every pass.
+    watch_for_unavailability(engine)
     stop = asyncio.Event()
     if settings.worker_metrics_port:
         serve_worker_metrics(settings)  # the same access rule as the API's /metrics

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import signal
 import uuid
 from collections.abc import Callable
@@ -16,8 +17,11 @@ from fastapi import FastAPI
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.clock import FrozenClock
+from app.calendar.cache import CalendarCache
+from app.core.clock import Clock, FrozenClock
 from app.core.config import Settings
+from app.core.database_faults import watch_for_unavailability
+from app.core.db import create_engine, create_sessionmaker
 from app.integrations.delivery import new_http_client
 from app.integrations.worker import run_once
 from app.main import create_app
@@ -149,3 +153,35 @@ async def test_the_worker_command_delivers_and_stops_on_sigterm(
     assert b"worker stopped" in output
     [request] = receiver.verified(hook["secret"])
     assert request.json["type"] == "report.submitted"
+
+
+async def test_a_database_outage_is_one_warning_not_a_stack_trace_per_step(
+    settings_for: Callable[..., Settings], caplog
+) -> None:
+    """The worker as `python -m app worker` sets it up, with its database unreachable: each
+    pass fails every step and tries again; the log says why once, without stack traces."""
+    settings = settings_for("postgresql+asyncpg://suishoupai@127.0.0.1:1/suishoupai")
+    engine = create_engine(settings)
+    watch_for_unavailability(engine)
+    sessionmaker = create_sessionmaker(engine)
+    calendar = CalendarCache(sessionmaker, refresh_seconds=settings.calendar_refresh_seconds)
+    try:
+        async with new_http_client(settings) as http:
+            with caplog.at_level(logging.INFO):
+                passes = [
+                    await run_once(sessionmaker, settings, Clock(), calendar, http)
+                    for _ in range(3)
+                ]
+    finally:
+        await engine.dispose()
+    for result in passes:
+        assert result.failed_steps == [
+            "overdue_sweep",
+            "fan_out",
+            "deliver",
+            "prune",
+            "prune_personal_data",
+        ]
+    assert [r for r in caplog.records if r.exc_info] == []
+    [warning] = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert "database unavailable" in warning.getMessage()
