@@ -1,10 +1,15 @@
 from __future__ import annotations
 
+from typing import Annotated
+
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.models.enums import CategoryKind, HoursKind, Priority
 
 CODE_PATTERN = r"^[a-z][a-z0-9_]{1,63}$"
+# What the INTEGER column holds: beyond it PostgreSQL refused the write (a 500), while SQLite
+# stored it.
+SortOrder = Annotated[int, Field(ge=-(2**31), le=2**31 - 1, description="Lower first")]
 
 
 class CategoryRead(BaseModel):
@@ -39,7 +44,7 @@ class CategoryCreate(BaseModel):
     hours_kind: HoursKind = HoursKind.calendar
     duplicate_radius_m: float = Field(100.0, gt=0, le=5000)
     is_leaf: bool = True
-    sort_order: int = 0
+    sort_order: SortOrder = 0
 
 
 class CategoryUpdate(BaseModel):
@@ -51,4 +56,4 @@ class CategoryUpdate(BaseModel):
     hours_kind: HoursKind | None = None
     duplicate_radius_m: float | None = Field(None, gt=0, le=5000)
     is_active: bool | None = None
-    sort_order: int | None = None
+    sort_order: SortOrder | None = None
