@@ -412,7 +412,7 @@ async def _replace_year(w: World, scope: str) -> list[Req]:
 
 
 def _fresh_day(w: World) -> str:
-    """A day of the calendar's test year nobody set yet in this world."""
+    """A day of the calendar's test year, which no deadline of the world reaches."""
     return (date(CALENDAR_YEAR, 1, 1) + timedelta(days=w.number() % 365)).isoformat()
 
 
@@ -492,7 +492,7 @@ async def _locate(w: World, scope: str) -> list[Req]:
 
 
 def _remote_square(w: World) -> dict[str, Any]:
-    """A square nobody reports in, a different one each time (boundaries may not cross)."""
+    """A small square far from every point the matrix reports at, a new one each time."""
     n = w.number()
     west, south = REMOTE_LNG + (n % 50) * 0.01, REMOTE_LAT + (n // 50) * 0.01
     ring = [
@@ -550,15 +550,9 @@ async def _create_grid(w: World, scope: str) -> list[Req]:
     return one(params={"community_id": w.places[scope].community}, json={"name": w.name("网格")})
 
 
-def _grid_probe(scope_community: Callable[[Req], str]) -> Probe:
-    async def probe(w: World, req: Req) -> Any:
-        _, community = await admin_get(w, f"{V1}/communities/{scope_community(req)}")
-        return _item(community["grids"], req.params["grid_id"])
-
-    return probe
-
-
-_grids = _grid_probe(lambda req: req.params["community_id"])
+async def _grids(w: World, req: Req) -> Any:
+    _, community = await admin_get(w, f"{V1}/communities/{req.params['community_id']}")
+    return _item(community["grids"], req.params["grid_id"])
 
 
 @op("PATCH", f"{V1}/grids/{{grid_id}}", probe=_grids)
@@ -657,11 +651,9 @@ async def _create_company(w: World, scope: str) -> list[Req]:
 
 
 async def _new_company(w: World) -> str:
-    return str(
-        (await w.ok("admin", "POST", f"{V1}/courier-companies", json={"name": w.name("测试快递")}))[
-            "id"
-        ]
-    )
+    body = {"name": w.name("测试快递")}
+    company = await w.ok("admin", "POST", f"{V1}/courier-companies", json=body)
+    return str(company["id"])
 
 
 _company_probe = probe_at(f"{V1}/courier-companies/{{company_id}}")

@@ -96,6 +96,8 @@ FAR_BOUNDARY = {
 REMOTE_LNG, REMOTE_LAT = 100.0, 30.0
 
 CATEGORY = "chaotic_parking"
+# Calls in flight at once: fewer than the app's pooled connections (ten on PostgreSQL).
+IN_FLIGHT = 8
 
 
 def tiny_jpeg() -> bytes:
@@ -169,6 +171,8 @@ class World:
         self.staff_id: dict[str, str] = {}  # the community staff member of each place
         self.base = Base()
         self._names = itertools.count(1)
+        # Beyond the pool, every call would open (and close) a connection of its own.
+        self._in_flight = asyncio.Semaphore(IN_FLIGHT)
         self._check_in_couriers: dict[str, set[str]] = {}
 
     # --- making the world ---------------------------------------------------------------
@@ -425,7 +429,8 @@ class World:
         sent = {**self.headers[role], **(headers or {})}
         if stream:
             return await self._stream_start(url, sent)
-        response = await self.client.request(method, url, headers=sent, **kwargs)
+        async with self._in_flight:
+            response = await self.client.request(method, url, headers=sent, **kwargs)
         body: Any = None
         if response.content and "json" in response.headers.get("content-type", ""):
             body = response.json()
