@@ -18,6 +18,7 @@ from app.core.migrations import current_revisions, head_revisions
 from app.core.workcalendar import china_today
 from app.integrations.backlog import refresh_backlog_gauges
 from app.ops.deps import require_metrics_access
+from app.ops.schemas import Readiness
 
 router = APIRouter(tags=["operations"])
 log = logging.getLogger("app.ops")
@@ -36,7 +37,10 @@ async def healthz() -> dict[str, str]:
         "`calendar.covered_until`, and `calendar.warning` when the next 60 days are not all "
         "covered by the published schedule or days an administrator set."
     ),
-    responses={503: {"description": "Not ready: the body says why"}},
+    responses={
+        200: {"model": Readiness, "description": "Ready"},
+        503: {"model": Readiness, "description": "Not ready: the body says why"},
+    },
 )
 async def readyz(request: Request) -> JSONResponse:
     engine = request.app.state.engine
@@ -91,7 +95,13 @@ async def _calendar_coverage(request: Request) -> dict[str, Any]:
         "loopback only), or with `Authorization: Bearer` and the token of `SSP_METRICS_TOKEN`."
     ),
     response_class=Response,
-    responses=error_responses(Forbidden),
+    responses={
+        200: {
+            "description": "The metrics in Prometheus' text format",
+            "content": {"text/plain": {"schema": {"type": "string"}}},
+        },
+        **error_responses(Forbidden),
+    },
     dependencies=[Depends(require_metrics_access)],
 )
 async def metrics(
