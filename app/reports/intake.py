@@ -381,6 +381,8 @@ async def _new_report_context(
     return presenter.ReportContext(
         category=category,
         region=region,
+        # A report just filed is owned by its community's region (or a queue, without one).
+        place_path=region.path if community is not None else None,
         reporter=reporter,
         community=community,
         grid=grid,

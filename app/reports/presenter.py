@@ -68,7 +68,8 @@ class ReportContext:
     """The rows a report's representation needs, loaded in one round trip per kind."""
 
     category: Category
-    region: Region
+    region: Region  # the region that owns the case
+    place_path: str | None  # the path of its community's region (escalation leaves it behind)
     community: Community | None
     grid: Grid | None
     reporter: User
@@ -127,7 +128,7 @@ def public_jobs(jobs: Sequence[JobRead]) -> list[JobRead]:
 
 
 def to_read(report: Report, ctx: ReportContext, principal: Principal, now: datetime) -> ReportRead:
-    view = case_view(principal, report, ctx.region.path)
+    view = case_view(principal, report, ctx.region.path, ctx.place_path)
     person = None
     if view.people:
         # Only the reporter: an administrator who needs the number reads it in the user
@@ -211,10 +212,11 @@ async def load_contexts(
 ) -> dict[uuid.UUID, ReportContext]:
     """Everything to present ``reports``: one query per related table, never one per report."""
     categories = await _rows_by(session, Category.code, {r.category_code for r in reports})
-    regions = await _rows_by(session, Region.id, {r.region_id for r in reports})
     communities = await _rows_by(
         session, Community.id, {r.community_id for r in reports if r.community_id}
     )
+    region_ids = {r.region_id for r in reports} | {c.region_id for c in communities.values()}
+    regions = await _rows_by(session, Region.id, region_ids)
     grids = await _rows_by(session, Grid.id, {r.grid_id for r in reports if r.grid_id})
     reporters = await _rows_by(session, User.id, {r.reporter_id for r in reports})
     photos: dict[uuid.UUID, list[Photo]] = {r.id: [] for r in reports}
@@ -238,6 +240,9 @@ async def load_contexts(
         r.id: ReportContext(
             category=categories[r.category_code],
             region=regions[r.region_id],
+            place_path=regions[communities[r.community_id].region_id].path
+            if r.community_id
+            else None,
             community=communities.get(r.community_id),
             grid=grids.get(r.grid_id),
             reporter=reporters[r.reporter_id],

@@ -42,7 +42,13 @@ from app.reports.schemas import (
     ReportRead,
     TimelineEvent,
 )
-from app.reports.visibility import STAFF_PARTS, case_view, region_path, report_scope
+from app.reports.visibility import (
+    STAFF_PARTS,
+    case_view,
+    place_path,
+    region_path,
+    report_scope,
+)
 from app.workflow.parts import acting_role, case_parts
 from app.workflow.transitions import Actor
 
@@ -398,7 +404,9 @@ async def timeline(
     session: AsyncSession, principal: Principal, report_id: uuid.UUID
 ) -> list[TimelineEvent]:
     report = await get_visible_report(session, principal, report_id)
-    view = case_view(principal, report, await region_path(session, report))
+    view = case_view(
+        principal, report, await region_path(session, report), await place_path(session, report)
+    )
     stmt = select(ReportEvent).where(ReportEvent.report_id == report.id)
     if not view.internal:
         stmt = stmt.where(ReportEvent.is_internal.is_(False))

@@ -10,7 +10,7 @@ from sqlalchemy import ColumnElement, false, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.principal import Principal
-from app.models import Job, Photo, Region, Report
+from app.models import Community, Job, Photo, Region, Report
 from app.models.enums import Role
 from app.workflow.parts import case_parts
 from app.workflow.transitions import Actor
@@ -20,7 +20,8 @@ REGION_ROLES = (Role.supervisor, Role.viewer)
 
 
 def report_scope(principal: Principal) -> ColumnElement[bool]:
-    """Admins see everything; supervisors and viewers their regions' subtrees; community staff
+    """Admins see everything; supervisors and viewers their regions' subtrees (the cases owned
+    there and the cases of their communities, escalated or not); community staff
     and grid workers their communities'; unit staff the cases their unit has a job on;
     everyone their own reports."""
     if principal.is_admin:
@@ -29,6 +30,11 @@ def report_scope(principal: Principal) -> ColumnElement[bool]:
     if paths := principal.region_paths(*REGION_ROLES):
         subtree = select(Region.id).where(or_(*(Region.path.startswith(p) for p in paths)))
         conditions.append(Report.region_id.in_(subtree))
+        # Escalation hands a case to the region above; the regions it happened in keep it in
+        # sight (属地), to read, not to act on.
+        conditions.append(
+            Report.community_id.in_(select(Community.id).where(Community.region_id.in_(subtree)))
+        )
     if communities := principal.scope_ids(*STAFF_ROLES):
         conditions.append(Report.community_id.in_(communities))
     if units := principal.scope_ids(Role.unit_staff):
@@ -72,15 +78,32 @@ class CaseView:
         )
 
 
-def case_view(principal: Principal, report: Report, region_path: str) -> CaseView:
-    """``region_path``: the path of the region that owns the report (escalation moves it up)."""
+def case_view(
+    principal: Principal, report: Report, region_path: str, place_path: str | None = None
+) -> CaseView:
+    """``region_path``: the path of the region that owns the report (escalation moves it up);
+    ``place_path``: the path of its community's region, whose supervisors keep seeing the case
+    from the inside after it was escalated above them."""
     parts = case_parts(principal, report, region_path).keys()
-    internal = not STAFF_PARTS.isdisjoint(parts)
+    internal = not STAFF_PARTS.isdisjoint(parts) or (
+        place_path is not None and principal.covers_region_path(place_path, Role.supervisor)
+    )
     return CaseView(
         user_id=principal.user_id,
         people=internal or Actor.reporter in parts,
         internal=internal,
         capture_data=not COMMUNITY_PARTS.isdisjoint(parts),
+    )
+
+
+async def place_path(session: AsyncSession, report: Report) -> str | None:
+    """The materialised path of the region of the report's community (None: no community)."""
+    if report.community_id is None:
+        return None
+    return await session.scalar(
+        select(Region.path)
+        .join(Community, Community.region_id == Region.id)
+        .where(Community.id == report.community_id)
     )
 
 
