@@ -46,6 +46,7 @@ from app.photos.uploads import (
 )
 from app.points.service import award
 from app.reports.locks import lock_report
+from app.reports.visibility import report_scope
 from app.workflow import engine
 from app.workflow.overdue import level_rank
 from app.workflow.parts import Parts
@@ -162,7 +163,11 @@ async def mark_duplicate(
 ) -> Report:
     report, actors = await _load(ctx, report_id)
     engine.ensure_allowed(report, ReportAction.mark_duplicate, actors)
-    target = await ctx.session.get(Report, body.duplicate_of)
+    # Only among the cases the caller may see: one elsewhere must read as absent, not as
+    # "of another community".
+    target = await ctx.session.scalar(
+        select(Report).where(Report.id == body.duplicate_of, report_scope(ctx.principal))
+    )
     if target is None:
         raise ValidationFailed.at(["body", "duplicate_of"], "no such report")
     root = await _root_of(ctx.session, target)
