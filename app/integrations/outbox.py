@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import Job, OutboxEvent, Report
-from app.reports.visibility import region_path
+from app.reports.visibility import place_path, region_path
 
 # The channel the live-event brokers LISTEN on (PostgreSQL only; see app/integrations/stream.py).
 # The trigger ``outbox_events_notify`` (migration 2026-11-29-2140) notifies it once per
@@ -39,7 +39,9 @@ async def record(
     event = new_event(
         type,
         report,
-        region_path=await region_path(session, report),
+        # The region it happened in: an escalated case is owned above it, and the supervisors
+        # of both regions (the owner's path is a prefix of this one) receive its events.
+        region_path=await place_path(session, report) or await region_path(session, report),
         unit_ids=unit_ids,
         now=now,
         job=job,

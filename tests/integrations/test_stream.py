@@ -263,3 +263,28 @@ async def _principal(app: FastAPI, headers: dict[str, str]) -> Principal:
     token = headers["Authorization"].removeprefix("Bearer ")
     async with app.state.sessionmaker() as db:
         return await authenticate(db, app.state.settings, token, datetime.now(UTC))
+
+
+async def test_a_case_escalated_above_a_township_still_reaches_its_supervisors(
+    client: httpx.AsyncClient, login, submit, session: AsyncSession, open_stream
+) -> None:
+    township = await login("supervisor2")  # 陕坝镇, where 东街社区 is
+    stream = await open_stream(township)
+    report_id = (await submit("courier1")).json()["id"]
+    url = f"/api/v1/reports/{report_id}"
+    for action, headers in (("accept", await login("staff1")), ("escalate", township)):
+        body = {"reason": "需要旗级协调"} if action == "escalate" else {}
+        response = await client.post(f"{url}/{action}", json=body, headers=headers)
+        assert response.status_code == 200, response.text
+    held = await client.post(
+        f"{url}/hold", json={"reason": "冬季停工"}, headers=await login("supervisor")
+    )
+    assert held.status_code == 200, held.text  # owned by the banner now
+    [*_, last] = await outbox_ids(session)
+    events = await stream.collect_until(lambda event: event.id == last)
+    assert [e.event for e in events] == [
+        "report.submitted",
+        "report.accept",
+        "report.escalate",
+        "report.hold",
+    ]
