@@ -23,7 +23,8 @@ def test_every_code_of_every_vocabulary_has_both_labels(name: str) -> None:
     )
     for code, (chinese, english) in labels.items():
         assert re.search(r"[\u4e00-\u9fff]", chinese), (name, code)
-        assert english.isascii() and english.strip(), (name, code)
+        assert english.isascii(), (name, code)
+        assert english.strip(), (name, code)
 
 
 def test_the_event_types_are_those_the_api_documents() -> None:
