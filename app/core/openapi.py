@@ -12,7 +12,12 @@ documents them: text with a control character anywhere (a parameter, even one th
 not read, a form field, a JSON string) is a 422 (app/core/text.py); a body that cannot be read
 at all (not UTF-8, a broken multipart form) is a 400 and one over the size limit a 413
 (app/core/body_limit.py), on the routes that take a body. What no request can cause — a 503
-when the database cannot serve, a 500 — is said once, in the API's description."""
+when the database cannot serve, a 500 — is said once, in the API's description.
+
+Forms (``multipart/form-data``, ``application/x-www-form-urlencoded``) carry text, never a
+null: FastAPI writes an optional field as "this or null", but a field left out is how a form
+says nothing, and an empty one counts as left out — so a required field is at least one
+character (or one file) long."""
 
 from __future__ import annotations
 
@@ -31,6 +36,7 @@ EVERY_BODY = {
     "413": "The body is larger than allowed",
 }
 COMPONENT_REF = "#/components/schemas/{model}"
+FORM_TYPES = frozenset({"multipart/form-data", "application/x-www-form-urlencoded"})
 
 
 def install_openapi(app: FastAPI, components: Sequence[type[BaseModel]] = ()) -> None:
@@ -41,7 +47,7 @@ def install_openapi(app: FastAPI, components: Sequence[type[BaseModel]] = ()) ->
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            document = describe_problems(generate())
+            document = describe_forms(describe_problems(generate()))
             for model in components:
                 _add_component(document, model)
             app.openapi_schema = document
@@ -73,6 +79,41 @@ def describe_problems(document: dict[str, Any]) -> dict[str, Any]:
         for name in FASTAPI_VALIDATION_SCHEMAS:
             schemas.pop(name, None)
     return document
+
+
+def describe_forms(document: dict[str, Any]) -> dict[str, Any]:
+    """Form fields as a form can send them: no nulls, required ones not empty."""
+    schemas = document.get("components", {}).get("schemas", {})
+    for path_item in document.get("paths", {}).values():
+        for operation in path_item.values():
+            content = operation.get("requestBody", {}).get("content", {})
+            for media_type in FORM_TYPES & content.keys():
+                schema = content[media_type].get("schema", {})
+                ref = schema.get("$ref", "")
+                if ref.startswith(COMPONENT_REF.format(model="")):
+                    schema = schemas[ref.rsplit("/", 1)[-1]]
+                required = set(schema.get("required", ()))
+                for name, field in schema.get("properties", {}).items():
+                    _without_null(field)
+                    if name not in required:
+                        continue
+                    if field.get("type") == "string":
+                        field.setdefault("minLength", 1)
+                    elif field.get("type") == "array":
+                        field.setdefault("minItems", 1)
+    return document
+
+
+def _without_null(field: dict[str, Any]) -> None:
+    """``field`` without the null of ``anyOf: [X, null]`` (X itself when it is the only one)."""
+    choices = [choice for choice in field.get("anyOf", ()) if choice != {"type": "null"}]
+    if "anyOf" not in field or len(choices) == len(field["anyOf"]):
+        return
+    del field["anyOf"]
+    if len(choices) == 1:
+        field.update(choices[0])
+    else:
+        field["anyOf"] = choices
 
 
 def _add_component(document: dict[str, Any], model: type[BaseModel]) -> dict[str, Any]:
