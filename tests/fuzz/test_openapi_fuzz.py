@@ -83,14 +83,14 @@ class Active:
     world: World | None = None
 
 
-def _real_or_generated(generated: Any) -> st.SearchStrategy[Any]:
+def _real_or_generated(context: HookContext, generated: Any) -> st.SearchStrategy[Any]:
     """Each field as generated, or one of the world's real values for a field of its name."""
     world = Active.world
-    if world is None or not isinstance(generated, dict) or not generated:
+    if world is None or context.operation is None or not isinstance(generated, dict):
         return st.just(generated)
     choices: dict[str, st.SearchStrategy[Any]] = {}
     for name, value in generated.items():
-        real = world.real(name)
+        real = world.real(name, context.operation.path)
         if name == "photos" and isinstance(value, list):
             # A real photo, so that filing a report and the steps with photos can succeed.
             choices[name] = st.sampled_from([value, [PHOTO.read_bytes()]])
@@ -107,17 +107,17 @@ def _real_or_generated(generated: Any) -> st.SearchStrategy[Any]:
 
 @SCHEMA.hook
 def flatmap_path_parameters(context: HookContext, path_parameters: Any) -> st.SearchStrategy[Any]:
-    return _real_or_generated(path_parameters)
+    return _real_or_generated(context, path_parameters)
 
 
 @SCHEMA.hook
 def flatmap_query(context: HookContext, query: Any) -> st.SearchStrategy[Any]:
-    return _real_or_generated(query)
+    return _real_or_generated(context, query)
 
 
 @SCHEMA.hook
 def flatmap_body(context: HookContext, body: Any) -> st.SearchStrategy[Any]:
-    return _real_or_generated(body)
+    return _real_or_generated(context, body)
 
 
 @pytest.fixture(scope="module")

@@ -85,6 +85,18 @@ ORDER_KEYS = ("created_at", "unit_id")
 SCOPE_SOURCES = ("region_id", "community_id", "unit_id", "branch_id")
 # A point in 东街社区, for the fields of a position.
 POSITIONS = {"lat": [float(EAST_STREET_POINT[0])], "lng": [float(EAST_STREET_POINT[1])]}
+# Values that make a field valid beyond its schema: a webhook target allowed here, event
+# patterns, the caller's own password where it is asked to confirm a change (not to cancel the
+# account: the rest of the run would meet 401s).
+VALUES: dict[str, list[Any]] = {
+    "url": [HOOK_URL],
+    "events": ["*", "report.*", "job.*", "report.submitted"],
+    "current_password": [DEMO_PASSWORD],
+}
+# Per operation: signing in works as resident1 (whose sessions the fuzzer never needs).
+OPERATION_VALUES: dict[str, dict[str, list[Any]]] = {
+    "/api/v1/auth/token": {"username": ["resident1"], "password": [DEMO_PASSWORD]},
+}
 # Days and years the demo's calendar and cases live in.
 CALENDAR_DAYS = ["2026-10-01", "2026-10-10", "2027-02-10", "2027-05-01"]
 CALENDAR_YEARS = [2026, 2027]
@@ -143,8 +155,13 @@ class World:
     def url(self) -> str:
         return self.server.url
 
-    def real(self, name: str) -> Sequence[Any]:
-        """Real values for a parameter or field of this name (none if it names nothing)."""
+    def real(self, name: str, path: str) -> Sequence[Any]:
+        """Real values for a parameter or field of this name in the operation at ``path``
+        (none if it names nothing)."""
+        if name in OPERATION_VALUES.get(path, {}):
+            return OPERATION_VALUES[path][name]
+        if name in VALUES:
+            return VALUES[name]
         if name == "day":
             return CALENDAR_DAYS
         if name == "year":
