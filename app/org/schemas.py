@@ -15,6 +15,9 @@ from app.models.enums import CheckInStatus, CommunityKind, RegionLevel, UnitKind
 
 NAME_MAX = 100
 PHONE_PATTERN = r"^\+?[0-9\-]{5,40}$"
+# What the columns hold: the pattern alone let a "+" and 40 digits through, which PostgreSQL
+# refused with a 500 (SQLite stored it).
+PHONE_MAX_LENGTH = 40
 
 BOUNDARY_EXAMPLE: dict[str, Any] = {
     "type": "Polygon",
@@ -157,7 +160,9 @@ class CommunityCreate(BaseModel):
     region_id: uuid.UUID = Field(description="The township (苏木镇/街道) it belongs to")
     kind: CommunityKind = CommunityKind.community
     address: str | None = Field(None, max_length=200)
-    phone: str | None = Field(None, pattern=PHONE_PATTERN, examples=["0478-6617708"])
+    phone: str | None = Field(
+        None, pattern=PHONE_PATTERN, max_length=PHONE_MAX_LENGTH, examples=["0478-6617708"]
+    )
     boundary: dict[str, Any] | None = Field(
         None, description=BOUNDARY_DESCRIPTION, examples=[BOUNDARY_EXAMPLE]
     )
@@ -175,7 +180,7 @@ class CommunityUpdate(BaseModel):
     region_id: uuid.UUID | None = None
     kind: CommunityKind | None = None
     address: str | None = Field(None, max_length=200)
-    phone: str | None = Field(None, pattern=PHONE_PATTERN)
+    phone: str | None = Field(None, pattern=PHONE_PATTERN, max_length=PHONE_MAX_LENGTH)
     boundary: dict[str, Any] | None = Field(None, description=BOUNDARY_DESCRIPTION)
     center: LatLng | None = None
 
@@ -279,7 +284,7 @@ class UnitCreate(BaseModel):
     name: str = Field(min_length=1, max_length=NAME_MAX, examples=["旗住建局"])
     kind: UnitKind
     region_id: uuid.UUID
-    phone: str | None = Field(None, pattern=PHONE_PATTERN)
+    phone: str | None = Field(None, pattern=PHONE_PATTERN, max_length=PHONE_MAX_LENGTH)
     description: str | None = Field(None, max_length=2000)
 
 
@@ -287,7 +292,7 @@ class UnitUpdate(BaseModel):
     name: str | None = Field(None, min_length=1, max_length=NAME_MAX)
     kind: UnitKind | None = None
     region_id: uuid.UUID | None = None
-    phone: str | None = Field(None, pattern=PHONE_PATTERN)
+    phone: str | None = Field(None, pattern=PHONE_PATTERN, max_length=PHONE_MAX_LENGTH)
     description: str | None = Field(None, max_length=2000)
 
     @field_validator("name", "kind", "region_id")

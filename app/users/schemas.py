@@ -9,6 +9,9 @@ from app.models.enums import Role, ScopeType
 
 USERNAME_PATTERN = r"^[A-Za-z0-9_.\-]{3,64}$"
 PHONE_PATTERN = r"^\+?[0-9\-]{5,20}$"
+# What the column holds: the pattern alone let a "+" and 20 digits through, which PostgreSQL
+# refused with a 500 (SQLite stored it).
+PHONE_MAX_LENGTH = 20
 
 
 class RoleRead(BaseModel):
@@ -58,7 +61,7 @@ class ApiKeyMe(BaseModel):
 
 class MeUpdate(BaseModel):
     display_name: str | MISSING = Field(MISSING, min_length=1, max_length=100)
-    phone: str | None = Field(None, pattern=PHONE_PATTERN)
+    phone: str | None = Field(None, pattern=PHONE_PATTERN, max_length=PHONE_MAX_LENGTH)
 
 
 class PasswordChange(BaseModel):
@@ -77,13 +80,15 @@ class UserCreate(BaseModel):
     username: str = Field(pattern=USERNAME_PATTERN, examples=["staff3"])
     display_name: str = Field(min_length=1, max_length=100, examples=["王芳"])
     password: str = Field(min_length=8, max_length=128)
-    phone: str | None = Field(None, pattern=PHONE_PATTERN, examples=["13804781234"])
+    phone: str | None = Field(
+        None, pattern=PHONE_PATTERN, max_length=PHONE_MAX_LENGTH, examples=["13804781234"]
+    )
     roles: list[RoleAssign] = Field(default_factory=list)
 
 
 class UserUpdate(BaseModel):
     display_name: str | MISSING = Field(MISSING, min_length=1, max_length=100)
-    phone: str | None = Field(None, pattern=PHONE_PATTERN)
+    phone: str | None = Field(None, pattern=PHONE_PATTERN, max_length=PHONE_MAX_LENGTH)
     is_active: bool | MISSING = MISSING
     password: str | MISSING = Field(MISSING, min_length=8, max_length=128)
 
@@ -94,4 +99,4 @@ class ReporterRegister(BaseModel):
     username: str = Field(pattern=USERNAME_PATTERN)
     display_name: str = Field(min_length=1, max_length=100)
     password: str = Field(min_length=8, max_length=128)
-    phone: str | None = Field(None, pattern=PHONE_PATTERN)
+    phone: str | None = Field(None, pattern=PHONE_PATTERN, max_length=PHONE_MAX_LENGTH)
