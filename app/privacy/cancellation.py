@@ -38,10 +38,10 @@ from app.models import (
     Webhook,
 )
 from app.models.audit import AuditAction
-from app.models.enums import CheckInStatus, Role
+from app.models.enums import CheckInStatus
 from app.points.service import close_ledger
+from app.privacy.administrators import refuse_last_administrator
 from app.privacy.audit import AuditContext, record_personal_data_access
-from app.privacy.exceptions import LastAdministrator
 from app.privacy.schemas import CancellationRead
 from app.privacy.usernames import (
     CANCELLED_DISPLAY_NAME,
@@ -90,7 +90,7 @@ async def _cancel(
     already = user.cancelled_at is not None
     former_username = user.username
     if not already:
-        await _refuse_last_administrator(session, user)
+        await refuse_last_administrator(session, user)
         user.username = tombstone_username(user.id)
         user.retired_username_hash = retired_username_hash(former_username)
         user.display_name = CANCELLED_DISPLAY_NAME
@@ -195,26 +195,3 @@ async def _cancel(
         {**{k: v for k, v in detail.items() if v is not None}, **counts},
     )
     return receipt
-
-
-async def _refuse_last_administrator(session: AsyncSession, user: User) -> None:
-    """Nobody could manage the service (or make another administrator) without one."""
-    is_admin = await session.scalar(
-        select(RoleAssignment.id).where(
-            RoleAssignment.user_id == user.id, RoleAssignment.role == Role.admin
-        )
-    )
-    if is_admin is None:
-        return
-    others = await session.scalar(
-        select(func.count(func.distinct(RoleAssignment.user_id)))
-        .join(User, RoleAssignment.user_id == User.id)
-        .where(
-            RoleAssignment.role == Role.admin,
-            RoleAssignment.user_id != user.id,
-            User.is_active.is_(True),
-            User.cancelled_at.is_(None),
-        )
-    )
-    if not others:
-        raise LastAdministrator()

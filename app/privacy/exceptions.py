@@ -20,6 +20,6 @@ class LastAdministrator(Conflict):
 
     def __init__(self) -> None:
         super().__init__(
-            "This is the only active administrator: make another one before cancelling it, "
-            "or nobody could manage the service."
+            "This is the only active administrator: make another one before cancelling, "
+            "deactivating or demoting it, or nobody could manage the service."
         )

@@ -21,7 +21,7 @@ from app.core.pagination import Page, PageParams, page_params
 from app.models import User
 from app.models.enums import Role
 from app.privacy.deps import AuditContextDep
-from app.privacy.exceptions import AccountCancelled
+from app.privacy.exceptions import AccountCancelled, LastAdministrator
 from app.users import service
 from app.users.schemas import (
     ApiKeyMe,
@@ -161,7 +161,7 @@ async def create_user(body: UserCreate, principal: AdminPrincipal, session: Sess
     tags=["admin"],
     summary="Update a user; a new password or deactivation signs them out everywhere",
     responses=error_responses(
-        Unauthorized, Forbidden, NotFound, ValidationFailed, AccountCancelled
+        Unauthorized, Forbidden, NotFound, ValidationFailed, AccountCancelled, LastAdministrator
     ),
 )
 async def update_user(
@@ -191,7 +191,7 @@ async def assign_role(
     "/users/{user_id}/roles/{assignment_id}",
     response_model=UserRead,
     tags=["admin"],
-    responses=error_responses(Unauthorized, Forbidden, NotFound),
+    responses=error_responses(Unauthorized, Forbidden, NotFound, LastAdministrator),
 )
 async def remove_role(
     user_id: uuid.UUID, assignment_id: uuid.UUID, principal: AdminPrincipal, session: SessionDep

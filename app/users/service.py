@@ -28,6 +28,7 @@ from app.models import (
 )
 from app.models.audit import AuditAction
 from app.models.enums import ROLE_SCOPE, CheckInStatus, Role, ScopeType
+from app.privacy.administrators import refuse_last_administrator
 from app.privacy.audit import AuditContext, record_personal_data_access
 from app.privacy.exceptions import AccountCancelled
 from app.privacy.usernames import retired_username_hash
@@ -345,6 +346,7 @@ async def update_user(
         )
         await _revoke_sessions(session, user.id, now, "password_reset")
     if changes.get("is_active") is False:
+        await refuse_last_administrator(session, user)
         await _revoke_sessions(session, user.id, now, "deactivated")
     for field, value in changes.items():
         setattr(user, field, value)
@@ -401,6 +403,8 @@ async def remove_role(
     assignment = await session.get(RoleAssignment, assignment_id)
     if assignment is None or assignment.user_id != user_id:
         raise NotFound("No such role assignment")
+    if assignment.role == Role.admin:
+        await refuse_last_administrator(session, await session.get_one(User, user_id))
     await session.delete(assignment)
     await session.flush()
     return await get_visible_user(session, principal, user_id)
