@@ -178,7 +178,9 @@ class PersonalDataExport(BaseModel):
 
 
 class SelfCancellation(BaseModel):
-    password: str = Field(description="Your current password, to confirm it is you")
+    password: str = Field(
+        min_length=1, max_length=1024, description="Your current password, to confirm it is you"
+    )
     reason: str | None = Field(None, max_length=500, description="Why you leave (optional)")
 
 

@@ -65,7 +65,7 @@ class MeUpdate(BaseModel):
 
 
 class PasswordChange(BaseModel):
-    current_password: str
+    current_password: str = Field(min_length=1, max_length=1024)
     new_password: str = Field(min_length=8, max_length=128)
 
 
