@@ -247,13 +247,8 @@ async def test_nobody_but_an_administrator_cancels_someone_else(
     assert no_reason.status_code == 422
 
 
-async def test_the_last_administrator_cannot_be_cancelled(client: httpx.AsyncClient, login) -> None:
-    admin = await login("admin")
-    alone = await client.post(CANCEL_ME, json={"password": DEMO_PASSWORD}, headers=admin)
-    assert alone.status_code == 409
-    assert alone.json()["code"] == "last_administrator"
-    assert (await client.get("/api/v1/me", headers=admin)).status_code == 200
-
+async def make_second_admin(client: httpx.AsyncClient, admin: dict[str, str]) -> dict[str, Any]:
+    """admin2 (password ``admin2-password``), an active administrator besides ``admin``."""
     second = await client.post(
         "/api/v1/users",
         json={
@@ -264,13 +259,25 @@ async def test_the_last_administrator_cannot_be_cancelled(client: httpx.AsyncCli
         },
         headers=admin,
     )
-    assert second.status_code == 201
+    assert second.status_code == 201, second.text
+    body: dict[str, Any] = second.json()
+    return body
+
+
+async def test_the_last_administrator_cannot_be_cancelled(client: httpx.AsyncClient, login) -> None:
+    admin = await login("admin")
+    alone = await client.post(CANCEL_ME, json={"password": DEMO_PASSWORD}, headers=admin)
+    assert alone.status_code == 409
+    assert alone.json()["code"] == "last_administrator"
+    assert (await client.get("/api/v1/me", headers=admin)).status_code == 200
+
+    second = await make_second_admin(client, admin)
     done = await client.post(CANCEL_ME, json={"password": DEMO_PASSWORD}, headers=admin)
     assert done.status_code == 200
     # Now admin2 is the last one.
     admin2 = bearer((await sign_in(client, "admin2", "admin2-password")).json())
     last = await client.post(
-        f"/api/v1/users/{second.json()['id']}/cancel", json={"reason": "x"}, headers=admin2
+        f"/api/v1/users/{second['id']}/cancel", json={"reason": "x"}, headers=admin2
     )
     assert last.status_code == 409
 

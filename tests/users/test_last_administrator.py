@@ -6,6 +6,7 @@ from __future__ import annotations
 import httpx
 
 from app.demo.seed import demo_id
+from tests.privacy.test_cancellation import make_second_admin
 
 ADMIN = demo_id("user", "admin")
 
@@ -25,17 +26,7 @@ async def test_the_last_administrator_is_neither_deactivated_nor_demoted(
         assert refused.json()["code"] == "last_administrator"
     assert (await client.get("/api/v1/me", headers=admin)).status_code == 200
 
-    second = await client.post(
-        "/api/v1/users",
-        json={
-            "username": "admin2",
-            "display_name": "第二管理员",
-            "password": "long-enough-2",
-            "roles": [{"role": "admin"}],
-        },
-        headers=admin,
-    )
-    assert second.status_code == 201, second.text
+    await make_second_admin(client, admin)
     demoted = await client.delete(f"/api/v1/users/{ADMIN}/roles/{assignment['id']}", headers=admin)
     assert demoted.status_code == 200, demoted.text
     assert "admin" not in [r["role"] for r in demoted.json()["roles"]]
