@@ -170,8 +170,8 @@ def import_communities(
     from rich.progress import Progress
 
     from app.core.errors import DomainError
+    from app.org.communities.schemas import CommunityImport
     from app.org.importer import import_communities as run_import
-    from app.org.schemas import CommunityImport
 
     try:
         collection = CommunityImport.model_validate(json.loads(file.read_text(encoding="utf-8")))

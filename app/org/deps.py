@@ -14,8 +14,9 @@ from app.core.deps import SessionDep, SettingsDep
 from app.core.errors import Forbidden
 from app.models import CheckIn, Community, Pairing
 from app.models.enums import Role
-from app.org import service_check_ins, service_units
+from app.org.check_ins import service as service_check_ins
 from app.org.locator_cache import LocatorCache
+from app.org.units import service as service_units
 
 
 async def get_locator_cache(request: Request, settings: SettingsDep) -> LocatorCache:

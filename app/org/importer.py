@@ -23,10 +23,11 @@ from app.core.errors import FieldError, ValidationFailed
 from app.core.geo import InvalidGeometry, boundary_centroid, parse_boundary
 from app.models import Community, Region
 from app.models.enums import CommunityKind, RegionLevel
+from app.org.communities.boundaries import grids_outside, stored_boundary
+from app.org.communities.schemas import CommunityImport, ImportResult
 from app.org.exceptions import NameTaken
-from app.org.schemas import NAME_MAX, CommunityImport, ImportResult, Ref
-from app.org.service_boundaries import grids_outside, stored_boundary
-from app.org.service_shared import flush_or_raise
+from app.org.persistence import flush_or_raise
+from app.org.schemas import NAME_MAX, Ref
 
 # The first of these present in a feature's properties says which region it belongs to.
 REGION_KEYS = ("region_id", "region_code", "region_name")

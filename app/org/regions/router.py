@@ -8,9 +8,9 @@ from fastapi import APIRouter, Query, status
 from app.auth.deps import AdminPrincipal, CurrentPrincipal
 from app.core.deps import SessionDep
 from app.core.errors import Forbidden, NotFound, Unauthorized, ValidationFailed, error_responses
-from app.org import service_regions as service
 from app.org.exceptions import NameTaken, StillInUse
-from app.org.schemas import RegionCreate, RegionDetail, RegionRead, RegionUpdate
+from app.org.regions import service
+from app.org.regions.schemas import RegionCreate, RegionDetail, RegionRead, RegionUpdate
 
 router = APIRouter(tags=["regions"])
 

@@ -11,14 +11,15 @@ from app.core.errors import ValidationFailed
 from app.models import ApiKey, Community, Region, RoleAssignment, Unit
 from app.models.enums import RegionLevel
 from app.org.exceptions import NameTaken, StillInUse
-from app.org.schemas import Ref, RegionCreate, RegionDetail, RegionRead, RegionUpdate
-from app.org.service_shared import (
+from app.org.persistence import (
     apply_changes,
     delete_or_raise,
     flush_or_raise,
     get_or_404,
     get_or_422,
 )
+from app.org.regions.schemas import RegionCreate, RegionDetail, RegionRead, RegionUpdate
+from app.org.schemas import Ref
 
 CHILD_LEVEL: dict[RegionLevel, RegionLevel] = {
     RegionLevel.city: RegionLevel.county,

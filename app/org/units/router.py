@@ -10,10 +10,10 @@ from app.core.deps import SessionDep
 from app.core.errors import Forbidden, NotFound, Unauthorized, ValidationFailed, error_responses
 from app.core.pagination import Page, PageParams, page_params
 from app.models.enums import UnitKind
-from app.org import service_units as service
 from app.org.deps import ManagedCommunity, ManagedPairing, SupervisorPrincipal
 from app.org.exceptions import AlreadyPaired, NameTaken, StillInUse
-from app.org.schemas import (
+from app.org.units import service
+from app.org.units.schemas import (
     PairingCreate,
     PairingRead,
     PairingUpdate,

@@ -11,16 +11,15 @@ from sqlalchemy.orm import selectinload
 from app.core.errors import NotFound
 from app.core.pagination import PageParams, SortKey, paginate
 from app.models import CourierBranch, CourierCompany, Region, RoleAssignment
-from app.org.exceptions import NameTaken, StillInUse
-from app.org.schemas import (
+from app.org.couriers.schemas import (
     CourierBranchCreate,
     CourierBranchRead,
     CourierBranchUpdate,
     CourierCompanyCreate,
     CourierCompanyUpdate,
-    Ref,
 )
-from app.org.service_shared import (
+from app.org.exceptions import NameTaken, StillInUse
+from app.org.persistence import (
     apply_changes,
     delete_or_raise,
     flush_or_raise,
@@ -29,6 +28,7 @@ from app.org.service_shared import (
     region_filter_path,
     region_subtree_ids,
 )
+from app.org.schemas import Ref
 
 
 async def list_companies(

@@ -20,9 +20,10 @@ from app.core.errors import Forbidden, InvalidTransition, NotFound, ValidationFa
 from app.core.pagination import PageParams, SortKey, paginate
 from app.models import CheckIn, Community, CourierBranch, Region, User
 from app.models.enums import CheckInStatus, Role
+from app.org.check_ins.schemas import CheckInCreate, CheckInRead
 from app.org.exceptions import AlreadyCheckedIn
-from app.org.schemas import CheckInCreate, CheckInRead, PersonRef, Ref
-from app.org.service_shared import get_or_404, get_or_422, in_region_subtrees
+from app.org.persistence import get_or_404, get_or_422, in_region_subtrees
+from app.org.schemas import PersonRef, Ref
 
 # A courier asks again only after a rejection; while one is pending or approved, another
 # would be a duplicate for the staff to wade through.

@@ -16,10 +16,10 @@ from app.core.errors import (
 )
 from app.core.pagination import Page, PageParams, page_params
 from app.models.enums import CheckInStatus
-from app.org import service_check_ins as service
+from app.org.check_ins import service
+from app.org.check_ins.schemas import CheckInApprove, CheckInCreate, CheckInRead, CheckInReject
 from app.org.deps import CheckInDecider, CheckInReader, CourierPrincipal, DecidableCheckIn
 from app.org.exceptions import AlreadyCheckedIn
-from app.org.schemas import CheckInApprove, CheckInCreate, CheckInRead, CheckInReject
 
 router = APIRouter(tags=["check-ins"])
 

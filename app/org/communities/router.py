@@ -10,11 +10,8 @@ from app.core.deps import SessionDep
 from app.core.errors import Forbidden, NotFound, Unauthorized, ValidationFailed, error_responses
 from app.core.geo import CoordSystem
 from app.core.pagination import Page, PageParams, page_params
-from app.org import service_communities as service
-from app.org.deps import LocatorCacheDep, refresh_locator_after_commit
-from app.org.exceptions import NameTaken, StillInUse
-from app.org.importer import import_communities
-from app.org.schemas import (
+from app.org.communities import service
+from app.org.communities.schemas import (
     CommunityCreate,
     CommunityDetail,
     CommunityImport,
@@ -26,6 +23,9 @@ from app.org.schemas import (
     ImportResult,
     LocateRead,
 )
+from app.org.deps import LocatorCacheDep, refresh_locator_after_commit
+from app.org.exceptions import NameTaken, StillInUse
+from app.org.importer import import_communities
 
 router = APIRouter(tags=["communities"])
 

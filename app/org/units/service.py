@@ -22,18 +22,7 @@ from app.core.pagination import PageParams, SortKey, paginate
 from app.models import Category, Community, Pairing, Region, RoleAssignment, Unit
 from app.models.enums import Role, UnitKind
 from app.org.exceptions import AlreadyPaired, NameTaken, StillInUse
-from app.org.schemas import (
-    PairedCommunityRead,
-    PairingCreate,
-    PairingRead,
-    PairingUpdate,
-    Ref,
-    UnitCreate,
-    UnitDetail,
-    UnitRead,
-    UnitUpdate,
-)
-from app.org.service_shared import (
+from app.org.persistence import (
     apply_changes,
     delete_or_raise,
     flush_or_raise,
@@ -42,6 +31,17 @@ from app.org.service_shared import (
     in_region_subtrees,
     region_filter_path,
     region_subtree_ids,
+)
+from app.org.schemas import Ref
+from app.org.units.schemas import (
+    PairedCommunityRead,
+    PairingCreate,
+    PairingRead,
+    PairingUpdate,
+    UnitCreate,
+    UnitDetail,
+    UnitRead,
+    UnitUpdate,
 )
 
 

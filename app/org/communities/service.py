@@ -15,9 +15,13 @@ from app.core.geo import CoordSystem, boundary_centroid, to_wgs84
 from app.core.pagination import PageParams, SortKey, paginate
 from app.models import Community, Grid, Pairing, Region, RoleAssignment, Unit
 from app.models.enums import RegionLevel
-from app.org.exceptions import NameTaken, StillInUse
-from app.org.locator_cache import LocatorCache
-from app.org.schemas import (
+from app.org.communities.boundaries import (
+    grid_fits_community,
+    grids_outside,
+    read_boundary,
+    stored_boundary,
+)
+from app.org.communities.schemas import (
     CommunityCreate,
     CommunityDetail,
     CommunityRead,
@@ -25,18 +29,12 @@ from app.org.schemas import (
     GridCreate,
     GridRead,
     GridUpdate,
-    LatLng,
     LocateRead,
     PairedUnitRead,
-    Ref,
 )
-from app.org.service_boundaries import (
-    grid_fits_community,
-    grids_outside,
-    read_boundary,
-    stored_boundary,
-)
-from app.org.service_shared import (
+from app.org.exceptions import NameTaken, StillInUse
+from app.org.locator_cache import LocatorCache
+from app.org.persistence import (
     apply_changes,
     delete_or_raise,
     flush_or_raise,
@@ -45,6 +43,7 @@ from app.org.service_shared import (
     region_filter_path,
     region_subtree_ids,
 )
+from app.org.schemas import LatLng, Ref
 
 
 def community_read(community: Community, has_boundary: bool) -> CommunityRead:

@@ -9,9 +9,8 @@ from app.auth.deps import AdminPrincipal, CurrentPrincipal
 from app.core.deps import SessionDep
 from app.core.errors import Forbidden, NotFound, Unauthorized, ValidationFailed, error_responses
 from app.core.pagination import Page, PageParams, page_params
-from app.org import service_couriers as service
-from app.org.exceptions import NameTaken, StillInUse
-from app.org.schemas import (
+from app.org.couriers import service
+from app.org.couriers.schemas import (
     CourierBranchCreate,
     CourierBranchRead,
     CourierBranchUpdate,
@@ -19,6 +18,7 @@ from app.org.schemas import (
     CourierCompanyRead,
     CourierCompanyUpdate,
 )
+from app.org.exceptions import NameTaken, StillInUse
 
 router = APIRouter(tags=["couriers"])
 
