@@ -349,7 +349,7 @@ def worker() -> None:
     """Run the background worker: webhook deliveries and the overdue sweep, every
     SSP_WORKER_INTERVAL_SECONDS, until SIGTERM or Ctrl-C (run any number of them)."""
     from app.core.logging import configure_logging
-    from app.integrations.worker import serve_worker
+    from app.worker import serve_worker
 
     settings = get_settings()
     configure_logging(settings.log_level, settings.log_json)

@@ -28,11 +28,11 @@ from app.core.runtime import tune_for_serving
 from app.core.security_headers import SecurityHeadersMiddleware
 from app.core.storage import build_storage
 from app.core.text import refuse_control_characters
-from app.integrations.lifecycle import background_work
 from app.integrations.router import router as integrations_router
 from app.integrations.schemas import Event
 from app.jobs.router import router as jobs_router
 from app.labels.router import router as labels_router
+from app.lifecycle import background_work
 from app.ops.router import router as ops_router
 from app.org.router import router as org_router
 from app.photos.pool import PhotoPool

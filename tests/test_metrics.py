@@ -24,9 +24,9 @@ from app.core.clock import FrozenClock
 from app.core.config import Settings
 from app.demo.seed import demo_id
 from app.integrations.delivery import fan_out, new_http_client
-from app.integrations.worker import run_once
 from app.main import create_app
 from app.models import OutboxEvent, Report, WebhookDelivery
+from app.worker import run_once
 from tests.integrations.conftest import (  # noqa: F401
     RECEIVER_HOSTS,
     Receiver,

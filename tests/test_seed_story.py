@@ -17,7 +17,7 @@ from app.core.clock import FrozenClock
 from app.core.config import Settings
 from app.demo.seed import demo_id
 from app.integrations.delivery import new_http_client
-from app.integrations.worker import run_once
+from app.worker import run_once
 from tests.integrations.conftest import (  # noqa: F401
     RECEIVER_HOSTS,
     Receiver,

@@ -28,6 +28,10 @@ from sqlalchemy.orm.attributes import flag_modified
 
 from app.auth.principal import Principal
 from app.calendar.schemas import MovedCase, MovedClock, RecomputeResult
+from app.cases.clocks import NO_HISTORY, ClockHistory, load_histories, reading_time
+from app.cases.timeline import append_event
+from app.cases.transitions import HANDLING
+from app.core.lights import Pause
 from app.core.workcalendar import CHINA_TZ, WorkingCalendar
 from app.integrations import outbox
 from app.models import Category, Job, JobExtension, Report
@@ -41,10 +45,6 @@ from app.models.enums import (
     ReportStatus,
     Role,
 )
-from app.reports.clocks import NO_HISTORY, ClockHistory, load_histories, reading_time
-from app.reports.lights import Pause
-from app.reports.service import append_event
-from app.workflow.transitions import HANDLING
 
 EVENT_TYPE = "deadlines_recomputed"
 # Deadlines are computed to the microsecond from float hours; a difference below this is the

@@ -10,8 +10,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.auth.scope import place_path, region_path
 from app.models import Job, OutboxEvent, Report
-from app.reports.visibility import place_path, region_path
 
 # The channel the live-event brokers LISTEN on (PostgreSQL only; see app/integrations/stream.py).
 # The trigger ``outbox_events_notify`` (migration 2026-11-29-2140) notifies it once per

@@ -37,12 +37,12 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from app.auth.principal import Principal
+from app.auth.scope import REGION_ROLES, STAFF_ROLES
 from app.core.config import Settings
 from app.integrations.outbox import NOTIFY_CHANNEL
 from app.integrations.signing import event_envelope
 from app.models import OutboxEvent
 from app.models.enums import Role
-from app.reports.visibility import REGION_ROLES, STAFF_ROLES
 
 log = logging.getLogger("app.integrations.stream")
 
@@ -87,7 +87,7 @@ class LiveEvent:
 
 class Audience:
     """Which events a caller may see, decided from the fields copied onto each event — the
-    same rules as the report list (app/reports/visibility.py), without touching the database:
+    same rules as the report list (app/cases/visibility.py), without touching the database:
     admins everything; supervisors and viewers (dashboard keys) their regions' subtrees;
     community staff and grid workers their communities; unit staff the reports their units
     have jobs on; everyone their own reports."""

@@ -7,7 +7,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import Depends, Header, Query
+from fastapi import Depends, Query
 
 from app.auth.deps import require_roles
 from app.auth.principal import Principal
@@ -30,14 +30,6 @@ UnitStaffPrincipal = Annotated[Principal, Depends(require_roles(Role.unit_staff)
 # Whistling, deciding extensions and cancelling jobs: the case's community staff or supervisors.
 CaseStaffPrincipal = Annotated[
     Principal, Depends(require_roles(Role.community_staff, Role.supervisor))
-]
-
-IfMatch = Annotated[
-    str | None,
-    Header(
-        alias="If-Match",
-        description="The ETag last read; a stale one is refused with 412",
-    ),
 ]
 
 

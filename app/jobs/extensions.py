@@ -11,14 +11,14 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.principal import Principal
+from app.cases.transitions import JobAction
 from app.core.errors import ValidationFailed
 from app.core.workcalendar import WorkingCalendar
-from app.jobs import changes, queries
+from app.jobs import engine, queries
 from app.jobs.exceptions import ExtensionAlreadyPending, NoPendingExtension
 from app.jobs.schemas import ExtensionCreate, JobRead
 from app.models import Job, JobExtension
 from app.models.enums import ExtensionStatus
-from app.workflow.transitions import JobAction
 
 
 async def _pending_extension(session: AsyncSession, job: Job) -> JobExtension | None:
@@ -39,8 +39,8 @@ async def request_extension(
     now: datetime,
     calendar: WorkingCalendar,
 ) -> JobRead:
-    case = await changes.load_job_for_action(session, principal, job_id, if_match)
-    changes.next_status(case.job, JobAction.request_extension, case.actors)
+    case = await engine.load_job_for_action(session, principal, job_id, if_match)
+    engine.next_status(case.job, JobAction.request_extension, case.actors)
     if await _pending_extension(session, case.job) is not None:
         raise ExtensionAlreadyPending("Wait for the decision on the request already made")
     current = case.job.complete_due_at
@@ -61,8 +61,8 @@ async def request_extension(
         requested_at=now,
     )
     session.add(extension)
-    await changes.save_guarded(session, case.job, now)
-    await changes.record_job_event(
+    await engine.save_guarded(session, case.job, now)
+    await engine.record_job_event(
         session,
         case,
         principal,
@@ -74,7 +74,7 @@ async def request_extension(
         is_internal=True,
         extra={"extension_id": str(extension.id), "until": body.until.isoformat()},
     )
-    await changes.touch_report(session, case.report, now)
+    await engine.touch_report(session, case.report, now)
     return await queries.read_job(session, case.job.id, now, calendar)
 
 
@@ -90,8 +90,8 @@ async def decide_extension(
     calendar: WorkingCalendar,
 ) -> JobRead:
     """Grant (the completion time moves to the one asked for) or refuse the pending request."""
-    case = await changes.load_job_for_action(session, principal, job_id, if_match)
-    changes.next_status(case.job, JobAction.decide_extension, case.actors)
+    case = await engine.load_job_for_action(session, principal, job_id, if_match)
+    engine.next_status(case.job, JobAction.decide_extension, case.actors)
     extension = await _pending_extension(session, case.job)
     if extension is None:
         raise NoPendingExtension("The unit has not asked for more time, or it was decided")
@@ -100,7 +100,7 @@ async def decide_extension(
     extension.decided_at = now
     extension.decision_note = note
     if grant:
-        await changes.save_guarded(
+        await engine.save_guarded(
             session,
             case.job,
             now,
@@ -108,8 +108,8 @@ async def decide_extension(
             extension_count=Job.extension_count + 1,
         )
     else:
-        await changes.save_guarded(session, case.job, now)
-    await changes.record_job_event(
+        await engine.save_guarded(session, case.job, now)
+    await engine.record_job_event(
         session,
         case,
         principal,
@@ -123,5 +123,5 @@ async def decide_extension(
             "until": extension.requested_until.isoformat(),
         },
     )
-    await changes.touch_report(session, case.report, now)
+    await engine.touch_report(session, case.report, now)
     return await queries.read_job(session, case.job.id, now, calendar)

@@ -13,9 +13,12 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.principal import Principal
+from app.cases import engine as case_engine
+from app.cases.parts import on_behalf_of
+from app.cases.transitions import JobAction, ReportAction
 from app.core.errors import FieldError, ValidationFailed
 from app.core.workcalendar import WorkingCalendar
-from app.jobs import changes, queries
+from app.jobs import engine, queries
 from app.jobs.schemas import JobRead
 from app.models import ReportEvent
 from app.models.enums import JobStatus, PhotoKind
@@ -28,9 +31,6 @@ from app.photos.uploads import (
     removed_on_error,
     too_large,
 )
-from app.workflow import engine
-from app.workflow.parts import on_behalf_of
-from app.workflow.transitions import JobAction, ReportAction
 
 
 def _required_note(note: str) -> str:
@@ -60,7 +60,7 @@ def _check_photos(
 def _add_photos(
     session: AsyncSession,
     stored: Sequence[StoredPhoto],
-    case: changes.JobCase,
+    case: engine.JobCase,
     event: ReportEvent,
     kind: PhotoKind,
     principal: Principal,
@@ -83,16 +83,16 @@ def _add_photos(
 async def _locked_again(
     session: AsyncSession,
     principal: Principal,
-    case: changes.JobCase,
+    case: engine.JobCase,
     if_match: str | None,
     action: JobAction,
-) -> tuple[changes.JobCase, JobStatus]:
+) -> tuple[engine.JobCase, JobStatus]:
     """The job and its case read again under the case's lock, once the photos are stored: the
     photo work runs without the lock, so that the case's other writers do not wait for it, and
     the case may have changed meanwhile (closed, its jobs cancelled): asked again, the state
     machine refuses then with 409, and the stored photos are removed."""
-    case = await changes.load_job_for_action(session, principal, case.job.id, if_match)
-    return case, changes.next_status(case.job, action, case.actors)
+    case = await engine.load_job_for_action(session, principal, case.job.id, if_match)
+    return case, engine.next_status(case.job, action, case.actors)
 
 
 async def report_progress(
@@ -107,19 +107,19 @@ async def report_progress(
     now: datetime,
     calendar: WorkingCalendar,
 ) -> JobRead:
-    case = await changes.load_job_for_action(session, principal, job_id, if_match, lock=False)
-    changes.next_status(case.job, JobAction.progress, case.actors)
+    case = await engine.load_job_for_action(session, principal, job_id, if_match, lock=False)
+    engine.next_status(case.job, JobAction.progress, case.actors)
     text = _required_note(note)
     _check_photos(uploads, photos, at_least_one=False)
     stored = await process_and_store(uploads, photos, now) if uploads else []
     async with removed_on_error(photos.storage, stored):
         case, _ = await _locked_again(session, principal, case, if_match, JobAction.progress)
-        await changes.save_guarded(session, case.job, now)
-        event = await changes.record_job_event(
+        await engine.save_guarded(session, case.job, now)
+        event = await engine.record_job_event(
             session, case, principal, "progress", now, action=JobAction.progress, note=text
         )
         _add_photos(session, stored, case, event, PhotoKind.progress, principal, now)
-        await changes.touch_report(session, case.report, now)
+        await engine.touch_report(session, case.report, now)
         return await queries.read_job(session, case.job.id, now, calendar)
 
 
@@ -137,20 +137,20 @@ async def complete_job(
 ) -> JobRead:
     """The unit is done, with "after" photos. The lead's completion resolves the case (待核查);
     assisting units still at work carry on and do not hold it up."""
-    case = await changes.load_job_for_action(session, principal, job_id, if_match, lock=False)
-    changes.next_status(case.job, JobAction.complete, case.actors)
+    case = await engine.load_job_for_action(session, principal, job_id, if_match, lock=False)
+    engine.next_status(case.job, JobAction.complete, case.actors)
     text = _required_note(note)
     _check_photos(uploads, photos, at_least_one=True)
     stored = await process_and_store(uploads, photos, now)
     async with removed_on_error(photos.storage, stored):
         case, to = await _locked_again(session, principal, case, if_match, JobAction.complete)
-        await changes.save_guarded(session, case.job, now, **changes.entering(case.job, to, now))
-        event = await changes.record_job_event(
+        await engine.save_guarded(session, case.job, now, **engine.entering(case.job, to, now))
+        event = await engine.record_job_event(
             session, case, principal, "complete", now, action=JobAction.complete, note=text
         )
         _add_photos(session, stored, case, event, PhotoKind.resolution, principal, now)
         if case.job.is_lead:
-            await engine.transition(
+            await case_engine.transition(
                 session,
                 case.report,
                 ReportAction.lead_completed,
@@ -161,5 +161,5 @@ async def complete_job(
                 job=case.job,
             )
         else:
-            await changes.touch_report(session, case.report, now)
+            await engine.touch_report(session, case.report, now)
         return await queries.read_job(session, case.job.id, now, calendar)

@@ -12,7 +12,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from app.auth.principal import Principal
+from app.auth.scope import REGION_ROLES, STAFF_ROLES
+from app.cases.clocks import NO_HISTORY, ClockHistory, load_histories, reading_time
+from app.cases.transitions import JOB_CLOCKS_RUN_IN
 from app.core.errors import NotFound
+from app.core.lights import ClockRules, light
 from app.core.pagination import PageParams, SortKey, paginate
 from app.core.schemas import Ref
 from app.core.workcalendar import WorkingCalendar
@@ -26,10 +30,6 @@ from app.models.enums import (
     ReportStatus,
     Role,
 )
-from app.reports.clocks import NO_HISTORY, ClockHistory, load_histories, reading_time
-from app.reports.lights import ClockRules, light
-from app.reports.visibility import REGION_ROLES, STAFF_ROLES
-from app.workflow.transitions import JOB_CLOCKS_RUN_IN
 
 # Jobs whose clocks no longer run although they never finished.
 WITHDRAWN_JOB_STATUSES = frozenset({JobStatus.declined, JobStatus.cancelled})

@@ -1,4 +1,4 @@
-"""The whistle (吹哨) and the units' jobs (派单): HTTP only."""
+"""The units' jobs (派单): reading them and acting on them. HTTP only."""
 
 from __future__ import annotations
 
@@ -18,11 +18,11 @@ from app.core.errors import (
     ValidationFailed,
     error_responses,
 )
+from app.core.etags import IfMatch, version_tag
 from app.core.pagination import Page, PageParams, page_params
-from app.jobs import changes, extensions, progress, queries, service, whistle
+from app.jobs import extensions, progress, queries, service
 from app.jobs.deps import (
     CaseStaffPrincipal,
-    IfMatch,
     JobFiltersDep,
     JobReader,
     UnitStaffPrincipal,
@@ -35,12 +35,10 @@ from app.jobs.schemas import (
     JobDecline,
     JobNoteBody,
     JobRead,
-    WhistleRequest,
 )
 from app.photos.deps import PhotoServicesDep
 from app.photos.exceptions import PhotosRejected
 from app.photos.uploads import read_uploads
-from app.reports.schemas import ReportRead
 
 router = APIRouter(tags=["jobs"])
 
@@ -60,42 +58,8 @@ Photos = Annotated[
 
 
 def _with_etag(job: JobRead, response: Response) -> JobRead:
-    response.headers["ETag"] = changes.job_etag(job.id, job.version)
+    response.headers["ETag"] = version_tag(job.id, job.version)
     return job
-
-
-@router.post(
-    "/reports/{report_id}/whistle",
-    response_model=ReportRead,
-    summary="Blow the whistle (吹哨): call units to the case, one job each",
-    description=(
-        "Community staff call units paired with their community for the report's category; "
-        "supervisors covering the report call units of their region, of the regions above it "
-        "or inside it; admins any unit. The first unit leads (主办) unless `lead_unit_id` "
-        "names another; while a lead job is open, units called assist (协办) and naming a "
-        "lead is refused. A unit with an open job on the case cannot be called again. Each "
-        "job must be accepted within the category's accept limit and completed by "
-        "`complete_by`, or else within the category's resolve limit counted from its "
-        "acceptance. Allowed while the case is "
-        "accepted, in progress or dispatched; it becomes dispatched. Returns the report."
-    ),
-    responses=error_responses(*ACTION_ERRORS),
-)
-async def whistle_report(
-    report_id: uuid.UUID,
-    body: WhistleRequest,
-    principal: CaseStaffPrincipal,
-    session: SessionDep,
-    clock: ClockDep,
-    calendar: CalendarDep,
-    response: Response,
-    if_match: IfMatch = None,
-) -> ReportRead:
-    report = await whistle.whistle(
-        session, principal, report_id, body, if_match=if_match, calendar=calendar, now=clock.now()
-    )
-    response.headers["ETag"] = f'"{report.id}-v{report.version}"'
-    return report
 
 
 @router.get(

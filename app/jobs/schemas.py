@@ -1,4 +1,4 @@
-"""Request and response bodies of the whistle (吹哨) and of the units' jobs (派单)."""
+"""Request and response bodies of the units' jobs (派单)."""
 
 from __future__ import annotations
 
@@ -6,13 +6,12 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, Field, StringConstraints, model_validator
+from pydantic import AwareDatetime, BaseModel, Field, StringConstraints
 
+from app.core.lights import Light
 from app.core.schemas import Ref
 from app.models.enums import DeclineReason, ExtensionStatus, JobStatus, ReportStatus
-from app.reports.lights import Light
 
-MAX_UNITS_PER_WHISTLE = 20
 TEXT_MAX = 2000
 
 # Required free text: surrounding blanks are dropped, so "   " counts as missing.
@@ -22,33 +21,6 @@ RequiredText = Annotated[
 Note = Annotated[
     str | None, Field(max_length=TEXT_MAX, description="A note for the case's timeline")
 ]
-
-
-class WhistleRequest(BaseModel):
-    unit_ids: list[uuid.UUID] = Field(
-        min_length=1,
-        max_length=MAX_UNITS_PER_WHISTLE,
-        description="The units to call, each once. The first is the lead (主办) unless "
-        "`lead_unit_id` names another, or an open lead job already exists (then every unit "
-        "called assists, 协办).",
-    )
-    lead_unit_id: uuid.UUID | None = Field(
-        None, description="The lead unit; one of `unit_ids`. Refused while a lead job is open."
-    )
-    complete_by: AwareDatetime | None = Field(
-        None,
-        description="When the units must be done (RFC 3339, in the future); by default each "
-        "unit has the category's resolve limit from the moment it accepts its job",
-    )
-    note: Note = None
-
-    @model_validator(mode="after")
-    def _distinct_units_and_lead_among_them(self) -> WhistleRequest:
-        if len(set(self.unit_ids)) != len(self.unit_ids):
-            raise ValueError("unit_ids must not name a unit twice")
-        if self.lead_unit_id is not None and self.lead_unit_id not in self.unit_ids:
-            raise ValueError("lead_unit_id must be one of unit_ids")
-        return self
 
 
 class JobNoteBody(BaseModel):

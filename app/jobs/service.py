@@ -15,14 +15,14 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.principal import Principal
+from app.cases import engine as case_engine
+from app.cases.parts import on_behalf_of
+from app.cases.transitions import JobAction, ReportAction
 from app.core.workcalendar import WorkingCalendar, due_at
-from app.jobs import changes, queries
+from app.jobs import engine, queries
 from app.jobs.schemas import JobCancel, JobDecline, JobRead
 from app.models import Category, Job, Report, ReportEvent
 from app.models.enums import OPEN_JOB_STATUSES, HoursKind, ReportStatus, Role
-from app.workflow import engine
-from app.workflow.parts import on_behalf_of
-from app.workflow.transitions import JobAction, ReportAction
 
 
 def _resolve_limit_from(calendar: WorkingCalendar, category: Category, start: datetime) -> datetime:
@@ -42,7 +42,7 @@ async def _open_jobs(session: AsyncSession, report: Report) -> list[Job]:
 
 async def _unit_left(
     session: AsyncSession,
-    case: changes.JobCase,
+    case: engine.JobCase,
     principal: Principal,
     action: JobAction,
     now: datetime,
@@ -58,7 +58,7 @@ async def _unit_left(
     dispatched = case.report.status is ReportStatus.dispatched
     needs_redispatch = dispatched and bool(remaining) and not any(j.is_lead for j in remaining)
     # Declines and cancellations are between the community and the units, not for the reporter.
-    event = await changes.record_job_event(
+    event = await engine.record_job_event(
         session,
         case,
         principal,
@@ -71,7 +71,7 @@ async def _unit_left(
         extra={**(extra or {}), "needs_redispatch": needs_redispatch},
     )
     if dispatched and not remaining:
-        await engine.transition(
+        await case_engine.transition(
             session,
             case.report,
             ReportAction.all_declined,
@@ -82,7 +82,7 @@ async def _unit_left(
             job=case.job,
         )
     else:
-        await changes.touch_report(session, case.report, now)
+        await engine.touch_report(session, case.report, now)
 
 
 async def accept_job(
@@ -97,19 +97,19 @@ async def accept_job(
 ) -> JobRead:
     """The unit reports for duty: its answer clock stops and its completion clock starts, with
     the category's resolve limit from now (unless the whistle named the completion time)."""
-    case = await changes.load_job_for_action(session, principal, job_id, if_match)
-    to = changes.next_status(case.job, JobAction.accept, case.actors)
+    case = await engine.load_job_for_action(session, principal, job_id, if_match)
+    to = engine.next_status(case.job, JobAction.accept, case.actors)
     completion: dict[str, datetime] = {}
     if not case.job.complete_by_explicit:
         category = await session.get_one(Category, case.report.category_code)
         completion["complete_due_at"] = _resolve_limit_from(calendar, category, now)
-    await changes.save_guarded(
-        session, case.job, now, **changes.entering(case.job, to, now), **completion
+    await engine.save_guarded(
+        session, case.job, now, **engine.entering(case.job, to, now), **completion
     )
-    await changes.record_job_event(
+    await engine.record_job_event(
         session, case, principal, "accept", now, action=JobAction.accept, note=note
     )
-    await changes.touch_report(session, case.report, now)
+    await engine.touch_report(session, case.report, now)
     return await queries.read_job(session, case.job.id, now, calendar)
 
 
@@ -123,13 +123,13 @@ async def decline_job(
     now: datetime,
     calendar: WorkingCalendar,
 ) -> JobRead:
-    case = await changes.load_job_for_action(session, principal, job_id, if_match)
-    to = changes.next_status(case.job, JobAction.decline, case.actors)
-    await changes.save_guarded(
+    case = await engine.load_job_for_action(session, principal, job_id, if_match)
+    to = engine.next_status(case.job, JobAction.decline, case.actors)
+    await engine.save_guarded(
         session,
         case.job,
         now,
-        **changes.entering(case.job, to, now),
+        **engine.entering(case.job, to, now),
         decline_reason_code=body.reason_code,
         decline_reason=body.reason,
     )
@@ -156,9 +156,9 @@ async def cancel_job(
     now: datetime,
     calendar: WorkingCalendar,
 ) -> JobRead:
-    case = await changes.load_job_for_action(session, principal, job_id, if_match)
-    to = changes.next_status(case.job, JobAction.cancel, case.actors)
-    await changes.save_guarded(session, case.job, now, **changes.entering(case.job, to, now))
+    case = await engine.load_job_for_action(session, principal, job_id, if_match)
+    to = engine.next_status(case.job, JobAction.cancel, case.actors)
+    await engine.save_guarded(session, case.job, now, **engine.entering(case.job, to, now))
     await _unit_left(
         session, case, principal, JobAction.cancel, now, note=body.note, reason=body.reason
     )
@@ -189,22 +189,22 @@ async def reopen_lead_job_for_rework(
     if resolved_by is None or resolved_by.type != ReportAction.lead_completed.value:
         return None
     job = await session.get_one(Job, uuid.UUID(resolved_by.data["job_id"]))
-    case = changes.JobCase(job=job, report=report, actors=on_behalf_of(role))
-    to = changes.next_status(job, JobAction.rework, case.actors)
+    case = engine.JobCase(job=job, report=report, actors=on_behalf_of(role))
+    to = engine.next_status(job, JobAction.rework, case.actors)
     category = await session.get_one(Category, report.category_code)
     complete_due = _resolve_limit_from(calendar, category, now)
     # completed_at is cleared so that an accepted job never looks finished; the completion
     # stays in the timeline.
-    await changes.save_guarded(
+    await engine.save_guarded(
         session,
         job,
         now,
-        **changes.entering(job, to, now),
+        **engine.entering(job, to, now),
         completed_at=None,
         rework_count=Job.rework_count + 1,
         complete_due_at=complete_due,
     )
-    await changes.record_job_event(
+    await engine.record_job_event(
         session,
         case,
         principal,
@@ -241,10 +241,10 @@ async def withdraw_open_jobs(
     reason = ENDED_CASE_REASONS[report.status]
     withdrawn = await _open_jobs(session, report)
     for job in withdrawn:
-        case = changes.JobCase(job=job, report=report, actors=on_behalf_of(role))
-        to = changes.next_status(job, JobAction.cancel, case.actors)
-        await changes.save_guarded(session, job, now, **changes.entering(job, to, now))
-        await changes.record_job_event(
+        case = engine.JobCase(job=job, report=report, actors=on_behalf_of(role))
+        to = engine.next_status(job, JobAction.cancel, case.actors)
+        await engine.save_guarded(session, job, now, **engine.entering(job, to, now))
+        await engine.record_job_event(
             session,
             case,
             principal,

@@ -8,6 +8,8 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Final
 
+from app.cases.transitions import JobAction, ReportAction
+from app.core.lights import Light
 from app.integrations.failures import DeliveryError
 from app.models.enums import (
     CategoryKind,
@@ -33,8 +35,6 @@ from app.models.enums import (
     SupervisionLevel,
     UnitKind,
 )
-from app.reports.lights import Light
-from app.workflow.transitions import JobAction, ReportAction
 
 # (Chinese, English) for each value: the order of app.core.language.LANGUAGES.
 Labels = dict[str, tuple[str, str]]

@@ -7,12 +7,12 @@ from fastapi import APIRouter, Header, Query, Response
 from sqlalchemy import select
 
 from app.auth.deps import CurrentPrincipal
+from app.auth.scope import report_scope
 from app.core.deps import SessionDep
 from app.core.errors import NotFound, Unauthorized, error_responses
 from app.core.storage import StoredPhotoNotFound
 from app.models import Photo, Report
 from app.photos.deps import PhotoStorageDep
-from app.reports.visibility import report_scope
 
 router = APIRouter(tags=["photos"])
 

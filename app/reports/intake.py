@@ -21,6 +21,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Load
 
 from app.auth.principal import Principal
+from app.cases.clocks import NO_HISTORY
+from app.cases.parts import FILING_ROLES, SUBMITTING_ROLES, filing_role
+from app.cases.timeline import timeline_entry
 from app.core import idempotency
 from app.core.config import Settings
 from app.core.db import insert_new
@@ -63,10 +66,8 @@ from app.photos.uploads import (
     with_digests,
 )
 from app.reports import presenter, service
-from app.reports.clocks import NO_HISTORY
 from app.reports.numbering import next_report_number
 from app.reports.schemas import ReportCreated
-from app.workflow.parts import FILING_ROLES, SUBMITTING_ROLES, filing_role
 
 log = logging.getLogger("app.reports.intake")
 
@@ -539,7 +540,7 @@ async def _insert(
     await insert_new(
         session,
         [
-            service.timeline_entry(
+            timeline_entry(
                 report,
                 seq=1,
                 type="submitted",

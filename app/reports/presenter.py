@@ -13,13 +13,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
 from app.auth.principal import Principal
+from app.cases.clocks import NO_HISTORY, ClockHistory, load_histories, reading_time
+from app.cases.visibility import CaseView, case_view
+from app.core.lights import ClockRules, light
+from app.core.phones import mask_phone
 from app.core.workcalendar import WorkingCalendar
 from app.jobs.queries import present_where
 from app.jobs.schemas import JobRead
 from app.models import Category, Community, Grid, Job, Photo, Rating, Region, Report, User
 from app.models.enums import OPEN_REPORT_STATUSES, HoursKind, JobStatus, ReportStatus
-from app.reports.clocks import NO_HISTORY, ClockHistory, load_histories, reading_time
-from app.reports.lights import ClockRules, light
 from app.reports.schemas import (
     CategoryRef,
     Deadline,
@@ -32,8 +34,6 @@ from app.reports.schemas import (
     Routing,
     SubmittedLocation,
 )
-from app.reports.visibility import CaseView, case_view
-from app.users.service import mask_phone
 
 PHOTO_URL = "/api/v1/photos/{id}"
 # The statuses in which the resolve clock stopped in time or late (rework starts it again).

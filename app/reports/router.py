@@ -18,13 +18,14 @@ from app.core.errors import (
     ValidationFailed,
     error_responses,
 )
+from app.core.etags import version_tag
 from app.core.geo import CoordSystem, to_wgs84
 from app.core.idempotency import IdempotencyKeyReused
 from app.core.pagination import Page, PageParams, page_params
 from app.models import Category
 from app.models.enums import ReportSource
 from app.photos.uploads import read_uploads
-from app.reports import intake, service
+from app.reports import intake, service, timeline
 from app.reports.deps import IntakeServicesDep, ReportFiltersDep
 from app.reports.schemas import (
     CommentCreate,
@@ -39,14 +40,6 @@ router = APIRouter(tags=["reports"])
 Latitude = Annotated[float, Form(ge=-90, le=90, allow_inf_nan=False, examples=[40.8467])]
 Longitude = Annotated[float, Form(ge=-180, le=180, allow_inf_nan=False, examples=[107.1405])]
 MAX_NEARBY_RADIUS_M = 2000
-
-
-def etag(report: ReportRead) -> str:
-    return report_etag(report.id, report.version)
-
-
-def report_etag(report_id: uuid.UUID | str, version: int) -> str:
-    return f'"{report_id}-v{version}"'
 
 
 @router.post(
@@ -114,7 +107,7 @@ async def submit_report(
         clock.now(),
     )
     headers = {
-        "ETag": report_etag(result.report_id, result.version),
+        "ETag": version_tag(result.report_id, result.version),
         "Location": f"/api/v1/reports/{result.report_id}",
     }
     if result.replayed:
@@ -188,7 +181,7 @@ async def read_report(
     response: Response,
 ) -> ReportRead:
     report = await service.read_report(session, principal, report_id, clock.now(), calendar)
-    response.headers["ETag"] = etag(report)
+    response.headers["ETag"] = version_tag(report.id, report.version)
     return report
 
 
@@ -201,7 +194,7 @@ async def read_report(
 async def report_timeline(
     report_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep
 ) -> list[TimelineEvent]:
-    return await service.timeline(session, principal, report_id)
+    return await timeline.timeline(session, principal, report_id)
 
 
 @router.post(
@@ -218,6 +211,6 @@ async def comment_on_report(
     session: SessionDep,
     clock: ClockDep,
 ) -> TimelineEvent:
-    return await service.add_comment(
+    return await timeline.add_comment(
         session, principal, report_id, body.body, body.internal, clock.now()
     )

@@ -5,6 +5,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
+from app.core.lights import Light
 from app.core.schemas import Ref
 from app.jobs.schemas import JobRead
 from app.models.enums import (
@@ -18,7 +19,6 @@ from app.models.enums import (
     Satisfaction,
     SupervisionLevel,
 )
-from app.reports.lights import Light
 
 
 class CategoryRef(BaseModel):

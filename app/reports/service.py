@@ -8,53 +8,36 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Required, TypedDict, Unpack
+from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
     Integer,
-    ScalarSelect,
     Select,
     and_,
     bindparam,
-    func,
-    insert,
     or_,
     select,
 )
-from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.principal import Principal
-from app.core.errors import Forbidden, NotFound
+from app.auth.scope import report_scope
+from app.core.errors import NotFound
 from app.core.geo import haversine_m
 from app.core.pagination import PageParams, SortKey, paginate
 from app.core.workcalendar import WorkingCalendar
-from app.models import Job, Photo, Region, Report, ReportEvent, User
-from app.models.enums import OPEN_REPORT_STATUSES, ReportStatus, Role
+from app.models import Job, Region, Report
+from app.models.enums import OPEN_REPORT_STATUSES, ReportStatus
 from app.reports import presenter
-from app.reports.locks import lock_report
 from app.reports.schemas import (
     LatLng,
     NearbyReport,
-    PersonRef,
     PossibleDuplicate,
     ReportRead,
-    TimelineEvent,
 )
-from app.reports.visibility import (
-    STAFF_PARTS,
-    case_view,
-    place_path,
-    region_path,
-    report_scope,
-)
-from app.workflow.parts import acting_role, case_parts
-from app.workflow.transitions import Actor
 
 METRES_PER_DEGREE_LAT = 111_320.0
-# Who may comment on a case: its staff (internal notes too) and its reporter.
-COMMENTING_PARTS = STAFF_PARTS | {Actor.reporter}
 
 
 @dataclass(frozen=True)
@@ -331,162 +314,3 @@ def nearby(found: Sequence[OpenReportNear]) -> list[NearbyReport]:
         )
         for r in found
     ]
-
-
-class TimelineFields(TypedDict, total=False):
-    """What a timeline entry says, besides its report and number."""
-
-    type: Required[str]
-    actor: Required[Principal | None]
-    # The role that authorised what the actor did (see app/workflow/parts.py); none is
-    # recorded unless the caller names it.
-    actor_role: Role | None
-    at: Required[datetime]
-    from_status: ReportStatus | None
-    to_status: ReportStatus | None
-    note: str | None
-    reason: str | None
-    is_internal: bool
-    data: dict[str, object] | None
-
-
-def _next_seq(report_id: uuid.UUID) -> ScalarSelect[int]:
-    return (
-        select(func.coalesce(func.max(ReportEvent.seq), 0) + 1)
-        .where(ReportEvent.report_id == report_id)
-        .scalar_subquery()
-    )
-
-
-async def append_event(
-    session: AsyncSession, report: Report, **fields: Unpack[TimelineFields]
-) -> ReportEvent:
-    """The next entry of the report's timeline, written now.
-
-    Entries written at the same moment by different requests (two comments, a comment and a
-    unit's action) each get their own number: the number is taken by the INSERT itself, while
-    it holds the database's write lock on SQLite, and after taking the report row's lock on
-    PostgreSQL, where each writer waits for the one before to commit and then sees its entry."""
-    await lock_report(session, report.id)
-    event = timeline_entry(report, seq=0, **fields)
-    values: dict[str, Any] = {
-        attribute.key: getattr(event, attribute.key)
-        for attribute in sa_inspect(ReportEvent).column_attrs
-    }
-    values["seq"] = _next_seq(report.id)
-    seq = await session.scalar(insert(ReportEvent).values(values).returning(ReportEvent.seq))
-    assert seq is not None
-    event.seq = seq
-    return event
-
-
-def timeline_entry(report: Report, *, seq: int, **fields: Unpack[TimelineFields]) -> ReportEvent:
-    """A timeline row numbered ``seq`` (1 for a report just filed), not yet added."""
-    actor = fields["actor"]
-    return ReportEvent(
-        id=uuid.uuid4(),
-        report_id=report.id,
-        seq=seq,
-        type=fields["type"],
-        actor_id=actor.user_id if actor else None,
-        actor_role=fields.get("actor_role"),
-        from_status=fields.get("from_status"),
-        to_status=fields.get("to_status"),
-        note=fields.get("note"),
-        reason=fields.get("reason"),
-        is_internal=fields.get("is_internal", False),
-        data=fields.get("data") or {},
-        created_at=fields["at"],
-    )
-
-
-async def timeline(
-    session: AsyncSession, principal: Principal, report_id: uuid.UUID
-) -> list[TimelineEvent]:
-    report = await get_visible_report(session, principal, report_id)
-    view = case_view(
-        principal, report, await region_path(session, report), await place_path(session, report)
-    )
-    stmt = select(ReportEvent).where(ReportEvent.report_id == report.id)
-    if not view.internal:
-        stmt = stmt.where(ReportEvent.is_internal.is_(False))
-    events = list((await session.scalars(stmt.order_by(ReportEvent.seq))).all())
-    actor_ids = {e.actor_id for e in events if e.actor_id}
-    actors = (
-        {u.id: u for u in await session.scalars(select(User).where(User.id.in_(actor_ids)))}
-        if actor_ids
-        else {}
-    )
-    photos: dict[uuid.UUID, list[Photo]] = {}
-    for photo in await session.scalars(
-        select(Photo).where(Photo.report_id == report.id).order_by(Photo.position)
-    ):
-        if photo.event_id is not None:
-            photos.setdefault(photo.event_id, []).append(photo)
-    out = []
-    for e in events:
-        actor = actors.get(e.actor_id) if e.actor_id else None
-        # The reporter sees what happened, not which member of staff did it.
-        show_actor = actor is not None and (view.internal or e.actor_id == principal.user_id)
-        out.append(
-            TimelineEvent(
-                id=e.id,
-                seq=e.seq,
-                type=e.type,
-                created_at=e.created_at,
-                actor=PersonRef(id=actor.id, display_name=actor.display_name)
-                if show_actor and actor
-                else None,
-                actor_role=e.actor_role,
-                from_status=e.from_status,
-                to_status=e.to_status,
-                note=e.note,
-                reason=e.reason,
-                is_internal=e.is_internal,
-                photos=[presenter.photo_read(p, view) for p in photos.get(e.id, [])],
-            )
-        )
-    return out
-
-
-async def add_comment(
-    session: AsyncSession,
-    principal: Principal,
-    report_id: uuid.UUID,
-    body: str,
-    internal: bool,
-    now: datetime,
-) -> TimelineEvent:
-    report = await get_visible_report(session, principal, report_id)
-    if principal.user_id is None:
-        raise Forbidden("API keys are read-only")
-    parts = case_parts(principal, report, await region_path(session, report))
-    is_staff = not STAFF_PARTS.isdisjoint(parts)
-    if internal and not is_staff:
-        raise Forbidden("Only staff can write internal notes")
-    if not is_staff and Actor.reporter not in parts:
-        raise Forbidden("Only the reporter and the case's staff can comment")
-    event = await append_event(
-        session,
-        report,
-        type="comment",
-        actor=principal,
-        actor_role=acting_role(STAFF_PARTS if internal else COMMENTING_PARTS, parts),
-        note=body,
-        is_internal=internal,
-        at=now,
-    )
-    user = await session.get_one(User, principal.user_id)
-    return TimelineEvent(
-        id=event.id,
-        seq=event.seq,
-        type=event.type,
-        created_at=event.created_at,
-        actor=PersonRef(id=user.id, display_name=user.display_name),
-        actor_role=event.actor_role,
-        from_status=None,
-        to_status=None,
-        note=event.note,
-        reason=None,
-        is_internal=event.is_internal,
-    )

@@ -16,6 +16,7 @@ from app.auth.service import load_grants_for_users
 from app.core import security
 from app.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from app.core.pagination import PageParams, SortKey, paginate
+from app.core.phones import mask_phone
 from app.models import (
     AuthSession,
     CheckIn,
@@ -42,9 +43,6 @@ from app.users.schemas import (
     UserUpdate,
 )
 
-# Kept as they are when a number is masked; everything else counts as a digit.
-PHONE_SEPARATORS = frozenset("+-() ")
-
 DIRECTORY_ROLES = (
     Role.supervisor,
     Role.viewer,
@@ -52,22 +50,6 @@ DIRECTORY_ROLES = (
     Role.grid_worker,
     Role.unit_staff,
 )
-
-
-def mask_phone(phone: str | None) -> str | None:
-    """Shows at most a third of a number's digits, rounded down: the larger half of them at the
-    end (the 尾号 people recognise a number by), the rest at the start; separators stay. So
-    ``13804781234`` → ``1********34``, ``6617708`` → ``6*****8``, ``12345`` → ``****5``: enough
-    for staff to tell numbers apart, never enough to call one or to guess it."""
-    if not phone:
-        return phone
-    digits = [i for i, char in enumerate(phone) if char not in PHONE_SEPARATORS]
-    shown = len(digits) // 3
-    at_end = (shown + 1) // 2
-    visible = set(digits[: shown - at_end]) | set(digits[len(digits) - at_end :])
-    return "".join(
-        char if char in PHONE_SEPARATORS or i in visible else "*" for i, char in enumerate(phone)
-    )
 
 
 def role_read(grant: RoleGrant) -> RoleRead:

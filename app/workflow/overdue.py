@@ -29,14 +29,14 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
+from app.cases.timeline import append_event
+from app.cases.transitions import HANDLING, JOB_CLOCKS_RUN_IN
 from app.core.config import Settings
 from app.core.metrics import OVERDUE_MARKS, count_on_commit
 from app.core.workcalendar import WorkingCalendar
 from app.integrations import outbox
 from app.models import Category, Job, OverdueMark, Report
 from app.models.enums import DeadlineClock, HoursKind, JobStatus, ReportStatus, SupervisionLevel
-from app.reports.service import append_event
-from app.workflow.transitions import HANDLING, JOB_CLOCKS_RUN_IN
 
 # OverdueMark.job_id of the report's own clocks (the column is part of a unique key, where
 # NULLs would never collide).

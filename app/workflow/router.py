@@ -1,11 +1,11 @@
-"""The report actions of the community and the supervisors (the whistle is in app/jobs)."""
+"""The report actions of the community and the supervisors, the whistle (吹哨) among them."""
 
 from __future__ import annotations
 
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, File, Form, Header, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Response, UploadFile
 from fastapi.responses import JSONResponse
 
 from app.auth.deps import UserPrincipal
@@ -19,13 +19,15 @@ from app.core.errors import (
     ValidationFailed,
     error_responses,
 )
+from app.core.etags import IfMatch, version_tag
+from app.jobs.deps import CaseStaffPrincipal
 from app.models import Report
 from app.photos.deps import PhotoServicesDep
 from app.photos.exceptions import PhotosRejected
 from app.photos.uploads import read_uploads
 from app.reports import service as reports
 from app.reports.schemas import ReportRead
-from app.workflow import service
+from app.workflow import service, whistle
 from app.workflow.schemas import (
     AcceptBody,
     EscalateBody,
@@ -37,6 +39,7 @@ from app.workflow.schemas import (
     ResumeBody,
     StartBody,
     TransferBody,
+    WhistleRequest,
 )
 
 router = APIRouter(tags=["workflow"])
@@ -44,13 +47,6 @@ router = APIRouter(tags=["workflow"])
 ACTION_ERRORS = error_responses(
     Unauthorized, Forbidden, NotFound, InvalidTransition, PreconditionFailed, ValidationFailed
 )
-IfMatch = Annotated[
-    str | None,
-    Header(
-        alias="If-Match",
-        description="The report's ETag; the action is refused with 412 if it changed since",
-    ),
-]
 
 
 async def action_context(
@@ -80,7 +76,7 @@ async def respond(ctx: service.ActionContext, report: Report) -> JSONResponse:
         ctx.session, ctx.principal, report, ctx.now, ctx.calendar
     )
     return JSONResponse(
-        read.model_dump(mode="json"), headers={"ETag": f'"{read.id}-v{read.version}"'}
+        read.model_dump(mode="json"), headers={"ETag": version_tag(read.id, read.version)}
     )
 
 
@@ -225,3 +221,37 @@ async def verify_report(
         ctx, report_id, passed, note, await read_uploads(photos), photo_services
     )
     return await respond(ctx, report)
+
+
+@router.post(
+    "/reports/{report_id}/whistle",
+    response_model=ReportRead,
+    summary="Blow the whistle (吹哨): call units to the case, one job each",
+    description=(
+        "Community staff call units paired with their community for the report's category; "
+        "supervisors covering the report call units of their region, of the regions above it "
+        "or inside it; admins any unit. The first unit leads (主办) unless `lead_unit_id` "
+        "names another; while a lead job is open, units called assist (协办) and naming a "
+        "lead is refused. A unit with an open job on the case cannot be called again. Each "
+        "job must be accepted within the category's accept limit and completed by "
+        "`complete_by`, or else within the category's resolve limit counted from its "
+        "acceptance. Allowed while the case is "
+        "accepted, in progress or dispatched; it becomes dispatched. Returns the report."
+    ),
+    responses=ACTION_ERRORS,
+)
+async def whistle_report(
+    report_id: uuid.UUID,
+    body: WhistleRequest,
+    principal: CaseStaffPrincipal,
+    session: SessionDep,
+    clock: ClockDep,
+    calendar: CalendarDep,
+    response: Response,
+    if_match: IfMatch = None,
+) -> ReportRead:
+    report = await whistle.whistle(
+        session, principal, report_id, body, if_match=if_match, calendar=calendar, now=clock.now()
+    )
+    response.headers["ETag"] = version_tag(report.id, report.version)
+    return report

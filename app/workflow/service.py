@@ -13,6 +13,11 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.principal import Principal
+from app.auth.scope import report_scope
+from app.cases import engine as case_engine
+from app.cases.locks import lock_report
+from app.cases.parts import Parts
+from app.cases.transitions import Actor, ReportAction
 from app.core.config import Settings
 from app.core.errors import Forbidden, InvalidTransition, ValidationFailed
 from app.core.workcalendar import WorkingCalendar, due_at
@@ -45,11 +50,7 @@ from app.photos.uploads import (
     removed_on_error,
 )
 from app.points.service import award
-from app.reports.locks import lock_report
-from app.reports.visibility import report_scope
-from app.workflow import engine
 from app.workflow.overdue import level_rank
-from app.workflow.parts import Parts
 from app.workflow.schemas import (
     AcceptBody,
     EscalateBody,
@@ -62,7 +63,6 @@ from app.workflow.schemas import (
     StartBody,
     TransferBody,
 )
-from app.workflow.transitions import Actor, ReportAction
 
 
 @dataclass(frozen=True)
@@ -80,7 +80,7 @@ class ActionContext:
 async def _load(
     ctx: ActionContext, report_id: uuid.UUID, *, lock: bool = True
 ) -> tuple[Report, Parts]:
-    return await engine.load_for_action(
+    return await case_engine.load_for_action(
         ctx.session, ctx.principal, report_id, ctx.if_match, lock=lock
     )
 
@@ -100,7 +100,7 @@ async def _leaf_category(session: AsyncSession, code: str) -> Category:
 
 async def accept(ctx: ActionContext, report_id: uuid.UUID, body: AcceptBody) -> Report:
     report, actors = await _load(ctx, report_id)
-    engine.ensure_allowed(report, ReportAction.accept, actors)
+    case_engine.ensure_allowed(report, ReportAction.accept, actors)
     category = await _leaf_category(ctx.session, body.category_code or report.category_code)
     changes = {}
     if category.code != report.category_code:
@@ -110,7 +110,7 @@ async def accept(ctx: ActionContext, report_id: uuid.UUID, body: AcceptBody) -> 
     report.resolve_due_at = _limit_due(
         ctx.calendar, category, ctx.now, category.resolve_within_hours
     )
-    await engine.transition(
+    await case_engine.transition(
         ctx.session,
         report,
         ReportAction.accept,
@@ -130,7 +130,7 @@ async def _withdraw_open_jobs(ctx: ActionContext, report: Report, ended_by: Repo
 
 async def reject(ctx: ActionContext, report_id: uuid.UUID, body: RejectBody) -> Report:
     report, actors = await _load(ctx, report_id)
-    event = await engine.transition(
+    event = await case_engine.transition(
         ctx.session,
         report,
         ReportAction.reject,
@@ -162,7 +162,7 @@ async def mark_duplicate(
     ctx: ActionContext, report_id: uuid.UUID, body: MarkDuplicateBody
 ) -> Report:
     report, actors = await _load(ctx, report_id)
-    engine.ensure_allowed(report, ReportAction.mark_duplicate, actors)
+    case_engine.ensure_allowed(report, ReportAction.mark_duplicate, actors)
     # Only among the cases the caller may see: one elsewhere must read as absent, not as
     # "of another community".
     target = await ctx.session.scalar(
@@ -183,7 +183,7 @@ async def mark_duplicate(
             ["body", "duplicate_of"], "the original must be a report of the same community"
         )
     report.duplicate_of_id = root.id
-    event = await engine.transition(
+    event = await case_engine.transition(
         ctx.session,
         report,
         ReportAction.mark_duplicate,
@@ -199,7 +199,7 @@ async def mark_duplicate(
 
 async def transfer(ctx: ActionContext, report_id: uuid.UUID, body: TransferBody) -> Report:
     report, actors = await _load(ctx, report_id)
-    engine.ensure_allowed(report, ReportAction.transfer, actors)
+    case_engine.ensure_allowed(report, ReportAction.transfer, actors)
     community = await ctx.session.get(Community, body.community_id)
     if community is None:
         raise ValidationFailed.at(["body", "community_id"], "no such community")
@@ -209,7 +209,7 @@ async def transfer(ctx: ActionContext, report_id: uuid.UUID, body: TransferBody)
     report.community_id = community.id
     report.region_id = community.region_id
     report.grid_id = None
-    await engine.transition(
+    await case_engine.transition(
         ctx.session,
         report,
         ReportAction.transfer,
@@ -228,7 +228,7 @@ async def transfer(ctx: ActionContext, report_id: uuid.UUID, body: TransferBody)
 
 async def start(ctx: ActionContext, report_id: uuid.UUID, body: StartBody) -> Report:
     report, actors = await _load(ctx, report_id)
-    engine.ensure_allowed(report, ReportAction.start, actors)
+    case_engine.ensure_allowed(report, ReportAction.start, actors)
     assignee = body.assignee_id or ctx.principal.user_id
     member = await ctx.session.scalar(
         select(RoleAssignment.id).where(
@@ -242,7 +242,7 @@ async def start(ctx: ActionContext, report_id: uuid.UUID, body: StartBody) -> Re
             ["body", "assignee_id"], "the assignee must be staff or a grid worker of the community"
         )
     report.assignee_id = assignee
-    await engine.transition(
+    await case_engine.transition(
         ctx.session,
         report,
         ReportAction.start,
@@ -286,7 +286,7 @@ async def resolve(
 ) -> Report:
     """The community's own handler says it is done, with "after" photos."""
     report, actors = await _load(ctx, report_id, lock=False)
-    engine.ensure_allowed(report, ReportAction.resolve, actors)
+    case_engine.ensure_allowed(report, ReportAction.resolve, actors)
     if not uploads:
         raise ValidationFailed.at(["body", "photos"], "send at least one photo of the result")
     stored = await process_and_store(uploads, photos, ctx.now)
@@ -294,7 +294,7 @@ async def resolve(
     async with removed_on_error(photos.storage, stored):
         # Only now: others may act on the case while the photos are converted.
         await lock_report(ctx.session, report.id)
-        event = await engine.transition(
+        event = await case_engine.transition(
             ctx.session,
             report,
             ReportAction.resolve,
@@ -326,7 +326,7 @@ async def verify(
     to the community's own handler or to the lead unit's reopened job."""
     report, actors = await _load(ctx, report_id, lock=False)
     action = ReportAction.verify_pass if passed else ReportAction.verify_fail
-    engine.ensure_allowed(report, action, actors)
+    case_engine.ensure_allowed(report, action, actors)
     stored = await process_and_store(uploads, photos, ctx.now) if uploads else []
     removed_if_rolled_back(ctx.session, photos.storage, stored)
     async with removed_on_error(photos.storage, stored):
@@ -336,7 +336,7 @@ async def verify(
             report.closure_type = _closure_type(report)
         else:
             report.rework_count += 1
-        event = await engine.transition(
+        event = await case_engine.transition(
             ctx.session,
             report,
             action,
@@ -366,7 +366,7 @@ async def verify(
 
 async def reopen(ctx: ActionContext, report_id: uuid.UUID, body: ReopenBody) -> Report:
     report, actors = await _load(ctx, report_id)
-    engine.ensure_allowed(report, ReportAction.reopen, actors)
+    case_engine.ensure_allowed(report, ReportAction.reopen, actors)
     window = timedelta(days=ctx.settings.reopen_window_days)
     if report.closed_at is not None and ctx.now - report.closed_at > window:
         raise InvalidTransition(
@@ -379,7 +379,7 @@ async def reopen(ctx: ActionContext, report_id: uuid.UUID, body: ReopenBody) -> 
     report.resolve_due_at = _limit_due(
         ctx.calendar, category, ctx.now, category.resolve_within_hours
     )
-    await engine.transition(
+    await case_engine.transition(
         ctx.session,
         report,
         ReportAction.reopen,
@@ -397,7 +397,7 @@ async def escalate(ctx: ActionContext, report_id: uuid.UUID, body: EscalateBody)
     """上报/督办: ownership moves to the supervisors of the region above; the supervision level
     says how urgent (a yellow or red card is a supervisor's to give)."""
     report, actors = await _load(ctx, report_id)
-    engine.ensure_allowed(report, ReportAction.escalate, actors)
+    case_engine.ensure_allowed(report, ReportAction.escalate, actors)
     level = body.level or SupervisionLevel.normal
     if level is not SupervisionLevel.normal and Actor.supervisor not in actors:
         raise Forbidden("only supervisors give yellow or red cards")
@@ -410,7 +410,7 @@ async def escalate(ctx: ActionContext, report_id: uuid.UUID, body: EscalateBody)
         report.supervision_level = level
     report.escalation_count += 1
     report.escalated_at = ctx.now
-    await engine.transition(
+    await case_engine.transition(
         ctx.session,
         report,
         ReportAction.escalate,
@@ -431,9 +431,9 @@ async def escalate(ctx: ActionContext, report_id: uuid.UUID, body: EscalateBody)
 async def hold(ctx: ActionContext, report_id: uuid.UUID, body: HoldBody) -> Report:
     """挂账: long-term or seasonal work, approved by a supervisor; every clock stops."""
     report, actors = await _load(ctx, report_id)
-    engine.ensure_allowed(report, ReportAction.hold, actors)
+    case_engine.ensure_allowed(report, ReportAction.hold, actors)
     report.status_before_hold = report.status
-    await engine.transition(
+    await case_engine.transition(
         ctx.session,
         report,
         ReportAction.hold,
@@ -460,7 +460,7 @@ def _shift(
 
 async def resume(ctx: ActionContext, report_id: uuid.UUID, body: ResumeBody) -> Report:
     report, actors = await _load(ctx, report_id)
-    engine.ensure_allowed(report, ReportAction.resume, actors)
+    case_engine.ensure_allowed(report, ReportAction.resume, actors)
     held_from = report.on_hold_at
     assert held_from is not None
     category = await ctx.session.get_one(Category, report.category_code)
@@ -479,7 +479,7 @@ async def resume(ctx: ActionContext, report_id: uuid.UUID, body: ResumeBody) -> 
             ctx.calendar, job.complete_due_at, complete_stopped, ctx.now, working
         )
         job.version += 1
-    await engine.transition(
+    await case_engine.transition(
         ctx.session,
         report,
         ReportAction.resume,
@@ -495,7 +495,7 @@ async def resume(ctx: ActionContext, report_id: uuid.UUID, body: ResumeBody) -> 
 
 async def rate(ctx: ActionContext, report_id: uuid.UUID, body: RateBody) -> Report:
     report, actors = await _load(ctx, report_id)
-    engine.ensure_allowed(report, ReportAction.rate, actors)
+    case_engine.ensure_allowed(report, ReportAction.rate, actors)
     if await ctx.session.get(Rating, report.id) is not None:
         raise ValidationFailed.at(["body", "satisfaction"], "the case has been rated already")
     ctx.session.add(
@@ -508,7 +508,7 @@ async def rate(ctx: ActionContext, report_id: uuid.UUID, body: RateBody) -> Repo
         )
     )
     report.updated_at = ctx.now
-    await engine.transition(
+    await case_engine.transition(
         ctx.session,
         report,
         ReportAction.rate,

@@ -10,8 +10,8 @@ from prometheus_client import REGISTRY
 
 from app.calendar.recompute import due_from
 from app.core import workcalendar
+from app.core.lights import Pause
 from app.core.workcalendar import CHINA_TZ, DayExplained, DaySource, WorkingCalendar, due_at
-from app.reports.lights import Pause
 
 CAL = WorkingCalendar()
 

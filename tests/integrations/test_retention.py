@@ -21,9 +21,9 @@ from app.core.clock import FrozenClock
 from app.core.config import Settings
 from app.integrations.delivery import new_http_client
 from app.integrations.retention import prune
-from app.integrations.worker import run_once
 from app.models import OutboxEvent, WebhookDelivery
 from app.models.enums import DeliveryStatus
+from app.worker import run_once
 from tests.integrations.conftest import create_webhook, deliveries
 
 NOW = datetime.now(UTC).replace(microsecond=0)

@@ -23,9 +23,9 @@ from app.core.config import Settings
 from app.core.database_faults import watch_for_unavailability
 from app.core.db import create_engine, create_sessionmaker
 from app.integrations.delivery import new_http_client
-from app.integrations.worker import run_once
 from app.main import create_app
 from app.models import OutboxEvent, Report
+from app.worker import run_once
 from tests.integrations.conftest import RECEIVER_HOSTS, Receiver, create_webhook
 from tests.reports.conftest import COMMUNITY_1_POINT, photo_bytes
 from tests.support import command_env, start_command

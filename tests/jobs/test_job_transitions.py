@@ -6,8 +6,7 @@ import itertools
 
 import pytest
 
-from app.models.enums import JobStatus
-from app.workflow.transitions import (
+from app.cases.transitions import (
     JOB_STATUS_TIMESTAMP,
     JOB_TRANSITIONS,
     Actor,
@@ -17,6 +16,7 @@ from app.workflow.transitions import (
     job_rule,
     next_job_status,
 )
+from app.models.enums import JobStatus
 
 JS, JA = JobStatus, JobAction
 

@@ -199,7 +199,7 @@ async def test_a_failed_flush_of_the_rows_leaves_no_photo(
     def broken_event(*args: Any, **kwargs: Any) -> None:
         raise OperationalError("INSERT INTO report_events", {}, Exception("connection lost"))
 
-    monkeypatch.setattr(intake.service, "timeline_entry", broken_event)
+    monkeypatch.setattr(intake, "timeline_entry", broken_event)
     response = await lenient_client.post(
         "/api/v1/reports", data=FORM, files=files("Canon_40D.jpg"), headers=headers
     )

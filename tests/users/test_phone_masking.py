@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from app.users.service import mask_phone
+from app.core.phones import mask_phone
 
 
 @pytest.mark.parametrize(

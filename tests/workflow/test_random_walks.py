@@ -18,10 +18,10 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
+from app.cases.transitions import REPORT_STATUS_TIMESTAMP
 from app.demo.seed import demo_id
 from app.models import Job, PointsEntry, Report
 from app.models.enums import JobStatus, ReportStatus
-from app.workflow.transitions import REPORT_STATUS_TIMESTAMP
 from tests.reports.conftest import photo_bytes
 
 PEOPLE = ["staff1", "staff2", "grid1", "supervisor", "courier1", "unit1", "unit2", "admin"]

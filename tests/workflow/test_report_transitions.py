@@ -6,8 +6,7 @@ import itertools
 
 import pytest
 
-from app.models.enums import ReportStatus
-from app.workflow.transitions import (
+from app.cases.transitions import (
     REPORT_STATUS_TIMESTAMP,
     REPORT_TRANSITIONS,
     Actor,
@@ -18,6 +17,7 @@ from app.workflow.transitions import (
     next_report_status,
     report_rule,
 )
+from app.models.enums import ReportStatus
 
 RS, RA = ReportStatus, ReportAction
 

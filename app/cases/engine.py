@@ -13,16 +13,11 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.principal import Principal
-from app.core.errors import Forbidden, InvalidTransition, NotFound, PreconditionFailed
-from app.core.metrics import TRANSITIONS, count_on_commit
-from app.integrations import outbox
-from app.models import Job, Report, ReportEvent
-from app.models.enums import ReportStatus
-from app.reports.locks import lock_report
-from app.reports.service import append_event
-from app.reports.visibility import region_path, report_scope
-from app.workflow.parts import Parts, acting_role, case_parts
-from app.workflow.transitions import (
+from app.auth.scope import region_path, report_scope
+from app.cases.locks import lock_report
+from app.cases.parts import Parts, acting_role, case_parts
+from app.cases.timeline import append_event
+from app.cases.transitions import (
     REPORT_STATUS_TIMESTAMP,
     ReportAction,
     TransitionRefused,
@@ -30,17 +25,16 @@ from app.workflow.transitions import (
     next_report_status,
     report_rule,
 )
+from app.core import etags
+from app.core.errors import Forbidden, InvalidTransition, NotFound
+from app.core.metrics import TRANSITIONS, count_on_commit
+from app.integrations import outbox
+from app.models import Job, Report, ReportEvent
+from app.models.enums import ReportStatus
 
 # Timestamps kept from the first time the status was entered: the acceptance is what response
 # statistics measure, and a reopened case does not move it.
 FIRST_ENTRY_ONLY = frozenset({ReportStatus.accepted})
-
-
-def etag_matches(report: Report, if_match: str | None) -> bool:
-    if if_match is None or if_match.strip() == "*":
-        return True
-    expected = f'"{report.id}-v{report.version}"'
-    return expected in {tag.strip().removeprefix("W/") for tag in if_match.split(",")}
 
 
 async def load_for_action(
@@ -55,7 +49,7 @@ async def load_for_action(
     the caller plays in it, each with the role that gives it.
 
     The report row is then locked before anything of the case is written (see
-    ``app.reports.locks``), unless ``lock`` is false: for an action that first does slow work
+    ``app.cases.locks``), unless ``lock`` is false: for an action that first does slow work
     (photos), which locks the case itself when that is done. The report is kept as it was
     read, so an action that had to wait for another that changed the case meanwhile is refused
     by the version (409) rather than taken on what the caller did not see."""
@@ -66,10 +60,7 @@ async def load_for_action(
     )
     if report is None:
         raise NotFound("No such report")
-    if not etag_matches(report, if_match):
-        raise PreconditionFailed(
-            f"The report changed (it is now version {report.version}); reload it and try again"
-        )
+    etags.require_match(if_match, report.id, report.version, what="report")
     if lock:
         await lock_report(session, report.id)
     return report, case_parts(principal, report, await region_path(session, report))

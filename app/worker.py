@@ -4,7 +4,7 @@ of outbox events and deliveries past retention (app/integrations/retention.py).
 ``python -m app worker`` runs ``run_forever`` in its own process (production: as many as
 wanted, they never step on each other — see app/integrations/delivery.py and the sweep's own
 notes); in the embedded default the API process runs the same loop as a task
-(app/integrations/lifecycle.py).
+(app/lifecycle.py).
 
 A pass runs every step even when an earlier one failed: a receiver that breaks the delivery
 step must not stop overdue cases from being raised, and the reverse. A failure is logged and
@@ -41,7 +41,7 @@ from app.integrations.retention import PruneResult, prune
 from app.privacy.retention import PersonalDataPruned, prune_personal_data
 from app.workflow.overdue import sweep_overdue
 
-log = logging.getLogger("app.integrations.worker")
+log = logging.getLogger("app.worker")
 
 
 @dataclass

@@ -5,7 +5,7 @@ its ``job.<action>`` outbox event.
 
 Every job action locks the report row before it reads the job, and bumps the report's
 version: the job list is part of the case, and the report row is the one lock all jobs of a
-case share, taken first by every writer of the case (``app.reports.locks``), so two units
+case share, taken first by every writer of the case (``app.cases.locks``), so two units
 leaving at the same moment cannot both conclude that the other is still on the case, and a
 unit acting while the case is closed never waits for the closing in a circle."""
 
@@ -21,18 +21,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import flag_modified
 
 from app.auth.principal import Principal
-from app.core.errors import Forbidden, InvalidTransition, NotFound, PreconditionFailed
-from app.core.metrics import TRANSITIONS, count_on_commit
-from app.integrations import outbox
-from app.jobs import queries
-from app.models import Job, Report, ReportEvent
-from app.models.enums import JobStatus, Role
-from app.reports.locks import note_locked
-from app.reports.service import append_event
-from app.reports.visibility import region_path
-from app.workflow import engine
-from app.workflow.parts import Parts, acting_role, case_parts
-from app.workflow.transitions import (
+from app.auth.scope import region_path
+from app.cases import engine as case_engine
+from app.cases.locks import note_locked
+from app.cases.parts import Parts, acting_role, case_parts
+from app.cases.timeline import append_event
+from app.cases.transitions import (
     JOB_STATUS_TIMESTAMP,
     Actor,
     JobAction,
@@ -42,6 +36,13 @@ from app.workflow.transitions import (
     job_rule,
     next_job_status,
 )
+from app.core import etags
+from app.core.errors import Forbidden, InvalidTransition, NotFound
+from app.core.metrics import TRANSITIONS, count_on_commit
+from app.integrations import outbox
+from app.jobs import queries
+from app.models import Job, Report, ReportEvent
+from app.models.enums import JobStatus, Role
 
 
 @dataclass(frozen=True)
@@ -53,22 +54,11 @@ class JobCase:
     actors: Parts
 
 
-def job_etag(job_id: uuid.UUID, version: int) -> str:
-    return f'"{job_id}-v{version}"'
-
-
-def _etag_matches(job: Job, if_match: str | None) -> bool:
-    if if_match is None or if_match.strip() == "*":
-        return True
-    tags = {tag.strip().removeprefix("W/") for tag in if_match.split(",")}
-    return job_etag(job.id, job.version) in tags
-
-
 async def _lock_case_of(
     session: AsyncSession, principal: Principal, job_id: uuid.UUID
 ) -> tuple[Job, Report]:
     """The job and its report, read after the report's row is locked (PostgreSQL; see
-    ``app.reports.locks``): the case's lock first, as every writer of the case takes it, then
+    ``app.cases.locks``): the case's lock first, as every writer of the case takes it, then
     the job as the last writer left it. 404 outside the caller's scope."""
     report = await session.scalar(
         select(Report)
@@ -108,10 +98,7 @@ async def load_job_for_action(
         job, report = await _lock_case_of(session, principal, job_id)
     else:
         job = await queries.get_visible_job(session, principal, job_id)
-    if not _etag_matches(job, if_match):
-        raise PreconditionFailed(
-            f"The job changed (it is now version {job.version}); reload it and try again"
-        )
+    etags.require_match(if_match, job.id, job.version, what="job")
     if report is None:
         report = await session.get_one(Report, job.report_id)
     actors = case_parts(principal, report, await region_path(session, report))
@@ -127,7 +114,7 @@ def next_status(job: Job, action: JobAction, actors: Parts) -> JobStatus:
         check_actor(job_rule(job.status, action), actors, f"{action.value} this job")
         return next_job_status(job.status, action)
     except TransitionRefused as exc:
-        raise engine.refuse(exc) from exc
+        raise case_engine.refuse(exc) from exc
 
 
 def entering(job: Job, status: JobStatus, now: datetime) -> dict[str, Any]:

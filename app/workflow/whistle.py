@@ -20,18 +20,18 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.principal import Principal
+from app.auth.scope import region_path
+from app.cases import engine as case_engine
+from app.cases.parts import Parts
+from app.cases.transitions import Actor, ReportAction
 from app.core.errors import FieldError, ValidationFailed
 from app.core.workcalendar import WorkingCalendar, due_at
 from app.integrations import outbox
-from app.jobs.schemas import WhistleRequest
 from app.models import Category, Job, Pairing, Region, Report, Unit
 from app.models.enums import OPEN_JOB_STATUSES, HoursKind, JobStatus, Role
 from app.reports import service as reports_service
 from app.reports.schemas import ReportRead
-from app.reports.visibility import region_path
-from app.workflow import engine
-from app.workflow.parts import Parts
-from app.workflow.transitions import Actor, ReportAction
+from app.workflow.schemas import WhistleRequest
 
 
 async def _category_lineage(session: AsyncSession, category: Category) -> set[str]:
@@ -158,8 +158,8 @@ async def whistle(
     calendar: WorkingCalendar,
     now: datetime,
 ) -> ReportRead:
-    report, actors = await engine.load_for_action(session, principal, report_id, if_match)
-    engine.ensure_allowed(report, ReportAction.whistle, actors)
+    report, actors = await case_engine.load_for_action(session, principal, report_id, if_match)
+    case_engine.ensure_allowed(report, ReportAction.whistle, actors)
     if body.complete_by is not None and body.complete_by <= now:
         raise ValidationFailed.at(["body", "complete_by"], "must be in the future")
     category = await session.get_one(Category, report.category_code)
@@ -201,7 +201,7 @@ async def whistle(
     ]
     session.add_all(jobs)
     await session.flush()
-    await engine.transition(
+    await case_engine.transition(
         session,
         report,
         ReportAction.whistle,

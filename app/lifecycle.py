@@ -11,7 +11,7 @@ from fastapi import FastAPI
 
 from app.core.config import Settings
 from app.integrations.stream import event_broker
-from app.integrations.worker import run_forever
+from app.worker import run_forever
 
 
 @contextlib.asynccontextmanager

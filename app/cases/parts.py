@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 
 from app.auth.principal import Principal
+from app.cases.transitions import Actor
 from app.models import Report
 from app.models.enums import ReportSource, Role
-from app.workflow.transitions import Actor
 
 # Each part the caller plays, with the role that gives it. An administrator plays the case's
 # staff parts by being one (``Role.admin``) unless they also hold the part's own role there;

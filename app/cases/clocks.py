@@ -14,10 +14,10 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.cases.transitions import ReportAction
+from app.core.lights import Pause
 from app.models import ReportEvent
 from app.models.enums import ReportStatus
-from app.reports.lights import Pause
-from app.workflow.transitions import ReportAction
 
 JOB_REWORK_EVENT = "job_rework"
 

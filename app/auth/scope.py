@@ -1,0 +1,57 @@
+"""Which reports a caller may see: the row filter every report query goes through, and where a
+case sits in the region tree (the paths that supervisors' scopes are checked against)."""
+
+from __future__ import annotations
+
+from sqlalchemy import ColumnElement, false, or_, select, true
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth.principal import Principal
+from app.models import Community, Job, Region, Report
+from app.models.enums import Role
+
+STAFF_ROLES = (Role.community_staff, Role.grid_worker)
+REGION_ROLES = (Role.supervisor, Role.viewer)
+
+
+def report_scope(principal: Principal) -> ColumnElement[bool]:
+    """Admins see everything; supervisors and viewers their regions' subtrees (the cases owned
+    there and the cases of their communities, escalated or not); community staff
+    and grid workers their communities'; unit staff the cases their unit has a job on;
+    everyone their own reports."""
+    if principal.is_admin:
+        return true()
+    conditions: list[ColumnElement[bool]] = []
+    if paths := principal.region_paths(*REGION_ROLES):
+        subtree = select(Region.id).where(or_(*(Region.path.startswith(p) for p in paths)))
+        conditions.append(Report.region_id.in_(subtree))
+        # Escalation hands a case to the region above; the regions it happened in keep it in
+        # sight (属地), to read, not to act on.
+        conditions.append(
+            Report.community_id.in_(select(Community.id).where(Community.region_id.in_(subtree)))
+        )
+    if communities := principal.scope_ids(*STAFF_ROLES):
+        conditions.append(Report.community_id.in_(communities))
+    if units := principal.scope_ids(Role.unit_staff):
+        conditions.append(Report.id.in_(select(Job.report_id).where(Job.unit_id.in_(units))))
+    if principal.user_id is not None:
+        conditions.append(Report.reporter_id == principal.user_id)
+    return or_(*conditions) if conditions else false()
+
+
+async def place_path(session: AsyncSession, report: Report) -> str | None:
+    """The materialised path of the region of the report's community (None: no community)."""
+    if report.community_id is None:
+        return None
+    return await session.scalar(
+        select(Region.path)
+        .join(Community, Community.region_id == Region.id)
+        .where(Community.id == report.community_id)
+    )
+
+
+async def region_path(session: AsyncSession, report: Report) -> str:
+    """The materialised path of the region that owns the report (for supervisors' scope)."""
+    path = await session.scalar(select(Region.path).where(Region.id == report.region_id))
+    assert path is not None  # region_id is a non-null foreign key
+    return path
