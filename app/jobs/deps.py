@@ -1,6 +1,5 @@
-"""Role guards of the whistle and job routes, the ``If-Match`` header and the inbox filters.
-The guards only keep out roles that can never act; the services check the caller's part in
-the very case (and hide cases outside their scope)."""
+"""Who may read jobs, and the inbox filters. (The action routes take their context and role
+guard from ``app.cases.deps``; the services check the caller's part in the very case.)"""
 
 from __future__ import annotations
 
@@ -25,11 +24,6 @@ JobReader = Annotated[
             Role.viewer,
         )
     ),
-]
-UnitStaffPrincipal = Annotated[Principal, Depends(require_roles(Role.unit_staff))]
-# Whistling, deciding extensions and cancelling jobs: the case's community staff or supervisors.
-CaseStaffPrincipal = Annotated[
-    Principal, Depends(require_roles(Role.community_staff, Role.supervisor))
 ]
 
 

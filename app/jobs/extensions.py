@@ -5,15 +5,13 @@ for."""
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth.principal import Principal
+from app.cases.context import ActionContext
 from app.cases.transitions import JobAction
 from app.core.errors import ValidationFailed
-from app.core.workcalendar import WorkingCalendar
 from app.jobs import engine, queries
 from app.jobs.exceptions import ExtensionAlreadyPending, NoPendingExtension
 from app.jobs.schemas import ExtensionCreate, JobRead
@@ -30,15 +28,11 @@ async def _pending_extension(session: AsyncSession, job: Job) -> JobExtension | 
 
 
 async def request_extension(
-    session: AsyncSession,
-    principal: Principal,
+    ctx: ActionContext,
     job_id: uuid.UUID,
     body: ExtensionCreate,
-    *,
-    if_match: str | None,
-    now: datetime,
-    calendar: WorkingCalendar,
 ) -> JobRead:
+    session, principal, now, if_match = ctx.session, ctx.principal, ctx.now, ctx.if_match
     case = await engine.load_job_for_action(session, principal, job_id, if_match)
     engine.next_status(case.job, JobAction.request_extension, case.actors)
     if await _pending_extension(session, case.job) is not None:
@@ -75,21 +69,18 @@ async def request_extension(
         extra={"extension_id": str(extension.id), "until": body.until.isoformat()},
     )
     await engine.touch_report(session, case.report, now)
-    return await queries.read_job(session, case.job.id, now, calendar)
+    return await queries.read_job(session, case.job.id, now, ctx.calendar)
 
 
 async def decide_extension(
-    session: AsyncSession,
-    principal: Principal,
+    ctx: ActionContext,
     job_id: uuid.UUID,
     note: str | None,
     *,
     grant: bool,
-    if_match: str | None,
-    now: datetime,
-    calendar: WorkingCalendar,
 ) -> JobRead:
     """Grant (the completion time moves to the one asked for) or refuse the pending request."""
+    session, principal, now, if_match = ctx.session, ctx.principal, ctx.now, ctx.if_match
     case = await engine.load_job_for_action(session, principal, job_id, if_match)
     engine.next_status(case.job, JobAction.decide_extension, case.actors)
     extension = await _pending_extension(session, case.job)
@@ -124,4 +115,4 @@ async def decide_extension(
         },
     )
     await engine.touch_report(session, case.report, now)
-    return await queries.read_job(session, case.job.id, now, calendar)
+    return await queries.read_job(session, case.job.id, now, ctx.calendar)

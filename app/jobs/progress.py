@@ -14,10 +14,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.principal import Principal
 from app.cases import engine as case_engine
+from app.cases.context import ActionContext
 from app.cases.parts import on_behalf_of
 from app.cases.transitions import JobAction, ReportAction
 from app.core.errors import FieldError, ValidationFailed
-from app.core.workcalendar import WorkingCalendar
 from app.jobs import engine, queries
 from app.jobs.schemas import JobRead
 from app.models import ReportEvent
@@ -26,9 +26,9 @@ from app.photos.uploads import (
     PhotoServices,
     StoredPhoto,
     UploadedPhoto,
+    kept_if_committed,
     photo_row,
     process_and_store,
-    removed_on_error,
     too_large,
 )
 
@@ -96,23 +96,20 @@ async def _locked_again(
 
 
 async def report_progress(
-    session: AsyncSession,
-    principal: Principal,
+    ctx: ActionContext,
     job_id: uuid.UUID,
     note: str,
     uploads: Sequence[UploadedPhoto],
     *,
-    if_match: str | None,
     photos: PhotoServices,
-    now: datetime,
-    calendar: WorkingCalendar,
 ) -> JobRead:
+    session, principal, now, if_match = ctx.session, ctx.principal, ctx.now, ctx.if_match
     case = await engine.load_job_for_action(session, principal, job_id, if_match, lock=False)
     engine.next_status(case.job, JobAction.progress, case.actors)
     text = _required_note(note)
     _check_photos(uploads, photos, at_least_one=False)
     stored = await process_and_store(uploads, photos, now) if uploads else []
-    async with removed_on_error(photos.storage, stored):
+    async with kept_if_committed(session, photos.storage, stored):
         case, _ = await _locked_again(session, principal, case, if_match, JobAction.progress)
         await engine.save_guarded(session, case.job, now)
         event = await engine.record_job_event(
@@ -120,29 +117,26 @@ async def report_progress(
         )
         _add_photos(session, stored, case, event, PhotoKind.progress, principal, now)
         await engine.touch_report(session, case.report, now)
-        return await queries.read_job(session, case.job.id, now, calendar)
+        return await queries.read_job(session, case.job.id, now, ctx.calendar)
 
 
 async def complete_job(
-    session: AsyncSession,
-    principal: Principal,
+    ctx: ActionContext,
     job_id: uuid.UUID,
     note: str,
     uploads: Sequence[UploadedPhoto],
     *,
-    if_match: str | None,
     photos: PhotoServices,
-    now: datetime,
-    calendar: WorkingCalendar,
 ) -> JobRead:
     """The unit is done, with "after" photos. The lead's completion resolves the case (待核查);
     assisting units still at work carry on and do not hold it up."""
+    session, principal, now, if_match = ctx.session, ctx.principal, ctx.now, ctx.if_match
     case = await engine.load_job_for_action(session, principal, job_id, if_match, lock=False)
     engine.next_status(case.job, JobAction.complete, case.actors)
     text = _required_note(note)
     _check_photos(uploads, photos, at_least_one=True)
     stored = await process_and_store(uploads, photos, now)
-    async with removed_on_error(photos.storage, stored):
+    async with kept_if_committed(session, photos.storage, stored):
         case, to = await _locked_again(session, principal, case, if_match, JobAction.complete)
         await engine.save_guarded(session, case.job, now, **engine.entering(case.job, to, now))
         event = await engine.record_job_event(
@@ -162,4 +156,4 @@ async def complete_job(
             )
         else:
             await engine.touch_report(session, case.report, now)
-        return await queries.read_job(session, case.job.id, now, calendar)
+        return await queries.read_job(session, case.job.id, now, ctx.calendar)

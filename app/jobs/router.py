@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, Depends, File, Form, Response, UploadFile
 
+from app.cases.deps import CaseStaffAction, UnitAction
 from app.core.deps import CalendarDep, ClockDep, SessionDep
 from app.core.errors import (
     Forbidden,
@@ -18,14 +19,12 @@ from app.core.errors import (
     ValidationFailed,
     error_responses,
 )
-from app.core.etags import IfMatch, version_tag
+from app.core.etags import version_tag
 from app.core.pagination import Page, PageParams, page_params
 from app.jobs import extensions, progress, queries, service
 from app.jobs.deps import (
-    CaseStaffPrincipal,
     JobFiltersDep,
     JobReader,
-    UnitStaffPrincipal,
 )
 from app.jobs.exceptions import ExtensionAlreadyPending, NoPendingExtension
 from app.jobs.schemas import (
@@ -57,7 +56,8 @@ Photos = Annotated[
 ]
 
 
-def _with_etag(job: JobRead, response: Response) -> JobRead:
+def tagged(response: Response, job: JobRead) -> JobRead:
+    """The job, with its ETag: the If-Match of the next action on it."""
     response.headers["ETag"] = version_tag(job.id, job.version)
     return job
 
@@ -102,7 +102,7 @@ async def read_job(
     response: Response,
 ) -> JobRead:
     job = await queries.read_visible_job(session, principal, job_id, clock.now(), calendar)
-    return _with_etag(job, response)
+    return tagged(response, job)
 
 
 @router.post(
@@ -113,19 +113,9 @@ async def read_job(
     responses=error_responses(*ACTION_ERRORS),
 )
 async def accept_job(
-    job_id: uuid.UUID,
-    principal: UnitStaffPrincipal,
-    session: SessionDep,
-    clock: ClockDep,
-    calendar: CalendarDep,
-    response: Response,
-    body: JobNote = JobNoteBody(),
-    if_match: IfMatch = None,
+    job_id: uuid.UUID, ctx: UnitAction, response: Response, body: JobNote = JobNoteBody()
 ) -> JobRead:
-    job = await service.accept_job(
-        session, principal, job_id, body.note, if_match=if_match, now=clock.now(), calendar=calendar
-    )
-    return _with_etag(job, response)
+    return tagged(response, await service.accept_job(ctx, job_id, body.note))
 
 
 @router.post(
@@ -140,19 +130,9 @@ async def accept_job(
     responses=error_responses(*ACTION_ERRORS),
 )
 async def decline_job(
-    job_id: uuid.UUID,
-    body: JobDecline,
-    principal: UnitStaffPrincipal,
-    session: SessionDep,
-    clock: ClockDep,
-    calendar: CalendarDep,
-    response: Response,
-    if_match: IfMatch = None,
+    job_id: uuid.UUID, body: JobDecline, ctx: UnitAction, response: Response
 ) -> JobRead:
-    job = await service.decline_job(
-        session, principal, job_id, body, if_match=if_match, now=clock.now(), calendar=calendar
-    )
-    return _with_etag(job, response)
+    return tagged(response, await service.decline_job(ctx, job_id, body))
 
 
 @router.post(
@@ -165,28 +145,15 @@ async def decline_job(
 )
 async def report_job_progress(
     job_id: uuid.UUID,
-    principal: UnitStaffPrincipal,
-    session: SessionDep,
-    clock: ClockDep,
-    calendar: CalendarDep,
-    photo_services: PhotoServicesDep,
+    ctx: UnitAction,
     response: Response,
+    photo_services: PhotoServicesDep,
     note: NoteForm,
     photos: Photos = None,
-    if_match: IfMatch = None,
 ) -> JobRead:
-    job = await progress.report_progress(
-        session,
-        principal,
-        job_id,
-        note,
-        await read_uploads(photos),
-        if_match=if_match,
-        photos=photo_services,
-        now=clock.now(),
-        calendar=calendar,
-    )
-    return _with_etag(job, response)
+    uploads = await read_uploads(photos)
+    job = await progress.report_progress(ctx, job_id, note, uploads, photos=photo_services)
+    return tagged(response, job)
 
 
 @router.post(
@@ -201,28 +168,15 @@ async def report_job_progress(
 )
 async def complete_job(
     job_id: uuid.UUID,
-    principal: UnitStaffPrincipal,
-    session: SessionDep,
-    clock: ClockDep,
-    calendar: CalendarDep,
-    photo_services: PhotoServicesDep,
+    ctx: UnitAction,
     response: Response,
+    photo_services: PhotoServicesDep,
     note: NoteForm,
     photos: Photos = None,
-    if_match: IfMatch = None,
 ) -> JobRead:
-    job = await progress.complete_job(
-        session,
-        principal,
-        job_id,
-        note,
-        await read_uploads(photos),
-        if_match=if_match,
-        photos=photo_services,
-        now=clock.now(),
-        calendar=calendar,
-    )
-    return _with_etag(job, response)
+    uploads = await read_uploads(photos)
+    job = await progress.complete_job(ctx, job_id, note, uploads, photos=photo_services)
+    return tagged(response, job)
 
 
 @router.post(
@@ -233,19 +187,9 @@ async def complete_job(
     responses=error_responses(*ACTION_ERRORS, ExtensionAlreadyPending),
 )
 async def request_extension(
-    job_id: uuid.UUID,
-    body: ExtensionCreate,
-    principal: UnitStaffPrincipal,
-    session: SessionDep,
-    clock: ClockDep,
-    calendar: CalendarDep,
-    response: Response,
-    if_match: IfMatch = None,
+    job_id: uuid.UUID, body: ExtensionCreate, ctx: UnitAction, response: Response
 ) -> JobRead:
-    job = await extensions.request_extension(
-        session, principal, job_id, body, if_match=if_match, now=clock.now(), calendar=calendar
-    )
-    return _with_etag(job, response)
+    return tagged(response, await extensions.request_extension(ctx, job_id, body))
 
 
 @router.post(
@@ -256,26 +200,10 @@ async def request_extension(
     responses=error_responses(*ACTION_ERRORS, NoPendingExtension),
 )
 async def grant_extension(
-    job_id: uuid.UUID,
-    principal: CaseStaffPrincipal,
-    session: SessionDep,
-    clock: ClockDep,
-    calendar: CalendarDep,
-    response: Response,
-    body: JobNote = JobNoteBody(),
-    if_match: IfMatch = None,
+    job_id: uuid.UUID, ctx: CaseStaffAction, response: Response, body: JobNote = JobNoteBody()
 ) -> JobRead:
-    job = await extensions.decide_extension(
-        session,
-        principal,
-        job_id,
-        body.note,
-        grant=True,
-        if_match=if_match,
-        now=clock.now(),
-        calendar=calendar,
-    )
-    return _with_etag(job, response)
+    job = await extensions.decide_extension(ctx, job_id, body.note, grant=True)
+    return tagged(response, job)
 
 
 @router.post(
@@ -286,26 +214,10 @@ async def grant_extension(
     responses=error_responses(*ACTION_ERRORS, NoPendingExtension),
 )
 async def refuse_extension(
-    job_id: uuid.UUID,
-    principal: CaseStaffPrincipal,
-    session: SessionDep,
-    clock: ClockDep,
-    calendar: CalendarDep,
-    response: Response,
-    body: JobNote = JobNoteBody(),
-    if_match: IfMatch = None,
+    job_id: uuid.UUID, ctx: CaseStaffAction, response: Response, body: JobNote = JobNoteBody()
 ) -> JobRead:
-    job = await extensions.decide_extension(
-        session,
-        principal,
-        job_id,
-        body.note,
-        grant=False,
-        if_match=if_match,
-        now=clock.now(),
-        calendar=calendar,
-    )
-    return _with_etag(job, response)
+    job = await extensions.decide_extension(ctx, job_id, body.note, grant=False)
+    return tagged(response, job)
 
 
 @router.post(
@@ -319,16 +231,6 @@ async def refuse_extension(
     responses=error_responses(*ACTION_ERRORS),
 )
 async def cancel_job(
-    job_id: uuid.UUID,
-    body: JobCancel,
-    principal: CaseStaffPrincipal,
-    session: SessionDep,
-    clock: ClockDep,
-    calendar: CalendarDep,
-    response: Response,
-    if_match: IfMatch = None,
+    job_id: uuid.UUID, body: JobCancel, ctx: CaseStaffAction, response: Response
 ) -> JobRead:
-    job = await service.cancel_job(
-        session, principal, job_id, body, if_match=if_match, now=clock.now(), calendar=calendar
-    )
-    return _with_etag(job, response)
+    return tagged(response, await service.cancel_job(ctx, job_id, body))

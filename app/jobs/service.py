@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.principal import Principal
 from app.cases import engine as case_engine
+from app.cases.context import ActionContext
 from app.cases.parts import on_behalf_of
 from app.cases.transitions import JobAction, ReportAction
 from app.core.workcalendar import WorkingCalendar, due_at
@@ -86,23 +87,19 @@ async def _unit_left(
 
 
 async def accept_job(
-    session: AsyncSession,
-    principal: Principal,
+    ctx: ActionContext,
     job_id: uuid.UUID,
     note: str | None,
-    *,
-    if_match: str | None,
-    now: datetime,
-    calendar: WorkingCalendar,
 ) -> JobRead:
     """The unit reports for duty: its answer clock stops and its completion clock starts, with
     the category's resolve limit from now (unless the whistle named the completion time)."""
+    session, principal, now, if_match = ctx.session, ctx.principal, ctx.now, ctx.if_match
     case = await engine.load_job_for_action(session, principal, job_id, if_match)
     to = engine.next_status(case.job, JobAction.accept, case.actors)
     completion: dict[str, datetime] = {}
     if not case.job.complete_by_explicit:
         category = await session.get_one(Category, case.report.category_code)
-        completion["complete_due_at"] = _resolve_limit_from(calendar, category, now)
+        completion["complete_due_at"] = _resolve_limit_from(ctx.calendar, category, now)
     await engine.save_guarded(
         session, case.job, now, **engine.entering(case.job, to, now), **completion
     )
@@ -110,19 +107,15 @@ async def accept_job(
         session, case, principal, "accept", now, action=JobAction.accept, note=note
     )
     await engine.touch_report(session, case.report, now)
-    return await queries.read_job(session, case.job.id, now, calendar)
+    return await queries.read_job(session, case.job.id, now, ctx.calendar)
 
 
 async def decline_job(
-    session: AsyncSession,
-    principal: Principal,
+    ctx: ActionContext,
     job_id: uuid.UUID,
     body: JobDecline,
-    *,
-    if_match: str | None,
-    now: datetime,
-    calendar: WorkingCalendar,
 ) -> JobRead:
+    session, principal, now, if_match = ctx.session, ctx.principal, ctx.now, ctx.if_match
     case = await engine.load_job_for_action(session, principal, job_id, if_match)
     to = engine.next_status(case.job, JobAction.decline, case.actors)
     await engine.save_guarded(
@@ -143,26 +136,22 @@ async def decline_job(
         reason=body.reason,
         extra={"reason_code": body.reason_code.value},
     )
-    return await queries.read_job(session, case.job.id, now, calendar)
+    return await queries.read_job(session, case.job.id, now, ctx.calendar)
 
 
 async def cancel_job(
-    session: AsyncSession,
-    principal: Principal,
+    ctx: ActionContext,
     job_id: uuid.UUID,
     body: JobCancel,
-    *,
-    if_match: str | None,
-    now: datetime,
-    calendar: WorkingCalendar,
 ) -> JobRead:
+    session, principal, now, if_match = ctx.session, ctx.principal, ctx.now, ctx.if_match
     case = await engine.load_job_for_action(session, principal, job_id, if_match)
     to = engine.next_status(case.job, JobAction.cancel, case.actors)
     await engine.save_guarded(session, case.job, now, **engine.entering(case.job, to, now))
     await _unit_left(
         session, case, principal, JobAction.cancel, now, note=body.note, reason=body.reason
     )
-    return await queries.read_job(session, case.job.id, now, calendar)
+    return await queries.read_job(session, case.job.id, now, ctx.calendar)
 
 
 async def reopen_lead_job_for_rework(

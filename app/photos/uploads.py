@@ -185,7 +185,7 @@ async def remove_objects(storage: PhotoStorage, keys: Sequence[str]) -> None:
             log.warning("could not remove photo object %s (gc-photos will): %s", key, result)
 
 
-def removed_if_rolled_back(
+def _removed_if_rolled_back(
     session: AsyncSession, storage: PhotoStorage, stored: Sequence[StoredPhoto]
 ) -> None:
     """If the request's transaction does not commit, remove the files again. A commit whose
@@ -217,10 +217,14 @@ async def referenced_keys(session: AsyncSession, keys: Sequence[str]) -> set[str
 
 
 @asynccontextmanager
-async def removed_on_error(
-    storage: PhotoStorage, stored: Sequence[StoredPhoto]
+async def kept_if_committed(
+    session: AsyncSession, storage: PhotoStorage, stored: Sequence[StoredPhoto]
 ) -> AsyncIterator[None]:
-    """Remove the stored files again if the work that was to reference them fails."""
+    """The one way a request keeps the photos it stored: only if the work that references them
+    succeeds *and* its transaction commits. Fails inside the block: the files are removed at
+    once. The commit fails later (after the endpoint returned): they are removed then, unless a
+    committed row references them after all (see ``_removed_if_rolled_back``)."""
+    _removed_if_rolled_back(session, storage, stored)
     try:
         yield
     except BaseException:

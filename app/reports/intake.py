@@ -57,10 +57,10 @@ from app.photos.uploads import (
     PhotoServices,
     StoredPhoto,
     UploadedPhoto,
+    kept_if_committed,
     photo_row,
     process_and_store,
     remove_objects,
-    removed_if_rolled_back,
     stored_keys,
     too_large,
     with_digests,
@@ -419,9 +419,7 @@ async def submit_report(
 
     category, lat, lng = await _check_fields(session, sub, services.settings, now)
     stored = await process_and_store(sub.photos, services.photos, now)
-    all_keys = stored_keys(stored)
-    removed_if_rolled_back(session, services.photos.storage, stored)
-    try:
+    async with kept_if_committed(session, services.photos.storage, stored):
         created = await _insert(
             session,
             principal,
@@ -439,14 +437,11 @@ async def submit_report(
         ):
             # A twin of this request committed first: undo ours, answer with theirs.
             await session.rollback()
-            await remove_objects(services.photos.storage, all_keys)
+            await remove_objects(services.photos.storage, stored_keys(stored))
             replay = await idempotency.winner(session, user_id, key, IDEMPOTENCY_SCOPE, fingerprint)
             return IntakeResult(replay.body, replay.status_code, replayed=True)
         count_on_commit(session, REPORTS_FILED.labels(category.code, source.value))
         return IntakeResult(body, 201, replayed=False)
-    except BaseException:
-        await remove_objects(services.photos.storage, all_keys)
-        raise
 
 
 async def _insert(

@@ -5,11 +5,10 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, File, Form, Response, UploadFile
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, File, Form, Response, UploadFile
 
-from app.auth.deps import UserPrincipal
-from app.core.deps import CalendarDep, ClockDep, SessionDep, SettingsDep
+from app.cases.context import ActionContext
+from app.cases.deps import Action, CaseStaffAction
 from app.core.errors import (
     Forbidden,
     InvalidTransition,
@@ -19,8 +18,7 @@ from app.core.errors import (
     ValidationFailed,
     error_responses,
 )
-from app.core.etags import IfMatch, version_tag
-from app.jobs.deps import CaseStaffPrincipal
+from app.core.etags import version_tag
 from app.models import Report
 from app.photos.deps import PhotoServicesDep
 from app.photos.exceptions import PhotosRejected
@@ -49,35 +47,11 @@ ACTION_ERRORS = error_responses(
 )
 
 
-async def action_context(
-    principal: UserPrincipal,
-    session: SessionDep,
-    clock: ClockDep,
-    settings: SettingsDep,
-    calendar: CalendarDep,
-    if_match: IfMatch = None,
-) -> service.ActionContext:
-    return service.ActionContext(
-        session=session,
-        principal=principal,
-        now=clock.now(),
-        settings=settings,
-        calendar=calendar,
-        if_match=if_match,
-    )
-
-
-Context = Annotated[service.ActionContext, Depends(action_context)]
-
-
-async def respond(ctx: service.ActionContext, report: Report) -> JSONResponse:
-    """The updated report, with its new ETag."""
-    read: ReportRead = await reports.present(
-        ctx.session, ctx.principal, report, ctx.now, ctx.calendar
-    )
-    return JSONResponse(
-        read.model_dump(mode="json"), headers={"ETag": version_tag(read.id, read.version)}
-    )
+async def respond(ctx: ActionContext, response: Response, report: Report) -> ReportRead:
+    """The updated report as the caller sees it, with its new ETag."""
+    read = await reports.present(ctx.session, ctx.principal, report, ctx.now, ctx.calendar)
+    response.headers["ETag"] = version_tag(read.id, read.version)
+    return read
 
 
 @router.post(
@@ -86,8 +60,10 @@ async def respond(ctx: service.ActionContext, report: Report) -> JSONResponse:
     summary="立案: accept the report, with priority and re-categorising",
     responses=ACTION_ERRORS,
 )
-async def accept_report(report_id: uuid.UUID, body: AcceptBody, ctx: Context) -> JSONResponse:
-    return await respond(ctx, await service.accept(ctx, report_id, body))
+async def accept_report(
+    report_id: uuid.UUID, body: AcceptBody, ctx: Action, response: Response
+) -> ReportRead:
+    return await respond(ctx, response, await service.accept(ctx, report_id, body))
 
 
 @router.post(
@@ -96,8 +72,10 @@ async def accept_report(report_id: uuid.UUID, body: AcceptBody, ctx: Context) ->
     summary="不予立案: reject the report, with a reason",
     responses=ACTION_ERRORS,
 )
-async def reject_report(report_id: uuid.UUID, body: RejectBody, ctx: Context) -> JSONResponse:
-    return await respond(ctx, await service.reject(ctx, report_id, body))
+async def reject_report(
+    report_id: uuid.UUID, body: RejectBody, ctx: Action, response: Response
+) -> ReportRead:
+    return await respond(ctx, response, await service.reject(ctx, report_id, body))
 
 
 @router.post(
@@ -107,9 +85,9 @@ async def reject_report(report_id: uuid.UUID, body: RejectBody, ctx: Context) ->
     responses=ACTION_ERRORS,
 )
 async def mark_duplicate_report(
-    report_id: uuid.UUID, body: MarkDuplicateBody, ctx: Context
-) -> JSONResponse:
-    return await respond(ctx, await service.mark_duplicate(ctx, report_id, body))
+    report_id: uuid.UUID, body: MarkDuplicateBody, ctx: Action, response: Response
+) -> ReportRead:
+    return await respond(ctx, response, await service.mark_duplicate(ctx, report_id, body))
 
 
 @router.post(
@@ -118,8 +96,10 @@ async def mark_duplicate_report(
     summary="转派: hand the report to another community",
     responses=ACTION_ERRORS,
 )
-async def transfer_report(report_id: uuid.UUID, body: TransferBody, ctx: Context) -> JSONResponse:
-    return await respond(ctx, await service.transfer(ctx, report_id, body))
+async def transfer_report(
+    report_id: uuid.UUID, body: TransferBody, ctx: Action, response: Response
+) -> ReportRead:
+    return await respond(ctx, response, await service.transfer(ctx, report_id, body))
 
 
 @router.post(
@@ -128,8 +108,10 @@ async def transfer_report(report_id: uuid.UUID, body: TransferBody, ctx: Context
     summary="社区自办: the community handles it itself, with an assignee",
     responses=ACTION_ERRORS,
 )
-async def start_report(report_id: uuid.UUID, body: StartBody, ctx: Context) -> JSONResponse:
-    return await respond(ctx, await service.start(ctx, report_id, body))
+async def start_report(
+    report_id: uuid.UUID, body: StartBody, ctx: Action, response: Response
+) -> ReportRead:
+    return await respond(ctx, response, await service.start(ctx, report_id, body))
 
 
 @router.post(
@@ -138,8 +120,10 @@ async def start_report(report_id: uuid.UUID, body: StartBody, ctx: Context) -> J
     summary="Reopen a closed case within the reopen period",
     responses=ACTION_ERRORS,
 )
-async def reopen_report(report_id: uuid.UUID, body: ReopenBody, ctx: Context) -> JSONResponse:
-    return await respond(ctx, await service.reopen(ctx, report_id, body))
+async def reopen_report(
+    report_id: uuid.UUID, body: ReopenBody, ctx: Action, response: Response
+) -> ReportRead:
+    return await respond(ctx, response, await service.reopen(ctx, report_id, body))
 
 
 @router.post(
@@ -148,8 +132,10 @@ async def reopen_report(report_id: uuid.UUID, body: ReopenBody, ctx: Context) ->
     summary="上报/督办: ownership moves to the region above, with a supervision level",
     responses=ACTION_ERRORS,
 )
-async def escalate_report(report_id: uuid.UUID, body: EscalateBody, ctx: Context) -> JSONResponse:
-    return await respond(ctx, await service.escalate(ctx, report_id, body))
+async def escalate_report(
+    report_id: uuid.UUID, body: EscalateBody, ctx: Action, response: Response
+) -> ReportRead:
+    return await respond(ctx, response, await service.escalate(ctx, report_id, body))
 
 
 @router.post(
@@ -158,8 +144,10 @@ async def escalate_report(report_id: uuid.UUID, body: EscalateBody, ctx: Context
     summary="挂账: put on hold (supervisors); every clock stops",
     responses=ACTION_ERRORS,
 )
-async def hold_report(report_id: uuid.UUID, body: HoldBody, ctx: Context) -> JSONResponse:
-    return await respond(ctx, await service.hold(ctx, report_id, body))
+async def hold_report(
+    report_id: uuid.UUID, body: HoldBody, ctx: Action, response: Response
+) -> ReportRead:
+    return await respond(ctx, response, await service.hold(ctx, report_id, body))
 
 
 @router.post(
@@ -168,8 +156,10 @@ async def hold_report(report_id: uuid.UUID, body: HoldBody, ctx: Context) -> JSO
     summary="Resume a case on hold; clocks restart where they stopped",
     responses=ACTION_ERRORS,
 )
-async def resume_report(report_id: uuid.UUID, body: ResumeBody, ctx: Context) -> JSONResponse:
-    return await respond(ctx, await service.resume(ctx, report_id, body))
+async def resume_report(
+    report_id: uuid.UUID, body: ResumeBody, ctx: Action, response: Response
+) -> ReportRead:
+    return await respond(ctx, response, await service.resume(ctx, report_id, body))
 
 
 @router.post(
@@ -178,8 +168,10 @@ async def resume_report(report_id: uuid.UUID, body: ResumeBody, ctx: Context) ->
     summary="The reporter rates a closed case, once",
     responses=ACTION_ERRORS,
 )
-async def rate_report(report_id: uuid.UUID, body: RateBody, ctx: Context) -> JSONResponse:
-    return await respond(ctx, await service.rate(ctx, report_id, body))
+async def rate_report(
+    report_id: uuid.UUID, body: RateBody, ctx: Action, response: Response
+) -> ReportRead:
+    return await respond(ctx, response, await service.rate(ctx, report_id, body))
 
 
 Photos = Annotated[list[UploadFile], File(description="Photos of the result")]
@@ -194,13 +186,14 @@ NoteForm = Annotated[str | None, Form(max_length=2000)]
 )
 async def resolve_report(
     report_id: uuid.UUID,
-    ctx: Context,
+    ctx: Action,
+    response: Response,
     photo_services: PhotoServicesDep,
     note: NoteForm = None,
     photos: Photos = [],  # noqa: B006 (FastAPI copies defaults)
-) -> JSONResponse:
+) -> ReportRead:
     report = await service.resolve(ctx, report_id, note, await read_uploads(photos), photo_services)
-    return await respond(ctx, report)
+    return await respond(ctx, response, report)
 
 
 @router.post(
@@ -211,16 +204,17 @@ async def resolve_report(
 )
 async def verify_report(
     report_id: uuid.UUID,
-    ctx: Context,
+    ctx: Action,
+    response: Response,
     photo_services: PhotoServicesDep,
     passed: Annotated[bool, Form()],
     note: NoteForm = None,
     photos: Photos = [],  # noqa: B006 (FastAPI copies defaults)
-) -> JSONResponse:
+) -> ReportRead:
     report = await service.verify(
         ctx, report_id, passed, note, await read_uploads(photos), photo_services
     )
-    return await respond(ctx, report)
+    return await respond(ctx, response, report)
 
 
 @router.post(
@@ -243,15 +237,7 @@ async def verify_report(
 async def whistle_report(
     report_id: uuid.UUID,
     body: WhistleRequest,
-    principal: CaseStaffPrincipal,
-    session: SessionDep,
-    clock: ClockDep,
-    calendar: CalendarDep,
+    ctx: CaseStaffAction,
     response: Response,
-    if_match: IfMatch = None,
 ) -> ReportRead:
-    report = await whistle.whistle(
-        session, principal, report_id, body, if_match=if_match, calendar=calendar, now=clock.now()
-    )
-    response.headers["ETag"] = version_tag(report.id, report.version)
-    return report
+    return await respond(ctx, response, await whistle.whistle(ctx, report_id, body))

@@ -6,19 +6,17 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth.principal import Principal
 from app.auth.scope import report_scope
 from app.cases import engine as case_engine
+from app.cases.context import ActionContext
 from app.cases.locks import lock_report
 from app.cases.parts import Parts
 from app.cases.transitions import Actor, ReportAction
-from app.core.config import Settings
 from app.core.errors import Forbidden, InvalidTransition, ValidationFailed
 from app.core.workcalendar import WorkingCalendar, due_at
 from app.jobs.service import reopen_lead_job_for_rework, withdraw_open_jobs
@@ -44,10 +42,9 @@ from app.photos.uploads import (
     PhotoServices,
     StoredPhoto,
     UploadedPhoto,
+    kept_if_committed,
     photo_row,
     process_and_store,
-    removed_if_rolled_back,
-    removed_on_error,
 )
 from app.points.service import award
 from app.workflow.overdue import level_rank
@@ -63,18 +60,6 @@ from app.workflow.schemas import (
     StartBody,
     TransferBody,
 )
-
-
-@dataclass(frozen=True)
-class ActionContext:
-    """What every action needs besides its body."""
-
-    session: AsyncSession
-    principal: Principal
-    now: datetime
-    settings: Settings
-    calendar: WorkingCalendar
-    if_match: str | None = None
 
 
 async def _load(
@@ -290,8 +275,7 @@ async def resolve(
     if not uploads:
         raise ValidationFailed.at(["body", "photos"], "send at least one photo of the result")
     stored = await process_and_store(uploads, photos, ctx.now)
-    removed_if_rolled_back(ctx.session, photos.storage, stored)
-    async with removed_on_error(photos.storage, stored):
+    async with kept_if_committed(ctx.session, photos.storage, stored):
         # Only now: others may act on the case while the photos are converted.
         await lock_report(ctx.session, report.id)
         event = await case_engine.transition(
@@ -328,8 +312,7 @@ async def verify(
     action = ReportAction.verify_pass if passed else ReportAction.verify_fail
     case_engine.ensure_allowed(report, action, actors)
     stored = await process_and_store(uploads, photos, ctx.now) if uploads else []
-    removed_if_rolled_back(ctx.session, photos.storage, stored)
-    async with removed_on_error(photos.storage, stored):
+    async with kept_if_committed(ctx.session, photos.storage, stored):
         # Only now: others may act on the case while the photos are converted.
         await lock_report(ctx.session, report.id)
         if passed:

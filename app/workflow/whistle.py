@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -22,15 +22,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.auth.principal import Principal
 from app.auth.scope import region_path
 from app.cases import engine as case_engine
+from app.cases.context import ActionContext
 from app.cases.parts import Parts
 from app.cases.transitions import Actor, ReportAction
 from app.core.errors import FieldError, ValidationFailed
-from app.core.workcalendar import WorkingCalendar, due_at
+from app.core.workcalendar import due_at
 from app.integrations import outbox
 from app.models import Category, Job, Pairing, Region, Report, Unit
 from app.models.enums import OPEN_JOB_STATUSES, HoursKind, JobStatus, Role
-from app.reports import service as reports_service
-from app.reports.schemas import ReportRead
 from app.workflow.schemas import WhistleRequest
 
 
@@ -148,17 +147,9 @@ def _lead_unit(body: WhistleRequest, open_jobs: Sequence[Job]) -> uuid.UUID | No
     return body.lead_unit_id or body.unit_ids[0]
 
 
-async def whistle(
-    session: AsyncSession,
-    principal: Principal,
-    report_id: uuid.UUID,
-    body: WhistleRequest,
-    *,
-    if_match: str | None,
-    calendar: WorkingCalendar,
-    now: datetime,
-) -> ReportRead:
-    report, actors = await case_engine.load_for_action(session, principal, report_id, if_match)
+async def whistle(ctx: ActionContext, report_id: uuid.UUID, body: WhistleRequest) -> Report:
+    session, principal, now = ctx.session, ctx.principal, ctx.now
+    report, actors = await case_engine.load_for_action(session, principal, report_id, ctx.if_match)
     case_engine.ensure_allowed(report, ReportAction.whistle, actors)
     if body.complete_by is not None and body.complete_by <= now:
         raise ValidationFailed.at(["body", "complete_by"], "must be in the future")
@@ -176,7 +167,7 @@ async def whistle(
     # the whistle names the completion time: then every unit must be done by then.
     complete_due = body.complete_by.astimezone(UTC) if body.complete_by is not None else None
     accept_due = due_at(
-        calendar, now, category.accept_within_hours, category.hours_kind is HoursKind.working
+        ctx.calendar, now, category.accept_within_hours, category.hours_kind is HoursKind.working
     )
     if complete_due is not None:
         # A completion time shorter than the answer limit would leave the unit overdue before
@@ -217,4 +208,4 @@ async def whistle(
     )
     for job in jobs:
         await outbox.record(session, "job.dispatched", report, now=now, job=job)
-    return await reports_service.present(session, principal, report, now, calendar)
+    return report
