@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, status
-from fastapi.responses import StreamingResponse
+from fastapi.sse import EventSourceResponse, ServerSentEvent
 
 from app.auth.deps import CurrentPrincipal
 from app.core.deps import ClockDep, SessionDep, SessionMakerDep, SettingsDep
@@ -195,7 +196,7 @@ STREAM_MESSAGE = {
         "then (a client that falls behind, or after the access token lifetime): reconnect and "
         "resume. Authenticate with a bearer token or a dashboard API key."
     ),
-    response_class=StreamingResponse,
+    response_class=EventSourceResponse,
     responses={
         200: {
             "description": "The event stream",
@@ -218,13 +219,8 @@ async def stream_events(
     sessionmaker: SessionMakerDep,
     settings: SettingsDep,
     position: ResumePosition,
-) -> StreamingResponse:
-    return StreamingResponse(
-        event_stream(broker, sessionmaker, settings, principal, position),
-        media_type="text/event-stream",
-        headers={
-            "Cache-Control": "no-cache",
-            # nginx would otherwise buffer the stream and deliver events in bursts.
-            "X-Accel-Buffering": "no",
-        },
-    )
+) -> AsyncIterator[ServerSentEvent]:
+    # EventSourceResponse frames each message and sends Cache-Control: no-cache and
+    # X-Accel-Buffering: no (nginx would otherwise deliver events in bursts).
+    async for message in event_stream(broker, sessionmaker, settings, principal, position):
+        yield message

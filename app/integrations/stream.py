@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi.sse import ServerSentEvent
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -81,13 +82,14 @@ class LiveEvent:
             data=json.dumps(event_envelope(row), ensure_ascii=False, separators=(",", ":")),
         )
 
-    def to_sse(self) -> str:
-        return f"id: {self.id}\nevent: {self.type}\ndata: {self.data}\n\n"
+    def to_sse(self) -> ServerSentEvent:
+        # ``data`` is the event's JSON already: sent as it is, not encoded again.
+        return ServerSentEvent(id=str(self.id), event=self.type, raw_data=self.data)
 
 
 class Audience:
     """Which events a caller may see, decided from the fields copied onto each event — the
-    same rules as the report list (app/cases/visibility.py), without touching the database:
+    same rules as the report list (app/auth/scope.py), without touching the database:
     admins everything; supervisors and viewers (dashboard keys) their regions' subtrees;
     community staff and grid workers their communities; unit staff the reports their units
     have jobs on; everyone their own reports."""
@@ -363,11 +365,12 @@ async def event_stream(
     settings: Settings,
     principal: Principal,
     last_event_id: int | None,
-) -> AsyncIterator[str]:
-    """The text of one stream: missed events, then live ones, with keep-alive comments."""
+) -> AsyncIterator[ServerSentEvent]:
+    """The messages of one stream: missed events, then live ones, with keep-alive comments
+    (framed by FastAPI's ``EventSourceResponse``)."""
     subscription = await broker.subscribe(principal, last_event_id)
     try:
-        yield f": connected\nretry: {RECONNECT_MILLISECONDS}\n\n"
+        yield ServerSentEvent(comment="connected", retry=RECONNECT_MILLISECONDS)
         replayed: set[int] = set()
         if last_event_id is not None:
             async for event in _catch_up(
@@ -388,7 +391,8 @@ async def event_stream(
                 log.info("an event stream fell behind; ending it so that the client resumes")
                 break
             if not events:
-                yield ": keep-alive\n\n"
-        yield "retry: 1000\n\n"
+                yield ServerSentEvent(comment="keep-alive")
+        # Ended by the server (behind, or the token's lifetime is over): come back soon.
+        yield ServerSentEvent(retry=1000)
     finally:
         broker.unsubscribe(subscription)

@@ -34,6 +34,7 @@ from app.reports.schemas import (
     ReportRead,
     TimelineEvent,
 )
+from app.reports.submission import ReportSubmission
 
 router = APIRouter(tags=["reports"])
 
@@ -90,7 +91,7 @@ async def submit_report(
     result = await intake.submit_report(
         session,
         principal,
-        intake.ReportSubmission(
+        ReportSubmission(
             category_code=category_code,
             description=description,
             lat=lat,

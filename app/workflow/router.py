@@ -25,7 +25,7 @@ from app.photos.exceptions import PhotosRejected
 from app.photos.uploads import read_uploads
 from app.reports import service as reports
 from app.reports.schemas import ReportRead
-from app.workflow import service, whistle
+from app.workflow import service, supervision, whistle
 from app.workflow.schemas import (
     AcceptBody,
     EscalateBody,
@@ -135,7 +135,7 @@ async def reopen_report(
 async def escalate_report(
     report_id: uuid.UUID, body: EscalateBody, ctx: Action, response: Response
 ) -> ReportRead:
-    return await respond(ctx, response, await service.escalate(ctx, report_id, body))
+    return await respond(ctx, response, await supervision.escalate(ctx, report_id, body))
 
 
 @router.post(
@@ -147,7 +147,7 @@ async def escalate_report(
 async def hold_report(
     report_id: uuid.UUID, body: HoldBody, ctx: Action, response: Response
 ) -> ReportRead:
-    return await respond(ctx, response, await service.hold(ctx, report_id, body))
+    return await respond(ctx, response, await supervision.hold(ctx, report_id, body))
 
 
 @router.post(
@@ -159,7 +159,7 @@ async def hold_report(
 async def resume_report(
     report_id: uuid.UUID, body: ResumeBody, ctx: Action, response: Response
 ) -> ReportRead:
-    return await respond(ctx, response, await service.resume(ctx, report_id, body))
+    return await respond(ctx, response, await supervision.resume(ctx, report_id, body))
 
 
 @router.post(

@@ -1,0 +1,150 @@
+"""A report as submitted, and the checks it passes before anything is stored: who may submit,
+which fields are sound, what kind of report it is, which photos look doubtful."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth.principal import Principal
+from app.cases.parts import FILING_ROLES, SUBMITTING_ROLES
+from app.core import idempotency
+from app.core.config import Settings
+from app.core.errors import FieldError, Forbidden, ValidationFailed
+from app.core.geo import CoordSystem, haversine_m, to_wgs84
+from app.models import Category
+from app.models.enums import PhotoFlag, ReportSource, Role
+from app.photos.processing import ProcessedPhoto
+from app.photos.uploads import UploadedPhoto, too_large
+
+# China's extent with a margin (mainland, Hainan and the South China Sea islands excluded from
+# the margin's purpose: catching swapped or zeroed coordinates, not drawing borders).
+CHINA_BOX = (3.8, 73.4, 53.6, 135.1)  # min_lat, min_lng, max_lat, max_lng
+CLOCK_SKEW = timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class ReportSubmission:
+    category_code: str
+    description: str
+    lat: float
+    lng: float
+    coord_system: CoordSystem
+    address: str | None
+    occurred_at: datetime | None
+    grid_id: uuid.UUID | None
+    source: ReportSource | None
+    photos: Sequence[UploadedPhoto]
+
+
+def fingerprint(sub: ReportSubmission) -> str:
+    return idempotency.request_fingerprint(
+        {
+            "category_code": sub.category_code,
+            "description": sub.description,
+            "lat": sub.lat,
+            "lng": sub.lng,
+            "coord_system": sub.coord_system.value,
+            "address": sub.address,
+            "occurred_at": sub.occurred_at.isoformat() if sub.occurred_at else None,
+            "grid_id": str(sub.grid_id) if sub.grid_id else None,
+            "source": sub.source.value if sub.source else None,
+            "photos": [p.sha256 or hashlib.sha256(p.data).hexdigest() for p in sub.photos],
+        }
+    )
+
+
+def check_submitter(principal: Principal) -> uuid.UUID:
+    if principal.user_id is None or not principal.has_any(*SUBMITTING_ROLES):
+        raise Forbidden("Your role cannot submit reports")
+    return principal.user_id
+
+
+async def check_fields(
+    session: AsyncSession, sub: ReportSubmission, settings: Settings, now: datetime
+) -> tuple[Category, float, float]:
+    errors: list[FieldError] = []
+    category = await session.get(Category, sub.category_code)
+    if category is None or not category.is_active:
+        errors.append(FieldError(loc=["body", "category_code"], msg="no such category"))
+    elif not category.is_leaf:
+        errors.append(
+            FieldError(
+                loc=["body", "category_code"],
+                msg="this is a class of categories; choose one of its categories",
+            )
+        )
+    if not sub.description.strip():
+        errors.append(FieldError(loc=["body", "description"], msg="must not be empty"))
+    lat, lng = to_wgs84(sub.lat, sub.lng, sub.coord_system)
+    if settings.restrict_to_china:
+        min_lat, min_lng, max_lat, max_lng = CHINA_BOX
+        if not (min_lat <= lat <= max_lat and min_lng <= lng <= max_lng):
+            errors.append(
+                FieldError(loc=["body", "lat"], msg="the point is outside China; check lat/lng")
+            )
+    if sub.occurred_at is not None:
+        if sub.occurred_at.tzinfo is None:
+            errors.append(
+                FieldError(loc=["body", "occurred_at"], msg="give a time zone (RFC 3339)")
+            )
+        elif sub.occurred_at > now + CLOCK_SKEW:
+            errors.append(FieldError(loc=["body", "occurred_at"], msg="is in the future"))
+        elif sub.occurred_at < now - timedelta(days=settings.report_max_age_days):
+            errors.append(
+                FieldError(
+                    loc=["body", "occurred_at"],
+                    msg=f"is more than {settings.report_max_age_days} days ago",
+                )
+            )
+    count = len(sub.photos)
+    if not 1 <= count <= settings.max_photos_per_report:
+        errors.append(
+            FieldError(
+                loc=["body", "photos"],
+                msg=f"send 1 to {settings.max_photos_per_report} photos, not {count}",
+            )
+        )
+    errors += too_large(sub.photos, settings)
+    if errors:
+        raise ValidationFailed("; ".join(e.msg for e in errors), errors=errors)
+    assert category is not None
+    return category, lat, lng
+
+
+def flags(
+    photo: ProcessedPhoto, lat: float, lng: float, now: datetime, settings: Settings
+) -> list[str]:
+    flags = []
+    gps = photo.gps
+    if gps is not None and haversine_m(gps.lat, gps.lng, lat, lng) > settings.photo_max_distance_m:
+        flags.append(PhotoFlag.exif_far_from_report.value)
+    if photo.taken_at is not None and photo.taken_at < now - timedelta(
+        hours=settings.photo_max_age_hours
+    ):
+        flags.append(PhotoFlag.taken_long_before_submission.value)
+    return flags
+
+
+def source(principal: Principal, requested: ReportSource | None) -> ReportSource:
+    """What kind of report this is: what the caller's role makes it, unless the caller may say
+    otherwise (staff logging a hotline call or a case assigned from above)."""
+    # The roles that may file each kind are those the timeline records it was filed in;
+    # admins file what community staff may.
+    held = principal.roles | ({Role.community_staff} if principal.is_admin else set())
+    allowed = {ReportSource.resident} | {
+        source for source, roles in FILING_ROLES.items() if not held.isdisjoint(roles)
+    }
+    if requested is not None:
+        if requested not in allowed:
+            raise ValidationFailed.at(["body", "source"], f"you cannot file a {requested} report")
+        return requested
+    for preferred in (ReportSource.courier, ReportSource.grid_patrol, ReportSource.hotline):
+        if preferred in allowed:
+            return preferred
+    return ReportSource.resident
