@@ -18,7 +18,9 @@ from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import compile_path
 
+from app.core.language import Language
 from app.core.logging import current_request_id
+from app.core.messages import error_language, problem_text, problem_title, validation_summary
 from app.core.security_headers import security_headers_for_errors
 
 log = logging.getLogger("app.errors")
@@ -119,6 +121,38 @@ def problem_response(
     errors: Sequence[FieldError] | None = None,
     headers: dict[str, str] | None = None,
 ) -> JSONResponse:
+    """A problem written in English, answered in the language the client asks for (English
+    without Accept-Language): title and detail, and the messages of ``errors`` the catalogue
+    knows. ``code``, ``type``, ``status`` and each ``loc`` are the same in every language."""
+    language = _language(request)
+    if errors is not None:
+        errors = [FieldError(loc=e.loc, msg=problem_text(e.msg, language)) for e in errors]
+    return _render(
+        request,
+        language,
+        status,
+        code,
+        problem_title(code, title, language),
+        problem_text(detail, language) if detail is not None else None,
+        errors,
+        headers,
+    )
+
+
+def _language(request: Request) -> Language:
+    return error_language(request.headers.get("accept-language"))
+
+
+def _render(
+    request: Request,
+    language: Language,
+    status: int,
+    code: str,
+    title: str,
+    detail: str | None,
+    errors: Sequence[FieldError] | None,
+    headers: dict[str, str] | None,
+) -> JSONResponse:
     body = Problem(
         type=PROBLEM_TYPE_BASE + code,
         title=title,
@@ -129,6 +163,11 @@ def problem_response(
         request_id=request.scope.get("request_id") or current_request_id(),
         errors=list(errors) if errors is not None else None,
     )
+    headers = dict(headers or {})
+    headers["Content-Language"] = language
+    # Caches keep one answer per language: the same error reads differently in another.
+    vary = [v.strip() for v in headers.get("Vary", "").split(",") if v.strip()]
+    headers["Vary"] = ", ".join([*vary, "Accept-Language"])
     return JSONResponse(
         body.model_dump(exclude_none=True),
         status_code=status,
@@ -207,12 +246,27 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = [
-            FieldError(loc=_loc(e.get("loc", ())), msg=str(e.get("msg", ""))) for e in exc.errors()
-        ]
-        summary = "; ".join(f"{'.'.join(map(str, e.loc))}: {e.msg}" for e in errors[:5])
-        return problem_response(
-            request, 422, "validation_error", "Invalid input", summary or None, errors
+        found = exc.errors()
+        # Pydantic's messages stay in English in ``errors``; the detail is in the client's
+        # language, told from each error's type where Chinese is asked for.
+        errors = [FieldError(loc=_loc(e.get("loc", ())), msg=str(e.get("msg", ""))) for e in found]
+        language = _language(request)
+        summary: str | None
+        if language == "en":
+            summary = "; ".join(f"{'.'.join(map(str, e.loc))}: {e.msg}" for e in errors[:5])
+        else:
+            summary = validation_summary(
+                [(_loc(e.get("loc", ())), str(e.get("type", "")), e.get("ctx")) for e in found[:5]]
+            )
+        return _render(
+            request,
+            language,
+            422,
+            "validation_error",
+            problem_title("validation_error", "Invalid input", language),
+            summary or None,
+            errors,
+            None,
         )
 
     @app.exception_handler(StarletteHTTPException)

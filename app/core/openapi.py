@@ -5,7 +5,8 @@ and gives every route with parameters that declares no 422 its own validation er
 (``HTTPValidationError``, ``{"detail": [...]}``). The server answers neither: every error is
 a ``Problem`` as ``application/problem+json`` (app/core/errors.py). A client generated from
 the document, or a tester checking answers against it, must find that media type with that
-schema.
+schema, and the ``Content-Language`` each carries: a problem's title and detail follow
+Accept-Language (app/core/messages.py).
 
 Some answers follow from rules every request meets rather than from one route, so every route
 documents them: text with a control character anywhere (a parameter, even one the route does
@@ -28,6 +29,7 @@ from fastapi import FastAPI
 from pydantic import BaseModel
 
 from app.core.errors import PROBLEM_JSON, PROBLEM_SCHEMA_REF, Problem
+from app.core.language import LANGUAGES
 
 FASTAPI_VALIDATION_SCHEMAS = ("HTTPValidationError", "ValidationError")
 EVERY_REQUEST = {"422": "Invalid input"}
@@ -36,6 +38,13 @@ EVERY_BODY = {
     "413": "The body is larger than allowed",
 }
 COMPONENT_REF = "#/components/schemas/{model}"
+CONTENT_LANGUAGE = "Content-Language"
+CONTENT_LANGUAGE_HEADER = {
+    "description": "The language of `title` and `detail`: the one `Accept-Language` ranks "
+    "highest, English without it",
+    "required": True,
+    "schema": {"type": "string", "enum": list(LANGUAGES)},
+}
 FORM_TYPES = frozenset({"multipart/form-data", "application/x-www-form-urlencoded"})
 
 
@@ -57,9 +66,12 @@ def install_openapi(app: FastAPI, components: Sequence[type[BaseModel]] = ()) ->
 
 
 def describe_problems(document: dict[str, Any]) -> dict[str, Any]:
-    """Every error response as ``application/problem+json`` with the ``Problem`` schema, and
-    the answers of the rules every request meets on every operation."""
+    """Every error response as ``application/problem+json`` with the ``Problem`` schema and
+    its ``Content-Language``, and the answers of the rules every request meets on every
+    operation."""
     schemas = _add_component(document, Problem)
+    document["components"].setdefault("headers", {})[CONTENT_LANGUAGE] = CONTENT_LANGUAGE_HEADER
+    language = {"$ref": f"#/components/headers/{CONTENT_LANGUAGE}"}
     for path_item in document.get("paths", {}).values():
         for operation in path_item.values():
             rules = {**EVERY_REQUEST, **(EVERY_BODY if "requestBody" in operation else {})}
@@ -72,6 +84,7 @@ def describe_problems(document: dict[str, Any]) -> dict[str, Any]:
                 content = response.get("content", {})
                 if PROBLEM_JSON in content or _is_fastapi_validation_error(content):
                     response["content"] = {PROBLEM_JSON: {"schema": {"$ref": PROBLEM_SCHEMA_REF}}}
+                    response.setdefault("headers", {})[CONTENT_LANGUAGE] = language
                     if response.get("description") == "Validation Error":
                         response["description"] = "Invalid input"
             operation["responses"] = dict(sorted(responses.items()))
