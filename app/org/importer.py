@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from pydantic import ValidationError
 from shapely import MultiPolygon, Polygon
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import select
@@ -23,7 +24,7 @@ from app.core.errors import FieldError, ValidationFailed
 from app.core.geo import InvalidGeometry, boundary_centroid, parse_boundary
 from app.models import Community, Region
 from app.models.enums import CommunityKind, RegionLevel
-from app.org.communities.boundaries import grids_outside, stored_boundary
+from app.org.communities.boundaries import BOUNDARY, grids_outside, stored_boundary
 from app.org.communities.schemas import CommunityImport, ImportResult
 from app.org.exceptions import NameTaken
 from app.org.persistence import flush_or_raise
@@ -54,7 +55,7 @@ class _Errors:
     def __init__(self) -> None:
         self.items: list[tuple[int, FieldError]] = []
 
-    def add(self, index: int, name: str | None, path: Iterable[str], reason: str) -> None:
+    def add(self, index: int, name: str | None, path: Iterable[str | int], reason: str) -> None:
         label = f"feature {index} ({name})" if name else f"feature {index}"
         loc: list[str | int] = ["body", "features", index, *path]
         self.items.append((index, FieldError(loc=loc, msg=f"{label}: {reason}")))
@@ -113,25 +114,35 @@ def _check_feature(index: int, feature: Mapping[str, Any], errors: _Errors) -> _
             optional[key] = value
 
     geojson = feature.get("geometry")
+    stored: dict[str, Any] | None = None
     geometry: Polygon | MultiPolygon | None = None
     if not isinstance(geojson, dict):
         errors.add(index, label, ["geometry"], "a Polygon or MultiPolygon geometry is required")
     else:
+        # The same two checks as a boundary sent to the communities' endpoints: the models'
+        # (with the error's place in the geometry), then the parser's.
         try:
-            geometry = parse_boundary(geojson)
-        except InvalidGeometry as exc:
-            errors.add(index, label, ["geometry"], str(exc))
+            stored = stored_boundary(BOUNDARY.validate_python(geojson))
+        except ValidationError as exc:
+            # The first mistake only: the others mostly repeat it (a position that fits neither
+            # a 2D nor a 3D one is reported for each), and a feature is named once per reason.
+            first = exc.errors()[0]
+            errors.add(index, label, ["geometry", *first["loc"]], first["msg"])
+        else:
+            try:
+                geometry = parse_boundary(stored)
+            except InvalidGeometry as exc:
+                errors.add(index, label, ["geometry"], str(exc))
 
-    if len(errors.items) > before or geometry is None or region_key is None:
+    if len(errors.items) > before or stored is None or geometry is None or region_key is None:
         return None
-    assert isinstance(geojson, dict)
     return _Feature(
         index=index,
         name=name,
         region_key=region_key,
         region_value=region_value,
         properties=optional,
-        geojson=stored_boundary(geojson),
+        geojson=stored,
         geometry=geometry,
         center=boundary_centroid(geometry),
     )

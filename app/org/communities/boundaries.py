@@ -1,5 +1,5 @@
-"""Boundaries on the way in: GeoJSON checked by the shared parser, and grids kept inside their
-community."""
+"""Boundaries on the way in: GeoJSON whose shape the models have checked, checked again by the
+shared parser for what a schema cannot say; and grids kept inside their community."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import geojson_pydantic
+from pydantic import TypeAdapter
 from shapely import MultiPolygon, Polygon
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import select
@@ -16,23 +18,30 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.core.errors import ValidationFailed
 from app.core.geo import InvalidGeometry, parse_boundary
 from app.models import Grid
+from app.org.communities.schemas import Boundary
 
 # About a metre: grids are often traced along the community's edge by hand, and the two
 # tracings never coincide exactly.
 GRID_EDGE_TOLERANCE_DEG = 1e-5
 
 
-def stored_boundary(geojson: Mapping[str, Any]) -> dict[str, Any]:
-    """The geometry as stored: only its type and coordinates (no ``bbox``, ``crs``, …)."""
-    return {"type": geojson["type"], "coordinates": geojson["coordinates"]}
+BoundaryModel = geojson_pydantic.Polygon | geojson_pydantic.MultiPolygon
+# For boundaries that arrive inside a free-form body (a FeatureCollection's features).
+BOUNDARY: TypeAdapter[BoundaryModel] = TypeAdapter(Boundary)
+
+
+def stored_boundary(boundary: BoundaryModel) -> dict[str, Any]:
+    """The geometry as stored and answered: only its type and coordinates (no ``bbox``)."""
+    stored: dict[str, Any] = boundary.model_dump(mode="json", include={"type", "coordinates"})
+    return stored
 
 
 async def read_boundary(
-    geojson: Mapping[str, Any], loc: Sequence[str | int]
+    boundary: BoundaryModel, loc: Sequence[str | int]
 ) -> Polygon | MultiPolygon:
     # A surveyed boundary can have tens of thousands of vertices: validate it off the loop.
     try:
-        return await asyncio.to_thread(parse_boundary, geojson)
+        return await asyncio.to_thread(parse_boundary, stored_boundary(boundary))
     except InvalidGeometry as exc:
         raise ValidationFailed.at(loc, f"invalid boundary: {exc}") from exc
 

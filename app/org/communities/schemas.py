@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
+import geojson_pydantic
 from pydantic import BaseModel, Field, field_validator
 
 from app.models.enums import CommunityKind
@@ -27,6 +28,14 @@ BOUNDARY_DESCRIPTION = (
     "rings closed, no self-intersections"
 )
 
+# The models check the shape (the type, rings of four positions or more, closed, positions of
+# two or three numbers), so that clients read it in the OpenAPI document and a mistake's 422
+# points into the geometry; shapely then checks what a schema cannot say (coordinates in range,
+# no self-intersection), see app/org/communities/boundaries.py. A ``bbox`` is accepted, not kept.
+Boundary = Annotated[
+    geojson_pydantic.Polygon | geojson_pydantic.MultiPolygon, Field(discriminator="type")
+]
+
 
 class CommunityRead(BaseModel):
     id: uuid.UUID
@@ -46,7 +55,7 @@ class GridRead(BaseModel):
     id: uuid.UUID
     community_id: uuid.UUID
     name: str = Field(examples=["第一网格"])
-    boundary: dict[str, Any] | None = Field(description=BOUNDARY_DESCRIPTION)
+    boundary: Boundary | None = Field(description=BOUNDARY_DESCRIPTION)
 
 
 class PairedUnitRead(BaseModel):
@@ -58,9 +67,7 @@ class PairedUnitRead(BaseModel):
 
 
 class CommunityDetail(CommunityRead):
-    boundary: dict[str, Any] | None = Field(
-        description=BOUNDARY_DESCRIPTION, examples=[BOUNDARY_EXAMPLE]
-    )
+    boundary: Boundary | None = Field(description=BOUNDARY_DESCRIPTION, examples=[BOUNDARY_EXAMPLE])
     grids: list[GridRead]
     paired_units: list[PairedUnitRead]
 
@@ -73,7 +80,7 @@ class CommunityCreate(BaseModel):
     phone: str | None = Field(
         None, pattern=PHONE_PATTERN, max_length=PHONE_MAX_LENGTH, examples=["0478-6617708"]
     )
-    boundary: dict[str, Any] | None = Field(
+    boundary: Boundary | None = Field(
         None, description=BOUNDARY_DESCRIPTION, examples=[BOUNDARY_EXAMPLE]
     )
     center: LatLng | None = Field(
@@ -91,7 +98,7 @@ class CommunityUpdate(BaseModel):
     kind: CommunityKind | None = None
     address: str | None = Field(None, max_length=200)
     phone: str | None = Field(None, pattern=PHONE_PATTERN, max_length=PHONE_MAX_LENGTH)
-    boundary: dict[str, Any] | None = Field(None, description=BOUNDARY_DESCRIPTION)
+    boundary: Boundary | None = Field(None, description=BOUNDARY_DESCRIPTION)
     center: LatLng | None = None
 
     @field_validator("name", "region_id", "kind")
@@ -102,7 +109,7 @@ class CommunityUpdate(BaseModel):
 
 class GridCreate(BaseModel):
     name: str = Field(min_length=1, max_length=NAME_MAX, examples=["第三网格"])
-    boundary: dict[str, Any] | None = Field(
+    boundary: Boundary | None = Field(
         None,
         description=BOUNDARY_DESCRIPTION + "; must lie within the community's boundary",
     )
@@ -110,7 +117,7 @@ class GridCreate(BaseModel):
 
 class GridUpdate(BaseModel):
     name: str | None = Field(None, min_length=1, max_length=NAME_MAX)
-    boundary: dict[str, Any] | None = Field(None, description=BOUNDARY_DESCRIPTION)
+    boundary: Boundary | None = Field(None, description=BOUNDARY_DESCRIPTION)
 
     @field_validator("name")
     @classmethod

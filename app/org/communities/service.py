@@ -16,6 +16,7 @@ from app.core.pagination import PageParams, SortKey, paginate
 from app.models import Community, Grid, Pairing, Region, RoleAssignment, Unit
 from app.models.enums import RegionLevel
 from app.org.communities.boundaries import (
+    BoundaryModel,
     grid_fits_community,
     grids_outside,
     read_boundary,
@@ -268,15 +269,15 @@ async def _check_grid_name_free(
         raise NameTaken(f"The community already has a grid named {name!r}")
 
 
-async def _grid_boundary(community: Community, geojson: dict[str, Any]) -> dict[str, Any]:
-    geometry = await read_boundary(geojson, ["body", "boundary"])
+async def _grid_boundary(community: Community, boundary: BoundaryModel) -> dict[str, Any]:
+    geometry = await read_boundary(boundary, ["body", "boundary"])
     if community.boundary is not None and not await grid_fits_community(
         community.boundary, geometry
     ):
         raise ValidationFailed.at(
             ["body", "boundary"], f"the grid does not lie within the boundary of {community.name}"
         )
-    return stored_boundary(geojson)
+    return stored_boundary(boundary)
 
 
 async def create_grid(session: AsyncSession, community_id: uuid.UUID, body: GridCreate) -> Grid:
