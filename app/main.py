@@ -57,6 +57,24 @@ cannot serve, or a 500 `internal_error` on a fault of ours. Authenticate with
 """
 
 
+# Served under API_PREFIX, in the order the API document lists them.
+DOMAIN_ROUTERS = (
+    auth_router,
+    users_router,
+    categories_router,
+    calendar_router,
+    labels_router,
+    org_router,
+    reports_router,
+    workflow_router,
+    jobs_router,
+    photos_router,
+    points_router,
+    privacy_router,
+    integrations_router,
+)
+
+
 def create_app(settings: Settings | None = None, clock: Clock | None = None) -> FastAPI:
     settings = settings or get_settings()
     tune_for_serving(settings)
@@ -80,6 +98,21 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         # One rule for every text field, form field and parameter of every route.
         dependencies=[Depends(refuse_control_characters)],
     )
+    _set_state(app, settings, clock)
+    install_error_handlers(app)
+    # The event stream's messages carry events, which no route answers as JSON.
+    install_openapi(app, components=[Event])
+    install_api_docs(app)
+    _add_middleware(app, settings)
+    app.include_router(ops_router)
+    for router in DOMAIN_ROUTERS:
+        app.include_router(router, prefix=API_PREFIX)
+    return app
+
+
+def _set_state(app: FastAPI, settings: Settings, clock: Clock | None) -> None:
+    """What the requests and the background work share: settings, clock, database, calendar,
+    photo storage and the photo workers."""
     engine = create_engine(settings)
     # A database that cannot serve is a 503 on every call that needs it, not a 500.
     watch_for_unavailability(engine)
@@ -95,10 +128,9 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     app.state.photo_storage = build_storage(settings)
     app.state.photo_pool = PhotoPool(settings.photo_workers)
 
-    install_error_handlers(app)
-    # The event stream's messages carry events, which no route answers as JSON.
-    install_openapi(app, components=[Event])
-    install_api_docs(app)
+
+def _add_middleware(app: FastAPI, settings: Settings) -> None:
+    """The last added runs first: the client's address, then the request's context, …"""
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -113,25 +145,6 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     app.add_middleware(RequestContextMiddleware)
     # Outermost: everything inside sees the client's address, not a proxy's.
     app.add_middleware(ForwardedHeadersMiddleware, trusted=settings.forwarded_allow_ips)
-
-    app.include_router(ops_router)
-    for router in (
-        auth_router,
-        users_router,
-        categories_router,
-        calendar_router,
-        labels_router,
-        org_router,
-        reports_router,
-        workflow_router,
-        jobs_router,
-        photos_router,
-        points_router,
-        privacy_router,
-        integrations_router,
-    ):
-        app.include_router(router, prefix=API_PREFIX)
-    return app
 
 
 def create_served_app() -> FastAPI:

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_, false, or_, select, true
+from sqlalchemy import ColumnElement, Row, and_, false, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -171,9 +171,9 @@ async def present_where(
         await session.execute(
             select(
                 Job,
-                Unit.name,
-                Report.number,
-                Report.status,
+                Unit.name.label("unit_name"),
+                Report.number.label("report_number"),
+                Report.status.label("report_status"),
                 Report.on_hold_at,
                 Report.held_seconds,
                 Category.hours_kind,
@@ -186,14 +186,7 @@ async def present_where(
             .order_by(Job.report_id, Job.created_at, Job.is_lead.desc(), Unit.name)
         )
     ).all()
-    extensions: dict[uuid.UUID, list[ExtensionRead]] = {row[0].id: [] for row in rows}
-    if extensions:
-        for extension in await session.scalars(
-            select(JobExtension)
-            .where(JobExtension.job_id.in_(list(extensions)))
-            .order_by(JobExtension.requested_at, JobExtension.id)
-        ):
-            extensions[extension.job_id].append(_extension_read(extension))
+    extensions = await _extensions_of(session, [row.Job.id for row in rows])
     histories = await load_histories(
         session, {row.Job.report_id for row in rows if row.held_seconds or row.Job.rework_count}
     )
@@ -201,50 +194,68 @@ async def present_where(
         kind: ClockRules(working=kind is HoursKind.working, calendar=calendar) for kind in HoursKind
     }
     return [
-        JobRead(
-            id=job.id,
-            report_id=job.report_id,
-            report_number=number,
-            report_status=report_status,
-            needs_redispatch=bool(needs_redispatch),
-            unit=Ref(id=job.unit_id, name=unit_name),
-            is_lead=job.is_lead,
-            status=job.status,
-            version=job.version,
-            complete_by_explicit=job.complete_by_explicit,
-            deadlines=deadlines(
-                job,
-                JobClocks(
-                    report_status=report_status,
-                    on_hold_at=on_hold_at,
-                    rules=rules[hours_kind],
-                    history=histories.get(job.report_id, NO_HISTORY),
-                ),
-                now,
+        _job_read(
+            row,
+            extensions[row.Job.id],
+            JobClocks(
+                report_status=row.report_status,
+                on_hold_at=row.on_hold_at,
+                rules=rules[row.hours_kind],
+                history=histories.get(row.Job.report_id, NO_HISTORY),
             ),
-            decline_reason_code=job.decline_reason_code,
-            decline_reason=job.decline_reason,
-            rework_count=job.rework_count,
-            extension_count=job.extension_count,
-            extensions=extensions[job.id],
-            created_at=job.created_at,
-            accepted_at=job.accepted_at,
-            completed_at=job.completed_at,
-            declined_at=job.declined_at,
-            cancelled_at=job.cancelled_at,
-            updated_at=job.updated_at,
+            now,
         )
-        for (
-            job,
-            unit_name,
-            number,
-            report_status,
-            on_hold_at,
-            _,
-            hours_kind,
-            needs_redispatch,
-        ) in rows
+        for row in rows
     ]
+
+
+# A job with what its answer shows of its unit, report and category (see ``present_where``).
+_JobRow = Row[Job, str, str, ReportStatus, datetime | None, float, HoursKind, bool]
+
+
+async def _extensions_of(
+    session: AsyncSession, job_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, list[ExtensionRead]]:
+    """Each job's requests for more time, oldest first, in one query."""
+    extensions: dict[uuid.UUID, list[ExtensionRead]] = {job_id: [] for job_id in job_ids}
+    if extensions:
+        for extension in await session.scalars(
+            select(JobExtension)
+            .where(JobExtension.job_id.in_(job_ids))
+            .order_by(JobExtension.requested_at, JobExtension.id)
+        ):
+            extensions[extension.job_id].append(_extension_read(extension))
+    return extensions
+
+
+def _job_read(
+    row: _JobRow, extensions: list[ExtensionRead], clocks: JobClocks, now: datetime
+) -> JobRead:
+    job: Job = row.Job
+    return JobRead(
+        id=job.id,
+        report_id=job.report_id,
+        report_number=row.report_number,
+        report_status=row.report_status,
+        needs_redispatch=bool(row.needs_redispatch),
+        unit=Ref(id=job.unit_id, name=row.unit_name),
+        is_lead=job.is_lead,
+        status=job.status,
+        version=job.version,
+        complete_by_explicit=job.complete_by_explicit,
+        deadlines=deadlines(job, clocks, now),
+        decline_reason_code=job.decline_reason_code,
+        decline_reason=job.decline_reason,
+        rework_count=job.rework_count,
+        extension_count=job.extension_count,
+        extensions=extensions,
+        created_at=job.created_at,
+        accepted_at=job.accepted_at,
+        completed_at=job.completed_at,
+        declined_at=job.declined_at,
+        cancelled_at=job.cancelled_at,
+        updated_at=job.updated_at,
+    )
 
 
 async def read_job(

@@ -46,7 +46,7 @@ from app.models.enums import (
     Role,
 )
 from app.org.locator_cache import LocatorCache
-from app.org.routing import route_point
+from app.org.routing import Routed, route_point
 from app.photos.uploads import (
     PhotoServices,
     StoredPhoto,
@@ -233,7 +233,51 @@ async def _insert(
         category=category.code,
         limit=services.settings.possible_duplicates_limit,
     )
-    report = Report(
+    report = _new_report(
+        principal, sub, services, category, source, point, routed, number=number, now=now
+    )
+    photos = [
+        photo_row(
+            photo,
+            report_id=report.id,
+            kind=PhotoKind.report,
+            position=index,
+            uploaded_by_id=principal.user_id,
+            now=now,
+            flags=submission.flags(photo.processed, lat, lng, now, services.settings),
+        )
+        for index, photo in enumerate(stored)
+    ]
+    context = await _new_report_context(
+        session,
+        region_id=routed.region_id,
+        reporter_id=principal.user_id,
+        community_id=routed.community_id,
+        grid_id=routed.grid_id,
+        category=category,
+        photos=photos,
+        calendar=services.calendar,
+    )
+    await _write(session, principal, report, photos, routed, context.region.path, now)
+    read = presenter.to_read(report, context, principal, now)
+    # The fields as they are (nested models are not validated again), not a dump of them.
+    return ReportCreated(**dict(read), possible_duplicates=service.possible_duplicates(duplicates))
+
+
+def _new_report(
+    principal: Principal,
+    sub: ReportSubmission,
+    services: IntakeServices,
+    category: Category,
+    source: ReportSource,
+    point: tuple[float, float],
+    routed: Routed,
+    *,
+    number: str,
+    now: datetime,
+) -> Report:
+    lat, lng = point
+    return Report(
         id=uuid.uuid4(),
         number=number,
         status=ReportStatus.submitted,
@@ -269,28 +313,17 @@ async def _insert(
         created_at=now,
         updated_at=now,
     )
-    photos = [
-        photo_row(
-            photo,
-            report_id=report.id,
-            kind=PhotoKind.report,
-            position=index,
-            uploaded_by_id=principal.user_id,
-            now=now,
-            flags=submission.flags(photo.processed, lat, lng, now, services.settings),
-        )
-        for index, photo in enumerate(stored)
-    ]
-    context = await _new_report_context(
-        session,
-        region_id=routed.region_id,
-        reporter_id=principal.user_id,
-        community_id=routed.community_id,
-        grid_id=routed.grid_id,
-        category=category,
-        photos=photos,
-        calendar=services.calendar,
-    )
+
+
+async def _write(
+    session: AsyncSession,
+    principal: Principal,
+    report: Report,
+    photos: Sequence[Photo],
+    routed: Routed,
+    region_path: str,
+    now: datetime,
+) -> None:
     # Nothing about a report just filed needs to be read back: its rows are written as plain
     # inserts, in the order of their foreign keys, without the unit of work.
     await insert_new(session, [report])
@@ -314,10 +347,7 @@ async def _insert(
         session,
         [
             outbox.new_event(
-                "report.submitted", report, region_path=context.region.path, unit_ids=(), now=now
+                "report.submitted", report, region_path=region_path, unit_ids=(), now=now
             )
         ],
     )
-    read = presenter.to_read(report, context, principal, now)
-    # The fields as they are (nested models are not validated again), not a dump of them.
-    return ReportCreated(**dict(read), possible_duplicates=service.possible_duplicates(duplicates))

@@ -127,18 +127,25 @@ def public_jobs(jobs: Sequence[JobRead]) -> list[JobRead]:
     return [job.model_copy(update=hidden) for job in jobs if job.status != JobStatus.declined]
 
 
+def _reporter(report: Report, reporter: User, principal: Principal) -> PersonRef:
+    # The number in full only to the reporter: an administrator who needs it reads it in the
+    # user directory, where each read in full is written to the audit log.
+    sees_phone = principal.user_id == report.reporter_id
+    return PersonRef(
+        id=reporter.id,
+        display_name=reporter.display_name,
+        phone=reporter.phone if sees_phone else mask_phone(reporter.phone),
+    )
+
+
+def _rating(rating: Rating) -> RatingRead:
+    return RatingRead(
+        satisfaction=rating.satisfaction, comment=rating.comment, created_at=rating.created_at
+    )
+
+
 def to_read(report: Report, ctx: ReportContext, principal: Principal, now: datetime) -> ReportRead:
     view = case_view(principal, report, ctx.region.path, ctx.place_path)
-    person = None
-    if view.people:
-        # Only the reporter: an administrator who needs the number reads it in the user
-        # directory, where each read in full is written to the audit log.
-        sees_phone = principal.user_id == report.reporter_id
-        person = PersonRef(
-            id=ctx.reporter.id,
-            display_name=ctx.reporter.display_name,
-            phone=ctx.reporter.phone if sees_phone else mask_phone(ctx.reporter.phone),
-        )
     return ReportRead(
         id=report.id,
         number=report.number,
@@ -162,17 +169,11 @@ def to_read(report: Report, ctx: ReportContext, principal: Principal, now: datet
         grid=Ref(id=ctx.grid.id, name=ctx.grid.name) if ctx.grid else None,
         region=Ref(id=ctx.region.id, name=ctx.region.name),
         routing=Routing(method=report.routing_method, distance_m=report.routing_distance_m),
-        reporter=person,
+        reporter=_reporter(report, ctx.reporter, principal) if view.people else None,
         photos=[photo_read(p, view) for p in ctx.photos],
         deadlines=deadlines(report, ctx, now),
         jobs=list(ctx.jobs) if view.internal else public_jobs(ctx.jobs),
-        rating=RatingRead(
-            satisfaction=ctx.rating.satisfaction,
-            comment=ctx.rating.comment,
-            created_at=ctx.rating.created_at,
-        )
-        if ctx.rating
-        else None,
+        rating=_rating(ctx.rating) if ctx.rating else None,
         assignee_id=report.assignee_id,
         supervision_level=report.supervision_level,
         escalation_count=report.escalation_count,

@@ -56,27 +56,8 @@ async def _check_units(
     unit_ids: Sequence[uuid.UUID],
 ) -> dict[uuid.UUID, str]:
     """The units' names; 422 naming every unit the caller may not call (all at once)."""
-    units = {
-        unit.id: (unit, path)
-        for unit, path in (
-            await session.execute(
-                select(Unit, Region.path)
-                .join(Region, Region.id == Unit.region_id)
-                .where(Unit.id.in_(list(unit_ids)))
-            )
-        ).all()
-    }
-    pairings: dict[uuid.UUID, Pairing] = {}
-    if Actor.community_staff in actors and report.community_id is not None:
-        pairings = {
-            p.unit_id: p
-            for p in await session.scalars(
-                select(Pairing).where(
-                    Pairing.community_id == report.community_id,
-                    Pairing.unit_id.in_(list(unit_ids)),
-                )
-            )
-        }
+    units = await _units_with_paths(session, unit_ids)
+    pairings = await _pairings(session, report, actors, unit_ids)
     lineage = await _category_lineage(session, category)
     report_path = await region_path(session, report)
     supervised = (
@@ -100,20 +81,52 @@ async def _check_units(
             or any(unit_path.startswith(p) or p.startswith(unit_path) for p in supervised)
         ):
             continue
-        reasons = []
-        if Actor.community_staff in actors:
-            reasons.append(f"not paired with this community for {category.code}")
-        if Actor.supervisor in actors:
-            reasons.append("outside your region")
-        errors.append(
-            FieldError(
-                loc=["body", "unit_ids", index],
-                msg=f"unit {unit.name} ({unit.id}) is {' and '.join(reasons)}",
-            )
-        )
+        errors.append(_refusal(index, unit, actors, category))
     if errors:
         raise ValidationFailed("; ".join(e.msg for e in errors), errors=errors)
     return {unit_id: unit.name for unit_id, (unit, _) in units.items()}
+
+
+async def _units_with_paths(
+    session: AsyncSession, unit_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, tuple[Unit, str]]:
+    """Each unit that exists, with the path of its region."""
+    rows = await session.execute(
+        select(Unit, Region.path)
+        .join(Region, Region.id == Unit.region_id)
+        .where(Unit.id.in_(list(unit_ids)))
+    )
+    return {unit.id: (unit, path) for unit, path in rows.all()}
+
+
+async def _pairings(
+    session: AsyncSession, report: Report, actors: Parts, unit_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, Pairing]:
+    """The units' pairings with the report's community, where the caller calls as its staff."""
+    if Actor.community_staff not in actors or report.community_id is None:
+        return {}
+    return {
+        p.unit_id: p
+        for p in await session.scalars(
+            select(Pairing).where(
+                Pairing.community_id == report.community_id,
+                Pairing.unit_id.in_(list(unit_ids)),
+            )
+        )
+    }
+
+
+def _refusal(index: int, unit: Unit, actors: Parts, category: Category) -> FieldError:
+    """Why the caller may not call this unit, in the part(s) they play in the case."""
+    reasons = []
+    if Actor.community_staff in actors:
+        reasons.append(f"not paired with this community for {category.code}")
+    if Actor.supervisor in actors:
+        reasons.append("outside your region")
+    return FieldError(
+        loc=["body", "unit_ids", index],
+        msg=f"unit {unit.name} ({unit.id}) is {' and '.join(reasons)}",
+    )
 
 
 def _check_not_already_called(
@@ -147,6 +160,46 @@ def _lead_unit(body: WhistleRequest, open_jobs: Sequence[Job]) -> uuid.UUID | No
     return body.lead_unit_id or body.unit_ids[0]
 
 
+def _new_jobs(
+    ctx: ActionContext,
+    report: Report,
+    category: Category,
+    body: WhistleRequest,
+    lead_unit_id: uuid.UUID | None,
+) -> list[Job]:
+    """One pending job per unit called, with its answer and completion deadlines."""
+    # Each unit's completion clock starts when it accepts the job (see ``accept_job``), unless
+    # the whistle names the completion time: then every unit must be done by then.
+    complete_due = body.complete_by.astimezone(UTC) if body.complete_by is not None else None
+    accept_due = due_at(
+        ctx.calendar,
+        ctx.now,
+        category.accept_within_hours,
+        category.hours_kind is HoursKind.working,
+    )
+    if complete_due is not None:
+        # A completion time shorter than the answer limit would leave the unit overdue before
+        # it had to answer: it must answer by then at the latest.
+        accept_due = min(accept_due, complete_due)
+    return [
+        Job(
+            id=uuid.uuid4(),
+            report_id=report.id,
+            unit_id=unit_id,
+            is_lead=unit_id == lead_unit_id,
+            status=JobStatus.pending,
+            version=1,
+            dispatched_by_id=ctx.principal.user_id,
+            accept_due_at=accept_due,
+            complete_due_at=complete_due,
+            complete_by_explicit=body.complete_by is not None,
+            created_at=ctx.now,
+            updated_at=ctx.now,
+        )
+        for unit_id in body.unit_ids
+    ]
+
+
 async def whistle(ctx: ActionContext, report_id: uuid.UUID, body: WhistleRequest) -> Report:
     session, principal, now = ctx.session, ctx.principal, ctx.now
     report, actors = await case_engine.load_for_action(session, principal, report_id, ctx.if_match)
@@ -162,34 +215,7 @@ async def whistle(ctx: ActionContext, report_id: uuid.UUID, body: WhistleRequest
     )
     _check_not_already_called(open_jobs, body.unit_ids, unit_names)
     lead_unit_id = _lead_unit(body, open_jobs)
-
-    # Each unit's completion clock starts when it accepts the job (see ``accept_job``), unless
-    # the whistle names the completion time: then every unit must be done by then.
-    complete_due = body.complete_by.astimezone(UTC) if body.complete_by is not None else None
-    accept_due = due_at(
-        ctx.calendar, now, category.accept_within_hours, category.hours_kind is HoursKind.working
-    )
-    if complete_due is not None:
-        # A completion time shorter than the answer limit would leave the unit overdue before
-        # it had to answer: it must answer by then at the latest.
-        accept_due = min(accept_due, complete_due)
-    jobs = [
-        Job(
-            id=uuid.uuid4(),
-            report_id=report.id,
-            unit_id=unit_id,
-            is_lead=unit_id == lead_unit_id,
-            status=JobStatus.pending,
-            version=1,
-            dispatched_by_id=principal.user_id,
-            accept_due_at=accept_due,
-            complete_due_at=complete_due,
-            complete_by_explicit=body.complete_by is not None,
-            created_at=now,
-            updated_at=now,
-        )
-        for unit_id in body.unit_ids
-    ]
+    jobs = _new_jobs(ctx, report, category, body, lead_unit_id)
     session.add_all(jobs)
     await session.flush()
     await case_engine.transition(
