@@ -6,7 +6,7 @@ import asyncio
 import json
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
@@ -16,6 +16,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.config import Settings, get_settings
 from app.core.db import create_engine, create_sessionmaker
+
+if TYPE_CHECKING:
+    from datetime import timedelta
+
+    from app.photos.gc import GcResult
 
 cli = typer.Typer(help="Suishoupai (随手拍) service commands.", no_args_is_help=True)
 console = Console()
@@ -231,15 +236,39 @@ def gc_photos(
     take every photo. Orphans move under quarantine/ in the same store (folder or bucket
     prefix), are deleted once they have been there --quarantine-days, and go back to their
     place if a photo references them again."""
-    from datetime import UTC, datetime, timedelta
+    from datetime import timedelta
+
+    result = _collect_orphans(
+        get_settings(),
+        grace=timedelta(minutes=grace_minutes),
+        max_share=max_percent / 100,
+        quarantine_period=timedelta(days=quarantine_days),
+        force=force,
+        dry_run=dry_run,
+    )
+    _print_gc_result(result, dry_run=dry_run, quarantine_days=quarantine_days)
+    if result.refused is not None and not dry_run:
+        raise typer.Exit(1)
+
+
+def _collect_orphans(
+    settings: Settings,
+    *,
+    grace: timedelta,
+    max_share: float,
+    quarantine_period: timedelta,
+    force: bool,
+    dry_run: bool,
+) -> GcResult:
+    """One garbage-collection run over the photo store, with the files scanned so far shown."""
+    from datetime import UTC, datetime
 
     from app.core.storage import build_storage
     from app.photos.gc import collect_orphans
 
-    settings = get_settings()
     storage = build_storage(settings)
 
-    async def work(session: AsyncSession) -> Any:
+    async def work(session: AsyncSession) -> GcResult:
         with console.status("Looking for orphaned photo files…") as status:
 
             def on_progress(scanned: int) -> None:
@@ -249,15 +278,20 @@ def gc_photos(
                 session,
                 storage,
                 datetime.now(UTC),
-                grace=timedelta(minutes=grace_minutes),
-                max_share=max_percent / 100,
-                quarantine_period=timedelta(days=quarantine_days),
+                grace=grace,
+                max_share=max_share,
+                quarantine_period=quarantine_period,
                 force=force,
                 dry_run=dry_run,
                 on_progress=on_progress,
             )
 
-    result = _run_in_session(settings, work)
+    return _run_in_session(settings, work)
+
+
+def _print_gc_result(result: GcResult, *, dry_run: bool, quarantine_days: float) -> None:
+    """What a run did (or, dry, would do): every file with --dry-run, then the counts and the
+    reason for a refusal. File names are printed as they are, never read as markup."""
     verb = "would" if not result.applied else "did"
     if dry_run:
         for key in result.orphans:
@@ -283,8 +317,6 @@ def gc_photos(
             markup=False,
             highlight=False,
         )
-        if not dry_run:
-            raise typer.Exit(1)
 
 
 calendar_cli = typer.Typer(

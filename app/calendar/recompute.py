@@ -184,28 +184,83 @@ def _recompute_case(
     now: datetime,
 ) -> int:
     """Move the case's running clocks that the calendar moves; how many clocks were checked."""
-    report, category = case.report, case.category
+    report = case.report
     # While the case is on hold its clocks stand still at the moment the hold began.
-    read_at = reading_time(report.status, report.on_hold_at, now)
-    pauses = history.pauses
-    checked = 0
+    clocks = _CaseClocks(
+        case, calendar, history.pauses, reading_time(report.status, report.on_hold_at, now)
+    )
+    clocks.recompute_report()
+    for job in case.jobs:
+        clocks.recompute_job(job, history, granted)
+    return clocks.checked
+
+
+@dataclass
+class _CaseClocks:
+    """One case's clocks read at ``read_at``: the deadlines they would have now, and the
+    moves, noted on the case."""
+
+    case: _Case
+    calendar: WorkingCalendar
+    pauses: Sequence[Pause]
+    read_at: datetime
+    checked: int = 0
+
+    def recompute_report(self) -> None:
+        report, category = self.case.report, self.case.category
+        if report.status is ReportStatus.submitted:
+            before = report.accept_due_at
+            new = self.check(before, report.created_at, category.accept_within_hours)
+            if new is not None and before is not None:
+                self.move(DeadlineClock.report_accept, None, before, new)
+        if report.status in _RESOLVE_CLOCK_STATUSES:
+            before = report.resolve_due_at
+            new = self.check(
+                before, report.reopened_at or report.accepted_at, category.resolve_within_hours
+            )
+            if new is not None and before is not None:
+                self.move(DeadlineClock.report_resolve, None, before, new)
+
+    def recompute_job(
+        self, job: Job, history: ClockHistory, granted: dict[uuid.UUID, datetime]
+    ) -> None:
+        category = self.case.category
+        if job.status is JobStatus.pending:
+            before = job.accept_due_at
+            new = self.check(before, job.created_at, category.accept_within_hours)
+            if new is not None and job.complete_by_explicit and job.complete_due_at:
+                # The unit must answer by the named completion time at the latest.
+                new = min(new, job.complete_due_at)
+            if new is not None and before is not None and abs(new - before) >= _SAME_DEADLINE:
+                self.move(DeadlineClock.job_accept, job, before, new)
+        elif job.status is JobStatus.accepted:
+            start = history.reworked_at.get(job.id, job.accepted_at)
+            named = job.complete_by_explicit and job.id not in history.reworked_at
+            extended = start is not None and granted.get(job.id, start) > start
+            if named or extended:
+                return
+            before = job.complete_due_at
+            new = self.check(before, start, category.resolve_within_hours)
+            if new is not None and before is not None:
+                self.move(DeadlineClock.job_complete, job, before, new)
 
     def check(
-        clock: DeadlineClock, current: datetime | None, start: datetime | None, hours: float
+        self, current: datetime | None, start: datetime | None, hours: float
     ) -> datetime | None:
         """The new deadline, or None when the clock is not running or keeps its deadline."""
-        nonlocal checked
-        if current is None or start is None or current <= read_at:
+        if current is None or start is None or current <= self.read_at:
             return None
-        checked += 1
-        new = due_from(calendar, start, hours, pauses)
+        self.checked += 1
+        new = due_from(self.calendar, start, hours, self.pauses)
         if abs(new - current) < _SAME_DEADLINE:
             return None
         return new
 
-    def moved(clock: DeadlineClock, job: Job | None, before: datetime, after: datetime) -> None:
-        case.writes.append((job or report, _DUE_COLUMNS[clock], after))
-        case.moved.append(
+    def move(
+        self, clock: DeadlineClock, job: Job | None, before: datetime, after: datetime
+    ) -> None:
+        self.case.writes.append((job or self.case.report, _DUE_COLUMNS[clock], after))
+        self.case.moved.append(
             MovedClock(
                 clock=clock,
                 job_id=job.id if job else None,
@@ -213,46 +268,6 @@ def _recompute_case(
                 due_at=after,
             )
         )
-
-    if report.status is ReportStatus.submitted:
-        before = report.accept_due_at
-        new = check(
-            DeadlineClock.report_accept, before, report.created_at, category.accept_within_hours
-        )
-        if new is not None and before is not None:
-            moved(DeadlineClock.report_accept, None, before, new)
-    if report.status in _RESOLVE_CLOCK_STATUSES:
-        before = report.resolve_due_at
-        new = check(
-            DeadlineClock.report_resolve,
-            before,
-            report.reopened_at or report.accepted_at,
-            category.resolve_within_hours,
-        )
-        if new is not None and before is not None:
-            moved(DeadlineClock.report_resolve, None, before, new)
-    for job in case.jobs:
-        if job.status is JobStatus.pending:
-            before = job.accept_due_at
-            new = check(
-                DeadlineClock.job_accept, before, job.created_at, category.accept_within_hours
-            )
-            if new is not None and job.complete_by_explicit and job.complete_due_at:
-                # The unit must answer by the named completion time at the latest.
-                new = min(new, job.complete_due_at)
-            if new is not None and before is not None and abs(new - before) >= _SAME_DEADLINE:
-                moved(DeadlineClock.job_accept, job, before, new)
-        elif job.status is JobStatus.accepted:
-            start = history.reworked_at.get(job.id, job.accepted_at)
-            named = job.complete_by_explicit and job.id not in history.reworked_at
-            extended = start is not None and granted.get(job.id, start) > start
-            if named or extended:
-                continue
-            before = job.complete_due_at
-            new = check(DeadlineClock.job_complete, before, start, category.resolve_within_hours)
-            if new is not None and before is not None:
-                moved(DeadlineClock.job_complete, job, before, new)
-    return checked
 
 
 def _note(moved: Sequence[MovedClock]) -> str:

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.categories.taxonomy import seed_categories
-from app.demo.organisation import organisation
+from app.demo.organisation import Organisation, organisation
 from app.models.base import utcnow
 from app.models.enums import CheckInStatus, RegionLevel, Role
 from app.models.org import (
@@ -248,7 +248,31 @@ class _DemoBuilder:
         return user
 
     def _add_people(self) -> None:
+        # In this order: each account's phone number comes from its place among the accounts.
         org = organisation()
+        self._add_overseers(org)
+        self._add_community_people(org)
+        for spec in org.units:
+            self._add_user(
+                spec.staff_username,
+                spec.staff_name,
+                Role.unit_staff,
+                f"unit staff of {spec.name}",
+                unit=self.units[spec.name],
+            )
+        for courier in org.couriers:
+            branch = self.branches[(courier.company, courier.branch_index)]
+            self._add_user(
+                courier.username,
+                courier.display_name,
+                Role.courier,
+                f"courier of {courier.company} ({branch.name})",
+                branch=branch,
+            )
+        self._add_user("resident1", org.people["resident1"], Role.reporter, "reporter (resident)")
+
+    def _add_overseers(self, org: Organisation) -> None:
+        """The administrator, the banner's and the seat township's supervisors, the viewer."""
         people = org.people
         banner = self.regions[org.banner.name]
         seat = self.regions[org.townships[0].name]
@@ -274,6 +298,9 @@ class _DemoBuilder:
             f"viewer (dashboards) of {banner.name}",
             region=banner,
         )
+
+    def _add_community_people(self, org: Organisation) -> None:
+        """One staff account per community, and community 1's grid worker."""
         # staffN is the staff of the N-th community by name, so staff1 is community 1's.
         staff_names = {
             spec.name: spec.staff_name
@@ -292,29 +319,11 @@ class _DemoBuilder:
         community_one = by_name[0]
         self._add_user(
             "grid1",
-            people["grid1"],
+            org.people["grid1"],
             Role.grid_worker,
             f"grid worker of {self.community_places[community_one.name]}",
             community=community_one,
         )
-        for spec in org.units:
-            self._add_user(
-                spec.staff_username,
-                spec.staff_name,
-                Role.unit_staff,
-                f"unit staff of {spec.name}",
-                unit=self.units[spec.name],
-            )
-        for courier in org.couriers:
-            branch = self.branches[(courier.company, courier.branch_index)]
-            self._add_user(
-                courier.username,
-                courier.display_name,
-                Role.courier,
-                f"courier of {courier.company} ({branch.name})",
-                branch=branch,
-            )
-        self._add_user("resident1", people["resident1"], Role.reporter, "reporter (resident)")
 
     def _add_check_ins(self) -> None:
         requested_at = utcnow() - timedelta(days=3)

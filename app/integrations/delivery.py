@@ -40,12 +40,13 @@ import asyncio
 import logging
 import random
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
-from sqlalchemy import select, update
+from sqlalchemy import Row, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.core.clock import Clock
@@ -194,44 +195,8 @@ async def claim_due(
     limit: int = DELIVERY_BATCH,
 ) -> list[ClaimedDelivery]:
     """Claim up to ``limit`` due deliveries of active webhooks, and commit the claim."""
-    due = (
-        WebhookDelivery.status == DeliveryStatus.pending,
-        WebhookDelivery.next_attempt_at <= now,
-    )
     async with sessionmaker() as session, session.begin():
-        picked = (
-            await session.scalars(
-                select(WebhookDelivery.id)
-                .where(
-                    *due,
-                    # A paused webhook's deliveries wait for it to be active again.
-                    WebhookDelivery.webhook_id.in_(select(Webhook.id).where(Webhook.is_active)),
-                )
-                .order_by(WebhookDelivery.next_attempt_at)
-                .limit(limit)
-                .with_for_update(skip_locked=True)
-            )
-        ).all()
-        if not picked:
-            return []
-        rows = (
-            await session.execute(
-                update(WebhookDelivery)
-                .where(WebhookDelivery.id.in_(picked), *due)
-                .values(
-                    attempts=WebhookDelivery.attempts + 1,
-                    next_attempt_at=now + timedelta(seconds=lease_seconds(settings)),
-                    last_attempt_at=now,
-                )
-                .returning(
-                    WebhookDelivery.id,
-                    WebhookDelivery.attempts,
-                    WebhookDelivery.webhook_id,
-                    WebhookDelivery.event_id,
-                )
-                .execution_options(synchronize_session=False)
-            )
-        ).all()
+        rows = await _claim(session, settings, now, limit)
         if not rows:
             return []
         webhooks = {
@@ -257,6 +222,50 @@ async def claim_due(
         )
         for row in rows
     ]
+
+
+async def _claim(
+    session: AsyncSession, settings: Settings, now: datetime, limit: int
+) -> Sequence[Row[uuid.UUID, int, uuid.UUID, int]]:
+    """The two statements of a claim (see the module's notes): pick due rows nobody else is
+    claiming, then take those still due; each comes back as (id, attempts, webhook, event)."""
+    due = (
+        WebhookDelivery.status == DeliveryStatus.pending,
+        WebhookDelivery.next_attempt_at <= now,
+    )
+    picked = (
+        await session.scalars(
+            select(WebhookDelivery.id)
+            .where(
+                *due,
+                # A paused webhook's deliveries wait for it to be active again.
+                WebhookDelivery.webhook_id.in_(select(Webhook.id).where(Webhook.is_active)),
+            )
+            .order_by(WebhookDelivery.next_attempt_at)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+    ).all()
+    if not picked:
+        return []
+    return (
+        await session.execute(
+            update(WebhookDelivery)
+            .where(WebhookDelivery.id.in_(picked), *due)
+            .values(
+                attempts=WebhookDelivery.attempts + 1,
+                next_attempt_at=now + timedelta(seconds=lease_seconds(settings)),
+                last_attempt_at=now,
+            )
+            .returning(
+                WebhookDelivery.id,
+                WebhookDelivery.attempts,
+                WebhookDelivery.webhook_id,
+                WebhookDelivery.event_id,
+            )
+            .execution_options(synchronize_session=False)
+        )
+    ).all()
 
 
 async def send(

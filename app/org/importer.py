@@ -71,47 +71,10 @@ def _check_feature(index: int, feature: Mapping[str, Any], errors: _Errors) -> _
         errors.add(index, None, ["properties"], "properties must be an object with a name")
         properties = {}
 
-    raw_name = properties.get("name")
-    name = raw_name.strip() if isinstance(raw_name, str) else ""
-    if not name:
-        errors.add(index, None, ["properties", "name"], "name is required")
-    elif len(name) > NAME_MAX:
-        errors.add(index, name, ["properties", "name"], f"name is longer than {NAME_MAX}")
+    name = _check_name(index, properties, errors)
     label = name or None
-
-    region_key = next((k for k in REGION_KEYS if properties.get(k) not in (None, "")), None)
-    region_value = str(properties[region_key]).strip() if region_key else ""
-    if region_key is None:
-        errors.add(
-            index, label, ["properties"], "one of region_id, region_code or region_name is required"
-        )
-    elif region_key == "region_id":
-        try:
-            region_value = str(uuid.UUID(region_value))  # the spelling ids are compared in
-        except ValueError:
-            errors.add(index, label, ["properties", "region_id"], f"{region_value!r} is not an id")
-
-    optional: dict[str, Any] = {}
-    kind = properties.get("kind")
-    if kind is not None:
-        if isinstance(kind, str) and kind in _KINDS:
-            optional["kind"] = CommunityKind(kind)
-        else:
-            allowed = ", ".join(sorted(_KINDS))
-            errors.add(index, label, ["properties", "kind"], f"kind must be one of {allowed}")
-    for key, limit in _OPTIONAL_TEXT_MAX.items():
-        value = properties.get(key)
-        if value is None:
-            continue
-        if not isinstance(value, str) or len(value) > limit:
-            errors.add(
-                index,
-                label,
-                ["properties", key],
-                f"{key} must be text of at most {limit} characters",
-            )
-        else:
-            optional[key] = value
+    region_key, region_value = _check_region(index, label, properties, errors)
+    optional = _check_optional(index, label, properties, errors)
 
     geojson = feature.get("geometry")
     stored: dict[str, Any] | None = None
@@ -146,6 +109,63 @@ def _check_feature(index: int, feature: Mapping[str, Any], errors: _Errors) -> _
         geometry=geometry,
         center=boundary_centroid(geometry),
     )
+
+
+def _check_name(index: int, properties: Mapping[str, Any], errors: _Errors) -> str:
+    """The feature's name, trimmed ("" when it has none)."""
+    raw_name = properties.get("name")
+    name = raw_name.strip() if isinstance(raw_name, str) else ""
+    if not name:
+        errors.add(index, None, ["properties", "name"], "name is required")
+    elif len(name) > NAME_MAX:
+        errors.add(index, name, ["properties", "name"], f"name is longer than {NAME_MAX}")
+    return name
+
+
+def _check_region(
+    index: int, label: str | None, properties: Mapping[str, Any], errors: _Errors
+) -> tuple[str | None, str]:
+    """Which of REGION_KEYS names the feature's region, and its value."""
+    region_key = next((k for k in REGION_KEYS if properties.get(k) not in (None, "")), None)
+    region_value = str(properties[region_key]).strip() if region_key else ""
+    if region_key is None:
+        errors.add(
+            index, label, ["properties"], "one of region_id, region_code or region_name is required"
+        )
+    elif region_key == "region_id":
+        try:
+            region_value = str(uuid.UUID(region_value))  # the spelling ids are compared in
+        except ValueError:
+            errors.add(index, label, ["properties", "region_id"], f"{region_value!r} is not an id")
+    return region_key, region_value
+
+
+def _check_optional(
+    index: int, label: str | None, properties: Mapping[str, Any], errors: _Errors
+) -> dict[str, Any]:
+    """The optional properties given (kind, address, phone), those that are valid."""
+    optional: dict[str, Any] = {}
+    kind = properties.get("kind")
+    if kind is not None:
+        if isinstance(kind, str) and kind in _KINDS:
+            optional["kind"] = CommunityKind(kind)
+        else:
+            allowed = ", ".join(sorted(_KINDS))
+            errors.add(index, label, ["properties", "kind"], f"kind must be one of {allowed}")
+    for key, limit in _OPTIONAL_TEXT_MAX.items():
+        value = properties.get(key)
+        if value is None:
+            continue
+        if not isinstance(value, str) or len(value) > limit:
+            errors.add(
+                index,
+                label,
+                ["properties", key],
+                f"{key} must be text of at most {limit} characters",
+            )
+        else:
+            optional[key] = value
+    return optional
 
 
 def _check_features(features: list[dict[str, Any]]) -> tuple[list[_Feature], _Errors]:

@@ -305,54 +305,9 @@ async def leaderboard(
     """Points earned in a month, summed per place of the scope, or per reporter within one
     place. Open to every signed-in caller, so it shows sums and display names only."""
     starts_at, ends_at = china_month(query.year, query.month)
-    place_column = _SCOPE_COLUMN[query.scope]
-    place_table = _SCOPE_TABLE[query.scope]
-    place_name = None
-    if query.place_id is not None:
-        place_name = await session.scalar(
-            select(place_table.name).where(place_table.id == query.place_id)
-        )
-        if place_name is None:
-            raise NotFound(f"No such {query.scope.value}")
-    # Awards a cap cut to nothing are in the ledger but earned nothing: they do not rank.
-    earned: list[ColumnElement[bool]] = [
-        PointsEntry.created_at >= starts_at,
-        PointsEntry.created_at < ends_at,
-        PointsEntry.points > 0,
-    ]
-    if query.place_id is None:
-        key = place_column
-        earned.append(place_column.is_not(None))
-        name_table: Any = place_table
-        name_column = place_table.name
-    else:
-        key = PointsEntry.user_id
-        earned.append(place_column == query.place_id)
-        name_table, name_column = User, User.display_name
-    totals = (
-        select(
-            key.label("key"),
-            func.sum(PointsEntry.points).label("points"),
-            func.count(distinct(PointsEntry.report_id)).label("reports"),
-            func.count(distinct(PointsEntry.user_id)).label("reporters"),
-        )
-        .where(*earned)
-        .group_by(key)
-        .subquery()
-    )
-    ranked: Select[Any] = (
-        select(
-            totals.c.key,
-            name_column.label("name"),
-            totals.c.points,
-            totals.c.reports,
-            totals.c.reporters,
-            func.rank().over(order_by=totals.c.points.desc()).label("rank"),
-        )
-        .join(name_table, name_table.id == totals.c.key)
-        .order_by(totals.c.points.desc(), name_column, totals.c.key)
-    )
+    place_name = await _place_name(session, query)
     offset = _offset(params)
+    ranked = _ranked(query, starts_at, ends_at)
     rows = (await session.execute(ranked.offset(offset).limit(params.limit + 1))).all()
     next_cursor = (
         encode_cursor(params, RANK_POSITION, [offset + params.limit])
@@ -380,6 +335,63 @@ async def leaderboard(
             for row in rows[: params.limit]
         ],
         next_cursor=next_cursor,
+    )
+
+
+async def _place_name(session: AsyncSession, query: LeaderboardQuery) -> str | None:
+    """The name of the place whose reporters are ranked (None when places are ranked)."""
+    if query.place_id is None:
+        return None
+    place_table = _SCOPE_TABLE[query.scope]
+    place_name = await session.scalar(
+        select(place_table.name).where(place_table.id == query.place_id)
+    )
+    if place_name is None:
+        raise NotFound(f"No such {query.scope.value}")
+    return place_name
+
+
+def _ranked(query: LeaderboardQuery, starts_at: datetime, ends_at: datetime) -> Select[Any]:
+    """Each place's (or each reporter's) sums in the month, named and ranked by points."""
+    place_column = _SCOPE_COLUMN[query.scope]
+    place_table = _SCOPE_TABLE[query.scope]
+    # Awards a cap cut to nothing are in the ledger but earned nothing: they do not rank.
+    earned: list[ColumnElement[bool]] = [
+        PointsEntry.created_at >= starts_at,
+        PointsEntry.created_at < ends_at,
+        PointsEntry.points > 0,
+    ]
+    if query.place_id is None:
+        key = place_column
+        earned.append(place_column.is_not(None))
+        name_table: Any = place_table
+        name_column = place_table.name
+    else:
+        key = PointsEntry.user_id
+        earned.append(place_column == query.place_id)
+        name_table, name_column = User, User.display_name
+    totals = (
+        select(
+            key.label("key"),
+            func.sum(PointsEntry.points).label("points"),
+            func.count(distinct(PointsEntry.report_id)).label("reports"),
+            func.count(distinct(PointsEntry.user_id)).label("reporters"),
+        )
+        .where(*earned)
+        .group_by(key)
+        .subquery()
+    )
+    return (
+        select(
+            totals.c.key,
+            name_column.label("name"),
+            totals.c.points,
+            totals.c.reports,
+            totals.c.reporters,
+            func.rank().over(order_by=totals.c.points.desc()).label("rank"),
+        )
+        .join(name_table, name_table.id == totals.c.key)
+        .order_by(totals.c.points.desc(), name_column, totals.c.key)
     )
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, delete, func, select, update
@@ -88,42 +89,16 @@ async def _cancel(
     if user is None:
         raise NotFound("No such user")
     already = user.cancelled_at is not None
-    former_username = user.username
     if not already:
         await refuse_last_administrator(session, user)
-        user.username = tombstone_username(user.id)
-        user.retired_username_hash = retired_username_hash(former_username)
-        user.display_name = CANCELLED_DISPLAY_NAME
-        user.phone = None
-        user.password_hash = UNUSABLE_PASSWORD_HASH
-        user.is_active = False
-        user.cancelled_at = audit.now
-        await session.flush()
-        await session.execute(
-            delete(LoginThrottle).where(
-                LoginThrottle.key == f"account:{former_username.strip().lower()}"
-            )
-        )
+        await _erase_identity(session, user, audit.now)
     # Each step below finds nothing left to do the second time: cancelling twice is harmless,
     # and an account cancelled by an older version gets what that version missed.
     now = audit.now
     roles_removed = _count(
         await session.execute(delete(RoleAssignment).where(RoleAssignment.user_id == user_id))
     )
-    sessions_revoked = _count(
-        await session.execute(
-            update(AuthSession)
-            .where(AuthSession.user_id == user_id, AuthSession.revoked_at.is_(None))
-            .values(revoked_at=now, revoke_reason=REVOKE_REASON)
-        )
-    )
-    await session.execute(
-        delete(RefreshToken).where(
-            RefreshToken.session_id.in_(
-                select(AuthSession.id).where(AuthSession.user_id == user_id)
-            )
-        )
-    )
+    sessions_revoked = await _end_sign_ins(session, user_id, now)
     api_keys_revoked = _count(
         await session.execute(
             update(ApiKey)
@@ -131,21 +106,7 @@ async def _cancel(
             .values(revoked_at=now)
         )
     )
-    check_ins_ended = _count(
-        await session.execute(
-            update(CheckIn)
-            .where(
-                CheckIn.courier_id == user_id,
-                CheckIn.status.in_([CheckInStatus.pending, CheckInStatus.approved]),
-            )
-            .values(
-                status=CheckInStatus.ended,
-                decided_at=now,
-                decided_by_id=audit.actor_id,
-                decision_reason=CHECK_IN_END_REASON,
-            )
-        )
-    )
+    check_ins_ended = await _end_check_ins(session, user_id, audit)
     webhooks_disabled = _count(
         await session.execute(
             update(Webhook)
@@ -153,12 +114,7 @@ async def _cancel(
             .values(is_active=False)
         )
     )
-    await session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.user_id == user_id))
-    await session.execute(
-        update(Photo)
-        .where(Photo.uploaded_by_id == user_id, Photo.original_filename.is_not(None))
-        .values(original_filename=None)
-    )
+    await _forget_request_traces(session, user_id)
     points_forfeited = await close_ledger(session, user_id, now)
     reports_kept = int(
         await session.scalar(select(func.count()).where(Report.reporter_id == user_id)) or 0
@@ -175,6 +131,80 @@ async def _cancel(
         points_forfeited=points_forfeited,
         reports_kept=reports_kept,
     )
+    await _record(session, audit, receipt, detail)
+    return receipt
+
+
+async def _erase_identity(session: AsyncSession, user: User, now: datetime) -> None:
+    """The name, phone and password go; the username becomes a tombstone kept only as a hash."""
+    former_username = user.username
+    user.username = tombstone_username(user.id)
+    user.retired_username_hash = retired_username_hash(former_username)
+    user.display_name = CANCELLED_DISPLAY_NAME
+    user.phone = None
+    user.password_hash = UNUSABLE_PASSWORD_HASH
+    user.is_active = False
+    user.cancelled_at = now
+    await session.flush()
+    await session.execute(
+        delete(LoginThrottle).where(
+            LoginThrottle.key == f"account:{former_username.strip().lower()}"
+        )
+    )
+
+
+async def _end_sign_ins(session: AsyncSession, user_id: uuid.UUID, now: datetime) -> int:
+    """Revoke every open session and drop every refresh token; how many sessions were open."""
+    revoked = _count(
+        await session.execute(
+            update(AuthSession)
+            .where(AuthSession.user_id == user_id, AuthSession.revoked_at.is_(None))
+            .values(revoked_at=now, revoke_reason=REVOKE_REASON)
+        )
+    )
+    await session.execute(
+        delete(RefreshToken).where(
+            RefreshToken.session_id.in_(
+                select(AuthSession.id).where(AuthSession.user_id == user_id)
+            )
+        )
+    )
+    return revoked
+
+
+async def _end_check_ins(session: AsyncSession, user_id: uuid.UUID, audit: AuditContext) -> int:
+    """End the courier's pending and approved check-ins; how many there were."""
+    return _count(
+        await session.execute(
+            update(CheckIn)
+            .where(
+                CheckIn.courier_id == user_id,
+                CheckIn.status.in_([CheckInStatus.pending, CheckInStatus.approved]),
+            )
+            .values(
+                status=CheckInStatus.ended,
+                decided_at=audit.now,
+                decided_by_id=audit.actor_id,
+                decision_reason=CHECK_IN_END_REASON,
+            )
+        )
+    )
+
+
+async def _forget_request_traces(session: AsyncSession, user_id: uuid.UUID) -> None:
+    """The stored answers to retried requests and the photos' file names: both can name them."""
+    await session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.user_id == user_id))
+    await session.execute(
+        update(Photo)
+        .where(Photo.uploaded_by_id == user_id, Photo.original_filename.is_not(None))
+        .values(original_filename=None)
+    )
+
+
+async def _record(
+    session: AsyncSession, audit: AuditContext, receipt: CancellationRead, detail: dict[str, Any]
+) -> None:
+    """The audit log's entry: who asked and why, and what each step did."""
     counts = receipt.model_dump(
         include={
             "already_cancelled",
@@ -191,7 +221,6 @@ async def _cancel(
         session,
         audit,
         AuditAction.account_cancel,
-        [user_id],
+        [receipt.user_id],
         {**{k: v for k, v in detail.items() if v is not None}, **counts},
     )
-    return receipt
