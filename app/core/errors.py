@@ -231,132 +231,140 @@ def allowed_methods(request: Request) -> list[str]:
     return sorted(methods)
 
 
+async def _domain(request: Request, exc: DomainError) -> JSONResponse:
+    return problem_response(
+        request,
+        exc.status_code,
+        exc.code,
+        exc.title,
+        exc.detail,
+        exc.errors,
+        exc.headers,
+    )
+
+
+async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+    found = exc.errors()
+    # Pydantic's messages stay in English in ``errors``; the detail is in the client's
+    # language, told from each error's type where Chinese is asked for.
+    errors = [FieldError(loc=_loc(e.get("loc", ())), msg=str(e.get("msg", ""))) for e in found]
+    language = _language(request)
+    summary: str | None
+    if language == "en":
+        summary = "; ".join(f"{'.'.join(map(str, e.loc))}: {e.msg}" for e in errors[:5])
+    else:
+        summary = validation_summary(
+            [(_loc(e.get("loc", ())), str(e.get("type", "")), e.get("ctx")) for e in found[:5]]
+        )
+    return _render(
+        request,
+        language,
+        422,
+        "validation_error",
+        problem_title("validation_error", "Invalid input", language),
+        summary or None,
+        errors,
+        None,
+    )
+
+
+async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    code = _HTTP_CODES.get(exc.status_code, "error")
+    try:
+        title = HTTPStatus(exc.status_code).phrase
+    except ValueError:
+        title = "Error"
+    detail = exc.detail if isinstance(exc.detail, str) and exc.detail != title else None
+    headers = dict(exc.headers or {})
+    if exc.status_code == 404 and detail is None:
+        detail = f"No such resource: {request.method} {request.url.path}"
+    if exc.status_code == 405:
+        headers["Allow"] = ", ".join(allowed_methods(request)) or headers.get("Allow", "")
+        detail = detail or (
+            f"{request.method} is not allowed on {request.url.path}; it answers {headers['Allow']}"
+        )
+    return problem_response(request, exc.status_code, code, title, detail, headers=headers)
+
+
+async def _stale(request: Request, exc: StaleDataError) -> JSONResponse:
+    # The version guard: another request changed the same row first.
+    return problem_response(
+        request,
+        409,
+        "invalid_transition",
+        "Changed by someone else",
+        "Someone else acted on this at the same moment; reload it and decide again.",
+    )
+
+
+async def _database(request: Request, exc: DBAPIError) -> JSONResponse:
+    sqlstate = getattr(exc.orig, "sqlstate", None)
+    if sqlstate not in RETRYABLE_SQLSTATES:
+        raise exc  # answered as an internal error, by the handler of every other error
+    # PostgreSQL gave the transaction up for another running at the same moment; nothing
+    # of it was written. Case writers take their row locks in one order, so a deadlock
+    # here is a fault worth finding in the log.
+    log.warning(
+        "transaction given up (SQLSTATE %s) on %s %s: %s",
+        sqlstate,
+        request.method,
+        request.url.path,
+        exc.orig,
+    )
+    return problem_response(
+        request,
+        409,
+        "conflict_retry",
+        "Conflict with a concurrent request",
+        "Another request changed the same data at the same moment and nothing of this one "
+        "was saved; send it again.",
+        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+    )
+
+
+async def _integrity(request: Request, exc: IntegrityError) -> JSONResponse:
+    # Services check what they can; a race between the check and the write ends here.
+    log.info("integrity error on %s %s: %s", request.method, request.url.path, exc.orig)
+    return problem_response(
+        request,
+        409,
+        "conflict",
+        "Conflict",
+        "A concurrent request changed the same data; try again.",
+    )
+
+
+async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    request_id = request.scope.get("request_id")
+    log.exception(
+        "unhandled error on %s %s",
+        request.method,
+        request.url.path,
+        extra={"request_id": request_id},
+    )
+    return problem_response(
+        request,
+        500,
+        "internal_error",
+        "Internal server error",
+        "Something went wrong on our side; quote the request id when reporting it.",
+        # Made outside every middleware: the headers they add go here by hand.
+        headers={
+            **security_headers_for_errors(),
+            **({"X-Request-ID": request_id} if request_id else {}),
+        },
+    )
+
+
 def install_error_handlers(app: FastAPI) -> None:
-    @app.exception_handler(DomainError)
-    async def _domain(request: Request, exc: DomainError) -> JSONResponse:
-        return problem_response(
-            request,
-            exc.status_code,
-            exc.code,
-            exc.title,
-            exc.detail,
-            exc.errors,
-            exc.headers,
-        )
-
-    @app.exception_handler(RequestValidationError)
-    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
-        found = exc.errors()
-        # Pydantic's messages stay in English in ``errors``; the detail is in the client's
-        # language, told from each error's type where Chinese is asked for.
-        errors = [FieldError(loc=_loc(e.get("loc", ())), msg=str(e.get("msg", ""))) for e in found]
-        language = _language(request)
-        summary: str | None
-        if language == "en":
-            summary = "; ".join(f"{'.'.join(map(str, e.loc))}: {e.msg}" for e in errors[:5])
-        else:
-            summary = validation_summary(
-                [(_loc(e.get("loc", ())), str(e.get("type", "")), e.get("ctx")) for e in found[:5]]
-            )
-        return _render(
-            request,
-            language,
-            422,
-            "validation_error",
-            problem_title("validation_error", "Invalid input", language),
-            summary or None,
-            errors,
-            None,
-        )
-
-    @app.exception_handler(StarletteHTTPException)
-    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        code = _HTTP_CODES.get(exc.status_code, "error")
-        try:
-            title = HTTPStatus(exc.status_code).phrase
-        except ValueError:
-            title = "Error"
-        detail = exc.detail if isinstance(exc.detail, str) and exc.detail != title else None
-        headers = dict(exc.headers or {})
-        if exc.status_code == 404 and detail is None:
-            detail = f"No such resource: {request.method} {request.url.path}"
-        if exc.status_code == 405:
-            headers["Allow"] = ", ".join(allowed_methods(request)) or headers.get("Allow", "")
-            detail = detail or (
-                f"{request.method} is not allowed on {request.url.path}; "
-                f"it answers {headers['Allow']}"
-            )
-        return problem_response(request, exc.status_code, code, title, detail, headers=headers)
-
-    @app.exception_handler(StaleDataError)
-    async def _stale(request: Request, exc: StaleDataError) -> JSONResponse:
-        # The version guard: another request changed the same row first.
-        return problem_response(
-            request,
-            409,
-            "invalid_transition",
-            "Changed by someone else",
-            "Someone else acted on this at the same moment; reload it and decide again.",
-        )
-
-    @app.exception_handler(DBAPIError)
-    async def _database(request: Request, exc: DBAPIError) -> JSONResponse:
-        sqlstate = getattr(exc.orig, "sqlstate", None)
-        if sqlstate not in RETRYABLE_SQLSTATES:
-            raise exc  # answered as an internal error, by the handler of every other error
-        # PostgreSQL gave the transaction up for another running at the same moment; nothing
-        # of it was written. Case writers take their row locks in one order, so a deadlock
-        # here is a fault worth finding in the log.
-        log.warning(
-            "transaction given up (SQLSTATE %s) on %s %s: %s",
-            sqlstate,
-            request.method,
-            request.url.path,
-            exc.orig,
-        )
-        return problem_response(
-            request,
-            409,
-            "conflict_retry",
-            "Conflict with a concurrent request",
-            "Another request changed the same data at the same moment and nothing of this one "
-            "was saved; send it again.",
-            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
-        )
-
-    @app.exception_handler(IntegrityError)
-    async def _integrity(request: Request, exc: IntegrityError) -> JSONResponse:
-        # Services check what they can; a race between the check and the write ends here.
-        log.info("integrity error on %s %s: %s", request.method, request.url.path, exc.orig)
-        return problem_response(
-            request,
-            409,
-            "conflict",
-            "Conflict",
-            "A concurrent request changed the same data; try again.",
-        )
-
-    @app.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        request_id = request.scope.get("request_id")
-        log.exception(
-            "unhandled error on %s %s",
-            request.method,
-            request.url.path,
-            extra={"request_id": request_id},
-        )
-        return problem_response(
-            request,
-            500,
-            "internal_error",
-            "Internal server error",
-            "Something went wrong on our side; quote the request id when reporting it.",
-            # Made outside every middleware: the headers they add go here by hand.
-            headers={
-                **security_headers_for_errors(),
-                **({"X-Request-ID": request_id} if request_id else {}),
-            },
-        )
+    """Every error answered as a problem, by the handlers above."""
+    app.exception_handler(DomainError)(_domain)
+    app.exception_handler(RequestValidationError)(_validation)
+    app.exception_handler(StarletteHTTPException)(_http)
+    app.exception_handler(StaleDataError)(_stale)
+    app.exception_handler(DBAPIError)(_database)
+    app.exception_handler(IntegrityError)(_integrity)
+    app.exception_handler(Exception)(_unexpected)
 
 
 def error_responses(*errors: type[DomainError]) -> dict[int | str, dict[str, Any]]:
