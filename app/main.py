@@ -22,7 +22,7 @@ from app.core.db import create_engine, create_sessionmaker
 from app.core.errors import install_error_handlers
 from app.core.head import HeadAsGetMiddleware
 from app.core.middleware import RequestContextMiddleware
-from app.core.openapi import install_openapi
+from app.core.openapi import install_openapi, operation_id
 from app.core.proxies import ForwardedHeadersMiddleware
 from app.core.runtime import tune_for_serving
 from app.core.security_headers import SecurityHeadersMiddleware
@@ -31,6 +31,7 @@ from app.core.text import refuse_control_characters
 from app.integrations.router import router as integrations_router
 from app.integrations.schemas import Event
 from app.jobs.router import router as jobs_router
+from app.labels.catalogue import VOCABULARIES
 from app.labels.router import router as labels_router
 from app.lifecycle import background_work
 from app.ops.router import router as ops_router
@@ -97,11 +98,13 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         redoc_url=None,
         # One rule for every text field, form field and parameter of every route.
         dependencies=[Depends(refuse_control_characters)],
+        # Operation ids a client generator can use: reports:submit_report (app/core/openapi.py).
+        generate_unique_id_function=operation_id,
     )
     _set_state(app, settings, clock)
     install_error_handlers(app)
     # The event stream's messages carry events, which no route answers as JSON.
-    install_openapi(app, components=[Event])
+    install_openapi(app, components=[Event], vocabularies=VOCABULARIES)
     install_api_docs(app)
     _add_middleware(app, settings)
     app.include_router(ops_router)

@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-import uuid
-
 from fastapi import APIRouter, Request, status
 
 from app.auth import service
@@ -17,6 +15,7 @@ from app.core.errors import (
     ValidationFailed,
     error_responses,
 )
+from app.core.params import ApiKeyId
 
 router = APIRouter(tags=["auth"])
 
@@ -122,6 +121,6 @@ async def list_api_keys(_: AdminPrincipal, session: SessionDep) -> list[ApiKeyRe
     responses=error_responses(Unauthorized, Forbidden, NotFound),
 )
 async def revoke_api_key(
-    key_id: uuid.UUID, _: AdminPrincipal, session: SessionDep, clock: ClockDep
+    key_id: ApiKeyId, _: AdminPrincipal, session: SessionDep, clock: ClockDep
 ) -> ApiKeyRead:
     return ApiKeyRead.model_validate(await service.revoke_api_key(session, key_id, clock.now()))

@@ -17,6 +17,10 @@ class PasswordLogin(BaseModel):
     """The OAuth2 password grant (RFC 6749 §4.3): sent as a form, as OAuth2 clients and the
     API documentation's *Authorize* do, or as JSON."""
 
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"username": "courier1", "password": "suishoupai-demo"}]}
+    )
+
     grant_type: str | None = Field(
         None, description="`password` (optional); refresh tokens go to `POST /auth/refresh`"
     )
@@ -36,10 +40,22 @@ class PasswordLogin(BaseModel):
 
 
 class RefreshRequest(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"refresh_token": "hU3bQ7xK0pZ9wV2mR5tY8cN1aF4gJ6dS"}]}
+    )
+
     refresh_token: str = Field(min_length=1, max_length=200)
 
 
 class ApiKeyCreate(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"name": "数据大屏 - 杭锦后旗", "region_id": "9b2f6c1e-4a57-4d2b-8f0e-3c6a1d7e5b42"}
+            ]
+        }
+    )
+
     name: str = Field(min_length=1, max_length=100, examples=["数据大屏 - 杭锦后旗"])
     region_id: uuid.UUID
 

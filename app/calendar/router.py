@@ -18,11 +18,11 @@ from app.calendar.schemas import (
     CalendarRange,
     CalendarYearRead,
     CalendarYearWrite,
-    PathDay,
     RecomputeResult,
 )
 from app.core.deps import CalendarDep, ClockDep, SessionDep
 from app.core.errors import Forbidden, Unauthorized, ValidationFailed, error_responses
+from app.core.params import Day, Year
 from app.core.workcalendar import china_today
 
 router = APIRouter(tags=["calendar"])
@@ -96,7 +96,7 @@ async def recompute_deadlines(
     summary="The days administrators set in a year",
     responses=error_responses(*_ADMIN_ERRORS),
 )
-async def read_year(year: int, _: AdminPrincipal, session: SessionDep) -> CalendarYearRead:
+async def read_year(year: Year, _: AdminPrincipal, session: SessionDep) -> CalendarYearRead:
     return await service.read_year(session, year)
 
 
@@ -114,7 +114,7 @@ async def read_year(year: int, _: AdminPrincipal, session: SessionDep) -> Calend
     responses=error_responses(*_ADMIN_ERRORS),
 )
 async def replace_year(
-    year: int,
+    year: Year,
     body: CalendarYearWrite,
     principal: AdminPrincipal,
     session: SessionDep,
@@ -131,7 +131,7 @@ async def replace_year(
     summary="The day an administrator set, if any",
     responses=error_responses(*_ADMIN_ERRORS, NoOverride),
 )
-async def read_day(day: PathDay, _: AdminPrincipal, session: SessionDep) -> CalendarOverrideRead:
+async def read_day(day: Day, _: AdminPrincipal, session: SessionDep) -> CalendarOverrideRead:
     return await service.get_override(session, day)
 
 
@@ -144,7 +144,7 @@ async def read_day(day: PathDay, _: AdminPrincipal, session: SessionDep) -> Cale
     responses=error_responses(*_ADMIN_ERRORS),
 )
 async def set_day(
-    day: PathDay,
+    day: Day,
     body: CalendarOverrideWrite,
     principal: AdminPrincipal,
     session: SessionDep,
@@ -161,5 +161,5 @@ async def set_day(
     dependencies=_REFRESHES_CALENDAR,
     responses=error_responses(*_ADMIN_ERRORS, NoOverride),
 )
-async def delete_day(day: PathDay, _: AdminPrincipal, session: SessionDep, clock: ClockDep) -> None:
+async def delete_day(day: Day, _: AdminPrincipal, session: SessionDep, clock: ClockDep) -> None:
     await service.delete_override(session, day, clock.now())

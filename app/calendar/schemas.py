@@ -3,29 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 import uuid
 from typing import Annotated
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from app.core.workcalendar import DaySource
 from app.models.enums import DeadlineClock
-
-ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-
-
-def _written_as_a_date(value: object) -> object:
-    """Pydantic also reads a number as the Unix time of a midnight: ``/admin/calendar/9.466848e8``
-    set 1 January 2000, and ``/admin/calendar/4e-239``, a year that is not a whole number (the
-    year's route does not match it), read 1 January 1970."""
-    if isinstance(value, str) and not ISO_DATE.fullmatch(value):
-        raise ValueError("a day is written YYYY-MM-DD")
-    return value
-
-
-# A day in a path: ``2027-02-10``.
-PathDay = Annotated[dt.date, BeforeValidator(_written_as_a_date)]
 
 DayName = Annotated[
     str,
@@ -72,6 +56,10 @@ class CalendarRange(CalendarCoverage):
 
 
 class CalendarOverrideWrite(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"is_workday": False, "name": "春节"}]}
+    )
+
     is_workday: bool = Field(
         description="true: a working day (e.g. a make-up Saturday); false: a holiday"
     )
@@ -85,6 +73,19 @@ class CalendarYearDay(CalendarOverrideWrite):
 class CalendarYearWrite(BaseModel):
     """Every day of one year that differs from the weekday rule (or from the published
     schedule), e.g. the State Council's notice of the year's holidays."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "days": [
+                        {"date": "2027-02-06", "is_workday": False, "name": "春节"},
+                        {"date": "2027-02-20", "is_workday": True, "name": "春节调休"},
+                    ]
+                }
+            ]
+        }
+    )
 
     days: list[CalendarYearDay] = Field(
         max_length=366,

@@ -14,6 +14,7 @@ from app.core.errors import (
     ValidationFailed,
     error_responses,
 )
+from app.core.params import CategoryCode
 
 router = APIRouter(tags=["categories"])
 
@@ -36,7 +37,9 @@ async def list_categories(
     response_model=CategoryRead,
     responses=error_responses(Unauthorized, NotFound),
 )
-async def read_category(code: str, _: CurrentPrincipal, session: SessionDep) -> CategoryRead:
+async def read_category(
+    code: CategoryCode, _: CurrentPrincipal, session: SessionDep
+) -> CategoryRead:
     return CategoryRead.model_validate(await service.get_category(session, code))
 
 
@@ -61,6 +64,6 @@ async def create_category(
     responses=error_responses(Unauthorized, Forbidden, NotFound, ValidationFailed),
 )
 async def update_category(
-    code: str, body: CategoryUpdate, _: AdminPrincipal, session: SessionDep
+    code: CategoryCode, body: CategoryUpdate, _: AdminPrincipal, session: SessionDep
 ) -> CategoryRead:
     return CategoryRead.model_validate(await service.update_category(session, code, body))

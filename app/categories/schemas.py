@@ -32,6 +32,25 @@ class CategoryRead(BaseModel):
 
 
 class CategoryCreate(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "code": "broken_bench",
+                    "parent_code": "component_public_facilities",
+                    "name": "公共座椅损坏",
+                    "name_en": "Broken public bench",
+                    "kind": "component",
+                    "default_priority": "normal",
+                    "accept_within_hours": 24,
+                    "resolve_within_hours": 72,
+                    "hours_kind": "working",
+                    "duplicate_radius_m": 50,
+                }
+            ]
+        }
+    )
+
     code: str = Field(pattern=CODE_PATTERN)
     parent_code: str | None = None
     name: str = Field(min_length=1, max_length=100)
@@ -48,6 +67,10 @@ class CategoryCreate(BaseModel):
 
 
 class CategoryUpdate(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"resolve_within_hours": 48, "hours_kind": "working"}]}
+    )
+
     name: str | None = Field(None, min_length=1, max_length=100)
     name_en: str | None = Field(None, min_length=1, max_length=100)
     default_priority: Priority | None = None

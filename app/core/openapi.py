@@ -18,14 +18,27 @@ when the database cannot serve, a 500 — is said once, in the API's description
 Forms (``multipart/form-data``, ``application/x-www-form-urlencoded``) carry text, never a
 null: FastAPI writes an optional field as "this or null", but a field left out is how a form
 says nothing, and an empty one counts as left out — so a required field is at least one
-character (or one file) long."""
+character (or one file) long.
+
+Names a client generator turns into code are stable and readable. Each operation's
+``operationId`` is ``<domain>:<endpoint function>`` (``reports:submit_report``), the domain
+being the top-level package after ``app.`` of the router's module: ``app.org.units.router`` is
+``org``, one organisation API, so an endpoint function's name is unique within its package. A
+form body FastAPI would call ``Body_<operationId>`` is named after its endpoint
+(``complete_job`` → ``CompleteJobForm``), a page of a list after what it lists
+(``ReportReadPage``). Every enum carries the labels clients show for its values
+(app/labels/catalogue.py, also served at ``GET /api/v1/labels``): Chinese in
+``x-enum-labels``, both languages in its description."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections.abc import Mapping, Sequence
+from enum import Enum
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi.routing import APIRoute
 from pydantic import BaseModel
 
 from app.core.errors import PROBLEM_JSON, PROBLEM_SCHEMA_REF, Problem
@@ -46,19 +59,40 @@ CONTENT_LANGUAGE_HEADER = {
     "schema": {"type": "string", "enum": list(LANGUAGES)},
 }
 FORM_TYPES = frozenset({"multipart/form-data", "application/x-www-form-urlencoded"})
+# FastAPI's name for a body model it makes up from a route's body parameters, and Pydantic's
+# for a generic model of one type (``Page_ReportRead_``).
+GENERATED_BODY_PREFIX = "Body_"
+GENERIC_NAME = re.compile(r"(?P<origin>[A-Za-z0-9]+)_(?P<argument>[A-Za-z0-9]+)_")
+
+# A vocabulary's enum and each of its values' (Chinese, English) labels, as
+# app.labels.catalogue.VOCABULARIES holds them.
+Vocabularies = Mapping[str, tuple[type[Enum], Mapping[str, tuple[str, str]]]]
 
 
-def install_openapi(app: FastAPI, components: Sequence[type[BaseModel]] = ()) -> None:
+def operation_id(route: APIRoute) -> str:
+    """``<domain>:<endpoint function>``: the app's ``generate_unique_id_function``."""
+    module = route.endpoint.__module__.split(".")
+    domain = module[1] if module[0] == "app" and len(module) > 1 else module[0]
+    return f"{domain}:{route.endpoint.__name__}"
+
+
+def install_openapi(
+    app: FastAPI,
+    components: Sequence[type[BaseModel]] = (),
+    vocabularies: Vocabularies | None = None,
+) -> None:
     """Make ``app.openapi()`` (what ``/openapi.json`` serves) answer the honest document.
     ``components``: models that responses name by reference only (FastAPI adds to the
-    document just the models of routes' bodies and JSON answers)."""
+    document just the models of routes' bodies and JSON answers). ``vocabularies``: the
+    labels of enums' values."""
     generate = app.openapi
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            document = describe_forms(describe_problems(generate()))
+            document = name_components(describe_forms(describe_problems(generate())))
             for model in components:
                 _add_component(document, model)
+            label_enums(document, vocabularies or {})
             app.openapi_schema = document
         return app.openapi_schema
 
@@ -115,6 +149,70 @@ def describe_forms(document: dict[str, Any]) -> dict[str, Any]:
                     elif field.get("type") == "array":
                         field.setdefault("minItems", 1)
     return document
+
+
+def name_components(document: dict[str, Any]) -> dict[str, Any]:
+    """Component names a client generator makes good class names of. FastAPI's
+    ``Body_<operationId>`` is named after its endpoint: a form body ``<Endpoint>Form``
+    (``report_job_progress`` → ``ReportJobProgressForm``), a JSON one ``<Endpoint>Body`` (an
+    operationId holds a ``:``, which a component name may not). Pydantic's name of a generic
+    model, ``Page_ReportRead_``, becomes ``ReportReadPage``."""
+    schemas = document.get("components", {}).get("schemas", {})
+    renamed: dict[str, str] = {}
+    for old in schemas:
+        generic = GENERIC_NAME.fullmatch(old)
+        if generic:
+            renamed[old] = generic["argument"] + generic["origin"]
+    for path_item in document.get("paths", {}).values():
+        for operation in path_item.values():
+            for media_type, content in operation.get("requestBody", {}).get("content", {}).items():
+                old = content.get("schema", {}).get("$ref", "").rsplit("/", 1)[-1]
+                if not old.startswith(GENERATED_BODY_PREFIX) or old not in schemas:
+                    continue
+                endpoint = operation["operationId"].rsplit(":", 1)[-1]
+                suffix = "Form" if media_type in FORM_TYPES else "Body"
+                new = "".join(word.capitalize() for word in endpoint.split("_")) + suffix
+                renamed[old] = new
+    for old, new in renamed.items():
+        if new in schemas or list(renamed.values()).count(new) > 1:
+            raise ValueError(f"{old} would be named {new}, which another schema has")
+        schemas[new] = {**schemas.pop(old), "title": new}
+    refs = {
+        COMPONENT_REF.format(model=old): COMPONENT_REF.format(model=new)
+        for old, new in renamed.items()
+    }
+    _rename_refs(document, refs)
+    return document
+
+
+def label_enums(document: dict[str, Any], vocabularies: Vocabularies) -> dict[str, Any]:
+    """Each enum schema with its values' labels: ``x-enum-labels`` (value → Chinese) and a
+    line of its description naming both languages'."""
+    schemas = document.get("components", {}).get("schemas", {})
+    for enum, labels in vocabularies.values():
+        schema = schemas.get(enum.__name__)
+        if schema is None or "enum" not in schema:
+            continue
+        values = [value for value in schema["enum"] if value in labels]
+        schema["x-enum-labels"] = {value: labels[value][0] for value in values}
+        line = "Labels: " + "; ".join(
+            f"`{value}` {labels[value][0]} ({labels[value][1]})" for value in values
+        )
+        schema["description"] = "\n\n".join(filter(None, (schema.get("description"), line)))
+    return document
+
+
+def _rename_refs(value: Any, refs: Mapping[str, str]) -> None:
+    """Every ``$ref`` in ``value`` that ``refs`` names, changed to the new one."""
+    if isinstance(value, dict):
+        ref = value.get("$ref")
+        if isinstance(ref, str) and ref in refs:
+            value["$ref"] = refs[ref]
+        for item in value.values():
+            _rename_refs(item, refs)
+    elif isinstance(value, list):
+        for item in value:
+            _rename_refs(item, refs)
 
 
 def _without_null(field: dict[str, Any]) -> None:

@@ -3,7 +3,6 @@ process's event broker and the stream's resume position."""
 
 from __future__ import annotations
 
-import uuid
 from typing import Annotated
 
 from fastapi import Depends, Header, Query, Request
@@ -12,6 +11,7 @@ from app.auth.deps import require_roles
 from app.auth.principal import Principal
 from app.core.deps import SessionDep, SettingsDep
 from app.core.errors import ValidationFailed
+from app.core.params import WebhookId
 from app.integrations import service
 from app.integrations.stream import EventBroker, event_broker
 from app.integrations.targets import TargetPolicy
@@ -23,7 +23,7 @@ WebhookManager = Annotated[Principal, Depends(require_roles(Role.unit_staff))]
 
 
 async def load_webhook(
-    webhook_id: uuid.UUID, principal: WebhookManager, session: SessionDep
+    webhook_id: WebhookId, principal: WebhookManager, session: SessionDep
 ) -> Webhook:
     return await service.get_webhook(session, principal, webhook_id)
 

@@ -13,6 +13,7 @@ from app.auth.deps import CurrentPrincipal
 from app.core.deps import ClockDep, SessionDep, SessionMakerDep, SettingsDep
 from app.core.errors import Forbidden, NotFound, Unauthorized, ValidationFailed, error_responses
 from app.core.pagination import Page, PageParams, page_params
+from app.core.params import DeliveryId
 from app.integrations import service
 from app.integrations.deps import (
     EventBrokerDep,
@@ -160,7 +161,7 @@ async def list_deliveries(
     ),
 )
 async def retry_delivery(
-    delivery_id: uuid.UUID, webhook: ManagedWebhook, session: SessionDep, clock: ClockDep
+    delivery_id: DeliveryId, webhook: ManagedWebhook, session: SessionDep, clock: ClockDep
 ) -> DeliveryRead:
     return await service.retry_delivery(session, webhook, delivery_id, clock.now())
 

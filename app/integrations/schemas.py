@@ -55,6 +55,18 @@ def _check_events(events: list[str]) -> list[str]:
 
 
 class WebhookCreate(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "url": "https://hooks.example.com/suishoupai",
+                    "events": ["report.*", "job.complete"],
+                    "unit_id": "5d1e8a3c-7b4f-4e2a-9c6d-0f8b2a1e3c57",
+                }
+            ]
+        }
+    )
+
     url: WebhookUrl
     events: list[str] = Field(
         min_length=1, max_length=50, description=EVENTS_DESCRIPTION, examples=[["report.*"]]
@@ -75,6 +87,10 @@ class WebhookCreate(BaseModel):
 
 class WebhookUpdate(BaseModel):
     """Fields left out keep their value."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"events": ["report.*"], "active": True}]}
+    )
 
     url: WebhookUrl | None = None
     events: list[str] | None = Field(

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, Field, StringConstraints
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
 from app.core.lights import Light
 from app.core.schemas import Ref
@@ -24,10 +24,18 @@ Note = Annotated[
 
 
 class JobNoteBody(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"note": "已收到，明早到现场"}]})
+
     note: Note = None
 
 
 class JobDecline(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"reason_code": "wrong_area", "reason": "该路段归交通运输局管理"}]
+        }
+    )
+
     reason_code: DeclineReason = Field(
         description="wrong_area 属地不符, unclear_ownership 权属不清, "
         "overlapping_duties 职能交叉, other"
@@ -37,6 +45,17 @@ class JobDecline(BaseModel):
 
 
 class ExtensionCreate(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "until": "2027-03-12T18:00:00+08:00",
+                    "reason": "配件需从呼和浩特调货",
+                }
+            ]
+        }
+    )
+
     until: AwareDatetime = Field(
         description="The completion time asked for: in the future and after the current one"
     )
@@ -45,6 +64,8 @@ class ExtensionCreate(BaseModel):
 
 
 class JobCancel(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"reason": "主办单位已处置完毕"}]})
+
     reason: RequiredText
     note: Note = None
 

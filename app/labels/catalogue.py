@@ -9,8 +9,11 @@ from enum import StrEnum
 from typing import Final
 
 from app.cases.transitions import JobAction, ReportAction
+from app.core.geo import CoordSystem
 from app.core.lights import Light
+from app.core.workcalendar import DaySource
 from app.integrations.failures import DeliveryError
+from app.models.audit import AuditAction
 from app.models.enums import (
     CategoryKind,
     CheckInStatus,
@@ -35,6 +38,7 @@ from app.models.enums import (
     SupervisionLevel,
     UnitKind,
 )
+from app.points.schemas import LeaderboardScope, PointsRule
 
 # (Chinese, English) for each value: the order of app.core.language.LANGUAGES.
 Labels = dict[str, tuple[str, str]]
@@ -291,6 +295,46 @@ VOCABULARIES: Final[dict[str, tuple[type[StrEnum], Labels]]] = {
             "protocol_error": ("协议错误", "Protocol error"),
             "dns_error": ("域名解析失败", "Name resolution failed"),
             "target_not_allowed": ("目标地址不允许", "Target address not allowed"),
+        },
+    ),
+    "coord_system": (
+        CoordSystem,
+        {
+            "wgs84": ("GPS 坐标（WGS-84）", "GPS (WGS-84)"),
+            "gcj02": ("国测局坐标（GCJ-02，高德、腾讯地图）", "GCJ-02 (Amap, Tencent Maps)"),
+            "bd09": ("百度坐标（BD-09）", "BD-09 (Baidu Maps)"),
+        },
+    ),
+    "day_source": (
+        DaySource,
+        {
+            "published": ("国务院放假安排", "Published holiday schedule"),
+            "override": ("管理员设置", "Set by an administrator"),
+            "weekday_rule": ("周一至周五规则", "Monday to Friday rule"),
+        },
+    ),
+    "points_rule": (
+        PointsRule,
+        {
+            "accepted": ("上报被受理", "Report accepted"),
+            "closed_bonus": ("结案奖励", "Case closed bonus"),
+            "account_closed": ("账号注销清零", "Account cancelled"),
+        },
+    ),
+    "leaderboard_scope": (
+        LeaderboardScope,
+        {
+            "community": ("社区", "Community"),
+            "branch": ("网点", "Branch"),
+            "company": ("快递公司", "Courier company"),
+        },
+    ),
+    "audit_action": (
+        AuditAction,
+        {
+            "personal_data.export": ("导出个人数据", "Personal data exported"),
+            "account.cancel": ("账号注销", "Account cancelled"),
+            "user.read_unmasked": ("查看未遮蔽的个人信息", "Unmasked personal details read"),
         },
     ),
 }

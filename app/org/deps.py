@@ -3,7 +3,6 @@ and the process's locator cache."""
 
 from __future__ import annotations
 
-import uuid
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -12,6 +11,7 @@ from app.auth.deps import UserPrincipal, require_roles
 from app.auth.principal import Principal
 from app.core.deps import SessionDep, SettingsDep
 from app.core.errors import Forbidden
+from app.core.params import CheckInId, CommunityId, PairingId
 from app.models import CheckIn, Community, Pairing
 from app.models.enums import Role
 from app.org.check_ins import service as service_check_ins
@@ -57,19 +57,19 @@ CourierPrincipal = Annotated[Principal, Depends(require_courier)]
 
 
 async def load_managed_community(
-    community_id: uuid.UUID, principal: SupervisorPrincipal, session: SessionDep
+    community_id: CommunityId, principal: SupervisorPrincipal, session: SessionDep
 ) -> Community:
     return await service_units.get_managed_community(session, principal, community_id)
 
 
 async def load_managed_pairing(
-    pairing_id: uuid.UUID, principal: SupervisorPrincipal, session: SessionDep
+    pairing_id: PairingId, principal: SupervisorPrincipal, session: SessionDep
 ) -> Pairing:
     return await service_units.get_managed_pairing(session, principal, pairing_id)
 
 
 async def load_decidable_check_in(
-    check_in_id: uuid.UUID, principal: CheckInDecider, session: SessionDep
+    check_in_id: CheckInId, principal: CheckInDecider, session: SessionDep
 ) -> CheckIn:
     return await service_check_ins.get_decidable_check_in(session, principal, check_in_id)
 

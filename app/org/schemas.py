@@ -5,8 +5,8 @@ In PATCH bodies a field left out keeps its value and ``null`` clears it; fields 
 do without (a name, a kind, a region) refuse ``null`` (with ``refuse_null``) instead of failing
 in the database.
 
-``Ref``, ``PersonRef`` and ``LatLng`` stay in this module: app.reports has models of the same
-names, so the OpenAPI document names these after their module (``app__org__schemas__Ref``)."""
+``Ref`` and ``LatLng`` are the ones of app.core.schemas, named here for the sub-packages; a
+person is a ``UserRef`` (the reports' ``PersonRef`` also carries a phone)."""
 
 from __future__ import annotations
 
@@ -14,6 +14,9 @@ import uuid
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from app.core.schemas import LatLng as LatLng
+from app.core.schemas import Ref as Ref
 
 NAME_MAX = 100
 PHONE_PATTERN = r"^\+?[0-9\-]{5,40}$"
@@ -28,22 +31,10 @@ def refuse_null(value: Any) -> Any:
     return value
 
 
-class Ref(BaseModel):
-    """A related row by id and name."""
+class UserRef(BaseModel):
+    """A person by id and display name."""
 
-    model_config = ConfigDict(from_attributes=True)
-
-    id: uuid.UUID
-    name: str = Field(examples=["东街社区"])
-
-
-class PersonRef(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     id: uuid.UUID
     display_name: str = Field(examples=["孙浩"])
-
-
-class LatLng(BaseModel):
-    lat: float = Field(ge=-90, le=90, description="Latitude, WGS-84", examples=[40.8445])
-    lng: float = Field(ge=-180, le=180, description="Longitude, WGS-84", examples=[107.154])

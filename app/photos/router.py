@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import uuid
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Header, Query, Response
@@ -10,6 +9,7 @@ from app.auth.deps import CurrentPrincipal
 from app.auth.scope import report_scope
 from app.core.deps import SessionDep
 from app.core.errors import NotFound, Unauthorized, error_responses
+from app.core.params import PhotoId
 from app.core.storage import StoredPhotoNotFound
 from app.models import Photo, Report
 from app.photos.deps import PhotoStorageDep
@@ -32,7 +32,7 @@ CACHE_CONTROL = "private, max-age=31536000, immutable"
     },
 )
 async def read_photo(
-    photo_id: uuid.UUID,
+    photo_id: PhotoId,
     principal: CurrentPrincipal,
     session: SessionDep,
     storage: PhotoStorageDep,

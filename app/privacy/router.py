@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import re
-import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Response
@@ -10,6 +9,7 @@ from app.auth.deps import AdminPrincipal, UserPrincipal
 from app.core.deps import SessionDep
 from app.core.errors import Forbidden, NotFound, Unauthorized, ValidationFailed, error_responses
 from app.core.pagination import Page, PageParams, page_params
+from app.core.params import UserId
 from app.privacy import cancellation, export
 from app.privacy.audit import list_audit_entries
 from app.privacy.deps import AuditContextDep, AuditLogFiltersDep
@@ -90,7 +90,7 @@ async def cancel_my_account(
     ),
 )
 async def cancel_account(
-    user_id: uuid.UUID,
+    user_id: UserId,
     body: AdminCancellation,
     _: AdminPrincipal,
     session: SessionDep,

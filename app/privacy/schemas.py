@@ -7,7 +7,7 @@ import uuid
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from app.core.schemas import Ref
 from app.models.enums import (
@@ -178,6 +178,10 @@ class PersonalDataExport(BaseModel):
 
 
 class SelfCancellation(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"password": "my-current-password", "reason": "不再使用"}]}
+    )
+
     password: str = Field(
         min_length=1, max_length=1024, description="Your current password, to confirm it is you"
     )
@@ -185,6 +189,10 @@ class SelfCancellation(BaseModel):
 
 
 class AdminCancellation(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"reason": "本人书面申请注销 (ticket 2026-118)"}]}
+    )
+
     reason: str = Field(
         min_length=1,
         max_length=500,

@@ -1,10 +1,8 @@
 from __future__ import annotations
 
-import uuid
-from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, File, Form, Header, Query, Response, UploadFile, status
+from fastapi import APIRouter, Depends, Form, Header, Query, Response, status
 from fastapi.responses import JSONResponse
 
 from app.auth.deps import CurrentPrincipal, UserPrincipal
@@ -22,8 +20,8 @@ from app.core.etags import version_tag
 from app.core.geo import CoordSystem, to_wgs84
 from app.core.idempotency import IdempotencyKeyReused
 from app.core.pagination import Page, PageParams, page_params
+from app.core.params import ReportId
 from app.models import Category
-from app.models.enums import ReportSource
 from app.photos.uploads import read_uploads
 from app.reports import intake, service, timeline
 from app.reports.deps import IntakeServicesDep, ReportFiltersDep
@@ -32,14 +30,13 @@ from app.reports.schemas import (
     NearbyReport,
     ReportCreated,
     ReportRead,
+    SubmitReportForm,
     TimelineEvent,
 )
 from app.reports.submission import ReportSubmission
 
 router = APIRouter(tags=["reports"])
 
-Latitude = Annotated[float, Form(ge=-90, le=90, allow_inf_nan=False, examples=[40.8467])]
-Longitude = Annotated[float, Form(ge=-180, le=180, allow_inf_nan=False, examples=[107.1405])]
 MAX_NEARBY_RADIUS_M = 2000
 
 
@@ -68,39 +65,24 @@ async def submit_report(
     session: SessionDep,
     services: IntakeServicesDep,
     clock: ClockDep,
-    category_code: Annotated[str, Form(max_length=64, examples=["chaotic_parking"])],
-    description: Annotated[str, Form(min_length=1, max_length=2000)],
-    lat: Latitude,
-    lng: Longitude,
-    photos: Annotated[list[UploadFile], File(description="1 to 9 images: JPEG, PNG, WebP, HEIC")],
-    coord_system: Annotated[CoordSystem, Form()] = CoordSystem.wgs84,
-    address: Annotated[str | None, Form(max_length=300)] = None,
-    occurred_at: Annotated[datetime | None, Form()] = None,
-    grid_id: Annotated[
-        uuid.UUID | None,
-        Form(
-            description="A grid of the community the point is routed to (422 otherwise). "
-            "A grid worker may name any grid of their own community, which then decides "
-            "where the report goes."
-        ),
-    ] = None,
-    source: Annotated[ReportSource | None, Form()] = None,
+    # The photos make it multipart: FastAPI would document a form of text fields only.
+    form: Annotated[SubmitReportForm, Form(media_type="multipart/form-data")],
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
 ) -> JSONResponse:
-    uploads = await read_uploads(photos)
+    uploads = await read_uploads(form.photos)
     result = await intake.submit_report(
         session,
         principal,
         ReportSubmission(
-            category_code=category_code,
-            description=description,
-            lat=lat,
-            lng=lng,
-            coord_system=coord_system,
-            address=address,
-            occurred_at=occurred_at,
-            grid_id=grid_id,
-            source=source,
+            category_code=form.category_code,
+            description=form.description,
+            lat=form.lat,
+            lng=form.lng,
+            coord_system=form.coord_system,
+            address=form.address,
+            occurred_at=form.occurred_at,
+            grid_id=form.grid_id,
+            source=form.source,
             photos=uploads,
         ),
         services,
@@ -174,7 +156,7 @@ async def nearby_reports(
     responses=error_responses(Unauthorized, NotFound),
 )
 async def read_report(
-    report_id: uuid.UUID,
+    report_id: ReportId,
     principal: CurrentPrincipal,
     session: SessionDep,
     clock: ClockDep,
@@ -193,7 +175,7 @@ async def read_report(
     responses=error_responses(Unauthorized, NotFound),
 )
 async def report_timeline(
-    report_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep
+    report_id: ReportId, principal: CurrentPrincipal, session: SessionDep
 ) -> list[TimelineEvent]:
     return await timeline.timeline(session, principal, report_id)
 
@@ -206,7 +188,7 @@ async def report_timeline(
     responses=error_responses(Unauthorized, Forbidden, NotFound, ValidationFailed),
 )
 async def comment_on_report(
-    report_id: uuid.UUID,
+    report_id: ReportId,
     body: CommentCreate,
     principal: UserPrincipal,
     session: SessionDep,

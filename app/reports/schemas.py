@@ -3,9 +3,12 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from pydantic import BaseModel, Field
+from fastapi import UploadFile
+from pydantic import BaseModel, ConfigDict, Field
 
+from app.core.geo import CoordSystem
 from app.core.lights import Light
+from app.core.schemas import LatLng as LatLng
 from app.core.schemas import Ref
 from app.jobs.schemas import JobRead
 from app.models.enums import (
@@ -25,11 +28,6 @@ class CategoryRef(BaseModel):
     code: str
     name: str
     name_en: str
-
-
-class LatLng(BaseModel):
-    lat: float = Field(description="Latitude, WGS-84")
-    lng: float = Field(description="Longitude, WGS-84")
 
 
 class SubmittedLocation(BaseModel):
@@ -183,7 +181,32 @@ class TimelineEvent(BaseModel):
 
 
 class CommentCreate(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"body": "已电话联系车主挪车", "internal": False}]}
+    )
+
     body: str = Field(min_length=1, max_length=2000)
     internal: bool = Field(
         False, description="Staff only: hide the note from the reporter (reporters cannot set it)"
     )
+
+
+class SubmitReportForm(BaseModel):
+    """The multipart form a phone sends to file a report (the route reads it with ``Form()``).
+    Text fields as a form carries them: one left out or empty is missing."""
+
+    category_code: str = Field(max_length=64, examples=["chaotic_parking"])
+    description: str = Field(min_length=1, max_length=2000, examples=["巷口乱停车，消防车进不去"])
+    lat: float = Field(ge=-90, le=90, allow_inf_nan=False, examples=[40.8467])
+    lng: float = Field(ge=-180, le=180, allow_inf_nan=False, examples=[107.1405])
+    photos: list[UploadFile] = Field(description="1 to 9 images: JPEG, PNG, WebP, HEIC")
+    coord_system: CoordSystem = CoordSystem.wgs84
+    address: str | None = Field(None, max_length=300)
+    occurred_at: datetime | None = None
+    grid_id: uuid.UUID | None = Field(
+        None,
+        description="A grid of the community the point is routed to (422 otherwise). "
+        "A grid worker may name any grid of their own community, which then decides "
+        "where the report goes.",
+    )
+    source: ReportSource | None = None

@@ -18,6 +18,7 @@ from app.core.errors import (
     error_responses,
 )
 from app.core.pagination import Page, PageParams, page_params
+from app.core.params import RoleAssignmentId, UserId
 from app.models import User
 from app.models.enums import Role
 from app.privacy.deps import AuditContextDep
@@ -139,7 +140,7 @@ async def list_users(
     responses=error_responses(Unauthorized, NotFound),
 )
 async def read_user(
-    user_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep, audit: AuditContextDep
+    user_id: UserId, principal: CurrentPrincipal, session: SessionDep, audit: AuditContextDep
 ) -> UserRead:
     return await service.get_visible_user(session, principal, user_id, audit)
 
@@ -165,7 +166,7 @@ async def create_user(body: UserCreate, principal: AdminPrincipal, session: Sess
     ),
 )
 async def update_user(
-    user_id: uuid.UUID,
+    user_id: UserId,
     body: UserUpdate,
     principal: AdminPrincipal,
     session: SessionDep,
@@ -182,7 +183,7 @@ async def update_user(
     responses=error_responses(Unauthorized, Forbidden, NotFound, Conflict, ValidationFailed),
 )
 async def assign_role(
-    user_id: uuid.UUID, body: RoleAssign, principal: AdminPrincipal, session: SessionDep
+    user_id: UserId, body: RoleAssign, principal: AdminPrincipal, session: SessionDep
 ) -> UserRead:
     return await service.assign_role(session, principal, user_id, body)
 
@@ -194,6 +195,6 @@ async def assign_role(
     responses=error_responses(Unauthorized, Forbidden, NotFound, LastAdministrator),
 )
 async def remove_role(
-    user_id: uuid.UUID, assignment_id: uuid.UUID, principal: AdminPrincipal, session: SessionDep
+    user_id: UserId, assignment_id: RoleAssignmentId, principal: AdminPrincipal, session: SessionDep
 ) -> UserRead:
     return await service.remove_role(session, principal, user_id, assignment_id)

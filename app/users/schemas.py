@@ -60,16 +60,36 @@ class ApiKeyMe(BaseModel):
 
 
 class MeUpdate(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"display_name": "刘芳", "phone": "13804781234"}]}
+    )
+
     display_name: str | MISSING = Field(MISSING, min_length=1, max_length=100)
     phone: str | None = Field(None, pattern=PHONE_PATTERN, max_length=PHONE_MAX_LENGTH)
 
 
 class PasswordChange(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"current_password": "my-current-password", "new_password": "a-new-long-password"}
+            ]
+        }
+    )
+
     current_password: str = Field(min_length=1, max_length=1024)
     new_password: str = Field(min_length=8, max_length=128)
 
 
 class RoleAssign(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"role": "community_staff", "scope_id": "f873ebaf-0c6d-4b8e-9a53-2e1d7c4b6a90"}
+            ]
+        }
+    )
+
     role: Role
     scope_id: uuid.UUID | None = Field(
         None, description="The region, community, unit or branch the role is held in"
@@ -77,6 +97,25 @@ class RoleAssign(BaseModel):
 
 
 class UserCreate(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "username": "staff3",
+                    "display_name": "王芳",
+                    "password": "a-first-password",
+                    "phone": "13804781234",
+                    "roles": [
+                        {
+                            "role": "community_staff",
+                            "scope_id": "f873ebaf-0c6d-4b8e-9a53-2e1d7c4b6a90",
+                        }
+                    ],
+                }
+            ]
+        }
+    )
+
     username: str = Field(pattern=USERNAME_PATTERN, examples=["staff3"])
     display_name: str = Field(min_length=1, max_length=100, examples=["王芳"])
     password: str = Field(min_length=8, max_length=128)
@@ -87,6 +126,10 @@ class UserCreate(BaseModel):
 
 
 class UserUpdate(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"display_name": "王芳", "phone": "13804785678"}]}
+    )
+
     display_name: str | MISSING = Field(MISSING, min_length=1, max_length=100)
     phone: str | None = Field(None, pattern=PHONE_PATTERN, max_length=PHONE_MAX_LENGTH)
     is_active: bool | MISSING = MISSING
@@ -95,6 +138,19 @@ class UserUpdate(BaseModel):
 
 class ReporterRegister(BaseModel):
     """A resident or volunteer signing up to report hazards."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "username": "zhang_wei",
+                    "display_name": "张伟",
+                    "password": "a-long-password",
+                    "phone": "13904781234",
+                }
+            ]
+        }
+    )
 
     username: str = Field(pattern=USERNAME_PATTERN)
     display_name: str = Field(min_length=1, max_length=100)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from pydantic import AwareDatetime, BaseModel, Field, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from app.models.enums import Priority, Satisfaction, SupervisionLevel
 
@@ -18,34 +18,80 @@ class ActionBase(BaseModel):
 
 
 class AcceptBody(ActionBase):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"note": "属实，立案", "priority": "high"}]}
+    )
+
     priority: Priority | None = Field(None, description="Default: the category's")
     category_code: str | None = Field(None, description="Re-categorise while accepting")
 
 
 class RejectBody(ActionBase):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"reason": "照片与描述不符，无法核实"}]}
+    )
+
     reason: str = Reason
 
 
 class MarkDuplicateBody(ActionBase):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "duplicate_of": "3e8d1f7a-5c2b-4d9e-a6f0-8b4c2e1d7a35",
+                    "note": "同一地点昨日已上报",
+                }
+            ]
+        }
+    )
+
     duplicate_of: uuid.UUID = Field(description="The report this one repeats")
 
 
 class TransferBody(ActionBase):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "community_id": "f873ebaf-0c6d-4b8e-9a53-2e1d7c4b6a90",
+                    "reason": "位置属于东街社区",
+                }
+            ]
+        }
+    )
+
     community_id: uuid.UUID = Field(description="The community that should own it")
     reason: str = Reason
 
 
 class StartBody(ActionBase):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"assignee_id": "1c6575d3-8e2a-4f7b-9d4c-6a0b3e5f7c18", "note": "网格员自行处置"}
+            ]
+        }
+    )
+
     assignee_id: uuid.UUID | None = Field(
         None, description="A staff member or grid worker of the community; default: the caller"
     )
 
 
 class ReopenBody(ActionBase):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"reason": "居民反映问题仍在"}]})
+
     reason: str = Reason
 
 
 class EscalateBody(ActionBase):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"reason": "涉及多个部门，社区无法协调", "level": "normal"}]
+        }
+    )
+
     reason: str = Reason
     level: SupervisionLevel | None = Field(
         None, description="Supervision level (督办); yellow and red cards are for supervisors"
@@ -53,19 +99,43 @@ class EscalateBody(ActionBase):
 
 
 class HoldBody(ActionBase):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"reason": "等待开春后施工"}]})
+
     reason: str = Reason
 
 
 class ResumeBody(ActionBase):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"note": "天气转暖，恢复施工"}]})
+
     pass
 
 
 class RateBody(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"satisfaction": "satisfied", "comment": "处理很快，谢谢"}]}
+    )
+
     satisfaction: Satisfaction
     comment: str | None = Field(None, max_length=2000)
 
 
 class WhistleRequest(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "unit_ids": [
+                        "5d1e8a3c-7b4f-4e2a-9c6d-0f8b2a1e3c57",
+                        "a4c7e2b9-1d3f-4a6e-8b5c-7e9d0f2a4b61",
+                    ],
+                    "lead_unit_id": "5d1e8a3c-7b4f-4e2a-9c6d-0f8b2a1e3c57",
+                    "complete_by": "2027-03-05T18:00:00+08:00",
+                    "note": "请主办单位三日内清理",
+                }
+            ]
+        }
+    )
+
     unit_ids: list[uuid.UUID] = Field(
         min_length=1,
         max_length=MAX_UNITS_PER_WHISTLE,

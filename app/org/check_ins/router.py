@@ -15,6 +15,7 @@ from app.core.errors import (
     error_responses,
 )
 from app.core.pagination import Page, PageParams, page_params
+from app.core.params import CheckInId, CommunityId
 from app.models.enums import CheckInStatus
 from app.org.check_ins import service
 from app.org.check_ins.schemas import CheckInApprove, CheckInCreate, CheckInRead, CheckInReject
@@ -36,7 +37,7 @@ router = APIRouter(tags=["check-ins"])
     ),
 )
 async def request_check_in(
-    community_id: uuid.UUID,
+    community_id: CommunityId,
     principal: CourierPrincipal,
     session: SessionDep,
     clock: ClockDep,
@@ -73,7 +74,7 @@ async def list_check_ins(
     responses=error_responses(Unauthorized, Forbidden, NotFound, ValidationFailed),
 )
 async def read_check_in(
-    check_in_id: uuid.UUID, principal: CheckInReader, session: SessionDep
+    check_in_id: CheckInId, principal: CheckInReader, session: SessionDep
 ) -> CheckInRead:
     return await service.get_visible_check_in(session, principal, check_in_id)
 

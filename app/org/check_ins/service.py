@@ -23,7 +23,7 @@ from app.models.enums import CheckInStatus, Role
 from app.org.check_ins.schemas import CheckInCreate, CheckInRead
 from app.org.exceptions import AlreadyCheckedIn
 from app.org.persistence import get_or_404, get_or_422, in_region_subtrees
-from app.org.schemas import PersonRef, Ref
+from app.org.schemas import Ref, UserRef
 
 # A courier asks again only after a rejection; while one is pending or approved, another
 # would be a duplicate for the staff to wade through.
@@ -70,7 +70,7 @@ async def _reads(session: AsyncSession, check_ins: Sequence[CheckIn]) -> list[Ch
         c.decided_by_id for c in check_ins if c.decided_by_id is not None
     }
     people = {
-        user_id: PersonRef(id=user_id, display_name=name)
+        user_id: UserRef(id=user_id, display_name=name)
         for user_id, name in await session.execute(
             select(User.id, User.display_name).where(User.id.in_(user_ids))
         )

@@ -10,6 +10,7 @@ from app.core.deps import SessionDep
 from app.core.errors import Forbidden, NotFound, Unauthorized, ValidationFailed, error_responses
 from app.core.geo import CoordSystem
 from app.core.pagination import Page, PageParams, page_params
+from app.core.params import CommunityId, GridId
 from app.org.communities import service
 from app.org.communities.schemas import (
     CommunityCreate,
@@ -103,7 +104,7 @@ async def import_boundaries(
     responses=error_responses(Unauthorized, NotFound, ValidationFailed),
 )
 async def read_community(
-    community_id: uuid.UUID, _: CurrentPrincipal, session: SessionDep
+    community_id: CommunityId, _: CurrentPrincipal, session: SessionDep
 ) -> CommunityDetail:
     return await service.get_community_detail(session, community_id)
 
@@ -132,7 +133,7 @@ async def create_community(
     dependencies=_REFRESHES_LOCATOR,
 )
 async def update_community(
-    community_id: uuid.UUID, body: CommunityUpdate, _: AdminPrincipal, session: SessionDep
+    community_id: CommunityId, body: CommunityUpdate, _: AdminPrincipal, session: SessionDep
 ) -> CommunityDetail:
     return await service.update_community(session, community_id, body)
 
@@ -146,7 +147,9 @@ async def update_community(
     responses=error_responses(Unauthorized, Forbidden, NotFound, StillInUse, ValidationFailed),
     dependencies=_REFRESHES_LOCATOR,
 )
-async def delete_community(community_id: uuid.UUID, _: AdminPrincipal, session: SessionDep) -> None:
+async def delete_community(
+    community_id: CommunityId, _: AdminPrincipal, session: SessionDep
+) -> None:
     await service.delete_community(session, community_id)
 
 
@@ -160,7 +163,7 @@ async def delete_community(community_id: uuid.UUID, _: AdminPrincipal, session: 
     dependencies=_REFRESHES_LOCATOR,
 )
 async def create_grid(
-    community_id: uuid.UUID, body: GridCreate, _: AdminPrincipal, session: SessionDep
+    community_id: CommunityId, body: GridCreate, _: AdminPrincipal, session: SessionDep
 ) -> GridRead:
     return service.grid_read(await service.create_grid(session, community_id, body))
 
@@ -174,7 +177,7 @@ async def create_grid(
     dependencies=_REFRESHES_LOCATOR,
 )
 async def update_grid(
-    grid_id: uuid.UUID, body: GridUpdate, _: AdminPrincipal, session: SessionDep
+    grid_id: GridId, body: GridUpdate, _: AdminPrincipal, session: SessionDep
 ) -> GridRead:
     return service.grid_read(await service.update_grid(session, grid_id, body))
 
@@ -187,5 +190,5 @@ async def update_grid(
     responses=error_responses(Unauthorized, Forbidden, NotFound, ValidationFailed),
     dependencies=_REFRESHES_LOCATOR,
 )
-async def delete_grid(grid_id: uuid.UUID, _: AdminPrincipal, session: SessionDep) -> None:
+async def delete_grid(grid_id: GridId, _: AdminPrincipal, session: SessionDep) -> None:
     await service.delete_grid(session, grid_id)

@@ -6,7 +6,7 @@ import uuid
 from typing import Annotated, Any, Literal
 
 import geojson_pydantic
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from app.models.enums import CommunityKind
 from app.org.schemas import NAME_MAX, PHONE_MAX_LENGTH, PHONE_PATTERN, LatLng, Ref, refuse_null
@@ -73,6 +73,21 @@ class CommunityDetail(CommunityRead):
 
 
 class CommunityCreate(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "东街社区",
+                    "region_id": "9b2f6c1e-4a57-4d2b-8f0e-3c6a1d7e5b42",
+                    "kind": "community",
+                    "address": "陕坝镇东街 1 号",
+                    "phone": "0478-6617708",
+                    "boundary": BOUNDARY_EXAMPLE,
+                }
+            ]
+        }
+    )
+
     name: str = Field(min_length=1, max_length=NAME_MAX, examples=["东街社区"])
     region_id: uuid.UUID = Field(description="The township (苏木镇/街道) it belongs to")
     kind: CommunityKind = CommunityKind.community
@@ -93,6 +108,12 @@ class CommunityCreate(BaseModel):
 class CommunityUpdate(BaseModel):
     """A new boundary recomputes the centre unless a centre is sent too."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"phone": "0478-6617709", "center": {"lat": 40.8445, "lng": 107.154}}]
+        }
+    )
+
     name: str | None = Field(None, min_length=1, max_length=NAME_MAX)
     region_id: uuid.UUID | None = None
     kind: CommunityKind | None = None
@@ -108,6 +129,28 @@ class CommunityUpdate(BaseModel):
 
 
 class GridCreate(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "第三网格",
+                    "boundary": {
+                        "type": "Polygon",
+                        "coordinates": [
+                            [
+                                [107.148, 40.840],
+                                [107.154, 40.840],
+                                [107.154, 40.845],
+                                [107.148, 40.845],
+                                [107.148, 40.840],
+                            ]
+                        ],
+                    },
+                }
+            ]
+        }
+    )
+
     name: str = Field(min_length=1, max_length=NAME_MAX, examples=["第三网格"])
     boundary: Boundary | None = Field(
         None,
@@ -116,6 +159,8 @@ class GridCreate(BaseModel):
 
 
 class GridUpdate(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"name": "第三网格（北片）"}]})
+
     name: str | None = Field(None, min_length=1, max_length=NAME_MAX)
     boundary: Boundary | None = Field(None, description=BOUNDARY_DESCRIPTION)
 
@@ -147,6 +192,23 @@ class CommunityImport(BaseModel):
     or MultiPolygon `geometry` and `properties`: `name` (required); one of `region_id`,
     `region_code`, `region_name` (the first one present is used; the region must be a
     township); optional `kind` (community or village), `address`, `phone`."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "type": "FeatureCollection",
+                    "features": [
+                        {
+                            "type": "Feature",
+                            "properties": {"name": "东街社区", "region_code": "150826100"},
+                            "geometry": BOUNDARY_EXAMPLE,
+                        }
+                    ],
+                }
+            ]
+        }
+    )
 
     type: Literal["FeatureCollection"]
     features: list[dict[str, Any]] = Field(

@@ -9,6 +9,7 @@ from app.auth.deps import AdminPrincipal, CurrentPrincipal
 from app.core.deps import SessionDep
 from app.core.errors import Forbidden, NotFound, Unauthorized, ValidationFailed, error_responses
 from app.core.pagination import Page, PageParams, page_params
+from app.core.params import CourierBranchId, CourierCompanyId
 from app.org.couriers import service
 from app.org.couriers.schemas import (
     CourierBranchCreate,
@@ -48,7 +49,7 @@ async def list_companies(
     responses=error_responses(Unauthorized, NotFound, ValidationFailed),
 )
 async def read_company(
-    company_id: uuid.UUID, _: CurrentPrincipal, session: SessionDep
+    company_id: CourierCompanyId, _: CurrentPrincipal, session: SessionDep
 ) -> CourierCompanyRead:
     return CourierCompanyRead.model_validate(await service.get_company(session, company_id))
 
@@ -75,7 +76,7 @@ async def create_company(
     responses=error_responses(Unauthorized, Forbidden, NotFound, NameTaken, ValidationFailed),
 )
 async def update_company(
-    company_id: uuid.UUID, body: CourierCompanyUpdate, _: AdminPrincipal, session: SessionDep
+    company_id: CourierCompanyId, body: CourierCompanyUpdate, _: AdminPrincipal, session: SessionDep
 ) -> CourierCompanyRead:
     return CourierCompanyRead.model_validate(
         await service.update_company(session, company_id, body)
@@ -89,7 +90,9 @@ async def update_company(
     summary="Delete a courier company without branches",
     responses=error_responses(Unauthorized, Forbidden, NotFound, StillInUse, ValidationFailed),
 )
-async def delete_company(company_id: uuid.UUID, _: AdminPrincipal, session: SessionDep) -> None:
+async def delete_company(
+    company_id: CourierCompanyId, _: AdminPrincipal, session: SessionDep
+) -> None:
     await service.delete_company(session, company_id)
 
 
@@ -122,7 +125,7 @@ async def list_branches(
     responses=error_responses(Unauthorized, NotFound, ValidationFailed),
 )
 async def read_branch(
-    branch_id: uuid.UUID, _: CurrentPrincipal, session: SessionDep
+    branch_id: CourierBranchId, _: CurrentPrincipal, session: SessionDep
 ) -> CourierBranchRead:
     return await service.get_branch(session, branch_id)
 
@@ -149,7 +152,7 @@ async def create_branch(
     responses=error_responses(Unauthorized, Forbidden, NotFound, NameTaken, ValidationFailed),
 )
 async def update_branch(
-    branch_id: uuid.UUID, body: CourierBranchUpdate, _: AdminPrincipal, session: SessionDep
+    branch_id: CourierBranchId, body: CourierBranchUpdate, _: AdminPrincipal, session: SessionDep
 ) -> CourierBranchRead:
     return await service.update_branch(session, branch_id, body)
 
@@ -162,5 +165,5 @@ async def update_branch(
     description="Refused (409) while couriers hold roles there.",
     responses=error_responses(Unauthorized, Forbidden, NotFound, StillInUse, ValidationFailed),
 )
-async def delete_branch(branch_id: uuid.UUID, _: AdminPrincipal, session: SessionDep) -> None:
+async def delete_branch(branch_id: CourierBranchId, _: AdminPrincipal, session: SessionDep) -> None:
     await service.delete_branch(session, branch_id)

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query, status
 from app.auth.deps import AdminPrincipal, CurrentPrincipal
 from app.core.deps import SessionDep
 from app.core.errors import Forbidden, NotFound, Unauthorized, ValidationFailed, error_responses
+from app.core.params import RegionId
 from app.org.exceptions import NameTaken, StillInUse
 from app.org.regions import service
 from app.org.regions.schemas import RegionCreate, RegionDetail, RegionRead, RegionUpdate
@@ -38,7 +39,7 @@ async def list_regions(
     responses=error_responses(Unauthorized, NotFound, ValidationFailed),
 )
 async def read_region(
-    region_id: uuid.UUID, _: CurrentPrincipal, session: SessionDep
+    region_id: RegionId, _: CurrentPrincipal, session: SessionDep
 ) -> RegionDetail:
     return await service.get_region_detail(session, region_id)
 
@@ -64,7 +65,7 @@ async def create_region(body: RegionCreate, _: AdminPrincipal, session: SessionD
     responses=error_responses(Unauthorized, Forbidden, NotFound, NameTaken, ValidationFailed),
 )
 async def update_region(
-    region_id: uuid.UUID, body: RegionUpdate, _: AdminPrincipal, session: SessionDep
+    region_id: RegionId, body: RegionUpdate, _: AdminPrincipal, session: SessionDep
 ) -> RegionDetail:
     region = await service.update_region(session, region_id, body)
     return await service.get_region_detail(session, region.id)
@@ -77,5 +78,5 @@ async def update_region(
     summary="Delete an empty region (no child regions, communities, units, roles or keys)",
     responses=error_responses(Unauthorized, Forbidden, NotFound, StillInUse, ValidationFailed),
 )
-async def delete_region(region_id: uuid.UUID, _: AdminPrincipal, session: SessionDep) -> None:
+async def delete_region(region_id: RegionId, _: AdminPrincipal, session: SessionDep) -> None:
     await service.delete_region(session, region_id)

@@ -29,6 +29,18 @@ class RegionDetail(RegionRead):
 
 
 class RegionCreate(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "二道桥镇",
+                    "code": "150826102",
+                    "parent_id": "9b2f6c1e-4a57-4d2b-8f0e-3c6a1d7e5b42",
+                }
+            ]
+        }
+    )
+
     name: str = Field(min_length=1, max_length=NAME_MAX, examples=["二道桥镇"])
     code: str | None = Field(
         None,
@@ -49,6 +61,10 @@ class RegionCreate(BaseModel):
 class RegionUpdate(BaseModel):
     """Rename or recode a region. Its place in the tree is fixed: create a new region and
     move its communities and units instead."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"name": "二道桥镇", "code": "150826102"}]}
+    )
 
     name: str | None = Field(None, min_length=1, max_length=NAME_MAX)
     code: str | None = Field(None, pattern=r"^[0-9A-Za-z]{1,20}$")

@@ -9,6 +9,7 @@ from app.auth.deps import AdminPrincipal, CurrentPrincipal
 from app.core.deps import SessionDep
 from app.core.errors import Forbidden, NotFound, Unauthorized, ValidationFailed, error_responses
 from app.core.pagination import Page, PageParams, page_params
+from app.core.params import CommunityId, UnitId
 from app.models.enums import UnitKind
 from app.org.deps import ManagedCommunity, ManagedPairing, SupervisorPrincipal
 from app.org.exceptions import AlreadyPaired, NameTaken, StillInUse
@@ -52,7 +53,7 @@ async def list_units(
     summary="A unit with the communities it is paired with",
     responses=error_responses(Unauthorized, NotFound, ValidationFailed),
 )
-async def read_unit(unit_id: uuid.UUID, _: CurrentPrincipal, session: SessionDep) -> UnitDetail:
+async def read_unit(unit_id: UnitId, _: CurrentPrincipal, session: SessionDep) -> UnitDetail:
     return await service.get_unit_detail(session, unit_id)
 
 
@@ -76,7 +77,7 @@ async def create_unit(body: UnitCreate, _: AdminPrincipal, session: SessionDep) 
     responses=error_responses(Unauthorized, Forbidden, NotFound, NameTaken, ValidationFailed),
 )
 async def update_unit(
-    unit_id: uuid.UUID, body: UnitUpdate, _: AdminPrincipal, session: SessionDep
+    unit_id: UnitId, body: UnitUpdate, _: AdminPrincipal, session: SessionDep
 ) -> UnitDetail:
     return await service.update_unit(session, unit_id, body)
 
@@ -89,7 +90,7 @@ async def update_unit(
     description="Refused (409) while its staff hold roles there.",
     responses=error_responses(Unauthorized, Forbidden, NotFound, StillInUse, ValidationFailed),
 )
-async def delete_unit(unit_id: uuid.UUID, _: AdminPrincipal, session: SessionDep) -> None:
+async def delete_unit(unit_id: UnitId, _: AdminPrincipal, session: SessionDep) -> None:
     await service.delete_unit(session, unit_id)
 
 
@@ -101,7 +102,7 @@ async def delete_unit(unit_id: uuid.UUID, _: AdminPrincipal, session: SessionDep
     responses=error_responses(Unauthorized, NotFound, ValidationFailed),
 )
 async def list_pairings(
-    community_id: uuid.UUID, _: CurrentPrincipal, session: SessionDep
+    community_id: CommunityId, _: CurrentPrincipal, session: SessionDep
 ) -> list[PairingRead]:
     return await service.list_pairings(session, community_id)
 

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from app.models.enums import UnitKind
 from app.org.schemas import NAME_MAX, PHONE_MAX_LENGTH, PHONE_PATTERN, Ref, refuse_null
@@ -36,6 +36,20 @@ class UnitDetail(UnitRead):
 
 
 class UnitCreate(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "旗住建局",
+                    "kind": "department",
+                    "region_id": "9b2f6c1e-4a57-4d2b-8f0e-3c6a1d7e5b42",
+                    "phone": "0478-6612345",
+                    "description": "房屋、市政设施",
+                }
+            ]
+        }
+    )
+
     name: str = Field(min_length=1, max_length=NAME_MAX, examples=["旗住建局"])
     kind: UnitKind
     region_id: uuid.UUID
@@ -44,6 +58,12 @@ class UnitCreate(BaseModel):
 
 
 class UnitUpdate(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"phone": "0478-6612346", "description": "房屋、市政设施、燃气"}]
+        }
+    )
+
     name: str | None = Field(None, min_length=1, max_length=NAME_MAX)
     kind: UnitKind | None = None
     region_id: uuid.UUID | None = None
@@ -71,6 +91,17 @@ class PairingRead(BaseModel):
 
 
 class PairingCreate(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "unit_id": "5d1e8a3c-7b4f-4e2a-9c6d-0f8b2a1e3c57",
+                    "category_codes": ["street_light_failure"],
+                }
+            ]
+        }
+    )
+
     unit_id: uuid.UUID
     category_codes: list[str] | None = Field(
         None,
@@ -81,4 +112,10 @@ class PairingCreate(BaseModel):
 
 
 class PairingUpdate(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"category_codes": ["street_light_failure", "road_damage"]}]
+        }
+    )
+
     category_codes: list[str] | None = Field(min_length=1, description=CATEGORY_CODES_DESCRIPTION)
