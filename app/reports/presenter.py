@@ -22,12 +22,12 @@ from app.jobs.queries import present_where
 from app.jobs.schemas import JobRead
 from app.models import Category, Community, Grid, Job, Photo, Rating, Region, Report, User
 from app.models.enums import OPEN_REPORT_STATUSES, HoursKind, JobStatus, ReportStatus
+from app.photos.schemas import PhotoRead
 from app.reports.schemas import (
     CategoryRef,
     Deadline,
     LatLng,
     PersonRef,
-    PhotoRead,
     RatingRead,
     Ref,
     ReportRead,

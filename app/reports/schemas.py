@@ -13,7 +13,6 @@ from app.core.schemas import Ref
 from app.jobs.schemas import JobRead
 from app.models.enums import (
     ClosureType,
-    PhotoKind,
     Priority,
     ReportSource,
     ReportStatus,
@@ -22,6 +21,7 @@ from app.models.enums import (
     Satisfaction,
     SupervisionLevel,
 )
+from app.photos.schemas import PhotoRead
 
 
 class CategoryRef(BaseModel):
@@ -52,31 +52,6 @@ class Deadline(BaseModel):
     hours_kind: str = Field(description="calendar or working hours")
     met_at: datetime | None = Field(None, description="When the clock stopped in time or late")
     light: Light | None = Field(None, description="Null once the clock has stopped")
-
-
-class PhotoRead(BaseModel):
-    id: uuid.UUID
-    kind: PhotoKind
-    url: str
-    thumbnail_url: str
-    width: int
-    height: int
-    thumbnail_width: int
-    thumbnail_height: int
-    flags: list[str] = Field(
-        description="Doubts about the photo: exif_far_from_report, taken_long_before_submission"
-    )
-    exif_location: LatLng | None = Field(
-        None,
-        description="The GPS position in the photo's EXIF. Null when the photo had none, and "
-        "for everyone but the case's community staff and grid workers, admins and whoever "
-        "took the photo (the reporter, for the report's photos)",
-    )
-    exif_taken_at: datetime | None = Field(
-        None,
-        description="When the photo was taken, from its EXIF. Null when the photo did not say, "
-        "and for the same callers as `exif_location`",
-    )
 
 
 class PersonRef(BaseModel):
