@@ -90,6 +90,7 @@ def install_openapi(
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
             document = name_components(describe_forms(describe_problems(generate())))
+            drop_item_schemas(document)
             for model in components:
                 _add_component(document, model)
             label_enums(document, vocabularies or {})
@@ -97,6 +98,19 @@ def install_openapi(
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
+
+
+def drop_item_schemas(document: dict[str, Any]) -> None:
+    """FastAPI describes the items of a streamed answer (the event stream) with OpenAPI 3.2's
+    ``itemSchema``, a field a 3.1 document may not hold; such a route states its message in
+    the 3.1 way itself (a ``schema`` of one message), which is what stays."""
+    for path_item in document.get("paths", {}).values():
+        for operation in path_item.values():
+            if not isinstance(operation, dict):
+                continue
+            for response in operation.get("responses", {}).values():
+                for media in response.get("content", {}).values():
+                    media.pop("itemSchema", None)
 
 
 def describe_problems(document: dict[str, Any]) -> dict[str, Any]:
