@@ -12,7 +12,7 @@ from app.models.enums import ReportStatus
 from app.org.deps import LocatorCacheDep
 from app.photos.deps import PhotoServicesDep
 from app.reports.intake import IntakeServices
-from app.reports.service import ReportFilters
+from app.reports.queries import ReportFilters
 
 MAX_NEAR_RADIUS_M = 50_000
 

@@ -57,7 +57,7 @@ from app.photos.uploads import (
     stored_keys,
     with_digests,
 )
-from app.reports import presenter, service, submission
+from app.reports import presenter, queries, submission
 from app.reports.numbering import next_report_number
 from app.reports.schemas import ReportCreated
 from app.reports.submission import ReportSubmission
@@ -225,7 +225,7 @@ async def _insert(
     routed = await route_point(session, principal, lat, lng, sub.grid_id, services.locator)
     number = await next_report_number(session, now)
     # Looked up before the new report is written, so it cannot find itself.
-    duplicates = await service.open_reports_near(
+    duplicates = await queries.open_reports_near(
         session,
         lat=lat,
         lng=lng,
@@ -261,7 +261,7 @@ async def _insert(
     await _write(session, principal, report, photos, routed, context.region.path, now)
     read = presenter.to_read(report, context, principal, now)
     # The fields as they are (nested models are not validated again), not a dump of them.
-    return ReportCreated(**dict(read), possible_duplicates=service.possible_duplicates(duplicates))
+    return ReportCreated(**dict(read), possible_duplicates=queries.possible_duplicates(duplicates))
 
 
 def _new_report(

@@ -23,7 +23,7 @@ from app.core.pagination import Page, PageParams, page_params
 from app.core.params import ReportId
 from app.models import Category
 from app.photos.uploads import read_uploads
-from app.reports import intake, service, timeline
+from app.reports import intake, queries, timeline
 from app.reports.deps import IntakeServicesDep, ReportFiltersDep
 from app.reports.schemas import (
     CommentCreate,
@@ -112,7 +112,7 @@ async def list_reports(
     filters: ReportFiltersDep,
     page: Annotated[PageParams, Depends(page_params)],
 ) -> Page[ReportRead]:
-    items, cursor = await service.list_reports(
+    items, cursor = await queries.list_reports(
         session, principal, filters, page, clock.now(), calendar
     )
     return Page(items=items, next_cursor=cursor)
@@ -143,10 +143,10 @@ async def nearby_reports(
         if category and row is None:
             raise ValidationFailed.at(["query", "category"], "no such category")
         radius_m = row.duplicate_radius_m if row else 100.0
-    found = await service.open_reports_near(
+    found = await queries.open_reports_near(
         session, lat=wgs_lat, lng=wgs_lng, radius_m=radius_m, category=category, limit=limit
     )
-    return service.nearby(found)
+    return queries.nearby(found)
 
 
 @router.get(
@@ -163,7 +163,7 @@ async def read_report(
     calendar: CalendarDep,
     response: Response,
 ) -> ReportRead:
-    report = await service.read_report(session, principal, report_id, clock.now(), calendar)
+    report = await queries.read_report(session, principal, report_id, clock.now(), calendar)
     response.headers["ETag"] = version_tag(report.id, report.version)
     return report
 

@@ -17,8 +17,8 @@ from app.cases.visibility import STAFF_PARTS, case_view
 from app.core.errors import Forbidden
 from app.models import Photo, ReportEvent, User
 from app.reports import presenter
+from app.reports.queries import get_visible_report
 from app.reports.schemas import PersonRef, TimelineEvent
-from app.reports.service import get_visible_report
 
 # Who may comment on a case: its staff (internal notes too) and its reporter.
 COMMENTING_PARTS = STAFF_PARTS | {Actor.reporter}

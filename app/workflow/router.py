@@ -23,7 +23,7 @@ from app.models import Report
 from app.photos.deps import PhotoServicesDep
 from app.photos.exceptions import PhotosRejected
 from app.photos.uploads import read_uploads
-from app.reports import service as reports
+from app.reports import queries as reports
 from app.reports.schemas import ReportRead
 from app.workflow import service, supervision, whistle
 from app.workflow.schemas import (

@@ -1,4 +1,4 @@
-"""Reading reports: lists with filters, one case, its timeline, nearby reports, comments."""
+"""Reading reports: lists with filters, one case as its caller sees it, open reports nearby."""
 
 from __future__ import annotations
 
