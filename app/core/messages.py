@@ -20,7 +20,8 @@ from functools import cache
 from typing import Any, Final
 
 from app.core.language import Language, negotiate
-from app.core.messages_zh import DETAILS, PARTS, PYDANTIC_REASONS, TITLES
+from app.core.messages_zh import PARTS, PYDANTIC_REASONS, TITLES
+from app.core.messages_zh_details import DETAILS
 
 ERROR_DEFAULT_LANGUAGE: Final[Language] = "en"
 

@@ -7,8 +7,8 @@ from fastapi import Depends, Query
 
 from app.core.deps import ClockDep
 from app.core.workcalendar import CHINA_TZ
+from app.points.leaderboard import LeaderboardQuery
 from app.points.schemas import LeaderboardScope
-from app.points.service import LeaderboardQuery
 
 PERIOD_PATTERN = r"^[12]\d{3}-(0[1-9]|1[0-2])$"
 

@@ -10,6 +10,7 @@ from app.core.errors import Forbidden, NotFound, Unauthorized, ValidationFailed,
 from app.core.pagination import PageParams, page_params
 from app.points import service
 from app.points.deps import LeaderboardQueryDep
+from app.points.leaderboard import leaderboard as leaderboard_of
 from app.points.schemas import Leaderboard, PointsLedger
 
 router = APIRouter(tags=["points"])
@@ -54,4 +55,4 @@ async def leaderboard(
     query: LeaderboardQueryDep,
     page: Annotated[PageParams, Depends(page_params)],
 ) -> Leaderboard:
-    return await service.leaderboard(session, principal, query, page)
+    return await leaderboard_of(session, principal, query, page)

@@ -4,7 +4,7 @@ never change.
 
 The catalogues stay complete because this module reads the source: every code a problem can
 carry needs a Chinese title, and every English text written where an error is raised needs a
-Chinese entry in app/core/messages_zh.py."""
+Chinese entry in app/core/messages_zh.py (titles) or messages_zh_details.py (details)."""
 
 from __future__ import annotations
 
@@ -29,7 +29,8 @@ from app.core.messages import (
     problem_title,
     validation_summary,
 )
-from app.core.messages_zh import DETAILS, PARTS, TITLES
+from app.core.messages_zh import PARTS, TITLES
+from app.core.messages_zh_details import DETAILS
 from tests.conftest import LoginFn
 
 APP = Path(__file__).resolve().parents[2] / "app"
@@ -374,7 +375,7 @@ def test_every_error_text_written_in_the_source_has_a_chinese_entry() -> None:
     }
     assert missing == {}, (
         "add these English texts (as written, {} for each value) to DETAILS in "
-        "app/core/messages_zh.py"
+        "app/core/messages_zh_details.py"
     )
 
 
