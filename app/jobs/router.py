@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Depends, File, Form, Response, UploadFile
@@ -21,6 +20,7 @@ from app.core.errors import (
 )
 from app.core.etags import version_tag
 from app.core.pagination import Page, PageParams, page_params
+from app.core.params import JobId
 from app.jobs import extensions, progress, queries, service
 from app.jobs.deps import (
     JobFiltersDep,
@@ -94,7 +94,7 @@ async def list_jobs(
     responses=error_responses(Unauthorized, Forbidden, NotFound),
 )
 async def read_job(
-    job_id: uuid.UUID,
+    job_id: JobId,
     principal: JobReader,
     session: SessionDep,
     clock: ClockDep,
@@ -113,7 +113,7 @@ async def read_job(
     responses=error_responses(*ACTION_ERRORS),
 )
 async def accept_job(
-    job_id: uuid.UUID, ctx: UnitAction, response: Response, body: JobNote = JobNoteBody()
+    job_id: JobId, ctx: UnitAction, response: Response, body: JobNote = JobNoteBody()
 ) -> JobRead:
     return tagged(response, await service.accept_job(ctx, job_id, body.note))
 
@@ -130,7 +130,7 @@ async def accept_job(
     responses=error_responses(*ACTION_ERRORS),
 )
 async def decline_job(
-    job_id: uuid.UUID, body: JobDecline, ctx: UnitAction, response: Response
+    job_id: JobId, body: JobDecline, ctx: UnitAction, response: Response
 ) -> JobRead:
     return tagged(response, await service.decline_job(ctx, job_id, body))
 
@@ -144,7 +144,7 @@ async def decline_job(
     responses=error_responses(*ACTION_ERRORS, PhotosRejected, PayloadTooLarge),
 )
 async def report_job_progress(
-    job_id: uuid.UUID,
+    job_id: JobId,
     ctx: UnitAction,
     response: Response,
     photo_services: PhotoServicesDep,
@@ -167,7 +167,7 @@ async def report_job_progress(
     responses=error_responses(*ACTION_ERRORS, PhotosRejected, PayloadTooLarge),
 )
 async def complete_job(
-    job_id: uuid.UUID,
+    job_id: JobId,
     ctx: UnitAction,
     response: Response,
     photo_services: PhotoServicesDep,
@@ -187,7 +187,7 @@ async def complete_job(
     responses=error_responses(*ACTION_ERRORS, ExtensionAlreadyPending),
 )
 async def request_extension(
-    job_id: uuid.UUID, body: ExtensionCreate, ctx: UnitAction, response: Response
+    job_id: JobId, body: ExtensionCreate, ctx: UnitAction, response: Response
 ) -> JobRead:
     return tagged(response, await extensions.request_extension(ctx, job_id, body))
 
@@ -200,7 +200,7 @@ async def request_extension(
     responses=error_responses(*ACTION_ERRORS, NoPendingExtension),
 )
 async def grant_extension(
-    job_id: uuid.UUID, ctx: CaseStaffAction, response: Response, body: JobNote = JobNoteBody()
+    job_id: JobId, ctx: CaseStaffAction, response: Response, body: JobNote = JobNoteBody()
 ) -> JobRead:
     job = await extensions.decide_extension(ctx, job_id, body.note, grant=True)
     return tagged(response, job)
@@ -214,7 +214,7 @@ async def grant_extension(
     responses=error_responses(*ACTION_ERRORS, NoPendingExtension),
 )
 async def refuse_extension(
-    job_id: uuid.UUID, ctx: CaseStaffAction, response: Response, body: JobNote = JobNoteBody()
+    job_id: JobId, ctx: CaseStaffAction, response: Response, body: JobNote = JobNoteBody()
 ) -> JobRead:
     job = await extensions.decide_extension(ctx, job_id, body.note, grant=False)
     return tagged(response, job)
@@ -231,6 +231,6 @@ async def refuse_extension(
     responses=error_responses(*ACTION_ERRORS),
 )
 async def cancel_job(
-    job_id: uuid.UUID, body: JobCancel, ctx: CaseStaffAction, response: Response
+    job_id: JobId, body: JobCancel, ctx: CaseStaffAction, response: Response
 ) -> JobRead:
     return tagged(response, await service.cancel_job(ctx, job_id, body))

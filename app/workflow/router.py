@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Response, UploadFile
@@ -19,6 +18,7 @@ from app.core.errors import (
     error_responses,
 )
 from app.core.etags import version_tag
+from app.core.params import ReportId
 from app.models import Report
 from app.photos.deps import PhotoServicesDep
 from app.photos.exceptions import PhotosRejected
@@ -61,7 +61,7 @@ async def respond(ctx: ActionContext, response: Response, report: Report) -> Rep
     responses=ACTION_ERRORS,
 )
 async def accept_report(
-    report_id: uuid.UUID, body: AcceptBody, ctx: Action, response: Response
+    report_id: ReportId, body: AcceptBody, ctx: Action, response: Response
 ) -> ReportRead:
     return await respond(ctx, response, await service.accept(ctx, report_id, body))
 
@@ -73,7 +73,7 @@ async def accept_report(
     responses=ACTION_ERRORS,
 )
 async def reject_report(
-    report_id: uuid.UUID, body: RejectBody, ctx: Action, response: Response
+    report_id: ReportId, body: RejectBody, ctx: Action, response: Response
 ) -> ReportRead:
     return await respond(ctx, response, await service.reject(ctx, report_id, body))
 
@@ -85,7 +85,7 @@ async def reject_report(
     responses=ACTION_ERRORS,
 )
 async def mark_duplicate_report(
-    report_id: uuid.UUID, body: MarkDuplicateBody, ctx: Action, response: Response
+    report_id: ReportId, body: MarkDuplicateBody, ctx: Action, response: Response
 ) -> ReportRead:
     return await respond(ctx, response, await service.mark_duplicate(ctx, report_id, body))
 
@@ -97,7 +97,7 @@ async def mark_duplicate_report(
     responses=ACTION_ERRORS,
 )
 async def transfer_report(
-    report_id: uuid.UUID, body: TransferBody, ctx: Action, response: Response
+    report_id: ReportId, body: TransferBody, ctx: Action, response: Response
 ) -> ReportRead:
     return await respond(ctx, response, await service.transfer(ctx, report_id, body))
 
@@ -109,7 +109,7 @@ async def transfer_report(
     responses=ACTION_ERRORS,
 )
 async def start_report(
-    report_id: uuid.UUID, body: StartBody, ctx: Action, response: Response
+    report_id: ReportId, body: StartBody, ctx: Action, response: Response
 ) -> ReportRead:
     return await respond(ctx, response, await service.start(ctx, report_id, body))
 
@@ -121,7 +121,7 @@ async def start_report(
     responses=ACTION_ERRORS,
 )
 async def reopen_report(
-    report_id: uuid.UUID, body: ReopenBody, ctx: Action, response: Response
+    report_id: ReportId, body: ReopenBody, ctx: Action, response: Response
 ) -> ReportRead:
     return await respond(ctx, response, await service.reopen(ctx, report_id, body))
 
@@ -133,7 +133,7 @@ async def reopen_report(
     responses=ACTION_ERRORS,
 )
 async def escalate_report(
-    report_id: uuid.UUID, body: EscalateBody, ctx: Action, response: Response
+    report_id: ReportId, body: EscalateBody, ctx: Action, response: Response
 ) -> ReportRead:
     return await respond(ctx, response, await supervision.escalate(ctx, report_id, body))
 
@@ -145,7 +145,7 @@ async def escalate_report(
     responses=ACTION_ERRORS,
 )
 async def hold_report(
-    report_id: uuid.UUID, body: HoldBody, ctx: Action, response: Response
+    report_id: ReportId, body: HoldBody, ctx: Action, response: Response
 ) -> ReportRead:
     return await respond(ctx, response, await supervision.hold(ctx, report_id, body))
 
@@ -157,7 +157,7 @@ async def hold_report(
     responses=ACTION_ERRORS,
 )
 async def resume_report(
-    report_id: uuid.UUID, body: ResumeBody, ctx: Action, response: Response
+    report_id: ReportId, body: ResumeBody, ctx: Action, response: Response
 ) -> ReportRead:
     return await respond(ctx, response, await supervision.resume(ctx, report_id, body))
 
@@ -169,7 +169,7 @@ async def resume_report(
     responses=ACTION_ERRORS,
 )
 async def rate_report(
-    report_id: uuid.UUID, body: RateBody, ctx: Action, response: Response
+    report_id: ReportId, body: RateBody, ctx: Action, response: Response
 ) -> ReportRead:
     return await respond(ctx, response, await service.rate(ctx, report_id, body))
 
@@ -185,7 +185,7 @@ NoteForm = Annotated[str | None, Form(max_length=2000)]
     responses={**ACTION_ERRORS, **error_responses(PhotosRejected)},
 )
 async def resolve_report(
-    report_id: uuid.UUID,
+    report_id: ReportId,
     ctx: Action,
     response: Response,
     photo_services: PhotoServicesDep,
@@ -203,7 +203,7 @@ async def resolve_report(
     responses={**ACTION_ERRORS, **error_responses(PhotosRejected)},
 )
 async def verify_report(
-    report_id: uuid.UUID,
+    report_id: ReportId,
     ctx: Action,
     response: Response,
     photo_services: PhotoServicesDep,
@@ -235,7 +235,7 @@ async def verify_report(
     responses=ACTION_ERRORS,
 )
 async def whistle_report(
-    report_id: uuid.UUID,
+    report_id: ReportId,
     body: WhistleRequest,
     ctx: CaseStaffAction,
     response: Response,

@@ -18,9 +18,6 @@ OPERATION_ID = re.compile(r"^[a-z_]+:[a-z_]+$")
 # What a class name in any generated client can be: no module paths, no "-Input", no brackets.
 SCHEMA_NAME = re.compile(r"^[A-Z][A-Za-z0-9]*$")
 CHINESE = re.compile(r"[\u4e00-\u9fff]")
-# Routers still taking their ids as bare UUIDs (report_id: ReportId and job_id: JobId from
-# app/core/params.py are theirs to use). The test fails once they do: then empty this.
-BARE_ID_DOMAINS = frozenset({"workflow", "jobs"})
 
 
 @pytest.fixture
@@ -118,21 +115,15 @@ async def test_path_parameters_are_typed_and_described_alike_everywhere(
 ) -> None:
     seen: dict[str, set[tuple[str, str]]] = defaultdict(set)
     undescribed = []
-    bare_domains = set()
     for method, path, operation in _operations(document):
         for parameter in operation.get("parameters", ()):
             if parameter["in"] != "path":
-                continue
-            if operation["operationId"].split(":")[0] in BARE_ID_DOMAINS:
-                if not parameter.get("description"):
-                    bare_domains.add(operation["operationId"].split(":")[0])
                 continue
             if not parameter.get("description"):
                 undescribed.append((method, path, parameter["name"]))
             schema = parameter["schema"]
             seen[parameter["name"]].add((parameter.get("description", ""), repr(schema)))
     assert undescribed == []
-    assert bare_domains == BARE_ID_DOMAINS, "described now: take them out of BARE_ID_DOMAINS"
     assert {name: forms for name, forms in seen.items() if len(forms) > 1} == {}
     assert all(
         '"uuid"' in schema.replace("'", '"')
