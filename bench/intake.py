@@ -473,14 +473,16 @@ async def submit(
             except (OSError, asyncio.IncompleteReadError, TimeoutError, ValueError) as error:
                 statuses[type(error).__name__] += 1
                 failures.append(f"{type(error).__name__}: {error}")
-                connection = await _closed(connection)
+                await _closed(connection)
+                connection = None
                 continue
             latencies.append((time.perf_counter() - started) * 1000)
             statuses[str(status)] += 1
             if status != 201:
                 failures.append(f"{status}: {answer[:300].decode(errors='replace')}")
             if not (client.keep_alive and open_):
-                connection = await _closed(connection)
+                await _closed(connection)
+                connection = None
         await _closed(connection)
 
     cpu = time.process_time()

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import Any, Literal
 
 from alembic import context
+from alembic.autogenerate.api import AutogenContext
 from sqlalchemy.engine import Connection
 
 from app.core.config import get_settings
@@ -22,7 +23,7 @@ def _url() -> str:
     return config.attributes.get("database_url") or get_settings().database_url
 
 
-def _render_item(type_: str, obj: Any, autogen_context: Any) -> str | bool:
+def _render_item(type_: str, obj: Any, autogen_context: AutogenContext) -> str | Literal[False]:
     # Migrations stay independent of app code: the UTC type is a plain timezone-aware DateTime
     # in the database (the conversion happens in Python).
     if type_ == "type" and isinstance(obj, UTCDateTime):

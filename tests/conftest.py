@@ -9,9 +9,11 @@ import shutil
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
+from fastapi import FastAPI
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
@@ -25,7 +27,7 @@ from app.main import create_app
 
 DEMO_PASSWORD = "suishoupai-demo"
 # The least argon2 allows: a sign-in costs microseconds instead of a fifth of a second.
-CHEAP_PASSWORD_HASHING: dict[str, int] = {
+CHEAP_PASSWORD_HASHING: dict[str, Any] = {
     "password_hash_time_cost": 1,
     "password_hash_memory_kib": 32,
 }
@@ -38,7 +40,7 @@ def pytest_report_header() -> str:
 
 
 def make_test_settings(database_url: str, tmp_path: Path, **overrides: object) -> Settings:
-    values: dict[str, object] = {
+    values: dict[str, Any] = {
         "env": "test",
         "database_url": database_url,
         "photo_dir": tmp_path / "photos",
@@ -48,7 +50,7 @@ def make_test_settings(database_url: str, tmp_path: Path, **overrides: object) -
         **CHEAP_PASSWORD_HASHING,
     }
     values.update(overrides)
-    return Settings(**values)  # type: ignore[arg-type]
+    return Settings(**values)
 
 
 @pytest.fixture
@@ -104,7 +106,7 @@ class DatabaseFactory:
     async def _build_template(self) -> str:
         url = await self.empty()
         await asyncio.to_thread(upgrade, url)
-        settings = Settings(env="test", database_url=url, **CHEAP_PASSWORD_HASHING)  # type: ignore[arg-type]
+        settings = Settings(env="test", database_url=url, **CHEAP_PASSWORD_HASHING)
         use_password_hash_cost(settings)
         engine = create_engine(settings)
         try:
@@ -159,7 +161,7 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
 
 
 @pytest.fixture
-async def app(settings: Settings) -> AsyncIterator[object]:
+async def app(settings: Settings) -> AsyncIterator[FastAPI]:
     application = create_app(settings)
     yield application
     # The transport runs no lifespan: end what its shutdown would, or every test leaves its
@@ -169,16 +171,16 @@ async def app(settings: Settings) -> AsyncIterator[object]:
 
 
 @pytest.fixture
-async def client(app: object) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
+async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
         yield http
 
 
 @pytest.fixture
-async def session(app: object) -> AsyncIterator[AsyncSession]:
+async def session(app: FastAPI) -> AsyncIterator[AsyncSession]:
     """A session on the test's database, for checking what the API wrote."""
-    async with app.state.sessionmaker() as db:  # type: ignore[attr-defined]
+    async with app.state.sessionmaker() as db:
         yield db
 
 

@@ -123,11 +123,12 @@ def test_every_setting_passed_to_the_app_exists_and_validates() -> None:
     used |= {m.group("name") for m in INTERPOLATION.finditer(COMPOSE_TEXT)}
     assert {name for name in used if name.startswith("SSP_")} <= known
     for name in APP_SERVICES:
-        values = {
+        # Strings, as the environment gives them: the settings parse them.
+        values: dict[str, Any] = {
             key.removeprefix("SSP_").lower(): interpolate(value)
             for key, value in environment(name).items()
         }
-        settings = Settings(_env_file=None, **values)  # type: ignore[call-arg]
+        settings = Settings(_env_file=None, **values)
         assert settings.env == "production"  # which refuses the demo secret
         assert not settings.is_sqlite
 

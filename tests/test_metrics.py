@@ -27,13 +27,14 @@ from app.integrations.delivery import fan_out, new_http_client
 from app.main import create_app
 from app.models import OutboxEvent, Report, WebhookDelivery
 from app.worker import run_once
+from tests.conftest import LoginFn
 from tests.integrations.conftest import (  # noqa: F401
     RECEIVER_HOSTS,
     Receiver,
     create_webhook,
     receiver,
 )
-from tests.reports.conftest import photo_bytes, submit  # noqa: F401
+from tests.reports.conftest import SubmitFn, photo_bytes, submit  # noqa: F401
 from tests.support import command_env, free_port, start_command
 
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
@@ -106,7 +107,7 @@ async def test_requests_are_labelled_by_the_route_they_matched(
 
 async def test_reports_filed_count_by_category_and_source_and_replays_do_not_count(
     client: httpx.AsyncClient,
-    submit,  # noqa: F811
+    submit: SubmitFn,  # noqa: F811
 ) -> None:
     before = await scrape(client)
     key = {"Idempotency-Key": str(uuid.uuid4())}
@@ -124,7 +125,7 @@ async def test_reports_filed_count_by_category_and_source_and_replays_do_not_cou
 
 async def test_refused_photos_count_by_reason_and_file_no_report(
     client: httpx.AsyncClient,
-    submit,  # noqa: F811
+    submit: SubmitFn,  # noqa: F811
 ) -> None:
     before = await scrape(client)
     corrupted = await submit("courier1", photos=[("c.jpg", photo_bytes("corrupted.jpg"))])
@@ -145,8 +146,8 @@ async def test_refused_photos_count_by_reason_and_file_no_report(
 
 async def test_transitions_count_what_was_done_not_what_was_refused(
     client: httpx.AsyncClient,
-    login,
-    submit,  # noqa: F811
+    login: LoginFn,
+    submit: SubmitFn,  # noqa: F811
 ) -> None:
     staff, unit = await login("staff1"), await login("unit1")
     report = (await submit("grid1")).json()
@@ -185,8 +186,8 @@ def _closed_port_url() -> str:
 async def test_overdue_marks_delivery_outcomes_and_parked_deliveries(
     app: FastAPI,
     client: httpx.AsyncClient,
-    login,
-    submit,  # noqa: F811
+    login: LoginFn,
+    submit: SubmitFn,  # noqa: F811
     receiver: Receiver,  # noqa: F811
     database_url: str,
     settings_for: Callable[..., Settings],
@@ -247,8 +248,8 @@ async def test_overdue_marks_delivery_outcomes_and_parked_deliveries(
 async def test_outbox_backlog_and_the_age_of_the_oldest_waiting_event(
     app: FastAPI,
     client: httpx.AsyncClient,
-    login,
-    submit,  # noqa: F811
+    login: LoginFn,
+    submit: SubmitFn,  # noqa: F811
 ) -> None:
     empty = await scrape(client)
     assert value(empty, "ssp_outbox_backlog", stage="fan_out") == 0
@@ -305,8 +306,8 @@ async def test_metrics_answer_when_the_database_cannot_be_read(
 
 async def test_the_worker_process_serves_its_own_metrics(
     client: httpx.AsyncClient,
-    login,
-    submit,  # noqa: F811
+    login: LoginFn,
+    submit: SubmitFn,  # noqa: F811
     receiver: Receiver,  # noqa: F811
     settings: Settings,
     tmp_path: Path,

@@ -88,7 +88,9 @@ async def test_a_token_alone_when_no_address_is_allowed(
     assert_served(await scrape(settings, "127.0.0.1", {"Authorization": f"Bearer {TOKEN}"}))
 
 
-def test_a_bad_address_in_the_settings_stops_the_start(settings_for) -> None:  # type: ignore[no-untyped-def]
+def test_a_bad_address_in_the_settings_stops_the_start(
+    settings_for: Callable[..., Settings],
+) -> None:
     with pytest.raises(ValueError, match="not an IP address or network"):
         settings_for("sqlite+aiosqlite://", metrics_allowed_ips="127.0.0.1, localhost")
 

@@ -8,6 +8,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import inspect
+from sqlalchemy.engine import Connection
 
 from app.core.config import Settings
 from app.core.db import create_engine
@@ -25,7 +26,7 @@ async def _diff_and_tables(url: str) -> tuple[list[object], set[str]]:
     try:
         async with engine.connect() as conn:
 
-            def inspect_sync(sync_conn):  # type: ignore[no-untyped-def]
+            def inspect_sync(sync_conn: Connection) -> tuple[list[object], set[str]]:
                 context = MigrationContext.configure(sync_conn, opts={"compare_type": True})
                 tables = set(inspect(sync_conn).get_table_names()) - {"alembic_version"}
                 return compare_metadata(context, Base.metadata), tables

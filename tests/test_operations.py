@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import httpx
 import pytest
+from fastapi import FastAPI
 from sqlalchemy import select
 
 from app.core.config import (
@@ -15,6 +18,7 @@ from app.core.config import (
 from app.core.security import use_password_hash_cost
 from app.main import create_app
 from app.models import User
+from tests.conftest import LoginFn
 
 
 async def test_unknown_path_is_a_problem(client: httpx.AsyncClient) -> None:
@@ -35,7 +39,7 @@ async def test_wrong_method_is_a_problem(client: httpx.AsyncClient) -> None:
     assert response.json()["code"] == "method_not_allowed"
 
 
-async def test_validation_errors_name_each_field(client: httpx.AsyncClient, login) -> None:
+async def test_validation_errors_name_each_field(client: httpx.AsyncClient, login: LoginFn) -> None:
     response = await client.post(
         "/api/v1/categories",
         json={"code": "Bad Code", "kind": "neither"},
@@ -49,7 +53,7 @@ async def test_validation_errors_name_each_field(client: httpx.AsyncClient, logi
 
 
 async def test_unexpected_error_is_500_without_a_trace(
-    app, client: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
+    app: FastAPI, client: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
 ) -> None:
     async def explode() -> None:
         raise RuntimeError("secret internals /etc/passwd")
@@ -82,7 +86,9 @@ async def test_health_and_readiness(client: httpx.AsyncClient) -> None:
     assert ready.json()["database"] == "ok"
 
 
-async def test_not_ready_until_migrated(empty_database: str, settings_for) -> None:
+async def test_not_ready_until_migrated(
+    empty_database: str, settings_for: Callable[..., Settings]
+) -> None:
     app = create_app(settings_for(empty_database))
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
@@ -137,7 +143,7 @@ def _cost_of(password_hash: str | None) -> str:
 
 
 async def test_passwords_are_hashed_at_the_configured_cost(
-    client: httpx.AsyncClient, login, settings: Settings
+    app: FastAPI, client: httpx.AsyncClient, login: LoginFn, settings: Settings
 ) -> None:
     """The cost is written in each hash; a hash made at another cost is brought to the
     configured one at its owner's next sign-in."""
@@ -153,7 +159,6 @@ async def test_passwords_are_hashed_at_the_configured_cost(
         headers=admin,
     )
     assert created.status_code == 201, created.text
-    app = client._transport.app  # type: ignore[attr-defined]
     async with app.state.sessionmaker() as db:
         stored = await db.scalar(select(User.password_hash).where(User.username == "cost1"))
     assert _cost_of(stored) == f"m={settings.password_hash_memory_kib},t=1,p=4"

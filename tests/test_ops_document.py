@@ -3,11 +3,13 @@ whether (and why not) the service is ready, /metrics Prometheus' text format."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import httpx
 import jsonschema
 
+from app.core.config import Settings
 from app.main import create_app
 
 
@@ -24,7 +26,9 @@ async def test_readiness_is_answered_as_documented(client: httpx.AsyncClient) ->
     jsonschema.validate(ready.json(), _documented(document, "/readyz", 200, "application/json"))
 
 
-async def test_unreadiness_is_answered_as_documented(empty_database: str, settings_for) -> None:
+async def test_unreadiness_is_answered_as_documented(
+    empty_database: str, settings_for: Callable[..., Settings]
+) -> None:
     app = create_app(settings_for(empty_database))
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:

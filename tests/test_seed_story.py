@@ -9,22 +9,25 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
 import httpx
 import pytest
+from fastapi import FastAPI
 
 from app.core.clock import FrozenClock
 from app.core.config import Settings
 from app.demo.seed import demo_id
 from app.integrations.delivery import new_http_client
 from app.worker import run_once
+from tests.conftest import LoginFn
 from tests.integrations.conftest import (  # noqa: F401
     RECEIVER_HOSTS,
     Receiver,
     create_webhook,
     receiver,
 )
-from tests.reports.conftest import photo_bytes, submit  # noqa: F401
+from tests.reports.conftest import SubmitFn, photo_bytes, submit  # noqa: F401
 
 LEAD = str(demo_id("unit", "旗农牧和科技局"))  # unit1
 RED_CROSS = str(demo_id("unit", "旗红十字会"))  # unit2
@@ -38,18 +41,36 @@ def settings(database_url: str, settings_for: Callable[..., Settings]) -> Settin
     return settings_for(database_url, webhook_allowed_hosts=RECEIVER_HOSTS)
 
 
-def ok(response: httpx.Response) -> dict:
+def ok(response: httpx.Response) -> dict[str, Any]:
     assert response.status_code == 200, response.text
-    return response.json()
+    body: dict[str, Any] = response.json()
+    return body
 
 
-async def _job_of(client: httpx.AsyncClient, headers: dict, report_id: str) -> dict:
-    [job] = ok(await client.get(f"/api/v1/jobs?report_id={report_id}", headers=headers))["items"]
+def ok_list(response: httpx.Response) -> list[dict[str, Any]]:
+    assert response.status_code == 200, response.text
+    items: list[dict[str, Any]] = response.json()
+    return items
+
+
+async def _job_of(
+    client: httpx.AsyncClient, headers: dict[str, str], report_id: str
+) -> dict[str, Any]:
+    jobs: list[dict[str, Any]] = ok(
+        await client.get(f"/api/v1/jobs?report_id={report_id}", headers=headers)
+    )["items"]
+    [job] = jobs
     return job
 
 
 @pytest.mark.usefixtures("receiver")
-async def test_the_seed_story(client, login, submit, app, receiver: Receiver) -> None:  # noqa: F811
+async def test_the_seed_story(
+    client: httpx.AsyncClient,
+    login: LoginFn,
+    submit: SubmitFn,  # noqa: F811
+    app: FastAPI,
+    receiver: Receiver,  # noqa: F811
+) -> None:
     admin, staff, grid = await login("admin"), await login("staff1"), await login("grid1")
     unit1, unit2 = await login("unit1"), await login("unit2")
     hook = await create_webhook(client, admin, receiver.url(), ["report.*", "job.*"])
@@ -159,7 +180,7 @@ async def test_the_seed_story(client, login, submit, app, receiver: Receiver) ->
     assert sorted(e["rule"] for e in points["items"]) == ["accepted", "closed_bonus"]
 
     # The timeline tells the whole story to the case's people, and nothing to others.
-    staff_view = ok(await client.get(f"/api/v1/reports/{rid}/timeline", headers=staff))
+    staff_view = ok_list(await client.get(f"/api/v1/reports/{rid}/timeline", headers=staff))
     assert [e["type"] for e in staff_view] == [
         "submitted",
         "accept",

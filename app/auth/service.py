@@ -146,7 +146,7 @@ async def refresh(
         .where(RefreshToken.id == token.id, RefreshToken.used_at.is_(None))
         .values(used_at=now)
     )
-    if spent.rowcount != 1:  # type: ignore[attr-defined]
+    if spent.rowcount != 1:  # type: ignore[attr-defined]  # an UPDATE's result is a CursorResult; execute() is typed as Result
         session_id = auth_session.id
         # This request's own write would hold SQLite's write lock against the revocation.
         await session.rollback()

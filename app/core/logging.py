@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
 from datetime import UTC, datetime
 
 _request_id: ContextVar[str | None] = ContextVar("request_id", default=None)
@@ -15,12 +15,12 @@ def current_request_id() -> str | None:
     return _request_id.get()
 
 
-def bind_request_id(value: str | None) -> object:
+def bind_request_id(value: str | None) -> Token[str | None]:
     return _request_id.set(value)
 
 
-def reset_request_id(token: object) -> None:
-    _request_id.reset(token)  # type: ignore[arg-type]
+def reset_request_id(token: Token[str | None]) -> None:
+    _request_id.reset(token)
 
 
 # uvicorn's "color_message" repeats the message with terminal colours: noise in a JSON line.

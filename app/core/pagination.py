@@ -28,6 +28,7 @@ from pydantic import BaseModel
 from sqlalchemy import Select, TypeDecorator, and_, or_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy.types import TypeEngine
 
 from app.core.errors import FieldError, ValidationFailed
 
@@ -186,7 +187,7 @@ class CursorShape:
 
 
 def _kind(column: InstrumentedAttribute[Any]) -> type:
-    column_type = column.type
+    column_type: TypeEngine[Any] = column.type
     if isinstance(column_type, TypeDecorator):
         column_type = column_type.impl_instance
     kind = column_type.python_type

@@ -358,7 +358,7 @@ async def record_outcome(
         .values(status=status, **values)
         .execution_options(synchronize_session=False)
     )
-    return status if result.rowcount else None  # type: ignore[attr-defined]
+    return status if result.rowcount else None  # type: ignore[attr-defined]  # an UPDATE's result is a CursorResult; execute() is typed as Result
 
 
 async def deliver_due(

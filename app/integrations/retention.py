@@ -172,7 +172,7 @@ class _Pruner:
             )
             .execution_options(synchronize_session=False)
         )
-        deleted: int = result.rowcount  # type: ignore[attr-defined]
+        deleted: int = result.rowcount  # type: ignore[attr-defined]  # a DELETE's result is a CursorResult; execute() is typed as Result
         if deleted:
             count_on_commit(session, RETENTION_PRUNED.labels("webhook_deliveries"), deleted)
         return len(ids), deleted
@@ -190,7 +190,7 @@ class _Pruner:
             )
             .execution_options(synchronize_session=False)
         )
-        deleted: int = result.rowcount  # type: ignore[attr-defined]
+        deleted: int = result.rowcount  # type: ignore[attr-defined]  # a DELETE's result is a CursorResult; execute() is typed as Result
         if deleted:
             count_on_commit(session, RETENTION_PRUNED.labels("outbox_events"), deleted)
         return deleted

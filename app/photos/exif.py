@@ -100,7 +100,7 @@ def _sexagesimal(value: Any) -> float | None:
     # Pillow reads a rational with a zero denominator as NaN.
     if not all(math.isfinite(number) and number >= 0 for number in numbers):
         return None
-    return sum(number / 60**index for index, number in enumerate(numbers))
+    return sum(number / 60.0**index for index, number in enumerate(numbers))
 
 
 def _taken_at(exif_ifd: Mapping[int, Any]) -> datetime | None:

@@ -91,7 +91,7 @@ async def prune_personal_data(
                 outcome = await session.execute(
                     statement(settings, now, limit).execution_options(synchronize_session=False)
                 )
-                deleted: int = outcome.rowcount  # type: ignore[attr-defined]
+                deleted: int = outcome.rowcount  # type: ignore[attr-defined]  # a DELETE's result is a CursorResult; execute() is typed as Result
                 if deleted:
                     count_on_commit(session, RETENTION_PRUNED.labels(table), deleted)
             total += deleted

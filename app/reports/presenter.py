@@ -17,6 +17,7 @@ from app.cases.clocks import NO_HISTORY, ClockHistory, load_histories, reading_t
 from app.cases.visibility import CaseView, case_view
 from app.core.lights import ClockRules, light
 from app.core.phones import mask_phone
+from app.core.schemas import Ref
 from app.core.workcalendar import WorkingCalendar
 from app.jobs.queries import present_where
 from app.jobs.schemas import JobRead
@@ -29,7 +30,6 @@ from app.reports.schemas import (
     LatLng,
     PersonRef,
     RatingRead,
-    Ref,
     ReportRead,
     Routing,
     SubmittedLocation,

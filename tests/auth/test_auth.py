@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import httpx
 import jwt
 import pytest
+from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core import security
 from app.core.config import Settings
+from tests.conftest import LoginFn
 
 TOKEN_URL = "/api/v1/auth/token"
 
@@ -54,7 +58,9 @@ async def test_wrong_credentials_get_401_without_saying_which_part(
     assert response.headers["www-authenticate"] == "Bearer"
 
 
-async def test_deactivated_user_cannot_sign_in(client: httpx.AsyncClient, login, session) -> None:
+async def test_deactivated_user_cannot_sign_in(
+    client: httpx.AsyncClient, login: LoginFn, session: AsyncSession
+) -> None:
     admin = await login("admin")
     me = (await client.get("/api/v1/me", headers=await login("grid1"))).json()
     changed = await client.patch(
@@ -145,7 +151,7 @@ async def test_address_is_locked_after_many_failures_across_accounts(
     assert blocked.status_code == 429
 
 
-async def test_lock_expires(client: httpx.AsyncClient, app) -> None:
+async def test_lock_expires(client: httpx.AsyncClient, app: FastAPI) -> None:
     from app.core.clock import FrozenClock
 
     clock = FrozenClock(datetime.now(UTC))
@@ -166,19 +172,19 @@ async def test_a_success_clears_earlier_failures(client: httpx.AsyncClient) -> N
     assert (await _token(client, "staff1", "suishoupai-demo")).status_code == 200
 
 
-async def test_forged_token_is_rejected(client: httpx.AsyncClient, login) -> None:
+async def test_forged_token_is_rejected(client: httpx.AsyncClient, login: LoginFn) -> None:
     real = (await login("admin"))["Authorization"].removeprefix("Bearer ")
     claims = jwt.decode(real, options={"verify_signature": False})
     forged = jwt.encode(claims, "a-secret-the-server-does-not-have-0123456789", algorithm="HS256")
     response = await client.get("/api/v1/me", headers=_bearer(forged))
     assert response.status_code == 401
-    unsigned = jwt.encode(claims, None, algorithm="none")
+    unsigned = jwt.encode(claims, "", algorithm="none")  # "none" takes the empty key as none
     assert (await client.get("/api/v1/me", headers=_bearer(unsigned))).status_code == 401
     assert (await client.get("/api/v1/me", headers=_bearer("garbage"))).status_code == 401
 
 
 async def test_expired_token_is_rejected(
-    client: httpx.AsyncClient, settings: Settings, login
+    client: httpx.AsyncClient, settings: Settings, login: LoginFn
 ) -> None:
     await login("staff1")
     valid = (await login("staff1"))["Authorization"].removeprefix("Bearer ")
@@ -291,9 +297,9 @@ async def test_sign_in_takes_json_as_well_as_the_oauth2_form(client: httpx.Async
     ],
 )
 async def test_a_sign_in_the_endpoint_cannot_read_says_what_it_takes(
-    client: httpx.AsyncClient, kwargs: dict[str, object], status: int, says: str
+    client: httpx.AsyncClient, kwargs: dict[str, Any], status: int, says: str
 ) -> None:
-    response = await client.post(TOKEN_URL, **kwargs)  # type: ignore[arg-type]
+    response = await client.post(TOKEN_URL, **kwargs)
     assert response.status_code == status, response.text
     assert response.headers["content-type"] == "application/problem+json"
     assert says in response.json()["detail"]

@@ -9,9 +9,11 @@ import asyncio
 from collections.abc import Callable
 from ipaddress import ip_network
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
+from starlette.types import Message, Receive, Scope, Send
 
 from app.core.config import Settings
 from app.core.proxies import ForwardedHeadersMiddleware, client_behind_proxies
@@ -97,21 +99,27 @@ def test_the_client_is_the_right_most_address_that_is_not_a_trusted_proxy() -> N
 
 @pytest.mark.parametrize(("peer", "scheme"), [("10.0.0.2", "https"), ("192.0.2.1", "http")])
 async def test_the_scheme_is_a_trusted_proxys_word_only(peer: str, scheme: str) -> None:
-    seen: dict[str, object] = {}
+    seen: dict[str, Any] = {}
 
-    async def app(scope, receive, send):  # type: ignore[no-untyped-def]
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
         seen.update(scheme=scope["scheme"], client=scope["client"])
 
+    async def receive() -> Message:
+        raise AssertionError("the middleware reads no body")
+
+    async def send(message: Message) -> None:
+        raise AssertionError("the middleware sends nothing")
+
     middleware = ForwardedHeadersMiddleware(app, trusted=[ip_network("10.0.0.0/8")])
-    scope = {
+    scope: Scope = {
         "type": "http",
         "scheme": "http",
         "client": (peer, 1234),
         "headers": [(b"x-forwarded-proto", b"https"), (b"x-forwarded-for", b"198.51.100.7")],
     }
-    await middleware(scope, None, None)  # type: ignore[arg-type]
+    await middleware(scope, receive, send)
     assert seen["scheme"] == scheme
-    assert seen["client"][0] == ("198.51.100.7" if scheme == "https" else peer)  # type: ignore[index]
+    assert seen["client"][0] == ("198.51.100.7" if scheme == "https" else peer)
 
 
 # --- The server as `python -m app serve` runs it --------------------------------------------

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from app.demo.seed import demo_id
 from tests.authorization.world import (
     API,
     BANNER,
@@ -30,7 +31,6 @@ from tests.authorization.world import (
     UNIT_3,
     WEBHOOK_URL,
     World,
-    demo_id,
     photo_files,
 )
 from tests.conftest import DEMO_PASSWORD

@@ -13,6 +13,7 @@ callers with an object each, the columns) are made side by side.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -87,7 +88,7 @@ def test_every_route_the_app_serves_has_a_row_and_every_row_a_route(tmp_path: Pa
 
 
 # Every row of the table: the routes', then the variants'.
-ROWS: dict[tuple[str, ...], Row] = {**MATRIX, **VARIANTS}
+ROWS: dict[tuple[str, ...], Row] = dict(itertools.chain(MATRIX.items(), VARIANTS.items()))
 
 
 def row_id(key: tuple[str, ...]) -> str:
@@ -107,9 +108,9 @@ def test_every_row_names_every_role_once_and_has_a_way_to_be_called() -> None:
                 expand(cell)
             except ValueError as exc:
                 problems.append(f"{row_id(key)} {scope}: {exc}")
-    for *key, scope, role in DEFECTS:
-        if scope not in ROWS.get(tuple(key), {}) or role not in ROLES:
-            problems.append(f"defect {row_id(tuple(key))} {scope} {role}: no such case")
+    for *route, scope, role in DEFECTS:
+        if scope not in ROWS.get(tuple(route), {}) or role not in ROLES:
+            problems.append(f"defect {row_id(tuple(route))} {scope} {role}: no such case")
     assert not problems, "\n".join(problems)
 
 

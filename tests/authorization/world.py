@@ -27,6 +27,7 @@ from fastapi import FastAPI
 from PIL import Image
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.types import Message
 
 from app.core import security
 from app.core.config import Settings
@@ -473,7 +474,7 @@ class World:
         body_sent = False
         chunks: list[bytes] = []
 
-        async def receive() -> dict[str, Any]:
+        async def receive() -> Message:
             nonlocal body_sent
             if not body_sent:
                 body_sent = True
@@ -483,7 +484,7 @@ class World:
 
         first_chunk = asyncio.Event()
 
-        async def send(message: dict[str, Any]) -> None:
+        async def send(message: Message) -> None:
             if message["type"] == "http.response.start" and not started.done():
                 started.set_result(message["status"])
             elif message["type"] == "http.response.body":
@@ -540,7 +541,7 @@ class World:
         rid = report["id"]
         if status == "submitted":
             return report
-        report = await self.ok(place.staff, "POST", f"{API}/reports/{rid}/accept", json={})
+        report = dict(await self.ok(place.staff, "POST", f"{API}/reports/{rid}/accept", json={}))
         if status == "accepted":
             return report
         if status == "dispatched":

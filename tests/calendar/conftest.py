@@ -23,8 +23,8 @@ SPRING_FESTIVAL_2027: list[dict[str, Any]] = [
 ]
 
 
-def china(*args: int) -> datetime:
-    return datetime(*args, tzinfo=CHINA_TZ)  # type: ignore[misc]
+def china(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=CHINA_TZ)
 
 
 def at(value: str) -> datetime:

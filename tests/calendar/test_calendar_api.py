@@ -3,8 +3,11 @@ the bulk replacement of a year (all or nothing), and readiness reporting coverag
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 import pytest
+from fastapi import FastAPI
 
 from app.core.clock import FrozenClock
 from app.demo.seed import demo_id
@@ -15,6 +18,7 @@ from tests.calendar.conftest import (
     ok,
     problem,
 )
+from tests.conftest import LoginFn
 
 ADMIN_WRITES = [
     ("PUT", "/api/v1/admin/calendar/2027-02-08", {"is_workday": False, "name": "春节"}),
@@ -25,12 +29,23 @@ ADMIN_WRITES = [
 ADMIN_READS = ["/api/v1/admin/calendar/2027-02-08", "/api/v1/admin/calendar/2027"]
 
 
-async def _days(client: httpx.AsyncClient, headers: dict[str, str], first: str, last: str) -> dict:
-    return ok(await client.get(f"/api/v1/calendar?from={first}&to={last}", headers=headers))
+async def _days(
+    client: httpx.AsyncClient, headers: dict[str, str], first: str, last: str
+) -> dict[str, Any]:
+    days: dict[str, Any] = ok(
+        await client.get(f"/api/v1/calendar?from={first}&to={last}", headers=headers)
+    )
+    return days
 
 
 @pytest.mark.parametrize(("method", "url", "body"), ADMIN_WRITES)
-async def test_only_admins_change_the_calendar(client, login, method, url, body) -> None:
+async def test_only_admins_change_the_calendar(
+    client: httpx.AsyncClient,
+    login: LoginFn,
+    method: str,
+    url: str,
+    body: dict[str, Any] | None,
+) -> None:
     problem(await client.request(method, url, json=body), 401, "unauthorized")
     for username in ("staff1", "supervisor", "unit1", "courier1"):
         response = await client.request(method, url, json=body, headers=await login(username))
@@ -42,12 +57,16 @@ async def test_only_admins_change_the_calendar(client, login, method, url, body)
 
 
 @pytest.mark.parametrize("url", ADMIN_READS)
-async def test_only_admins_read_the_days_they_set(client, login, url) -> None:
+async def test_only_admins_read_the_days_they_set(
+    client: httpx.AsyncClient, login: LoginFn, url: str
+) -> None:
     problem(await client.get(url), 401, "unauthorized")
     problem(await client.get(url, headers=await login("viewer")), 403, "forbidden")
 
 
-async def test_every_signed_in_user_reads_the_calendar_with_reasons(client, login) -> None:
+async def test_every_signed_in_user_reads_the_calendar_with_reasons(
+    client: httpx.AsyncClient, login: LoginFn
+) -> None:
     problem(await client.get("/api/v1/calendar?from=2026-10-01&to=2026-10-01"), 401, "unauthorized")
     courier = await login("courier1")
     days = (await _days(client, courier, "2026-09-30", "2026-10-11"))["days"]
@@ -101,7 +120,7 @@ async def test_every_signed_in_user_reads_the_calendar_with_reasons(client, logi
     }
 
 
-async def test_the_range_is_bounded(client, login) -> None:
+async def test_the_range_is_bounded(client: httpx.AsyncClient, login: LoginFn) -> None:
     viewer = await login("viewer")
     a_year = await _days(client, viewer, "2028-01-01", "2028-12-31")  # a leap year: 366 days
     assert len(a_year["days"]) == 366
@@ -113,7 +132,9 @@ async def test_the_range_is_bounded(client, login) -> None:
     problem(not_a_date, 422, "validation_error")
 
 
-async def test_the_calendar_defaults_to_the_next_sixty_days(app, client, login) -> None:
+async def test_the_calendar_defaults_to_the_next_sixty_days(
+    app: FastAPI, client: httpx.AsyncClient, login: LoginFn
+) -> None:
     resident = await login("resident1")  # a token from today's clock, valid for a while
     app.state.clock = FrozenClock(china(2026, 6, 1, 9, 0))
     days = ok(await client.get("/api/v1/calendar", headers=resident))
@@ -124,7 +145,9 @@ async def test_the_calendar_defaults_to_the_next_sixty_days(app, client, login) 
     assert days["warning"] is None
 
 
-async def test_one_day_set_read_changed_and_removed(client, login) -> None:
+async def test_one_day_set_read_changed_and_removed(
+    client: httpx.AsyncClient, login: LoginFn
+) -> None:
     admin = await login("admin")
     url = "/api/v1/admin/calendar/2027-02-08"
     problem(await client.get(url, headers=admin), 404, "no_override")
@@ -149,7 +172,9 @@ async def test_one_day_set_read_changed_and_removed(client, login) -> None:
     assert (day["is_workday"], day["source"]) == (True, "weekday_rule")
 
 
-async def test_a_day_needs_a_name_and_a_year_within_range(client, login) -> None:
+async def test_a_day_needs_a_name_and_a_year_within_range(
+    client: httpx.AsyncClient, login: LoginFn
+) -> None:
     admin = await login("admin")
     url = "/api/v1/admin/calendar/2027-02-08"
     problem(
@@ -170,7 +195,7 @@ async def test_a_day_needs_a_name_and_a_year_within_range(client, login) -> None
     problem(far_year, 422, "validation_error")
 
 
-async def test_a_year_is_replaced_whole(client, login) -> None:
+async def test_a_year_is_replaced_whole(client: httpx.AsyncClient, login: LoginFn) -> None:
     admin = await login("admin")
     await import_spring_festival(client, admin)
     year = ok(await client.get("/api/v1/admin/calendar/2027", headers=admin))
@@ -199,7 +224,9 @@ async def test_a_year_is_replaced_whole(client, login) -> None:
     assert cleared == {"year": 2027, "days": []}
 
 
-async def test_a_bad_year_list_changes_nothing_and_names_every_bad_entry(client, login) -> None:
+async def test_a_bad_year_list_changes_nothing_and_names_every_bad_entry(
+    client: httpx.AsyncClient, login: LoginFn
+) -> None:
     admin = await login("admin")
     await import_spring_festival(client, admin)
     bad = [
@@ -225,7 +252,9 @@ async def test_a_bad_year_list_changes_nothing_and_names_every_bad_entry(client,
     problem(response, 422, "validation_error")
 
 
-async def test_readiness_reports_the_calendar_without_failing(app, client, login) -> None:
+async def test_readiness_reports_the_calendar_without_failing(
+    app: FastAPI, client: httpx.AsyncClient, login: LoginFn
+) -> None:
     admin = await login("admin")
     # 1 December 2026: the published schedule ends within the next 60 days.
     app.state.clock = FrozenClock(china(2026, 12, 1, 9, 0))

@@ -5,23 +5,29 @@ case's timeline what moved."""
 from __future__ import annotations
 
 from datetime import UTC
+from typing import Any
+
+import httpx
+from fastapi import FastAPI
 
 from app.core.clock import FrozenClock
 from app.demo.seed import demo_id
 from tests.calendar.conftest import at, china, import_spring_festival, ok, problem
+from tests.conftest import LoginFn
+from tests.reports.conftest import SubmitFn
 
 LEAD_UNIT = str(demo_id("unit", "旗农牧和科技局"))  # unit1, paired with 东街社区
 RED_CROSS_UNIT = str(demo_id("unit", "旗红十字会"))  # unit2, paired with 东街社区
 RECOMPUTE = "/api/v1/admin/calendar/recompute-deadlines"
 
 
-def deadline(report: dict, kind: str) -> object:
+def deadline(report: dict[str, Any], kind: str) -> object:
     (found,) = [d for d in report["deadlines"] if d["kind"] == kind]
     return at(found["due_at"])
 
 
 async def test_the_spring_festival_moves_a_deadline_past_the_holiday(
-    app, client, login, submit
+    app: FastAPI, client: httpx.AsyncClient, login: LoginFn, submit: SubmitFn
 ) -> None:
     # Tokens first: a token from a frozen clock in the future would not be valid yet.
     admin, staff = await login("admin"), await login("staff1")
@@ -43,7 +49,9 @@ async def test_the_spring_festival_moves_a_deadline_past_the_holiday(
     assert deadline(first, "accept") == china(2027, 2, 10, 10, 0)
 
 
-async def test_a_make_up_saturday_counts_as_working(app, client, login, submit) -> None:
+async def test_a_make_up_saturday_counts_as_working(
+    app: FastAPI, client: httpx.AsyncClient, login: LoginFn, submit: SubmitFn
+) -> None:
     admin = await login("admin")
     await login("courier1")
     await import_spring_festival(client, admin)
@@ -60,13 +68,13 @@ async def test_a_make_up_saturday_counts_as_working(app, client, login, submit) 
     assert deadline(report, "accept") == china(2027, 2, 24, 17, 0)
 
 
-async def test_only_admins_recompute(client, login) -> None:
+async def test_only_admins_recompute(client: httpx.AsyncClient, login: LoginFn) -> None:
     problem(await client.post(RECOMPUTE), 401, "unauthorized")
     problem(await client.post(RECOMPUTE, headers=await login("supervisor")), 403, "forbidden")
 
 
 async def test_recomputing_moves_open_clocks_and_tells_each_case(
-    app, client, login, submit
+    app: FastAPI, client: httpx.AsyncClient, login: LoginFn, submit: SubmitFn
 ) -> None:
     admin, staff, courier = await login("admin"), await login("staff1"), await login("courier1")
     await login("grid1")
@@ -147,7 +155,9 @@ async def test_recomputing_moves_open_clocks_and_tells_each_case(
     assert again["clocks_checked"] == 3
 
 
-async def test_clocks_already_run_out_keep_their_deadline(app, client, login, submit) -> None:
+async def test_clocks_already_run_out_keep_their_deadline(
+    app: FastAPI, client: httpx.AsyncClient, login: LoginFn, submit: SubmitFn
+) -> None:
     admin, staff = await login("admin"), await login("staff1")
     await login("courier1")
     app.state.clock = FrozenClock(china(2027, 2, 5, 10, 0))
@@ -163,7 +173,7 @@ async def test_clocks_already_run_out_keep_their_deadline(app, client, login, su
 
 
 async def test_recomputing_counts_holds_and_starts_a_units_clock_at_its_acceptance(
-    app, client, login, submit
+    app: FastAPI, client: httpx.AsyncClient, login: LoginFn, submit: SubmitFn
 ) -> None:
     admin, staff, supervisor = (
         await login("admin"),

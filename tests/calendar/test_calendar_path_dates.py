@@ -9,13 +9,14 @@ import httpx
 import pytest
 
 from tests.calendar.conftest import ok, problem
+from tests.conftest import LoginFn
 
 
 # Unix times of a midnight: 1970-01-01, 1969-12-31, 2000-01-01, 2027-07-01; and one that is not.
 @pytest.mark.parametrize(
     "day", ["4.081148635815027e-239", "-8.64e4", "9.466848e8", "1.8144e9", "2027.5"]
 )
-async def test_a_number_is_not_a_day(client: httpx.AsyncClient, login, day: str) -> None:
+async def test_a_number_is_not_a_day(client: httpx.AsyncClient, login: LoginFn, day: str) -> None:
     admin = await login("admin")
     url = f"/api/v1/admin/calendar/{day}"
     for refused in (
@@ -30,7 +31,9 @@ async def test_a_number_is_not_a_day(client: httpx.AsyncClient, login, day: str)
         assert ok(await client.get(f"/api/v1/admin/calendar/{year}", headers=admin))["days"] == []
 
 
-async def test_a_day_written_as_a_date_still_works(client: httpx.AsyncClient, login) -> None:
+async def test_a_day_written_as_a_date_still_works(
+    client: httpx.AsyncClient, login: LoginFn
+) -> None:
     admin = await login("admin")
     url = "/api/v1/admin/calendar/2027-02-20"
     set_day = ok(

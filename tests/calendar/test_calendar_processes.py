@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime
+from typing import Any
 
 import httpx
 import pytest
@@ -35,7 +36,7 @@ class Process:
     def __init__(self, app: FastAPI, http: httpx.AsyncClient) -> None:
         self.app, self.http = app, http
 
-    async def day(self, headers: dict[str, str], day: str) -> dict:
+    async def day(self, headers: dict[str, str], day: str) -> dict[str, Any]:
         url = f"/api/v1/calendar?from={day}&to={day}"
         return dict(ok(await self.http.get(url, headers=headers))["days"][0])
 
@@ -71,7 +72,9 @@ async def two_processes(
         await app.state.engine.dispose()
 
 
-async def test_a_change_through_one_process_reaches_the_other(two_processes) -> None:
+async def test_a_change_through_one_process_reaches_the_other(
+    two_processes: tuple[Process, Process],
+) -> None:
     first, second = two_processes
     admin = await _token(first.http, "admin")
     courier = await _token(second.http, "courier1")
@@ -105,7 +108,7 @@ async def test_a_change_through_one_process_reaches_the_other(two_processes) -> 
 
 
 async def test_a_worker_process_follows_the_calendar(
-    database_url: str, two_processes, settings: Settings
+    database_url: str, two_processes: tuple[Process, Process], settings: Settings
 ) -> None:
     """The worker keeps its own cache (app/integrations/worker.py builds one like this)."""
     first, _ = two_processes

@@ -7,6 +7,8 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from tests.conftest import LoginFn
+
 NEW_CATEGORY = {
     "code": "broken_swing",
     "name": "秋千损坏",
@@ -19,7 +21,7 @@ NEW_CATEGORY = {
 
 @pytest.mark.parametrize("sort_order", [2**31, -(2**31) - 1, 2**40])
 async def test_a_sort_order_beyond_the_column_is_refused(
-    client: httpx.AsyncClient, login, sort_order: int
+    client: httpx.AsyncClient, login: LoginFn, sort_order: int
 ) -> None:
     admin = await login("admin")
     before = (await client.get("/api/v1/categories/road_damage", headers=admin)).json()
@@ -38,7 +40,7 @@ async def test_a_sort_order_beyond_the_column_is_refused(
     assert missing.status_code == 404
 
 
-async def test_the_largest_sort_order_is_kept(client: httpx.AsyncClient, login) -> None:
+async def test_the_largest_sort_order_is_kept(client: httpx.AsyncClient, login: LoginFn) -> None:
     admin = await login("admin")
     changed = await client.patch(
         "/api/v1/categories/road_damage", json={"sort_order": 2**31 - 1}, headers=admin

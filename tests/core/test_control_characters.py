@@ -8,12 +8,13 @@ from typing import Any
 
 import httpx
 import pytest
+from fastapi import FastAPI
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.text import control_character_problem
 from app.models import Report
-from tests.conftest import DEMO_PASSWORD
+from tests.conftest import DEMO_PASSWORD, LoginFn
 
 PHOTO = Path(__file__).resolve().parents[1] / "fixtures" / "photos" / "Canon_40D.jpg"
 REPORT_FIELDS = {
@@ -100,7 +101,7 @@ async def test_a_lone_surrogate_and_a_control_character_in_a_json_key_are_refuse
 
 
 async def test_a_report_description_with_nul_is_refused_and_nothing_is_filed(
-    client: httpx.AsyncClient, login, session: AsyncSession, app
+    client: httpx.AsyncClient, login: LoginFn, session: AsyncSession, app: FastAPI
 ) -> None:
     courier = await login("courier1")
     before = await session.scalar(select(func.count()).select_from(Report))
@@ -114,7 +115,7 @@ async def test_a_report_description_with_nul_is_refused_and_nothing_is_filed(
 
 
 async def test_a_comment_with_a_control_character_is_refused(
-    client: httpx.AsyncClient, login
+    client: httpx.AsyncClient, login: LoginFn
 ) -> None:
     courier = await login("courier1")
     report = (await submit(client, courier)).json()
@@ -138,7 +139,7 @@ async def test_a_comment_with_a_control_character_is_refused(
     ],
 )
 async def test_query_and_path_parameters_are_checked(
-    client: httpx.AsyncClient, login, url: str, username: str, loc: list[str]
+    client: httpx.AsyncClient, login: LoginFn, url: str, username: str, loc: list[str]
 ) -> None:
     headers = await login(username)
     assert_refused(await client.get(url, headers=headers), *loc)
@@ -146,7 +147,7 @@ async def test_query_and_path_parameters_are_checked(
 
 
 async def test_patch_me_with_a_control_character_changes_nothing(
-    client: httpx.AsyncClient, login
+    client: httpx.AsyncClient, login: LoginFn
 ) -> None:
     headers = await login("courier1")
     before = (await client.get("/api/v1/me", headers=headers)).json()

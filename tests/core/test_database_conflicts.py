@@ -14,6 +14,7 @@ from typing import Any
 
 import httpx
 import pytest
+from fastapi import FastAPI
 from sqlalchemy import select, text, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -56,7 +57,7 @@ def _assert_conflict_retry(response: httpx.Response) -> None:
     assert body["request_id"] == response.headers["x-request-id"]
 
 
-async def test_a_deadlock_is_a_409_to_send_again(app, client) -> None:
+async def test_a_deadlock_is_a_409_to_send_again(app: FastAPI, client: httpx.AsyncClient) -> None:
     engine: AsyncEngine = app.state.engine
     before = await _names(engine)
     first_locked, second_locked = asyncio.Event(), asyncio.Event()
@@ -84,7 +85,9 @@ async def test_a_deadlock_is_a_409_to_send_again(app, client) -> None:
     assert await _names(engine) == {FIRST: "另一事务", SECOND: "另一事务"} != before
 
 
-async def test_a_serialization_failure_is_a_409_to_send_again(app, client) -> None:
+async def test_a_serialization_failure_is_a_409_to_send_again(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
     engine: AsyncEngine = app.state.engine
     read, changed = asyncio.Event(), asyncio.Event()
 
@@ -109,7 +112,7 @@ async def test_a_serialization_failure_is_a_409_to_send_again(app, client) -> No
     assert (await _names(engine))[FIRST] == "另一事务"
 
 
-async def test_other_database_errors_stay_internal_errors(app) -> None:
+async def test_other_database_errors_stay_internal_errors(app: FastAPI) -> None:
     async def request_side(session: Any) -> None:
         await session.execute(text("SELECT 1 / 0"))
 

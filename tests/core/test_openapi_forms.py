@@ -8,12 +8,15 @@ from typing import Any
 
 import httpx
 
+from tests.conftest import LoginFn
 from tests.reports.conftest import COMMUNITY_1_POINT, photo_bytes
 
 FORMS = ("multipart/form-data", "application/x-www-form-urlencoded")
 
 
-def _form_fields(document: dict[str, Any]) -> dict[tuple[str, str, str], tuple[dict, bool]]:
+def _form_fields(
+    document: dict[str, Any],
+) -> dict[tuple[str, str, str], tuple[dict[str, Any], bool]]:
     """(method, path, field) → (its schema, whether it is required), for every form body."""
     fields = {}
     for path, operations in document["paths"].items():
@@ -52,7 +55,9 @@ async def test_form_fields_are_never_null_and_required_ones_never_empty(
     assert empty == []
 
 
-async def test_what_the_old_document_allowed_is_refused(client: httpx.AsyncClient, login) -> None:
+async def test_what_the_old_document_allowed_is_refused(
+    client: httpx.AsyncClient, login: LoginFn
+) -> None:
     """An empty category (which it allowed) is a missing one; a null source (which it also
     allowed) is the text "null", which is no source."""
     fields = {

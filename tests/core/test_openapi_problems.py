@@ -10,6 +10,8 @@ import httpx
 import jsonschema
 import pytest
 
+from tests.conftest import LoginFn
+
 PROBLEM = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
 
 
@@ -58,7 +60,7 @@ async def test_every_error_response_is_a_problem(client: httpx.AsyncClient) -> N
     ],
 )
 async def test_an_invalid_id_is_answered_as_documented(
-    client: httpx.AsyncClient, login, path: str, url: str
+    client: httpx.AsyncClient, login: LoginFn, path: str, url: str
 ) -> None:
     document = await _document(client)
     method = "post" if path.endswith("/accept") else "get"
@@ -70,7 +72,7 @@ async def test_an_invalid_id_is_answered_as_documented(
 
 
 async def test_a_missing_resource_is_answered_as_documented(
-    client: httpx.AsyncClient, login
+    client: httpx.AsyncClient, login: LoginFn
 ) -> None:
     document = await _document(client)
     path = "/api/v1/reports/{report_id}"
@@ -83,7 +85,7 @@ async def test_a_missing_resource_is_answered_as_documented(
 
 
 async def test_a_body_that_cannot_be_read_is_answered_as_documented(
-    client: httpx.AsyncClient, login
+    client: httpx.AsyncClient, login: LoginFn
 ) -> None:
     """Not UTF-8: the body is not even text, let alone JSON (malformed JSON is a 422)."""
     document = await _document(client)
@@ -97,7 +99,9 @@ async def test_a_body_that_cannot_be_read_is_answered_as_documented(
     _matches_documented(document, response, "/api/v1/categories")
 
 
-async def test_a_broken_form_is_answered_as_documented(client: httpx.AsyncClient, login) -> None:
+async def test_a_broken_form_is_answered_as_documented(
+    client: httpx.AsyncClient, login: LoginFn
+) -> None:
     document = await _document(client)
     response = await client.post(
         "/api/v1/reports",
@@ -109,7 +113,7 @@ async def test_a_broken_form_is_answered_as_documented(client: httpx.AsyncClient
 
 
 async def test_control_characters_are_refused_as_documented_on_every_operation(
-    client: httpx.AsyncClient, login
+    client: httpx.AsyncClient, login: LoginFn
 ) -> None:
     """The rule reads every query parameter, also on an operation that takes none."""
     document = await _document(client)

@@ -12,6 +12,7 @@ from typing import Any
 
 import httpx
 import pytest
+from fastapi import FastAPI
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -25,6 +26,7 @@ from app.core.pagination import (
 from app.models import AuditEntry, OutboxEvent, User, Webhook, WebhookDelivery
 from app.models.audit import AuditAction
 from app.models.enums import DeliveryStatus
+from tests.conftest import LoginFn
 
 # Who reads each list that takes a cursor. A new list without a row here fails
 # test_every_list_with_a_cursor_is_covered, so that it is tested like the others.
@@ -72,7 +74,7 @@ PHOTO = Path(__file__).resolve().parents[1] / "fixtures" / "photos" / "Canon_40D
 
 
 @pytest.fixture
-async def reports(client: httpx.AsyncClient, login) -> None:
+async def reports(client: httpx.AsyncClient, login: LoginFn) -> None:
     """Three reports in 东街社区, through the API."""
     for n in range(3):
         response = await client.post(
@@ -161,12 +163,12 @@ def unsigned(values: list[Any]) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-async def test_every_list_with_a_cursor_is_covered(app) -> None:
+async def test_every_list_with_a_cursor_is_covered(app: FastAPI) -> None:
     assert cursor_routes(app) == sorted(READERS)
 
 
 async def test_a_real_cursor_pages_through_every_list(
-    client: httpx.AsyncClient, login, webhook_id: uuid.UUID
+    client: httpx.AsyncClient, login: LoginFn, webhook_id: uuid.UUID
 ) -> None:
     for path, username in READERS.items():
         url = concrete(path, webhook_id)
@@ -197,7 +199,7 @@ async def test_a_real_cursor_pages_through_every_list(
     ],
 )
 async def test_garbage_is_an_invalid_cursor_on_every_list(
-    client: httpx.AsyncClient, login, webhook_id: uuid.UUID, cursor: str
+    client: httpx.AsyncClient, login: LoginFn, webhook_id: uuid.UUID, cursor: str
 ) -> None:
     for path, username in READERS.items():
         url = concrete(path, webhook_id)
@@ -208,7 +210,7 @@ async def test_garbage_is_an_invalid_cursor_on_every_list(
 
 
 async def test_a_cut_or_edited_cursor_is_refused(
-    client: httpx.AsyncClient, login, webhook_id: uuid.UUID
+    client: httpx.AsyncClient, login: LoginFn, webhook_id: uuid.UUID
 ) -> None:
     for path, username in READERS.items():
         if path not in LONG_LISTS:
@@ -223,7 +225,7 @@ async def test_a_cut_or_edited_cursor_is_refused(
 
 
 async def test_a_cursor_belongs_to_its_own_list(
-    client: httpx.AsyncClient, login, webhook_id: uuid.UUID
+    client: httpx.AsyncClient, login: LoginFn, webhook_id: uuid.UUID
 ) -> None:
     cursors = {}
     for path in LONG_LISTS:
@@ -242,7 +244,7 @@ async def test_a_cursor_belongs_to_its_own_list(
 
 
 async def test_a_cursor_holds_only_for_the_filters_and_sort_it_was_made_with(
-    client: httpx.AsyncClient, login, reports: None
+    client: httpx.AsyncClient, login: LoginFn, reports: None
 ) -> None:
     admin = await login("admin")
     first = (await client.get("/api/v1/users?limit=2&q=staff", headers=admin)).json()
@@ -271,7 +273,7 @@ async def test_a_cursor_holds_only_for_the_filters_and_sort_it_was_made_with(
 
 
 async def test_a_delivery_cursor_belongs_to_its_webhook(
-    client: httpx.AsyncClient, login, webhook_id: uuid.UUID
+    client: httpx.AsyncClient, login: LoginFn, webhook_id: uuid.UUID
 ) -> None:
     admin = await login("admin")
     url = f"/api/v1/webhooks/{webhook_id}/deliveries"
@@ -293,7 +295,7 @@ def _users_list(app: Any, secret_key: str) -> PageParams:
 
 
 async def test_a_cursor_signed_with_another_key_or_holding_the_wrong_kinds_is_refused(
-    client: httpx.AsyncClient, login, app
+    client: httpx.AsyncClient, login: LoginFn, app: FastAPI
 ) -> None:
     admin = await login("admin")
     secret = app.state.settings.secret_key
@@ -319,7 +321,7 @@ async def test_a_cursor_signed_with_another_key_or_holding_the_wrong_kinds_is_re
         assert_invalid_cursor(await client.get(f"/api/v1/users?cursor={forged}", headers=admin))
 
 
-def test_cursors_are_compact(app) -> None:
+def test_cursors_are_compact(app: FastAPI) -> None:
     from app.models import Report
 
     shape = CursorShape.of([SortKey(Report.created_at, True), SortKey(Report.id, True)])

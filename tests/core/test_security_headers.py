@@ -8,9 +8,14 @@ import re
 
 import httpx
 import pytest
+from fastapi import FastAPI
 
 from app.core.security_headers import API_CONTENT_SECURITY_POLICY
-from tests.reports.conftest import submit  # noqa: F401
+from tests.conftest import LoginFn
+from tests.reports.conftest import (
+    SubmitFn,
+    submit,  # noqa: F401
+)
 
 COMMON = {
     "x-content-type-options": "nosniff",
@@ -36,7 +41,7 @@ def directives(policy: str) -> dict[str, list[str]]:
 
 
 async def test_json_answers_and_errors_carry_the_strict_policy(
-    client: httpx.AsyncClient, login
+    client: httpx.AsyncClient, login: LoginFn
 ) -> None:
     headers = await login("staff1")
     answers = [
@@ -61,8 +66,8 @@ async def test_json_answers_and_errors_carry_the_strict_policy(
 
 async def test_photos_are_never_sniffed_as_something_else(
     client: httpx.AsyncClient,
-    login,
-    submit,  # noqa: F811
+    login: LoginFn,
+    submit: SubmitFn,  # noqa: F811
 ) -> None:
     report = await submit("courier1")
     assert report.status_code == 201
@@ -73,7 +78,9 @@ async def test_photos_are_never_sniffed_as_something_else(
     assert photo.headers["content-security-policy"] == API_CONTENT_SECURITY_POLICY
 
 
-async def test_an_unexpected_error_carries_them_too(app, client: httpx.AsyncClient) -> None:
+async def test_an_unexpected_error_carries_them_too(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
     async def explode() -> None:
         raise RuntimeError("boom")
 

@@ -16,8 +16,8 @@ from app.core.workcalendar import CHINA_TZ, DayExplained, DaySource, WorkingCale
 CAL = WorkingCalendar()
 
 
-def china(*args: int) -> datetime:
-    return datetime(*args, tzinfo=CHINA_TZ)  # type: ignore[misc]
+def china(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=CHINA_TZ)
 
 
 def test_published_holidays_and_make_up_days() -> None:

@@ -95,8 +95,8 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
     write("by status: " + ", ".join(f"{status}: {n}" for status, n in sorted(totals.items())))
     if terminalreporter.verbosity > 0:
         for node in missed:
-            statuses = ", ".join(f"{s}: {n}" for s, n in sorted(runs[node].items()))
-            write(f"no 2xx: {node.split('::')[-1]} ({statuses})")
+            answered = ", ".join(f"{s}: {n}" for s, n in sorted(runs[node].items()))
+            write(f"no 2xx: {node.split('::')[-1]} ({answered})")
 
 
 def _succeeded(statuses: Counter[int]) -> bool:

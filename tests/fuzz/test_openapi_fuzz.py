@@ -137,7 +137,7 @@ def _printable(value: Any) -> Any:
     return value
 
 
-def _send(case: Case, world: World, headers: dict[str, str]) -> None:
+def _send(case: Case[Any], world: World, headers: dict[str, str]) -> None:
     if case.meta is not None and case.meta.generation.mode is GenerationMode.POSITIVE:
         # Text the document allows but the service refuses in every field (app/core/text.py,
         # documented as every operation's 422): a third of the valid requests would end there.
@@ -155,7 +155,7 @@ def _send(case: Case, world: World, headers: dict[str, str]) -> None:
 
 @pytest.mark.parametrize("world", CALLERS, indirect=True)
 @SCHEMA.parametrize()
-def test_signed_in(case: Case, active: World) -> None:
+def test_signed_in(case: Case[Any], active: World) -> None:
     # Ending the fuzzer's login would leave it unauthenticated for the rest of the run.
     headers = active.spare_headers if case.operation.path == LOGOUT_PATH else active.headers
     _send(case, active, headers)
@@ -163,14 +163,14 @@ def test_signed_in(case: Case, active: World) -> None:
 
 @pytest.mark.parametrize("world", [None], ids=["anonymous"], indirect=True)
 @PUBLIC.parametrize()
-def test_anonymous(case: Case, active: World) -> None:
+def test_anonymous(case: Case[Any], active: World) -> None:
     _send(case, active, {})
 
 
 @pytest.mark.parametrize("world", [None], ids=["anonymous"], indirect=True)
 @SECURED.parametrize()
 @hypothesis.settings(max_examples=2)
-def test_anonymous_where_a_token_is_needed(case: Case, active: World) -> None:
+def test_anonymous_where_a_token_is_needed(case: Case[Any], active: World) -> None:
     """Every other operation refuses an anonymous caller as it says (a 401, or a 4xx for a
     request it cannot read first): two requests each are enough for that."""
     _send(case, active, {})

@@ -242,6 +242,8 @@ async def dispatch_directly(app: FastAPI, report_id: str, unit_id: uuid.UUID = U
 async def community_point(session: AsyncSession, community_id: uuid.UUID) -> tuple[float, float]:
     """A point inside the community (its centre), WGS-84."""
     community = await session.get_one(Community, community_id)
+    assert community.center_lat is not None
+    assert community.center_lng is not None
     return community.center_lat, community.center_lng
 
 

@@ -29,6 +29,7 @@ from app.integrations.delivery import (
 from app.integrations.signing import verify_signature
 from app.models import OutboxEvent, Report, WebhookDelivery
 from app.models.enums import DeliveryStatus
+from tests.conftest import LoginFn
 from tests.integrations.conftest import (
     UNIT_1,
     UNIT_2,
@@ -38,6 +39,7 @@ from tests.integrations.conftest import (
     dispatch_directly,
     outbox_ids,
 )
+from tests.reports.conftest import SubmitFn
 
 
 @pytest.fixture
@@ -63,7 +65,13 @@ def _at(value: str) -> datetime:
 
 
 async def test_a_delivery_is_signed_so_that_the_receiver_can_verify_it(
-    app, client, login, submit, session: AsyncSession, receiver: Receiver, webhook_http
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    login: LoginFn,
+    submit: SubmitFn,
+    session: AsyncSession,
+    receiver: Receiver,
+    webhook_http: httpx.AsyncClient,
 ) -> None:
     admin = await login("admin")
     hook = await create_webhook(client, admin, receiver.url(), ["report.submitted"])
@@ -113,7 +121,13 @@ async def test_a_delivery_is_signed_so_that_the_receiver_can_verify_it(
 
 
 async def test_failed_deliveries_are_retried_with_exponential_backoff(
-    app, client, login, submit, receiver: Receiver, webhook_http, settings: Settings
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    login: LoginFn,
+    submit: SubmitFn,
+    receiver: Receiver,
+    webhook_http: httpx.AsyncClient,
+    settings: Settings,
 ) -> None:
     assert settings.webhook_backoff_seconds == 30
     assert settings.webhook_max_attempts == 3
@@ -157,7 +171,12 @@ async def test_failed_deliveries_are_retried_with_exponential_backoff(
 
 
 async def test_a_delivery_is_parked_after_the_last_attempt_and_can_be_retried(
-    app, client, login, submit, receiver: Receiver, webhook_http
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    login: LoginFn,
+    submit: SubmitFn,
+    receiver: Receiver,
+    webhook_http: httpx.AsyncClient,
 ) -> None:
     clock = FrozenClock(datetime.now(UTC))
     receiver.default_status = 503
@@ -210,7 +229,13 @@ async def test_a_delivery_is_parked_after_the_last_attempt_and_can_be_retried(
 
 
 async def test_unreachable_and_slow_receivers_count_as_failed_attempts(
-    app, client, login, submit, receiver: Receiver, webhook_http, settings: Settings
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    login: LoginFn,
+    submit: SubmitFn,
+    receiver: Receiver,
+    webhook_http: httpx.AsyncClient,
+    settings: Settings,
 ) -> None:
     with socket.socket() as probe:  # a loopback port nobody listens on
         probe.bind(("127.0.0.1", 0))
@@ -235,7 +260,12 @@ async def test_unreachable_and_slow_receivers_count_as_failed_attempts(
 
 
 async def test_a_units_webhook_receives_only_the_events_of_its_units_jobs(
-    app, client, login, submit, receiver: Receiver, webhook_http
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    login: LoginFn,
+    submit: SubmitFn,
+    receiver: Receiver,
+    webhook_http: httpx.AsyncClient,
 ) -> None:
     admin, unit1 = await login("admin"), await login("unit1")
     own = await create_webhook(client, unit1, receiver.url("/unit1"), ["*"])
@@ -269,7 +299,12 @@ async def test_a_units_webhook_receives_only_the_events_of_its_units_jobs(
 
 
 async def test_a_paused_webhooks_queued_deliveries_wait_for_it(
-    app, client, login, submit, receiver: Receiver, webhook_http
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    login: LoginFn,
+    submit: SubmitFn,
+    receiver: Receiver,
+    webhook_http: httpx.AsyncClient,
 ) -> None:
     admin = await login("admin")
     hook = await create_webhook(client, admin, receiver.url(), ["*"])
@@ -289,7 +324,13 @@ async def test_a_paused_webhooks_queued_deliveries_wait_for_it(
 
 
 async def test_two_workers_never_send_the_same_delivery_twice(
-    app, client, login, submit, session: AsyncSession, receiver: Receiver, settings: Settings
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    login: LoginFn,
+    submit: SubmitFn,
+    session: AsyncSession,
+    receiver: Receiver,
+    settings: Settings,
 ) -> None:
     """Two worker processes (two engines, two connection pools) on one PostgreSQL database,
     fanning out and delivering at the same time: every delivery arrives exactly once."""
@@ -361,9 +402,11 @@ async def test_two_workers_never_send_the_same_delivery_twice(
         assert len(receiver.verified(hook["secret"])) == len(events)
     session.expire_all()
     rows = await session.execute(
-        select(WebhookDelivery.status, func.count().label("count")).group_by(WebhookDelivery.status)
+        select(WebhookDelivery.status, func.count().label("deliveries")).group_by(
+            WebhookDelivery.status
+        )
     )
-    statuses = {row.status: row.count for row in rows}
+    statuses = {row.status: row.deliveries for row in rows}
     assert statuses == {DeliveryStatus.delivered: expected}
     attempts = await session.scalar(select(func.max(WebhookDelivery.attempts)))
     assert attempts == 1

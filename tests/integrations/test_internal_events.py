@@ -5,21 +5,24 @@ and other units on the case do not receive them either. The community sees every
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tests.conftest import LoginFn
 from tests.integrations.conftest import outbox_ids
 from tests.jobs.conftest import LEAD, RED_CROSS, SCIENCE, jobs_by_unit, ok, unit_id
+from tests.reports.conftest import SubmitFn
 
 DECLINE = {"reason_code": "wrong_area", "reason": "该路段不在我局辖区"}
 EXTENSION_REASON = "硬化材料需等待三天"
 
 
 async def _case_with_a_decline_and_an_extension(
-    client: httpx.AsyncClient, login, submit
+    client: httpx.AsyncClient, login: LoginFn, submit: SubmitFn
 ) -> tuple[str, dict[str, dict[str, Any]]]:
     """courier1's report in 东街社区, whistled to unit1 (lead) and unit2; unit2 declines,
     unit1 accepts and asks for more time."""
@@ -51,7 +54,7 @@ async def _case_with_a_decline_and_an_extension(
 
 
 async def test_the_reporter_sees_who_works_on_the_case_but_not_declines_nor_extensions(
-    client: httpx.AsyncClient, login, submit
+    client: httpx.AsyncClient, login: LoginFn, submit: SubmitFn
 ) -> None:
     report_id, _ = await _case_with_a_decline_and_an_extension(client, login, submit)
 
@@ -76,7 +79,11 @@ async def test_the_reporter_sees_who_works_on_the_case_but_not_declines_nor_exte
 
 
 async def test_internal_events_reach_the_community_and_their_own_unit_only(
-    client: httpx.AsyncClient, login, submit, session: AsyncSession, open_stream
+    client: httpx.AsyncClient,
+    login: LoginFn,
+    submit: SubmitFn,
+    session: AsyncSession,
+    open_stream: Callable[..., Any],
 ) -> None:
     names = ("staff1", "courier1", "unit1", "unit2")
     streams = {name: await open_stream(await login(name)) for name in names}

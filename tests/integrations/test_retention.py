@@ -24,6 +24,7 @@ from app.integrations.retention import prune
 from app.models import OutboxEvent, WebhookDelivery
 from app.models.enums import DeliveryStatus
 from app.worker import run_once
+from tests.conftest import LoginFn
 from tests.integrations.conftest import create_webhook, deliveries
 
 NOW = datetime.now(UTC).replace(microsecond=0)
@@ -101,7 +102,7 @@ def gauge(text: str, name: str, **labels: str) -> float:
 async def test_old_rows_go_parked_and_unfinished_ones_stay(
     app: FastAPI,
     client: httpx.AsyncClient,
-    login,
+    login: LoginFn,
     session: AsyncSession,
     settings: Settings,
 ) -> None:
@@ -198,7 +199,7 @@ async def test_the_newest_event_is_kept_so_that_its_id_is_never_handed_out_again
 async def test_each_transaction_deletes_at_most_a_batch(
     app: FastAPI,
     client: httpx.AsyncClient,
-    login,
+    login: LoginFn,
     session: AsyncSession,
     database_url: str,
     settings_for: Callable[..., Settings],
@@ -266,7 +267,7 @@ async def test_nothing_is_pruned_when_retention_is_off(
 async def test_two_workers_pruning_at_once_delete_each_row_once(
     app: FastAPI,
     client: httpx.AsyncClient,
-    login,
+    login: LoginFn,
     session: AsyncSession,
     database_url: str,
     settings_for: Callable[..., Settings],
@@ -300,7 +301,7 @@ async def test_two_workers_pruning_at_once_delete_each_row_once(
 async def test_the_worker_prunes_and_the_gauges_show_what_is_left(
     app: FastAPI,
     client: httpx.AsyncClient,
-    login,
+    login: LoginFn,
     session: AsyncSession,
     settings: Settings,
 ) -> None:

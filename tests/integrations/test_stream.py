@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -21,6 +22,7 @@ from app.core.config import Settings
 from app.integrations import outbox, stream
 from app.main import create_app
 from app.models import OutboxEvent, Report
+from tests.conftest import LoginFn
 from tests.integrations.conftest import (
     BANNER,
     NORTH_STREET,
@@ -30,11 +32,15 @@ from tests.integrations.conftest import (
     dispatch_directly,
     outbox_ids,
 )
-from tests.reports.conftest import COMMUNITY_1_POINT, photo_bytes
+from tests.reports.conftest import COMMUNITY_1_POINT, SubmitFn, photo_bytes
 
 
 async def test_a_dashboard_receives_a_transition_made_in_another_request(
-    client: httpx.AsyncClient, login, submit, session: AsyncSession, open_stream
+    client: httpx.AsyncClient,
+    login: LoginFn,
+    submit: SubmitFn,
+    session: AsyncSession,
+    open_stream: Callable[..., Any],
 ) -> None:
     dashboard = await dashboard_key(client, await login("admin"), BANNER)
     board = await open_stream(dashboard)
@@ -61,7 +67,12 @@ async def test_a_dashboard_receives_a_transition_made_in_another_request(
 
 
 async def test_each_stream_gets_only_the_events_its_caller_may_see(
-    app, client: httpx.AsyncClient, login, submit, session: AsyncSession, open_stream
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    login: LoginFn,
+    submit: SubmitFn,
+    session: AsyncSession,
+    open_stream: Callable[..., Any],
 ) -> None:
     admin = await login("admin")
     streams = {
@@ -99,7 +110,7 @@ async def test_each_stream_gets_only_the_events_its_caller_may_see(
 
 
 async def test_open_streams_hold_no_database_connection(
-    login, submit, session: AsyncSession, open_stream
+    login: LoginFn, submit: SubmitFn, session: AsyncSession, open_stream: Callable[..., Any]
 ) -> None:
     """More streams than the connection pool has connections (5 + 10 on SQLite, 10 + 10 on
     PostgreSQL): a stream releases its request's session before it starts, and the broker
@@ -113,7 +124,11 @@ async def test_open_streams_hold_no_database_connection(
 
 
 async def test_a_stream_resumes_after_the_last_event_id(
-    client: httpx.AsyncClient, login, submit, session: AsyncSession, open_stream
+    client: httpx.AsyncClient,
+    login: LoginFn,
+    submit: SubmitFn,
+    session: AsyncSession,
+    open_stream: Callable[..., Any],
 ) -> None:
     supervisor = await login("supervisor")
     for username in ("courier1", "courier2", "resident1"):
@@ -135,7 +150,7 @@ async def test_a_stream_resumes_after_the_last_event_id(
 
 
 async def test_events_made_through_another_api_process_arrive(
-    settings: Settings, login, session: AsyncSession, open_stream
+    settings: Settings, login: LoginFn, session: AsyncSession, open_stream: Callable[..., Any]
 ) -> None:
     board = await open_stream(await login("supervisor"))
     # Another API process: its own app, engine and broker, on the same database.
@@ -168,7 +183,12 @@ async def test_events_made_through_another_api_process_arrive(
 
 
 async def test_a_stream_that_falls_behind_is_ended_and_resumes_without_loss(
-    app, login, submit, session: AsyncSession, open_stream, monkeypatch: pytest.MonkeyPatch
+    app: FastAPI,
+    login: LoginFn,
+    submit: SubmitFn,
+    session: AsyncSession,
+    open_stream: Callable[..., Any],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(stream, "SUBSCRIBER_BUFFER", 2)
     admin = await login("admin")
@@ -193,7 +213,11 @@ async def test_a_stream_that_falls_behind_is_ended_and_resumes_without_loss(
 
 
 async def test_an_event_committed_out_of_id_order_still_arrives(
-    app, login, submit, session: AsyncSession, open_stream
+    app: FastAPI,
+    login: LoginFn,
+    submit: SubmitFn,
+    session: AsyncSession,
+    open_stream: Callable[..., Any],
 ) -> None:
     """PostgreSQL hands out ids at insert time: a transaction holding id 11 may commit before
     the one holding id 10. Written here with explicit ids, which both databases accept."""
@@ -224,7 +248,7 @@ async def test_an_event_committed_out_of_id_order_still_arrives(
 
 
 async def test_a_stream_needs_a_caller_and_a_valid_position(
-    client: httpx.AsyncClient, login
+    client: httpx.AsyncClient, login: LoginFn
 ) -> None:
     anonymous = await client.get("/api/v1/events/stream")
     assert anonymous.status_code == 401
@@ -241,7 +265,7 @@ async def test_a_stream_needs_a_caller_and_a_valid_position(
 
 
 async def test_on_postgresql_notify_wakes_the_broker_between_polls(
-    app, settings: Settings, login, submit, session: AsyncSession
+    app: FastAPI, settings: Settings, login: LoginFn, submit: SubmitFn, session: AsyncSession
 ) -> None:
     if settings.is_sqlite:
         pytest.skip("LISTEN/NOTIFY is PostgreSQL's; on SQLite the broker polls")
@@ -266,7 +290,11 @@ async def _principal(app: FastAPI, headers: dict[str, str]) -> Principal:
 
 
 async def test_a_case_escalated_above_a_township_still_reaches_its_supervisors(
-    client: httpx.AsyncClient, login, submit, session: AsyncSession, open_stream
+    client: httpx.AsyncClient,
+    login: LoginFn,
+    submit: SubmitFn,
+    session: AsyncSession,
+    open_stream: Callable[..., Any],
 ) -> None:
     township = await login("supervisor2")  # 陕坝镇, where 东街社区 is
     stream = await open_stream(township)

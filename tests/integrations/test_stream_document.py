@@ -4,16 +4,24 @@ receives them: an object of `id`, `event` and `data` per message, `data` a JSON 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 import httpx
 import jsonschema
+from fastapi import FastAPI
 
+from tests.conftest import LoginFn
 from tests.integrations.conftest import dispatch_directly
+from tests.reports.conftest import SubmitFn
 
 
 async def test_stream_messages_are_as_documented(
-    app, client: httpx.AsyncClient, login, submit, open_stream
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    login: LoginFn,
+    submit: SubmitFn,
+    open_stream: Callable[..., Any],
 ) -> None:
     document = (await client.get("/openapi.json")).json()
     operation = document["paths"]["/api/v1/events/stream"]["get"]

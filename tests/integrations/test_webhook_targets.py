@@ -35,7 +35,7 @@ from app.integrations.targets import IPAddress, Resolver, system_resolver
 from app.main import create_app
 from app.models import Webhook, WebhookDelivery
 from app.models.enums import DeliveryStatus
-from tests.conftest import DEMO_PASSWORD
+from tests.conftest import DEMO_PASSWORD, LoginFn
 from tests.integrations.conftest import (
     RECEIVER_HOSTS,
     Receiver,
@@ -43,6 +43,7 @@ from tests.integrations.conftest import (
     deliveries,
     serve_receiver,
 )
+from tests.reports.conftest import SubmitFn
 
 PUBLIC_IPV4 = "93.184.216.34"
 
@@ -151,7 +152,7 @@ HOSTILE_URLS = [
 
 @pytest.mark.parametrize("url", HOSTILE_URLS)
 async def test_registration_refuses_targets_that_are_not_public(
-    client: httpx.AsyncClient, login, url: str
+    client: httpx.AsyncClient, login: LoginFn, url: str
 ) -> None:
     admin = await login("admin")
 
@@ -164,7 +165,9 @@ async def test_registration_refuses_targets_that_are_not_public(
     assert listed.json()["items"] == []
 
 
-async def test_unit_staff_are_refused_like_admins(client: httpx.AsyncClient, login) -> None:
+async def test_unit_staff_are_refused_like_admins(
+    client: httpx.AsyncClient, login: LoginFn
+) -> None:
     unit1 = await login("unit1")
     response = await client.post(
         "/api/v1/webhooks",
@@ -175,7 +178,7 @@ async def test_unit_staff_are_refused_like_admins(client: httpx.AsyncClient, log
 
 
 async def test_the_answer_does_not_tell_an_internal_name_from_a_missing_one(
-    client: httpx.AsyncClient, login
+    client: httpx.AsyncClient, login: LoginFn
 ) -> None:
     """Registering webhooks must not become a way to probe which internal names exist or
     where they point."""
@@ -191,7 +194,7 @@ async def test_the_answer_does_not_tell_an_internal_name_from_a_missing_one(
 
 
 async def test_public_targets_are_accepted_and_a_change_of_url_is_checked(
-    client: httpx.AsyncClient, login
+    client: httpx.AsyncClient, login: LoginFn
 ) -> None:
     admin = await login("admin")
     for url in (
@@ -282,7 +285,7 @@ def test_the_allowed_hosts_setting_is_read_from_the_environment_and_checked(
 def test_no_host_is_allowed_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("SSP_WEBHOOK_ALLOWED_HOSTS", raising=False)
     for env in ("production", "demo", "dev", "test"):
-        configured = Settings(env=env, secret_key="s" * 48, _env_file=None)  # type: ignore[call-arg]
+        configured = Settings(env=env, secret_key="s" * 48, _env_file=None)
         assert configured.webhook_allowed_hosts == []
 
 
@@ -331,8 +334,8 @@ async def deliver(
 async def test_delivery_checks_the_target_again(
     app: FastAPI,
     client: httpx.AsyncClient,
-    login,
-    submit,
+    login: LoginFn,
+    submit: SubmitFn,
     receiver: Receiver,
     settings: Settings,
     url: str,
@@ -352,7 +355,12 @@ async def test_delivery_checks_the_target_again(
 
 
 async def test_a_target_the_administrator_allows_later_is_delivered_on_the_retry(
-    app: FastAPI, client: httpx.AsyncClient, login, submit, receiver: Receiver, settings: Settings
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    login: LoginFn,
+    submit: SubmitFn,
+    receiver: Receiver,
+    settings: Settings,
 ) -> None:
     hook_id = await webhook_row(app, receiver.url())
     await submit("courier1")
@@ -377,7 +385,12 @@ async def _only_delivery_id(db: AsyncSession) -> str:
 
 
 async def test_credentials_in_the_url_are_refused_at_delivery_even_for_an_allowed_host(
-    app: FastAPI, client: httpx.AsyncClient, login, submit, receiver: Receiver, settings: Settings
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    login: LoginFn,
+    submit: SubmitFn,
+    receiver: Receiver,
+    settings: Settings,
 ) -> None:
     hook_id = await webhook_row(app, f"http://user:secret@127.0.0.1:{receiver.port}/hook")
     await submit("courier1")
@@ -391,7 +404,12 @@ async def test_credentials_in_the_url_are_refused_at_delivery_even_for_an_allowe
 
 
 async def test_plain_http_is_refused_at_delivery_in_production(
-    app: FastAPI, client: httpx.AsyncClient, login, submit, receiver: Receiver, settings: Settings
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    login: LoginFn,
+    submit: SubmitFn,
+    receiver: Receiver,
+    settings: Settings,
 ) -> None:
     hook_id = await webhook_row(app, receiver.url())
     await submit("courier1")
@@ -407,7 +425,7 @@ async def test_plain_http_is_refused_at_delivery_in_production(
 
 
 async def test_a_name_that_does_not_resolve_is_a_dns_error(
-    app: FastAPI, client: httpx.AsyncClient, login, submit, settings: Settings
+    app: FastAPI, client: httpx.AsyncClient, login: LoginFn, submit: SubmitFn, settings: Settings
 ) -> None:
     hook_id = await webhook_row(app, "https://no-such-host.invalid/hook")
     await submit("courier1")
@@ -434,7 +452,7 @@ class RebindingResolver:
 
 
 async def test_a_delivery_connects_to_the_very_address_that_was_checked(
-    app: FastAPI, client: httpx.AsyncClient, login, submit, settings: Settings
+    app: FastAPI, client: httpx.AsyncClient, login: LoginFn, submit: SubmitFn, settings: Settings
 ) -> None:
     """The name answers an allowed address to the first lookup and loopback to any later one.
     An allowed address stands in for a public one (no public address can be served here):
@@ -461,7 +479,12 @@ async def test_a_delivery_connects_to_the_very_address_that_was_checked(
 
 
 async def test_a_name_answering_public_then_loopback_never_reaches_loopback(
-    app: FastAPI, client: httpx.AsyncClient, login, submit, receiver: Receiver, settings: Settings
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    login: LoginFn,
+    submit: SubmitFn,
+    receiver: Receiver,
+    settings: Settings,
 ) -> None:
     hook_id = await webhook_row(app, f"http://rebinding.example:{receiver.port}/hook")
     await submit("courier1")
@@ -480,7 +503,12 @@ async def test_a_name_answering_public_then_loopback_never_reaches_loopback(
 
 
 async def test_every_address_a_name_resolves_to_must_be_allowed(
-    app: FastAPI, client: httpx.AsyncClient, login, submit, receiver: Receiver, settings: Settings
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    login: LoginFn,
+    submit: SubmitFn,
+    receiver: Receiver,
+    settings: Settings,
 ) -> None:
     hook_id = await webhook_row(app, f"http://mixed.example:{receiver.port}/hook")
     await submit("courier1")
@@ -526,8 +554,8 @@ def self_signed_certificate(directory: Path, name: str) -> tuple[Path, Path]:
 async def test_tls_is_verified_for_the_name_while_connecting_to_the_checked_address(
     app: FastAPI,
     client: httpx.AsyncClient,
-    login,
-    submit,
+    login: LoginFn,
+    submit: SubmitFn,
     settings: Settings,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
@@ -561,7 +589,12 @@ SECRET_ANSWER = b"postgres://app:hunter2@10.0.0.5:5432/suishoupai is down"
 
 
 async def test_the_delivery_log_never_shows_the_receivers_answer(
-    app: FastAPI, client: httpx.AsyncClient, login, submit, receiver: Receiver, settings: Settings
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    login: LoginFn,
+    submit: SubmitFn,
+    receiver: Receiver,
+    settings: Settings,
 ) -> None:
     allowing = settings.model_copy(update={"webhook_allowed_hosts": RECEIVER_HOSTS})
     receiver.default_status = 500
@@ -582,7 +615,12 @@ async def test_the_delivery_log_never_shows_the_receivers_answer(
 
 
 async def test_redirects_are_not_followed(
-    app: FastAPI, client: httpx.AsyncClient, login, submit, receiver: Receiver, settings: Settings
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    login: LoginFn,
+    submit: SubmitFn,
+    receiver: Receiver,
+    settings: Settings,
 ) -> None:
     allowing = settings.model_copy(update={"webhook_allowed_hosts": RECEIVER_HOSTS})
     receiver.default_status = 307
@@ -598,7 +636,7 @@ async def test_redirects_are_not_followed(
 
 
 async def test_outcomes_logged_as_text_before_are_shown_by_their_class(
-    app: FastAPI, client: httpx.AsyncClient, login, submit
+    app: FastAPI, client: httpx.AsyncClient, login: LoginFn, submit: SubmitFn
 ) -> None:
     """Deliveries recorded before the log kept only classes hold the start of an answer or an
     exception's text: the API shows their class instead."""

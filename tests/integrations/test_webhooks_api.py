@@ -6,6 +6,7 @@ import uuid
 
 import httpx
 
+from tests.conftest import LoginFn
 from tests.integrations.conftest import (
     BANNER,
     UNIT_1,
@@ -17,7 +18,7 @@ from tests.integrations.conftest import (
 
 
 async def test_admin_manages_a_webhook_and_sees_its_secret_once(
-    client: httpx.AsyncClient, login, receiver: Receiver
+    client: httpx.AsyncClient, login: LoginFn, receiver: Receiver
 ) -> None:
     admin = await login("admin")
     created = await create_webhook(
@@ -62,7 +63,7 @@ async def test_admin_manages_a_webhook_and_sees_its_secret_once(
     assert gone.json()["code"] == "not_found"
 
 
-async def test_invalid_webhooks_are_refused(client: httpx.AsyncClient, login) -> None:
+async def test_invalid_webhooks_are_refused(client: httpx.AsyncClient, login: LoginFn) -> None:
     admin = await login("admin")
     cases = [
         ({"url": "ftp://example.cn/hook", "events": ["*"]}, ["body", "url"]),
@@ -84,7 +85,7 @@ async def test_invalid_webhooks_are_refused(client: httpx.AsyncClient, login) ->
 
 
 async def test_unit_staff_manage_only_their_own_units_webhooks(
-    client: httpx.AsyncClient, login, receiver: Receiver
+    client: httpx.AsyncClient, login: LoginFn, receiver: Receiver
 ) -> None:
     admin, unit1, unit2 = await login("admin"), await login("unit1"), await login("unit2")
     # unit1 acts for one unit: the webhook is that unit's without saying so.
@@ -140,7 +141,7 @@ async def test_unit_staff_manage_only_their_own_units_webhooks(
 
 
 async def test_other_roles_cannot_manage_webhooks(
-    client: httpx.AsyncClient, login, receiver: Receiver
+    client: httpx.AsyncClient, login: LoginFn, receiver: Receiver
 ) -> None:
     body = {"url": receiver.url(), "events": ["*"]}
     for username in ("courier1", "staff1", "supervisor", "viewer", "resident1"):

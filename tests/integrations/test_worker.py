@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
+import pytest
 from fastapi import FastAPI
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -26,8 +27,9 @@ from app.integrations.delivery import new_http_client
 from app.main import create_app
 from app.models import OutboxEvent, Report
 from app.worker import run_once
+from tests.conftest import LoginFn
 from tests.integrations.conftest import RECEIVER_HOSTS, Receiver, create_webhook
-from tests.reports.conftest import COMMUNITY_1_POINT, photo_bytes
+from tests.reports.conftest import COMMUNITY_1_POINT, SubmitFn, photo_bytes
 from tests.support import command_env, start_command
 
 
@@ -42,8 +44,8 @@ async def _wait_for(condition: Callable[[], bool], seconds: float) -> None:
 async def test_one_pass_sweeps_fans_out_and_delivers(
     app: FastAPI,
     client: httpx.AsyncClient,
-    login,
-    submit,
+    login: LoginFn,
+    submit: SubmitFn,
     session: AsyncSession,
     receiver: Receiver,
     settings: Settings,
@@ -125,8 +127,8 @@ async def test_the_embedded_worker_runs_inside_the_api_process(
 
 async def test_the_worker_command_delivers_and_stops_on_sigterm(
     client: httpx.AsyncClient,
-    login,
-    submit,
+    login: LoginFn,
+    submit: SubmitFn,
     receiver: Receiver,
     settings: Settings,
     tmp_path: Path,
@@ -142,7 +144,8 @@ async def test_the_worker_command_delivers_and_stops_on_sigterm(
     worker = await start_command("worker", env=env)
     try:
         await _wait_for(lambda: bool(receiver.requests) or worker.returncode is not None, 30)
-        assert worker.returncode is None, await worker.stdout.read()  # type: ignore[union-attr]
+        assert worker.stdout is not None
+        assert worker.returncode is None, await worker.stdout.read()
         worker.send_signal(signal.SIGTERM)
         output, _ = await asyncio.wait_for(worker.communicate(), 15)
     finally:
@@ -156,7 +159,7 @@ async def test_the_worker_command_delivers_and_stops_on_sigterm(
 
 
 async def test_a_database_outage_is_one_warning_not_a_stack_trace_per_step(
-    settings_for: Callable[..., Settings], caplog
+    settings_for: Callable[..., Settings], caplog: pytest.LogCaptureFixture
 ) -> None:
     """The worker as `python -m app worker` sets it up, with its database unreachable: each
     pass fails every step and tries again; the log says why once, without stack traces."""

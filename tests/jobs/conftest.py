@@ -11,7 +11,9 @@ import httpx
 import pytest
 
 from app.demo.seed import demo_id
+from tests.conftest import LoginFn
 from tests.reports.conftest import (  # noqa: F401
+    SubmitFn,
     community_1_point,
     photo_bytes,
     submit,
@@ -46,11 +48,18 @@ def ok(response: httpx.Response) -> dict[str, Any]:
     return body
 
 
+def ok_list(response: httpx.Response) -> list[dict[str, Any]]:
+    """The body of a 200 answer that is a list (a timeline)."""
+    assert response.status_code == 200, response.text
+    items: list[dict[str, Any]] = response.json()
+    return items
+
+
 CaseFn = Callable[..., Awaitable[dict[str, Any]]]
 
 
 @pytest.fixture
-def accepted_case(client: httpx.AsyncClient, login, submit) -> CaseFn:  # type: ignore[no-untyped-def]  # noqa: F811
+def accepted_case(client: httpx.AsyncClient, login: LoginFn, submit: SubmitFn) -> CaseFn:  # noqa: F811
     """``await accepted_case()``: grid1 reports chaotic parking in 东街社区, staff1 accepts it
     (立案). Returns the report as the accept answered it."""
 
@@ -70,7 +79,7 @@ WhistleFn = Callable[..., Awaitable[httpx.Response]]
 
 
 @pytest.fixture
-def whistle(client: httpx.AsyncClient, login) -> WhistleFn:  # type: ignore[no-untyped-def]
+def whistle(client: httpx.AsyncClient, login: LoginFn) -> WhistleFn:
     """``await whistle(report_id, [LEAD, SCIENCE], as_user="staff1", **body)``."""
 
     async def _whistle(
@@ -102,7 +111,7 @@ SnapshotFn = Callable[[str], Awaitable[dict[str, Any]]]
 
 
 @pytest.fixture
-def snapshot(client: httpx.AsyncClient, login) -> SnapshotFn:  # type: ignore[no-untyped-def]
+def snapshot(client: httpx.AsyncClient, login: LoginFn) -> SnapshotFn:
     """What a refused request must leave alone: the report's status and version, its timeline,
     and every job's status and version (as the banner's supervisor sees them)."""
 

@@ -9,20 +9,35 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
+import httpx
+from fastapi import FastAPI
 from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.clock import FrozenClock
 from app.core.workcalendar import WorkingCalendar
 from app.models import OutboxEvent, OverdueMark, Report
 from app.workflow.overdue import sweep_overdue
-from tests.jobs.conftest import LEAD, PHOTO, RED_CROSS, SCIENCE, jobs_by_unit, ok, problem
+from tests.conftest import LoginFn
+from tests.jobs.conftest import (
+    LEAD,
+    PHOTO,
+    RED_CROSS,
+    SCIENCE,
+    CaseFn,
+    WhistleFn,
+    jobs_by_unit,
+    ok,
+    ok_list,
+    problem,
+)
 
 CLOSED_REASON = "The case was closed: nothing is left to do"
 
 
 async def _closed_with_assisting_units_still_open(
-    client, login, accepted_case, whistle
-) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    client: httpx.AsyncClient, login: LoginFn, accepted_case: CaseFn, whistle: WhistleFn
+) -> dict[str, Any]:
     """The README's story: three units called; 旗红十字会 accepts and is still at work, 旗科协
     never answers; the lead finishes and the check passes."""
     case = await accepted_case()
@@ -53,7 +68,11 @@ async def _closed_with_assisting_units_still_open(
 
 
 async def test_closing_a_case_cancels_the_jobs_still_open(
-    client, login, session, accepted_case, whistle
+    client: httpx.AsyncClient,
+    login: LoginFn,
+    session: AsyncSession,
+    accepted_case: CaseFn,
+    whistle: WhistleFn,
 ) -> None:
     story = await _closed_with_assisting_units_still_open(client, login, accepted_case, whistle)
     report_id, closed = story["report"]["id"], story["report"]
@@ -78,7 +97,7 @@ async def test_closing_a_case_cancels_the_jobs_still_open(
     }
 
     # The timeline says why, to the case's staff (an internal note), in the closer's role.
-    timeline = ok(await client.get(f"/api/v1/reports/{report_id}/timeline", headers=staff1))
+    timeline = ok_list(await client.get(f"/api/v1/reports/{report_id}/timeline", headers=staff1))
     assert [e["type"] for e in timeline][-3:] == ["verify_pass", "job_cancel", "job_cancel"]
     for event in timeline[-2:]:
         assert event["reason"] == CLOSED_REASON
@@ -118,7 +137,12 @@ async def test_closing_a_case_cancels_the_jobs_still_open(
 
 
 async def test_weeks_after_closing_nothing_of_the_case_is_overdue(
-    app, client, login, session, accepted_case, whistle
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    login: LoginFn,
+    session: AsyncSession,
+    accepted_case: CaseFn,
+    whistle: WhistleFn,
 ) -> None:
     story = await _closed_with_assisting_units_still_open(client, login, accepted_case, whistle)
     report_id = uuid.UUID(story["report"]["id"])
@@ -144,7 +168,7 @@ async def test_weeks_after_closing_nothing_of_the_case_is_overdue(
 
 
 async def test_a_reopened_case_keeps_its_cancelled_jobs_cancelled(
-    client, login, accepted_case, whistle
+    client: httpx.AsyncClient, login: LoginFn, accepted_case: CaseFn, whistle: WhistleFn
 ) -> None:
     story = await _closed_with_assisting_units_still_open(client, login, accepted_case, whistle)
     report_id = story["report"]["id"]

@@ -7,17 +7,23 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
+import httpx
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.workcalendar import WorkingCalendar
 from app.models import OutboxEvent
+from tests.conftest import LoginFn
 from tests.jobs.conftest import (
     LEAD,
     PHOTO,
     RED_CROSS,
     SCIENCE,
+    CaseFn,
+    WhistleFn,
     jobs_by_unit,
     ok,
+    ok_list,
     unit_id,
 )
 
@@ -30,7 +36,11 @@ def _at(value: str) -> datetime:
 
 
 async def test_three_units_called_one_declines_the_lead_completes(
-    client, login, session, accepted_case, whistle
+    client: httpx.AsyncClient,
+    login: LoginFn,
+    session: AsyncSession,
+    accepted_case: CaseFn,
+    whistle: WhistleFn,
 ) -> None:
     case = await accepted_case()
     report_id = case["id"]
@@ -121,7 +131,7 @@ async def test_three_units_called_one_declines_the_lead_completes(
     assert jobs[SCIENCE]["status"] == "pending"
     assert jobs[RED_CROSS]["status"] == "declined"
 
-    timeline = ok(await client.get(f"/api/v1/reports/{report_id}/timeline", headers=staff1))
+    timeline = ok_list(await client.get(f"/api/v1/reports/{report_id}/timeline", headers=staff1))
     assert [e["type"] for e in timeline][-6:] == [
         "whistle",
         "job_decline",

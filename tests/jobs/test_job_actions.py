@@ -9,18 +9,24 @@ from typing import Any
 
 import httpx
 import pytest
+from fastapi import FastAPI
 
 from app.core.clock import FrozenClock
 from app.core.workcalendar import WorkingCalendar
 from app.demo.seed import demo_id
+from tests.conftest import LoginFn
 from tests.jobs.conftest import (
     CITY_ORDER,
     LEAD,
     PHOTO,
     RED_CROSS,
     SCIENCE,
+    CaseFn,
+    SnapshotFn,
+    WhistleFn,
     jobs_by_unit,
     ok,
+    ok_list,
     problem,
 )
 
@@ -28,7 +34,9 @@ DECLINE = {"reason_code": "wrong_area", "reason": "不属于本单位职责片�
 
 
 @pytest.fixture
-async def dispatched(accepted_case, whistle, client, login) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+async def dispatched(
+    accepted_case: CaseFn, whistle: WhistleFn, client: httpx.AsyncClient, login: LoginFn
+) -> dict[str, Any]:
     """A case whistled to 旗农牧和科技局 (lead), 旗红十字会 and 旗科协: the report id and
     the jobs by unit name."""
     case = await accepted_case()
@@ -39,7 +47,7 @@ async def dispatched(accepted_case, whistle, client, login) -> dict[str, Any]:  
 
 async def _act(
     client: httpx.AsyncClient,
-    login,  # type: ignore[no-untyped-def]
+    login: LoginFn,
     user: str,
     job: dict[str, Any],
     action: str,
@@ -50,12 +58,12 @@ async def _act(
     )
 
 
-async def _report(client: httpx.AsyncClient, login, report_id: str) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+async def _report(client: httpx.AsyncClient, login: LoginFn, report_id: str) -> dict[str, Any]:
     return ok(await client.get(f"/api/v1/reports/{report_id}", headers=await login("staff1")))
 
 
-async def _timeline_types(client: httpx.AsyncClient, login, report_id: str) -> list[str]:  # type: ignore[no-untyped-def]
-    timeline = ok(
+async def _timeline_types(client: httpx.AsyncClient, login: LoginFn, report_id: str) -> list[str]:
+    timeline = ok_list(
         await client.get(f"/api/v1/reports/{report_id}/timeline", headers=await login("staff1"))
     )
     return [e["type"] for e in timeline]
@@ -75,7 +83,11 @@ def _later(days: float) -> str:
     ],
 )
 async def test_a_decline_needs_a_known_reason_code_and_a_reason(
-    client, login, dispatched, snapshot, body
+    client: httpx.AsyncClient,
+    login: LoginFn,
+    dispatched: dict[str, Any],
+    snapshot: SnapshotFn,
+    body: dict[str, str],
 ) -> None:
     before = await snapshot(dispatched["report_id"])
     response = await _act(
@@ -85,7 +97,9 @@ async def test_a_decline_needs_a_known_reason_code_and_a_reason(
     assert await snapshot(dispatched["report_id"]) == before
 
 
-async def test_completing_needs_a_note_and_a_photo(client, login, dispatched, snapshot) -> None:
+async def test_completing_needs_a_note_and_a_photo(
+    client: httpx.AsyncClient, login: LoginFn, dispatched: dict[str, Any], snapshot: SnapshotFn
+) -> None:
     lead = dispatched["jobs"][LEAD]
     ok(await _act(client, login, "unit1", lead, "accept", json={}))
     before = await snapshot(dispatched["report_id"])
@@ -109,7 +123,9 @@ async def test_completing_needs_a_note_and_a_photo(client, login, dispatched, sn
     assert await snapshot(dispatched["report_id"]) == before
 
 
-async def test_actions_the_status_does_not_allow(client, login, dispatched, snapshot) -> None:
+async def test_actions_the_status_does_not_allow(
+    client: httpx.AsyncClient, login: LoginFn, dispatched: dict[str, Any], snapshot: SnapshotFn
+) -> None:
     lead = dispatched["jobs"][LEAD]
     before = await snapshot(dispatched["report_id"])
     for action, kwargs in (
@@ -136,7 +152,9 @@ async def test_actions_the_status_does_not_allow(client, login, dispatched, snap
     assert await snapshot(dispatched["report_id"]) == before
 
 
-async def test_only_the_jobs_unit_acts_as_the_unit(client, login, dispatched, snapshot) -> None:
+async def test_only_the_jobs_unit_acts_as_the_unit(
+    client: httpx.AsyncClient, login: LoginFn, dispatched: dict[str, Any], snapshot: SnapshotFn
+) -> None:
     lead = dispatched["jobs"][LEAD]
     before = await snapshot(dispatched["report_id"])
     # 旗红十字会 has its own job on the case but cannot see the lead's; 旗交通运输局 has none.
@@ -151,7 +169,9 @@ async def test_only_the_jobs_unit_acts_as_the_unit(client, login, dispatched, sn
     assert await snapshot(dispatched["report_id"]) == before
 
 
-async def test_a_stale_if_match_on_a_job_is_refused(client, login, dispatched, snapshot) -> None:
+async def test_a_stale_if_match_on_a_job_is_refused(
+    client: httpx.AsyncClient, login: LoginFn, dispatched: dict[str, Any], snapshot: SnapshotFn
+) -> None:
     lead = dispatched["jobs"][LEAD]
     before = await snapshot(dispatched["report_id"])
     stale = {"If-Match": f'"{lead["id"]}-v{lead["version"] + 1}"'}
@@ -168,7 +188,7 @@ async def test_a_stale_if_match_on_a_job_is_refused(client, login, dispatched, s
 
 
 async def test_when_every_unit_declines_the_case_goes_back_to_the_community(
-    client, login, dispatched
+    client: httpx.AsyncClient, login: LoginFn, dispatched: dict[str, Any]
 ) -> None:
     report_id, jobs = dispatched["report_id"], dispatched["jobs"]
     declined = ok(await _act(client, login, "unit2", jobs[RED_CROSS], "decline", json=DECLINE))
@@ -218,7 +238,7 @@ async def test_when_every_unit_declines_the_case_goes_back_to_the_community(
 
 async def _whistle_again(
     client: httpx.AsyncClient,
-    login,  # type: ignore[no-untyped-def]
+    login: LoginFn,
     report_id: str,
     units: list[str],
     **body: Any,
@@ -230,7 +250,9 @@ async def _whistle_again(
     )
 
 
-async def test_after_the_lead_declines_a_new_lead_can_be_named(client, login, dispatched) -> None:
+async def test_after_the_lead_declines_a_new_lead_can_be_named(
+    client: httpx.AsyncClient, login: LoginFn, dispatched: dict[str, Any]
+) -> None:
     report_id, jobs = dispatched["report_id"], dispatched["jobs"]
     ok(await _act(client, login, "unit1", jobs[LEAD], "decline", json=DECLINE))
     redispatched = await _whistle_again(
@@ -243,7 +265,7 @@ async def test_after_the_lead_declines_a_new_lead_can_be_named(client, login, di
 
 
 async def test_cancelling_the_last_open_job_sends_the_case_back(
-    client, login, dispatched, snapshot
+    client: httpx.AsyncClient, login: LoginFn, dispatched: dict[str, Any], snapshot: SnapshotFn
 ) -> None:
     report_id, jobs = dispatched["report_id"], dispatched["jobs"]
     before = await snapshot(report_id)
@@ -279,7 +301,7 @@ async def test_cancelling_the_last_open_job_sends_the_case_back(
 
 
 async def test_an_assisting_unit_completing_does_not_resolve_the_case(
-    client, login, dispatched
+    client: httpx.AsyncClient, login: LoginFn, dispatched: dict[str, Any]
 ) -> None:
     science = dispatched["jobs"][SCIENCE]
     ok(await _act(client, login, "unit4", science, "accept", json={}))
@@ -299,15 +321,20 @@ async def test_an_assisting_unit_completing_does_not_resolve_the_case(
 
 
 async def test_extensions_one_at_a_time_decided_by_the_community(
-    client, login, dispatched, snapshot
+    client: httpx.AsyncClient, login: LoginFn, dispatched: dict[str, Any], snapshot: SnapshotFn
 ) -> None:
     report_id, lead = dispatched["report_id"], dispatched["jobs"][LEAD]
     accepted = ok(await _act(client, login, "unit1", lead, "accept", json={}))
     due = datetime.fromisoformat(accepted["deadlines"][1]["due_at"])
     before = await snapshot(report_id)
-    for until in (_later(-1), (due - timedelta(hours=1)).isoformat(), due.isoformat()):
+    for too_early in (_later(-1), (due - timedelta(hours=1)).isoformat(), due.isoformat()):
         response = await _act(
-            client, login, "unit1", lead, "extension", json={"until": until, "reason": "材料未到"}
+            client,
+            login,
+            "unit1",
+            lead,
+            "extension",
+            json={"until": too_early, "reason": "材料未到"},
         )
         assert problem(response, 422, "validation_error")["errors"][0]["loc"] == ["body", "until"]
     problem(
@@ -382,7 +409,9 @@ async def test_extensions_one_at_a_time_decided_by_the_community(
     ]
 
 
-async def _verify_fails(client: httpx.AsyncClient, login, report_id: str) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+async def _verify_fails(
+    client: httpx.AsyncClient, login: LoginFn, report_id: str
+) -> dict[str, Any]:
     return ok(
         await client.post(
             f"/api/v1/reports/{report_id}/verify",
@@ -393,7 +422,9 @@ async def _verify_fails(client: httpx.AsyncClient, login, report_id: str) -> dic
     )
 
 
-async def test_a_failed_verification_reopens_the_lead_job(app, client, login, dispatched) -> None:
+async def test_a_failed_verification_reopens_the_lead_job(
+    app: FastAPI, client: httpx.AsyncClient, login: LoginFn, dispatched: dict[str, Any]
+) -> None:
     report_id, lead = dispatched["report_id"], dispatched["jobs"][LEAD]
     ok(await _act(client, login, "unit1", lead, "accept", json={}))
     completed = ok(
@@ -440,7 +471,7 @@ async def test_a_failed_verification_reopens_the_lead_job(app, client, login, di
 
 
 async def test_rework_of_a_case_handled_in_house_after_every_unit_declined(
-    client, login, dispatched
+    client: httpx.AsyncClient, login: LoginFn, dispatched: dict[str, Any]
 ) -> None:
     report_id, jobs = dispatched["report_id"], dispatched["jobs"]
     for user, name in (("unit1", LEAD), ("unit2", RED_CROSS), ("unit4", SCIENCE)):
@@ -462,7 +493,7 @@ async def test_rework_of_a_case_handled_in_house_after_every_unit_declined(
 
 
 async def test_two_units_leaving_at_once_never_strand_the_case(
-    client, login, accepted_case, whistle
+    client: httpx.AsyncClient, login: LoginFn, accepted_case: CaseFn, whistle: WhistleFn
 ) -> None:
     case = await accepted_case()
     ok(await whistle(case["id"], [LEAD, RED_CROSS]))

@@ -9,10 +9,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
+from fastapi import FastAPI
 
 from app.core.clock import FrozenClock
 from app.core.workcalendar import CHINA_TZ, WorkingCalendar
+from tests.conftest import LoginFn
 from tests.jobs.conftest import LEAD, PHOTO, jobs_by_unit, ok, unit_id
+from tests.reports.conftest import SubmitFn
 
 CALENDAR = WorkingCalendar()
 # piled_rubbish: accept within 8, resolve within 16 working hours (8 h a working day).
@@ -79,14 +82,14 @@ class Case:
         return ok(await self.get(f"/api/v1/reports/{job['report_id']}"))
 
 
-async def _case(app, client, login, submit) -> Case:  # type: ignore[no-untyped-def]
+async def _case(app: FastAPI, client: httpx.AsyncClient, login: LoginFn, submit: SubmitFn) -> Case:
     case = Case(app, client, login, submit)
     await case.sign_in()
     return case
 
 
 async def test_a_friday_evening_clock_does_not_turn_yellow_over_the_weekend(
-    app, client, login, submit
+    app: FastAPI, client: httpx.AsyncClient, login: LoginFn, submit: SubmitFn
 ) -> None:
     case = await _case(app, client, login, submit)
     waiting = await case.report(RUBBISH)  # the community's accept clock: 8 working hours
@@ -113,7 +116,9 @@ async def test_a_friday_evening_clock_does_not_turn_yellow_over_the_weekend(
     assert deadlines(await case.job(job["id"]))["accept"]["light"] == "red"
 
 
-async def test_a_calendar_hour_clock_keeps_the_wall_clock(app, client, login, submit) -> None:
+async def test_a_calendar_hour_clock_keeps_the_wall_clock(
+    app: FastAPI, client: httpx.AsyncClient, login: LoginFn, submit: SubmitFn
+) -> None:
     case = await _case(app, client, login, submit)
     report = await case.report(FIRE_LANE)  # accept within 2 calendar hours
     assert _at(deadlines(report)["accept"]["due_at"]) == FRIDAY_17 + timedelta(hours=2)
@@ -127,7 +132,7 @@ async def test_a_calendar_hour_clock_keeps_the_wall_clock(app, client, login, su
 
 
 async def test_the_completion_clock_starts_when_the_unit_accepts(
-    app, client, login, submit
+    app: FastAPI, client: httpx.AsyncClient, login: LoginFn, submit: SubmitFn
 ) -> None:
     case = await _case(app, client, login, submit)
     job = await case.dispatched()
@@ -157,7 +162,7 @@ async def test_the_completion_clock_starts_when_the_unit_accepts(
 
 
 async def test_a_completion_time_named_by_the_whistle_holds_from_the_dispatch(
-    app, client, login, submit
+    app: FastAPI, client: httpx.AsyncClient, login: LoginFn, submit: SubmitFn
 ) -> None:
     case = await _case(app, client, login, submit)
     complete_by = china(15, 12)  # Tuesday noon: 1 + 3 working hours after the dispatch
@@ -179,7 +184,7 @@ async def test_a_completion_time_named_by_the_whistle_holds_from_the_dispatch(
 
 
 async def test_a_hold_stops_every_light_and_resuming_does_not_count_it(
-    app, client, login, submit
+    app: FastAPI, client: httpx.AsyncClient, login: LoginFn, submit: SubmitFn
 ) -> None:
     case = await _case(app, client, login, submit)
     case.at(MONDAY_9)
@@ -225,7 +230,7 @@ async def test_a_hold_stops_every_light_and_resuming_does_not_count_it(
 
 
 async def test_a_unit_accepting_during_a_hold_starts_its_clock_at_the_resumption(
-    app, client, login, submit
+    app: FastAPI, client: httpx.AsyncClient, login: LoginFn, submit: SubmitFn
 ) -> None:
     case = await _case(app, client, login, submit)
     case.at(MONDAY_9)
@@ -246,7 +251,9 @@ async def test_a_unit_accepting_during_a_hold_starts_its_clock_at_the_resumption
     assert complete["light"] == "green"
 
 
-async def test_rework_starts_the_completion_clock_again(app, client, login, submit) -> None:
+async def test_rework_starts_the_completion_clock_again(
+    app: FastAPI, client: httpx.AsyncClient, login: LoginFn, submit: SubmitFn
+) -> None:
     case = await _case(app, client, login, submit)
     case.at(MONDAY_9)
     job = await case.dispatched()
@@ -275,7 +282,9 @@ async def test_rework_starts_the_completion_clock_again(app, client, login, subm
     assert deadlines(await case.job(job["id"]))["complete"]["light"] == "yellow"
 
 
-async def test_a_reopened_case_runs_its_resolve_clock_again(app, client, login, submit) -> None:
+async def test_a_reopened_case_runs_its_resolve_clock_again(
+    app: FastAPI, client: httpx.AsyncClient, login: LoginFn, submit: SubmitFn
+) -> None:
     case = await _case(app, client, login, submit)
     case.at(MONDAY_9)
     report = await case.report(RUBBISH)

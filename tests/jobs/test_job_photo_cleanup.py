@@ -9,11 +9,13 @@ from pathlib import Path
 
 import httpx
 import pytest
+from fastapi import FastAPI
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.config import Settings
-from tests.jobs.conftest import LEAD, PHOTO, jobs_by_unit, ok
+from tests.conftest import LoginFn
+from tests.jobs.conftest import LEAD, PHOTO, CaseFn, WhistleFn, jobs_by_unit, ok
 
 
 def stored_files(settings: Settings) -> set[str]:
@@ -22,7 +24,7 @@ def stored_files(settings: Settings) -> set[str]:
 
 
 @pytest.fixture
-async def lenient_client(app) -> AsyncIterator[httpx.AsyncClient]:  # type: ignore[no-untyped-def]
+async def lenient_client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     """A client that gets the app's 500 answer instead of the exception behind it."""
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
@@ -30,13 +32,13 @@ async def lenient_client(app) -> AsyncIterator[httpx.AsyncClient]:  # type: igno
 
 
 @pytest.mark.parametrize("action", ["progress", "complete"])
-async def test_a_failed_commit_leaves_no_photo_of_the_unit(  # type: ignore[no-untyped-def]
+async def test_a_failed_commit_leaves_no_photo_of_the_unit(
     action: str,
     client: httpx.AsyncClient,
     lenient_client: httpx.AsyncClient,
-    login,
-    accepted_case,
-    whistle,
+    login: LoginFn,
+    accepted_case: CaseFn,
+    whistle: WhistleFn,
     session: AsyncSession,
     settings: Settings,
     monkeypatch: pytest.MonkeyPatch,

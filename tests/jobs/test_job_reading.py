@@ -5,14 +5,29 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+import httpx
 import pytest
+from fastapi import FastAPI
 
 from app.core.clock import FrozenClock
-from tests.jobs.conftest import LEAD, RED_CROSS, SCIENCE, jobs_by_unit, ok, problem, unit_id
+from tests.conftest import LoginFn
+from tests.jobs.conftest import (
+    LEAD,
+    RED_CROSS,
+    SCIENCE,
+    CaseFn,
+    WhistleFn,
+    jobs_by_unit,
+    ok,
+    problem,
+    unit_id,
+)
 
 
 @pytest.fixture
-async def two_cases(accepted_case, whistle, client, login) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+async def two_cases(
+    accepted_case: CaseFn, whistle: WhistleFn, client: httpx.AsyncClient, login: LoginFn
+) -> dict[str, Any]:
     """Case A whistled to 旗农牧和科技局 (lead) and 旗红十字会; case B to 旗科协 alone."""
     a = await accepted_case()
     b = await accepted_case(description="又一处乱停车，堵住了幼儿园门口")
@@ -27,12 +42,14 @@ async def two_cases(accepted_case, whistle, client, login) -> dict[str, Any]:  #
     }
 
 
-async def _job_ids(client, headers: dict[str, str], query: str = "") -> set[str]:  # type: ignore[no-untyped-def]
+async def _job_ids(client: httpx.AsyncClient, headers: dict[str, str], query: str = "") -> set[str]:
     listed = ok(await client.get(f"/api/v1/jobs?limit=200{query}", headers=headers))
     return {job["id"] for job in listed["items"]}
 
 
-async def test_each_caller_sees_the_jobs_of_their_place(client, login, two_cases) -> None:
+async def test_each_caller_sees_the_jobs_of_their_place(
+    client: httpx.AsyncClient, login: LoginFn, two_cases: dict[str, Any]
+) -> None:
     lead = two_cases["a_jobs"][LEAD]["id"]
     red_cross = two_cases["a_jobs"][RED_CROSS]["id"]
     science = two_cases["b_jobs"][SCIENCE]["id"]
@@ -54,7 +71,9 @@ async def test_each_caller_sees_the_jobs_of_their_place(client, login, two_cases
     assert shown.headers["ETag"] == f'"{lead}-v{ok(shown)["version"]}"'
 
 
-async def test_units_see_the_cases_they_work_on(client, login, two_cases) -> None:
+async def test_units_see_the_cases_they_work_on(
+    client: httpx.AsyncClient, login: LoginFn, two_cases: dict[str, Any]
+) -> None:
     a, b = two_cases["a"]["id"], two_cases["b"]["id"]
     unit1 = await login("unit1")
     report = ok(await client.get(f"/api/v1/reports/{a}", headers=unit1))
@@ -85,7 +104,9 @@ async def test_units_see_the_cases_they_work_on(client, login, two_cases) -> Non
     )
 
 
-async def test_inbox_filters(client, login, two_cases) -> None:
+async def test_inbox_filters(
+    client: httpx.AsyncClient, login: LoginFn, two_cases: dict[str, Any]
+) -> None:
     supervisor = await login("supervisor")
     lead = two_cases["a_jobs"][LEAD]
     red_cross = two_cases["a_jobs"][RED_CROSS]
@@ -116,7 +137,9 @@ async def test_inbox_filters(client, login, two_cases) -> None:
     )
 
 
-async def test_overdue_jobs_and_their_lights(app, client, login, two_cases) -> None:
+async def test_overdue_jobs_and_their_lights(
+    app: FastAPI, client: httpx.AsyncClient, login: LoginFn, two_cases: dict[str, Any]
+) -> None:
     supervisor = await login("supervisor")
     lead = ok(
         await client.post(
@@ -146,7 +169,9 @@ async def test_overdue_jobs_and_their_lights(app, client, login, two_cases) -> N
     assert shown["deadlines"][1]["light"] == "red"
 
 
-async def test_pages_follow_cursors_newest_first(client, login, two_cases) -> None:
+async def test_pages_follow_cursors_newest_first(
+    client: httpx.AsyncClient, login: LoginFn, two_cases: dict[str, Any]
+) -> None:
     supervisor = await login("supervisor")
     seen: list[dict[str, Any]] = []
     cursor = None

@@ -25,7 +25,19 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import ReportEvent
-from tests.jobs.conftest import LEAD, PHOTO, RED_CROSS, SCIENCE, jobs_by_unit, ok, problem
+from tests.conftest import LoginFn
+from tests.jobs.conftest import (
+    LEAD,
+    PHOTO,
+    RED_CROSS,
+    SCIENCE,
+    CaseFn,
+    WhistleFn,
+    jobs_by_unit,
+    ok,
+    ok_list,
+    problem,
+)
 
 ROUNDS = 20
 DECLINE = {"reason_code": "wrong_area", "reason": "不属于本单位职责片区"}
@@ -64,7 +76,7 @@ def _later(days: float) -> str:
 
 def _on_accepted_job(round_number: int) -> UnitAction:
     """旗红十字会, at work on its assisting job: one of the things it can do."""
-    return [
+    actions: list[UnitAction] = [
         (
             "unit2",
             RED_CROSS,
@@ -80,15 +92,17 @@ def _on_accepted_job(round_number: int) -> UnitAction:
             {"json": {"until": _later(10), "reason": "材料未到"}},
             "job_extension_request",
         ),
-    ][round_number % 3]
+    ]
+    return actions[round_number % 3]
 
 
 def _on_pending_job(round_number: int) -> UnitAction:
     """旗科协, not yet answered: it accepts or declines."""
-    return [
+    actions: list[UnitAction] = [
         ("unit4", SCIENCE, "accept", {"json": {}}, "job_accept"),
         ("unit4", SCIENCE, "decline", {"json": DECLINE}, "job_decline"),
-    ][round_number % 2]
+    ]
+    return actions[round_number % 2]
 
 
 class Race:
@@ -159,7 +173,11 @@ def _entries_of(events: list[Entry], job: dict[str, Any]) -> list[str]:
 
 
 async def test_closing_a_case_while_its_units_act_on_their_jobs(
-    client, login, session, accepted_case, whistle
+    client: httpx.AsyncClient,
+    login: LoginFn,
+    session: AsyncSession,
+    accepted_case: CaseFn,
+    whistle: WhistleFn,
 ) -> None:
     race = Race(client, login)
     staff1 = await login("staff1")
@@ -213,7 +231,11 @@ async def test_closing_a_case_while_its_units_act_on_their_jobs(
 
 
 async def test_resuming_a_case_while_its_units_act_on_their_jobs(
-    client, login, session, accepted_case, whistle
+    client: httpx.AsyncClient,
+    login: LoginFn,
+    session: AsyncSession,
+    accepted_case: CaseFn,
+    whistle: WhistleFn,
 ) -> None:
     race = Race(client, login)
     staff1 = await login("staff1")
@@ -270,7 +292,7 @@ def _after_resume(events: list[Entry], job: dict[str, Any]) -> bool:
 
 
 async def test_whistling_more_units_while_the_case_is_put_on_hold(
-    client, login, accepted_case, whistle
+    client: httpx.AsyncClient, login: LoginFn, accepted_case: CaseFn, whistle: WhistleFn
 ) -> None:
     """The whistle writes new jobs and the report, a hold only the report: one of them wins,
     the other is told the case changed."""
@@ -301,5 +323,5 @@ async def test_whistling_more_units_while_the_case_is_put_on_hold(
     events = await client.get(
         f"/api/v1/reports/{report_id}/timeline", headers=await login("staff1")
     )
-    types = Counter(e["type"] for e in ok(events))
+    types = Counter(e["type"] for e in ok_list(events))
     assert (types["whistle"] - 1, types["hold"]) == (outcomes["whistle"], outcomes["hold"])

@@ -4,9 +4,12 @@ nothing."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
+import httpx
 import pytest
 
+from tests.conftest import LoginFn
 from tests.jobs.conftest import (
     CITY_ORDER,
     LEAD,
@@ -14,16 +17,21 @@ from tests.jobs.conftest import (
     RED_CROSS,
     SCIENCE,
     TRANSPORT,
+    CaseFn,
+    SnapshotFn,
+    WhistleFn,
     jobs_by_unit,
     new_id,
     ok,
+    ok_list,
     problem,
     unit_id,
 )
+from tests.reports.conftest import SubmitFn
 
 
 @pytest.fixture
-async def case(accepted_case) -> dict:  # type: ignore[no-untyped-def]
+async def case(accepted_case: CaseFn) -> dict[str, Any]:
     return await accepted_case()
 
 
@@ -43,7 +51,12 @@ async def case(accepted_case) -> dict:  # type: ignore[no-untyped-def]
     ],
 )
 async def test_bad_bodies_are_refused_and_change_nothing(
-    case, whistle, snapshot, units, extra, loc
+    case: dict[str, Any],
+    whistle: WhistleFn,
+    snapshot: SnapshotFn,
+    units: list[str],
+    extra: dict[str, str],
+    loc: list[str | int],
 ) -> None:
     before = await snapshot(case["id"])
     body = problem(await whistle(case["id"], units, **extra), 422, "validation_error")
@@ -51,7 +64,9 @@ async def test_bad_bodies_are_refused_and_change_nothing(
     assert await snapshot(case["id"]) == before
 
 
-async def test_an_unknown_unit_is_named(case, whistle, snapshot) -> None:
+async def test_an_unknown_unit_is_named(
+    case: dict[str, Any], whistle: WhistleFn, snapshot: SnapshotFn
+) -> None:
     before = await snapshot(case["id"])
     missing = new_id()
     body = problem(await whistle(case["id"], [LEAD, missing]), 422, "validation_error")
@@ -60,7 +75,11 @@ async def test_an_unknown_unit_is_named(case, whistle, snapshot) -> None:
 
 
 async def test_community_staff_call_only_units_paired_for_the_category(
-    client, login, case, whistle, snapshot
+    client: httpx.AsyncClient,
+    login: LoginFn,
+    case: dict[str, Any],
+    whistle: WhistleFn,
+    snapshot: SnapshotFn,
 ) -> None:
     before = await snapshot(case["id"])
     # 旗交通运输局 is not paired with 东街社区; the power company only for street lights.
@@ -81,7 +100,9 @@ async def test_community_staff_call_only_units_paired_for_the_category(
     assert jobs[CITY_ORDER]["is_lead"] is True
 
 
-async def test_supervisors_call_any_unit_of_their_region(client, login, case, whistle) -> None:
+async def test_supervisors_call_any_unit_of_their_region(
+    client: httpx.AsyncClient, login: LoginFn, case: dict[str, Any], whistle: WhistleFn
+) -> None:
     # The banner's supervisor: the banner's units, paired with the community or not.
     ok(await whistle(case["id"], [TRANSPORT], as_user="supervisor"))
     # A township's supervisor: the banner's units sit above the township, and serve it.
@@ -92,7 +113,13 @@ async def test_supervisors_call_any_unit_of_their_region(client, login, case, wh
     assert set(await jobs_by_unit(client, await login("staff1"), case["id"])) == set(jobs)
 
 
-async def test_who_may_not_whistle(client, login, case, whistle, snapshot) -> None:
+async def test_who_may_not_whistle(
+    client: httpx.AsyncClient,
+    login: LoginFn,
+    case: dict[str, Any],
+    whistle: WhistleFn,
+    snapshot: SnapshotFn,
+) -> None:
     before = await snapshot(case["id"])
     # Another community's staff do not see the case at all.
     problem(await whistle(case["id"], [LEAD], as_user="staff2"), 404, "not_found")
@@ -103,7 +130,11 @@ async def test_who_may_not_whistle(client, login, case, whistle, snapshot) -> No
 
 
 async def test_only_accepted_cases_in_handling_can_be_whistled(
-    client, login, submit, whistle, snapshot
+    client: httpx.AsyncClient,
+    login: LoginFn,
+    submit: SubmitFn,
+    whistle: WhistleFn,
+    snapshot: SnapshotFn,
 ) -> None:
     submitted = await submit("grid1")
     report_id = submitted.json()["id"]
@@ -114,7 +145,9 @@ async def test_only_accepted_cases_in_handling_can_be_whistled(
     assert await snapshot(report_id) == before
 
 
-async def test_a_stale_if_match_is_refused(case, whistle, snapshot) -> None:
+async def test_a_stale_if_match_is_refused(
+    case: dict[str, Any], whistle: WhistleFn, snapshot: SnapshotFn
+) -> None:
     before = await snapshot(case["id"])
     stale = f'"{case["id"]}-v{case["version"] - 1}"'
     body = problem(
@@ -129,7 +162,9 @@ async def test_a_stale_if_match_is_refused(case, whistle, snapshot) -> None:
     )
 
 
-async def test_complete_by_sets_every_jobs_completion_time(client, login, case, whistle) -> None:
+async def test_complete_by_sets_every_jobs_completion_time(
+    client: httpx.AsyncClient, login: LoginFn, case: dict[str, Any], whistle: WhistleFn
+) -> None:
     complete_by = (datetime.now(UTC) + timedelta(hours=6)).replace(microsecond=0)
     ok(
         await whistle(
@@ -151,7 +186,11 @@ async def test_complete_by_sets_every_jobs_completion_time(client, login, case, 
 
 
 async def test_whistling_again_adds_assisting_units_and_refuses_a_second_lead(
-    client, login, case, whistle, snapshot
+    client: httpx.AsyncClient,
+    login: LoginFn,
+    case: dict[str, Any],
+    whistle: WhistleFn,
+    snapshot: SnapshotFn,
 ) -> None:
     ok(await whistle(case["id"], [LEAD]))
     before = await snapshot(case["id"])
@@ -177,7 +216,7 @@ async def test_whistling_again_adds_assisting_units_and_refuses_a_second_lead(
         SCIENCE: False,
         RED_CROSS: False,
     }
-    timeline = ok(
+    timeline = ok_list(
         await client.get(f"/api/v1/reports/{case['id']}/timeline", headers=await login("staff1"))
     )
     whistles = [e for e in timeline if e["type"] == "whistle"]

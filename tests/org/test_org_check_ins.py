@@ -8,6 +8,8 @@ from typing import Any
 import httpx
 
 from app.demo.seed import demo_id
+from tests.conftest import LoginFn
+from tests.org.conftest import DemoIds, Headers
 
 COURIER11_EAST = demo_id("check_in", "courier11", "东街社区")  # pending in community 1
 COURIER12_EAST = demo_id("check_in", "courier12", "东街社区")  # pending in community 1
@@ -15,16 +17,20 @@ COURIER13_NORTH = demo_id("check_in", "courier13", "北街社区")  # pending in
 COURIER6_TOUDAOQIAO = demo_id("check_in", "courier6", "头道桥社区")  # approved, another town
 
 
-async def all_check_ins(client: httpx.AsyncClient, headers: dict[str, str], **params: Any) -> list:
+async def all_check_ins(
+    client: httpx.AsyncClient, headers: dict[str, str], **params: Any
+) -> list[dict[str, Any]]:
     response = await client.get(
         "/api/v1/check-ins", params={"limit": 200, **params}, headers=headers
     )
     assert response.status_code == 200, response.text
-    items: list = response.json()["items"]
+    items: list[dict[str, Any]] = response.json()["items"]
     return items
 
 
-async def test_a_courier_checks_in_for_their_own_branch(client: httpx.AsyncClient, login, demo):
+async def test_a_courier_checks_in_for_their_own_branch(
+    client: httpx.AsyncClient, login: LoginFn, demo: DemoIds
+) -> None:
     response = await client.post(
         f"/api/v1/communities/{demo.north_street}/check-ins",
         json={"note": "负责北街片区"},
@@ -41,7 +47,9 @@ async def test_a_courier_checks_in_for_their_own_branch(client: httpx.AsyncClien
     assert body["decided_by"] is None
 
 
-async def test_an_empty_body_is_enough(client: httpx.AsyncClient, login, demo):
+async def test_an_empty_body_is_enough(
+    client: httpx.AsyncClient, login: LoginFn, demo: DemoIds
+) -> None:
     response = await client.post(
         f"/api/v1/communities/{demo.toudaoqiao}/check-ins", headers=await login("courier2")
     )
@@ -50,8 +58,8 @@ async def test_an_empty_body_is_enough(client: httpx.AsyncClient, login, demo):
 
 
 async def test_a_pending_or_approved_check_in_is_not_asked_twice(
-    client: httpx.AsyncClient, login, demo
-):
+    client: httpx.AsyncClient, login: LoginFn, demo: DemoIds
+) -> None:
     headers = await login("courier1")
     approved = await client.post(
         f"/api/v1/communities/{demo.east_street}/check-ins", json={}, headers=headers
@@ -69,8 +77,8 @@ async def test_a_pending_or_approved_check_in_is_not_asked_twice(
 
 
 async def test_only_couriers_check_in_and_only_for_their_branch(
-    client: httpx.AsyncClient, login, demo
-):
+    client: httpx.AsyncClient, login: LoginFn, demo: DemoIds
+) -> None:
     for username in ("admin", "staff1", "resident1"):
         refused = await client.post(
             f"/api/v1/communities/{demo.north_street}/check-ins",
@@ -100,7 +108,9 @@ async def test_only_couriers_check_in_and_only_for_their_branch(
     assert unknown_community.status_code == 404
 
 
-async def test_a_courier_sees_only_their_own_check_ins(client: httpx.AsyncClient, login):
+async def test_a_courier_sees_only_their_own_check_ins(
+    client: httpx.AsyncClient, login: LoginFn
+) -> None:
     mine = await all_check_ins(client, await login("courier1"))
     assert {c["community"]["name"] for c in mine} == {"东街社区", "南街社区"}
     assert {c["courier"]["display_name"] for c in mine} == {"孙浩"}
@@ -110,7 +120,9 @@ async def test_a_courier_sees_only_their_own_check_ins(client: httpx.AsyncClient
     assert hidden.status_code == 404
 
 
-async def test_community_staff_see_their_community_only(client: httpx.AsyncClient, login, demo):
+async def test_community_staff_see_their_community_only(
+    client: httpx.AsyncClient, login: LoginFn, demo: DemoIds
+) -> None:
     staff1 = await all_check_ins(client, await login("staff1"))
     assert {c["community"]["name"] for c in staff1} == {"东街社区"}
     assert str(COURIER11_EAST) in {c["id"] for c in staff1}
@@ -127,7 +139,9 @@ async def test_community_staff_see_their_community_only(client: httpx.AsyncClien
     assert newest_first == sorted(newest_first, reverse=True)
 
 
-async def test_supervisors_see_their_region_subtree(client: httpx.AsyncClient, login):
+async def test_supervisors_see_their_region_subtree(
+    client: httpx.AsyncClient, login: LoginFn
+) -> None:
     banner = await all_check_ins(client, await login("supervisor"))
     assert str(COURIER6_TOUDAOQIAO) in {c["id"] for c in banner}
     town = await all_check_ins(client, await login("supervisor2"))
@@ -135,7 +149,7 @@ async def test_supervisors_see_their_region_subtree(client: httpx.AsyncClient, l
     assert str(COURIER6_TOUDAOQIAO) not in {c["id"] for c in town}
 
 
-async def test_check_ins_are_paginated(client: httpx.AsyncClient, login):
+async def test_check_ins_are_paginated(client: httpx.AsyncClient, login: LoginFn) -> None:
     headers = await login("admin")
     first = await client.get("/api/v1/check-ins", params={"limit": 10}, headers=headers)
     rest = await client.get(
@@ -147,13 +161,15 @@ async def test_check_ins_are_paginated(client: httpx.AsyncClient, login):
     assert len(ids) == len(set(ids)) == len(await all_check_ins(client, headers))
 
 
-async def test_roles_without_check_ins_get_403(client: httpx.AsyncClient, login):
+async def test_roles_without_check_ins_get_403(client: httpx.AsyncClient, login: LoginFn) -> None:
     for username in ("unit1", "resident1", "viewer"):
         response = await client.get("/api/v1/check-ins", headers=await login(username))
         assert response.status_code == 403
 
 
-async def test_staff_of_the_community_approve_once(client: httpx.AsyncClient, login):
+async def test_staff_of_the_community_approve_once(
+    client: httpx.AsyncClient, login: LoginFn
+) -> None:
     headers = await login("staff1")
     approved = await client.post(
         f"/api/v1/check-ins/{COURIER11_EAST}/approve", json={"note": "欢迎"}, headers=headers
@@ -178,7 +194,9 @@ async def test_staff_of_the_community_approve_once(client: httpx.AsyncClient, lo
     assert courier_view.json()["status"] == "approved"
 
 
-async def test_staff_of_another_community_cannot_decide(client: httpx.AsyncClient, login):
+async def test_staff_of_another_community_cannot_decide(
+    client: httpx.AsyncClient, login: LoginFn
+) -> None:
     headers = await login("staff2")
     for action, body in (("approve", {}), ("reject", {"reason": "不认识"})):
         response = await client.post(
@@ -190,7 +208,7 @@ async def test_staff_of_another_community_cannot_decide(client: httpx.AsyncClien
     assert still.json()["status"] == "pending"
 
 
-async def test_couriers_and_others_cannot_decide(client: httpx.AsyncClient, login):
+async def test_couriers_and_others_cannot_decide(client: httpx.AsyncClient, login: LoginFn) -> None:
     for username in ("courier11", "unit1", "grid1", "viewer"):
         response = await client.post(
             f"/api/v1/check-ins/{COURIER11_EAST}/approve", headers=await login(username)
@@ -199,8 +217,8 @@ async def test_couriers_and_others_cannot_decide(client: httpx.AsyncClient, logi
 
 
 async def test_a_rejection_needs_a_reason_and_the_courier_may_ask_again(
-    client: httpx.AsyncClient, login, demo
-):
+    client: httpx.AsyncClient, login: LoginFn, demo: DemoIds
+) -> None:
     headers = await login("staff1")
     no_reason = await client.post(
         f"/api/v1/check-ins/{COURIER12_EAST}/reject", json={}, headers=headers
@@ -227,7 +245,9 @@ async def test_a_rejection_needs_a_reason_and_the_courier_may_ask_again(
     assert again.status_code == 201
 
 
-async def test_supervisors_decide_in_their_region(client: httpx.AsyncClient, login):
+async def test_supervisors_decide_in_their_region(
+    client: httpx.AsyncClient, login: LoginFn
+) -> None:
     approved = await client.post(
         f"/api/v1/check-ins/{COURIER13_NORTH}/approve", headers=await login("supervisor")
     )
@@ -242,8 +262,8 @@ async def test_supervisors_decide_in_their_region(client: httpx.AsyncClient, log
 
 
 async def test_a_supervisor_of_another_township_cannot_decide(
-    client: httpx.AsyncClient, login, demo, admin
-):
+    client: httpx.AsyncClient, login: LoginFn, demo: DemoIds, admin: Headers
+) -> None:
     # A pending check-in in 头道桥镇, outside supervisor2's 陕坝镇.
     pending = await client.post(
         f"/api/v1/communities/{demo.toudaoqiao}/check-ins", json={}, headers=await login("courier1")

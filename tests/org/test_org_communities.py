@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import httpx
 from shapely.geometry import Point, shape
 from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import Community
+from tests.conftest import LoginFn
+from tests.org.conftest import DemoIds, Headers
 
 
-async def test_communities_are_listed_by_name_a_page_at_a_time(client: httpx.AsyncClient, login):
+async def test_communities_are_listed_by_name_a_page_at_a_time(
+    client: httpx.AsyncClient, login: LoginFn
+) -> None:
     headers = await login("resident1")
     first = await client.get("/api/v1/communities", params={"limit": 5}, headers=headers)
     assert first.status_code == 200
@@ -29,8 +37,8 @@ async def test_communities_are_listed_by_name_a_page_at_a_time(client: httpx.Asy
 
 
 async def test_communities_filtered_by_region_subtree_and_name(
-    client: httpx.AsyncClient, login, demo
-):
+    client: httpx.AsyncClient, login: LoginFn, demo: DemoIds
+) -> None:
     headers = await login("staff1")
     seat = await client.get(
         "/api/v1/communities", params={"region_id": str(demo.seat)}, headers=headers
@@ -55,7 +63,7 @@ async def test_communities_filtered_by_region_subtree_and_name(
     assert without_boundary["center"] is not None
 
 
-async def test_an_unknown_region_filter_is_422(client: httpx.AsyncClient, login):
+async def test_an_unknown_region_filter_is_422(client: httpx.AsyncClient, login: LoginFn) -> None:
     response = await client.get(
         "/api/v1/communities",
         params={"region_id": "00000000-0000-0000-0000-000000000000"},
@@ -66,8 +74,8 @@ async def test_an_unknown_region_filter_is_422(client: httpx.AsyncClient, login)
 
 
 async def test_community_detail_has_boundary_grids_and_paired_units(
-    client: httpx.AsyncClient, login, demo
-):
+    client: httpx.AsyncClient, login: LoginFn, demo: DemoIds
+) -> None:
     response = await client.get(
         f"/api/v1/communities/{demo.east_street}", headers=await login("unit3")
     )
@@ -87,7 +95,7 @@ async def test_community_detail_has_boundary_grids_and_paired_units(
     assert shape(body["boundary"]).contains(center)
 
 
-async def test_an_unknown_community_is_404(client: httpx.AsyncClient, login):
+async def test_an_unknown_community_is_404(client: httpx.AsyncClient, login: LoginFn) -> None:
     response = await client.get(
         "/api/v1/communities/00000000-0000-0000-0000-000000000000", headers=await login("admin")
     )
@@ -97,8 +105,8 @@ async def test_an_unknown_community_is_404(client: httpx.AsyncClient, login):
 
 
 async def test_admin_creates_a_community_with_its_centre_computed(
-    client: httpx.AsyncClient, admin, demo, square
-):
+    client: httpx.AsyncClient, admin: Headers, demo: DemoIds, square: Callable[..., dict[str, Any]]
+) -> None:
     boundary = square(107.40, 40.90)
     response = await client.post(
         "/api/v1/communities",
@@ -122,8 +130,8 @@ async def test_admin_creates_a_community_with_its_centre_computed(
 
 
 async def test_a_community_without_boundary_keeps_the_centre_given(
-    client: httpx.AsyncClient, admin, demo
-):
+    client: httpx.AsyncClient, admin: Headers, demo: DemoIds
+) -> None:
     response = await client.post(
         "/api/v1/communities",
         json={
@@ -141,8 +149,12 @@ async def test_a_community_without_boundary_keeps_the_centre_given(
 
 
 async def test_a_self_intersecting_boundary_is_422_with_the_reason(
-    client: httpx.AsyncClient, admin, demo, bowtie, session
-):
+    client: httpx.AsyncClient,
+    admin: Headers,
+    demo: DemoIds,
+    bowtie: dict[str, Any],
+    session: AsyncSession,
+) -> None:
     before = await session.scalar(select(func.count()).select_from(Community))
     response = await client.post(
         "/api/v1/communities",
@@ -156,7 +168,9 @@ async def test_a_self_intersecting_boundary_is_422_with_the_reason(
     assert await session.scalar(select(func.count()).select_from(Community)) == before
 
 
-async def test_a_malformed_boundary_is_422_with_the_reason(client: httpx.AsyncClient, admin, demo):
+async def test_a_malformed_boundary_is_422_with_the_reason(
+    client: httpx.AsyncClient, admin: Headers, demo: DemoIds
+) -> None:
     response = await client.post(
         "/api/v1/communities",
         json={
@@ -184,8 +198,8 @@ async def test_a_malformed_boundary_is_422_with_the_reason(client: httpx.AsyncCl
 
 
 async def test_community_region_must_exist_and_be_a_township(
-    client: httpx.AsyncClient, admin, demo
-):
+    client: httpx.AsyncClient, admin: Headers, demo: DemoIds
+) -> None:
     unknown = await client.post(
         "/api/v1/communities",
         json={"name": "某社区", "region_id": "00000000-0000-0000-0000-000000000000"},
@@ -200,7 +214,9 @@ async def test_community_region_must_exist_and_be_a_township(
     assert "township" in county.json()["errors"][0]["msg"]
 
 
-async def test_community_names_are_unique_within_a_region(client: httpx.AsyncClient, admin, demo):
+async def test_community_names_are_unique_within_a_region(
+    client: httpx.AsyncClient, admin: Headers, demo: DemoIds
+) -> None:
     same_region = await client.post(
         "/api/v1/communities", json={"name": "东街社区", "region_id": str(demo.seat)}, headers=admin
     )
@@ -218,7 +234,9 @@ async def test_community_names_are_unique_within_a_region(client: httpx.AsyncCli
     assert rename_clash.status_code == 409
 
 
-async def test_a_new_boundary_moves_the_centre(client: httpx.AsyncClient, admin, demo, square):
+async def test_a_new_boundary_moves_the_centre(
+    client: httpx.AsyncClient, admin: Headers, demo: DemoIds, square: Callable[..., dict[str, Any]]
+) -> None:
     created = await client.post(
         "/api/v1/communities",
         json={"name": "移动社区", "region_id": str(demo.seat), "boundary": square(107.40, 40.90)},
@@ -243,8 +261,8 @@ async def test_a_new_boundary_moves_the_centre(client: httpx.AsyncClient, admin,
 
 
 async def test_a_boundary_that_would_leave_grids_outside_is_422(
-    client: httpx.AsyncClient, admin, demo, square
-):
+    client: httpx.AsyncClient, admin: Headers, demo: DemoIds, square: Callable[..., dict[str, Any]]
+) -> None:
     response = await client.patch(
         f"/api/v1/communities/{demo.east_street}",
         json={"boundary": square(107.40, 40.90)},
@@ -255,8 +273,8 @@ async def test_a_boundary_that_would_leave_grids_outside_is_422(
 
 
 async def test_delete_a_community_but_not_one_where_people_hold_roles(
-    client: httpx.AsyncClient, admin, demo, square
-):
+    client: httpx.AsyncClient, admin: Headers, demo: DemoIds, square: Callable[..., dict[str, Any]]
+) -> None:
     staffed = await client.delete(f"/api/v1/communities/{demo.east_street}", headers=admin)
     assert staffed.status_code == 409
     assert staffed.json()["code"] == "in_use"
@@ -282,7 +300,9 @@ async def test_delete_a_community_but_not_one_where_people_hold_roles(
     assert orphan.status_code == 404
 
 
-async def test_non_admins_cannot_write_communities(client: httpx.AsyncClient, login, demo, square):
+async def test_non_admins_cannot_write_communities(
+    client: httpx.AsyncClient, login: LoginFn, demo: DemoIds, square: Callable[..., dict[str, Any]]
+) -> None:
     for username in ("supervisor", "staff1", "unit1", "courier1"):
         headers = await login(username)
         created = await client.post(
@@ -301,7 +321,9 @@ async def test_non_admins_cannot_write_communities(client: httpx.AsyncClient, lo
         assert grid.status_code == 403
 
 
-async def test_grids_inside_the_community_boundary(client: httpx.AsyncClient, admin, demo, square):
+async def test_grids_inside_the_community_boundary(
+    client: httpx.AsyncClient, admin: Headers, demo: DemoIds, square: Callable[..., dict[str, Any]]
+) -> None:
     created = await client.post(
         "/api/v1/communities",
         json={

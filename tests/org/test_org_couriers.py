@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import httpx
 
+from tests.conftest import LoginFn
+from tests.org.conftest import DemoIds, Headers
 
-async def test_companies_are_listed_by_name(client: httpx.AsyncClient, login, demo):
+
+async def test_companies_are_listed_by_name(
+    client: httpx.AsyncClient, login: LoginFn, demo: DemoIds
+) -> None:
     headers = await login("courier1")
     response = await client.get("/api/v1/courier-companies", headers=headers)
     assert response.status_code == 200
@@ -18,7 +23,9 @@ async def test_companies_are_listed_by_name(client: httpx.AsyncClient, login, de
     assert one.json()["name"] == "顺丰速运"
 
 
-async def test_admin_manages_companies_with_unique_names(client: httpx.AsyncClient, admin, demo):
+async def test_admin_manages_companies_with_unique_names(
+    client: httpx.AsyncClient, admin: Headers, demo: DemoIds
+) -> None:
     created = await client.post(
         "/api/v1/courier-companies", json={"name": "德邦快递", "short_name": "德邦"}, headers=admin
     )
@@ -44,7 +51,9 @@ async def test_admin_manages_companies_with_unique_names(client: httpx.AsyncClie
     assert gone.status_code == 404
 
 
-async def test_branches_filtered_by_company_and_region(client: httpx.AsyncClient, login, demo):
+async def test_branches_filtered_by_company_and_region(
+    client: httpx.AsyncClient, login: LoginFn, demo: DemoIds
+) -> None:
     headers = await login("staff1")
     sf = await client.get(
         "/api/v1/courier-branches", params={"company_id": str(demo.sf_express)}, headers=headers
@@ -78,8 +87,8 @@ async def test_branches_filtered_by_company_and_region(client: httpx.AsyncClient
 
 
 async def test_admin_manages_branches_unique_within_a_company(
-    client: httpx.AsyncClient, admin, demo
-):
+    client: httpx.AsyncClient, admin: Headers, demo: DemoIds
+) -> None:
     created = await client.post(
         "/api/v1/courier-branches",
         json={
@@ -131,8 +140,8 @@ async def test_admin_manages_branches_unique_within_a_company(
 
 
 async def test_the_same_branch_name_in_another_company_is_fine(
-    client: httpx.AsyncClient, admin, demo
-):
+    client: httpx.AsyncClient, admin: Headers, demo: DemoIds
+) -> None:
     company = await client.post(
         "/api/v1/courier-companies", json={"name": "德邦快递"}, headers=admin
     )
@@ -144,7 +153,9 @@ async def test_the_same_branch_name_in_another_company_is_fine(
     assert response.status_code == 201
 
 
-async def test_non_admins_cannot_write_couriers_data(client: httpx.AsyncClient, login, demo):
+async def test_non_admins_cannot_write_couriers_data(
+    client: httpx.AsyncClient, login: LoginFn, demo: DemoIds
+) -> None:
     for username in ("supervisor", "courier1"):
         headers = await login(username)
         company = await client.post(

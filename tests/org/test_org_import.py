@@ -3,6 +3,7 @@ the feature."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -11,6 +12,8 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import Community
+from tests.conftest import LoginFn
+from tests.org.conftest import DemoIds, Headers
 
 IMPORT = "/api/v1/communities/import"
 
@@ -31,8 +34,8 @@ async def count_communities(session: AsyncSession) -> int:
 
 
 async def test_import_creates_polygons_and_multipolygons_by_any_region_key(
-    client: httpx.AsyncClient, admin, demo, square
-):
+    client: httpx.AsyncClient, admin: Headers, demo: DemoIds, square: Callable[..., dict[str, Any]]
+) -> None:
     two_parts = {
         "type": "MultiPolygon",
         "coordinates": [
@@ -63,7 +66,9 @@ async def test_import_creates_polygons_and_multipolygons_by_any_region_key(
     assert bright.json()["center"] is not None
 
 
-async def test_an_existing_community_gets_the_new_boundary(client: httpx.AsyncClient, admin, demo):
+async def test_an_existing_community_gets_the_new_boundary(
+    client: httpx.AsyncClient, admin: Headers, demo: DemoIds
+) -> None:
     before = (await client.get(f"/api/v1/communities/{demo.east_street}", headers=admin)).json()
     ring = before["boundary"]["coordinates"][0]
     lngs, lats = [p[0] for p in ring], [p[1] for p in ring]
@@ -98,8 +103,11 @@ async def test_an_existing_community_gets_the_new_boundary(client: httpx.AsyncCl
 
 
 async def test_one_malformed_feature_fails_the_whole_import(
-    client: httpx.AsyncClient, admin, square, session
-):
+    client: httpx.AsyncClient,
+    admin: Headers,
+    square: Callable[..., dict[str, Any]],
+    session: AsyncSession,
+) -> None:
     before = await count_communities(session)
     wrong_nesting = {"type": "Polygon", "coordinates": [[107.40, 40.90], [107.41, 40.90]]}
     response = await client.post(
@@ -122,8 +130,12 @@ async def test_one_malformed_feature_fails_the_whole_import(
 
 
 async def test_a_self_intersecting_feature_is_named_with_the_reason(
-    client: httpx.AsyncClient, admin, square, bowtie, session
-):
+    client: httpx.AsyncClient,
+    admin: Headers,
+    square: Callable[..., dict[str, Any]],
+    bowtie: dict[str, Any],
+    session: AsyncSession,
+) -> None:
     before = await count_communities(session)
     response = await client.post(
         IMPORT,
@@ -142,8 +154,12 @@ async def test_a_self_intersecting_feature_is_named_with_the_reason(
 
 
 async def test_every_bad_feature_is_reported_at_once(
-    client: httpx.AsyncClient, admin, square, bowtie, session
-):
+    client: httpx.AsyncClient,
+    admin: Headers,
+    square: Callable[..., dict[str, Any]],
+    bowtie: dict[str, Any],
+    session: AsyncSession,
+) -> None:
     before = await count_communities(session)
     response = await client.post(
         IMPORT,
@@ -173,8 +189,11 @@ async def test_every_bad_feature_is_reported_at_once(
 
 
 async def test_the_same_name_twice_in_a_region_is_422(
-    client: httpx.AsyncClient, admin, square, session
-):
+    client: httpx.AsyncClient,
+    admin: Headers,
+    square: Callable[..., dict[str, Any]],
+    session: AsyncSession,
+) -> None:
     before = await count_communities(session)
     response = await client.post(
         IMPORT,
@@ -202,16 +221,19 @@ async def test_the_same_name_twice_in_a_region_is_422(
     ],
 )
 async def test_a_body_that_is_not_a_feature_collection_is_422(
-    client: httpx.AsyncClient, admin, payload, loc
-):
+    client: httpx.AsyncClient, admin: Headers, payload: dict[str, Any], loc: list[str | int]
+) -> None:
     response = await client.post(IMPORT, json=payload, headers=admin)
     assert response.status_code == 422
     assert response.json()["errors"][0]["loc"] == loc
 
 
 async def test_an_upsert_that_leaves_grids_outside_is_refused(
-    client: httpx.AsyncClient, admin, square, session
-):
+    client: httpx.AsyncClient,
+    admin: Headers,
+    square: Callable[..., dict[str, Any]],
+    session: AsyncSession,
+) -> None:
     response = await client.post(
         IMPORT,
         json=collection(feature("东街社区", square(107.40, 40.95), region_name="陕坝镇")),
@@ -222,8 +244,8 @@ async def test_an_upsert_that_leaves_grids_outside_is_refused(
 
 
 async def test_locate_finds_an_imported_community_at_once(
-    client: httpx.AsyncClient, admin, login, square
-):
+    client: httpx.AsyncClient, admin: Headers, login: LoginFn, square: Callable[..., dict[str, Any]]
+) -> None:
     headers = await login("courier1")
     before = await client.get(
         "/api/v1/communities/locate", params={"lat": 40.95, "lng": 107.40}, headers=headers
@@ -242,7 +264,9 @@ async def test_locate_finds_an_imported_community_at_once(
     assert after.json()["method"] == "boundary"
 
 
-async def test_only_admins_import(client: httpx.AsyncClient, login, square):
+async def test_only_admins_import(
+    client: httpx.AsyncClient, login: LoginFn, square: Callable[..., dict[str, Any]]
+) -> None:
     response = await client.post(
         IMPORT,
         json=collection(feature("越权社区", square(107.40, 40.95), region_code="150826100")),

@@ -3,6 +3,7 @@ process's locator cache keeping up with writes."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -12,6 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.core.geo import CoordSystem, wgs84_to_bd09, wgs84_to_gcj02
 from app.models import Community
 from app.org.locator_cache import LocatorCache
+from tests.conftest import LoginFn
+from tests.org.conftest import DemoIds, Headers
 
 LOCATE = "/api/v1/communities/locate"
 
@@ -27,7 +30,7 @@ def bilinear(ring: list[list[float]], u: float, v: float) -> tuple[float, float]
 
 
 @pytest.fixture
-async def east_street(client: httpx.AsyncClient, admin, demo) -> dict[str, Any]:
+async def east_street(client: httpx.AsyncClient, admin: Headers, demo: DemoIds) -> dict[str, Any]:
     response = await client.get(f"/api/v1/communities/{demo.east_street}", headers=admin)
     body: dict[str, Any] = response.json()
     return body
@@ -35,8 +38,8 @@ async def east_street(client: httpx.AsyncClient, admin, demo) -> dict[str, Any]:
 
 @pytest.mark.parametrize("system", list(CoordSystem))
 async def test_the_same_point_in_any_coordinate_system_finds_the_community_and_grid(
-    client: httpx.AsyncClient, login, east_street, system: CoordSystem
-):
+    client: httpx.AsyncClient, login: LoginFn, east_street: dict[str, Any], system: CoordSystem
+) -> None:
     lat, lng = bilinear(east_street["boundary"]["coordinates"][0], 0.25, 0.25)
     sent = {
         CoordSystem.wgs84: (lat, lng),
@@ -61,8 +64,8 @@ async def test_the_same_point_in_any_coordinate_system_finds_the_community_and_g
 
 
 async def test_a_point_just_outside_every_boundary_goes_to_the_nearest(
-    client: httpx.AsyncClient, login, east_street
-):
+    client: httpx.AsyncClient, login: LoginFn, east_street: dict[str, Any]
+) -> None:
     # 东街社区 is the south-east corner of the town; 0.006° of longitude is about 500 m.
     ring = east_street["boundary"]["coordinates"][0]
     lat, east_edge_lng = bilinear(ring, 1.0, 0.5)
@@ -75,7 +78,9 @@ async def test_a_point_just_outside_every_boundary_goes_to_the_nearest(
     assert 400 < body["distance_m"] < 600
 
 
-async def test_a_village_known_only_by_its_centre_is_found_nearby(client: httpx.AsyncClient, login):
+async def test_a_village_known_only_by_its_centre_is_found_nearby(
+    client: httpx.AsyncClient, login: LoginFn
+) -> None:
     # 巴音嘎查 has no boundary yet; its centre is (40.752, 107.318).
     response = await client.get(
         LOCATE, params={"lat": 40.754, "lng": 107.318}, headers=await login("resident1")
@@ -87,7 +92,7 @@ async def test_a_village_known_only_by_its_centre_is_found_nearby(client: httpx.
     assert 200 < body["distance_m"] < 250
 
 
-async def test_a_far_point_has_no_community(client: httpx.AsyncClient, login):
+async def test_a_far_point_has_no_community(client: httpx.AsyncClient, login: LoginFn) -> None:
     response = await client.get(
         LOCATE,
         params={"lat": 40.5, "lng": 107.6, "coord_system": "gcj02"},
@@ -103,8 +108,12 @@ async def test_a_far_point_has_no_community(client: httpx.AsyncClient, login):
 
 
 async def test_locate_sees_a_community_created_through_the_api_straight_away(
-    client: httpx.AsyncClient, admin, login, demo, square
-):
+    client: httpx.AsyncClient,
+    admin: Headers,
+    login: LoginFn,
+    demo: DemoIds,
+    square: Callable[..., dict[str, Any]],
+) -> None:
     headers = await login("courier2")
     params = {"lat": 40.90, "lng": 107.40}
     assert (await client.get(LOCATE, params=params, headers=headers)).json()["community"] is None
@@ -140,13 +149,15 @@ async def test_locate_sees_a_community_created_through_the_api_straight_away(
         {"lat": 40.9, "lng": 107, "coord_system": "utm"},
     ],
 )
-async def test_bad_coordinates_are_422(client: httpx.AsyncClient, login, params):
+async def test_bad_coordinates_are_422(
+    client: httpx.AsyncClient, login: LoginFn, params: dict[str, Any]
+) -> None:
     response = await client.get(LOCATE, params=params, headers=await login("courier1"))
     assert response.status_code == 422
     assert response.json()["code"] == "validation_error"
 
 
-async def test_locate_needs_a_caller(client: httpx.AsyncClient):
+async def test_locate_needs_a_caller(client: httpx.AsyncClient) -> None:
     response = await client.get(LOCATE, params={"lat": 40.9, "lng": 107.4})
     assert response.status_code == 401
 
@@ -160,8 +171,8 @@ class FakeMonotonic:
 
 
 async def test_the_cache_notices_writes_of_other_processes_after_the_refresh_interval(
-    session: AsyncSession, demo, square
-):
+    session: AsyncSession, demo: DemoIds, square: Callable[..., dict[str, Any]]
+) -> None:
     clock = FakeMonotonic()
     cache = LocatorCache(max_distance_m=1000, refresh_seconds=5, monotonic=clock)
     assert await cache.locate(session, 40.90, 107.40) is None
@@ -179,8 +190,8 @@ async def test_the_cache_notices_writes_of_other_processes_after_the_refresh_int
 
 
 async def test_the_cache_rebuilds_after_a_commit_of_this_process(
-    session: AsyncSession, demo, square
-):
+    session: AsyncSession, demo: DemoIds, square: Callable[..., dict[str, Any]]
+) -> None:
     clock = FakeMonotonic()
     cache = LocatorCache(max_distance_m=1000, refresh_seconds=3600, monotonic=clock)
     assert await cache.locate(session, 40.90, 107.40) is None

@@ -8,6 +8,7 @@ import httpx
 import pytest
 
 from app.demo.seed import demo_id
+from tests.conftest import LoginFn
 
 EAST_STREET = demo_id("community", "陕坝镇", "东街社区")
 LEAD_UNIT = demo_id("unit", "旗农牧和科技局")
@@ -19,7 +20,7 @@ LONGEST = "+" + "1" * 39
     "url", [f"/api/v1/communities/{EAST_STREET}", f"/api/v1/units/{LEAD_UNIT}"]
 )
 async def test_a_phone_longer_than_its_column_is_refused(
-    client: httpx.AsyncClient, login, url: str
+    client: httpx.AsyncClient, login: LoginFn, url: str
 ) -> None:
     admin = await login("admin")
     before = (await client.get(url, headers=admin)).json()

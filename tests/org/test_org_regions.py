@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import httpx
 
+from tests.conftest import LoginFn
+from tests.org.conftest import DemoIds, Headers
 
-async def test_regions_list_the_whole_tree_parents_first(client: httpx.AsyncClient, login, demo):
+
+async def test_regions_list_the_whole_tree_parents_first(
+    client: httpx.AsyncClient, login: LoginFn, demo: DemoIds
+) -> None:
     response = await client.get("/api/v1/regions", headers=await login("resident1"))
     assert response.status_code == 200
     regions = response.json()
@@ -17,7 +22,9 @@ async def test_regions_list_the_whole_tree_parents_first(client: httpx.AsyncClie
     assert by_name["陕坝镇"]["code"] == "150826100"
 
 
-async def test_regions_filtered_by_parent_are_its_children(client: httpx.AsyncClient, login, demo):
+async def test_regions_filtered_by_parent_are_its_children(
+    client: httpx.AsyncClient, login: LoginFn, demo: DemoIds
+) -> None:
     response = await client.get(
         "/api/v1/regions", params={"parent_id": str(demo.banner)}, headers=await login("viewer")
     )
@@ -26,8 +33,8 @@ async def test_regions_filtered_by_parent_are_its_children(client: httpx.AsyncCl
 
 
 async def test_region_detail_shows_ancestors_root_first_and_children(
-    client: httpx.AsyncClient, login, demo
-):
+    client: httpx.AsyncClient, login: LoginFn, demo: DemoIds
+) -> None:
     headers = await login("staff1")
     seat = (await client.get(f"/api/v1/regions/{demo.seat}", headers=headers)).json()
     assert [a["name"] for a in seat["ancestors"]] == ["巴彦淖尔市", "杭锦后旗"]
@@ -36,7 +43,9 @@ async def test_region_detail_shows_ancestors_root_first_and_children(
     assert len(banner["children"]) == 3
 
 
-async def test_unknown_region_is_404_and_unauthenticated_is_401(client: httpx.AsyncClient, login):
+async def test_unknown_region_is_404_and_unauthenticated_is_401(
+    client: httpx.AsyncClient, login: LoginFn
+) -> None:
     missing = await client.get(
         "/api/v1/regions/00000000-0000-0000-0000-000000000000", headers=await login("admin")
     )
@@ -46,7 +55,9 @@ async def test_unknown_region_is_404_and_unauthenticated_is_401(client: httpx.As
     assert anonymous.status_code == 401
 
 
-async def test_a_dashboard_api_key_reads_reference_data(client: httpx.AsyncClient, admin, demo):
+async def test_a_dashboard_api_key_reads_reference_data(
+    client: httpx.AsyncClient, admin: Headers, demo: DemoIds
+) -> None:
     created = await client.post(
         "/api/v1/api-keys", json={"name": "大屏", "region_id": str(demo.banner)}, headers=admin
     )
@@ -58,7 +69,9 @@ async def test_a_dashboard_api_key_reads_reference_data(client: httpx.AsyncClien
     assert refused.status_code == 403
 
 
-async def test_levels_follow_from_the_parent(client: httpx.AsyncClient, admin, demo):
+async def test_levels_follow_from_the_parent(
+    client: httpx.AsyncClient, admin: Headers, demo: DemoIds
+) -> None:
     county = await client.post(
         "/api/v1/regions",
         json={"name": "临河区", "code": "150802", "parent_id": str(demo.city)},
@@ -81,8 +94,8 @@ async def test_levels_follow_from_the_parent(client: httpx.AsyncClient, admin, d
 
 
 async def test_a_wrong_level_or_a_child_of_a_township_is_422(
-    client: httpx.AsyncClient, admin, demo
-):
+    client: httpx.AsyncClient, admin: Headers, demo: DemoIds
+) -> None:
     wrong_level = await client.post(
         "/api/v1/regions",
         json={"name": "某镇", "parent_id": str(demo.city), "level": "township"},
@@ -109,8 +122,8 @@ async def test_a_wrong_level_or_a_child_of_a_township_is_422(
 
 
 async def test_duplicate_names_under_one_parent_and_duplicate_codes_are_409(
-    client: httpx.AsyncClient, admin, demo
-):
+    client: httpx.AsyncClient, admin: Headers, demo: DemoIds
+) -> None:
     sibling = await client.post(
         "/api/v1/regions", json={"name": "陕坝镇", "parent_id": str(demo.banner)}, headers=admin
     )
@@ -132,7 +145,9 @@ async def test_duplicate_names_under_one_parent_and_duplicate_codes_are_409(
     assert elsewhere.status_code == 201  # the same name under another parent is fine
 
 
-async def test_rename_a_region_but_not_onto_a_sibling(client: httpx.AsyncClient, admin, demo):
+async def test_rename_a_region_but_not_onto_a_sibling(
+    client: httpx.AsyncClient, admin: Headers, demo: DemoIds
+) -> None:
     renamed = await client.patch(
         f"/api/v1/regions/{demo.tuanjie_town}", json={"name": "团结镇（新）"}, headers=admin
     )
@@ -149,7 +164,9 @@ async def test_rename_a_region_but_not_onto_a_sibling(client: httpx.AsyncClient,
     assert null_name.json()["errors"][0]["loc"] == ["body", "name"]
 
 
-async def test_only_an_empty_region_is_deleted(client: httpx.AsyncClient, admin, demo):
+async def test_only_an_empty_region_is_deleted(
+    client: httpx.AsyncClient, admin: Headers, demo: DemoIds
+) -> None:
     with_children = await client.delete(f"/api/v1/regions/{demo.banner}", headers=admin)
     assert with_children.status_code == 409
     assert with_children.json()["code"] == "in_use"
@@ -166,7 +183,9 @@ async def test_only_an_empty_region_is_deleted(client: httpx.AsyncClient, admin,
     assert gone.status_code == 404
 
 
-async def test_non_admins_cannot_write_regions(client: httpx.AsyncClient, login, demo):
+async def test_non_admins_cannot_write_regions(
+    client: httpx.AsyncClient, login: LoginFn, demo: DemoIds
+) -> None:
     for username in ("supervisor", "staff1", "viewer"):
         headers = await login(username)
         created = await client.post(

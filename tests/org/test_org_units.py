@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import httpx
 
+from tests.conftest import LoginFn
+from tests.org.conftest import DemoIds, Headers
 
-async def test_units_are_listed_and_filtered(client: httpx.AsyncClient, login, demo):
+
+async def test_units_are_listed_and_filtered(
+    client: httpx.AsyncClient, login: LoginFn, demo: DemoIds
+) -> None:
     headers = await login("unit3")
     everything = await client.get("/api/v1/units", headers=headers)
     assert everything.status_code == 200
@@ -32,7 +37,9 @@ async def test_units_are_listed_and_filtered(client: httpx.AsyncClient, login, d
     assert paged.json()["next_cursor"]
 
 
-async def test_unit_detail_lists_its_communities(client: httpx.AsyncClient, login, demo):
+async def test_unit_detail_lists_its_communities(
+    client: httpx.AsyncClient, login: LoginFn, demo: DemoIds
+) -> None:
     response = await client.get(
         f"/api/v1/units/{demo.farming_bureau}", headers=await login("staff1")
     )
@@ -48,7 +55,9 @@ async def test_unit_detail_lists_its_communities(client: httpx.AsyncClient, logi
     assert missing.status_code == 404
 
 
-async def test_admin_manages_units_with_unique_names(client: httpx.AsyncClient, admin, demo):
+async def test_admin_manages_units_with_unique_names(
+    client: httpx.AsyncClient, admin: Headers, demo: DemoIds
+) -> None:
     created = await client.post(
         "/api/v1/units",
         json={"name": "旗教育局", "kind": "department", "region_id": str(demo.banner)},
@@ -87,13 +96,17 @@ async def test_admin_manages_units_with_unique_names(client: httpx.AsyncClient, 
     assert (await client.get(f"/api/v1/units/{unit_id}", headers=admin)).status_code == 404
 
 
-async def test_a_unit_whose_staff_hold_roles_is_not_deleted(client: httpx.AsyncClient, admin, demo):
+async def test_a_unit_whose_staff_hold_roles_is_not_deleted(
+    client: httpx.AsyncClient, admin: Headers, demo: DemoIds
+) -> None:
     response = await client.delete(f"/api/v1/units/{demo.farming_bureau}", headers=admin)
     assert response.status_code == 409
     assert response.json()["code"] == "in_use"
 
 
-async def test_non_admins_cannot_write_units(client: httpx.AsyncClient, login, demo):
+async def test_non_admins_cannot_write_units(
+    client: httpx.AsyncClient, login: LoginFn, demo: DemoIds
+) -> None:
     for username in ("supervisor", "unit1"):
         headers = await login(username)
         created = await client.post(
@@ -108,7 +121,9 @@ async def test_non_admins_cannot_write_units(client: httpx.AsyncClient, login, d
         assert changed.status_code == 403
 
 
-async def test_pairings_of_a_community(client: httpx.AsyncClient, login, demo):
+async def test_pairings_of_a_community(
+    client: httpx.AsyncClient, login: LoginFn, demo: DemoIds
+) -> None:
     response = await client.get(
         f"/api/v1/communities/{demo.east_street}/pairings", headers=await login("unit1")
     )
@@ -124,7 +139,9 @@ async def test_pairings_of_a_community(client: httpx.AsyncClient, login, demo):
     assert missing.status_code == 404
 
 
-async def test_admin_pairs_a_unit_once(client: httpx.AsyncClient, admin, demo):
+async def test_admin_pairs_a_unit_once(
+    client: httpx.AsyncClient, admin: Headers, demo: DemoIds
+) -> None:
     url = f"/api/v1/communities/{demo.east_street}/pairings"
     created = await client.post(
         url,
@@ -144,7 +161,9 @@ async def test_admin_pairs_a_unit_once(client: httpx.AsyncClient, admin, demo):
     assert "东街社区" in {p["community"]["name"] for p in detail.json()["communities"]}
 
 
-async def test_pairing_an_unknown_unit_or_category_is_422(client: httpx.AsyncClient, admin, demo):
+async def test_pairing_an_unknown_unit_or_category_is_422(
+    client: httpx.AsyncClient, admin: Headers, demo: DemoIds
+) -> None:
     url = f"/api/v1/communities/{demo.north_street}/pairings"
     unknown_unit = await client.post(
         url, json={"unit_id": "00000000-0000-0000-0000-000000000000"}, headers=admin
@@ -172,8 +191,8 @@ async def test_pairing_an_unknown_unit_or_category_is_422(client: httpx.AsyncCli
 
 
 async def test_a_supervisor_manages_pairings_in_their_region_only(
-    client: httpx.AsyncClient, login, demo
-):
+    client: httpx.AsyncClient, login: LoginFn, demo: DemoIds
+) -> None:
     town_supervisor = await login("supervisor2")  # 陕坝镇
     in_town = await client.post(
         f"/api/v1/communities/{demo.north_street}/pairings",
@@ -226,8 +245,8 @@ async def test_a_supervisor_manages_pairings_in_their_region_only(
 
 
 async def test_unit_staff_and_community_staff_cannot_write_pairings(
-    client: httpx.AsyncClient, login, demo
-):
+    client: httpx.AsyncClient, login: LoginFn, demo: DemoIds
+) -> None:
     pairings = (
         await client.get(
             f"/api/v1/communities/{demo.east_street}/pairings", headers=await login("unit1")
@@ -248,8 +267,8 @@ async def test_unit_staff_and_community_staff_cannot_write_pairings(
 
 
 async def test_a_supervisor_pairs_units_of_their_line_not_of_another_township(
-    client: httpx.AsyncClient, login, admin, demo
-):
+    client: httpx.AsyncClient, login: LoginFn, admin: Headers, demo: DemoIds
+) -> None:
     """A township's supervisor pairs the banner's departments (above it) and its own units
     with its communities, not a unit another township runs; the banner's supervisor can."""
     other_township_unit = await client.post(
@@ -297,7 +316,9 @@ async def test_a_supervisor_pairs_units_of_their_line_not_of_another_township(
     assert {"陕坝镇综合执法队", "旗交通运输局", "头道桥镇综合执法队"} <= names
 
 
-async def test_a_dashboard_key_cannot_write_pairings(client: httpx.AsyncClient, admin, demo):
+async def test_a_dashboard_key_cannot_write_pairings(
+    client: httpx.AsyncClient, admin: Headers, demo: DemoIds
+) -> None:
     created = await client.post(
         "/api/v1/api-keys", json={"name": "大屏", "region_id": str(demo.banner)}, headers=admin
     )

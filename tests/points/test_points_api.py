@@ -4,14 +4,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 import httpx
 import pytest
+from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.clock import FrozenClock
 from app.core.workcalendar import CHINA_TZ
 from app.demo.seed import demo_id
 from app.models import Report, User
+from tests.conftest import LoginFn
 from tests.points.conftest import (
     EAST,
     SF_BRANCH,
@@ -19,6 +23,8 @@ from tests.points.conftest import (
     SOUTH,
     ZTO_BRANCH,
     ZTO_COMPANY,
+    AwardFn,
+    FileReportFn,
 )
 
 NOV = datetime(2026, 11, 10, 10, 0, tzinfo=CHINA_TZ)
@@ -36,7 +42,9 @@ class November:
 
 
 @pytest.fixture
-async def november(app, login, file_report, pay) -> November:
+async def november(
+    app: FastAPI, login: LoginFn, file_report: FileReportFn, pay: AwardFn
+) -> November:
     """November (China time): courier1 earns 15 in 东街社区 and 10 in 南街社区, courier2 10
     in 东街社区, resident1 10 in 南街社区; in October courier2 earns 10 in 东街社区. The
     clock then stands at 2026-11-20 12:00 China time (everyone signed in before)."""
@@ -61,14 +69,15 @@ async def november(app, login, file_report, pay) -> November:
     return made
 
 
-async def _get(client: httpx.AsyncClient, url: str, headers: dict[str, str]) -> dict:
+async def _get(client: httpx.AsyncClient, url: str, headers: dict[str, str]) -> dict[str, Any]:
     response = await client.get(url, headers=headers)
     assert response.status_code == 200, response.text
-    return response.json()
+    body: dict[str, Any] = response.json()
+    return body
 
 
 async def test_my_points_show_balance_caps_and_entries_newest_first(
-    client, login, november: November
+    client: httpx.AsyncClient, login: LoginFn, november: November
 ) -> None:
     mine = await _get(client, "/api/v1/points/me", await login("courier1"))
     assert mine["balance"] == 25
@@ -87,7 +96,9 @@ async def test_my_points_show_balance_caps_and_entries_newest_first(
     assert mine["next_cursor"] is None
 
 
-async def test_my_points_page_with_cursors(client, login, november: November) -> None:
+async def test_my_points_page_with_cursors(
+    client: httpx.AsyncClient, login: LoginFn, november: November
+) -> None:
     headers = await login("courier1")
     seen, cursor = [], None
     while True:
@@ -101,7 +112,9 @@ async def test_my_points_page_with_cursors(client, login, november: November) ->
     assert len(seen) == len(set(seen)) == 3
 
 
-async def test_a_reporter_sees_only_their_own_ledger(client, login, november: November) -> None:
+async def test_a_reporter_sees_only_their_own_ledger(
+    client: httpx.AsyncClient, login: LoginFn, november: November
+) -> None:
     theirs = await _get(
         client,
         f"/api/v1/points/me?user_id={demo_id('user', 'courier1')}",
@@ -117,7 +130,9 @@ async def test_a_reporter_sees_only_their_own_ledger(client, login, november: No
     assert (nothing["balance"], nothing["items"]) == (0, [])
 
 
-async def test_my_points_need_a_person(client, login, api_key) -> None:
+async def test_my_points_need_a_person(
+    client: httpx.AsyncClient, login: LoginFn, api_key: dict[str, str]
+) -> None:
     anonymous = await client.get("/api/v1/points/me")
     assert anonymous.status_code == 401
     refused = await client.get("/api/v1/points/me", headers=api_key)
@@ -127,7 +142,7 @@ async def test_my_points_need_a_person(client, login, api_key) -> None:
 
 
 @pytest.fixture
-async def api_key(client, login) -> dict[str, str]:
+async def api_key(client: httpx.AsyncClient, login: LoginFn) -> dict[str, str]:
     created = await client.post(
         "/api/v1/api-keys",
         json={"name": "大屏", "region_id": str(demo_id("region", "杭锦后旗"))},
@@ -137,14 +152,14 @@ async def api_key(client, login) -> dict[str, str]:
     return {"Authorization": f"Bearer {created.json()['key']}"}
 
 
-def _lines(board: dict) -> list[tuple]:
+def _lines(board: dict[str, Any]) -> list[tuple[Any, ...]]:
     return [
         (e["rank"], e["name"], e["points"], e["reports"], e["reporters"]) for e in board["items"]
     ]
 
 
 async def test_leaderboard_ranks_communities_for_the_current_china_month(
-    client, login, november: November
+    client: httpx.AsyncClient, login: LoginFn, november: November
 ) -> None:
     board = await _get(client, "/api/v1/leaderboard?scope=community", await login("courier1"))
     assert (board["scope"], board["period"], board["id"]) == ("community", "2026-11", None)
@@ -157,7 +172,9 @@ async def test_leaderboard_ranks_communities_for_the_current_china_month(
     assert _lines(october) == [(1, "东街社区", 10, 1, 1)]
 
 
-async def test_leaderboard_ranks_branches_and_companies(client, login, november: November) -> None:
+async def test_leaderboard_ranks_branches_and_companies(
+    client: httpx.AsyncClient, login: LoginFn, november: November
+) -> None:
     headers = await login("resident1")
     branches = await _get(client, "/api/v1/leaderboard?scope=branch&period=2026-11", headers)
     assert [(e["id"], e["points"]) for e in branches["items"]] == [
@@ -170,7 +187,7 @@ async def test_leaderboard_ranks_branches_and_companies(client, login, november:
 
 
 async def test_leaderboard_ranks_the_reporters_of_one_place(
-    client, login, session, november: November
+    client: httpx.AsyncClient, login: LoginFn, session: AsyncSession, november: November
 ) -> None:
     headers = await login("courier2")
     east = await _get(client, f"/api/v1/leaderboard?scope=community&id={EAST}", headers)
@@ -190,7 +207,9 @@ async def test_leaderboard_ranks_the_reporters_of_one_place(
     assert "phone" not in str(east)
 
 
-async def test_leaderboard_pages_keep_the_ranks(client, login, november: November) -> None:
+async def test_leaderboard_pages_keep_the_ranks(
+    client: httpx.AsyncClient, login: LoginFn, november: November
+) -> None:
     headers = await login("staff1")
     first = await _get(client, "/api/v1/leaderboard?scope=community&limit=1", headers)
     assert _lines(first) == [(1, "东街社区", 25, 2, 2)]
@@ -203,7 +222,9 @@ async def test_leaderboard_pages_keep_the_ranks(client, login, november: Novembe
     assert second["next_cursor"] is None
 
 
-async def test_dashboards_read_the_leaderboard(client, login, api_key, november: November) -> None:
+async def test_dashboards_read_the_leaderboard(
+    client: httpx.AsyncClient, login: LoginFn, api_key: dict[str, str], november: November
+) -> None:
     for headers in (api_key, await login("viewer")):
         board = await _get(client, "/api/v1/leaderboard?scope=company", headers)
         assert [e["points"] for e in board["items"]] == [25, 10]
@@ -211,7 +232,9 @@ async def test_dashboards_read_the_leaderboard(client, login, api_key, november:
         assert [(e["name"], e["is_me"]) for e in people["items"]] == [("孙浩", False)]
 
 
-async def test_leaderboard_refuses_bad_queries(client, login, november: November) -> None:
+async def test_leaderboard_refuses_bad_queries(
+    client: httpx.AsyncClient, login: LoginFn, november: November
+) -> None:
     headers = await login("courier1")
     unknown = await client.get(f"/api/v1/leaderboard?scope=branch&id={EAST}", headers=headers)
     assert unknown.status_code == 404

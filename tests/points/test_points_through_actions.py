@@ -3,21 +3,30 @@ reopened case closed again pays nothing more, rejected and duplicate reports pay
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 
+from tests.conftest import LoginFn
+from tests.points.conftest import FileReportFn
 from tests.reports.conftest import photo_bytes
 
 AFTER_PHOTO = ("photos", ("after.jpg", photo_bytes("DSCN0010.jpg"), "image/jpeg"))
 
 
 async def _act(
-    client: httpx.AsyncClient, headers: dict[str, str], report_id: str, action: str, **kwargs
-) -> dict:
+    client: httpx.AsyncClient,
+    headers: dict[str, str],
+    report_id: str,
+    action: str,
+    **kwargs: Any,
+) -> dict[str, Any]:
     if "data" not in kwargs:
         kwargs.setdefault("json", {})
     response = await client.post(f"/api/v1/reports/{report_id}/{action}", headers=headers, **kwargs)
     assert response.status_code == 200, response.text
-    return response.json()
+    report: dict[str, Any] = response.json()
+    return report
 
 
 async def _close_in_house(client: httpx.AsyncClient, staff: dict[str, str], rid: str) -> None:
@@ -27,7 +36,9 @@ async def _close_in_house(client: httpx.AsyncClient, staff: dict[str, str], rid:
     assert closed["status"] == "closed"
 
 
-async def test_the_case_loop_pays_once_per_rule(client, login, file_report) -> None:
+async def test_the_case_loop_pays_once_per_rule(
+    client: httpx.AsyncClient, login: LoginFn, file_report: FileReportFn
+) -> None:
     staff, courier = await login("staff1"), await login("courier1")
     valid = str((await file_report("courier1")).id)
     rejected = str((await file_report("courier1")).id)

@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.demo.seed import demo_id
+from tests.conftest import LoginFn
 from tests.privacy.conftest import audit_rows
 
 AUDIT_LOG = "/api/v1/admin/audit-log"
@@ -17,7 +18,7 @@ ADMIN = demo_id("user", "admin")
 
 
 async def test_an_administrators_directory_read_is_recorded_per_person(
-    client: httpx.AsyncClient, login, session: AsyncSession
+    client: httpx.AsyncClient, login: LoginFn, session: AsyncSession
 ) -> None:
     admin = await login("admin")
     page = await client.get(
@@ -40,7 +41,7 @@ async def test_an_administrators_directory_read_is_recorded_per_person(
 
 
 async def test_reads_without_unmasked_fields_are_not_recorded(
-    client: httpx.AsyncClient, login, session: AsyncSession
+    client: httpx.AsyncClient, login: LoginFn, session: AsyncSession
 ) -> None:
     staff = await client.get("/api/v1/users", headers=await login("staff1"))
     assert staff.status_code == 200
@@ -57,7 +58,7 @@ async def test_reads_without_unmasked_fields_are_not_recorded(
 
 @pytest.mark.parametrize("username", ["staff1", "supervisor", "viewer", "courier1", "unit1"])
 async def test_only_administrators_read_the_log(
-    client: httpx.AsyncClient, login, username: str
+    client: httpx.AsyncClient, login: LoginFn, username: str
 ) -> None:
     response = await client.get(AUDIT_LOG, headers=await login(username))
     assert response.status_code == 403
@@ -69,7 +70,7 @@ async def test_the_log_needs_a_signed_in_caller(client: httpx.AsyncClient) -> No
 
 
 async def test_the_filters_narrow_the_log(
-    client: httpx.AsyncClient, login, session: AsyncSession
+    client: httpx.AsyncClient, login: LoginFn, session: AsyncSession
 ) -> None:
     admin = await login("admin")
     await client.get(f"/api/v1/users/{demo_id('user', 'staff1')}", headers=admin)
@@ -117,7 +118,7 @@ async def test_the_filters_narrow_the_log(
     ],
 )
 async def test_bad_filters_are_named(
-    client: httpx.AsyncClient, login, params: dict[str, str], field: str
+    client: httpx.AsyncClient, login: LoginFn, params: dict[str, str], field: str
 ) -> None:
     response = await client.get(AUDIT_LOG, params=params, headers=await login("admin"))
     assert response.status_code == 422
@@ -125,7 +126,7 @@ async def test_bad_filters_are_named(
 
 
 async def test_a_cancelled_subject_is_listed_under_the_tombstone(
-    client: httpx.AsyncClient, login
+    client: httpx.AsyncClient, login: LoginFn
 ) -> None:
     """A cancelled subject is listed under the tombstone: the log records that an access
     happened, and shows no more of the person than the rest of the service does."""

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.demo.seed import demo_id
 from app.models import AuthSession, CheckIn, PointsEntry, RoleAssignment, User, Webhook
 from app.models.enums import CheckInStatus
-from tests.conftest import DEMO_PASSWORD
+from tests.conftest import DEMO_PASSWORD, LoginFn
 from tests.privacy.conftest import ActFn, FileFn, audit_rows, close_in_house
 
 CANCEL_ME = "/api/v1/me/cancel"
@@ -25,7 +25,9 @@ def cancel_url(username: str) -> str:
     return f"/api/v1/users/{demo_id('user', username)}/cancel"
 
 
-async def sign_in(client: httpx.AsyncClient, username: str, password: str = DEMO_PASSWORD):
+async def sign_in(
+    client: httpx.AsyncClient, username: str, password: str = DEMO_PASSWORD
+) -> httpx.Response:
     return await client.post(
         "/api/v1/auth/token", data={"username": username, "password": password}
     )
@@ -40,7 +42,11 @@ def without_request(problem: dict[str, Any]) -> dict[str, Any]:
 
 
 async def test_a_reporter_cancels_and_their_case_stays_without_their_name(
-    client: httpx.AsyncClient, login, session: AsyncSession, file_report: FileFn, act: ActFn
+    client: httpx.AsyncClient,
+    login: LoginFn,
+    session: AsyncSession,
+    file_report: FileFn,
+    act: ActFn,
 ) -> None:
     courier = await session.get_one(User, demo_id("user", "courier1"))
     courier_id, name, phone = courier.id, courier.display_name, courier.phone
@@ -146,7 +152,7 @@ async def test_a_reporter_cancels_and_their_case_stays_without_their_name(
 
 @pytest.mark.parametrize("taken", ["courier1", "Courier1", " courier1"])
 async def test_the_former_username_cannot_be_taken_again(
-    client: httpx.AsyncClient, login, taken: str
+    client: httpx.AsyncClient, login: LoginFn, taken: str
 ) -> None:
     cancelled = await client.post(
         CANCEL_ME, json={"password": DEMO_PASSWORD}, headers=await login("courier1")
@@ -165,7 +171,7 @@ async def test_the_former_username_cannot_be_taken_again(
     assert (await client.post("/api/v1/auth/register", json=other)).status_code == 201
 
 
-async def test_a_wrong_password_cancels_nothing(client: httpx.AsyncClient, login) -> None:
+async def test_a_wrong_password_cancels_nothing(client: httpx.AsyncClient, login: LoginFn) -> None:
     headers = await login("resident1")
     response = await client.post(CANCEL_ME, json={"password": "not-my-password"}, headers=headers)
     assert response.status_code == 422
@@ -177,7 +183,7 @@ async def test_a_wrong_password_cancels_nothing(client: httpx.AsyncClient, login
 
 
 async def test_an_administrator_cancels_on_request_and_twice_is_harmless(
-    client: httpx.AsyncClient, login, session: AsyncSession
+    client: httpx.AsyncClient, login: LoginFn, session: AsyncSession
 ) -> None:
     admin = await login("admin")
     grid = demo_id("user", "grid1")
@@ -228,7 +234,7 @@ async def test_an_administrator_cancels_on_request_and_twice_is_harmless(
 
 
 async def test_nobody_but_an_administrator_cancels_someone_else(
-    client: httpx.AsyncClient, login
+    client: httpx.AsyncClient, login: LoginFn
 ) -> None:
     for username in ("staff1", "supervisor", "courier2", "resident1"):
         response = await client.post(
@@ -264,7 +270,9 @@ async def make_second_admin(client: httpx.AsyncClient, admin: dict[str, str]) ->
     return body
 
 
-async def test_the_last_administrator_cannot_be_cancelled(client: httpx.AsyncClient, login) -> None:
+async def test_the_last_administrator_cannot_be_cancelled(
+    client: httpx.AsyncClient, login: LoginFn
+) -> None:
     admin = await login("admin")
     alone = await client.post(CANCEL_ME, json={"password": DEMO_PASSWORD}, headers=admin)
     assert alone.status_code == 409
@@ -283,7 +291,7 @@ async def test_the_last_administrator_cannot_be_cancelled(client: httpx.AsyncCli
 
 
 async def test_the_accounts_keys_and_webhooks_stop(
-    client: httpx.AsyncClient, login, session: AsyncSession
+    client: httpx.AsyncClient, login: LoginFn, session: AsyncSession
 ) -> None:
     admin = await login("admin")
     made = await client.post(

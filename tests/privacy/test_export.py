@@ -11,13 +11,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.demo.seed import demo_id
 from app.models import ApiKey, RefreshToken, User, Webhook
+from tests.conftest import LoginFn
 from tests.privacy.conftest import ActFn, FileFn, audit_rows
 
 EXPORT = "/api/v1/me/export"
 
 
 async def test_a_reporter_gets_every_part_of_their_data(
-    client: httpx.AsyncClient, login, session: AsyncSession, file_report: FileFn, act: ActFn
+    client: httpx.AsyncClient,
+    login: LoginFn,
+    session: AsyncSession,
+    file_report: FileFn,
+    act: ActFn,
 ) -> None:
     report = await file_report("courier1", description="东街巷口乱停车，挡住了消防通道")
     await act("staff1", report["id"], "accept")
@@ -92,7 +97,7 @@ async def test_a_reporter_gets_every_part_of_their_data(
 
 
 async def test_keys_and_webhooks_are_listed_without_their_secrets(
-    client: httpx.AsyncClient, login, session: AsyncSession
+    client: httpx.AsyncClient, login: LoginFn, session: AsyncSession
 ) -> None:
     admin = await login("admin")
     created = await client.post(
@@ -133,7 +138,7 @@ async def test_keys_and_webhooks_are_listed_without_their_secrets(
 
 
 async def test_each_export_is_on_record_and_listed_in_the_next(
-    client: httpx.AsyncClient, login, session: AsyncSession
+    client: httpx.AsyncClient, login: LoginFn, session: AsyncSession
 ) -> None:
     courier = await login("courier2")
     courier_id = demo_id("user", "courier2")
@@ -164,7 +169,7 @@ async def test_each_export_is_on_record_and_listed_in_the_next(
 
 
 async def test_the_export_is_only_ever_the_callers_own(
-    client: httpx.AsyncClient, login, session: AsyncSession, file_report: FileFn
+    client: httpx.AsyncClient, login: LoginFn, session: AsyncSession, file_report: FileFn
 ) -> None:
     await file_report("courier1", description="courier1 的案件")
     other = await client.get(EXPORT, headers=await login("courier2"))
@@ -185,7 +190,9 @@ async def test_the_export_is_only_ever_the_callers_own(
     )
 
 
-async def test_an_export_needs_a_signed_in_person(client: httpx.AsyncClient, login) -> None:
+async def test_an_export_needs_a_signed_in_person(
+    client: httpx.AsyncClient, login: LoginFn
+) -> None:
     assert (await client.get(EXPORT)).status_code == 401
     created = await client.post(
         "/api/v1/api-keys",

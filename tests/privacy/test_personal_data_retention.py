@@ -16,7 +16,10 @@ from app.core.config import Settings
 from app.models import AuthSession, IdempotencyRecord, LoginThrottle, RefreshToken
 from app.privacy.retention import prune_personal_data
 from tests.conftest import DEMO_PASSWORD
-from tests.reports.conftest import submit  # noqa: F401
+from tests.reports.conftest import (
+    SubmitFn,
+    submit,  # noqa: F401
+)
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 
@@ -40,7 +43,7 @@ async def _newest_session(db: AsyncSession) -> uuid.UUID:
 async def test_old_idempotency_answers_go_and_a_late_retry_files_anew(
     app: FastAPI,
     client: httpx.AsyncClient,
-    submit,  # noqa: F811
+    submit: SubmitFn,  # noqa: F811
     session: AsyncSession,
     settings: Settings,
 ) -> None:
@@ -151,7 +154,7 @@ async def test_spent_login_failure_counters_go_and_live_locks_stay(
 
 async def test_a_backlog_goes_in_batches_within_one_pass(
     app: FastAPI,
-    submit,  # noqa: F811
+    submit: SubmitFn,  # noqa: F811
     session: AsyncSession,
     settings: Settings,
 ) -> None:

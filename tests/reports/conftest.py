@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import Community
+from tests.conftest import LoginFn
 
 PHOTOS = Path(__file__).resolve().parents[1] / "fixtures" / "photos"
 # Inside 东街社区 (community 1 of the demo), WGS-84.
@@ -35,12 +36,12 @@ SubmitFn = Callable[..., Awaitable[httpx.Response]]
 
 
 @pytest.fixture
-def community_1_point(session) -> tuple[float, float]:  # type: ignore[no-untyped-def]
+def community_1_point(session: AsyncSession) -> tuple[float, float]:
     return COMMUNITY_1_POINT
 
 
 @pytest.fixture
-def submit(client: httpx.AsyncClient, login) -> SubmitFn:  # type: ignore[no-untyped-def]
+def submit(client: httpx.AsyncClient, login: LoginFn) -> SubmitFn:
     """``await submit("courier1", lat=…, photos=[("a.jpg", bytes)], **fields)``."""
 
     async def _submit(

@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.demo.seed import demo_id
+from tests.conftest import LoginFn
 from tests.reports.conftest import SubmitFn, community_centre, photo_bytes
 
 # A photo that carries both a GPS position and a capture time in its EXIF.
@@ -35,8 +36,8 @@ def capture_data_shown(photo: dict[str, Any]) -> bool:
 
 @pytest.fixture
 async def filed_outside_own_region(
-    submit: SubmitFn, client: httpx.AsyncClient, login, session: AsyncSession
-) -> str:  # type: ignore[no-untyped-def]
+    submit: SubmitFn, client: httpx.AsyncClient, login: LoginFn, session: AsyncSession
+) -> str:
     """supervisor2 (陕坝镇) reports a hazard in 头道桥社区, in the township next door; the
     community's staff (staff5) note something for themselves, answer the reporter and accept."""
     lat, lng = await community_centre(session, "头道桥社区")
@@ -61,7 +62,7 @@ async def _display_name(client: httpx.AsyncClient, headers: dict[str, str]) -> s
 
 
 async def test_a_supervisor_reporting_outside_their_region_sees_the_reporters_view(
-    client: httpx.AsyncClient, login, filed_outside_own_region: str
+    client: httpx.AsyncClient, login: LoginFn, filed_outside_own_region: str
 ) -> None:
     url = f"/api/v1/reports/{filed_outside_own_region}"
     supervisor2 = await login("supervisor2")
@@ -91,7 +92,7 @@ async def test_a_supervisor_reporting_outside_their_region_sees_the_reporters_vi
 
 @pytest.mark.parametrize("username", ["supervisor", "staff5", "admin"])
 async def test_the_cases_own_staff_see_everything(
-    client: httpx.AsyncClient, login, filed_outside_own_region: str, username: str
+    client: httpx.AsyncClient, login: LoginFn, filed_outside_own_region: str, username: str
 ) -> None:
     url = f"/api/v1/reports/{filed_outside_own_region}"
     headers = await login(username)
@@ -107,7 +108,7 @@ async def test_the_cases_own_staff_see_everything(
 
 
 async def test_a_supervisor_sees_the_inside_of_cases_in_their_region(
-    submit: SubmitFn, client: httpx.AsyncClient, login
+    submit: SubmitFn, client: httpx.AsyncClient, login: LoginFn
 ) -> None:
     filed = ok(await submit("courier1"), 201)  # 东街社区, in supervisor2's 陕坝镇
     url = f"/api/v1/reports/{filed['id']}"
@@ -126,7 +127,9 @@ async def test_a_supervisor_sees_the_inside_of_cases_in_their_region(
 
 
 @pytest.fixture
-async def whistled_case(submit: SubmitFn, client: httpx.AsyncClient, login) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+async def whistled_case(
+    submit: SubmitFn, client: httpx.AsyncClient, login: LoginFn
+) -> dict[str, Any]:
     """courier1 reports in 东街社区 with a photo that has GPS and a capture time; the banner's
     supervisor accepts; staff1 whistles 旗农牧和科技局 (unit1), which accepts and reports
     progress with a photo of its own. Keeps the answers to the supervisor and to staff1."""
@@ -167,7 +170,7 @@ REPORT_PHOTO = {
 
 
 async def test_the_report_photos_capture_data_per_role(
-    client: httpx.AsyncClient, login, whistled_case: dict[str, Any]
+    client: httpx.AsyncClient, login: LoginFn, whistled_case: dict[str, Any]
 ) -> None:
     report_id = whistled_case["filed"]["id"]
     in_detail, in_list = {}, {}
@@ -209,7 +212,7 @@ PROGRESS_PHOTO = {
 
 
 async def test_timeline_photos_capture_data_per_role(
-    client: httpx.AsyncClient, login, whistled_case: dict[str, Any]
+    client: httpx.AsyncClient, login: LoginFn, whistled_case: dict[str, Any]
 ) -> None:
     url = f"/api/v1/reports/{whistled_case['filed']['id']}/timeline"
     shown = {}
@@ -222,7 +225,7 @@ async def test_timeline_photos_capture_data_per_role(
 
 
 async def test_units_and_viewers_see_the_public_timeline_without_names(
-    client: httpx.AsyncClient, login, whistled_case: dict[str, Any]
+    client: httpx.AsyncClient, login: LoginFn, whistled_case: dict[str, Any]
 ) -> None:
     url = f"/api/v1/reports/{whistled_case['filed']['id']}"
     note = {"body": "注意安全", "internal": True}

@@ -6,8 +6,13 @@ import asyncio
 
 import httpx
 
+from tests.conftest import LoginFn
+from tests.reports.conftest import SubmitFn
 
-async def test_ten_comments_at_once_all_land(client: httpx.AsyncClient, login, submit) -> None:
+
+async def test_ten_comments_at_once_all_land(
+    client: httpx.AsyncClient, login: LoginFn, submit: SubmitFn
+) -> None:
     report_id = (await submit("courier1")).json()["id"]
     url = f"/api/v1/reports/{report_id}/comments"
     staff, reporter = await login("staff1"), await login("courier1")
@@ -36,7 +41,7 @@ async def test_ten_comments_at_once_all_land(client: httpx.AsyncClient, login, s
 
 
 async def test_comments_and_a_case_action_at_once_all_land(
-    client: httpx.AsyncClient, login, submit
+    client: httpx.AsyncClient, login: LoginFn, submit: SubmitFn
 ) -> None:
     report_id = (await submit("courier1")).json()["id"]
     staff = await login("staff1")

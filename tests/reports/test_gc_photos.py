@@ -24,7 +24,8 @@ from app.core.db import create_engine, create_sessionmaker
 from app.core.migrations import upgrade
 from app.core.storage import PhotoStorage, StoredPhotoNotFound
 from app.photos.gc import QUARANTINE, collect_orphans, quarantine_key
-from tests.conftest import make_test_settings
+from tests.conftest import LoginFn, make_test_settings
+from tests.reports.conftest import SubmitFn
 from tests.support import command_env, run_command
 
 ORPHAN = "2026/01/01/00000000-0000-0000-0000-000000000001/display.jpg"
@@ -70,7 +71,9 @@ async def keys(storage: PhotoStorage) -> set[str]:
     return {stored.key async for stored in storage.list_keys()}
 
 
-async def photo_files_of(client: httpx.AsyncClient, login, report: dict) -> list[int]:  # type: ignore[no-untyped-def]
+async def photo_files_of(
+    client: httpx.AsyncClient, login: LoginFn, report: dict[str, Any]
+) -> list[int]:
     """The status of each of the report's photos as the reporter fetches it."""
     headers = await login("courier1")
     return [(await client.get(p["url"], headers=headers)).status_code for p in report["photos"]]
@@ -89,7 +92,11 @@ async def wrong_database(empty_database: str) -> AsyncIterator[AsyncSession]:
 
 
 async def test_orphans_go_to_quarantine_then_away_after_the_quarantine_period(
-    client, login, submit, session: AsyncSession, storage: PhotoStorage
+    client: httpx.AsyncClient,
+    login: LoginFn,
+    submit: SubmitFn,
+    session: AsyncSession,
+    storage: PhotoStorage,
 ) -> None:
     reports = [(await submit("courier1")).json() for _ in range(5)]
     photo_keys = await keys(storage)
@@ -116,7 +123,7 @@ async def test_orphans_go_to_quarantine_then_away_after_the_quarantine_period(
 
 
 async def test_young_files_are_left_alone(
-    submit, session: AsyncSession, storage: PhotoStorage, settings: Settings
+    submit: SubmitFn, session: AsyncSession, storage: PhotoStorage, settings: Settings
 ) -> None:
     if settings.photo_storage != "local":
         pytest.skip("S3 sets an object's time itself; the rule does not depend on the store")
@@ -139,7 +146,12 @@ async def test_young_files_are_left_alone(
 
 
 async def test_the_wrong_database_is_refused_and_forced_runs_can_be_undone(
-    client, login, submit, session: AsyncSession, storage: PhotoStorage, wrong_database
+    client: httpx.AsyncClient,
+    login: LoginFn,
+    submit: SubmitFn,
+    session: AsyncSession,
+    storage: PhotoStorage,
+    wrong_database: AsyncSession,
 ) -> None:
     report = (await submit("courier1")).json()
     before = await keys(storage)
@@ -165,7 +177,7 @@ async def test_the_wrong_database_is_refused_and_forced_runs_can_be_undone(
 
 
 async def test_more_than_the_allowed_share_is_refused(
-    submit, session: AsyncSession, storage: PhotoStorage
+    submit: SubmitFn, session: AsyncSession, storage: PhotoStorage
 ) -> None:
     await submit("courier1")
     await storage.put(ORPHAN, b"left by a crash", "image/jpeg")
@@ -183,7 +195,7 @@ async def test_more_than_the_allowed_share_is_refused(
 
 
 async def test_a_dry_run_changes_nothing(
-    submit, session: AsyncSession, storage: PhotoStorage
+    submit: SubmitFn, session: AsyncSession, storage: PhotoStorage
 ) -> None:
     await submit("courier1")
     old = "2026/01/01/00000000-0000-0000-0000-000000000002/display.jpg"
@@ -202,7 +214,7 @@ async def test_a_dry_run_changes_nothing(
 
 
 async def test_files_under_quarantine_this_code_did_not_put_there_are_left_alone(
-    submit, session: AsyncSession, storage: PhotoStorage
+    submit: SubmitFn, session: AsyncSession, storage: PhotoStorage
 ) -> None:
     await submit("courier1")
     stranger = f"{QUARANTINE}notes/readme.txt"
@@ -245,7 +257,7 @@ async def run_gc_photos(env: dict[str, str], *args: str) -> tuple[int, str]:
 
 
 async def test_the_command_refuses_the_wrong_database_and_lists_what_would_go(
-    submit, storage: PhotoStorage, settings: Settings, empty_database: str
+    submit: SubmitFn, storage: PhotoStorage, settings: Settings, empty_database: str
 ) -> None:
     await submit("courier1")
     before = await keys(storage)
@@ -266,7 +278,7 @@ async def test_the_command_refuses_the_wrong_database_and_lists_what_would_go(
 
 
 async def test_the_command_quarantines_orphans_of_the_right_database(
-    submit, storage: PhotoStorage, settings: Settings, database_url: str
+    submit: SubmitFn, storage: PhotoStorage, settings: Settings, database_url: str
 ) -> None:
     await submit("courier1")
     before = await keys(storage)

@@ -11,13 +11,15 @@ from typing import Any
 
 import httpx
 import pytest
+from fastapi import FastAPI
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.config import Settings
 from app.core.storage import LocalPhotoStorage
 from app.models import IdempotencyRecord, Photo, Report
-from app.reports import intake
+from app.reports import intake, numbering
+from tests.conftest import LoginFn
 from tests.reports.conftest import COMMUNITY_1_POINT, photo_bytes
 
 # --- helpers --------------------------------------------------------------------------------
@@ -81,7 +83,7 @@ async def post(
 
 
 async def test_a_retry_gets_the_first_answer_and_creates_nothing(
-    client: httpx.AsyncClient, login, session: AsyncSession, settings: Settings
+    client: httpx.AsyncClient, login: LoginFn, session: AsyncSession, settings: Settings
 ) -> None:
     headers = await login("courier1")
     key = str(uuid.uuid4())
@@ -127,7 +129,7 @@ async def test_a_retry_gets_the_first_answer_and_creates_nothing(
 )
 async def test_the_same_key_with_another_body_is_refused(
     client: httpx.AsyncClient,
-    login,
+    login: LoginFn,
     session: AsyncSession,
     settings: Settings,
     change: dict[str, Any],
@@ -151,7 +153,7 @@ async def test_the_same_key_with_another_body_is_refused(
 
 
 async def test_keys_belong_to_their_user(
-    client: httpx.AsyncClient, login, session: AsyncSession, settings: Settings
+    client: httpx.AsyncClient, login: LoginFn, session: AsyncSession, settings: Settings
 ) -> None:
     key = "shared-key-1"
     mine = await post(client, await login("courier1"), key)
@@ -165,7 +167,7 @@ async def test_keys_belong_to_their_user(
 
 
 async def test_a_refused_request_does_not_use_up_its_key(
-    client: httpx.AsyncClient, login, session: AsyncSession, settings: Settings
+    client: httpx.AsyncClient, login: LoginFn, session: AsyncSession, settings: Settings
 ) -> None:
     headers = await login("courier1")
     key = str(uuid.uuid4())
@@ -188,7 +190,7 @@ async def test_a_refused_request_does_not_use_up_its_key(
 
 @pytest.mark.parametrize("key", ["", "   ", "x" * 201, "tab\tin\tkey"])
 async def test_an_unusable_key_is_refused(
-    client: httpx.AsyncClient, login, session: AsyncSession, settings: Settings, key: str
+    client: httpx.AsyncClient, login: LoginFn, session: AsyncSession, settings: Settings, key: str
 ) -> None:
     response = await client.post(
         "/api/v1/reports",
@@ -222,7 +224,11 @@ class CountingStorage(LocalPhotoStorage):
 
 
 async def test_concurrent_twins_make_one_report(
-    app, client: httpx.AsyncClient, login, session: AsyncSession, settings: Settings
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    login: LoginFn,
+    session: AsyncSession,
+    settings: Settings,
 ) -> None:
     headers = await login("courier1")
     key = str(uuid.uuid4())
@@ -236,9 +242,9 @@ async def test_concurrent_twins_make_one_report(
 
 
 async def test_the_loser_of_a_race_removes_its_uploads(
-    app,
+    app: FastAPI,
     client: httpx.AsyncClient,
-    login,
+    login: LoginFn,
     session: AsyncSession,
     settings: Settings,
     monkeypatch: pytest.MonkeyPatch,
@@ -249,7 +255,7 @@ async def test_the_loser_of_a_race_removes_its_uploads(
     storage = CountingStorage(settings.photo_dir)
     app.state.photo_storage = storage
     barrier = asyncio.Barrier(2)
-    real_next_number = intake.next_report_number
+    real_next_number = numbering.next_report_number
 
     async def write_together(*args: Any, **kwargs: Any) -> Any:
         # The first write of a submission: both twins have uploaded their photos by now.
@@ -280,9 +286,9 @@ async def test_the_loser_of_a_race_removes_its_uploads(
 
 
 async def test_racing_twins_with_different_bodies(
-    app,
+    app: FastAPI,
     client: httpx.AsyncClient,
-    login,
+    login: LoginFn,
     session: AsyncSession,
     settings: Settings,
     monkeypatch: pytest.MonkeyPatch,
@@ -290,7 +296,7 @@ async def test_racing_twins_with_different_bodies(
     """The same key sent at once with two different bodies: one report, the other request is
     told the key was used for something else, and its uploads are gone."""
     barrier = asyncio.Barrier(2)
-    real_next_number = intake.next_report_number
+    real_next_number = numbering.next_report_number
 
     async def write_together(*args: Any, **kwargs: Any) -> Any:
         # The first write of a submission: both twins have uploaded their photos by now.
@@ -313,7 +319,7 @@ async def test_racing_twins_with_different_bodies(
 
 
 async def test_concurrent_submissions_get_consecutive_numbers(
-    client: httpx.AsyncClient, login, session: AsyncSession, settings: Settings
+    client: httpx.AsyncClient, login: LoginFn, session: AsyncSession, settings: Settings
 ) -> None:
     users = ["courier1", "courier2", "grid1", "resident1"]
     headers = {user: await login(user) for user in users}
@@ -336,7 +342,7 @@ async def test_concurrent_submissions_get_consecutive_numbers(
 
 
 async def test_concurrent_twins_among_other_submissions(
-    client: httpx.AsyncClient, login, session: AsyncSession, settings: Settings
+    client: httpx.AsyncClient, login: LoginFn, session: AsyncSession, settings: Settings
 ) -> None:
     headers = await login("courier1")
     keys = ["k1", "k1", "k2", "k2", "k2", None, None]

@@ -21,7 +21,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.core.config import Settings
 from app.core.geo import haversine_m
 from app.models import Photo, Report
-from tests.reports.conftest import COMMUNITY_1_POINT, photo_bytes
+from tests.conftest import LoginFn
+from tests.reports.conftest import COMMUNITY_1_POINT, SubmitFn, photo_bytes
 
 CHINA = timezone(timedelta(hours=8))
 FAR = "exif_far_from_report"
@@ -128,7 +129,11 @@ def assert_clean_jpeg(data: bytes) -> Image.Image:
 
 
 async def test_phone_jpeg_is_stored_resized_and_stripped(
-    submit, client: httpx.AsyncClient, login, session: AsyncSession, settings: Settings
+    submit: SubmitFn,
+    client: httpx.AsyncClient,
+    login: LoginFn,
+    session: AsyncSession,
+    settings: Settings,
 ) -> None:
     data = photo_bytes("HMD_Nokia_8.3_5G.jpg")
     response = await submit("courier1", photos=[("HMD_Nokia_8.3_5G.jpg", data)])
@@ -205,7 +210,7 @@ async def test_phone_jpeg_is_stored_resized_and_stripped(
 
 
 async def test_photo_of_another_community_is_hidden_from_its_staff(
-    submit, client: httpx.AsyncClient, login
+    submit: SubmitFn, client: httpx.AsyncClient, login: LoginFn
 ) -> None:
     response = await submit("courier1")
     assert response.status_code == 201, response.text
@@ -218,7 +223,7 @@ async def test_photo_of_another_community_is_hidden_from_its_staff(
 # --- EXIF position and time: flags, not refusals ---------------------------------------------
 
 
-async def test_photo_with_gps_in_italy_is_flagged_far(submit) -> None:
+async def test_photo_with_gps_in_italy_is_flagged_far(submit: SubmitFn) -> None:
     response = await submit("courier1", photos=[("DSCN0010.jpg", photo_bytes("DSCN0010.jpg"))])
     assert response.status_code == 201, response.text
     [photo] = response.json()["photos"]
@@ -231,7 +236,7 @@ async def test_photo_with_gps_in_italy_is_flagged_far(submit) -> None:
     assert (photo["width"], photo["height"]) == (640, 480)
 
 
-async def test_photo_without_usable_gps_is_not_flagged_far(submit) -> None:
+async def test_photo_without_usable_gps_is_not_flagged_far(submit: SubmitFn) -> None:
     response = await submit("courier1", photos=[("Canon_40D.jpg", photo_bytes("Canon_40D.jpg"))])
     assert response.status_code == 201, response.text
     [photo] = response.json()["photos"]
@@ -242,7 +247,7 @@ async def test_photo_without_usable_gps_is_not_flagged_far(submit) -> None:
     )
 
 
-async def test_photo_with_broken_exif_is_accepted_unflagged(submit) -> None:
+async def test_photo_with_broken_exif_is_accepted_unflagged(submit: SubmitFn) -> None:
     response = await submit("courier1", photos=[("image01088.jpg", photo_bytes("image01088.jpg"))])
     assert response.status_code == 201, response.text
     [photo] = response.json()["photos"]
@@ -263,7 +268,7 @@ async def test_photo_with_broken_exif_is_accepted_unflagged(submit) -> None:
     ],
 )
 async def test_flags_follow_the_limits(
-    submit, distance_m: float, hours_ago: float, expected: set[str]
+    submit: SubmitFn, distance_m: float, hours_ago: float, expected: set[str]
 ) -> None:
     taken = datetime.now(UTC) - timedelta(hours=hours_ago)
     gps = point_north_of(COMMUNITY_1_POINT, distance_m)
@@ -278,7 +283,7 @@ async def test_flags_follow_the_limits(
     assert abs(datetime.fromisoformat(photo["exif_taken_at"]) - taken) < timedelta(seconds=1)
 
 
-async def test_flags_compare_with_the_converted_point(submit) -> None:
+async def test_flags_compare_with_the_converted_point(submit: SubmitFn) -> None:
     """The photo's GPS is WGS-84; a GCJ-02 report point ~500 m off in raw numbers must not
     make a photo taken on the spot look far away."""
     from app.core.geo import wgs84_to_gcj02
@@ -301,7 +306,7 @@ async def test_flags_compare_with_the_converted_point(submit) -> None:
     [("portrait_6.jpg", True), ("portrait_8.jpg", True), ("landscape_3.jpg", False)],
 )
 async def test_photos_are_turned_upright(
-    submit, client: httpx.AsyncClient, login, name: str, portrait: bool
+    submit: SubmitFn, client: httpx.AsyncClient, login: LoginFn, name: str, portrait: bool
 ) -> None:
     raw_width, raw_height = raw_size(name)
     assert raw_width > raw_height  # stored sideways or upside down, as the camera wrote it
@@ -325,7 +330,7 @@ async def test_photos_are_turned_upright(
 
 
 async def test_iphone_heic_is_accepted_and_served_as_jpeg(
-    submit, client: httpx.AsyncClient, login, session: AsyncSession
+    submit: SubmitFn, client: httpx.AsyncClient, login: LoginFn, session: AsyncSession
 ) -> None:
     data = photo_bytes("iphone_13_pro_max.HEIC")
     response = await submit("courier1", photos=[("IMG_0001.HEIC", data)])
@@ -354,7 +359,7 @@ async def test_iphone_heic_is_accepted_and_served_as_jpeg(
 
 
 async def test_corrupted_jpeg_is_refused_naming_the_file(
-    submit, session: AsyncSession, settings: Settings
+    submit: SubmitFn, session: AsyncSession, settings: Settings
 ) -> None:
     response = await submit("courier1", photos=[("corrupted.jpg", photo_bytes("corrupted.jpg"))])
     assert response.status_code == 422
@@ -369,7 +374,7 @@ async def test_corrupted_jpeg_is_refused_naming_the_file(
 
 
 async def test_one_bad_photo_refuses_the_whole_report(
-    submit, session: AsyncSession, settings: Settings
+    submit: SubmitFn, session: AsyncSession, settings: Settings
 ) -> None:
     response = await submit(
         "courier1",
@@ -389,7 +394,7 @@ async def test_one_bad_photo_refuses_the_whole_report(
 
 
 async def test_the_bytes_decide_not_the_declared_type(
-    client: httpx.AsyncClient, login, session: AsyncSession, settings: Settings
+    client: httpx.AsyncClient, login: LoginFn, session: AsyncSession, settings: Settings
 ) -> None:
     form = {
         "category_code": "chaotic_parking",
@@ -413,7 +418,11 @@ async def test_the_bytes_decide_not_the_declared_type(
 
 
 async def test_several_photos_keep_their_order_and_hashes(
-    submit, client: httpx.AsyncClient, login, session: AsyncSession, settings: Settings
+    submit: SubmitFn,
+    client: httpx.AsyncClient,
+    login: LoginFn,
+    session: AsyncSession,
+    settings: Settings,
 ) -> None:
     names = ["portrait_6.jpg", "Canon_40D.jpg", "landscape_3.jpg", "image01088.jpg"]
     uploads = [(name, photo_bytes(name)) for name in names]
@@ -439,7 +448,9 @@ async def test_several_photos_keep_their_order_and_hashes(
     assert await row_counts(session) == (1, 4)
 
 
-async def test_the_same_photo_twice_is_stored_twice(submit, session: AsyncSession) -> None:
+async def test_the_same_photo_twice_is_stored_twice(
+    submit: SubmitFn, session: AsyncSession
+) -> None:
     data = photo_bytes("Canon_40D.jpg")
     response = await submit("courier1", photos=[("a.jpg", data), ("b.jpg", data)])
     assert response.status_code == 201, response.text
@@ -449,7 +460,7 @@ async def test_the_same_photo_twice_is_stored_twice(submit, session: AsyncSessio
     assert rows[0].display_key != rows[1].display_key
 
 
-async def test_png_and_webp_are_accepted(submit, session: AsyncSession) -> None:
+async def test_png_and_webp_are_accepted(submit: SubmitFn, session: AsyncSession) -> None:
     def encoded(fmt: str, mode: str) -> bytes:
         buffer = io.BytesIO()
         Image.new(mode, (300, 200), (10, 120, 200, 128)[: len(mode)]).save(buffer, fmt)

@@ -7,17 +7,20 @@ import tempfile
 from pathlib import Path
 
 import pytest
+from fastapi import FastAPI
 from PIL import ImageFile
 
 from app.core.config import Settings
 from app.core.db import create_engine
 from app.core.runtime import PILLOW_BLOCK_BYTES
-from tests.reports.conftest import photo_bytes
+from tests.reports.conftest import SubmitFn, photo_bytes
 
 PHONE_PHOTO = "HMD_Nokia_8.3_5G.jpg"  # 2 MB: over Starlette's default 1 MB spool
 
 
-async def test_a_phone_photo_is_parsed_in_memory(app, submit, monkeypatch) -> None:
+async def test_a_phone_photo_is_parsed_in_memory(
+    app: FastAPI, submit: SubmitFn, monkeypatch: pytest.MonkeyPatch
+) -> None:
     rollovers: list[int] = []
     real_rollover = tempfile.SpooledTemporaryFile.rollover
 
@@ -33,7 +36,9 @@ async def test_a_phone_photo_is_parsed_in_memory(app, submit, monkeypatch) -> No
     assert rollovers == []
 
 
-async def test_a_file_over_the_photo_limit_is_still_refused_by_name(app, settings, submit) -> None:
+async def test_a_file_over_the_photo_limit_is_still_refused_by_name(
+    app: FastAPI, settings: Settings, submit: SubmitFn
+) -> None:
     """Kept in memory up to the limit, not beyond: one byte more is refused, naming the file."""
     too_big = b"\xff\xd8\xff" + b"\0" * settings.max_photo_bytes
     response = await submit("courier1", photos=[("big.jpg", too_big)])
@@ -43,7 +48,7 @@ async def test_a_file_over_the_photo_limit_is_still_refused_by_name(app, setting
     ]
 
 
-def test_pillow_works_in_large_blocks(app) -> None:
+def test_pillow_works_in_large_blocks(app: FastAPI) -> None:
     assert ImageFile.MAXBLOCK >= PILLOW_BLOCK_BYTES
 
 

@@ -28,6 +28,7 @@ from app.demo.organisation import organisation
 from app.demo.seed import demo_id
 from app.main import create_app
 from app.models import Photo, Report
+from tests.conftest import LoginFn
 from tests.reports.conftest import COMMUNITY_1_POINT, community_centre, photo_bytes
 
 MiB = 1024 * 1024
@@ -63,7 +64,7 @@ def assert_problem(
 ) -> dict[str, Any]:
     assert response.status_code == status, response.text
     assert response.headers["content-type"] == "application/problem+json"
-    problem = response.json()
+    problem: dict[str, Any] = response.json()
     assert problem["code"] == code
     assert problem["status"] == status
     if loc is not None:
@@ -155,7 +156,7 @@ BAD_FIELDS = {
 
 
 @pytest.fixture
-def post_report(client: httpx.AsyncClient, login) -> Callable[..., Any]:
+def post_report(client: httpx.AsyncClient, login: LoginFn) -> Callable[..., Any]:
     """Like ``submit``, but a field given as None is left out of the form."""
 
     async def _post(
@@ -191,7 +192,7 @@ def post_report(client: httpx.AsyncClient, login) -> Callable[..., Any]:
 
 @pytest.mark.parametrize("case", list(BAD_FIELDS.values()), ids=list(BAD_FIELDS))
 async def test_bad_fields_are_refused_and_change_nothing(
-    post_report, session: AsyncSession, settings: Settings, case: Bad
+    post_report: Callable[..., Any], session: AsyncSession, settings: Settings, case: Bad
 ) -> None:
     response = await post_report(**case.fields)
     problem = assert_problem(response, 422, case.code, case.loc)
@@ -203,7 +204,7 @@ async def test_bad_fields_are_refused_and_change_nothing(
 
 
 async def test_several_bad_fields_are_reported_together(
-    post_report, session: AsyncSession, settings: Settings
+    post_report: Callable[..., Any], session: AsyncSession, settings: Settings
 ) -> None:
     response = await post_report(
         category_code="no_such_category",
@@ -223,7 +224,9 @@ async def test_several_bad_fields_are_reported_together(
     await nothing_changed(session, settings)
 
 
-async def test_edges_of_the_limits_are_accepted(post_report, session: AsyncSession) -> None:
+async def test_edges_of_the_limits_are_accepted(
+    post_report: Callable[..., Any], session: AsyncSession
+) -> None:
     response = await post_report(
         description="乱" * 2000,
         occurred_at=in_days(-29),
@@ -237,21 +240,23 @@ async def test_edges_of_the_limits_are_accepted(post_report, session: AsyncSessi
     assert await row_counts(session) == (1, 9)
 
 
-async def test_description_and_address_are_trimmed(post_report) -> None:
+async def test_description_and_address_are_trimmed(post_report: Callable[..., Any]) -> None:
     response = await post_report(description="  井盖丢了  ", address=" 东街12号 ")
     assert response.status_code == 201, response.text
     assert response.json()["description"] == "井盖丢了"
     assert response.json()["address"] == "东街12号"
 
 
-async def test_a_viewer_cannot_submit(post_report, session: AsyncSession, settings) -> None:
+async def test_a_viewer_cannot_submit(
+    post_report: Callable[..., Any], session: AsyncSession, settings: Settings
+) -> None:
     response = await post_report("viewer")
     assert_problem(response, 403, "forbidden")
     await nothing_changed(session, settings)
 
 
 async def test_submitting_needs_a_login(
-    client: httpx.AsyncClient, session: AsyncSession, settings
+    client: httpx.AsyncClient, session: AsyncSession, settings: Settings
 ) -> None:
     response = await client.post(
         "/api/v1/reports",
@@ -280,7 +285,11 @@ BAD_PHOTOS = {
 @pytest.mark.parametrize("index", [0, 2])
 @pytest.mark.parametrize("case", list(BAD_PHOTOS.values()), ids=list(BAD_PHOTOS))
 async def test_bad_photos_are_refused_naming_the_file(
-    post_report, session: AsyncSession, settings: Settings, case: tuple[str, bytes], index: int
+    post_report: Callable[..., Any],
+    session: AsyncSession,
+    settings: Settings,
+    case: tuple[str, bytes],
+    index: int,
 ) -> None:
     name, data = case
     photos = [canon(), canon(), canon()]
@@ -294,7 +303,7 @@ async def test_bad_photos_are_refused_naming_the_file(
 
 
 async def test_truncated_phone_jpeg_is_refused(
-    post_report, session: AsyncSession, settings: Settings
+    post_report: Callable[..., Any], session: AsyncSession, settings: Settings
 ) -> None:
     data = photo_bytes("HMD_Nokia_8.3_5G.jpg")
     response = await post_report(photos=[("IMG_2041.jpg", data[: len(data) // 2])])
@@ -304,14 +313,14 @@ async def test_truncated_phone_jpeg_is_refused(
     await nothing_changed(session, settings)
 
 
-async def test_bomb_is_refused_for_its_pixels(post_report) -> None:
+async def test_bomb_is_refused_for_its_pixels(post_report: Callable[..., Any]) -> None:
     response = await post_report(photos=[("bomb.png", png_header_bomb(20_000, 20_000))])
     problem = assert_problem(response, 422, "photo_rejected", ["body", "photos", 0])
     assert "too_many_pixels" in problem["errors"][0]["msg"]
 
 
 async def test_zero_photos_are_refused(
-    post_report, session: AsyncSession, settings: Settings
+    post_report: Callable[..., Any], session: AsyncSession, settings: Settings
 ) -> None:
     # No file at all (the client then sends a urlencoded form) …
     response = await post_report(photos=[])
@@ -323,7 +332,7 @@ async def test_zero_photos_are_refused(
 
 
 async def test_ten_photos_are_refused(
-    post_report, session: AsyncSession, settings: Settings
+    post_report: Callable[..., Any], session: AsyncSession, settings: Settings
 ) -> None:
     response = await post_report(photos=[canon()] * 10)
     problem = assert_problem(response, 422, "validation_error", ["body", "photos"])
@@ -344,7 +353,7 @@ async def test_ten_photos_are_refused(
     ],
 )
 async def test_a_file_name_is_kept_as_a_name_only(
-    post_report, session: AsyncSession, settings: Settings, sent: str, kept: str
+    post_report: Callable[..., Any], session: AsyncSession, settings: Settings, sent: str, kept: str
 ) -> None:
     response = await post_report(photos=[(sent, photo_bytes("Canon_40D.jpg"))])
     assert response.status_code == 201, response.text
@@ -360,7 +369,7 @@ async def test_a_file_name_is_kept_as_a_name_only(
     await session.rollback()
 
 
-async def test_a_refused_file_is_named_without_its_path(post_report) -> None:
+async def test_a_refused_file_is_named_without_its_path(post_report: Callable[..., Any]) -> None:
     response = await post_report(photos=[("../../etc/passwd.jpg", b"root:x:0:0")])
     problem = assert_problem(response, 422, "photo_rejected", ["body", "photos", 0])
     assert "passwd.jpg" in problem["errors"][0]["msg"]
@@ -379,7 +388,9 @@ class Limited:
 
 
 @pytest.fixture
-async def limited(database_url: str, settings_for) -> AsyncIterator[Limited]:
+async def limited(
+    database_url: str, settings_for: Callable[..., Settings]
+) -> AsyncIterator[Limited]:
     settings = settings_for(database_url, max_photo_bytes=1 * MiB, max_request_bytes=3 * MiB)
     app = create_app(settings)
     transport = httpx.ASGITransport(app=app)
@@ -516,7 +527,7 @@ async def test_a_stream_under_the_limit_is_accepted(limited: Limited) -> None:
     ("system", "convert"), [("gcj02", wgs84_to_gcj02), ("bd09", wgs84_to_bd09)]
 )
 async def test_chinese_map_coordinates_are_stored_as_wgs84(
-    post_report, session: AsyncSession, system: str, convert: Callable[..., Any]
+    post_report: Callable[..., Any], session: AsyncSession, system: str, convert: Callable[..., Any]
 ) -> None:
     sent_lat, sent_lng = convert(*COMMUNITY_1_POINT)
     response = await post_report(lat=sent_lat, lng=sent_lng, coord_system=system)
@@ -540,7 +551,7 @@ async def test_chinese_map_coordinates_are_stored_as_wgs84(
     await session.rollback()
 
 
-async def test_wgs84_is_the_default(post_report) -> None:
+async def test_wgs84_is_the_default(post_report: Callable[..., Any]) -> None:
     response = await post_report()
     assert response.status_code == 201, response.text
     body = response.json()
@@ -551,7 +562,7 @@ async def test_wgs84_is_the_default(post_report) -> None:
 # --- the answer and routing -------------------------------------------------------------------
 
 
-async def test_the_answer_carries_the_case(post_report) -> None:
+async def test_the_answer_carries_the_case(post_report: Callable[..., Any]) -> None:
     response = await post_report(address="东街平房区12号", occurred_at=in_days(-1))
     assert response.status_code == 201, response.text
     body = response.json()
@@ -574,7 +585,9 @@ async def test_the_answer_carries_the_case(post_report) -> None:
     assert body["version"] == 1
 
 
-async def test_possible_duplicates_list_open_reports_close_by(post_report) -> None:
+async def test_possible_duplicates_list_open_reports_close_by(
+    post_report: Callable[..., Any],
+) -> None:
     first = (await post_report()).json()
     other_category = await post_report(category_code="street_vending")
     assert other_category.json()["possible_duplicates"] == []
@@ -596,7 +609,9 @@ def point_east_of_community_1(metres: float) -> tuple[float, float]:
     return lat, edge_lng + metres / (111_320 * math.cos(math.radians(lat)))
 
 
-async def test_a_point_just_outside_goes_to_the_nearest_community(post_report) -> None:
+async def test_a_point_just_outside_goes_to_the_nearest_community(
+    post_report: Callable[..., Any],
+) -> None:
     lat, lng = point_east_of_community_1(300)
     response = await post_report(lat=lat, lng=lng)
     assert response.status_code == 201, response.text
@@ -607,7 +622,7 @@ async def test_a_point_just_outside_goes_to_the_nearest_community(post_report) -
 
 
 async def test_a_point_beyond_the_routing_distance_waits_in_the_region_queue(
-    post_report,
+    post_report: Callable[..., Any],
 ) -> None:
     lat, lng = point_east_of_community_1(1500)
     response = await post_report(lat=lat, lng=lng)
@@ -625,7 +640,7 @@ async def test_a_point_beyond_the_routing_distance_waits_in_the_region_queue(
     ],
 )
 async def test_a_far_point_goes_to_the_reporters_region_queue(
-    post_report, username: str, region: str
+    post_report: Callable[..., Any], username: str, region: str
 ) -> None:
     response = await post_report(username, lat=41.02, lng=107.15)  # ~18 km north of the town
     assert response.status_code == 201, response.text
@@ -642,7 +657,7 @@ TOUDAOQIAO_GRID = demo_id("grid", "头道桥镇", "头道桥社区", "第一网�
 
 
 async def test_a_courier_cannot_send_a_report_to_another_community_by_its_grid(
-    post_report, session: AsyncSession, settings: Settings
+    post_report: Callable[..., Any], session: AsyncSession, settings: Settings
 ) -> None:
     # courier1 stands in 东街社区 and names a grid of 头道桥社区, in another township.
     response = await post_report(grid_id=TOUDAOQIAO_GRID)
@@ -654,7 +669,9 @@ async def test_a_courier_cannot_send_a_report_to_another_community_by_its_grid(
     await nothing_changed(session, settings)
 
 
-async def test_a_grid_of_the_points_community_names_the_grid(post_report) -> None:
+async def test_a_grid_of_the_points_community_names_the_grid(
+    post_report: Callable[..., Any],
+) -> None:
     response = await post_report(grid_id=EAST_STREET_GRID)
     assert response.status_code == 201, response.text
     body = response.json()
@@ -665,7 +682,7 @@ async def test_a_grid_of_the_points_community_names_the_grid(post_report) -> Non
 
 
 async def test_a_grid_worker_routes_by_a_grid_of_their_own_community(
-    post_report, session: AsyncSession
+    post_report: Callable[..., Any], session: AsyncSession
 ) -> None:
     lat, lng = await community_centre(session, "北街社区")
     without_grid = await post_report("grid1", lat=lat, lng=lng)
@@ -679,13 +696,17 @@ async def test_a_grid_worker_routes_by_a_grid_of_their_own_community(
     assert body["community"] == {"id": COMMUNITY_1_ID, "name": "东街社区"}
 
 
-async def test_a_grid_worker_cannot_route_by_another_communitys_grid(post_report) -> None:
+async def test_a_grid_worker_cannot_route_by_another_communitys_grid(
+    post_report: Callable[..., Any],
+) -> None:
     response = await post_report("grid1", grid_id=NORTH_STREET_GRID)
     problem = assert_problem(response, 422, "validation_error", ["body", "grid_id"])
     assert "the grid 第二网格 is in 北街社区" in problem["detail"]
 
 
-async def test_a_grid_for_a_point_in_no_community_is_refused(post_report) -> None:
+async def test_a_grid_for_a_point_in_no_community_is_refused(
+    post_report: Callable[..., Any],
+) -> None:
     lat, lng = point_east_of_community_1(1500)
     response = await post_report(lat=lat, lng=lng, grid_id=EAST_STREET_GRID)
     problem = assert_problem(response, 422, "validation_error", ["body", "grid_id"])
@@ -696,7 +717,7 @@ async def test_a_grid_for_a_point_in_no_community_is_refused(post_report) -> Non
 
 
 async def test_an_unknown_grid_leaves_nothing_behind(
-    post_report, session: AsyncSession, settings: Settings
+    post_report: Callable[..., Any], session: AsyncSession, settings: Settings
 ) -> None:
     # Refused only after the photos were processed and stored: they must be removed again.
     response = await post_report(

@@ -3,25 +3,31 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import httpx
 import pytest
+from fastapi import FastAPI
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.clock import FrozenClock
 from app.models import Community
-from tests.reports.conftest import COMMUNITY_1_POINT
+from tests.conftest import LoginFn
+from tests.reports.conftest import COMMUNITY_1_POINT, SubmitFn
 
 COMMUNITY_2 = "北街社区"
 
 
-async def _center(session, name: str) -> tuple[float, float]:  # type: ignore[no-untyped-def]
-    community = await session.scalar(select(Community).where(Community.name == name))
+async def _center(session: AsyncSession, name: str) -> tuple[float, float]:
+    community = (await session.scalars(select(Community).where(Community.name == name))).one()
+    assert community.center_lat is not None
+    assert community.center_lng is not None
     return community.center_lat, community.center_lng
 
 
 @pytest.fixture
-async def reports(submit, session) -> dict[str, dict]:  # type: ignore[no-untyped-def]
+async def reports(submit: SubmitFn, session: AsyncSession) -> dict[str, dict[str, Any]]:
     """Four reports: three in community 1 (two by courier1, one by courier2), one in
     community 2 by a resident."""
     made = {}
@@ -55,7 +61,9 @@ async def _ids(client: httpx.AsyncClient, headers: dict[str, str], query: str = 
     return {r["id"] for r in response.json()["items"]}
 
 
-async def test_couriers_see_only_their_own_reports(client, login, reports) -> None:
+async def test_couriers_see_only_their_own_reports(
+    client: httpx.AsyncClient, login: LoginFn, reports: dict[str, dict[str, Any]]
+) -> None:
     mine = await _ids(client, await login("courier1"))
     assert mine == {reports["parking"]["id"], reports["road"]["id"]}
     other = await client.get(
@@ -65,7 +73,9 @@ async def test_couriers_see_only_their_own_reports(client, login, reports) -> No
     assert other.json()["code"] == "not_found"
 
 
-async def test_staff_see_their_community_only(client, login, reports) -> None:
+async def test_staff_see_their_community_only(
+    client: httpx.AsyncClient, login: LoginFn, reports: dict[str, dict[str, Any]]
+) -> None:
     staff1 = await _ids(client, await login("staff1"))
     assert staff1 == {reports[k]["id"] for k in ("parking", "road", "parking2")}
     staff2 = await _ids(client, await login("staff2"))
@@ -86,7 +96,7 @@ async def test_staff_see_their_community_only(client, login, reports) -> None:
 
 
 async def test_supervisor_and_viewer_see_the_region_viewer_without_people(
-    client, login, reports
+    client: httpx.AsyncClient, login: LoginFn, reports: dict[str, dict[str, Any]]
 ) -> None:
     everything = {r["id"] for r in reports.values()}
     assert await _ids(client, await login("supervisor")) == everything
@@ -96,7 +106,9 @@ async def test_supervisor_and_viewer_see_the_region_viewer_without_people(
     assert all(r["reporter"] is None for r in items)
 
 
-async def test_unit_staff_see_no_reports_without_jobs(client, login, reports) -> None:
+async def test_unit_staff_see_no_reports_without_jobs(
+    client: httpx.AsyncClient, login: LoginFn, reports: dict[str, dict[str, Any]]
+) -> None:
     assert await _ids(client, await login("unit1")) == set()
     response = await client.get(
         f"/api/v1/reports/{reports['parking']['id']}", headers=await login("unit1")
@@ -104,7 +116,9 @@ async def test_unit_staff_see_no_reports_without_jobs(client, login, reports) ->
     assert response.status_code == 404
 
 
-async def test_phone_numbers_are_masked_for_all_but_the_reporter(client, login, reports) -> None:
+async def test_phone_numbers_are_masked_for_all_but_the_reporter(
+    client: httpx.AsyncClient, login: LoginFn, reports: dict[str, dict[str, Any]]
+) -> None:
     """Administrators too: they read a number in full in the user directory, where the read
     is audited, never in passing in a case."""
     url = f"/api/v1/reports/{reports['parking']['id']}"
@@ -118,7 +132,9 @@ async def test_phone_numbers_are_masked_for_all_but_the_reporter(client, login, 
     assert admin["phone"] == staff["phone"]
 
 
-async def test_detail_carries_an_etag_and_the_whole_case(client, login, reports) -> None:
+async def test_detail_carries_an_etag_and_the_whole_case(
+    client: httpx.AsyncClient, login: LoginFn, reports: dict[str, dict[str, Any]]
+) -> None:
     response = await client.get(
         f"/api/v1/reports/{reports['parking']['id']}", headers=await login("staff1")
     )
@@ -141,12 +157,20 @@ async def test_detail_carries_an_etag_and_the_whole_case(client, login, reports)
         ("&q=SSP-", {"parking", "road", "parking2", "north"}),
     ],
 )
-async def test_simple_filters(client, login, reports, query: str, expected: set[str]) -> None:
+async def test_simple_filters(
+    client: httpx.AsyncClient,
+    login: LoginFn,
+    reports: dict[str, dict[str, Any]],
+    query: str,
+    expected: set[str],
+) -> None:
     found = await _ids(client, await login("supervisor"), query)
     assert found == {reports[k]["id"] for k in expected}
 
 
-async def test_community_and_region_filters(client, login, reports) -> None:
+async def test_community_and_region_filters(
+    client: httpx.AsyncClient, login: LoginFn, reports: dict[str, dict[str, Any]]
+) -> None:
     supervisor = await login("supervisor")
     community_1 = reports["parking"]["community"]["id"]
     found = await _ids(client, supervisor, f"&community_id={community_1}")
@@ -163,12 +187,16 @@ async def test_community_and_region_filters(client, login, reports) -> None:
     )
 
 
-async def test_mine_filter(client, login, reports) -> None:
+async def test_mine_filter(
+    client: httpx.AsyncClient, login: LoginFn, reports: dict[str, dict[str, Any]]
+) -> None:
     assert await _ids(client, await login("courier2"), "&mine=true") == {reports["parking2"]["id"]}
     assert await _ids(client, await login("staff1"), "&mine=true") == set()
 
 
-async def test_bbox_and_near_filters(client, login, reports) -> None:
+async def test_bbox_and_near_filters(
+    client: httpx.AsyncClient, login: LoginFn, reports: dict[str, dict[str, Any]]
+) -> None:
     supervisor = await login("supervisor")
     lat, lng = COMMUNITY_1_POINT
     bbox = f"{lng - 0.001},{lat - 0.0001},{lng + 0.001},{lat + 0.0003}"
@@ -199,14 +227,16 @@ async def test_bbox_and_near_filters(client, login, reports) -> None:
         "&cursor=%%%",
     ],
 )
-async def test_bad_filters_are_422(client, login, query: str) -> None:
+async def test_bad_filters_are_422(client: httpx.AsyncClient, login: LoginFn, query: str) -> None:
     response = await client.get(f"/api/v1/reports?{query}", headers=await login("supervisor"))
     assert response.status_code == 422
     expected = "invalid_cursor" if "cursor" in query else "validation_error"
     assert response.json()["code"] == expected
 
 
-async def test_created_range_and_overdue(client, login, reports, app) -> None:
+async def test_created_range_and_overdue(
+    client: httpx.AsyncClient, login: LoginFn, reports: dict[str, dict[str, Any]], app: FastAPI
+) -> None:
     supervisor = await login("supervisor")
     now = datetime.now(UTC)
     past = (now - timedelta(hours=1)).isoformat().replace("+00:00", "Z")
@@ -223,7 +253,9 @@ async def test_created_range_and_overdue(client, login, reports, app) -> None:
     assert detail["deadlines"][0]["light"] == "red"
 
 
-async def test_pages_follow_cursors_newest_first(client, login, reports) -> None:
+async def test_pages_follow_cursors_newest_first(
+    client: httpx.AsyncClient, login: LoginFn, reports: dict[str, dict[str, Any]]
+) -> None:
     supervisor = await login("supervisor")
     seen: list[str] = []
     cursor = None
@@ -241,7 +273,7 @@ async def test_pages_follow_cursors_newest_first(client, login, reports) -> None
 
 
 async def test_possible_duplicates_name_open_reports_of_the_same_category_nearby(
-    submit, reports
+    submit: SubmitFn, reports: dict[str, dict[str, Any]]
 ) -> None:
     lat, lng = COMMUNITY_1_POINT
     # 3 m from the first parking report, 19 m from the second.
@@ -255,7 +287,9 @@ async def test_possible_duplicates_name_open_reports_of_the_same_category_nearby
     assert far["possible_duplicates"] == []
 
 
-async def test_nearby_shows_public_fields_only(client, login, reports) -> None:
+async def test_nearby_shows_public_fields_only(
+    client: httpx.AsyncClient, login: LoginFn, reports: dict[str, dict[str, Any]]
+) -> None:
     lat, lng = COMMUNITY_1_POINT
     response = await client.get(
         f"/api/v1/reports/nearby?lat={lat}&lng={lng}&category=chaotic_parking",
@@ -287,7 +321,9 @@ async def test_nearby_shows_public_fields_only(client, login, reports) -> None:
     assert unknown.status_code == 422
 
 
-async def test_timeline_starts_with_submitted(client, login, reports) -> None:
+async def test_timeline_starts_with_submitted(
+    client: httpx.AsyncClient, login: LoginFn, reports: dict[str, dict[str, Any]]
+) -> None:
     url = f"/api/v1/reports/{reports['parking']['id']}/timeline"
     events = (await client.get(url, headers=await login("staff1"))).json()
     assert [e["type"] for e in events] == ["submitted"]
@@ -296,7 +332,9 @@ async def test_timeline_starts_with_submitted(client, login, reports) -> None:
     assert events[0]["actor_role"] == "courier"
 
 
-async def test_internal_comments_are_hidden_from_the_reporter(client, login, reports) -> None:
+async def test_internal_comments_are_hidden_from_the_reporter(
+    client: httpx.AsyncClient, login: LoginFn, reports: dict[str, dict[str, Any]]
+) -> None:
     report_id = reports["parking"]["id"]
     url = f"/api/v1/reports/{report_id}/comments"
     internal = await client.post(
@@ -320,7 +358,9 @@ async def test_internal_comments_are_hidden_from_the_reporter(client, login, rep
     assert reporter_view[1]["actor_role"] == "community_staff"
 
 
-async def test_who_may_comment(client, login, reports) -> None:
+async def test_who_may_comment(
+    client: httpx.AsyncClient, login: LoginFn, reports: dict[str, dict[str, Any]]
+) -> None:
     url = f"/api/v1/reports/{reports['parking']['id']}/comments"
     internal = await client.post(
         url, json={"body": "x", "internal": True}, headers=await login("courier1")

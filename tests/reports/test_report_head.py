@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import httpx
 
+from tests.conftest import LoginFn
+from tests.reports.conftest import SubmitFn
+
 
 async def test_head_of_an_api_resource_keeps_its_etag_and_its_access_control(
-    client: httpx.AsyncClient, login, submit
+    client: httpx.AsyncClient, login: LoginFn, submit: SubmitFn
 ) -> None:
     report_id = (await submit("courier1")).json()["id"]
     staff = await login("staff1")

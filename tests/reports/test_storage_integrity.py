@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import io
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -13,6 +13,7 @@ from typing import Any
 import boto3
 import httpx
 import pytest
+from fastapi import FastAPI
 from moto.server import ThreadedMotoServer
 from PIL import Image
 from sqlalchemy import func, select
@@ -24,6 +25,7 @@ from app.core.storage import LocalPhotoStorage, S3PhotoStorage
 from app.main import create_app
 from app.models import IdempotencyRecord, Photo, Report, ReportEvent, ReportNumberCounter
 from app.reports import intake
+from tests.conftest import LoginFn
 from tests.reports.conftest import COMMUNITY_1_POINT, photo_bytes
 
 PASSWORD = "suishoupai-demo"
@@ -64,7 +66,7 @@ def files(*names: str) -> list[tuple[str, tuple[str, bytes, str]]]:
 
 
 @pytest.fixture
-async def lenient_client(app) -> AsyncIterator[httpx.AsyncClient]:
+async def lenient_client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     """A client that gets the app's 500 answer instead of the exception behind it."""
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
@@ -103,9 +105,9 @@ class FailingOnSecondPut(LocalPhotoStorage):
 
 @pytest.mark.parametrize("photos", [1, 3])
 async def test_a_failed_photo_write_leaves_no_report(
-    app,
+    app: FastAPI,
     lenient_client: httpx.AsyncClient,
-    login,
+    login: LoginFn,
     session: AsyncSession,
     settings: Settings,
     photos: int,
@@ -144,9 +146,9 @@ async def test_a_failed_photo_write_leaves_no_report(
 
 
 async def test_a_failed_database_write_leaves_no_photo(
-    app,
+    app: FastAPI,
     lenient_client: httpx.AsyncClient,
-    login,
+    login: LoginFn,
     session: AsyncSession,
     settings: Settings,
     monkeypatch: pytest.MonkeyPatch,
@@ -186,9 +188,9 @@ async def test_a_failed_database_write_leaves_no_photo(
 
 
 async def test_a_failed_flush_of_the_rows_leaves_no_photo(
-    app,
+    app: FastAPI,
     lenient_client: httpx.AsyncClient,
-    login,
+    login: LoginFn,
     session: AsyncSession,
     settings: Settings,
     monkeypatch: pytest.MonkeyPatch,
@@ -208,9 +210,9 @@ async def test_a_failed_flush_of_the_rows_leaves_no_photo(
 
 
 async def test_a_failed_commit_leaves_no_photo(
-    app,
+    app: FastAPI,
     lenient_client: httpx.AsyncClient,
-    login,
+    login: LoginFn,
     session: AsyncSession,
     settings: Settings,
     monkeypatch: pytest.MonkeyPatch,
@@ -248,7 +250,9 @@ def s3_endpoint() -> Iterator[str]:
 
 
 @pytest.fixture
-async def s3_app(database_url: str, settings_for, s3_endpoint: str) -> AsyncIterator[Any]:
+async def s3_app(
+    database_url: str, settings_for: Callable[..., Settings], s3_endpoint: str
+) -> AsyncIterator[Any]:
     settings = settings_for(
         database_url,
         photo_storage="s3",
@@ -279,7 +283,7 @@ def bucket_keys(endpoint: str, bucket: str) -> set[str]:
     return {item["Key"] for page in pages for item in page.get("Contents", [])}
 
 
-async def test_intake_end_to_end_on_s3(s3_app, s3_endpoint: str) -> None:
+async def test_intake_end_to_end_on_s3(s3_app: Any, s3_endpoint: str) -> None:
     bucket = s3_app.state.settings.s3_bucket
     transport = httpx.ASGITransport(app=s3_app)
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:

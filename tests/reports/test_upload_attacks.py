@@ -27,7 +27,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.config import Settings
 from app.models import Photo, Report
-from tests.reports.conftest import photo_bytes
+from tests.conftest import LoginFn
+from tests.reports.conftest import SubmitFn, photo_bytes
 
 JPEG_EOI = b"\xff\xd9"
 
@@ -200,9 +201,9 @@ REFUSED = {
 
 @pytest.mark.parametrize(("name", "data", "reason"), list(REFUSED.values()), ids=list(REFUSED))
 async def test_hostile_upload_is_refused_and_leaves_nothing(
-    submit,
+    submit: SubmitFn,
     client: httpx.AsyncClient,
-    login,
+    login: LoginFn,
     session: AsyncSession,
     settings: Settings,
     name: str,
@@ -240,9 +241,9 @@ ACCEPTED = {
 
 @pytest.mark.parametrize(("data", "forbidden"), list(ACCEPTED.values()), ids=list(ACCEPTED))
 async def test_payload_is_not_stored_or_served(
-    submit,
+    submit: SubmitFn,
     client: httpx.AsyncClient,
-    login,
+    login: LoginFn,
     session: AsyncSession,
     settings: Settings,
     data: bytes,

@@ -6,13 +6,14 @@ from __future__ import annotations
 import httpx
 
 from app.demo.seed import demo_id
+from tests.conftest import LoginFn
 from tests.privacy.test_cancellation import make_second_admin
 
 ADMIN = demo_id("user", "admin")
 
 
 async def test_the_last_administrator_is_neither_deactivated_nor_demoted(
-    client: httpx.AsyncClient, login
+    client: httpx.AsyncClient, login: LoginFn
 ) -> None:
     admin = await login("admin")
     me = (await client.get(f"/api/v1/users/{ADMIN}", headers=admin)).json()

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import httpx
 import pytest
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tests.conftest import LoginFn
 
 ROLES = {
     "admin": ("admin", None),
@@ -22,7 +25,7 @@ ROLES = {
 
 @pytest.mark.parametrize(("username", "expected"), ROLES.items())
 async def test_every_demo_account_signs_in_and_shows_its_role(
-    client: httpx.AsyncClient, login, username: str, expected: tuple[str, str | None]
+    client: httpx.AsyncClient, login: LoginFn, username: str, expected: tuple[str, str | None]
 ) -> None:
     me = (await client.get("/api/v1/me", headers=await login(username))).json()
     assert me["username"] == username
@@ -37,7 +40,7 @@ async def test_every_demo_account_signs_in_and_shows_its_role(
 
 
 async def test_staff1_and_staff2_serve_the_first_two_communities_by_name(
-    client: httpx.AsyncClient, login, session
+    client: httpx.AsyncClient, login: LoginFn, session: AsyncSession
 ) -> None:
     from sqlalchemy import select
 
@@ -49,14 +52,14 @@ async def test_staff1_and_staff2_serve_the_first_two_communities_by_name(
         assert me["roles"][0]["scope_name"] == expected
 
 
-async def test_my_phone_is_shown_in_full_to_me(client: httpx.AsyncClient, login) -> None:
+async def test_my_phone_is_shown_in_full_to_me(client: httpx.AsyncClient, login: LoginFn) -> None:
     me = (await client.get("/api/v1/me", headers=await login("courier1"))).json()
     assert me["phone"]
     assert "*" not in me["phone"]
 
 
 async def test_staff_see_their_own_community_people_with_masked_phones(
-    client: httpx.AsyncClient, login
+    client: httpx.AsyncClient, login: LoginFn
 ) -> None:
     page = await client.get("/api/v1/users?limit=200", headers=await login("staff1"))
     assert page.status_code == 200
@@ -69,7 +72,7 @@ async def test_staff_see_their_own_community_people_with_masked_phones(
 
 
 async def test_staff_of_another_community_cannot_look_up_community_1_people(
-    client: httpx.AsyncClient, login
+    client: httpx.AsyncClient, login: LoginFn
 ) -> None:
     grid1 = (await client.get("/api/v1/me", headers=await login("grid1"))).json()
     hidden = await client.get(f"/api/v1/users/{grid1['id']}", headers=await login("staff2"))
@@ -79,7 +82,7 @@ async def test_staff_of_another_community_cannot_look_up_community_1_people(
     assert seen.status_code == 200
 
 
-async def test_unit_staff_see_only_their_unit(client: httpx.AsyncClient, login) -> None:
+async def test_unit_staff_see_only_their_unit(client: httpx.AsyncClient, login: LoginFn) -> None:
     names = {
         u["username"]
         for u in (await client.get("/api/v1/users?limit=200", headers=await login("unit1"))).json()[
@@ -91,7 +94,7 @@ async def test_unit_staff_see_only_their_unit(client: httpx.AsyncClient, login) 
 
 
 async def test_supervisor_sees_the_region_and_admin_sees_phones(
-    client: httpx.AsyncClient, login
+    client: httpx.AsyncClient, login: LoginFn
 ) -> None:
     sup = await client.get("/api/v1/users?limit=200", headers=await login("supervisor"))
     names = {u["username"] for u in sup.json()["items"]}
@@ -101,13 +104,13 @@ async def test_supervisor_sees_the_region_and_admin_sees_phones(
     assert "*" not in courier["phone"]
 
 
-async def test_couriers_have_no_directory(client: httpx.AsyncClient, login) -> None:
+async def test_couriers_have_no_directory(client: httpx.AsyncClient, login: LoginFn) -> None:
     response = await client.get("/api/v1/users", headers=await login("courier1"))
     assert response.status_code == 403
     assert response.json()["code"] == "forbidden"
 
 
-async def test_directory_pages_with_a_cursor(client: httpx.AsyncClient, login) -> None:
+async def test_directory_pages_with_a_cursor(client: httpx.AsyncClient, login: LoginFn) -> None:
     admin = await login("admin")
     seen: list[str] = []
     cursor = None
@@ -124,7 +127,9 @@ async def test_directory_pages_with_a_cursor(client: httpx.AsyncClient, login) -
     assert bad.status_code == 422
 
 
-async def test_admin_creates_a_user_with_a_scoped_role(client: httpx.AsyncClient, login) -> None:
+async def test_admin_creates_a_user_with_a_scoped_role(
+    client: httpx.AsyncClient, login: LoginFn
+) -> None:
     admin = await login("admin")
     staff1 = (await client.get("/api/v1/me", headers=await login("staff1"))).json()
     community_id = staff1["roles"][0]["scope_id"]
@@ -157,7 +162,7 @@ async def test_admin_creates_a_user_with_a_scoped_role(client: httpx.AsyncClient
     ],
 )
 async def test_role_assignment_is_validated(
-    client: httpx.AsyncClient, login, role: str, scope_id: str | None, message: str
+    client: httpx.AsyncClient, login: LoginFn, role: str, scope_id: str | None, message: str
 ) -> None:
     me = (await client.get("/api/v1/me", headers=await login("resident1"))).json()
     response = await client.post(
@@ -169,7 +174,7 @@ async def test_role_assignment_is_validated(
     assert message in response.json()["errors"][0]["msg"]
 
 
-async def test_only_admins_manage_users(client: httpx.AsyncClient, login) -> None:
+async def test_only_admins_manage_users(client: httpx.AsyncClient, login: LoginFn) -> None:
     me = (await client.get("/api/v1/me", headers=await login("resident1"))).json()
     for username in ("supervisor", "staff1", "unit1"):
         response = await client.post(
@@ -181,7 +186,7 @@ async def test_only_admins_manage_users(client: httpx.AsyncClient, login) -> Non
 
 
 async def test_api_key_reads_as_a_region_viewer_and_can_be_revoked(
-    client: httpx.AsyncClient, login
+    client: httpx.AsyncClient, login: LoginFn
 ) -> None:
     admin = await login("admin")
     supervisor = (await client.get("/api/v1/me", headers=await login("supervisor"))).json()
@@ -217,7 +222,7 @@ async def test_api_key_reads_as_a_region_viewer_and_can_be_revoked(
     assert (await client.get("/api/v1/me", headers=tampered)).status_code == 401
 
 
-async def test_api_key_for_unknown_region_is_422(client: httpx.AsyncClient, login) -> None:
+async def test_api_key_for_unknown_region_is_422(client: httpx.AsyncClient, login: LoginFn) -> None:
     response = await client.post(
         "/api/v1/api-keys",
         json={"name": "x", "region_id": "00000000-0000-0000-0000-000000000000"},
@@ -236,7 +241,7 @@ async def test_api_key_for_unknown_region_is_422(client: httpx.AsyncClient, logi
     ],
 )
 async def test_a_wrong_method_names_every_method_of_the_path(
-    client: httpx.AsyncClient, login, method: str, path: str, allowed: str
+    client: httpx.AsyncClient, login: LoginFn, method: str, path: str, allowed: str
 ) -> None:
     me = (await client.get("/api/v1/me", headers=await login("admin"))).json()
     url = path.format(user_id=me["id"])

@@ -6,6 +6,8 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from tests.conftest import LoginFn
+
 HUGE = "x" * 1025
 
 
@@ -18,7 +20,7 @@ HUGE = "x" * 1025
     ],
 )  # fmt: skip
 async def test_a_password_to_check_is_bounded(
-    client: httpx.AsyncClient, login, path: str, body: dict[str, str], field: str
+    client: httpx.AsyncClient, login: LoginFn, path: str, body: dict[str, str], field: str
 ) -> None:
     headers = await login("resident1")
     response = await client.post(path, json=body, headers=headers)

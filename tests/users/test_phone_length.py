@@ -6,11 +6,15 @@ from __future__ import annotations
 
 import httpx
 
+from tests.conftest import LoginFn
+
 TOO_LONG = "+" + "1" * 20
 LONGEST = "+" + "1" * 19
 
 
-async def test_a_phone_longer_than_its_column_is_refused(client: httpx.AsyncClient, login) -> None:
+async def test_a_phone_longer_than_its_column_is_refused(
+    client: httpx.AsyncClient, login: LoginFn
+) -> None:
     admin, staff = await login("admin"), await login("staff1")
     me = (await client.get("/api/v1/me", headers=staff)).json()
     new_user = {"username": "staff99", "display_name": "王芳", "password": "a-long-password"}
@@ -26,7 +30,7 @@ async def test_a_phone_longer_than_its_column_is_refused(client: httpx.AsyncClie
     assert (await client.get("/api/v1/users?q=staff99", headers=admin)).json()["items"] == []
 
 
-async def test_the_longest_phone_is_kept(client: httpx.AsyncClient, login) -> None:
+async def test_the_longest_phone_is_kept(client: httpx.AsyncClient, login: LoginFn) -> None:
     staff = await login("staff1")
     changed = await client.patch("/api/v1/me", json={"phone": LONGEST}, headers=staff)
     assert changed.status_code == 200, changed.text

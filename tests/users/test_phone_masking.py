@@ -8,6 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from app.core.phones import mask_phone
+from tests.conftest import LoginFn
 
 
 @pytest.mark.parametrize(
@@ -64,7 +65,7 @@ def test_separators_stay_and_do_not_count_as_digits(parts: list[tuple[str, str]]
 
 
 async def test_staff_see_a_reporters_phone_masked_by_the_rule(
-    client: httpx.AsyncClient, login
+    client: httpx.AsyncClient, login: LoginFn
 ) -> None:
     me = (await client.get("/api/v1/me", headers=await login("courier1"))).json()
     people = (await client.get("/api/v1/users?q=courier1", headers=await login("staff1"))).json()[

@@ -3,19 +3,22 @@ explicit null is refused for a field that cannot be empty, and clears the phone.
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 import pytest
 
-from tests.conftest import DEMO_PASSWORD
+from tests.conftest import DEMO_PASSWORD, LoginFn
 
 
-async def _user(client: httpx.AsyncClient, login, username: str) -> dict:  # type: ignore[no-untyped-def]
-    return (await client.get("/api/v1/me", headers=await login(username))).json()
+async def _user(client: httpx.AsyncClient, login: LoginFn, username: str) -> dict[str, Any]:
+    me: dict[str, Any] = (await client.get("/api/v1/me", headers=await login(username))).json()
+    return me
 
 
 @pytest.mark.parametrize("field", ["display_name", "is_active", "password"])
 async def test_an_admin_cannot_null_a_field_that_cannot_be_empty(
-    client: httpx.AsyncClient, login, field: str
+    client: httpx.AsyncClient, login: LoginFn, field: str
 ) -> None:
     before = await _user(client, login, "resident1")
     response = await client.patch(
@@ -43,7 +46,9 @@ async def test_an_admin_cannot_null_a_field_that_cannot_be_empty(
     )
 
 
-async def test_nobody_can_null_their_own_display_name(client: httpx.AsyncClient, login) -> None:
+async def test_nobody_can_null_their_own_display_name(
+    client: httpx.AsyncClient, login: LoginFn
+) -> None:
     # The display name is the one field of PATCH /me that cannot be empty.
     before = await _user(client, login, "courier1")
     response = await client.patch(
@@ -55,7 +60,7 @@ async def test_nobody_can_null_their_own_display_name(client: httpx.AsyncClient,
 
 
 async def test_null_clears_a_phone_and_a_left_out_field_keeps_its_value(
-    client: httpx.AsyncClient, login
+    client: httpx.AsyncClient, login: LoginFn
 ) -> None:
     courier = await login("courier1")
     before = await _user(client, login, "courier1")
@@ -75,7 +80,7 @@ async def test_null_clears_a_phone_and_a_left_out_field_keeps_its_value(
 
 
 async def test_an_admin_still_resets_a_password_and_deactivates(
-    client: httpx.AsyncClient, login
+    client: httpx.AsyncClient, login: LoginFn
 ) -> None:
     admin = await login("admin")
     resident = await _user(client, login, "resident1")

@@ -8,7 +8,9 @@ from typing import Any
 import httpx
 
 from app.demo.seed import demo_id
-from tests.jobs.conftest import LEAD, PHOTO, jobs_by_unit, ok
+from tests.conftest import LoginFn
+from tests.jobs.conftest import LEAD, PHOTO, CaseFn, WhistleFn, jobs_by_unit, ok, ok_list
+from tests.reports.conftest import SubmitFn
 
 EAST = demo_id("community", "陕坝镇", "东街社区")
 SHANBA = demo_id("region", "陕坝镇")  # the township above 东街社区
@@ -27,14 +29,14 @@ async def grant(
 
 
 async def roles_by_type(client: httpx.AsyncClient, login: Any, report_id: str) -> list[Any]:
-    timeline = ok(
+    timeline = ok_list(
         await client.get(f"/api/v1/reports/{report_id}/timeline", headers=await login("supervisor"))
     )
     return [(e["type"], e["actor_role"]) for e in timeline]
 
 
 async def test_staff_who_also_supervise_act_in_the_role_each_action_needs(
-    client, login, submit
+    client: httpx.AsyncClient, login: LoginFn, submit: SubmitFn
 ) -> None:
     await grant(client, login, "staff1", "supervisor", SHANBA)
     report_id = (await submit("courier1")).json()["id"]
@@ -56,7 +58,7 @@ async def test_staff_who_also_supervise_act_in_the_role_each_action_needs(
 
 
 async def test_unit_staff_who_are_also_grid_workers_act_on_jobs_as_unit_staff(
-    client, login, accepted_case, whistle
+    client: httpx.AsyncClient, login: LoginFn, accepted_case: CaseFn, whistle: WhistleFn
 ) -> None:
     await grant(client, login, "unit1", "grid_worker", EAST)
     case = await accepted_case()
@@ -91,7 +93,7 @@ async def test_unit_staff_who_are_also_grid_workers_act_on_jobs_as_unit_staff(
 
 
 async def test_an_admin_acts_as_admin_where_their_other_roles_do_not_reach(
-    client, login, submit
+    client: httpx.AsyncClient, login: LoginFn, submit: SubmitFn
 ) -> None:
     await grant(client, login, "admin", "supervisor", TUANJIE)
     report_id = (await submit("courier1")).json()["id"]
@@ -103,7 +105,9 @@ async def test_an_admin_acts_as_admin_where_their_other_roles_do_not_reach(
     assert (await roles_by_type(client, login, report_id))[-1] == ("accept", "admin")
 
 
-async def test_a_report_is_filed_in_the_role_its_source_calls_for(client, login, submit) -> None:
+async def test_a_report_is_filed_in_the_role_its_source_calls_for(
+    client: httpx.AsyncClient, login: LoginFn, submit: SubmitFn
+) -> None:
     await grant(client, login, "courier1", "reporter", None)
     as_resident = (await submit("courier1", source="resident")).json()["id"]
     as_courier = (await submit("courier1", description="另一处乱停车")).json()["id"]
@@ -112,7 +116,7 @@ async def test_a_report_is_filed_in_the_role_its_source_calls_for(client, login,
 
 
 async def test_a_unit_declining_returns_the_case_in_its_own_role(
-    client, login, accepted_case, whistle
+    client: httpx.AsyncClient, login: LoginFn, accepted_case: CaseFn, whistle: WhistleFn
 ) -> None:
     case = await accepted_case()
     ok(await whistle(case["id"], [LEAD]))
@@ -130,7 +134,9 @@ async def test_a_unit_declining_returns_the_case_in_its_own_role(
     ]
 
 
-async def test_every_report_is_filed_in_a_role_the_timeline_names(client, login, submit) -> None:
+async def test_every_report_is_filed_in_a_role_the_timeline_names(
+    client: httpx.AsyncClient, login: LoginFn, submit: SubmitFn
+) -> None:
     """Staff and supervisors filing their own patrol's finding, or a hotline call, are recorded
     in the role that let them; nobody files a kind their roles do not allow."""
     filed = {

@@ -5,11 +5,17 @@ from __future__ import annotations
 
 import asyncio
 
+import httpx
 import pytest
+
+from tests.conftest import LoginFn
+from tests.reports.conftest import SubmitFn
 
 
 @pytest.mark.parametrize("attempt", range(3))
-async def test_accept_and_reject_at_once(client, login, submit, attempt: int) -> None:
+async def test_accept_and_reject_at_once(
+    client: httpx.AsyncClient, login: LoginFn, submit: SubmitFn, attempt: int
+) -> None:
     report = (await submit("courier1")).json()
     rid = report["id"]
     staff, supervisor = await login("staff1"), await login("supervisor")
@@ -34,7 +40,9 @@ async def test_accept_and_reject_at_once(client, login, submit, attempt: int) ->
     ]
 
 
-async def test_the_same_if_match_twice_lets_only_one_through(client, login, submit) -> None:
+async def test_the_same_if_match_twice_lets_only_one_through(
+    client: httpx.AsyncClient, login: LoginFn, submit: SubmitFn
+) -> None:
     rid = (await submit("courier1")).json()["id"]
     staff = {**(await login("staff1")), "If-Match": f'"{rid}-v1"'}
     supervisor = {**(await login("supervisor")), "If-Match": f'"{rid}-v1"'}

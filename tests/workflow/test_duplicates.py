@@ -9,8 +9,10 @@ import uuid
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tests.conftest import LoginFn
 from tests.integrations.conftest import NORTH_STREET, community_point
 from tests.jobs.conftest import ok
+from tests.reports.conftest import SubmitFn
 
 
 def _refusal(response: httpx.Response) -> str:
@@ -21,7 +23,7 @@ def _refusal(response: httpx.Response) -> str:
 
 
 async def test_the_original_is_looked_for_among_the_cases_the_caller_sees(
-    client: httpx.AsyncClient, login, submit, session: AsyncSession
+    client: httpx.AsyncClient, login: LoginFn, submit: SubmitFn, session: AsyncSession
 ) -> None:
     east_first = (await submit("courier1")).json()["id"]
     east_again = (await submit("courier2")).json()["id"]

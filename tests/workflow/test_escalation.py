@@ -7,7 +7,9 @@ from __future__ import annotations
 import httpx
 
 from app.demo.seed import demo_id
-from tests.jobs.conftest import ok
+from tests.conftest import LoginFn
+from tests.jobs.conftest import ok, ok_list
+from tests.reports.conftest import SubmitFn
 from tests.workflow.test_acting_roles import TUANJIE, grant
 
 BANNER = demo_id("region", "杭锦后旗")
@@ -19,7 +21,7 @@ async def _ids(client: httpx.AsyncClient, headers: dict[str, str]) -> set[str]:
 
 
 async def test_the_township_keeps_an_escalated_case_in_sight_but_the_banner_owns_it(
-    client: httpx.AsyncClient, login, submit
+    client: httpx.AsyncClient, login: LoginFn, submit: SubmitFn
 ) -> None:
     report_id = (await submit("courier1")).json()["id"]
     url = f"/api/v1/reports/{report_id}"
@@ -35,7 +37,7 @@ async def test_the_township_keeps_an_escalated_case_in_sight_but_the_banner_owns
         assert report_id in await _ids(client, headers), username
         case = ok(await client.get(url, headers=headers))
         assert case["reporter"]["display_name"], username  # seen from the inside
-        timeline = ok(await client.get(f"{url}/timeline", headers=headers))
+        timeline = ok_list(await client.get(f"{url}/timeline", headers=headers))
         assert [e["type"] for e in timeline][-1] == "escalate"
         assert timeline[-1]["actor"] is not None, username
 

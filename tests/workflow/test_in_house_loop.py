@@ -4,13 +4,16 @@ reopen; and every refusal along the way changes nothing."""
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 import httpx
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import OutboxEvent, ReportEvent
-from tests.reports.conftest import photo_bytes
+from tests.conftest import LoginFn
+from tests.reports.conftest import SubmitFn, photo_bytes
 
 PHOTO = [("after.jpg", photo_bytes("DSCN0010.jpg"))]
 
@@ -20,8 +23,8 @@ async def _act(
     headers: dict[str, str],
     report_id: str,
     action: str,
-    json: dict | None = None,
-    **kwargs,
+    json: dict[str, Any] | None = None,
+    **kwargs: Any,
 ) -> httpx.Response:
     if json is not None or not kwargs:
         return await client.post(
@@ -31,13 +34,16 @@ async def _act(
 
 
 @pytest.fixture
-async def report(submit) -> dict:  # type: ignore[no-untyped-def]
+async def report(submit: SubmitFn) -> dict[str, Any]:
     response = await submit("courier1")
     assert response.status_code == 201
-    return response.json()
+    filed: dict[str, Any] = response.json()
+    return filed
 
 
-async def test_in_house_loop(client, login, report, session) -> None:
+async def test_in_house_loop(
+    client: httpx.AsyncClient, login: LoginFn, report: dict[str, Any], session: AsyncSession
+) -> None:
     staff, grid = await login("staff1"), await login("grid1")
     rid = report["id"]
 
@@ -91,10 +97,10 @@ async def test_in_house_loop(client, login, report, session) -> None:
         "rate",
     ]
     assert len(timeline[3]["photos"]) == 1
-    outbox = await session.scalar(
+    outbox = await session.execute(
         select(func.count()).select_from(OutboxEvent).where(OutboxEvent.type.like("report.%"))
     )
-    assert outbox >= 7
+    assert outbox.scalar_one() >= 7
 
     reopened = await _act(client, staff, rid, "reopen", {"reason": "居民不满意"})
     assert reopened.json()["status"] == "accepted"
@@ -115,7 +121,15 @@ async def test_in_house_loop(client, login, report, session) -> None:
     ],
 )
 async def test_refusals_change_nothing(
-    client, login, report, session, username, action, body, status, code
+    client: httpx.AsyncClient,
+    login: LoginFn,
+    report: dict[str, Any],
+    session: AsyncSession,
+    username: str,
+    action: str,
+    body: dict[str, Any],
+    status: int,
+    code: str | None,
 ) -> None:
     rid = report["id"]
     events = (
@@ -132,7 +146,9 @@ async def test_refusals_change_nothing(
     assert await session.scalar(events) == before
 
 
-async def test_stale_if_match_is_412(client, login, report) -> None:
+async def test_stale_if_match_is_412(
+    client: httpx.AsyncClient, login: LoginFn, report: dict[str, Any]
+) -> None:
     staff = await login("staff1")
     rid = report["id"]
     stale = {**staff, "If-Match": f'"{rid}-v0"'}

@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
+import httpx
 import pytest
+from fastapi import FastAPI
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -27,6 +30,7 @@ from app.models.enums import (
 )
 from app.workflow import overdue
 from app.workflow.overdue import REPORT_CLOCK_JOB_ID, sweep_overdue
+from tests.conftest import LoginFn
 
 EAST = demo_id("community", "陕坝镇", "东街社区")
 TOWNSHIP = demo_id("region", "陕坝镇")
@@ -175,7 +179,7 @@ async def test_an_expired_accept_clock_is_recorded_once(
 
 
 async def test_the_reporter_does_not_see_the_overdue_events(
-    client, login, session: AsyncSession, settings: Settings
+    client: httpx.AsyncClient, login: LoginFn, session: AsyncSession, settings: Settings
 ) -> None:
     report = await add_report(session, accept_due_at=T0 + timedelta(hours=2))
     await sweep(session, settings, T0 + timedelta(hours=3))
@@ -236,7 +240,7 @@ async def test_a_supervisors_card_is_never_lowered(
 
 
 async def test_the_red_card_threshold_is_configuration(
-    session: AsyncSession, settings_for, database_url: str
+    session: AsyncSession, settings_for: Callable[..., Settings], database_url: str
 ) -> None:
     strict = settings_for(database_url, overdue_red_card_after_hours=2)
     due = T0 + timedelta(hours=2)
@@ -352,7 +356,7 @@ async def test_an_extended_deadline_that_runs_out_is_a_new_mark(
 
 
 async def test_two_workers_sweeping_at_once_record_each_clock_once(
-    app, session: AsyncSession, settings: Settings
+    app: FastAPI, session: AsyncSession, settings: Settings
 ) -> None:
     due = T0 + timedelta(hours=2)
     reports = [await add_report(session, accept_due_at=due) for _ in range(3)]
@@ -419,7 +423,12 @@ async def test_working_hours_deadline_falls_on_the_make_up_saturday(
     "ended", [ReportStatus.closed, ReportStatus.rejected, ReportStatus.duplicate]
 )
 async def test_a_job_left_open_on_an_ended_case_is_never_marked(
-    client, login, session: AsyncSession, settings: Settings, app, ended: ReportStatus
+    client: httpx.AsyncClient,
+    login: LoginFn,
+    session: AsyncSession,
+    settings: Settings,
+    app: FastAPI,
+    ended: ReportStatus,
 ) -> None:
     """Rows from before closing cancelled open jobs: the case ended, so no clock of it runs."""
     past = T0 + timedelta(hours=1)
@@ -444,7 +453,7 @@ async def test_a_job_left_open_on_an_ended_case_is_never_marked(
 
 
 async def test_a_clock_that_stops_while_the_sweep_runs_is_not_marked(
-    app, session: AsyncSession, settings: Settings
+    app: FastAPI, session: AsyncSession, settings: Settings
 ) -> None:
     """The sweep reads its candidates, then the case is closed (its jobs cancelled) before it
     records them: under the report's lock it sees the clock stopped and records nothing."""

@@ -17,12 +17,15 @@ from hypothesis import HealthCheck, event, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.cases.transitions import REPORT_STATUS_TIMESTAMP
+from app.core.config import Settings
 from app.demo.seed import demo_id
 from app.models import Job, PointsEntry, Report
 from app.models.enums import JobStatus, ReportStatus
-from tests.reports.conftest import photo_bytes
+from tests.conftest import LoginFn
+from tests.reports.conftest import SubmitFn, photo_bytes
 
 PEOPLE = ["staff1", "staff2", "grid1", "supervisor", "courier1", "unit1", "unit2", "admin"]
 UNITS = {
@@ -117,13 +120,17 @@ USUAL_ACTOR = {
 STEPS = st.tuples(st.sampled_from(WEIGHTED_STEPS), st.sampled_from([None, None, None, *PEOPLE]))
 
 
-async def _state(client: httpx.AsyncClient, admin: dict[str, str], report_id: str) -> dict:
+async def _state(
+    client: httpx.AsyncClient, admin: dict[str, str], report_id: str
+) -> dict[str, Any]:
     report = (await client.get(f"/api/v1/reports/{report_id}", headers=admin)).json()
     timeline = (await client.get(f"/api/v1/reports/{report_id}/timeline", headers=admin)).json()
     return {"report": report, "timeline": timeline}
 
 
-async def _check_invariants(session, state: dict, settings_obj) -> None:  # type: ignore[no-untyped-def]
+async def _check_invariants(
+    session: AsyncSession, state: dict[str, Any], settings_obj: Settings
+) -> None:
     report, timeline = state["report"], state["timeline"]
     status = ReportStatus(report["status"])
     event(f"reached {status.value}")
@@ -170,8 +177,13 @@ async def _check_invariants(session, state: dict, settings_obj) -> None:  # type
 )
 @given(steps=st.lists(STEPS, min_size=12, max_size=30))
 async def test_random_walks_keep_the_invariants(
-    client, login, submit, session, settings, steps
-) -> None:  # type: ignore[no-untyped-def]
+    client: httpx.AsyncClient,
+    login: LoginFn,
+    submit: SubmitFn,
+    session: AsyncSession,
+    settings: Settings,
+    steps: list[tuple[tuple[str, str], str | None]],
+) -> None:
     submitted = await submit("courier1")
     assert submitted.status_code == 201
     report_id = submitted.json()["id"]
@@ -190,4 +202,4 @@ async def test_random_walks_keep_the_invariants(
             assert response.status_code in (200, 201), (step, person, response.text)
         await _check_invariants(session, after, settings)
         state = after
-    assert await session.scalar(select(func.count()).select_from(Report)) >= 1
+    assert (await session.execute(select(func.count()).select_from(Report))).scalar_one() >= 1
