@@ -110,7 +110,7 @@ async def test_a_change_through_one_process_reaches_the_other(
 async def test_a_worker_process_follows_the_calendar(
     database_url: str, two_processes: tuple[Process, Process], settings: Settings
 ) -> None:
-    """The worker keeps its own cache (app/integrations/worker.py builds one like this)."""
+    """The worker keeps its own cache (app/worker.py builds one like this)."""
     first, _ = two_processes
     admin = await _token(first.http, "admin")
     engine = create_engine(settings)

@@ -5,7 +5,7 @@ their region's subtree: pairing units with communities is the township's and the
 everyday organising work (吹哨报到: the organisation department pairs the departments with the
 communities), not a system setting. A supervisor pairs units of their own region, inside it or
 above it (the banner's departments serve every township), as for the whistle
-(app/jobs/whistle.py); not a unit of another township, which answers to someone else."""
+(app/workflow/whistle.py); not a unit of another township, which answers to someone else."""
 
 from __future__ import annotations
 
