@@ -10,7 +10,9 @@ PORT ?= 8000
 TEST_POSTGRES_URL ?= postgresql+asyncpg://postgres@127.0.0.1:5432/test
 # Test processes: `auto` is one per CPU core; `0` runs the suite in this process (easier to debug).
 TEST_WORKERS ?= auto
-PYTEST := $(BIN)/python -m pytest -q -n $(TEST_WORKERS)
+# worksteal: each process starts with its half of the suite in order (so a folder's session-wide
+# world is built by one process, not both) and takes tests from the other's end once it is done.
+PYTEST := $(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist worksteal
 # Where bench/intake.py makes (and drops) its database; empty: the script's default.
 BENCH_DATABASE_URL ?=
 

@@ -4,19 +4,21 @@ set), made by the migrations and seeded with the demo data once, then cloned for
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 import shutil
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+import fastapi.routing
 import httpx
 import pytest
 from fastapi import FastAPI
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
 
 from app.core.config import Settings
 from app.core.db import create_engine, create_sessionmaker
@@ -33,6 +35,51 @@ CHEAP_PASSWORD_HASHING: dict[str, Any] = {
 }
 PG_URL = os.environ.get("SSP_TEST_DATABASE_URL")
 RUN_ID = uuid.uuid4().hex[:8]
+# PostgreSQL: how many dropped databases may still be on their way out (see DatabaseFactory).
+PENDING_DROPS = 4
+
+
+def _build_routes_once_per_process() -> None:
+    """FastAPI builds the routes of an included router again for every app that includes it,
+    on the app's first request: each endpoint's dependency tree (signatures, a pydantic adapter
+    per parameter) and response model, some 0.2 s of CPU for this app's hundred-odd routes. A
+    served process pays that once; the suite makes an app per test and paid it two thousand
+    times, more than the tests' own work. What is built depends only on the route's path,
+    endpoint and dependencies (a response model: on its name and type), and nothing changes it
+    once built, so each is built once per test process and shared by every app. A FastAPI
+    without these internals just builds as before."""
+    build = getattr(fastapi.routing, "_build_dependant_with_parameterless_dependencies", None)
+    make_field = getattr(fastapi.routing, "create_model_field", None)
+    if build is None or make_field is None:
+        return
+    dependants: dict[object, Any] = {}
+    fields: dict[object, Any] = {}
+
+    @functools.wraps(build)
+    def build_once(*, path: str, call: Any, dependencies: Any) -> Any:
+        key = (path, call, tuple(dependencies))
+        if key not in dependants:
+            dependants[key] = build(path=path, call=call, dependencies=dependencies)
+        return dependants[key]
+
+    @functools.wraps(make_field)
+    def make_field_once(*args: Any, **kwargs: Any) -> Any:
+        if args or kwargs.keys() != {"name", "type_", "mode"}:
+            return make_field(*args, **kwargs)
+        key = (kwargs["name"], kwargs["type_"], kwargs["mode"])
+        try:
+            if key not in fields:
+                fields[key] = make_field(**kwargs)
+        except TypeError:  # a type that cannot be a key: built each time
+            return make_field(**kwargs)
+        return fields[key]
+
+    fastapi.routing._build_dependant_with_parameterless_dependencies = build_once
+    # fastapi.routing imports it without exporting it; the routes look it up there.
+    fastapi.routing.create_model_field = make_field_once  # type: ignore[attr-defined]
+
+
+_build_routes_once_per_process()
 
 
 def pytest_report_header() -> str:
@@ -64,44 +111,71 @@ def settings_for(tmp_path: Path) -> Callable[..., Settings]:
 
 
 class DatabaseFactory:
-    """Makes empty or demo-seeded databases for tests, and removes them afterwards."""
+    """Makes empty or demo-seeded databases for tests, and removes them afterwards.
+
+    On PostgreSQL a database costs more than most tests. CREATE DATABASE … TEMPLATE takes a
+    fifth of a second: the clone for the next test is made while this one runs. DROP DATABASE
+    forces a checkpoint, which syncs every file the other databases wrote since the last one
+    (a new clone is some 470 files): up to seconds on a busy disk. So a test hands its database
+    over and goes on; the drops happen behind the tests, up to PENDING_DROPS at once (drops
+    that wait for a checkpoint are all served by the next one), on connections kept for the
+    session. ``close`` waits for them."""
 
     def __init__(self, workdir: Path) -> None:
         self.workdir = workdir
         self.counter = 0
         self.template_url: str | None = None
+        self._admin: AsyncEngine | None = None
+        self._next_clone: asyncio.Task[str] | None = None
+        self._drops: set[asyncio.Task[None]] = set()
+        self._drop_slots = asyncio.Semaphore(PENDING_DROPS)
+        self._drop_errors: list[Exception] = []
 
     def _next_name(self, stem: str) -> str:
         self.counter += 1
         return f"ssp_{stem}_{RUN_ID}_{self.counter}"
 
-    async def _pg_admin(self, sql: str) -> None:
+    def _pg_url(self, name: str) -> str:
         assert PG_URL is not None
-        engine = create_async_engine(PG_URL, isolation_level="AUTOCOMMIT")
-        try:
-            async with engine.connect() as conn:
-                await conn.execute(text(sql))
-        finally:
-            await engine.dispose()
+        return make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+
+    async def _pg_admin(self, sql: str) -> None:
+        if self._admin is None:
+            assert PG_URL is not None
+            # Connections for the clone being made, an empty database, and each drop on its way.
+            self._admin = create_async_engine(
+                PG_URL, isolation_level="AUTOCOMMIT", pool_size=PENDING_DROPS + 2, max_overflow=0
+            )
+        async with self._admin.connect() as conn:
+            await conn.execute(text(sql))
 
     async def empty(self) -> str:
         name = self._next_name("db")
         if PG_URL:
             await self._pg_admin(f'CREATE DATABASE "{name}"')
-            return make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+            return self._pg_url(name)
         return f"sqlite+aiosqlite:///{self.workdir / name}.db"
 
     async def clone_template(self) -> str:
+        if not PG_URL:
+            if self.template_url is None:
+                self.template_url = await self._build_template()
+            target = self.workdir / f"{self._next_name('db')}.db"
+            shutil.copyfile(make_url(self.template_url).database or "", target)
+            return f"sqlite+aiosqlite:///{target}"
+        clone = self._next_clone or asyncio.ensure_future(self._pg_clone())
+        self._next_clone = None
+        url = await asyncio.shield(clone)  # a test cancelled while waiting leaves it whole
+        self._next_clone = asyncio.ensure_future(self._pg_clone())
+        return url
+
+    async def _pg_clone(self) -> str:
         if self.template_url is None:
             self.template_url = await self._build_template()
         name = self._next_name("db")
-        if PG_URL:
-            template = make_url(self.template_url).database
-            await self._pg_admin(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
-            return make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
-        target = self.workdir / f"{name}.db"
-        shutil.copyfile(make_url(self.template_url).database or "", target)
-        return f"sqlite+aiosqlite:///{target}"
+        template = make_url(self.template_url).database
+        await self._pg_admin(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+        return self._pg_url(name)
 
     async def _build_template(self) -> str:
         url = await self.empty()
@@ -122,21 +196,48 @@ class DatabaseFactory:
         return url
 
     async def drop(self, url: str) -> None:
-        if PG_URL:
-            name = make_url(url).database
-            await self._pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        else:
+        if not PG_URL:
             for suffix in ("", "-wal", "-shm"):
                 # A local file of a few hundred kB: not worth a thread.
                 Path(f"{make_url(url).database}{suffix}").unlink(missing_ok=True)  # noqa: ASYNC240
+            return
+        await self._drop_slots.acquire()  # waits only while PENDING_DROPS are on their way
+        drop = asyncio.ensure_future(self._pg_drop(make_url(url).database or ""))
+        self._drops.add(drop)
+        drop.add_done_callback(self._drops.discard)
+
+    async def _pg_drop(self, name: str) -> None:
+        try:
+            await self._pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        except Exception as exc:  # raised by close: no test is to blame
+            self._drop_errors.append(exc)
+        finally:
+            self._drop_slots.release()
+
+    async def close(self) -> None:
+        """Drops what is left (the clone made for a test that never came, the template) once
+        the drops on their way have ended; raises the first drop that failed."""
+        try:
+            if self._next_clone is not None:
+                await self.drop(await self._next_clone)
+            await asyncio.gather(*self._drops)
+            if PG_URL and self.template_url:
+                await self._drop_slots.acquire()
+                await self._pg_drop(make_url(self.template_url).database or "")
+        finally:
+            if self._admin is not None:
+                await self._admin.dispose()
+        if self._drop_errors:
+            raise self._drop_errors[0]
 
 
 @pytest.fixture(scope="session")
-def database_factory(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DatabaseFactory]:
+async def database_factory(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> AsyncIterator[DatabaseFactory]:
     factory = DatabaseFactory(tmp_path_factory.mktemp("databases"))
     yield factory
-    if PG_URL and factory.template_url:
-        asyncio.run(factory.drop(factory.template_url))
+    await factory.close()
 
 
 @pytest.fixture
