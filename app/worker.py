@@ -63,8 +63,7 @@ async def _sweep(
     # The calendar in force now: a change another process made reaches the sweep within the
     # refresh interval.
     working_calendar = await calendar.current()
-    async with sessionmaker() as session, session.begin():
-        return await sweep_overdue(session, clock.now(), working_calendar, settings)
+    return await sweep_overdue(sessionmaker, clock.now(), working_calendar, settings)
 
 
 async def run_once(

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from datetime import UTC, datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
-from sqlalchemy import DateTime, MetaData, Uuid
+from sqlalchemy import ColumnElement, DateTime, Index, MetaData, Uuid, literal, text
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
@@ -60,3 +61,44 @@ class UUIDPrimaryKey:
 class Timestamps:
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+def _status_sql(running: Iterable[str]) -> str:
+    statuses = sorted(running)
+    if len(statuses) == 1:
+        return f"status = '{statuses[0]}'"
+    return "status IN ({})".format(", ".join(f"'{status}'" for status in statuses))
+
+
+def status_among(column: Any, running: Iterable[str]) -> ColumnElement[bool]:
+    """``column`` among the statuses, with the values written into the statement (sorted, as
+    the partial indexes below have them): PostgreSQL uses a partial index only where it can
+    prove the query implies its predicate, which a bound parameter never does in a prepared
+    statement's generic plan."""
+    statuses = sorted(running)
+    if len(statuses) == 1:
+        return cast(ColumnElement[bool], column == literal(statuses[0], literal_execute=True))
+    return cast(
+        ColumnElement[bool],
+        column.in_([literal(status, literal_execute=True) for status in statuses]),
+    )
+
+
+def open_index(name: str, *columns: str, open_statuses: Iterable[str]) -> Index:
+    """A partial index of the open reports, for the reads that only look at those (nearby,
+    "already reported?"): a twentieth of the table. Queries use ``status_among``."""
+    status = _status_sql(open_statuses)
+    return Index(name, *columns, postgresql_where=text(status), sqlite_where=text(status))
+
+
+def clock_index(table: str, due: str, swept: str, running: Iterable[str]) -> Index:
+    """A partial index of the clocks the overdue sweep is not done with: those running (the
+    statuses given) whose deadline is not the one it finished with. The sweep's query repeats
+    the predicate (``status_among`` and IS DISTINCT FROM; app/workflow/overdue.py)."""
+    status = _status_sql(running)
+    return Index(
+        f"ix_{table}_{due}_unswept",
+        due,
+        postgresql_where=text(f"{status} AND {swept} IS DISTINCT FROM {due}"),
+        sqlite_where=text(f"{status} AND {swept} IS NOT {due}"),
+    )

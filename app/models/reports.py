@@ -20,8 +20,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.models.base import Base, UUIDPrimaryKey, utcnow
+from app.models.base import Base, UUIDPrimaryKey, clock_index, open_index, utcnow
 from app.models.enums import (
+    OPEN_REPORT_STATUSES,
     ClosureType,
     PhotoKind,
     Priority,
@@ -33,6 +34,8 @@ from app.models.enums import (
 )
 from app.models.org import str_enum
 
+OPEN_STATUS_VALUES = tuple(status.value for status in OPEN_REPORT_STATUSES)
+
 
 class Report(UUIDPrimaryKey, Base):
     __tablename__ = "reports"
@@ -40,13 +43,31 @@ class Report(UUIDPrimaryKey, Base):
         # The console's inbox: a community's open reports, newest first.
         Index("ix_reports_community_status_created", "community_id", "status", "created_at"),
         Index("ix_reports_region_status_created", "region_id", "status", "created_at"),
-        Index("ix_reports_reporter_created", "reporter_id", "created_at"),
+        # Lists, newest first, read in index order a page at a time: each branch of the
+        # caller's scope (app/auth/scope.py) and the common filters has its own.
+        Index("ix_reports_community_created", "community_id", "created_at", "id"),
+        Index("ix_reports_region_created", "region_id", "created_at", "id"),
+        Index("ix_reports_reporter_created", "reporter_id", "created_at", "id"),
+        Index("ix_reports_category_created", "category_code", "created_at", "id"),
         Index("ix_reports_created", "created_at", "id"),
-        # "Already reported?" looks for open reports of one category near a point.
-        Index("ix_reports_category_lat_lng", "category_code", "lat", "lng"),
-        # The overdue sweep looks for running clocks past their deadline.
-        Index("ix_reports_status_accept_due", "status", "accept_due_at"),
-        Index("ix_reports_status_resolve_due", "status", "resolve_due_at"),
+        # "Already reported?" and "nearby" look for open reports near a point.
+        open_index(
+            "ix_reports_open_category_lat_lng",
+            "category_code",
+            "lat",
+            "lng",
+            open_statuses=OPEN_STATUS_VALUES,
+        ),
+        open_index("ix_reports_open_lat_lng", "lat", "lng", open_statuses=OPEN_STATUS_VALUES),
+        # The overdue sweep reads running clocks it has not finished with (see
+        # app/workflow/overdue.py): small partial indexes, so an idle pass reads next to nothing.
+        clock_index("reports", "accept_due_at", "accept_due_swept", ("submitted",)),
+        clock_index(
+            "reports",
+            "resolve_due_at",
+            "resolve_due_swept",
+            ("accepted", "in_progress", "dispatched"),
+        ),
     )
 
     number: Mapped[str] = mapped_column(String(32), unique=True)
@@ -87,6 +108,10 @@ class Report(UUIDPrimaryKey, Base):
 
     accept_due_at: Mapped[datetime | None]
     resolve_due_at: Mapped[datetime | None]
+    # The deadline of each clock the overdue sweep is done with (its overdue recorded and the
+    # case at the red card): a new deadline differs, and the sweep looks at the clock again.
+    accept_due_swept: Mapped[datetime | None]
+    resolve_due_swept: Mapped[datetime | None]
 
     duplicate_of_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("reports.id", ondelete="SET NULL")

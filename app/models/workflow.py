@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.models.base import Base, UUIDPrimaryKey, utcnow
+from app.models.base import Base, UUIDPrimaryKey, clock_index, utcnow
 from app.models.enums import (
     DeadlineClock,
     DeclineReason,
@@ -26,9 +26,12 @@ class Job(UUIDPrimaryKey, Base):
     __table_args__ = (
         # A unit's inbox: its jobs by status, newest first.
         Index("ix_jobs_unit_status_created", "unit_id", "status", "created_at"),
+        # … and all of them, a page at a time in index order.
+        Index("ix_jobs_unit_created", "unit_id", "created_at", "id"),
         Index("ix_jobs_report", "report_id"),
-        Index("ix_jobs_status_accept_due", "status", "accept_due_at"),
-        Index("ix_jobs_status_complete_due", "status", "complete_due_at"),
+        # The overdue sweep's unfinished running clocks (see Report).
+        clock_index("jobs", "accept_due_at", "accept_due_swept", ("pending",)),
+        clock_index("jobs", "complete_due_at", "complete_due_swept", ("accepted",)),
     )
 
     report_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"))
@@ -43,6 +46,9 @@ class Job(UUIDPrimaryKey, Base):
     )
     accept_due_at: Mapped[datetime | None]
     complete_due_at: Mapped[datetime | None]
+    # The deadlines the overdue sweep is done with (see Report.accept_due_swept).
+    accept_due_swept: Mapped[datetime | None]
+    complete_due_swept: Mapped[datetime | None]
     # True when the whistle named the completion time: it then overrides the category limit.
     complete_by_explicit: Mapped[bool] = mapped_column(default=False)
     decline_reason_code: Mapped[DeclineReason | None] = mapped_column(

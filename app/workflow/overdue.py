@@ -13,21 +13,20 @@ the supervisors of the report's region; a clock more than ``overdue_red_card_aft
 its deadline (counted in the category's kind of hours) gives a red card (红牌督办). Levels only
 go up, and a supervisor's own card is never lowered.
 
-Safe with several workers: the overdue mark's unique key (report, job, clock, deadline) lets
-exactly one sweep record a clock; only that sweep writes its timeline and outbox events."""
+Safe with several workers: a batch claims its reports with SKIP LOCKED, and the overdue mark's
+unique key (report, job, clock, deadline) lets exactly one sweep record a clock; only that
+sweep writes its timeline and outbox events. Which clocks a pass reads: overdue_clocks.py."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import Any
+from datetime import datetime
 
-from sqlalchemy import ColumnElement, Select, and_, exists, or_, select
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.cases.timeline import append_event
 from app.cases.transitions import HANDLING, JOB_CLOCKS_RUN_IN
@@ -35,45 +34,17 @@ from app.core.config import Settings
 from app.core.metrics import OVERDUE_MARKS, count_on_commit
 from app.core.workcalendar import WorkingCalendar
 from app.integrations import outbox
-from app.models import Category, Job, OverdueMark, Report
-from app.models.enums import DeadlineClock, HoursKind, JobStatus, ReportStatus, SupervisionLevel
-
-# OverdueMark.job_id of the report's own clocks (the column is part of a unique key, where
-# NULLs would never collide).
-REPORT_CLOCK_JOB_ID = uuid.UUID(int=0)
-BATCH_SIZE = 500
+from app.models import Job, OverdueMark, Report
+from app.models.enums import DeadlineClock, JobStatus, ReportStatus, SupervisionLevel
+from app.workflow.overdue_clocks import (
+    BATCH_SIZE,
+    OverdueClock,
+    candidates,
+    overdue_clock,
+    swept_column,
+)
 
 LEVEL_ORDER = (SupervisionLevel.normal, SupervisionLevel.yellow, SupervisionLevel.red)
-
-
-@dataclass(frozen=True)
-class OverdueClock:
-    """A running clock past its deadline, as the candidate query found it."""
-
-    report_id: uuid.UUID
-    job_id: uuid.UUID  # REPORT_CLOCK_JOB_ID for the report's own clocks
-    clock: DeadlineClock
-    due_at: datetime
-    unit_id: uuid.UUID | None
-    region_id: uuid.UUID
-    working_hours: bool
-    supervision_level: SupervisionLevel | None
-    marked: bool
-
-    @property
-    def key(self) -> tuple[uuid.UUID, uuid.UUID, DeadlineClock, datetime]:
-        return (self.report_id, self.job_id, self.clock, self.due_at)
-
-    @property
-    def is_job_clock(self) -> bool:
-        return self.job_id != REPORT_CLOCK_JOB_ID
-
-    def event_data(self) -> dict[str, Any]:
-        data: dict[str, Any] = {"clock": self.clock.value, "due_at": self.due_at.isoformat()}
-        if self.is_job_clock:
-            data["job_id"] = str(self.job_id)
-            data["unit_id"] = str(self.unit_id) if self.unit_id else None
-        return data
 
 
 def level_rank(level: SupervisionLevel | None) -> int:
@@ -96,120 +67,35 @@ def card_for(
 
 
 async def sweep_overdue(
-    session: AsyncSession, now: datetime, calendar: WorkingCalendar, settings: Settings
+    sessionmaker: async_sessionmaker[AsyncSession],
+    now: datetime,
+    calendar: WorkingCalendar,
+    settings: Settings,
+    *,
+    batch_size: int = BATCH_SIZE,
 ) -> int:
     """Record every running clock past its deadline once, with an internal "overdue" timeline
     event and a "report.overdue" or "job.overdue" outbox event, and raise the report's
     supervision level per the policy (a "supervision_raised" event each time). Returns how many
-    clocks this sweep recorded. Flushes only; the caller commits."""
+    clocks this sweep recorded.
+
+    Each batch is a transaction of its own that claims its reports with FOR UPDATE SKIP LOCKED:
+    two sweepers share the work instead of queueing, a staff action waits for one batch at
+    most, and a catch-up after downtime or an import goes by in short steps, with requests
+    served in between."""
     recorded = 0
     for clock in DeadlineClock:
         after: tuple[datetime, uuid.UUID] | None = None
         while True:
-            stmt = _candidates(clock, now, settings)
-            if after is not None:
-                stmt = stmt.where(_after(clock, after))
-            batch = [_overdue_clock(clock, row) for row in await session.execute(stmt)]
-            if not batch:
+            async with sessionmaker() as session, session.begin():
+                stmt = candidates(clock, now, settings, after=after, limit=batch_size)
+                batch = [overdue_clock(clock, row) for row in await session.execute(stmt)]
+                recorded += await _process(session, batch, now, calendar, settings)
+            if len(batch) < batch_size:
                 break
-            recorded += await _process(session, batch, now, calendar, settings)
-            if len(batch) < BATCH_SIZE:
-                break
-            last = batch[-1]
-            after = (last.due_at, last.job_id if last.is_job_clock else last.report_id)
+            after = batch[-1].order_key
+            await asyncio.sleep(0)  # the requests waiting on this process go first
     return recorded
-
-
-def _due_column(clock: DeadlineClock) -> InstrumentedAttribute[datetime | None]:
-    return {
-        DeadlineClock.report_accept: Report.accept_due_at,
-        DeadlineClock.report_resolve: Report.resolve_due_at,
-        DeadlineClock.job_accept: Job.accept_due_at,
-        DeadlineClock.job_complete: Job.complete_due_at,
-    }[clock]
-
-
-def _is_job_clock(clock: DeadlineClock) -> bool:
-    return clock in (DeadlineClock.job_accept, DeadlineClock.job_complete)
-
-
-def _order_columns(clock: DeadlineClock) -> tuple[Any, Any]:
-    return _due_column(clock), (Job.id if _is_job_clock(clock) else Report.id)
-
-
-def _after(clock: DeadlineClock, last: tuple[datetime, uuid.UUID]) -> ColumnElement[bool]:
-    due, key = _order_columns(clock)
-    return or_(due > last[0], and_(due == last[0], key > last[1]))
-
-
-def _candidates(clock: DeadlineClock, now: datetime, settings: Settings) -> Select[Any]:
-    """Running clocks of one kind past their deadline that are not recorded yet, or that may
-    now call for a red card (at least the threshold past due in calendar hours, which working
-    hours never exceed; the exact test is made in Python with the calendar)."""
-    due = _due_column(clock)
-    job_id: Any = Job.id if _is_job_clock(clock) else REPORT_CLOCK_JOB_ID
-    marked = exists().where(
-        OverdueMark.report_id == Report.id,
-        OverdueMark.job_id == job_id,
-        OverdueMark.clock == clock,
-        OverdueMark.due_at == due,
-    )
-    red_card_candidate = and_(
-        or_(
-            Report.supervision_level.is_(None),
-            Report.supervision_level != SupervisionLevel.red,
-        ),
-        due < now - timedelta(hours=settings.overdue_red_card_after_hours),
-    )
-    columns: list[Any] = [
-        Report.id.label("report_id"),
-        due.label("due_at"),
-        Report.region_id,
-        Report.supervision_level,
-        Category.hours_kind,
-        marked.label("marked"),
-    ]
-    if _is_job_clock(clock):
-        running = _job_running(clock)
-        columns += [Job.id.label("job_id"), Job.unit_id]
-        base = select(*columns).select_from(Job).join(Report, Report.id == Job.report_id)
-    else:
-        running = _report_running(clock)
-        base = select(*columns).select_from(Report)
-    return (
-        base.join(Category, Category.code == Report.category_code)
-        .where(running, due < now, or_(~marked, red_card_candidate))
-        .order_by(*_order_columns(clock))
-        .limit(BATCH_SIZE)
-    )
-
-
-def _report_running(clock: DeadlineClock) -> ColumnElement[bool]:
-    if clock is DeadlineClock.report_accept:
-        return Report.status == ReportStatus.submitted
-    return Report.status.in_(HANDLING)
-
-
-def _job_running(clock: DeadlineClock) -> ColumnElement[bool]:
-    job_status = JobStatus.pending if clock is DeadlineClock.job_accept else JobStatus.accepted
-    # A job's clocks stop with its report's while the report is on hold, and for good once the
-    # case ended (closing cancels its open jobs; this also holds for rows from before that).
-    return and_(Job.status == job_status, Report.status.in_(list(JOB_CLOCKS_RUN_IN)))
-
-
-def _overdue_clock(clock: DeadlineClock, row: Any) -> OverdueClock:
-    is_job = _is_job_clock(clock)
-    return OverdueClock(
-        report_id=row.report_id,
-        job_id=row.job_id if is_job else REPORT_CLOCK_JOB_ID,
-        clock=clock,
-        due_at=row.due_at,
-        unit_id=row.unit_id if is_job else None,
-        region_id=row.region_id,
-        working_hours=row.hours_kind is HoursKind.working,
-        supervision_level=row.supervision_level,
-        marked=bool(row.marked),
-    )
 
 
 async def _process(
@@ -225,7 +111,10 @@ async def _process(
         for c in batch
         if not c.marked or level_rank(cards_due[c.key]) > level_rank(c.supervision_level)
     ]
+    # Recorded, and the case at the red card: nothing is left to do for the clock.
+    done = [c for c in batch if c.marked and c.supervision_level is SupervisionLevel.red]
     if not to_do:
+        await _mark_swept(session, done)
         return 0
     # Under the reports' locks, with the rows read afresh: a case closed (and its jobs
     # cancelled), a unit that answered or a deadline extended since the candidates were read
@@ -250,7 +139,29 @@ async def _process(
         await _announce_overdue(session, reports[clock.report_id], clock, jobs, now)
     for report_id, (card, clock) in sorted(cards.items()):
         await _raise_supervision(session, reports[report_id], card, clock, now)
+    done += [
+        c
+        for c in running
+        if (c.marked or c.key in recorded)
+        and reports[c.report_id].supervision_level is SupervisionLevel.red
+    ]
+    await _mark_swept(session, done)
     return len(new_clocks)
+
+
+async def _mark_swept(session: AsyncSession, clocks: Sequence[OverdueClock]) -> None:
+    """Note on each clock the deadline the sweep is done with: it leaves the partial index the
+    sweep reads until a new deadline is set. A plain UPDATE of that column: the row's version
+    (the ETag clients hold) stays as it is."""
+    if not clocks:
+        return
+    column = swept_column(clocks[0].clock)
+    table = column.class_.__table__
+    key = table.c.id
+    await session.execute(
+        update(table).where(key == bindparam("row_id")).values({column.key: bindparam("due")}),
+        [{"row_id": c.job_id if c.is_job_clock else c.report_id, "due": c.due_at} for c in clocks],
+    )
 
 
 def _still_running(

@@ -149,8 +149,9 @@ async def test_weeks_after_closing_nothing_of_the_case_is_overdue(
     supervisor = await login("supervisor")
     weeks_later = datetime.fromisoformat(story["report"]["closed_at"]) + timedelta(weeks=3)
 
-    recorded = await sweep_overdue(session, weeks_later, WorkingCalendar(), app.state.settings)
-    await session.commit()
+    recorded = await sweep_overdue(
+        app.state.sessionmaker, weeks_later, WorkingCalendar(), app.state.settings
+    )
     assert recorded == 0
     marks = await session.scalar(
         select(func.count()).select_from(OverdueMark).where(OverdueMark.report_id == report_id)

@@ -12,7 +12,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from sqlalchemy import func, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from app.core.clock import FrozenClock
 from app.core.config import Settings
@@ -29,7 +29,9 @@ from app.models.enums import (
     SupervisionLevel,
 )
 from app.workflow import overdue
-from app.workflow.overdue import REPORT_CLOCK_JOB_ID, sweep_overdue
+from app.workflow.overdue import sweep_overdue
+from app.workflow.overdue_clocks import REPORT_CLOCK_JOB_ID, overdue_clock
+from app.workflow.overdue_clocks import candidates as candidates_of
 from tests.conftest import LoginFn
 
 EAST = demo_id("community", "陕坝镇", "东街社区")
@@ -107,9 +109,16 @@ async def add_job(
     return job
 
 
-async def sweep(session: AsyncSession, settings: Settings, at: datetime) -> int:
-    recorded = await sweep_overdue(session, at, CALENDAR, settings)
+async def sweep(
+    session: AsyncSession, settings: Settings, at: datetime, *, batch_size: int = 200
+) -> int:
+    """A sweep on the test's database; what ``session`` holds is read afresh afterwards."""
     await session.commit()
+    assert isinstance(session.bind, AsyncEngine)
+    sessionmaker = async_sessionmaker(session.bind, expire_on_commit=False)
+    recorded = await sweep_overdue(sessionmaker, at, CALENDAR, settings, batch_size=batch_size)
+    for row in list(session.identity_map.values()):
+        await session.refresh(row)
     return recorded
 
 
@@ -363,8 +372,9 @@ async def test_two_workers_sweeping_at_once_record_each_clock_once(
     await add_job(session, reports[0], LEAD_UNIT, status=JobStatus.pending, accept_due_at=due)
 
     async def worker() -> int:
-        async with app.state.sessionmaker() as own:
-            return await sweep(own, settings, due + timedelta(hours=1))
+        return await sweep_overdue(
+            app.state.sessionmaker, due + timedelta(hours=1), CALENDAR, settings
+        )
 
     counts = await asyncio.gather(worker(), worker())
     assert sum(counts) == 4
@@ -464,10 +474,8 @@ async def test_a_clock_that_stops_while_the_sweep_runs_is_not_marked(
     )
     now = T0 + timedelta(days=2)
     candidates = [
-        overdue._overdue_clock(DeadlineClock.job_accept, row)
-        for row in await session.execute(
-            overdue._candidates(DeadlineClock.job_accept, now, settings)
-        )
+        overdue_clock(DeadlineClock.job_accept, row)
+        for row in await session.execute(candidates_of(DeadlineClock.job_accept, now, settings))
     ]
     assert [c.job_id for c in candidates] == [job.id]
     await session.commit()

@@ -1,0 +1,171 @@
+"""Which clocks the overdue sweep looks at: the running clocks past their deadline that it is
+not done with, read a batch at a time from partial indexes of those (app/models/base.py,
+``clock_index``), so that a pass with nothing new to record reads next to nothing."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, and_, exists, or_, select
+from sqlalchemy.orm import InstrumentedAttribute
+
+from app.cases.transitions import HANDLING, JOB_CLOCKS_RUN_IN
+from app.core.config import Settings
+from app.models import Category, Job, OverdueMark, Report
+from app.models.base import status_among
+from app.models.enums import DeadlineClock, HoursKind, JobStatus, ReportStatus, SupervisionLevel
+
+# OverdueMark.job_id of the report's own clocks (the column is part of a unique key, where
+# NULLs would never collide).
+REPORT_CLOCK_JOB_ID = uuid.UUID(int=0)
+# Clocks a sweep's transaction takes on at once: the locks it holds last a few milliseconds.
+BATCH_SIZE = 200
+
+
+@dataclass(frozen=True)
+class OverdueClock:
+    """A running clock past its deadline, as the candidate query found it."""
+
+    report_id: uuid.UUID
+    job_id: uuid.UUID  # REPORT_CLOCK_JOB_ID for the report's own clocks
+    clock: DeadlineClock
+    due_at: datetime
+    unit_id: uuid.UUID | None
+    region_id: uuid.UUID
+    working_hours: bool
+    supervision_level: SupervisionLevel | None
+    marked: bool
+
+    @property
+    def key(self) -> tuple[uuid.UUID, uuid.UUID, DeadlineClock, datetime]:
+        return (self.report_id, self.job_id, self.clock, self.due_at)
+
+    @property
+    def order_key(self) -> tuple[datetime, uuid.UUID]:
+        """Where the sweep's walk over clocks of this kind is: by deadline, then by row."""
+        return (self.due_at, self.job_id if self.is_job_clock else self.report_id)
+
+    @property
+    def is_job_clock(self) -> bool:
+        return self.job_id != REPORT_CLOCK_JOB_ID
+
+    def event_data(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"clock": self.clock.value, "due_at": self.due_at.isoformat()}
+        if self.is_job_clock:
+            data["job_id"] = str(self.job_id)
+            data["unit_id"] = str(self.unit_id) if self.unit_id else None
+        return data
+
+
+def due_column(clock: DeadlineClock) -> InstrumentedAttribute[datetime | None]:
+    return {
+        DeadlineClock.report_accept: Report.accept_due_at,
+        DeadlineClock.report_resolve: Report.resolve_due_at,
+        DeadlineClock.job_accept: Job.accept_due_at,
+        DeadlineClock.job_complete: Job.complete_due_at,
+    }[clock]
+
+
+def swept_column(clock: DeadlineClock) -> InstrumentedAttribute[datetime | None]:
+    return {
+        DeadlineClock.report_accept: Report.accept_due_swept,
+        DeadlineClock.report_resolve: Report.resolve_due_swept,
+        DeadlineClock.job_accept: Job.accept_due_swept,
+        DeadlineClock.job_complete: Job.complete_due_swept,
+    }[clock]
+
+
+def is_job_clock(clock: DeadlineClock) -> bool:
+    return clock in (DeadlineClock.job_accept, DeadlineClock.job_complete)
+
+
+def order_columns(clock: DeadlineClock) -> tuple[Any, Any]:
+    return due_column(clock), (Job.id if is_job_clock(clock) else Report.id)
+
+
+def beyond(clock: DeadlineClock, last: tuple[datetime, uuid.UUID]) -> ColumnElement[bool]:
+    due, key = order_columns(clock)
+    return or_(due > last[0], and_(due == last[0], key > last[1]))
+
+
+def candidates(
+    clock: DeadlineClock,
+    now: datetime,
+    settings: Settings,
+    *,
+    after: tuple[datetime, uuid.UUID] | None = None,
+    limit: int = BATCH_SIZE,
+) -> Select[Any]:
+    """Running clocks of one kind past their deadline that the sweep is not done with (read
+    from the partial index of those), and of them the ones not recorded yet or that may now
+    call for a red card (at least the threshold past due in calendar hours, which working hours
+    never exceed; the exact test is made in Python with the calendar). Their reports are
+    locked, skipping those another sweeper holds."""
+    due = due_column(clock)
+    job_id: Any = Job.id if is_job_clock(clock) else REPORT_CLOCK_JOB_ID
+    marked = exists().where(
+        OverdueMark.report_id == Report.id,
+        OverdueMark.job_id == job_id,
+        OverdueMark.clock == clock,
+        OverdueMark.due_at == due,
+    )
+    red_card_candidate = due < now - timedelta(hours=settings.overdue_red_card_after_hours)
+    columns: list[Any] = [
+        Report.id.label("report_id"),
+        due.label("due_at"),
+        Report.region_id,
+        Report.supervision_level,
+        Category.hours_kind,
+        marked.label("marked"),
+    ]
+    unswept = swept_column(clock).is_distinct_from(due)
+    if is_job_clock(clock):
+        running = job_running(clock)
+        columns += [Job.id.label("job_id"), Job.unit_id]
+        base = select(*columns).select_from(Job).join(Report, Report.id == Job.report_id)
+    else:
+        running = report_running(clock)
+        base = select(*columns).select_from(Report)
+    stmt = (
+        base.join(Category, Category.code == Report.category_code)
+        .where(running, unswept, due < now, or_(~marked, red_card_candidate))
+        .order_by(*order_columns(clock))
+        .limit(limit)
+        .with_for_update(of=Report, skip_locked=True)
+    )
+    return stmt if after is None else stmt.where(beyond(clock, after))
+
+
+def report_running(clock: DeadlineClock) -> ColumnElement[bool]:
+    # Written as the partial indexes have it (app/models/base.py, clock_index).
+    if clock is DeadlineClock.report_accept:
+        return status_among(Report.status, [ReportStatus.submitted.value])
+    return status_among(Report.status, [status.value for status in HANDLING])
+
+
+def job_running(clock: DeadlineClock) -> ColumnElement[bool]:
+    job_status = JobStatus.pending if clock is DeadlineClock.job_accept else JobStatus.accepted
+    # A job's clocks stop with its report's while the report is on hold, and for good once the
+    # case ended (closing cancels its open jobs; this also holds for rows from before that).
+    return and_(
+        status_among(Job.status, [job_status.value]),
+        Report.status.in_(list(JOB_CLOCKS_RUN_IN)),
+    )
+
+
+def overdue_clock(clock: DeadlineClock, row: Any) -> OverdueClock:
+    is_job = is_job_clock(clock)
+    return OverdueClock(
+        report_id=row.report_id,
+        job_id=row.job_id if is_job else REPORT_CLOCK_JOB_ID,
+        clock=clock,
+        due_at=row.due_at,
+        unit_id=row.unit_id if is_job else None,
+        region_id=row.region_id,
+        working_hours=row.hours_kind is HoursKind.working,
+        supervision_level=row.supervision_level,
+        marked=bool(row.marked),
+    )

@@ -1,0 +1,142 @@
+"""The overdue sweep a batch at a time: each clock recorded once with batches of one and with two
+sweepers at once, and a clock it is done with left out of what later passes read."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+import pytest
+from fastapi import FastAPI
+from sqlalchemy import func, select, text, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core.config import Settings
+from app.models import OverdueMark, Report
+from app.models.enums import DeadlineClock, JobStatus, ReportStatus, SupervisionLevel
+from app.workflow.overdue import sweep_overdue
+from app.workflow.overdue_clocks import candidates
+from tests.conftest import PG_URL
+from tests.workflow.test_overdue import (
+    CALENDAR,
+    LEAD_UNIT,
+    T0,
+    add_job,
+    add_report,
+    events,
+    fresh,
+    sweep,
+)
+
+
+async def some_overdue_clocks(session: AsyncSession) -> list[Report]:
+    """Five reports past their accept deadline and one handled case with two overdue jobs:
+    seven clocks, five of them on reports of their own."""
+    due = T0 + timedelta(hours=2)
+    reports = [await add_report(session, accept_due_at=due) for _ in range(5)]
+    whistled = await add_report(
+        session, status=ReportStatus.dispatched, resolve_due_at=T0 + timedelta(days=30)
+    )
+    await add_job(session, whistled, LEAD_UNIT, status=JobStatus.pending, accept_due_at=due)
+    await add_job(session, whistled, LEAD_UNIT, status=JobStatus.accepted, complete_due_at=due)
+    return [*reports, whistled]
+
+
+async def marks_of(session: AsyncSession, reports: list[Report]) -> int:
+    ids = [r.id for r in reports]
+    count = await session.scalar(
+        select(func.count()).select_from(OverdueMark).where(OverdueMark.report_id.in_(ids))
+    )
+    return count or 0
+
+
+async def assert_each_recorded_once(session: AsyncSession, reports: list[Report]) -> None:
+    assert await marks_of(session, reports) == 7
+    for report in reports:
+        types = [e.type for e in await events(session, report)]
+        assert types.count("overdue") == (2 if report is reports[-1] else 1)
+        assert types.count("supervision_raised") == 1  # yellow, once per case
+
+
+async def test_batches_of_one_record_each_clock_once(
+    session: AsyncSession, settings: Settings
+) -> None:
+    reports = await some_overdue_clocks(session)
+    at = T0 + timedelta(hours=3)
+    assert await sweep(session, settings, at, batch_size=1) == 7
+    assert await sweep(session, settings, at + timedelta(minutes=1), batch_size=1) == 0
+    await assert_each_recorded_once(session, reports)
+
+
+async def test_two_sweepers_with_batches_of_one_share_the_clocks(
+    app: FastAPI, session: AsyncSession, settings: Settings
+) -> None:
+    reports = await some_overdue_clocks(session)
+    at = T0 + timedelta(hours=3)
+
+    async def sweeper() -> int:
+        return await sweep_overdue(app.state.sessionmaker, at, CALENDAR, settings, batch_size=1)
+
+    counts = await asyncio.gather(sweeper(), sweeper(), sweeper())
+    assert sum(counts) == 7
+    await assert_each_recorded_once(session, reports)
+
+
+async def unfinished(
+    session: AsyncSession, settings: Settings, clock: DeadlineClock, at: object
+) -> int:
+    rows = await session.execute(candidates(clock, at, settings))  # type: ignore[arg-type]
+    found = len(rows.all())
+    await session.commit()  # the candidates' locks go
+    return found
+
+
+async def test_a_clock_at_the_red_card_is_left_out_until_a_new_deadline(
+    session: AsyncSession, settings: Settings
+) -> None:
+    due = T0 + timedelta(hours=2)
+    report = await add_report(session, status=ReportStatus.accepted, resolve_due_at=due)
+    at = due + timedelta(hours=30)  # past the red card threshold at once
+    assert await sweep(session, settings, at) == 1
+    report = await fresh(session, report)
+    assert report.supervision_level is SupervisionLevel.red
+    assert report.resolve_due_swept == due
+    version = report.version
+    assert await unfinished(session, settings, DeadlineClock.report_resolve, at) == 0
+
+    # A new deadline (an extension, a rework) that runs out again is a new overdue clock.
+    later = at + timedelta(hours=1)
+    await session.execute(update(Report).where(Report.id == report.id).values(resolve_due_at=later))
+    await session.commit()
+    assert await unfinished(session, settings, DeadlineClock.report_resolve, later) == 0
+    after = later + timedelta(minutes=5)
+    assert await unfinished(session, settings, DeadlineClock.report_resolve, after) == 1
+    assert await sweep(session, settings, after) == 1
+    report = await fresh(session, report)
+    assert report.resolve_due_swept == later
+    # Noting where the sweep is, is no change a client sees: the ETag stays (the case was red
+    # already, so nothing else changed).
+    assert report.version == version
+    overdue = [e for e in await events(session, report) if e.type == "overdue"]
+    assert len(overdue) == 2
+
+
+@pytest.mark.skipif(not PG_URL, reason="PostgreSQL's planner")
+@pytest.mark.parametrize("clock", list(DeadlineClock))
+async def test_a_pass_reads_the_partial_index_of_unfinished_clocks(
+    session: AsyncSession, settings: Settings, clock: DeadlineClock
+) -> None:
+    """The sweep's query implies the partial index's predicate, with its statuses written in the
+    statement: PostgreSQL reads the small index, not every running clock."""
+    stmt = candidates(clock, T0, settings)
+    sql = stmt.compile(dialect=session.get_bind().dialect, compile_kwargs={"literal_binds": True})
+    await session.execute(text("SET LOCAL enable_seqscan = off"))
+    plan = "\n".join(await session.scalars(text(f"EXPLAIN {sql}")))
+    table = "jobs" if clock in (DeadlineClock.job_accept, DeadlineClock.job_complete) else "reports"
+    due = (
+        "complete_due_at"
+        if clock is DeadlineClock.job_complete
+        else ("resolve_due_at" if clock is DeadlineClock.report_resolve else "accept_due_at")
+    )
+    assert f"ix_{table}_{due}_unswept" in plan, plan
+    await session.rollback()
