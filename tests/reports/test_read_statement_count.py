@@ -1,0 +1,235 @@
+"""The number of SQL statements a read sends does not grow with what it shows: a page of 20
+reports costs as many as a page of 2, each with photos, jobs, requests for more time and some
+ratings; a case with 5 photos and 3 jobs as many as one with a photo and no jobs; and it stays
+under a fixed bound. Counted on the app's own engine while the request runs."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from sqlalchemy import event, insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.demo.seed import demo_id
+from app.models import Job, JobExtension, Photo, Rating, Report
+from app.models.enums import JobStatus, ReportStatus
+from tests.conftest import LoginFn
+
+EAST = demo_id("community", "陕坝镇", "东街社区")  # staff1's
+SEAT = demo_id("region", "陕坝镇")
+GRID = demo_id("grid", "陕坝镇", "东街社区", "第一网格")
+GRID_WORKER = demo_id("user", "grid1")
+UNITS = [demo_id("unit", name) for name in ("旗农牧和科技局", "旗红十字会", "旗科协")]
+T0 = datetime(2026, 5, 11, 2, 0, tzinfo=UTC)
+LIST_REPORTS = 24
+
+# At most this many statements for a list page or a case, whatever its size: a little above
+# what was measured when the test was written (reports 11, jobs 4, a case 11), namely
+# - the caller: its account, session and role assignments (authentication), 1;
+# - the page of reports (or of jobs), 1;
+# - what the reports show, one statement each: categories, communities, regions, grids,
+#   reporters, photos, the jobs with their units and cases, the jobs' requests for more time,
+#   ratings (and the holds and reworks of any case that had some), 9; a page of jobs needs only
+#   the jobs with their units and cases, and their requests for more time, 2;
+# - a case: the report itself, in the caller's scope, then the same as one row of a page.
+MAX_STATEMENTS = {"reports": 12, "jobs": 5, "detail": 12}
+
+
+@contextmanager
+def counting(app: FastAPI) -> Iterator[list[str]]:
+    """The statements sent on the app's engine inside the block."""
+    sent: list[str] = []
+
+    def record(*args: Any) -> None:
+        sent.append(args[2])  # (connection, cursor, statement, parameters, context, many)
+
+    engine = app.state.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield sent
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+async def statements_of(
+    app: FastAPI, client: httpx.AsyncClient, url: str, headers: dict[str, str]
+) -> list[str]:
+    with counting(app) as sent:
+        response = await client.get(url, headers=headers)
+    assert response.status_code == 200, response.text
+    return sent
+
+
+def _report(created_at: datetime) -> dict[str, Any]:
+    report_id = uuid.uuid4()
+    return {
+        "id": report_id,
+        "number": f"SSP-COUNT-{report_id.hex[:12]}",
+        "status": ReportStatus.dispatched,
+        "category_code": "chaotic_parking",
+        "priority": "normal",
+        "source": "grid_patrol",
+        "description": "巷子里乱停车",
+        "lat": 40.8436,
+        "lng": 107.1499,
+        "submitted_lat": 40.8436,
+        "submitted_lng": 107.1499,
+        "submitted_coord_system": "wgs84",
+        "reporter_id": GRID_WORKER,
+        "community_id": EAST,
+        "grid_id": GRID,
+        "region_id": SEAT,
+        "routing_method": "boundary",
+        "accept_due_at": created_at + timedelta(hours=2),
+        "resolve_due_at": created_at + timedelta(days=3),
+        "accepted_at": created_at + timedelta(minutes=30),
+        "dispatched_at": created_at + timedelta(hours=1),
+        "created_at": created_at,
+        "updated_at": created_at,
+    }
+
+
+def _photo(report: dict[str, Any], position: int) -> dict[str, Any]:
+    key = f"{report['id'].hex}/{position}"
+    return {
+        "id": uuid.uuid4(),
+        "report_id": report["id"],
+        "kind": "report",
+        "position": position,
+        "display_key": f"display/{key}.jpg",
+        "thumbnail_key": f"thumbnail/{key}.jpg",
+        "content_type": "image/jpeg",
+        "width": 1600,
+        "height": 1200,
+        "thumbnail_width": 320,
+        "thumbnail_height": 240,
+        "size_bytes": 200_000,
+        "sha256": f"{position:064d}",
+        "original_format": "JPEG",
+        "flags": [],
+        "created_at": report["created_at"],
+    }
+
+
+def _job(report: dict[str, Any], unit_id: uuid.UUID, lead: bool) -> dict[str, Any]:
+    dispatched = report["dispatched_at"]
+    return {
+        "id": uuid.uuid4(),
+        "report_id": report["id"],
+        "unit_id": unit_id,
+        "is_lead": lead,
+        "status": JobStatus.accepted,
+        "accept_due_at": dispatched + timedelta(hours=2),
+        "complete_due_at": dispatched + timedelta(days=2),
+        "accepted_at": dispatched + timedelta(minutes=20),
+        "created_at": dispatched,
+        "updated_at": dispatched,
+    }
+
+
+def _extension(job: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": uuid.uuid4(),
+        "job_id": job["id"],
+        "requested_until": job["complete_due_at"] + timedelta(days=2),
+        "previous_due_at": job["complete_due_at"],
+        "reason": "等配件到货",
+        "status": "pending",
+        "requested_at": job["accepted_at"] + timedelta(hours=1),
+    }
+
+
+async def add_case(
+    session: AsyncSession, created_at: datetime, *, photos: int, jobs: int, rated: bool
+) -> uuid.UUID:
+    """A dispatched case with ``photos`` photos, ``jobs`` jobs (each with a request for more
+    time) and a rating if ``rated``, written straight to the database."""
+    report = _report(created_at)
+    job_rows = [_job(report, unit, i == 0) for i, unit in enumerate(UNITS[:jobs])]
+    await session.execute(insert(Report), [report])
+    await session.execute(insert(Photo), [_photo(report, i) for i in range(photos)])
+    if job_rows:
+        await session.execute(insert(Job), job_rows)
+        await session.execute(insert(JobExtension), [_extension(job) for job in job_rows])
+    if rated:
+        await session.execute(
+            insert(Rating),
+            [{"report_id": report["id"], "satisfaction": "satisfied", "created_at": created_at}],
+        )
+    report_id: uuid.UUID = report["id"]
+    return report_id
+
+
+@pytest.fixture
+async def cases(session: AsyncSession) -> dict[str, uuid.UUID]:
+    """Three old cases for the detail (bare, small, full), then LIST_REPORTS newer ones, each
+    with 3 photos, 3 jobs with requests for more time, every other one rated."""
+    made = {
+        "bare": await add_case(session, T0, photos=1, jobs=0, rated=False),
+        "small": await add_case(session, T0, photos=1, jobs=1, rated=False),
+        "full": await add_case(session, T0 + timedelta(minutes=1), photos=5, jobs=3, rated=True),
+    }
+    for i in range(LIST_REPORTS):
+        at = T0 + timedelta(hours=1, minutes=i)
+        await add_case(session, at, photos=3, jobs=3, rated=i % 2 == 0)
+    await session.commit()
+    return made
+
+
+@pytest.mark.parametrize(
+    ("user", "path", "bound"),
+    [
+        ("staff1", "/api/v1/reports", MAX_STATEMENTS["reports"]),
+        ("supervisor", "/api/v1/reports", MAX_STATEMENTS["reports"]),
+        ("unit1", "/api/v1/jobs", MAX_STATEMENTS["jobs"]),
+    ],
+)
+async def test_a_list_page_costs_the_same_statements_whatever_its_size(
+    user: str,
+    path: str,
+    bound: int,
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    login: LoginFn,
+    cases: dict[str, uuid.UUID],
+) -> None:
+    headers = await login(user)
+    await client.get(f"{path}?limit=2", headers=headers)  # the first use of a connection
+    small = await statements_of(app, client, f"{path}?limit=2", headers)
+    large = await statements_of(app, client, f"{path}?limit=20", headers)
+    page = (await client.get(f"{path}?limit=20", headers=headers)).json()["items"]
+    assert len(page) == 20
+    if path.endswith("reports"):  # the page does show what the statements load
+        assert all(len(r["photos"]) == 3 and len(r["jobs"]) == 3 for r in page)
+        assert any(r["rating"] for r in page)
+        assert any(r["rating"] is None for r in page)
+    assert len(large) == len(small), "\n\n".join(large)
+    assert len(small) <= bound, "\n\n".join(small)
+
+
+async def test_a_case_costs_the_same_statements_however_much_it_holds(
+    app: FastAPI, client: httpx.AsyncClient, login: LoginFn, cases: dict[str, uuid.UUID]
+) -> None:
+    headers = await login("staff1")
+    url = "/api/v1/reports/{}".format
+    await client.get(url(cases["bare"]), headers=headers)  # the first use of a connection
+    bare, small, full = [
+        await statements_of(app, client, url(cases[name]), headers)
+        for name in ("bare", "small", "full")
+    ]
+    shown = (await client.get(url(cases["full"]), headers=headers)).json()
+    assert len(shown["photos"]) == 5
+    assert len(shown["jobs"]) == 3
+    assert shown["rating"]
+    assert all(len(job["extensions"]) == 1 for job in shown["jobs"])
+    assert len(full) == len(small), "\n\n".join(full)
+    # A case without jobs may skip the lookup of their requests for more time: one fewer.
+    assert len(full) - 1 <= len(bare) <= len(full), "\n\n".join(bare)
+    assert len(full) <= MAX_STATEMENTS["detail"], "\n\n".join(full)
