@@ -22,10 +22,10 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.principal import Principal
-from app.auth.scope import report_scope
+from app.auth.scope import report_scope, report_scope_branches
 from app.core.errors import NotFound
 from app.core.geo import haversine_m
-from app.core.pagination import PageParams, SortKey, paginate
+from app.core.pagination import PageParams, SortKey, paginate_union
 from app.core.workcalendar import WorkingCalendar
 from app.models import Job, Region, Report
 from app.models.enums import OPEN_REPORT_STATUSES, ReportStatus
@@ -94,8 +94,11 @@ def overdue_condition(now: datetime) -> ColumnElement[bool]:
     )
 
 
-def _filtered(principal: Principal, filters: ReportFilters, now: datetime) -> ColumnElement[bool]:
-    conditions: list[ColumnElement[bool]] = [report_scope(principal)]
+def _filter_conditions(
+    principal: Principal, filters: ReportFilters, now: datetime
+) -> list[ColumnElement[bool]]:
+    """The list's filters, the caller's scope aside."""
+    conditions: list[ColumnElement[bool]] = []
     if filters.statuses:
         conditions.append(Report.status.in_(list(filters.statuses)))
     if filters.category:
@@ -136,7 +139,7 @@ def _filtered(principal: Principal, filters: ReportFilters, now: datetime) -> Co
                 Report.address.ilike(like),
             )
         )
-    return and_(*conditions)
+    return conditions
 
 
 async def list_reports(
@@ -147,12 +150,23 @@ async def list_reports(
     now: datetime,
     calendar: WorkingCalendar,
 ) -> tuple[list[ReportRead], str | None]:
-    stmt = select(Report).where(_filtered(principal, filters, now))
+    """A page of the reports the caller may see: the page's keys first, one bounded index scan
+    per branch of the caller's scope, then the page's rows and what they show."""
+    conditions = _filter_conditions(principal, filters, now)
     keys = [
         SortKey(Report.created_at, descending=not filters.oldest_first),
         SortKey(Report.id, descending=not filters.oldest_first),
     ]
-    rows, cursor = await paginate(session, stmt, keys, params)
+    branches = [
+        select(Report.created_at, Report.id).where(branch, *conditions)
+        for branch in report_scope_branches(principal)
+    ]
+    page, cursor = await paginate_union(session, branches, keys, params)
+    if not page:
+        return [], cursor
+    ids = [row.id for row in page]
+    found = {r.id: r for r in await session.scalars(select(Report).where(Report.id.in_(ids)))}
+    rows = [found[report_id] for report_id in ids]
     contexts = await presenter.load_contexts(session, rows, now, calendar)
     return [presenter.to_read(r, contexts[r.id], principal, now) for r in rows], cursor
 
