@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy.orm import aliased
 
 from app.auth.principal import Principal
 from app.cases.clocks import NO_HISTORY, ClockHistory, load_histories, reading_time
@@ -194,13 +194,24 @@ def to_read(report: Report, ctx: ReportContext, principal: Principal, now: datet
     )
 
 
-async def _rows_by(
-    session: AsyncSession, column: InstrumentedAttribute[Any], keys: Collection[Any]
-) -> dict[Any, Any]:
-    if not keys:
-        return {}
-    rows = await session.scalars(select(column.class_).where(column.in_(list(keys))))
-    return {getattr(row, column.key): row for row in rows}
+def _context_statement(
+    condition: ColumnElement[bool],
+) -> Select[Report, Category, Region, str, Community | None, Grid | None, User, Rating | None]:
+    """The reports matching ``condition`` with the rows their answer shows, in one statement:
+    category, owning region, reporter, and community, the region of its place, grid and
+    rating where there are any."""
+    place = aliased(Region)
+    return (
+        select(Report, Category, Region, place.path, Community, Grid, User, Rating)
+        .join(Category, Category.code == Report.category_code)
+        .join(Region, Region.id == Report.region_id)
+        .join(User, User.id == Report.reporter_id)
+        .outerjoin(Community, Community.id == Report.community_id)
+        .outerjoin(place, place.id == Community.region_id)
+        .outerjoin(Grid, Grid.id == Report.grid_id)
+        .outerjoin(Rating, Rating.report_id == Report.id)
+        .where(condition)
+    )
 
 
 async def load_contexts(
@@ -211,47 +222,56 @@ async def load_contexts(
     *,
     with_photos: bool = True,
 ) -> dict[uuid.UUID, ReportContext]:
-    """Everything to present ``reports``: one query per related table, never one per report."""
-    categories = await _rows_by(session, Category.code, {r.category_code for r in reports})
-    communities = await _rows_by(
-        session, Community.id, {r.community_id for r in reports if r.community_id}
+    """Everything to present ``reports``."""
+    loaded = await load_where(
+        session, Report.id.in_([r.id for r in reports]), now, calendar, with_photos=with_photos
     )
-    region_ids = {r.region_id for r in reports} | {c.region_id for c in communities.values()}
-    regions = await _rows_by(session, Region.id, region_ids)
-    grids = await _rows_by(session, Grid.id, {r.grid_id for r in reports if r.grid_id})
-    reporters = await _rows_by(session, User.id, {r.reporter_id for r in reports})
-    photos: dict[uuid.UUID, list[Photo]] = {r.id: [] for r in reports}
-    if with_photos and reports:
-        rows = await session.scalars(
+    return {report.id: context for report, context in loaded}
+
+
+async def load_where(
+    session: AsyncSession,
+    condition: ColumnElement[bool],
+    now: datetime,
+    calendar: WorkingCalendar,
+    *,
+    with_photos: bool = True,
+) -> list[tuple[Report, ReportContext]]:
+    """The reports matching ``condition`` (in no particular order) with everything to present
+    them, in a fixed number of statements however many there are: the reports with their
+    related rows, their photos, their jobs (and the jobs' extensions, if any), and the holds
+    and reworks of the few cases that had any."""
+    rows = (await session.execute(_context_statement(condition))).all()
+    report_ids = [row.Report.id for row in rows]
+    photos: dict[uuid.UUID, list[Photo]] = {report_id: [] for report_id in report_ids}
+    jobs: dict[uuid.UUID, list[JobRead]] = {report_id: [] for report_id in report_ids}
+    if report_ids and with_photos:
+        for photo in await session.scalars(
             select(Photo)
-            .where(Photo.report_id.in_([r.id for r in reports]), Photo.event_id.is_(None))
+            .where(Photo.report_id.in_(report_ids), Photo.event_id.is_(None))
             .order_by(Photo.report_id, Photo.position)
-        )
-        for photo in rows:
+        ):
             photos[photo.report_id].append(photo)
-    report_ids = [r.id for r in reports]
-    jobs: dict[uuid.UUID, list[JobRead]] = {r.id: [] for r in reports}
-    ratings: dict[Any, Any] = {}
     if report_ids:
         for job in await present_where(session, Job.report_id.in_(report_ids), now, calendar):
             jobs[job.report_id].append(job)
-        ratings = await _rows_by(session, Rating.report_id, report_ids)
-    histories = await load_histories(session, {r.id for r in reports if r.held_seconds})
-    return {
-        r.id: ReportContext(
-            category=categories[r.category_code],
-            region=regions[r.region_id],
-            place_path=regions[communities[r.community_id].region_id].path
-            if r.community_id
-            else None,
-            community=communities.get(r.community_id),
-            grid=grids.get(r.grid_id),
-            reporter=reporters[r.reporter_id],
-            photos=photos[r.id],
-            jobs=jobs[r.id],
-            rating=ratings.get(r.id),
-            calendar=calendar,
-            history=histories.get(r.id, NO_HISTORY),
+    histories = await load_histories(session, {r.Report.id for r in rows if r.Report.held_seconds})
+    return [
+        (
+            row.Report,
+            ReportContext(
+                category=row.Category,
+                region=row.Region,
+                place_path=row.path,
+                community=row.Community,
+                grid=row.Grid,
+                reporter=row.User,
+                photos=photos[row.Report.id],
+                jobs=jobs[row.Report.id],
+                rating=row.Rating,
+                calendar=calendar,
+                history=histories.get(row.Report.id, NO_HISTORY),
+            ),
         )
-        for r in reports
-    }
+        for row in rows
+    ]

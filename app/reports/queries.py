@@ -28,7 +28,9 @@ from app.core.geo import haversine_m
 from app.core.pagination import PageParams, SortKey, paginate_union
 from app.core.workcalendar import WorkingCalendar
 from app.models import Job, Region, Report
-from app.models.enums import OPEN_REPORT_STATUSES, ReportStatus
+from app.models.base import status_among
+from app.models.enums import ReportStatus
+from app.models.reports import OPEN_STATUS_VALUES
 from app.reports import presenter
 from app.reports.schemas import (
     LatLng,
@@ -164,11 +166,12 @@ async def list_reports(
     page, cursor = await paginate_union(session, branches, keys, params)
     if not page:
         return [], cursor
-    ids = [row.id for row in page]
-    found = {r.id: r for r in await session.scalars(select(Report).where(Report.id.in_(ids)))}
-    rows = [found[report_id] for report_id in ids]
-    contexts = await presenter.load_contexts(session, rows, now, calendar)
-    return [presenter.to_read(r, contexts[r.id], principal, now) for r in rows], cursor
+    loaded = await presenter.load_where(
+        session, Report.id.in_([row.id for row in page]), now, calendar
+    )
+    by_id = {report.id: (report, context) for report, context in loaded}
+    shown = [by_id[row.id] for row in page]
+    return [presenter.to_read(r, context, principal, now) for r, context in shown], cursor
 
 
 async def get_visible_report(
@@ -190,8 +193,15 @@ async def read_report(
     now: datetime,
     calendar: WorkingCalendar,
 ) -> ReportRead:
-    report = await get_visible_report(session, principal, report_id)
-    return await present(session, principal, report, now, calendar)
+    """The case if the caller may see it (404 otherwise, its existence not revealed), read with
+    what it shows in the same statements as a list's page."""
+    loaded = await presenter.load_where(
+        session, and_(Report.id == report_id, report_scope(principal)), now, calendar
+    )
+    if not loaded:
+        raise NotFound("No such report")
+    ((report, context),) = loaded
+    return presenter.to_read(report, context, principal, now)
 
 
 async def present(
@@ -241,7 +251,8 @@ def _open_near_statement(
     dx = (Report.lng - bindparam("lng")) * bindparam("lng_scale")
     distance_squared = dy * dy + dx * dx
     stmt = select(*_OPEN_NEAR_COLUMNS).where(
-        Report.status.in_(list(OPEN_REPORT_STATUSES)),
+        # Written as the partial indexes of open reports have it (app/models/reports.py).
+        status_among(Report.status, OPEN_STATUS_VALUES),
         Report.lat.between(bindparam("min_lat"), bindparam("max_lat")),
         Report.lng.between(bindparam("min_lng"), bindparam("max_lng")),
         distance_squared <= bindparam("radius_squared"),
