@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.cases.transitions import ReportAction
 from app.core.lights import Pause
+from app.core.sql import member_of
 from app.models import ReportEvent
 from app.models.enums import ReportStatus
 
@@ -48,7 +49,7 @@ async def load_histories(
     rows = await session.execute(
         select(ReportEvent.report_id, ReportEvent.type, ReportEvent.created_at, ReportEvent.data)
         .where(
-            ReportEvent.report_id.in_(list(report_ids)),
+            member_of(session, ReportEvent.report_id, report_ids),
             ReportEvent.type.in_(
                 [ReportAction.hold.value, ReportAction.resume.value, JOB_REWORK_EVENT]
             ),

@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
-from typing import Annotated, Any, Generic, TypeVar, Unpack
+from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Query, Request
 from fastapi.dependencies.models import Dependant
@@ -269,10 +269,10 @@ def order_by(keys: Sequence[SortKey]) -> list[Any]:
 
 async def paginate_union(
     session: AsyncSession,
-    branches: Sequence[Select[Unpack[tuple[Any, ...]]]],
+    branches: Sequence[Select[*tuple[Any, ...]]],
     keys: Sequence[SortKey],
     params: PageParams,
-) -> tuple[list[Row[Unpack[tuple[Any, ...]]]], str | None]:
+) -> tuple[list[Row[*tuple[Any, ...]]], str | None]:
     """One page of the union of ``branches``, each a query selecting exactly the key columns,
     in the keys' order; the rows are those columns. Each branch is read after the cursor, in
     order, up to the page size (a bounded scan of its own index), and the merge keeps the
@@ -283,7 +283,7 @@ async def paginate_union(
     after = decode_cursor(params, shape)
     names = [key.column.key for key in keys]
 
-    def bounded(stmt: Select[Unpack[tuple[Any, ...]]]) -> Select[Unpack[tuple[Any, ...]]]:
+    def bounded(stmt: Select[*tuple[Any, ...]]) -> Select[*tuple[Any, ...]]:
         if after is not None:
             stmt = stmt.where(after_cursor(keys, after))
         return stmt.order_by(*order_by(keys)).limit(params.limit + 1)

@@ -6,6 +6,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import ColumnElement, Row, and_, false, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,10 +19,11 @@ from app.cases.transitions import JOB_CLOCKS_RUN_IN
 from app.core.errors import NotFound
 from app.core.lights import ClockRules, light
 from app.core.pagination import PageParams, SortKey, paginate
-from app.core.schemas import Ref
+from app.core.sql import member_of
 from app.core.workcalendar import WorkingCalendar
-from app.jobs.schemas import ExtensionRead, JobDeadline, JobRead
+from app.jobs.schemas import JobRead
 from app.models import Category, Job, JobExtension, Region, Report, Unit
+from app.models.base import status_among
 from app.models.enums import (
     OPEN_JOB_STATUSES,
     OPEN_REPORT_STATUSES,
@@ -87,7 +89,7 @@ def needs_redispatch_condition() -> ColumnElement[bool]:
         .where(
             lead.report_id == Report.id,
             lead.is_lead.is_(True),
-            lead.status.in_(list(OPEN_JOB_STATUSES)),
+            status_among(lead.status, [status.value for status in OPEN_JOB_STATUSES]),
         )
         .exists()
     )
@@ -105,7 +107,7 @@ class JobClocks:
     history: ClockHistory
 
 
-def deadlines(job: Job, clocks: JobClocks, now: datetime) -> list[JobDeadline]:
+def deadlines(job: Job, clocks: JobClocks, now: datetime) -> list[dict[str, Any]]:
     """The accept clock runs from the dispatch; the completion clock from the unit's
     acceptance (or its latest rework), so it is shown once the unit accepted, or from the start
     when the whistle named the completion time."""
@@ -115,46 +117,47 @@ def deadlines(job: Job, clocks: JobClocks, now: datetime) -> list[JobDeadline]:
     )
     at = reading_time(clocks.report_status, clocks.on_hold_at, now)
     pauses = clocks.history.pauses
-    out: list[JobDeadline] = []
+    out: list[dict[str, Any]] = []  # JobDeadline
     if job.accept_due_at is not None:
         # Declining answers the call too: the unit responded within (or after) the limit.
         answered = job.accepted_at or job.declined_at
         out.append(
-            JobDeadline(
-                kind="accept",
-                due_at=job.accept_due_at,
-                met_at=answered,
-                light=None
+            {
+                "kind": "accept",
+                "due_at": job.accept_due_at,
+                "met_at": answered,
+                "light": None
                 if answered or stopped
                 else light(job.created_at, job.accept_due_at, at, clocks.rules, pauses),
-            )
+            }
         )
     if job.complete_due_at is not None:
         started = clocks.history.reworked_at.get(job.id, job.accepted_at)
         out.append(
-            JobDeadline(
-                kind="complete",
-                due_at=job.complete_due_at,
-                met_at=job.completed_at,
-                light=None
+            {
+                "kind": "complete",
+                "due_at": job.complete_due_at,
+                "met_at": job.completed_at,
+                "light": None
                 if job.completed_at or stopped or started is None
                 else light(started, job.complete_due_at, at, clocks.rules, pauses),
-            )
+            }
         )
     return out
 
 
-def _extension_read(extension: JobExtension) -> ExtensionRead:
-    return ExtensionRead(
-        id=extension.id,
-        requested_until=extension.requested_until,
-        previous_due_at=extension.previous_due_at,
-        reason=extension.reason,
-        status=extension.status,
-        requested_at=extension.requested_at,
-        decided_at=extension.decided_at,
-        decision_note=extension.decision_note,
-    )
+def _extension_fields(extension: JobExtension) -> dict[str, Any]:
+    """An ExtensionRead, as plain values (see ``job_fields``)."""
+    return {
+        "id": extension.id,
+        "requested_until": extension.requested_until,
+        "previous_due_at": extension.previous_due_at,
+        "reason": extension.reason,
+        "status": extension.status,
+        "requested_at": extension.requested_at,
+        "decided_at": extension.decided_at,
+        "decision_note": extension.decision_note,
+    }
 
 
 async def present_where(
@@ -162,11 +165,11 @@ async def present_where(
     condition: ColumnElement[bool],
     now: datetime,
     calendar: WorkingCalendar,
-) -> list[JobRead]:
-    """The jobs matching ``condition`` as the API shows them, in the order of their cases and
-    whistles (lead first): one query for the jobs with their units and reports, one for the
-    extensions, however many jobs match, and one for the holds and reworks of the few cases
-    that had any."""
+) -> list[dict[str, Any]]:
+    """The jobs matching ``condition`` as the API shows them (JobRead's fields, see
+    ``job_fields``), in the order of their cases and whistles (lead first): one query for the
+    jobs with their units and reports, one for the extensions, however many jobs match, and
+    one for the holds and reworks of the few cases that had any."""
     rows = (
         await session.execute(
             select(
@@ -194,7 +197,7 @@ async def present_where(
         kind: ClockRules(working=kind is HoursKind.working, calendar=calendar) for kind in HoursKind
     }
     return [
-        _job_read(
+        job_fields(
             row,
             extensions[row.Job.id],
             JobClocks(
@@ -215,54 +218,57 @@ _JobRow = Row[Job, str, str, ReportStatus, datetime | None, float, HoursKind, bo
 
 async def _extensions_of(
     session: AsyncSession, job_ids: list[uuid.UUID]
-) -> dict[uuid.UUID, list[ExtensionRead]]:
+) -> dict[uuid.UUID, list[dict[str, Any]]]:
     """Each job's requests for more time, oldest first, in one query."""
-    extensions: dict[uuid.UUID, list[ExtensionRead]] = {job_id: [] for job_id in job_ids}
+    extensions: dict[uuid.UUID, list[dict[str, Any]]] = {job_id: [] for job_id in job_ids}
     if extensions:
         for extension in await session.scalars(
             select(JobExtension)
-            .where(JobExtension.job_id.in_(job_ids))
+            .where(member_of(session, JobExtension.job_id, job_ids))
             .order_by(JobExtension.requested_at, JobExtension.id)
         ):
-            extensions[extension.job_id].append(_extension_read(extension))
+            extensions[extension.job_id].append(_extension_fields(extension))
     return extensions
 
 
-def _job_read(
-    row: _JobRow, extensions: list[ExtensionRead], clocks: JobClocks, now: datetime
-) -> JobRead:
+def job_fields(
+    row: _JobRow, extensions: list[dict[str, Any]], clocks: JobClocks, now: datetime
+) -> dict[str, Any]:
+    """A job as the API shows it: JobRead's fields in its order, as plain values that are
+    serialised as they are (app/core/responses.py) — a page of jobs is not validated field by
+    field on its way out. ``JobRead.model_validate`` of it is the same answer as a model."""
     job: Job = row.Job
-    return JobRead(
-        id=job.id,
-        report_id=job.report_id,
-        report_number=row.report_number,
-        report_status=row.report_status,
-        needs_redispatch=bool(row.needs_redispatch),
-        unit=Ref(id=job.unit_id, name=row.unit_name),
-        is_lead=job.is_lead,
-        status=job.status,
-        version=job.version,
-        complete_by_explicit=job.complete_by_explicit,
-        deadlines=deadlines(job, clocks, now),
-        decline_reason_code=job.decline_reason_code,
-        decline_reason=job.decline_reason,
-        rework_count=job.rework_count,
-        extension_count=job.extension_count,
-        extensions=extensions,
-        created_at=job.created_at,
-        accepted_at=job.accepted_at,
-        completed_at=job.completed_at,
-        declined_at=job.declined_at,
-        cancelled_at=job.cancelled_at,
-        updated_at=job.updated_at,
-    )
+    return {
+        "id": job.id,
+        "report_id": job.report_id,
+        "report_number": row.report_number,
+        "report_status": row.report_status,
+        "needs_redispatch": bool(row.needs_redispatch),
+        "unit": {"id": job.unit_id, "name": row.unit_name},
+        "is_lead": job.is_lead,
+        "status": job.status,
+        "version": job.version,
+        "complete_by_explicit": job.complete_by_explicit,
+        "deadlines": deadlines(job, clocks, now),
+        "decline_reason_code": job.decline_reason_code,
+        "decline_reason": job.decline_reason,
+        "rework_count": job.rework_count,
+        "extension_count": job.extension_count,
+        "extensions": extensions,
+        "created_at": job.created_at,
+        "accepted_at": job.accepted_at,
+        "completed_at": job.completed_at,
+        "declined_at": job.declined_at,
+        "cancelled_at": job.cancelled_at,
+        "updated_at": job.updated_at,
+    }
 
 
 async def read_job(
     session: AsyncSession, job_id: uuid.UUID, now: datetime, calendar: WorkingCalendar
 ) -> JobRead:
     (job,) = await present_where(session, Job.id == job_id, now, calendar)
-    return job
+    return JobRead.model_validate(job)
 
 
 async def get_visible_job(session: AsyncSession, principal: Principal, job_id: uuid.UUID) -> Job:
@@ -295,7 +301,7 @@ async def list_jobs(
     params: PageParams,
     now: datetime,
     calendar: WorkingCalendar,
-) -> tuple[list[JobRead], str | None]:
+) -> tuple[list[dict[str, Any]], str | None]:
     conditions = [job_scope(principal)]
     if filters.statuses:
         conditions.append(Job.status.in_(list(filters.statuses)))
@@ -310,6 +316,7 @@ async def list_jobs(
     page, cursor = await paginate(session, stmt, keys, params)
     if not page:
         return [], cursor
-    reads = await present_where(session, Job.id.in_([job.id for job in page]), now, calendar)
-    by_id = {read.id: read for read in reads}
+    on_page = member_of(session, Job.id, [job.id for job in page])
+    reads = await present_where(session, on_page, now, calendar)
+    by_id = {read["id"]: read for read in reads}
     return [by_id[job.id] for job in page], cursor

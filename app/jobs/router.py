@@ -21,6 +21,7 @@ from app.core.errors import (
 from app.core.etags import version_tag
 from app.core.pagination import Page, PageParams, page_params
 from app.core.params import JobId
+from app.core.responses import PresentedJSON, page_response
 from app.jobs import extensions, progress, queries, service
 from app.jobs.deps import (
     JobFiltersDep,
@@ -80,11 +81,11 @@ async def list_jobs(
     calendar: CalendarDep,
     filters: JobFiltersDep,
     page: Annotated[PageParams, Depends(page_params)],
-) -> Page[JobRead]:
+) -> PresentedJSON:
     items, cursor = await queries.list_jobs(
         session, principal, filters, page, clock.now(), calendar
     )
-    return Page(items=items, next_cursor=cursor)
+    return page_response(items, cursor)
 
 
 @router.get(

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any, ClassVar, cast
 
-from sqlalchemy import ColumnElement, DateTime, Index, MetaData, Uuid, literal, text
+from sqlalchemy import ColumnElement, DateTime, Index, MetaData, Uuid, literal_column, text
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
@@ -74,14 +74,16 @@ def status_among(column: Any, running: Iterable[str]) -> ColumnElement[bool]:
     """``column`` among the statuses, with the values written into the statement (sorted, as
     the partial indexes below have them): PostgreSQL uses a partial index only where it can
     prove the query implies its predicate, which a bound parameter never does in a prepared
-    statement's generic plan."""
+    statement's generic plan. Written in at compile time, they also spare each execution the
+    rewriting of the statement that an IN list of parameters costs."""
     statuses = sorted(running)
-    if len(statuses) == 1:
-        return cast(ColumnElement[bool], column == literal(statuses[0], literal_execute=True))
-    return cast(
-        ColumnElement[bool],
-        column.in_([literal(status, literal_execute=True) for status in statuses]),
-    )
+    for status in statuses:
+        if not status.replace("_", "").isalnum():
+            raise ValueError(f"not a status: {status!r}")
+    constants: list[ColumnElement[str]] = [literal_column(f"'{status}'") for status in statuses]
+    if len(constants) == 1:
+        return cast(ColumnElement[bool], column == constants[0])
+    return cast(ColumnElement[bool], column.in_(constants))
 
 
 def open_index(name: str, *columns: str, open_statuses: Iterable[str]) -> Index:

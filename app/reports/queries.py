@@ -26,6 +26,7 @@ from app.auth.scope import report_scope, report_scope_branches
 from app.core.errors import NotFound
 from app.core.geo import haversine_m
 from app.core.pagination import PageParams, SortKey, paginate_union
+from app.core.sql import member_of
 from app.core.workcalendar import WorkingCalendar
 from app.models import Job, Region, Report
 from app.models.base import status_among
@@ -151,9 +152,10 @@ async def list_reports(
     params: PageParams,
     now: datetime,
     calendar: WorkingCalendar,
-) -> tuple[list[ReportRead], str | None]:
-    """A page of the reports the caller may see: the page's keys first, one bounded index scan
-    per branch of the caller's scope, then the page's rows and what they show."""
+) -> tuple[list[dict[str, Any]], str | None]:
+    """A page of the reports the caller may see, as ReportRead's fields: the page's keys first,
+    one bounded index scan per branch of the caller's scope, then the rows and what they
+    show."""
     conditions = _filter_conditions(principal, filters, now)
     keys = [
         SortKey(Report.created_at, descending=not filters.oldest_first),
@@ -167,11 +169,11 @@ async def list_reports(
     if not page:
         return [], cursor
     loaded = await presenter.load_where(
-        session, Report.id.in_([row.id for row in page]), now, calendar
+        session, member_of(session, Report.id, [row.id for row in page]), now, calendar
     )
     by_id = {report.id: (report, context) for report, context in loaded}
     shown = [by_id[row.id] for row in page]
-    return [presenter.to_read(r, context, principal, now) for r, context in shown], cursor
+    return [presenter.report_fields(r, ctx, principal, now) for r, ctx in shown], cursor
 
 
 async def get_visible_report(
@@ -192,16 +194,16 @@ async def read_report(
     report_id: uuid.UUID,
     now: datetime,
     calendar: WorkingCalendar,
-) -> ReportRead:
+) -> dict[str, Any]:
     """The case if the caller may see it (404 otherwise, its existence not revealed), read with
-    what it shows in the same statements as a list's page."""
+    what it shows in the same statements as a list's page: ReportRead's fields."""
     loaded = await presenter.load_where(
         session, and_(Report.id == report_id, report_scope(principal)), now, calendar
     )
     if not loaded:
         raise NotFound("No such report")
     ((report, context),) = loaded
-    return presenter.to_read(report, context, principal, now)
+    return presenter.report_fields(report, context, principal, now)
 
 
 async def present(

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Header, Query, Response, status
+from fastapi import APIRouter, Depends, Form, Header, Query, status
 from fastapi.responses import JSONResponse
 
 from app.auth.deps import CurrentPrincipal, UserPrincipal
@@ -21,6 +21,7 @@ from app.core.geo import CoordSystem, to_wgs84
 from app.core.idempotency import IdempotencyKeyReused
 from app.core.pagination import Page, PageParams, page_params
 from app.core.params import ReportId
+from app.core.responses import PresentedJSON, page_response
 from app.models import Category
 from app.photos.uploads import read_uploads
 from app.reports import intake, queries, timeline
@@ -111,11 +112,11 @@ async def list_reports(
     calendar: CalendarDep,
     filters: ReportFiltersDep,
     page: Annotated[PageParams, Depends(page_params)],
-) -> Page[ReportRead]:
+) -> PresentedJSON:
     items, cursor = await queries.list_reports(
         session, principal, filters, page, clock.now(), calendar
     )
-    return Page(items=items, next_cursor=cursor)
+    return page_response(items, cursor)
 
 
 @router.get(
@@ -161,11 +162,9 @@ async def read_report(
     session: SessionDep,
     clock: ClockDep,
     calendar: CalendarDep,
-    response: Response,
-) -> ReportRead:
+) -> PresentedJSON:
     report = await queries.read_report(session, principal, report_id, clock.now(), calendar)
-    response.headers["ETag"] = version_tag(report.id, report.version)
-    return report
+    return PresentedJSON(report, headers={"ETag": version_tag(report["id"], report["version"])})
 
 
 @router.get(
