@@ -175,8 +175,8 @@ async def read_report(
 )
 async def report_timeline(
     report_id: ReportId, principal: CurrentPrincipal, session: SessionDep
-) -> list[TimelineEvent]:
-    return await timeline.timeline(session, principal, report_id)
+) -> PresentedJSON:
+    return PresentedJSON(await timeline.timeline(session, principal, report_id))
 
 
 @router.post(

@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from app.auth.principal import Principal
-from app.auth.scope import place_path, region_path
+from app.auth.scope import region_path, report_scope
 from app.cases.parts import acting_role, case_parts
 from app.cases.timeline import append_event
 from app.cases.transitions import Actor
 from app.cases.visibility import STAFF_PARTS, case_view
-from app.core.errors import Forbidden
-from app.models import Photo, ReportEvent, User
+from app.core.errors import Forbidden, NotFound
+from app.models import Community, Photo, Region, Report, ReportEvent, User
 from app.reports import presenter
 from app.reports.queries import get_visible_report
 from app.reports.schemas import PersonRef, TimelineEvent
@@ -24,51 +26,71 @@ from app.reports.schemas import PersonRef, TimelineEvent
 COMMENTING_PARTS = STAFF_PARTS | {Actor.reporter}
 
 
+async def _visible_case(
+    session: AsyncSession, principal: Principal, report_id: uuid.UUID
+) -> tuple[Report, str, str | None]:
+    """The report if the caller may see it (404 otherwise), with the paths of its owning region
+    and of its community's region (what its view depends on), in one statement."""
+    place = aliased(Region)
+    row = (
+        await session.execute(
+            select(Report, Region.path, place.path.label("place_path"))
+            .join(Region, Region.id == Report.region_id)
+            .outerjoin(Community, Community.id == Report.community_id)
+            .outerjoin(place, place.id == Community.region_id)
+            .where(Report.id == report_id, report_scope(principal))
+        )
+    ).one_or_none()
+    if row is None:
+        raise NotFound("No such report")
+    return row.Report, row.path, row.place_path
+
+
 async def timeline(
     session: AsyncSession, principal: Principal, report_id: uuid.UUID
-) -> list[TimelineEvent]:
-    report = await get_visible_report(session, principal, report_id)
-    view = case_view(
-        principal, report, await region_path(session, report), await place_path(session, report)
+) -> list[dict[str, Any]]:
+    """The case's events as the caller sees them, oldest first: TimelineEvent's fields, as
+    plain values (see app/core/responses.py). Three statements: the case, its events with
+    their actors, the photos that came with events."""
+    report, owner_path, place = await _visible_case(session, principal, report_id)
+    view = case_view(principal, report, owner_path, place)
+    stmt = (
+        select(ReportEvent, User.display_name)
+        .outerjoin(User, User.id == ReportEvent.actor_id)
+        .where(ReportEvent.report_id == report.id)
     )
-    stmt = select(ReportEvent).where(ReportEvent.report_id == report.id)
     if not view.internal:
         stmt = stmt.where(ReportEvent.is_internal.is_(False))
-    events = list((await session.scalars(stmt.order_by(ReportEvent.seq))).all())
-    actor_ids = {e.actor_id for e in events if e.actor_id}
-    actors = (
-        {u.id: u for u in await session.scalars(select(User).where(User.id.in_(actor_ids)))}
-        if actor_ids
-        else {}
-    )
-    photos: dict[uuid.UUID, list[Photo]] = {}
+    events = (await session.execute(stmt.order_by(ReportEvent.seq))).all()
+    photos: dict[uuid.UUID, list[dict[str, Any]]] = {}
     for photo in await session.scalars(
-        select(Photo).where(Photo.report_id == report.id).order_by(Photo.position)
+        select(Photo)
+        .where(Photo.report_id == report.id, Photo.event_id.is_not(None))
+        .order_by(Photo.position)
     ):
-        if photo.event_id is not None:
-            photos.setdefault(photo.event_id, []).append(photo)
+        assert photo.event_id is not None
+        photos.setdefault(photo.event_id, []).append(presenter.photo_fields(photo, view))
     out = []
-    for e in events:
-        actor = actors.get(e.actor_id) if e.actor_id else None
+    for e, actor_name in events:
         # The reporter sees what happened, not which member of staff did it.
-        show_actor = actor is not None and (view.internal or e.actor_id == principal.user_id)
+        show_actor = actor_name is not None and (view.internal or e.actor_id == principal.user_id)
         out.append(
-            TimelineEvent(
-                id=e.id,
-                seq=e.seq,
-                type=e.type,
-                created_at=e.created_at,
-                actor=PersonRef(id=actor.id, display_name=actor.display_name)
-                if show_actor and actor
+            {
+                "id": e.id,
+                "seq": e.seq,
+                "type": e.type,
+                "created_at": e.created_at,
+                "actor": {"id": e.actor_id, "display_name": actor_name, "phone": None}
+                if show_actor
                 else None,
-                actor_role=e.actor_role,
-                from_status=e.from_status,
-                to_status=e.to_status,
-                note=e.note,
-                reason=e.reason,
-                is_internal=e.is_internal,
-                photos=[presenter.photo_read(p, view) for p in photos.get(e.id, [])],
-            )
+                "actor_role": e.actor_role,
+                "from_status": e.from_status,
+                "to_status": e.to_status,
+                "note": e.note,
+                "reason": e.reason,
+                "is_internal": e.is_internal,
+                "photos": photos.get(e.id, []),
+            }
         )
     return out
 

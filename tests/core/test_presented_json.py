@@ -11,8 +11,9 @@ import httpx
 from pydantic import BaseModel
 
 from app.jobs.schemas import JobRead
-from app.reports.schemas import ReportRead
+from app.reports.schemas import ReportRead, TimelineEvent
 from tests.conftest import LoginFn
+from tests.reports.conftest import SubmitFn, submit  # noqa: F401  (the fixture)
 from tests.reports.test_read_statement_count import cases  # noqa: F401  (the fixture)
 
 
@@ -55,3 +56,31 @@ async def test_a_page_of_jobs_reads_as_its_model(
         assert_as_the_model_writes(JobRead, item)
         assert item["extensions"]
         assert item["deadlines"]
+
+
+async def test_a_timeline_reads_as_its_model_for_staff_and_for_the_reporter(
+    client: httpx.AsyncClient,
+    login: LoginFn,
+    submit: SubmitFn,  # noqa: F811
+) -> None:
+    report_id = (await submit("courier1")).json()["id"]
+    staff = await login("staff1")
+    accepted = await client.post(f"/api/v1/reports/{report_id}/accept", json={}, headers=staff)
+    assert accepted.status_code == 200
+    for body, internal in (("已通知物业", True), ("已安排处理", False)):
+        comment = {"body": body, "internal": internal}
+        url = f"/api/v1/reports/{report_id}/comments"
+        assert (await client.post(url, json=comment, headers=staff)).status_code == 201
+
+    url = f"/api/v1/reports/{report_id}/timeline"
+    seen_by_staff = (await client.get(url, headers=staff)).json()
+    seen_by_reporter = (await client.get(url, headers=await login("courier1"))).json()
+    for event in [*seen_by_staff, *seen_by_reporter]:
+        assert_as_the_model_writes(TimelineEvent, event)
+    assert [e["type"] for e in seen_by_staff] == ["submitted", "accept", "comment", "comment"]
+    assert seen_by_staff[0]["photos"] == []  # the report's own photos are the case's
+    assert seen_by_staff[1]["actor"]["display_name"]
+    assert [e["note"] for e in seen_by_reporter if e["type"] == "comment"] == ["已安排处理"]
+    # The reporter sees what happened and their own part, not which member of staff acted.
+    assert seen_by_reporter[0]["actor"]["display_name"]
+    assert all(e["actor"] is None for e in seen_by_reporter[1:])
