@@ -93,14 +93,30 @@ def open_index(name: str, *columns: str, open_statuses: Iterable[str]) -> Index:
     return Index(name, *columns, postgresql_where=text(status), sqlite_where=text(status))
 
 
-def clock_index(table: str, due: str, swept: str, running: Iterable[str]) -> Index:
-    """A partial index of the clocks the overdue sweep is not done with: those running (the
-    statuses given) whose deadline is not the one it finished with. The sweep's query repeats
-    the predicate (``status_among`` and IS DISTINCT FROM; app/workflow/overdue.py)."""
+def clock_indexes(
+    table: str, due: str, recorded: str, swept: str, running: Iterable[str]
+) -> tuple[Index, Index]:
+    """The overdue sweep's two partial indexes of a clock (app/workflow/overdue_clocks.py),
+    both of running clocks (the statuses given), by deadline: those whose deadline's overdue
+    is not recorded yet, and those recorded that the sweep is not done with (the case not yet
+    at the red card). A pass reads the first up to now and the second up to the red card's
+    threshold: next to nothing when nothing new is due. The sweep's queries repeat the
+    predicates (``status_among``, IS DISTINCT FROM, =)."""
     status = _status_sql(running)
-    return Index(
-        f"ix_{table}_{due}_unswept",
-        due,
-        postgresql_where=text(f"{status} AND {swept} IS DISTINCT FROM {due}"),
-        sqlite_where=text(f"{status} AND {swept} IS NOT {due}"),
+
+    def partial(name: str, pg: str, sqlite: str) -> Index:
+        return Index(
+            f"ix_{table}_{due}_{name}",
+            due,
+            postgresql_where=text(f"{status} AND {pg}"),
+            sqlite_where=text(f"{status} AND {sqlite}"),
+        )
+
+    return (
+        partial("unrecorded", f"{recorded} IS DISTINCT FROM {due}", f"{recorded} IS NOT {due}"),
+        partial(
+            "unswept",
+            f"{recorded} = {due} AND {swept} IS DISTINCT FROM {due}",
+            f"{recorded} = {due} AND {swept} IS NOT {due}",
+        ),
     )

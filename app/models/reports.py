@@ -20,7 +20,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.models.base import Base, UUIDPrimaryKey, clock_index, open_index, utcnow
+from app.models.base import Base, UUIDPrimaryKey, clock_indexes, open_index, utcnow
 from app.models.enums import (
     OPEN_REPORT_STATUSES,
     ClosureType,
@@ -61,10 +61,13 @@ class Report(UUIDPrimaryKey, Base):
         open_index("ix_reports_open_lat_lng", "lat", "lng", open_statuses=OPEN_STATUS_VALUES),
         # The overdue sweep reads running clocks it has not finished with (see
         # app/workflow/overdue.py): small partial indexes, so an idle pass reads next to nothing.
-        clock_index("reports", "accept_due_at", "accept_due_swept", ("submitted",)),
-        clock_index(
+        *clock_indexes(
+            "reports", "accept_due_at", "accept_due_recorded", "accept_due_swept", ("submitted",)
+        ),
+        *clock_indexes(
             "reports",
             "resolve_due_at",
+            "resolve_due_recorded",
             "resolve_due_swept",
             ("accepted", "in_progress", "dispatched"),
         ),
@@ -108,9 +111,12 @@ class Report(UUIDPrimaryKey, Base):
 
     accept_due_at: Mapped[datetime | None]
     resolve_due_at: Mapped[datetime | None]
-    # The deadline of each clock the overdue sweep is done with (its overdue recorded and the
-    # case at the red card): a new deadline differs, and the sweep looks at the clock again.
+    # Where the overdue sweep is with each clock: the deadline whose overdue it recorded, and
+    # the deadline it is done with (recorded, and the case at the red card). A new deadline
+    # differs from both, and the sweep looks at the clock again once it runs out.
+    accept_due_recorded: Mapped[datetime | None]
     accept_due_swept: Mapped[datetime | None]
+    resolve_due_recorded: Mapped[datetime | None]
     resolve_due_swept: Mapped[datetime | None]
 
     duplicate_of_id: Mapped[uuid.UUID | None] = mapped_column(

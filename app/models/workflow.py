@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.models.base import Base, UUIDPrimaryKey, clock_index, utcnow
+from app.models.base import Base, UUIDPrimaryKey, clock_indexes, utcnow
 from app.models.enums import (
     DeadlineClock,
     DeclineReason,
@@ -30,8 +30,12 @@ class Job(UUIDPrimaryKey, Base):
         Index("ix_jobs_unit_created", "unit_id", "created_at", "id"),
         Index("ix_jobs_report", "report_id"),
         # The overdue sweep's unfinished running clocks (see Report).
-        clock_index("jobs", "accept_due_at", "accept_due_swept", ("pending",)),
-        clock_index("jobs", "complete_due_at", "complete_due_swept", ("accepted",)),
+        *clock_indexes(
+            "jobs", "accept_due_at", "accept_due_recorded", "accept_due_swept", ("pending",)
+        ),
+        *clock_indexes(
+            "jobs", "complete_due_at", "complete_due_recorded", "complete_due_swept", ("accepted",)
+        ),
     )
 
     report_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"))
@@ -46,8 +50,10 @@ class Job(UUIDPrimaryKey, Base):
     )
     accept_due_at: Mapped[datetime | None]
     complete_due_at: Mapped[datetime | None]
-    # The deadlines the overdue sweep is done with (see Report.accept_due_swept).
+    # Where the overdue sweep is with each clock (see Report.accept_due_recorded).
+    accept_due_recorded: Mapped[datetime | None]
     accept_due_swept: Mapped[datetime | None]
+    complete_due_recorded: Mapped[datetime | None]
     complete_due_swept: Mapped[datetime | None]
     # True when the whistle named the completion time: it then overrides the category limit.
     complete_by_explicit: Mapped[bool] = mapped_column(default=False)

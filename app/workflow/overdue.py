@@ -21,12 +21,13 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import InstrumentedAttribute
 
 from app.cases.timeline import append_event
 from app.cases.transitions import HANDLING, JOB_CLOCKS_RUN_IN
@@ -39,8 +40,10 @@ from app.models.enums import DeadlineClock, JobStatus, ReportStatus, Supervision
 from app.workflow.overdue_clocks import (
     BATCH_SIZE,
     OverdueClock,
+    Stage,
     candidates,
     overdue_clock,
+    recorded_column,
     swept_column,
 )
 
@@ -85,16 +88,18 @@ async def sweep_overdue(
     served in between."""
     recorded = 0
     for clock in DeadlineClock:
-        after: tuple[datetime, uuid.UUID] | None = None
-        while True:
-            async with sessionmaker() as session, session.begin():
-                stmt = candidates(clock, now, settings, after=after, limit=batch_size)
-                batch = [overdue_clock(clock, row) for row in await session.execute(stmt)]
-                recorded += await _process(session, batch, now, calendar, settings)
-            if len(batch) < batch_size:
-                break
-            after = batch[-1].order_key
-            await asyncio.sleep(0)  # the requests waiting on this process go first
+        for stage in Stage:
+            after: tuple[datetime, uuid.UUID] | None = None
+            while True:
+                async with sessionmaker() as session, session.begin():
+                    stmt = candidates(clock, stage, now, settings, after=after, limit=batch_size)
+                    rows = await session.execute(stmt)
+                    batch = [overdue_clock(clock, stage, row) for row in rows]
+                    recorded += await _process(session, batch, now, calendar, settings)
+                if len(batch) < batch_size:
+                    break
+                after = batch[-1].order_key
+                await asyncio.sleep(0)  # the requests waiting on this process go first
     return recorded
 
 
@@ -114,7 +119,7 @@ async def _process(
     # Recorded, and the case at the red card: nothing is left to do for the clock.
     done = [c for c in batch if c.marked and c.supervision_level is SupervisionLevel.red]
     if not to_do:
-        await _mark_swept(session, done)
+        await _note_progress(session, swept_column, done)
         return 0
     # Under the reports' locks, with the rows read afresh: a case closed (and its jobs
     # cancelled), a unit that answered or a deadline extended since the candidates were read
@@ -139,23 +144,24 @@ async def _process(
         await _announce_overdue(session, reports[clock.report_id], clock, jobs, now)
     for report_id, (card, clock) in sorted(cards.items()):
         await _raise_supervision(session, reports[report_id], card, clock, now)
-    done += [
-        c
-        for c in running
-        if (c.marked or c.key in recorded)
-        and reports[c.report_id].supervision_level is SupervisionLevel.red
-    ]
-    await _mark_swept(session, done)
+    # Every clock still running is recorded now, by this sweep or by another meanwhile.
+    await _note_progress(session, recorded_column, [c for c in running if not c.marked])
+    done += [c for c in running if reports[c.report_id].supervision_level is SupervisionLevel.red]
+    await _note_progress(session, swept_column, done)
     return len(new_clocks)
 
 
-async def _mark_swept(session: AsyncSession, clocks: Sequence[OverdueClock]) -> None:
-    """Note on each clock the deadline the sweep is done with: it leaves the partial index the
-    sweep reads until a new deadline is set. A plain UPDATE of that column: the row's version
-    (the ETag clients hold) stays as it is."""
+async def _note_progress(
+    session: AsyncSession,
+    column_of: Callable[[DeadlineClock], InstrumentedAttribute[datetime | None]],
+    clocks: Sequence[OverdueClock],
+) -> None:
+    """Note on each clock (in ``column_of`` its clock) the deadline the sweep is through with
+    at that stage: the clock leaves that stage's partial index until a new deadline is set. A
+    plain UPDATE of that column: the row's version (the ETag clients hold) stays as it is."""
     if not clocks:
         return
-    column = swept_column(clocks[0].clock)
+    column = column_of(clocks[0].clock)
     table = column.class_.__table__
     key = table.c.id
     await session.execute(

@@ -1,20 +1,23 @@
-"""Which clocks the overdue sweep looks at: the running clocks past their deadline that it is
-not done with, read a batch at a time from partial indexes of those (app/models/base.py,
-``clock_index``), so that a pass with nothing new to record reads next to nothing."""
+"""Which clocks the overdue sweep looks at: running clocks past their deadline not recorded yet,
+and recorded ones whose case may now get the red card, read a batch at a time from partial
+indexes of those (app/models/base.py, ``clock_indexes``): a pass with nothing new to do reads
+next to nothing. Each clock keeps on its row where the sweep is with it (the deadline it
+recorded, the deadline it is done with)."""
 
 from __future__ import annotations
 
+import enum
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, exists, or_, select
+from sqlalchemy import ColumnElement, Select, and_, or_, select
 from sqlalchemy.orm import InstrumentedAttribute
 
 from app.cases.transitions import HANDLING, JOB_CLOCKS_RUN_IN
 from app.core.config import Settings
-from app.models import Category, Job, OverdueMark, Report
+from app.models import Category, Job, Report
 from app.models.base import status_among
 from app.models.enums import DeadlineClock, HoursKind, JobStatus, ReportStatus, SupervisionLevel
 
@@ -69,6 +72,25 @@ def due_column(clock: DeadlineClock) -> InstrumentedAttribute[datetime | None]:
     }[clock]
 
 
+class Stage(enum.Enum):
+    """What a pass looks for, each read from a partial index of its own."""
+
+    # Running clocks past their deadline whose overdue is not recorded yet.
+    record = "record"
+    # Recorded clocks of cases not at the red card yet, at least the threshold past due in
+    # calendar hours (which working hours never exceed; the exact test is made in Python).
+    red_card = "red_card"
+
+
+def recorded_column(clock: DeadlineClock) -> InstrumentedAttribute[datetime | None]:
+    return {
+        DeadlineClock.report_accept: Report.accept_due_recorded,
+        DeadlineClock.report_resolve: Report.resolve_due_recorded,
+        DeadlineClock.job_accept: Job.accept_due_recorded,
+        DeadlineClock.job_complete: Job.complete_due_recorded,
+    }[clock]
+
+
 def swept_column(clock: DeadlineClock) -> InstrumentedAttribute[datetime | None]:
     return {
         DeadlineClock.report_accept: Report.accept_due_swept,
@@ -93,35 +115,30 @@ def beyond(clock: DeadlineClock, last: tuple[datetime, uuid.UUID]) -> ColumnElem
 
 def candidates(
     clock: DeadlineClock,
+    stage: Stage,
     now: datetime,
     settings: Settings,
     *,
     after: tuple[datetime, uuid.UUID] | None = None,
     limit: int = BATCH_SIZE,
 ) -> Select[Any]:
-    """Running clocks of one kind past their deadline that the sweep is not done with (read
-    from the partial index of those), and of them the ones not recorded yet or that may now
-    call for a red card (at least the threshold past due in calendar hours, which working hours
-    never exceed; the exact test is made in Python with the calendar). Their reports are
-    locked, skipping those another sweeper holds."""
-    due = due_column(clock)
-    job_id: Any = Job.id if is_job_clock(clock) else REPORT_CLOCK_JOB_ID
-    marked = exists().where(
-        OverdueMark.report_id == Report.id,
-        OverdueMark.job_id == job_id,
-        OverdueMark.clock == clock,
-        OverdueMark.due_at == due,
-    )
-    red_card_candidate = due < now - timedelta(hours=settings.overdue_red_card_after_hours)
+    """Running clocks of one kind that the stage is about, by deadline (the partial index of
+    its stage: app/models/base.py, ``clock_indexes``). Their reports are locked, skipping those
+    another sweeper holds; a row another sweeper changed meanwhile is read again and left out
+    if it no longer qualifies."""
+    due, recorded = due_column(clock), recorded_column(clock)
+    if stage is Stage.record:
+        wanted = and_(recorded.is_distinct_from(due), due < now)
+    else:
+        threshold = now - timedelta(hours=settings.overdue_red_card_after_hours)
+        wanted = and_(recorded == due, swept_column(clock).is_distinct_from(due), due < threshold)
     columns: list[Any] = [
         Report.id.label("report_id"),
         due.label("due_at"),
         Report.region_id,
         Report.supervision_level,
         Category.hours_kind,
-        marked.label("marked"),
     ]
-    unswept = swept_column(clock).is_distinct_from(due)
     if is_job_clock(clock):
         running = job_running(clock)
         columns += [Job.id.label("job_id"), Job.unit_id]
@@ -131,7 +148,7 @@ def candidates(
         base = select(*columns).select_from(Report)
     stmt = (
         base.join(Category, Category.code == Report.category_code)
-        .where(running, unswept, due < now, or_(~marked, red_card_candidate))
+        .where(running, wanted)
         .order_by(*order_columns(clock))
         .limit(limit)
         .with_for_update(of=Report, skip_locked=True)
@@ -156,7 +173,7 @@ def job_running(clock: DeadlineClock) -> ColumnElement[bool]:
     )
 
 
-def overdue_clock(clock: DeadlineClock, row: Any) -> OverdueClock:
+def overdue_clock(clock: DeadlineClock, stage: Stage, row: Any) -> OverdueClock:
     is_job = is_job_clock(clock)
     return OverdueClock(
         report_id=row.report_id,
@@ -167,5 +184,5 @@ def overdue_clock(clock: DeadlineClock, row: Any) -> OverdueClock:
         region_id=row.region_id,
         working_hours=row.hours_kind is HoursKind.working,
         supervision_level=row.supervision_level,
-        marked=bool(row.marked),
+        marked=stage is Stage.red_card,
     )

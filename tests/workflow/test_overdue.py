@@ -30,7 +30,7 @@ from app.models.enums import (
 )
 from app.workflow import overdue
 from app.workflow.overdue import sweep_overdue
-from app.workflow.overdue_clocks import REPORT_CLOCK_JOB_ID, overdue_clock
+from app.workflow.overdue_clocks import REPORT_CLOCK_JOB_ID, Stage, overdue_clock
 from app.workflow.overdue_clocks import candidates as candidates_of
 from tests.conftest import LoginFn
 
@@ -473,9 +473,12 @@ async def test_a_clock_that_stops_while_the_sweep_runs_is_not_marked(
         session, report, ASSISTING_UNIT, status=JobStatus.pending, accept_due_at=past
     )
     now = T0 + timedelta(days=2)
+    stage = Stage.record
     candidates = [
-        overdue_clock(DeadlineClock.job_accept, row)
-        for row in await session.execute(candidates_of(DeadlineClock.job_accept, now, settings))
+        overdue_clock(DeadlineClock.job_accept, stage, row)
+        for row in await session.execute(
+            candidates_of(DeadlineClock.job_accept, stage, now, settings)
+        )
     ]
     assert [c.job_id for c in candidates] == [job.id]
     await session.commit()

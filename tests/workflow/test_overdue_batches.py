@@ -4,7 +4,7 @@ sweepers at once, and a clock it is done with left out of what later passes read
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from fastapi import FastAPI
@@ -15,7 +15,7 @@ from app.core.config import Settings
 from app.models import OverdueMark, Report
 from app.models.enums import DeadlineClock, JobStatus, ReportStatus, SupervisionLevel
 from app.workflow.overdue import sweep_overdue
-from app.workflow.overdue_clocks import candidates
+from app.workflow.overdue_clocks import Stage, candidates
 from tests.conftest import PG_URL
 from tests.workflow.test_overdue import (
     CALENDAR,
@@ -83,10 +83,12 @@ async def test_two_sweepers_with_batches_of_one_share_the_clocks(
 
 
 async def unfinished(
-    session: AsyncSession, settings: Settings, clock: DeadlineClock, at: object
+    session: AsyncSession, settings: Settings, clock: DeadlineClock, at: datetime
 ) -> int:
-    rows = await session.execute(candidates(clock, at, settings))  # type: ignore[arg-type]
-    found = len(rows.all())
+    """How many clocks of the kind a pass at ``at`` would look at, in either stage."""
+    found = 0
+    for stage in Stage:
+        found += len((await session.execute(candidates(clock, stage, at, settings))).all())
     await session.commit()  # the candidates' locks go
     return found
 
@@ -100,6 +102,7 @@ async def test_a_clock_at_the_red_card_is_left_out_until_a_new_deadline(
     assert await sweep(session, settings, at) == 1
     report = await fresh(session, report)
     assert report.supervision_level is SupervisionLevel.red
+    assert report.resolve_due_recorded == due
     assert report.resolve_due_swept == due
     version = report.version
     assert await unfinished(session, settings, DeadlineClock.report_resolve, at) == 0
@@ -123,12 +126,13 @@ async def test_a_clock_at_the_red_card_is_left_out_until_a_new_deadline(
 
 @pytest.mark.skipif(not PG_URL, reason="PostgreSQL's planner")
 @pytest.mark.parametrize("clock", list(DeadlineClock))
-async def test_a_pass_reads_the_partial_index_of_unfinished_clocks(
-    session: AsyncSession, settings: Settings, clock: DeadlineClock
+@pytest.mark.parametrize("stage", list(Stage))
+async def test_a_pass_reads_the_partial_index_of_its_stage(
+    session: AsyncSession, settings: Settings, clock: DeadlineClock, stage: Stage
 ) -> None:
     """The sweep's query implies the partial index's predicate, with its statuses written in the
     statement: PostgreSQL reads the small index, not every running clock."""
-    stmt = candidates(clock, T0, settings)
+    stmt = candidates(clock, stage, T0, settings)
     sql = stmt.compile(dialect=session.get_bind().dialect, compile_kwargs={"literal_binds": True})
     await session.execute(text("SET LOCAL enable_seqscan = off"))
     plan = "\n".join(await session.scalars(text(f"EXPLAIN {sql}")))
@@ -138,5 +142,6 @@ async def test_a_pass_reads_the_partial_index_of_unfinished_clocks(
         if clock is DeadlineClock.job_complete
         else ("resolve_due_at" if clock is DeadlineClock.report_resolve else "accept_due_at")
     )
-    assert f"ix_{table}_{due}_unswept" in plan, plan
+    name = "unrecorded" if stage is Stage.record else "unswept"
+    assert f"ix_{table}_{due}_{name}" in plan, plan
     await session.rollback()
