@@ -36,7 +36,13 @@ from app.core.metrics import OVERDUE_MARKS, count_on_commit
 from app.core.workcalendar import WorkingCalendar
 from app.integrations import outbox
 from app.models import Job, OverdueMark, Report
-from app.models.enums import DeadlineClock, JobStatus, ReportStatus, SupervisionLevel
+from app.models.enums import (
+    OPEN_REPORT_STATUSES,
+    DeadlineClock,
+    JobStatus,
+    ReportStatus,
+    SupervisionLevel,
+)
 from app.workflow.overdue_clocks import (
     BATCH_SIZE,
     OverdueClock,
@@ -127,6 +133,14 @@ async def _process(
     reports = await _lock_reports(session, {c.report_id for c in to_do})
     jobs = await _jobs(session, {c.job_id for c in to_do if c.is_job_clock})
     running = [c for c in to_do if _still_running(c, reports, jobs)]
+    # A job left open on an ended case never runs again: nothing to record, nothing to raise.
+    ended = [
+        c
+        for c in to_do
+        if c.report_id in reports and reports[c.report_id].status not in OPEN_REPORT_STATUSES
+    ]
+    await _note_progress(session, recorded_column, ended)
+    done += ended
     recorded = await _insert_marks(session, [c for c in running if not c.marked], now)
     new_clocks = [c for c in running if c.key in recorded]
     # A clock another sweep recorded meanwhile is that sweep's to raise.

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, and_, or_, select
 from sqlalchemy.orm import InstrumentedAttribute
 
-from app.cases.transitions import HANDLING, JOB_CLOCKS_RUN_IN
+from app.cases.transitions import HANDLING
 from app.core.config import Settings
 from app.models import Category, Job, Report
 from app.models.base import status_among
@@ -164,13 +164,12 @@ def report_running(clock: DeadlineClock) -> ColumnElement[bool]:
 
 
 def job_running(clock: DeadlineClock) -> ColumnElement[bool]:
+    """A job's clocks also stop with its report's while the report is on hold, and for good
+    once the case ended (closing cancels its open jobs; older rows may hold some still open).
+    That is checked in Python on the rows read under the report's lock: a job of an ended case
+    is then noted as done with, and leaves the partial indexes for good."""
     job_status = JobStatus.pending if clock is DeadlineClock.job_accept else JobStatus.accepted
-    # A job's clocks stop with its report's while the report is on hold, and for good once the
-    # case ended (closing cancels its open jobs; this also holds for rows from before that).
-    return and_(
-        status_among(Job.status, [job_status.value]),
-        Report.status.in_(list(JOB_CLOCKS_RUN_IN)),
-    )
+    return status_among(Job.status, [job_status.value])
 
 
 def overdue_clock(clock: DeadlineClock, stage: Stage, row: Any) -> OverdueClock:

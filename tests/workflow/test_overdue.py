@@ -453,6 +453,9 @@ async def test_a_job_left_open_on_an_ended_case_is_never_marked(
     assert await marks(session, report) == []
     assert await events(session, report) == []
     assert (await fresh(session, report)).supervision_level is None
+    # Noted as done with: later passes no longer read them.
+    jobs = (await session.scalars(select(Job).where(Job.report_id == report.id))).all()
+    assert {(j.accept_due_swept or j.complete_due_swept) for j in jobs} == {past}
 
     # Nor do the unit's inbox and its lights call them overdue.
     app.state.clock = FrozenClock(T0 + timedelta(weeks=3))
