@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, and_, false, or_, select, true
+from sqlalchemy import ColumnElement, Row, Select, and_, false, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -81,8 +82,11 @@ def overdue_condition(now: datetime) -> ColumnElement[bool]:
     )
 
 
+@functools.cache
 def needs_redispatch_condition() -> ColumnElement[bool]:
-    """The report is dispatched but no lead job is open: the community has to name a new lead."""
+    """The report is dispatched but no lead job is open: the community has to name a new lead.
+    Built once: an expression is never changed by the statements that use it, and building
+    this one cost more than a millisecond a request."""
     lead = aliased(Job)
     open_lead = (
         select(lead.id)
@@ -160,6 +164,30 @@ def _extension_fields(extension: JobExtension) -> dict[str, Any]:
     }
 
 
+@functools.cache
+def _presented_jobs() -> Select[
+    Job, str, str, ReportStatus, datetime | None, float, HoursKind, bool
+]:
+    """Jobs with what their answer shows of their unit, report and category, in the order of
+    their cases and whistles (lead first); built once, the caller adds its condition."""
+    return (
+        select(
+            Job,
+            Unit.name.label("unit_name"),
+            Report.number.label("report_number"),
+            Report.status.label("report_status"),
+            Report.on_hold_at,
+            Report.held_seconds,
+            Category.hours_kind,
+            needs_redispatch_condition().label("needs_redispatch"),
+        )
+        .join(Unit, Unit.id == Job.unit_id)
+        .join(Report, Report.id == Job.report_id)
+        .join(Category, Category.code == Report.category_code)
+        .order_by(Job.report_id, Job.created_at, Job.is_lead.desc(), Unit.name)
+    )
+
+
 async def present_where(
     session: AsyncSession,
     condition: ColumnElement[bool],
@@ -170,25 +198,7 @@ async def present_where(
     ``job_fields``), in the order of their cases and whistles (lead first): one query for the
     jobs with their units and reports, one for the extensions, however many jobs match, and
     one for the holds and reworks of the few cases that had any."""
-    rows = (
-        await session.execute(
-            select(
-                Job,
-                Unit.name.label("unit_name"),
-                Report.number.label("report_number"),
-                Report.status.label("report_status"),
-                Report.on_hold_at,
-                Report.held_seconds,
-                Category.hours_kind,
-                needs_redispatch_condition().label("needs_redispatch"),
-            )
-            .join(Unit, Unit.id == Job.unit_id)
-            .join(Report, Report.id == Job.report_id)
-            .join(Category, Category.code == Report.category_code)
-            .where(condition)
-            .order_by(Job.report_id, Job.created_at, Job.is_lead.desc(), Unit.name)
-        )
-    ).all()
+    rows = (await session.execute(_presented_jobs().where(condition))).all()
     extensions = await _extensions_of(session, [row.Job.id for row in rows])
     histories = await load_histories(
         session, {row.Job.report_id for row in rows if row.held_seconds or row.Job.rework_count}

@@ -145,13 +145,13 @@ async def _new_report_context(
         )
     ).one()
     return presenter.ReportContext(
-        category=category,
-        region=region,
+        category=presenter.CategoryFacts.of(category),
+        region=presenter.Named(region.id, region.name, region.path),
         # A report just filed is owned by its community's region (or a queue, without one).
         place_path=region.path if community is not None else None,
-        reporter=reporter,
-        community=community,
-        grid=grid,
+        reporter=presenter.Person(reporter.id, reporter.display_name, reporter.phone),
+        community=None if community is None else presenter.Named(community.id, community.name),
+        grid=None if grid is None else presenter.Named(grid.id, grid.name),
         photos=photos,
         jobs=[],  # a report just filed has no jobs and no rating yet
         rating=None,

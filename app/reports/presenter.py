@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -21,7 +22,13 @@ from app.core.sql import member_of
 from app.core.workcalendar import WorkingCalendar
 from app.jobs.queries import present_where
 from app.models import Category, Community, Grid, Job, Photo, Rating, Region, Report, User
-from app.models.enums import OPEN_REPORT_STATUSES, HoursKind, JobStatus, ReportStatus
+from app.models.enums import (
+    OPEN_REPORT_STATUSES,
+    HoursKind,
+    JobStatus,
+    ReportStatus,
+    Satisfaction,
+)
 from app.photos.schemas import PhotoRead
 from app.reports.schemas import (
     ReportRead,
@@ -60,19 +67,66 @@ def photo_read(photo: Photo, view: CaseView) -> PhotoRead:
     return PhotoRead.model_validate(photo_fields(photo, view))
 
 
+@dataclass(frozen=True, slots=True)
+class CategoryFacts:
+    """What a case shows of its category, and how its clocks count."""
+
+    code: str
+    name: str
+    name_en: str
+    hours_kind: HoursKind
+    accept_within_hours: float
+    resolve_within_hours: float
+
+    @classmethod
+    def of(cls, category: Category) -> CategoryFacts:
+        return cls(
+            category.code,
+            category.name,
+            category.name_en,
+            category.hours_kind,
+            category.accept_within_hours,
+            category.resolve_within_hours,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Named:
+    """A community, grid or region as a case shows it; a region with its path."""
+
+    id: uuid.UUID
+    name: str
+    path: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Person:
+    id: uuid.UUID
+    display_name: str
+    phone: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class RatingFacts:
+    satisfaction: Satisfaction
+    comment: str | None
+    created_at: datetime
+
+
 @dataclass(frozen=True)
 class ReportContext:
-    """The rows a report's representation needs, loaded in one round trip per kind."""
+    """What a report's representation needs besides the report: read as columns joined to the
+    reports (not as rows of their own: a page of 50 reports is 50 rows, not 350 objects)."""
 
-    category: Category
-    region: Region  # the region that owns the case
+    category: CategoryFacts
+    region: Named  # the region that owns the case, with its path
     place_path: str | None  # the path of its community's region (escalation leaves it behind)
-    community: Community | None
-    grid: Grid | None
-    reporter: User
+    community: Named | None
+    grid: Named | None
+    reporter: Person
     photos: Sequence[Photo]
     jobs: Sequence[dict[str, Any]]  # JobRead's fields (app/jobs/queries.py, job_fields)
-    rating: Rating | None
+    rating: RatingFacts | None
     calendar: WorkingCalendar
     history: ClockHistory
 
@@ -124,7 +178,7 @@ def public_jobs(jobs: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     return [{**job, **hidden} for job in jobs if job["status"] != JobStatus.declined]
 
 
-def _reporter(report: Report, reporter: User, principal: Principal) -> dict[str, Any]:
+def _reporter(report: Report, reporter: Person, principal: Principal) -> dict[str, Any]:
     # The number in full only to the reporter: an administrator who needs it reads it in the
     # user directory, where each read in full is written to the audit log.
     sees_phone = principal.user_id == report.reporter_id
@@ -135,7 +189,7 @@ def _reporter(report: Report, reporter: User, principal: Principal) -> dict[str,
     }
 
 
-def _ref(row: Community | Grid | Region | None) -> dict[str, Any] | None:
+def _ref(row: Named | None) -> dict[str, Any] | None:
     return None if row is None else {"id": row.id, "name": row.name}
 
 
@@ -204,15 +258,32 @@ def to_read(report: Report, ctx: ReportContext, principal: Principal, now: datet
     return ReportRead.model_validate(report_fields(report, ctx, principal, now))
 
 
-def _context_statement(
-    condition: ColumnElement[bool],
-) -> Select[Report, Category, Region, str, Community | None, Grid | None, User, Rating | None]:
-    """The reports matching ``condition`` with the rows their answer shows, in one statement:
-    category, owning region, reporter, and community, the region of its place, grid and
-    rating where there are any."""
+@functools.cache
+def _context_statement() -> Select[*tuple[Any, ...]]:
+    """Reports with what their answer shows as columns of the same rows: category, owning
+    region, reporter, and community, the region of its place, grid and rating where there are
+    any. Built once (building it cost more than a millisecond a request); callers add their
+    condition."""
     place = aliased(Region)
     return (
-        select(Report, Category, Region, place.path, Community, Grid, User, Rating)
+        select(
+            Report,
+            Category.name.label("category_name"),
+            Category.name_en.label("category_name_en"),
+            Category.hours_kind,
+            Category.accept_within_hours,
+            Category.resolve_within_hours,
+            Region.name.label("region_name"),
+            Region.path.label("region_path"),
+            place.path.label("place_path"),
+            Community.name.label("community_name"),
+            Grid.name.label("grid_name"),
+            User.display_name.label("reporter_name"),
+            User.phone.label("reporter_phone"),
+            Rating.satisfaction,
+            Rating.comment.label("rating_comment"),
+            Rating.created_at.label("rated_at"),
+        )
         .join(Category, Category.code == Report.category_code)
         .join(Region, Region.id == Report.region_id)
         .join(User, User.id == Report.reporter_id)
@@ -220,7 +291,40 @@ def _context_statement(
         .outerjoin(place, place.id == Community.region_id)
         .outerjoin(Grid, Grid.id == Report.grid_id)
         .outerjoin(Rating, Rating.report_id == Report.id)
-        .where(condition)
+    )
+
+
+def _context(
+    row: Any,
+    photos: Sequence[Photo],
+    jobs: Sequence[dict[str, Any]],
+    calendar: WorkingCalendar,
+    history: ClockHistory,
+) -> ReportContext:
+    report: Report = row.Report
+    return ReportContext(
+        category=CategoryFacts(
+            report.category_code,
+            row.category_name,
+            row.category_name_en,
+            row.hours_kind,
+            row.accept_within_hours,
+            row.resolve_within_hours,
+        ),
+        region=Named(report.region_id, row.region_name, row.region_path),
+        place_path=row.place_path,
+        community=None
+        if report.community_id is None
+        else Named(report.community_id, row.community_name),
+        grid=None if report.grid_id is None else Named(report.grid_id, row.grid_name),
+        reporter=Person(report.reporter_id, row.reporter_name, row.reporter_phone),
+        photos=photos,
+        jobs=jobs,
+        rating=None
+        if row.satisfaction is None
+        else RatingFacts(row.satisfaction, row.rating_comment, row.rated_at),
+        calendar=calendar,
+        history=history,
     )
 
 
@@ -255,7 +359,7 @@ async def load_where(
     them, in a fixed number of statements however many there are: the reports with their
     related rows, their photos, their jobs (and the jobs' extensions, if any), and the holds
     and reworks of the few cases that had any."""
-    rows = (await session.execute(_context_statement(condition))).all()
+    rows = (await session.execute(_context_statement().where(condition))).all()
     report_ids = [row.Report.id for row in rows]
     photos: dict[uuid.UUID, list[Photo]] = {report_id: [] for report_id in report_ids}
     jobs: dict[uuid.UUID, list[dict[str, Any]]] = {report_id: [] for report_id in report_ids}
@@ -274,18 +378,12 @@ async def load_where(
     return [
         (
             row.Report,
-            ReportContext(
-                category=row.Category,
-                region=row.Region,
-                place_path=row.path,
-                community=row.Community,
-                grid=row.Grid,
-                reporter=row.User,
-                photos=photos[row.Report.id],
-                jobs=jobs[row.Report.id],
-                rating=row.Rating,
-                calendar=calendar,
-                history=histories.get(row.Report.id, NO_HISTORY),
+            _context(
+                row,
+                photos[row.Report.id],
+                jobs[row.Report.id],
+                calendar,
+                histories.get(row.Report.id, NO_HISTORY),
             ),
         )
         for row in rows
