@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, or_, select
+from sqlalchemy import ColumnElement, Select, and_, literal_column, or_, select
 from sqlalchemy.orm import InstrumentedAttribute
 
 from app.cases.transitions import HANDLING
@@ -164,12 +164,16 @@ def report_running(clock: DeadlineClock) -> ColumnElement[bool]:
 
 
 def job_running(clock: DeadlineClock) -> ColumnElement[bool]:
-    """A job's clocks also stop with its report's while the report is on hold, and for good
-    once the case ended (closing cancels its open jobs; older rows may hold some still open).
-    That is checked in Python on the rows read under the report's lock: a job of an ended case
-    is then noted as done with, and leaves the partial indexes for good."""
+    """A job's clocks also stop with its report's while the report is on hold (resuming shifts
+    its deadlines, which makes them new), and for good once the case ended (closing cancels its
+    open jobs; older rows may hold some still open). Jobs of held cases are left out here,
+    without locking their reports; those of ended cases are read, found ended under the lock,
+    and noted as done with, so that they leave the partial indexes for good."""
     job_status = JobStatus.pending if clock is DeadlineClock.job_accept else JobStatus.accepted
-    return status_among(Job.status, [job_status.value])
+    return and_(
+        status_among(Job.status, [job_status.value]),
+        Report.status != literal_column(f"'{ReportStatus.on_hold.value}'"),
+    )
 
 
 def overdue_clock(clock: DeadlineClock, stage: Stage, row: Any) -> OverdueClock:
