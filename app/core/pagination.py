@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import hashlib
 import hmac
 import json
 import uuid
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
@@ -34,6 +35,7 @@ from sqlalchemy import (
     literal,
     or_,
     select,
+    text,
     tuple_,
     union,
 )
@@ -267,6 +269,24 @@ def order_by(keys: Sequence[SortKey]) -> list[Any]:
     return [k.column.desc() if k.descending else k.column.asc() for k in keys]
 
 
+@contextlib.asynccontextmanager
+async def planned_for_its_values(session: AsyncSession) -> AsyncIterator[None]:
+    """Statements inside are planned for the values they are sent with (PostgreSQL).
+
+    A prepared statement gets a generic plan after five runs, one made without its values. A
+    page's best index depends on them: 30 % of the reports in one community and 0.5 % in
+    another, a rare category or a common one, a narrow period or a wide one. At a million
+    reports the generic plan of "category and period" read 6.7 ms where a plan for the values
+    read 0.45 ms. Planning a page's statement costs ~0.15 ms; the other statements of a request
+    keep their cached plans."""
+    if session.get_bind().dialect.name != "postgresql":
+        yield
+        return
+    await session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
+    yield
+    await session.execute(text("SET LOCAL plan_cache_mode = auto"))
+
+
 async def paginate_union(
     session: AsyncSession,
     branches: Sequence[Select[*tuple[Any, ...]]],
@@ -299,7 +319,8 @@ async def paginate_union(
             for name, key in zip(names, keys, strict=True)
         ]
         stmt = select(*merged.c).order_by(*merged_order).limit(params.limit + 1)
-    rows = list((await session.execute(stmt)).all())
+    async with planned_for_its_values(session):
+        rows = list((await session.execute(stmt)).all())
     if len(rows) <= params.limit:
         return rows, None
     rows = rows[: params.limit]
@@ -318,9 +339,9 @@ async def paginate(
     shape = CursorShape.of(keys)
     if (after := decode_cursor(params, shape)) is not None:
         stmt = stmt.where(after_cursor(keys, after))
-    rows = list(
-        (await session.scalars(stmt.order_by(*order_by(keys)).limit(params.limit + 1))).all()
-    )
+    stmt = stmt.order_by(*order_by(keys)).limit(params.limit + 1)
+    async with planned_for_its_values(session):
+        rows = list((await session.scalars(stmt)).all())
     if len(rows) <= params.limit:
         return rows, None
     rows = rows[: params.limit]
