@@ -12,7 +12,11 @@ TEST_POSTGRES_URL ?= postgresql+asyncpg://postgres@127.0.0.1:5432/test
 TEST_WORKERS ?= auto
 # worksteal: each process starts with its half of the suite in order (so a folder's session-wide
 # world is built by one process, not both) and takes tests from the other's end once it is done.
-PYTEST := $(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist worksteal
+# Compiled modules, pytest's rewritten tests among them, are kept under .venv/ rather than beside
+# the sources, even where PYTHONDONTWRITEBYTECODE is set: compiling them again cost every test
+# process (and every `python -m app` a test starts) seconds of CPU at each run.
+PYTEST := env -u PYTHONDONTWRITEBYTECODE PYTHONPYCACHEPREFIX=$(CURDIR)/$(VENV)/pycache \
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist worksteal
 # Where bench/intake.py makes (and drops) its database; empty: the script's default.
 BENCH_DATABASE_URL ?=
 
