@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, Select, and_, false, or_, select, true
+from sqlalchemy import ColumnElement, Row, Select, and_, exists, false, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -166,7 +166,7 @@ def _extension_fields(extension: JobExtension) -> dict[str, Any]:
 
 @functools.cache
 def _presented_jobs() -> Select[
-    Job, str, str, ReportStatus, datetime | None, float, HoursKind, bool
+    Job, str, str, ReportStatus, datetime | None, float, HoursKind, bool, bool
 ]:
     """Jobs with what their answer shows of their unit, report and category, in the order of
     their cases and whistles (lead first); built once, the caller adds its condition."""
@@ -180,6 +180,8 @@ def _presented_jobs() -> Select[
             Report.held_seconds,
             Category.hours_kind,
             needs_redispatch_condition().label("needs_redispatch"),
+            # Most jobs never ask for more time: their requests are read only where there are.
+            exists().where(JobExtension.job_id == Job.id).correlate(Job).label("asked_for_time"),
         )
         .join(Unit, Unit.id == Job.unit_id)
         .join(Report, Report.id == Job.report_id)
@@ -199,7 +201,11 @@ async def present_where(
     jobs with their units and reports, one for the extensions, however many jobs match, and
     one for the holds and reworks of the few cases that had any."""
     rows = (await session.execute(_presented_jobs().where(condition))).all()
-    extensions = await _extensions_of(session, [row.Job.id for row in rows])
+    extensions = await _extensions_of(
+        session,
+        [row.Job.id for row in rows],
+        asked=[row.Job.id for row in rows if row.asked_for_time],
+    )
     histories = await load_histories(
         session, {row.Job.report_id for row in rows if row.held_seconds or row.Job.rework_count}
     )
@@ -223,18 +229,19 @@ async def present_where(
 
 
 # A job with what its answer shows of its unit, report and category (see ``present_where``).
-_JobRow = Row[Job, str, str, ReportStatus, datetime | None, float, HoursKind, bool]
+_JobRow = Row[Job, str, str, ReportStatus, datetime | None, float, HoursKind, bool, bool]
 
 
 async def _extensions_of(
-    session: AsyncSession, job_ids: list[uuid.UUID]
+    session: AsyncSession, job_ids: list[uuid.UUID], asked: list[uuid.UUID]
 ) -> dict[uuid.UUID, list[dict[str, Any]]]:
-    """Each job's requests for more time, oldest first, in one query."""
+    """Each job's requests for more time, oldest first, in one query: none at all when none of
+    the jobs asked (``asked``: those that did)."""
     extensions: dict[uuid.UUID, list[dict[str, Any]]] = {job_id: [] for job_id in job_ids}
-    if extensions:
+    if asked:
         for extension in await session.scalars(
             select(JobExtension)
-            .where(member_of(session, JobExtension.job_id, job_ids))
+            .where(member_of(session, JobExtension.job_id, asked))
             .order_by(JobExtension.requested_at, JobExtension.id)
         ):
             extensions[extension.job_id].append(_extension_fields(extension))
