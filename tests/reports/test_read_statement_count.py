@@ -35,7 +35,7 @@ LIST_REPORTS = 24
 # - a page of reports: the page's keys, one bounded index scan per branch of the caller's scope
 #   merged in one statement, 1; the reports with their category, regions, community, grid,
 #   reporter and rating, 1; their photos, 1; their jobs with their units, 1; the jobs' requests
-#   for more time (none without jobs), 1; the holds and reworks of the cases that had some, 0;
+#   for more time (none when no job asked), 1; the holds and reworks of the cases that had some, 0;
 # - a page of jobs: the page, 1; the jobs with their units and cases, 1; their requests, 1;
 # - a case: as a page of reports less the page's keys (the caller's scope is in the first);
 # - on PostgreSQL a page's statement is planned for its values: a SET before it and after it.
@@ -231,6 +231,6 @@ async def test_a_case_costs_the_same_statements_however_much_it_holds(
     assert shown["rating"]
     assert all(len(job["extensions"]) == 1 for job in shown["jobs"])
     assert len(full) == len(small), "\n\n".join(full)
-    # A case without jobs skips the lookup of their requests for more time.
+    # A case whose jobs never asked for more time skips the lookup of such requests.
     assert len(full) - 1 <= len(bare) <= len(full), "\n\n".join(bare)
     assert len(full) <= MAX_STATEMENTS["detail"], "\n\n".join(full)
