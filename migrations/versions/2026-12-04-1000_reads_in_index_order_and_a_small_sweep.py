@@ -48,10 +48,6 @@ CLOCKS = (
 )
 
 
-def _where(sql: str) -> dict[str, sa.TextClause]:
-    return {'postgresql_where': sa.text(sql), 'sqlite_where': sa.text(sql)}
-
-
 def upgrade() -> None:
     for table, _, recorded, swept, _ in CLOCKS:
         with op.batch_alter_table(table) as batch:
@@ -80,10 +76,17 @@ def upgrade() -> None:
             ),
             sqlite_where=sa.text(f'{running} AND {recorded} = {due} AND {swept} IS NOT {due}'),
         )
-    op.create_index(
-        'ix_reports_open_category_lat_lng', 'reports', ['category_code', 'lat', 'lng'], **_where(OPEN)
-    )
-    op.create_index('ix_reports_open_lat_lng', 'reports', ['lat', 'lng'], **_where(OPEN))
+    for name, columns in (
+        ('ix_reports_open_category_lat_lng', ['category_code', 'lat', 'lng']),
+        ('ix_reports_open_lat_lng', ['lat', 'lng']),
+    ):
+        op.create_index(
+            name,
+            'reports',
+            columns,
+            postgresql_where=sa.text(OPEN),
+            sqlite_where=sa.text(OPEN),
+        )
     op.create_index(
         'ix_reports_community_created', 'reports', ['community_id', 'created_at', 'id']
     )
