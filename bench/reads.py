@@ -71,7 +71,13 @@ from common import (
 )
 from reads_data import load
 from reads_plan import build_reads, sign_in
-from reads_timing import SEQUENTIAL_WARMUP, measure_read, sweep_figures, throughput
+from reads_timing import (
+    SEQUENTIAL_WARMUP,
+    catch_up_under_load,
+    measure_read,
+    sweep_figures,
+    throughput,
+)
 
 RESULTS = Path(__file__).resolve().parent / "results" / "reads.json"
 DEFAULT_DATABASE_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/ssp_bench_reads"
@@ -197,6 +203,12 @@ async def measure(args: argparse.Namespace, base_url: str, dsn: str) -> dict[str
                     figures["reads"][read.name] = await measure_read(
                         client, db, read, args.requests
                     )
+            if selected(args, "catch_up"):
+                log("  the sweep catching up after an import while the API serves")
+                list_big = next(read for read in reads if read.name == "list_big")
+                figures["catch_up"] = await catch_up_under_load(
+                    client, dsn, args.database_url, list_big
+                )
     finally:
         await db.close()
     per_client = max(1, args.requests // args.clients)
@@ -252,6 +264,14 @@ def print_table(results: dict[str, Any]) -> None:
             f"idle pass p50/p95 {idle['p50']} / {idle['p95']} ms "
             f"(in statements {in_db['p50']} / {in_db['p95']} ms)"
         )
+    if catch := results.get("catch_up"):
+        latency = catch["latency_ms"] or {}
+        print(
+            f"  catch-up after an import: {catch['recorded']} clocks recorded, "
+            f"{catch['transactions']} transactions in {catch['seconds']} s, the longest "
+            f"{catch['longest_transaction_ms']} ms; {catch['read']} meanwhile p50/p95/max "
+            f"{latency.get('p50')} / {latency.get('p95')} / {latency.get('max')} ms"
+        )
     rss = results["api_rss_mb"]
     print(
         f"  API process RSS: peak {rss['peak']} MB, sampled max {rss['sampled_max']} MB "
@@ -271,7 +291,10 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         "--only",
         action="append",
-        help="only reads whose name contains this (repeatable; also 'throughput', 'sweep')",
+        help=(
+            "only reads whose name contains this (repeatable; also 'throughput', 'sweep', "
+            "'catch_up')"
+        ),
     )
     parser.add_argument("--requests", type=int, default=200, help="timed requests per read (200)")
     parser.add_argument(

@@ -171,3 +171,72 @@ async def sweep_figures(database_url: str) -> dict[str, Any]:
         "budget_ms": IDLE_SWEEP_BUDGET_MS,
         "met": percentile(db, 0.95) < IDLE_SWEEP_BUDGET_MS,
     }
+
+
+FORGET_PROGRESS = (
+    "UPDATE reports SET accept_due_recorded = NULL, accept_due_swept = NULL, "
+    "resolve_due_recorded = NULL, resolve_due_swept = NULL "
+    "WHERE accept_due_recorded IS NOT NULL OR resolve_due_recorded IS NOT NULL",
+    "UPDATE jobs SET accept_due_recorded = NULL, accept_due_swept = NULL, "
+    "complete_due_recorded = NULL, complete_due_swept = NULL "
+    "WHERE accept_due_recorded IS NOT NULL OR complete_due_recorded IS NOT NULL",
+)
+
+
+async def catch_up_under_load(
+    client: httpx.AsyncClient, dsn: str, database_url: str, read: Read
+) -> dict[str, Any]:
+    """The sweep catching up after an import while the API serves: every clock's progress is
+    forgotten (as after the upgrade that introduced it, or an import of cases with their
+    marks), then a sweeper (as a `python -m app worker` process would) goes over every recorded
+    clock again while ``read`` is timed through the API, one request at a time. Reports how
+    long the catch-up took, its longest transaction (the longest any report stayed locked by
+    it) and the requests' latency meanwhile."""
+    from app.calendar.cache import CalendarCache
+    from app.core.config import Settings
+    from app.core.db import create_engine, create_sessionmaker
+    from app.workflow import overdue
+
+    db = await asyncpg.connect(dsn)
+    try:
+        forgotten = [await db.execute(statement) for statement in FORGET_PROGRESS]
+    finally:
+        await db.close()
+    settings = Settings(env="demo", database_url=database_url)
+    engine = create_engine(settings)
+    transactions: list[float] = []
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _begin(conn: Any) -> None:
+        conn.info["bench_begun"] = time.perf_counter()
+
+    @event.listens_for(engine.sync_engine, "commit")
+    def _commit(conn: Any) -> None:
+        transactions.append((time.perf_counter() - conn.info.pop("bench_begun")) * 1000)
+
+    sessionmaker = create_sessionmaker(engine)
+    calendar = await CalendarCache(sessionmaker, refresh_seconds=3600).current()
+    latencies: list[float] = []
+    try:
+        started = time.perf_counter()
+        sweep = asyncio.ensure_future(
+            overdue.sweep_overdue(sessionmaker, dt.datetime.now(dt.UTC), calendar, settings)
+        )
+        while not sweep.done():
+            began = time.perf_counter()
+            await api(client, read)
+            latencies.append((time.perf_counter() - began) * 1000)
+        recorded = await sweep
+        took = time.perf_counter() - started
+    finally:
+        await engine.dispose()
+    return {
+        "forgotten": forgotten,
+        "recorded": recorded,
+        "seconds": round(took, 1),
+        "transactions": len(transactions),
+        "longest_transaction_ms": round(max(transactions, default=0.0), 1),
+        "read": read.name,
+        "requests": len(latencies),
+        "latency_ms": summary(latencies) if latencies else None,
+    }
