@@ -270,16 +270,18 @@ def order_by(keys: Sequence[SortKey]) -> list[Any]:
 
 
 @contextlib.asynccontextmanager
-async def planned_for_its_values(session: AsyncSession) -> AsyncIterator[None]:
-    """Statements inside are planned for the values they are sent with (PostgreSQL).
+async def planned_for_its_values(session: AsyncSession, wanted: bool) -> AsyncIterator[None]:
+    """Statements inside are planned for the values they are sent with (PostgreSQL), where
+    ``wanted``.
 
     A prepared statement gets a generic plan after five runs, one made without its values. A
-    page's best index depends on them: 30 % of the reports in one community and 0.5 % in
-    another, a rare category or a common one, a narrow period or a wide one. At a million
+    filtered page's best index depends on them: 30 % of the reports in one community and 0.5 %
+    in another, a rare category or a common one, a narrow period or a wide one. At a million
     reports the generic plan of "category and period" read 6.7 ms where a plan for the values
-    read 0.45 ms. Planning a page's statement costs ~0.15 ms; the other statements of a request
-    keep their cached plans."""
-    if session.get_bind().dialect.name != "postgresql":
+    read 0.45 ms. Planning a page's statement costs ~0.15 ms and two round trips (the SETs);
+    the other statements of a request keep their cached plans. A page with one plan that fits
+    every value (a community's inbox: its own index, newest first) does without."""
+    if not wanted or session.get_bind().dialect.name != "postgresql":
         yield
         return
     await session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
@@ -292,6 +294,8 @@ async def paginate_union(
     branches: Sequence[Select[*tuple[Any, ...]]],
     keys: Sequence[SortKey],
     params: PageParams,
+    *,
+    plan_for_values: bool = True,
 ) -> tuple[list[Row[*tuple[Any, ...]]], str | None]:
     """One page of the union of ``branches``, each a query selecting exactly the key columns,
     in the keys' order; the rows are those columns. Each branch is read after the cursor, in
@@ -319,7 +323,7 @@ async def paginate_union(
             for name, key in zip(names, keys, strict=True)
         ]
         stmt = select(*merged.c).order_by(*merged_order).limit(params.limit + 1)
-    async with planned_for_its_values(session):
+    async with planned_for_its_values(session, plan_for_values):
         rows = list((await session.execute(stmt)).all())
     if len(rows) <= params.limit:
         return rows, None
@@ -332,15 +336,18 @@ async def paginate(
     stmt: Select[Any],
     keys: Sequence[SortKey],
     params: PageParams,
+    *,
+    plan_for_values: bool = False,
 ) -> tuple[list[Any], str | None]:
     """Run ``stmt`` (selecting one entity) for one page; return the rows and the next cursor.
+    ``plan_for_values``: see ``planned_for_its_values`` (the small tables' lists need not).
 
     The last key must be unique (an id) so that the order is total."""
     shape = CursorShape.of(keys)
     if (after := decode_cursor(params, shape)) is not None:
         stmt = stmt.where(after_cursor(keys, after))
     stmt = stmt.order_by(*order_by(keys)).limit(params.limit + 1)
-    async with planned_for_its_values(session):
+    async with planned_for_its_values(session, plan_for_values):
         rows = list((await session.scalars(stmt)).all())
     if len(rows) <= params.limit:
         return rows, None

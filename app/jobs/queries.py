@@ -330,7 +330,10 @@ async def list_jobs(
         conditions.append(Job.report_id == filters.report_id)
     stmt = select(Job).join(Report, Report.id == Job.report_id).where(*conditions)
     keys = [SortKey(Job.created_at, descending=True), SortKey(Job.id, descending=True)]
-    page, cursor = await paginate(session, stmt, keys, params)
+    # An unfiltered unit inbox reads its own index newest first whatever the unit; filters,
+    # and the scopes that join the cases, are planned for their values.
+    plain = filters == JobFilters() and principal.roles <= {Role.unit_staff}
+    page, cursor = await paginate(session, stmt, keys, params, plan_for_values=not plain)
     if not page:
         return [], cursor
     on_page = member_of(session, Job.id, [job.id for job in page])

@@ -22,7 +22,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.principal import Principal
-from app.auth.scope import report_scope, report_scope_branches
+from app.auth.scope import REGION_ROLES, report_scope, report_scope_branches
 from app.core.errors import NotFound
 from app.core.geo import haversine_m
 from app.core.pagination import PageParams, SortKey, paginate_union
@@ -30,7 +30,7 @@ from app.core.sql import member_of
 from app.core.workcalendar import WorkingCalendar
 from app.models import Job, Region, Report
 from app.models.base import status_among
-from app.models.enums import ReportStatus
+from app.models.enums import ReportStatus, Role
 from app.models.reports import OPEN_STATUS_VALUES
 from app.reports import presenter
 from app.reports.schemas import (
@@ -145,6 +145,15 @@ def _filter_conditions(
     return conditions
 
 
+def _plan_for_values(principal: Principal, filters: ReportFilters) -> bool:
+    """Whether a page's statement needs a plan made for its values (app/core/pagination.py):
+    not for an unfiltered list of a community's staff, a reporter or an admin, where each
+    branch is an equality on its own index, read newest first whatever the values; yes for
+    any filter, and for the region and unit branches, which are subqueries."""
+    plain = ReportFilters(oldest_first=filters.oldest_first)
+    return filters != plain or principal.has_any(*REGION_ROLES, Role.unit_staff)
+
+
 async def list_reports(
     session: AsyncSession,
     principal: Principal,
@@ -165,7 +174,9 @@ async def list_reports(
         select(Report.created_at, Report.id).where(branch, *conditions)
         for branch in report_scope_branches(principal)
     ]
-    page, cursor = await paginate_union(session, branches, keys, params)
+    page, cursor = await paginate_union(
+        session, branches, keys, params, plan_for_values=_plan_for_values(principal, filters)
+    )
     if not page:
         return [], cursor
     loaded = await presenter.load_where(
