@@ -35,8 +35,11 @@ def report_scope_branches(principal: Principal) -> list[ColumnElement[bool]]:
         conditions.append(
             Report.community_id.in_(select(Community.id).where(Community.region_id.in_(subtree)))
         )
-    if communities := principal.scope_ids(*STAFF_ROLES):
-        conditions.append(Report.community_id.in_(communities))
+    # A branch per community: an equality reads the community's index newest first; an IN of
+    # several would have to sort them all.
+    conditions += [
+        Report.community_id == community for community in sorted(principal.scope_ids(*STAFF_ROLES))
+    ]
     if units := principal.scope_ids(Role.unit_staff):
         conditions.append(Report.id.in_(select(Job.report_id).where(Job.unit_id.in_(units))))
     if principal.user_id is not None:
