@@ -7,14 +7,18 @@ import asyncio
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection
 
 from app.core.config import Settings
-from app.core.db import create_engine
+from app.core.db import create_engine, create_sessionmaker
 from app.core.migrations import alembic_config, downgrade, upgrade
 from app.models import Base
+from app.models.enums import JobStatus
 from tests.conftest import DatabaseFactory
+from tests.workflow.test_overdue import LEAD_UNIT, T0, add_job, add_report
+
+COUNTS = ("SELECT count(*) FROM reports", "SELECT count(*) FROM jobs")
 
 
 def _revisions() -> list[str]:
@@ -97,3 +101,25 @@ async def test_partial_indexes_are_the_models(
         assert {"ix_reports_open_lat_lng", "ix_jobs_complete_due_at_unswept"} <= set(migrated)
     finally:
         await database_factory.drop(from_models)
+
+
+async def test_the_last_migration_downgrades_without_losing_rows(database_url: str) -> None:
+    """A downgrade drops columns in place: copying a table to drop them would drop the old
+    table, and with foreign keys on, SQLite deletes every row referring to it (a case's jobs,
+    photos, timeline)."""
+    engine = create_engine(Settings(env="test", database_url=database_url))
+    try:
+        async with create_sessionmaker(engine)() as session:
+            report = await add_report(session, accept_due_at=T0)
+            await add_job(session, report, LEAD_UNIT, status=JobStatus.pending, accept_due_at=T0)
+            counts = [await session.scalar(text(q)) for q in COUNTS]
+    finally:
+        await engine.dispose()
+    await asyncio.to_thread(downgrade, database_url, _revisions()[-2])
+    engine = create_engine(Settings(env="test", database_url=database_url))
+    try:
+        async with engine.connect() as conn:
+            assert [await conn.scalar(text(q)) for q in COUNTS] == counts
+    finally:
+        await engine.dispose()
+    assert counts[1] == 1

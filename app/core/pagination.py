@@ -284,9 +284,18 @@ async def planned_for_its_values(session: AsyncSession, wanted: bool) -> AsyncIt
     if not wanted or session.get_bind().dialect.name != "postgresql":
         yield
         return
-    await session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
+    # What was in force (a setting of the role or the database, say) is put back afterwards.
+    # Not after an error: the transaction is being rolled back then, setting and all.
+    before = await session.scalar(
+        text(
+            "SELECT current_setting('plan_cache_mode'),"
+            " set_config('plan_cache_mode', 'force_custom_plan', true)"
+        )
+    )
     yield
-    await session.execute(text("SET LOCAL plan_cache_mode = auto"))
+    await session.execute(
+        text("SELECT set_config('plan_cache_mode', :before, true)"), {"before": before}
+    )
 
 
 async def paginate_union(

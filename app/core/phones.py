@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import functools
-
 # Kept as they are when a number is masked; everything else counts as a digit.
 PHONE_SEPARATORS = frozenset("+-() ")
 
 
-@functools.lru_cache(maxsize=4096)  # a page of reports shows the same few reporters' numbers
 def mask_phone(phone: str | None) -> str | None:
     """Shows at most a third of a number's digits, rounded down: the larger half of them at the
     end (the 尾号 people recognise a number by), the rest at the start; separators stay. So

@@ -172,14 +172,18 @@ async def _note_progress(
 ) -> None:
     """Note on each clock (in ``column_of`` its clock) the deadline the sweep is through with
     at that stage: the clock leaves that stage's partial index until a new deadline is set. A
-    plain UPDATE of that column: the row's version (the ETag clients hold) stays as it is."""
+    plain UPDATE of that column: the row's version (the ETag clients hold) and its updated_at
+    stay as they are."""
     if not clocks:
         return
     column = column_of(clocks[0].clock)
     table = column.class_.__table__
     key = table.c.id
     await session.execute(
-        update(table).where(key == bindparam("row_id")).values({column.key: bindparam("due")}),
+        update(table)
+        .where(key == bindparam("row_id"))
+        # updated_at kept as it is: its onupdate would otherwise stamp the row as changed.
+        .values({column.key: bindparam("due"), "updated_at": table.c.updated_at}),
         [{"row_id": c.job_id if c.is_job_clock else c.report_id, "due": c.due_at} for c in clocks],
     )
 

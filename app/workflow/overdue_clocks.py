@@ -151,7 +151,9 @@ def candidates(
         .where(running, wanted)
         .order_by(*order_columns(clock))
         .limit(limit)
-        .with_for_update(of=Report, skip_locked=True)
+        # A job clock's job too: the sweep then never waits for a row once it has claimed its
+        # batch (the calendar's recompute locks jobs before their reports).
+        .with_for_update(of=[Report, Job] if is_job_clock(clock) else Report, skip_locked=True)
     )
     return stmt if after is None else stmt.where(beyond(clock, after))
 

@@ -115,7 +115,9 @@ def downgrade() -> None:
     op.create_index('ix_jobs_status_accept_due', 'jobs', ['status', 'accept_due_at'])
     op.create_index('ix_reports_status_resolve_due', 'reports', ['status', 'resolve_due_at'])
     op.create_index('ix_reports_status_accept_due', 'reports', ['status', 'accept_due_at'])
+    # Dropped in place (SQLite 3.35+ can): a batch that copies the table would drop the old
+    # one, and with foreign keys on, that deletes every row referring to it.
     for table, _, recorded, swept, _ in CLOCKS:
-        with op.batch_alter_table(table) as batch:
+        with op.batch_alter_table(table, recreate='never') as batch:
             batch.drop_column(swept)
             batch.drop_column(recorded)

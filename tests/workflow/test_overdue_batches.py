@@ -111,15 +111,17 @@ async def test_a_clock_at_the_red_card_is_left_out_until_a_new_deadline(
     later = at + timedelta(hours=1)
     await session.execute(update(Report).where(Report.id == report.id).values(resolve_due_at=later))
     await session.commit()
+    updated = (await fresh(session, report)).updated_at
     assert await unfinished(session, settings, DeadlineClock.report_resolve, later) == 0
     after = later + timedelta(minutes=5)
     assert await unfinished(session, settings, DeadlineClock.report_resolve, after) == 1
     assert await sweep(session, settings, after) == 1
     report = await fresh(session, report)
     assert report.resolve_due_swept == later
-    # Noting where the sweep is, is no change a client sees: the ETag stays (the case was red
-    # already, so nothing else changed).
+    # Noting where the sweep is, is no change a client sees: the ETag and updated_at stay (the
+    # case was red already, so nothing else changed).
     assert report.version == version
+    assert report.updated_at == updated
     overdue = [e for e in await events(session, report) if e.type == "overdue"]
     assert len(overdue) == 2
 
