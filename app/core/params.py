@@ -1,4 +1,5 @@
-"""Path parameters, typed and described once for every router.
+"""Path parameters (and the moments of query filters), typed and described once for every
+router.
 
 A route names its path parameters with these instead of a bare ``uuid.UUID``: the OpenAPI
 document then says what each id points at, and a client generator gets the same description
@@ -16,6 +17,10 @@ from fastapi import Path
 from pydantic import BeforeValidator
 
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+# RFC 3339: a date, a time and a zone. A "+" a client did not encode arrives as a space.
+RFC3339 = re.compile(
+    r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?([Zz]|[+ -]\d{2}:\d{2})"
+)
 
 
 def _written_as_a_date(value: object) -> object:
@@ -26,6 +31,24 @@ def _written_as_a_date(value: object) -> object:
         raise ValueError("a day is written YYYY-MM-DD")
     return value
 
+
+def _written_as_a_moment(value: object) -> object:
+    """A moment in a query is written in RFC 3339 with its zone. Pydantic would also read a
+    number as a Unix time (``created_from=1700000000``) and a time without a zone as local to
+    nobody knows where."""
+    if value is None:
+        return value
+    if not isinstance(value, str) or not RFC3339.fullmatch(value):
+        raise ValueError(
+            "a time is written in RFC 3339 with its zone, e.g. 2026-12-04T08:00:00+08:00"
+        )
+    if value[-6] == " ":
+        return f"{value[:-6]}+{value[-5:]}"
+    return value
+
+
+Moment = Annotated[dt.datetime | None, BeforeValidator(_written_as_a_moment)]
+"""An optional moment of a query's filter (RFC 3339 with its zone)."""
 
 ReportId = Annotated[uuid.UUID, Path(description="The report (case)")]
 JobId = Annotated[uuid.UUID, Path(description="The job: one unit's part in a case")]

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import Depends, Query, Request
@@ -9,6 +8,7 @@ from fastapi import Depends, Query, Request
 from app.auth.deps import CurrentPrincipal
 from app.core.deps import ClockDep, client_address
 from app.core.errors import ValidationFailed
+from app.core.params import Moment
 from app.models.audit import AuditAction
 from app.privacy.audit import AuditContext, AuditLogFilters
 
@@ -32,10 +32,10 @@ async def audit_log_filters(
     subject_id: Annotated[uuid.UUID | None, Query(description="Whose data")] = None,
     action: AuditAction | None = None,
     occurred_from: Annotated[
-        datetime | None, Query(alias="from", description="From this time on (RFC 3339)")
+        Moment, Query(alias="from", description="From this time on (RFC 3339)")
     ] = None,
     occurred_to: Annotated[
-        datetime | None, Query(alias="to", description="Before this time (RFC 3339)")
+        Moment, Query(alias="to", description="Before this time (RFC 3339)")
     ] = None,
 ) -> AuditLogFilters:
     for name, value in (("from", occurred_from), ("to", occurred_to)):

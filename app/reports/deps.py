@@ -1,13 +1,13 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import Depends, Query
 
 from app.core.deps import CalendarDep
 from app.core.errors import ValidationFailed
+from app.core.params import Moment
 from app.models.enums import ReportStatus
 from app.org.deps import LocatorCacheDep
 from app.photos.deps import PhotoServicesDep
@@ -44,8 +44,8 @@ async def report_filters(
     unit_id: Annotated[uuid.UUID | None, Query(description="Cases with a job for the unit")] = None,
     mine: Annotated[bool, Query(description="Only reports I submitted")] = False,
     overdue: Annotated[bool, Query(description="Only reports past a running deadline")] = False,
-    created_from: datetime | None = None,
-    created_to: datetime | None = None,
+    created_from: Annotated[Moment, Query(description="From this time on (RFC 3339)")] = None,
+    created_to: Annotated[Moment, Query(description="Before this time (RFC 3339)")] = None,
     bbox: Annotated[str | None, Query(description="minLng,minLat,maxLng,maxLat (WGS-84)")] = None,
     near: Annotated[str | None, Query(description="lat,lng,radius_m (WGS-84)")] = None,
     q: Annotated[

@@ -112,6 +112,8 @@ async def test_the_filters_narrow_the_log(
     ("params", "field"),
     [
         ({"from": "2026-12-01T00:00:00"}, "from"),
+        ({"from": "1764547200"}, "from"),  # a Unix time is no RFC 3339 moment
+        ({"to": "2026-12-01"}, "to"),
         ({"from": "2026-12-02T00:00:00Z", "to": "2026-12-01T00:00:00Z"}, "to"),
         ({"action": "report.read"}, "action"),
         ({"subject_id": "courier1"}, "subject_id"),

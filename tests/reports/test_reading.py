@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.clock import FrozenClock
+from app.core.workcalendar import CHINA_TZ
 from app.models import Community
 from tests.conftest import LoginFn
 from tests.reports.conftest import COMMUNITY_1_POINT, SubmitFn
@@ -221,6 +222,9 @@ async def test_bbox_and_near_filters(
         "&near=40.8,107.1,-5",
         "&near=nan,107.1,5",
         "&created_from=2026-01-01T00:00:00",
+        "&created_from=1767225600",
+        "&created_to=1.5e9",
+        "&created_to=2026-01-01",
         "&status=nonsense",
         "&sort=name",
         "&limit=500",
@@ -242,6 +246,10 @@ async def test_created_range_and_overdue(
     past = (now - timedelta(hours=1)).isoformat().replace("+00:00", "Z")
     future = (now + timedelta(hours=1)).isoformat().replace("+00:00", "Z")
     assert len(await _ids(client, supervisor, f"&created_from={past}&created_to={future}")) == 4
+    # Beijing time, its "+" left unencoded as a client might (it arrives as a space).
+    in_china = (now - timedelta(hours=1)).astimezone(CHINA_TZ).isoformat()
+    assert "+08:00" in in_china
+    assert len(await _ids(client, supervisor, f"&created_from={in_china}")) == 4
     assert await _ids(client, supervisor, f"&created_from={future}") == set()
     assert await _ids(client, supervisor, "&overdue=true") == set()
     app.state.clock = FrozenClock(now + timedelta(days=30))
