@@ -63,15 +63,6 @@ class OverdueClock:
         return data
 
 
-def due_column(clock: DeadlineClock) -> InstrumentedAttribute[datetime | None]:
-    return {
-        DeadlineClock.report_accept: Report.accept_due_at,
-        DeadlineClock.report_resolve: Report.resolve_due_at,
-        DeadlineClock.job_accept: Job.accept_due_at,
-        DeadlineClock.job_complete: Job.complete_due_at,
-    }[clock]
-
-
 class Stage(enum.Enum):
     """What a pass looks for, each read from a partial index of its own."""
 
@@ -82,22 +73,38 @@ class Stage(enum.Enum):
     red_card = "red_card"
 
 
+# Each clock's columns: its deadline, the deadline whose overdue the sweep recorded, and the
+# deadline it is done with.
+_COLUMNS: dict[DeadlineClock, tuple[InstrumentedAttribute[datetime | None], ...]] = {
+    DeadlineClock.report_accept: (
+        Report.accept_due_at,
+        Report.accept_due_recorded,
+        Report.accept_due_swept,
+    ),
+    DeadlineClock.report_resolve: (
+        Report.resolve_due_at,
+        Report.resolve_due_recorded,
+        Report.resolve_due_swept,
+    ),
+    DeadlineClock.job_accept: (Job.accept_due_at, Job.accept_due_recorded, Job.accept_due_swept),
+    DeadlineClock.job_complete: (
+        Job.complete_due_at,
+        Job.complete_due_recorded,
+        Job.complete_due_swept,
+    ),
+}
+
+
+def due_column(clock: DeadlineClock) -> InstrumentedAttribute[datetime | None]:
+    return _COLUMNS[clock][0]
+
+
 def recorded_column(clock: DeadlineClock) -> InstrumentedAttribute[datetime | None]:
-    return {
-        DeadlineClock.report_accept: Report.accept_due_recorded,
-        DeadlineClock.report_resolve: Report.resolve_due_recorded,
-        DeadlineClock.job_accept: Job.accept_due_recorded,
-        DeadlineClock.job_complete: Job.complete_due_recorded,
-    }[clock]
+    return _COLUMNS[clock][1]
 
 
 def swept_column(clock: DeadlineClock) -> InstrumentedAttribute[datetime | None]:
-    return {
-        DeadlineClock.report_accept: Report.accept_due_swept,
-        DeadlineClock.report_resolve: Report.resolve_due_swept,
-        DeadlineClock.job_accept: Job.accept_due_swept,
-        DeadlineClock.job_complete: Job.complete_due_swept,
-    }[clock]
+    return _COLUMNS[clock][2]
 
 
 def is_job_clock(clock: DeadlineClock) -> bool:
