@@ -259,23 +259,33 @@ def to_read(report: Report, ctx: ReportContext, principal: Principal, now: datet
 
 
 @functools.cache
-def _context_statement() -> Select[*tuple[Any, ...]]:
-    """Reports with what their answer shows as columns of the same rows: category, owning
-    region, reporter, and community, the region of its place, grid and rating where there are
-    any. Built once (building it cost more than a millisecond a request); callers add their
-    condition."""
+def case_with_paths() -> Select[*tuple[Any, ...]]:
+    """Reports with the paths their view depends on (app/cases/visibility.py): the owning
+    region's (``region_path``) and the region of their community's (``place_path``, None
+    without a community). Built once; callers add columns and their condition."""
     place = aliased(Region)
     return (
-        select(
-            Report,
+        select(Report, Region.path.label("region_path"), place.path.label("place_path"))
+        .join(Region, Region.id == Report.region_id)
+        .outerjoin(Community, Community.id == Report.community_id)
+        .outerjoin(place, place.id == Community.region_id)
+    )
+
+
+@functools.cache
+def _context_statement() -> Select[*tuple[Any, ...]]:
+    """Reports with what their answer shows as columns of the same rows: category, owning
+    region, reporter, and community, grid and rating where there are any. Built once
+    (building it cost more than a millisecond a request); callers add their condition."""
+    return (
+        case_with_paths()
+        .add_columns(
             Category.name.label("category_name"),
             Category.name_en.label("category_name_en"),
             Category.hours_kind,
             Category.accept_within_hours,
             Category.resolve_within_hours,
             Region.name.label("region_name"),
-            Region.path.label("region_path"),
-            place.path.label("place_path"),
             Community.name.label("community_name"),
             Grid.name.label("grid_name"),
             User.display_name.label("reporter_name"),
@@ -285,10 +295,7 @@ def _context_statement() -> Select[*tuple[Any, ...]]:
             Rating.created_at.label("rated_at"),
         )
         .join(Category, Category.code == Report.category_code)
-        .join(Region, Region.id == Report.region_id)
         .join(User, User.id == Report.reporter_id)
-        .outerjoin(Community, Community.id == Report.community_id)
-        .outerjoin(place, place.id == Community.region_id)
         .outerjoin(Grid, Grid.id == Report.grid_id)
         .outerjoin(Rating, Rating.report_id == Report.id)
     )

@@ -8,7 +8,6 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
 
 from app.auth.principal import Principal
 from app.auth.scope import region_path, report_scope
@@ -17,7 +16,7 @@ from app.cases.timeline import append_event
 from app.cases.transitions import Actor
 from app.cases.visibility import STAFF_PARTS, case_view
 from app.core.errors import Forbidden, NotFound
-from app.models import Community, Photo, Region, Report, ReportEvent, User
+from app.models import Photo, Report, ReportEvent, User
 from app.reports import presenter
 from app.reports.queries import get_visible_report
 from app.reports.schemas import PersonRef, TimelineEvent
@@ -29,21 +28,36 @@ COMMENTING_PARTS = STAFF_PARTS | {Actor.reporter}
 async def _visible_case(
     session: AsyncSession, principal: Principal, report_id: uuid.UUID
 ) -> tuple[Report, str, str | None]:
-    """The report if the caller may see it (404 otherwise), with the paths of its owning region
-    and of its community's region (what its view depends on), in one statement."""
-    place = aliased(Region)
+    """The report if the caller may see it (404 otherwise), with the paths its view depends
+    on, in one statement."""
     row = (
         await session.execute(
-            select(Report, Region.path, place.path.label("place_path"))
-            .join(Region, Region.id == Report.region_id)
-            .outerjoin(Community, Community.id == Report.community_id)
-            .outerjoin(place, place.id == Community.region_id)
-            .where(Report.id == report_id, report_scope(principal))
+            presenter.case_with_paths().where(Report.id == report_id, report_scope(principal))
         )
     ).one_or_none()
     if row is None:
         raise NotFound("No such report")
-    return row.Report, row.path, row.place_path
+    return row.Report, row.region_path, row.place_path
+
+
+def event_fields(
+    event: ReportEvent, actor: PersonRef | None, photos: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """A TimelineEvent as plain values (see app/core/responses.py)."""
+    return {
+        "id": event.id,
+        "seq": event.seq,
+        "type": event.type,
+        "created_at": event.created_at,
+        "actor": None if actor is None else actor.model_dump(),
+        "actor_role": event.actor_role,
+        "from_status": event.from_status,
+        "to_status": event.to_status,
+        "note": event.note,
+        "reason": event.reason,
+        "is_internal": event.is_internal,
+        "photos": photos,
+    }
 
 
 async def timeline(
@@ -73,25 +87,9 @@ async def timeline(
     out = []
     for e, actor_name in events:
         # The reporter sees what happened, not which member of staff did it.
-        show_actor = actor_name is not None and (view.internal or e.actor_id == principal.user_id)
-        out.append(
-            {
-                "id": e.id,
-                "seq": e.seq,
-                "type": e.type,
-                "created_at": e.created_at,
-                "actor": {"id": e.actor_id, "display_name": actor_name, "phone": None}
-                if show_actor
-                else None,
-                "actor_role": e.actor_role,
-                "from_status": e.from_status,
-                "to_status": e.to_status,
-                "note": e.note,
-                "reason": e.reason,
-                "is_internal": e.is_internal,
-                "photos": photos.get(e.id, []),
-            }
-        )
+        shown = actor_name is not None and (view.internal or e.actor_id == principal.user_id)
+        actor = PersonRef(id=e.actor_id, display_name=actor_name) if shown else None
+        out.append(event_fields(e, actor, photos.get(e.id, [])))
     return out
 
 
@@ -123,16 +121,5 @@ async def add_comment(
         at=now,
     )
     user = await session.get_one(User, principal.user_id)
-    return TimelineEvent(
-        id=event.id,
-        seq=event.seq,
-        type=event.type,
-        created_at=event.created_at,
-        actor=PersonRef(id=user.id, display_name=user.display_name),
-        actor_role=event.actor_role,
-        from_status=None,
-        to_status=None,
-        note=event.note,
-        reason=None,
-        is_internal=event.is_internal,
-    )
+    actor = PersonRef(id=user.id, display_name=user.display_name)
+    return TimelineEvent.model_validate(event_fields(event, actor, []))
