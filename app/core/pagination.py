@@ -345,19 +345,16 @@ async def paginate(
     stmt: Select[Any],
     keys: Sequence[SortKey],
     params: PageParams,
-    *,
-    plan_for_values: bool = False,
 ) -> tuple[list[Any], str | None]:
     """Run ``stmt`` (selecting one entity) for one page; return the rows and the next cursor.
-    ``plan_for_values``: see ``planned_for_its_values`` (the small tables' lists need not).
 
     The last key must be unique (an id) so that the order is total."""
     shape = CursorShape.of(keys)
     if (after := decode_cursor(params, shape)) is not None:
         stmt = stmt.where(after_cursor(keys, after))
-    stmt = stmt.order_by(*order_by(keys)).limit(params.limit + 1)
-    async with planned_for_its_values(session, plan_for_values):
-        rows = list((await session.scalars(stmt)).all())
+    rows = list(
+        (await session.scalars(stmt.order_by(*order_by(keys)).limit(params.limit + 1))).all()
+    )
     if len(rows) <= params.limit:
         return rows, None
     rows = rows[: params.limit]

@@ -19,7 +19,7 @@ from app.cases.clocks import NO_HISTORY, ClockHistory, load_histories, reading_t
 from app.cases.transitions import JOB_CLOCKS_RUN_IN
 from app.core.errors import NotFound
 from app.core.lights import ClockRules, light
-from app.core.pagination import PageParams, SortKey, paginate
+from app.core.pagination import PageParams, SortKey, paginate_union
 from app.core.sql import member_of
 from app.core.workcalendar import WorkingCalendar
 from app.jobs.schemas import JobRead
@@ -201,11 +201,7 @@ async def present_where(
     jobs with their units and reports, one for the extensions, however many jobs match, and
     one for the holds and reworks of the few cases that had any."""
     rows = (await session.execute(_presented_jobs().where(condition))).all()
-    extensions = await _extensions_of(
-        session,
-        [row.Job.id for row in rows],
-        asked=[row.Job.id for row in rows if row.asked_for_time],
-    )
+    extensions = await _extensions_of(session, [row.Job.id for row in rows if row.asked_for_time])
     histories = await load_histories(
         session, {row.Job.report_id for row in rows if row.held_seconds or row.Job.rework_count}
     )
@@ -215,7 +211,7 @@ async def present_where(
     return [
         job_fields(
             row,
-            extensions[row.Job.id],
+            extensions.get(row.Job.id, []),
             JobClocks(
                 report_status=row.report_status,
                 on_hold_at=row.on_hold_at,
@@ -233,11 +229,11 @@ _JobRow = Row[Job, str, str, ReportStatus, datetime | None, float, HoursKind, bo
 
 
 async def _extensions_of(
-    session: AsyncSession, job_ids: list[uuid.UUID], asked: list[uuid.UUID]
+    session: AsyncSession, asked: list[uuid.UUID]
 ) -> dict[uuid.UUID, list[dict[str, Any]]]:
-    """Each job's requests for more time, oldest first, in one query: none at all when none of
-    the jobs asked (``asked``: those that did)."""
-    extensions: dict[uuid.UUID, list[dict[str, Any]]] = {job_id: [] for job_id in job_ids}
+    """The requests for more time of the jobs that asked for some, oldest first, in one query
+    (none when no job asked)."""
+    extensions: dict[uuid.UUID, list[dict[str, Any]]] = {job_id: [] for job_id in asked}
     if asked:
         for extension in await session.scalars(
             select(JobExtension)
@@ -328,15 +324,19 @@ async def list_jobs(
         conditions.append(Job.unit_id == filters.unit_id)
     if filters.report_id:
         conditions.append(Job.report_id == filters.report_id)
-    stmt = select(Job).join(Report, Report.id == Job.report_id).where(*conditions)
+    # The page's keys alone: the jobs themselves are read once, by ``present_where``.
+    keys_only = (
+        select(Job.created_at, Job.id).join(Report, Report.id == Job.report_id).where(*conditions)
+    )
     keys = [SortKey(Job.created_at, descending=True), SortKey(Job.id, descending=True)]
     # An unfiltered unit inbox reads its own index newest first whatever the unit; filters,
     # and the scopes that join the cases, are planned for their values.
     plain = filters == JobFilters() and principal.roles <= {Role.unit_staff}
-    page, cursor = await paginate(session, stmt, keys, params, plan_for_values=not plain)
+    page, cursor = await paginate_union(
+        session, [keys_only], keys, params, plan_for_values=not plain
+    )
     if not page:
         return [], cursor
-    on_page = member_of(session, Job.id, [job.id for job in page])
-    reads = await present_where(session, on_page, now, calendar)
-    by_id = {read["id"]: read for read in reads}
-    return [by_id[job.id] for job in page], cursor
+    on_page = member_of(session, Job.id, [row.id for row in page])
+    by_id = {read["id"]: read for read in await present_where(session, on_page, now, calendar)}
+    return [by_id[row.id] for row in page], cursor

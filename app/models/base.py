@@ -49,7 +49,7 @@ class UTCDateTime(TypeDecorator[datetime]):
             return None
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
-        return value if value.tzinfo is UTC else value.astimezone(UTC)
+        return value.astimezone(UTC)
 
 
 def utcnow() -> datetime:
