@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import platform
 import signal
 import socket
 import subprocess
@@ -15,6 +16,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import httpx
@@ -251,3 +253,14 @@ def server_log(server: Server, tail: int = 4000) -> str:
         return server.log_path.read_text(errors="replace")[-tail:]
     except OSError:
         return ""
+
+
+def machine() -> dict[str, Any]:
+    """What the figures were measured on, with the load the machine carried then."""
+    return {
+        "cpu_count": os.cpu_count(),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "processor": platform.processor() or platform.machine(),
+        "load_average": os.getloadavg(),
+    }

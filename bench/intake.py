@@ -41,7 +41,6 @@ import fcntl
 import io
 import json
 import os
-import platform
 import shutil
 import statistics
 import sys
@@ -67,6 +66,7 @@ from common import (
     Server,
     drop_database,
     log,
+    machine,
     percentile,
     process_tree,
     recreate_database,
@@ -383,12 +383,9 @@ def pillow_rounds(data: bytes, threads: int, rounds: int) -> list[PillowRound]:
 # --- the run --------------------------------------------------------------------------------
 
 
-def machine() -> dict[str, Any]:
+def pillow_machine() -> dict[str, Any]:
     return {
-        "cpu_count": os.cpu_count(),
-        "python": platform.python_version(),
-        "platform": platform.platform(),
-        "processor": platform.processor() or platform.machine(),
+        **machine(),
         "pillow": features.version("pil"),
         "libjpeg_turbo": features.version("libjpeg_turbo"),
     }
@@ -570,7 +567,7 @@ def run(args: argparse.Namespace) -> None:
         "other_cpu_share": {name: round(share, 3) for name, share in other_share.items()},
         "machine_was_quiet": quiet,
         "load_average_at_start": load_average,
-        "machine": machine(),
+        "machine": pillow_machine(),
     }
     results = figures["results"]
     rows = [

@@ -44,7 +44,6 @@ import contextlib
 import datetime as dt
 import json
 import os
-import platform
 import shutil
 import sys
 import tempfile
@@ -63,6 +62,7 @@ from common import (
     asyncpg_dsn,
     drop_database,
     log,
+    machine,
     recreate_database,
     run_cli,
     server_log,
@@ -219,16 +219,6 @@ async def measure(args: argparse.Namespace, base_url: str, dsn: str) -> dict[str
                 base_url, dsn, read, args.clients, per_client
             )
     return figures
-
-
-def machine() -> dict[str, Any]:
-    return {
-        "cpu_count": os.cpu_count(),
-        "python": platform.python_version(),
-        "platform": platform.platform(),
-        "processor": platform.processor() or platform.machine(),
-        "load_average": os.getloadavg(),
-    }
 
 
 def print_table(results: dict[str, Any]) -> None:
