@@ -12,6 +12,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from app.auth.router import router as auth_router
 from app.calendar.cache import CalendarCache
 from app.calendar.router import router as calendar_router
+from app.calendar.working_days import WorkingDaysKeeper
 from app.categories.router import router as categories_router
 from app.core.api_docs import install_api_docs
 from app.core.body_limit import BodySizeLimitMiddleware
@@ -41,6 +42,7 @@ from app.photos.router import router as photos_router
 from app.points.router import router as points_router
 from app.privacy.router import router as privacy_router
 from app.reports.router import router as reports_router
+from app.stats.router import router as stats_router
 from app.users.router import router as users_router
 from app.workflow.router import router as workflow_router
 
@@ -73,6 +75,7 @@ DOMAIN_ROUTERS = (
     points_router,
     privacy_router,
     integrations_router,
+    stats_router,
 )
 
 
@@ -128,6 +131,8 @@ def _set_state(app: FastAPI, settings: Settings, clock: Clock | None) -> None:
     app.state.calendar = CalendarCache(
         app.state.sessionmaker, refresh_seconds=settings.calendar_refresh_seconds
     )
+    # The working calendar as a table, for statistics in working hours (app/stats/timesql.py).
+    app.state.working_days = WorkingDaysKeeper(app.state.sessionmaker)
     app.state.photo_storage = build_storage(settings)
     app.state.photo_pool = PhotoPool(settings.photo_workers)
 

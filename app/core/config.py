@@ -112,6 +112,13 @@ class Settings(BaseSettings):
     points_daily_cap: int = 50
     points_monthly_cap: int = 300
 
+    # Statistics (docs/product.md, "What the dashboards measure"): the weights of the three
+    # rates in the combined score, and what a "basically satisfied" rating counts for.
+    stats_weight_response: float = Field(default=0.1, ge=0)
+    stats_weight_resolution: float = Field(default=0.5, ge=0)
+    stats_weight_satisfaction: float = Field(default=0.4, ge=0)
+    stats_basically_satisfied_weight: float = Field(default=0.9, ge=0, le=1)
+
     # Background work: in the embedded default the API process runs the worker loop itself;
     # in production run `python -m app worker` processes and set this to false on the API.
     embedded_worker: bool = True

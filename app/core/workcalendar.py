@@ -10,6 +10,7 @@ logs and the ``ssp_calendar_uncovered_deadlines_total`` counter)."""
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -139,6 +140,12 @@ class WorkingCalendar:
             year += 1
         return date(year, 12, 31)
 
+    @cached_property
+    def tabled(self) -> TabledDays:
+        """The calendar as rows of the ``working_days`` table, and their digest (computed once
+        per calendar: some 18,000 days)."""
+        return tabulate(self)
+
     def add_working_hours(self, start: datetime, hours: float) -> datetime:
         """The moment ``hours`` of office time after ``start`` (aware; returned in UTC)."""
         if hours < 0:
@@ -198,3 +205,52 @@ def due_at(calendar: WorkingCalendar, start: datetime, hours: float, working: bo
 
 def china_today(now: datetime) -> date:
     return now.astimezone(CHINA_TZ).date()
+
+
+# The days the ``working_days`` table holds (statistics of working-hour categories read it):
+# cases filed before the first or measured after the last are left out of working-hour means.
+FIRST_TABLED_DAY, LAST_TABLED_DAY = date(2010, 1, 1), date(2060, 12, 31)
+EPOCH_DAY = date(1970, 1, 1)
+_TABLED_DAYS = (LAST_TABLED_DAY - FIRST_TABLED_DAY).days + 1
+
+
+@dataclass(frozen=True)
+class TabledDays:
+    # (day number since 1970-01-01, is a working day, office seconds of the days before it)
+    rows: tuple[tuple[int, bool, float], ...]
+    digest: str
+
+
+def office_seconds(office_hours: tuple[tuple[time, time], ...]) -> float:
+    return sum(
+        (datetime.combine(EPOCH_DAY, closes) - datetime.combine(EPOCH_DAY, opens)).total_seconds()
+        for opens, closes in office_hours
+    )
+
+
+@lru_cache(maxsize=1)
+def _tabled_without_overrides() -> tuple[bool, ...]:
+    """Whether each tabled day is a working day by the published schedule or the weekday rule:
+    the same for every calendar of a process, so worked out once."""
+    days = (FIRST_TABLED_DAY + timedelta(days=offset) for offset in range(_TABLED_DAYS))
+    return tuple(
+        chinese_calendar.is_workday(day) if is_published_year(day.year) else day.weekday() < 5
+        for day in days
+    )
+
+
+def tabulate(calendar: WorkingCalendar) -> TabledDays:
+    per_day = office_seconds(calendar.office_hours)
+    workdays = list(_tabled_without_overrides())
+    for day, is_workday in calendar.overrides.items():
+        if FIRST_TABLED_DAY <= day <= LAST_TABLED_DAY:
+            workdays[(day - FIRST_TABLED_DAY).days] = is_workday
+    first = (FIRST_TABLED_DAY - EPOCH_DAY).days
+    rows: list[tuple[int, bool, float]] = []
+    worked = 0.0
+    for offset, is_workday in enumerate(workdays):
+        rows.append((first + offset, is_workday, worked))
+        worked += per_day if is_workday else 0.0
+    fingerprint = hashlib.sha256(repr(calendar.office_hours).encode())
+    fingerprint.update(bytes(is_workday for _, is_workday, _ in rows))
+    return TabledDays(rows=tuple(rows), digest=fingerprint.hexdigest())

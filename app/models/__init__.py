@@ -2,7 +2,7 @@
 
 from app.models.audit import AuditEntry
 from app.models.base import Base
-from app.models.calendar import CalendarDay, CalendarRevision
+from app.models.calendar import CalendarDay, CalendarRevision, WorkingDay, WorkingDaysBuilt
 from app.models.categories import Category
 from app.models.integrations import OutboxEvent, Webhook, WebhookDelivery
 from app.models.org import (
@@ -59,4 +59,6 @@ __all__ = [
     "User",
     "Webhook",
     "WebhookDelivery",
+    "WorkingDay",
+    "WorkingDaysBuilt",
 ]

@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, Integer, String
+from sqlalchemy import CheckConstraint, Date, Float, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import Base, utcnow
@@ -38,3 +38,29 @@ class CalendarRevision(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, default=1)
     revision: Mapped[int] = mapped_column(Integer, default=0)
     changed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class WorkingDay(Base):
+    """The working calendar as a table the statistics can join: each day (China time) from
+    FIRST_TABLED_DAY on, numbered as days since 1970-01-01, with the office seconds of all days
+    before it. Working hours between two moments are then a difference of two look-ups, in
+    SQL (app/stats/hours.py). Derived from the calendar in force, rebuilt when it changes
+    (app/calendar/working_days.py)."""
+
+    __tablename__ = "working_days"
+
+    day_number: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    is_workday: Mapped[bool]
+    worked_before: Mapped[float] = mapped_column(Float)  # office seconds before this day
+
+
+class WorkingDaysBuilt(Base):
+    """One row: which calendar ``working_days`` was built from (a digest of its working days
+    and office hours), so every process can tell whether the table is current."""
+
+    __tablename__ = "working_days_built"
+    __table_args__ = (CheckConstraint("id = 1", name="single_row"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, default=1)
+    digest: Mapped[str] = mapped_column(String(64))
+    built_at: Mapped[datetime] = mapped_column(default=utcnow)

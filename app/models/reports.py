@@ -137,6 +137,9 @@ class Report(UUIDPrimaryKey, Base):
         str_enum(ReportStatus, "status_before_hold")
     )
     held_seconds: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")
+    # … and in office hours of the working calendar, for the statistics of working-hour
+    # categories (their hours to resolve leave the hold out the way their limits count).
+    held_working_seconds: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")
     rework_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     reopen_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     reopened_at: Mapped[datetime | None]

@@ -26,7 +26,7 @@ async def intake_services(
 IntakeServicesDep = Annotated[IntakeServices, Depends(intake_services)]
 
 
-def _floats(raw: str, count: int, name: str) -> list[float]:
+def floats(raw: str, count: int, name: str) -> list[float]:
     try:
         values = [float(part) for part in raw.split(",")]
     except ValueError:
@@ -57,13 +57,13 @@ async def report_filters(
 ) -> ReportFilters:
     box = None
     if bbox is not None:
-        min_lng, min_lat, max_lng, max_lat = _floats(bbox, 4, "bbox")
+        min_lng, min_lat, max_lng, max_lat = floats(bbox, 4, "bbox")
         if min_lng > max_lng or min_lat > max_lat:
             raise ValidationFailed.at(["query", "bbox"], "the minimum is greater than the maximum")
         box = (min_lng, min_lat, max_lng, max_lat)
     circle = None
     if near is not None:
-        lat, lng, radius = _floats(near, 3, "near")
+        lat, lng, radius = floats(near, 3, "near")
         if not (-90 <= lat <= 90 and -180 <= lng <= 180 and 0 < radius <= MAX_NEAR_RADIUS_M):
             raise ValidationFailed.at(
                 ["query", "near"], f"lat, lng in range and 0 < radius_m ≤ {MAX_NEAR_RADIUS_M}"

@@ -308,6 +308,7 @@ def _new_report(
         ),
         escalation_count=0,
         held_seconds=0.0,
+        held_working_seconds=0.0,
         rework_count=0,
         reopen_count=0,
         created_at=now,

@@ -98,6 +98,7 @@ async def resume(ctx: ActionContext, report_id: uuid.UUID, body: ResumeBody) -> 
     category = await ctx.session.get_one(Category, report.category_code)
     working = category.hours_kind is HoursKind.working
     report.held_seconds += (ctx.now - held_from).total_seconds()
+    report.held_working_seconds += ctx.calendar.working_hours_between(held_from, ctx.now) * 3600
     report.resolve_due_at = _shift(ctx.calendar, report.resolve_due_at, held_from, ctx.now, working)
     jobs = await ctx.session.scalars(
         select(Job).where(Job.report_id == report.id, Job.status.in_(list(OPEN_JOB_STATUSES)))

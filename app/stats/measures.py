@@ -1,0 +1,230 @@
+"""The case measures (docs/product.md, "The case measures") as one aggregate over the counted
+cases: the summary runs it once, the community and category sheets once grouped. Counts come
+from the database; a rate is the quotient of two of them."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, and_, case, func, literal, null, or_, select
+from sqlalchemy.orm import aliased
+
+from app.core.config import Settings
+from app.models import Category, Rating, Report, WorkingDay
+from app.models.enums import HoursKind, ReportStatus, Satisfaction
+from app.models.reports import OPEN_STATUS_VALUES
+from app.stats.selection import StatsQuery, counted_cases
+from app.stats.timesql import china_day_number, epoch_seconds, number, working_seconds_at
+
+RS = ReportStatus
+HANDLING = (RS.accepted.value, RS.in_progress.value, RS.dispatched.value)
+ENDED_RESOLVED = (RS.resolved.value, RS.closed.value)
+
+
+@dataclass(frozen=True)
+class HoursColumns:
+    """Hours to accept and to resolve of each counted case (null where not measured)."""
+
+    to_accept: ColumnElement[Any]
+    to_resolve: ColumnElement[Any]
+
+
+class CaseClock:
+    """Joins and expressions for hours between a case's moments in its category's kind of
+    hours: calendar seconds, or office seconds looked up in ``working_days``."""
+
+    # Shared by every use, so that two parts of one statement name the same joins.
+    filed_day = aliased(WorkingDay, name="filed_day")
+    accepted_day = aliased(WorkingDay, name="accepted_day")
+    resolved_day = aliased(WorkingDay, name="resolved_day")
+
+    def __init__(self) -> None:
+        self.working = Category.hours_kind == HoursKind.working.value
+
+    def join(self, statement: Select[Any]) -> Select[Any]:
+        statement = statement.join(Category, Category.code == Report.category_code)
+        for day, column in (
+            (self.filed_day, Report.created_at),
+            (self.accepted_day, Report.accepted_at),
+            (self.resolved_day, Report.resolved_at),
+        ):
+            # Looked up for working-hour categories only: the others need no calendar.
+            statement = statement.outerjoin(
+                day, and_(self.working, day.day_number == china_day_number(column))
+            )
+        return statement
+
+    def _hours(self, start: Any, end: Any, start_day: Any, end_day: Any) -> ColumnElement[Any]:
+        working = working_seconds_at(end, end_day) - working_seconds_at(start, start_day)
+        calendar = epoch_seconds(end) - epoch_seconds(start)
+        return case((self.working, working), else_=calendar) / number(3600)
+
+    def columns(self) -> HoursColumns:
+        to_accept = self._hours(
+            Report.created_at, Report.accepted_at, self.filed_day, self.accepted_day
+        )
+        held = case(
+            (self.working, Report.held_working_seconds), else_=Report.held_seconds
+        ) / number(3600)
+        to_resolve = (
+            self._hours(
+                Report.accepted_at, Report.resolved_at, self.accepted_day, self.resolved_day
+            )
+            - held
+        )
+        return HoursColumns(
+            to_accept=case((Report.accepted_at.is_not(None), to_accept), else_=null()),
+            to_resolve=case(
+                (
+                    and_(
+                        Report.status.in_(ENDED_RESOLVED),
+                        Report.accepted_at.is_not(None),
+                        Report.resolved_at.is_not(None),
+                    ),
+                    to_resolve,
+                ),
+                else_=null(),
+            ),
+        )
+
+
+def _count(condition: ColumnElement[bool]) -> ColumnElement[int]:
+    return func.count().filter(condition)
+
+
+# long: one labelled column per measure, each a line of the definitions table
+def measure_columns(query: StatsQuery, hours: HoursColumns) -> list[ColumnElement[Any]]:
+    now = literal(query.now, Report.created_at.type)
+    is_open = Report.status.in_(OPEN_STATUS_VALUES)
+    overdue_open = or_(
+        and_(Report.status == RS.submitted.value, Report.accept_due_at < now),
+        and_(Report.status.in_(HANDLING), Report.resolve_due_at < now),
+    )
+    due = and_(
+        Report.accepted_at.is_not(None),
+        Report.status != RS.on_hold.value,
+        or_(Report.status.in_(ENDED_RESOLVED), Report.resolve_due_at <= now),
+    )
+    answered_at = func.coalesce(Report.accepted_at, Report.rejected_at, Report.duplicate_at)
+    accepted = Report.accepted_at.is_not(None)
+    return [
+        func.count().label("total"),
+        _count(is_open).label("open"),
+        _count(overdue_open).label("overdue_open"),
+        _count(due).label("due_to_close"),
+        _count(Report.status == RS.closed.value).label("closed"),
+        _count(and_(Report.status == RS.closed.value, Report.closure_type == "normal")).label(
+            "closed_on_time"
+        ),
+        func.coalesce(func.sum(case((due, Report.rework_count), else_=0)), 0).label("reworks"),
+        _count(
+            and_(
+                Report.accept_due_at.is_not(None),
+                or_(Report.accept_due_at <= now, answered_at.is_not(None)),
+            )
+        ).label("response_due"),
+        _count(answered_at <= Report.accept_due_at).label("responded_on_time"),
+        _count(and_(due, Report.status.in_(ENDED_RESOLVED))).label("resolved"),
+        func.count(Rating.report_id).label("ratings"),
+        *(_count(Rating.satisfaction == level.value).label(level.value) for level in Satisfaction),
+        _count(accepted).label("accepted"),
+        _count(and_(accepted, Report.dispatched_at.is_(None))).label("handled_by_community"),
+        _count(and_(accepted, Report.dispatched_at.is_not(None))).label("whistled"),
+        func.count(hours.to_accept).label("measured_accept"),
+        func.count(hours.to_resolve).label("measured_resolve"),
+        func.avg(hours.to_accept).label("mean_hours_to_accept"),
+        func.avg(hours.to_resolve).label("mean_hours_to_resolve"),
+    ]
+
+
+def measures_statement(
+    query: StatsQuery, *group_by: Any, extra: list[ColumnElement[Any]] | None = None
+) -> Select[Any]:
+    """The case measures of the counted cases, one row per group (one row without groups)."""
+    clock = CaseClock()
+    hours = clock.columns()
+    statement = select(*group_by, *measure_columns(query, hours), *(extra or []))
+    statement = clock.join(statement.select_from(Report))
+    statement = statement.outerjoin(Rating, Rating.report_id == Report.id)
+    statement = statement.where(*counted_cases(query))
+    return statement.group_by(*group_by) if group_by else statement
+
+
+def rate(numerator: int, denominator: int) -> float | None:
+    return numerator / denominator if denominator else None
+
+
+def weighted_score(rates: Mapping[str, float | None], settings: Settings) -> float | None:
+    """The weighted mean of the rates that exist (weights renormalised), null for none."""
+    weights = {
+        "response": settings.stats_weight_response,
+        "resolution": settings.stats_weight_resolution,
+        "satisfaction": settings.stats_weight_satisfaction,
+    }
+    present = {name: value for name, value in rates.items() if value is not None}
+    total_weight = sum(weights[name] for name in present)
+    if not present or total_weight == 0:
+        return None
+    return sum(weights[name] * value for name, value in present.items()) / total_weight
+
+
+def satisfaction_rate(row: Mapping[str, Any], settings: Settings) -> float | None:
+    weighted = (
+        row["satisfied"] + settings.stats_basically_satisfied_weight * row["basically_satisfied"]
+    )
+    return rate_float(weighted, row["ratings"])
+
+
+def rate_float(numerator: float, denominator: int) -> float | None:
+    return numerator / denominator if denominator else None
+
+
+def case_measures(row: Any, settings: Settings) -> dict[str, Any]:
+    """The fields of ``CaseMeasures`` from one row of ``measures_statement``."""
+    due = row["due_to_close"]
+    response = rate(row["responded_on_time"], row["response_due"])
+    resolution = rate(row["resolved"], due)
+    satisfaction = satisfaction_rate(row, settings)
+    return {
+        **{key: row[key] for key in _COUNTS},
+        "closure_rate": rate(row["closed"], due),
+        "on_time_closure_rate": rate(row["closed_on_time"], due),
+        "rework_rate": rate(row["reworks"], due),
+        "response_rate": response,
+        "resolution_rate": resolution,
+        "satisfaction_rate": satisfaction,
+        "score": weighted_score(
+            {"response": response, "resolution": resolution, "satisfaction": satisfaction},
+            settings,
+        ),
+        "whistled_share": rate(row["whistled"], row["accepted"]),
+        "mean_hours_to_accept": _float(row["mean_hours_to_accept"]),
+        "mean_hours_to_resolve": _float(row["mean_hours_to_resolve"]),
+    }
+
+
+def _float(value: Any) -> float | None:
+    return None if value is None else float(value)
+
+
+_COUNTS = (
+    "total",
+    "open",
+    "overdue_open",
+    "due_to_close",
+    "closed",
+    "closed_on_time",
+    "reworks",
+    "response_due",
+    "responded_on_time",
+    "resolved",
+    "ratings",
+    "satisfied",
+    "basically_satisfied",
+    "unsatisfied",
+    "accepted",
+    "handled_by_community",
+    "whistled",
+)

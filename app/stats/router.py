@@ -1,0 +1,135 @@
+"""Statistics for dashboards: the summary (三率), the unit sheet (一个单位一张表), the sheets by
+community, category and courier company, a time series and a heat map. Definitions:
+docs/product.md, "What the dashboards measure"."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from app.core.deps import SessionDep, SettingsDep
+from app.core.errors import Forbidden, NotFound, Unauthorized, ValidationFailed, error_responses
+from app.stats import summary as summaries
+from app.stats.couriers import courier_sheet
+from app.stats.deps import MAX_CELL_M, MAX_CELLS, MIN_CELL_M, HeatAreaDep, StatsQueryDep
+from app.stats.schemas import (
+    CategorySheet,
+    CommunitySheet,
+    CourierSheet,
+    HeatMap,
+    Interval,
+    SeriesMetric,
+    StatsSummary,
+    TimeSeries,
+    UnitSheet,
+)
+from app.stats.series import heat_map, time_series
+from app.stats.units import unit_sheet
+
+router = APIRouter(prefix="/stats", tags=["statistics"])
+
+ERRORS = error_responses(Unauthorized, Forbidden, NotFound, ValidationFailed)
+FILTERS = (
+    " Filters: `region_id` (its whole subtree), `community_id`, `unit_id` (cases the unit has "
+    "a job on), `category` (a leaf, or a top class with its leaves), and the period `from`, "
+    "`to` (RFC 3339; the cases filed in it; by default the last 30 days, at most three years). "
+    "A place outside the caller's scope is 404. Rates are fractions from 0 to 1, null when "
+    "their denominator is 0."
+)
+
+
+@router.get(
+    "/summary",
+    response_model=StatsSummary,
+    summary="The case measures and the three rates (三率) of the counted cases",
+    description="Counts by status, due to close, closure, rework, response, resolution and "
+    "satisfaction rates, their weighted score, and hours to accept and to resolve (mean and "
+    "90th percentile, in each category's kind of hours)." + FILTERS,
+    responses=ERRORS,
+)
+async def summary(query: StatsQueryDep, session: SessionDep, settings: SettingsDep) -> StatsSummary:
+    return await summaries.summary(session, query, settings)
+
+
+@router.get(
+    "/units",
+    response_model=UnitSheet,
+    summary="The unit sheet (一个单位一张表): one row per unit",
+    description="The jobs sent to each unit in the period (the period applies to the sending), "
+    "on the cases the caller may see: received, accepted on time, declined by reason, "
+    "extensions, completed on time or late, overdue now, rework, hours, satisfaction of the "
+    "cases it led, and its score. Unit staff see their own unit's row." + FILTERS,
+    responses=ERRORS,
+)
+async def units(query: StatsQueryDep, session: SessionDep, settings: SettingsDep) -> UnitSheet:
+    return await unit_sheet(session, query, settings)
+
+
+@router.get(
+    "/communities",
+    response_model=CommunitySheet,
+    summary="The case measures by community",
+    description="One row per community (and one for cases waiting in a region's queue), the "
+    "most cases first." + FILTERS,
+    responses=ERRORS,
+)
+async def communities(
+    query: StatsQueryDep, session: SessionDep, settings: SettingsDep
+) -> CommunitySheet:
+    return await summaries.by_community(session, query, settings)
+
+
+@router.get(
+    "/categories",
+    response_model=CategorySheet,
+    summary="The case measures by category",
+    description="One row per leaf category, the most cases first." + FILTERS,
+    responses=ERRORS,
+)
+async def categories(
+    query: StatsQueryDep, session: SessionDep, settings: SettingsDep
+) -> CategorySheet:
+    return await summaries.by_category(session, query, settings)
+
+
+@router.get(
+    "/couriers",
+    response_model=CourierSheet,
+    summary="Courier participation by company and branch (快递小哥参与)",
+    description="Per company and branch: couriers checked in now (in the communities in "
+    "sight), couriers active in the period, their reports, valid reports and points." + FILTERS,
+    responses=ERRORS,
+)
+async def couriers(query: StatsQueryDep, session: SessionDep) -> CourierSheet:
+    return await courier_sheet(session, query)
+
+
+@router.get(
+    "/timeseries",
+    response_model=TimeSeries,
+    summary="Cases submitted, accepted, closed, or clocks recorded overdue, per day, week or month",
+    description="Buckets are days, ISO weeks (from Monday) or months of China time, every "
+    "bucket of the period listed (0 for none). The period here is the time of the event "
+    "counted: a case accepted in the period counts whenever it was filed." + FILTERS,
+    responses=ERRORS,
+)
+async def timeseries(
+    query: StatsQueryDep,
+    session: SessionDep,
+    interval: Interval = Interval.day,
+    metric: SeriesMetric = SeriesMetric.submitted,
+) -> TimeSeries:
+    return await time_series(session, query, interval, metric)
+
+
+@router.get(
+    "/heatmap",
+    response_model=HeatMap,
+    summary="Where the counted cases were filed: a GeoJSON grid of square cells with counts",
+    description="`bbox` is minLng,minLat,maxLng,maxLat in WGS-84; `cell_m` the side of a cell "
+    f"in metres ({MIN_CELL_M:g}–{MAX_CELL_M:g}); at most {MAX_CELLS:,} cells. Only cells with "
+    "cases are listed, each with its count and how many are still open." + FILTERS,
+    responses=ERRORS,
+)
+async def heatmap(query: StatsQueryDep, session: SessionDep, area: HeatAreaDep) -> HeatMap:
+    box, cell_m = area
+    return await heat_map(session, query, box, cell_m)

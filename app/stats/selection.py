@@ -1,0 +1,174 @@
+"""Which cases a statistic counts: the caller's scope, the filters and the period
+(docs/product.md, "Which cases are counted"); and the check that a place named in a filter is
+one the caller may see (404 otherwise, never an empty answer that confirms it exists)."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth.principal import Principal
+from app.auth.scope import REGION_ROLES, STAFF_ROLES, report_scope
+from app.core.errors import NotFound
+from app.models import Category, Community, Job, Pairing, Region, Report, Unit
+from app.models.enums import Role
+
+
+@dataclass(frozen=True)
+class StatsQuery:
+    principal: Principal
+    start: datetime
+    end: datetime
+    now: datetime
+    region_id: uuid.UUID | None = None
+    community_id: uuid.UUID | None = None
+    unit_id: uuid.UUID | None = None
+    # The category filter as the leaf codes it stands for (a top class: all its leaves).
+    categories: tuple[str, ...] | None = None
+
+
+def in_region(region_id: uuid.UUID) -> ColumnElement[bool]:
+    """Cases of a region's subtree: owned there, or of one of its communities (as the scopes
+    of supervisors count them: an escalated case stays in sight of where it happened)."""
+    path = select(Region.path).where(Region.id == region_id).scalar_subquery()
+    subtree = select(Region.id).where(Region.path.startswith(path))
+    return or_(
+        Report.region_id.in_(subtree),
+        Report.community_id.in_(select(Community.id).where(Community.region_id.in_(subtree))),
+    )
+
+
+def case_filters(query: StatsQuery) -> list[ColumnElement[bool]]:
+    """The caller's scope and the filters, the period aside (each statistic applies it to
+    its own moment: filing, a job's sending, an event)."""
+    conditions = [report_scope(query.principal)]
+    if query.region_id is not None:
+        conditions.append(in_region(query.region_id))
+    if query.community_id is not None:
+        conditions.append(Report.community_id == query.community_id)
+    if query.unit_id is not None:
+        conditions.append(Report.id.in_(select(Job.report_id).where(Job.unit_id == query.unit_id)))
+    if query.categories is not None:
+        conditions.append(Report.category_code.in_(query.categories))
+    return conditions
+
+
+def counted_cases(query: StatsQuery) -> list[ColumnElement[bool]]:
+    """The cases filed in the period that the caller may see and the filters keep."""
+    return [
+        *case_filters(query),
+        Report.created_at >= query.start,
+        Report.created_at < query.end,
+    ]
+
+
+def within(column: Any, query: StatsQuery) -> list[ColumnElement[bool]]:
+    return [column >= query.start, column < query.end]
+
+
+async def category_codes(session: AsyncSession, code: str) -> tuple[str, ...] | None:
+    """The leaf codes a category filter stands for; None for an unknown code."""
+    rows = (
+        await session.scalars(
+            select(Category.code).where(
+                or_(Category.code == code, Category.parent_code == code), Category.is_leaf
+            )
+        )
+    ).all()
+    known = await session.scalar(select(Category.code).where(Category.code == code))
+    return tuple(rows) if known is not None else None
+
+
+async def _community_region_paths(session: AsyncSession, principal: Principal) -> list[str]:
+    communities = principal.scope_ids(*STAFF_ROLES)
+    if not communities:
+        return []
+    rows = await session.scalars(
+        select(Region.path)
+        .join(Community, Community.region_id == Region.id)
+        .where(Community.id.in_(communities))
+    )
+    return list(rows)
+
+
+async def _unit_region_paths(session: AsyncSession, principal: Principal) -> list[str]:
+    units = principal.scope_ids(Role.unit_staff)
+    if not units:
+        return []
+    rows = await session.scalars(
+        select(Region.path).join(Unit, Unit.region_id == Region.id).where(Unit.id.in_(units))
+    )
+    return list(rows)
+
+
+async def check_region(session: AsyncSession, principal: Principal, region_id: uuid.UUID) -> None:
+    """A supervisor or viewer may name a region of their subtrees; staff and unit staff the
+    regions their community or unit lies in (and those above it)."""
+    path = await session.scalar(select(Region.path).where(Region.id == region_id))
+    if path is None:
+        raise NotFound("No such region")
+    if principal.is_admin or principal.covers_region_path(path, *REGION_ROLES):
+        return
+    own = await _community_region_paths(session, principal)
+    own += await _unit_region_paths(session, principal)
+    if not any(place.startswith(path) for place in own):
+        raise NotFound("No such region")
+
+
+async def check_community(
+    session: AsyncSession, principal: Principal, community_id: uuid.UUID
+) -> None:
+    """Supervisors and viewers: a community of their subtrees; staff: their own; unit staff:
+    one their unit is paired with."""
+    path = await session.scalar(
+        select(Region.path)
+        .join(Community, Community.region_id == Region.id)
+        .where(Community.id == community_id)
+    )
+    if path is None:
+        raise NotFound("No such community")
+    if principal.is_admin or principal.covers_region_path(path, *REGION_ROLES):
+        return
+    if community_id in principal.scope_ids(*STAFF_ROLES):
+        return
+    if units := principal.scope_ids(Role.unit_staff):
+        paired = await session.scalar(
+            select(Pairing.id).where(
+                Pairing.community_id == community_id, Pairing.unit_id.in_(units)
+            )
+        )
+        if paired is not None:
+            return
+    raise NotFound("No such community")
+
+
+async def check_unit(session: AsyncSession, principal: Principal, unit_id: uuid.UUID) -> None:
+    """Unit staff: their own unit; supervisors and viewers: a unit of their subtrees or
+    paired with one of its communities; staff: a unit paired with their community."""
+    path = await session.scalar(
+        select(Region.path).join(Unit, Unit.region_id == Region.id).where(Unit.id == unit_id)
+    )
+    if path is None:
+        raise NotFound("No such unit")
+    if principal.is_admin or principal.covers_region_path(path, *REGION_ROLES):
+        return
+    if unit_id in principal.scope_ids(Role.unit_staff):
+        return
+    pairings = select(Pairing.community_id).where(Pairing.unit_id == unit_id)
+    communities = set(await session.scalars(pairings))
+    if communities & principal.scope_ids(*STAFF_ROLES):
+        return
+    if paths := principal.region_paths(*REGION_ROLES):
+        paired_paths = await session.scalars(
+            select(Region.path)
+            .join(Community, Community.region_id == Region.id)
+            .where(Community.id.in_(communities))
+        )
+        if any(place.startswith(p) for place in paired_paths for p in paths):
+            return
+    raise NotFound("No such unit")

@@ -1,0 +1,252 @@
+"""一个单位一张表: one row per unit (docs/product.md, "One sheet per unit"), from the job rows
+sent to it in the period on the cases the caller may see."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, and_, case, func, literal, null, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from app.auth.scope import REGION_ROLES, STAFF_ROLES
+from app.core.config import Settings
+from app.models import Category, Job, JobExtension, Rating, Region, Report, Unit, WorkingDay
+from app.models.enums import (
+    DeclineReason,
+    ExtensionStatus,
+    HoursKind,
+    JobStatus,
+    ReportStatus,
+    Role,
+    Satisfaction,
+)
+from app.stats.measures import rate, rate_float, weighted_score
+from app.stats.schemas import UnitRow, UnitSheet
+from app.stats.selection import StatsQuery, case_filters, within
+from app.stats.summary import period_of
+from app.stats.timesql import china_day_number, epoch_seconds, number, working_seconds_at
+
+JS = JobStatus
+
+
+class _JobClock:
+    """Hours between a job's moments in its category's kind of hours."""
+
+    MOMENTS = ("created_at", "accepted_at", "completed_at", "complete_due_at")
+
+    def __init__(self) -> None:
+        self.days = {name: aliased(WorkingDay, name=f"job_{name}_day") for name in self.MOMENTS}
+        self.working = Category.hours_kind == HoursKind.working.value
+
+    def join(self, statement: Select[Any]) -> Select[Any]:
+        statement = statement.join(Category, Category.code == Report.category_code)
+        for name, day in self.days.items():
+            column = getattr(Job, name)
+            statement = statement.outerjoin(
+                day, and_(self.working, day.day_number == china_day_number(column))
+            )
+        return statement
+
+    def hours(self, start: str, end: str) -> ColumnElement[Any]:
+        start_column, end_column = getattr(Job, start), getattr(Job, end)
+        working = working_seconds_at(end_column, self.days[end]) - working_seconds_at(
+            start_column, self.days[start]
+        )
+        calendar = epoch_seconds(end_column) - epoch_seconds(start_column)
+        return case((self.working, working), else_=calendar) / number(3600)
+
+
+def _count(condition: ColumnElement[bool]) -> ColumnElement[int]:
+    return func.count().filter(condition)
+
+
+def _extensions() -> Any:
+    return (
+        select(
+            JobExtension.job_id,
+            func.count().label("asked"),
+            func.count()
+            .filter(JobExtension.status == ExtensionStatus.granted.value)
+            .label("granted"),
+        )
+        .group_by(JobExtension.job_id)
+        .subquery("extensions")
+    )
+
+
+# long: one labelled column per measure of the sheet
+def _job_measures(query: StatsQuery, clock: _JobClock, extensions: Any) -> list[Any]:
+    now = literal(query.now, Job.created_at.type)
+    is_open = and_(
+        Job.status.in_((JS.pending.value, JS.accepted.value)),
+        Report.status != ReportStatus.on_hold.value,
+    )
+    running_due = case(
+        (Job.status == JS.pending.value, Job.accept_due_at), else_=Job.complete_due_at
+    )
+    completed = Job.status == JS.completed.value
+    accepted = Job.accepted_at.is_not(None)
+    completion_due = and_(
+        accepted,
+        or_(completed, and_(Job.status == JS.accepted.value, Job.complete_due_at <= now)),
+    )
+    to_complete = clock.hours("accepted_at", "completed_at")
+    allowed = clock.hours("accepted_at", "complete_due_at")
+    lead_rating = case((Job.is_lead, Rating.satisfaction), else_=null())
+    return [
+        func.count().label("received"),
+        _count(accepted).label("accepted"),
+        _count(Job.accepted_at <= Job.accept_due_at).label("accepted_on_time"),
+        _count(Job.status == JS.declined.value).label("declined"),
+        *(
+            _count(Job.decline_reason_code == reason.value).label(f"declined_{reason.value}")
+            for reason in DeclineReason
+        ),
+        func.coalesce(func.sum(extensions.c.asked), 0).label("extensions_asked"),
+        func.coalesce(func.sum(extensions.c.granted), 0).label("extensions_granted"),
+        _count(completed).label("completed"),
+        _count(and_(completed, Job.completed_at <= Job.complete_due_at)).label("completed_on_time"),
+        _count(and_(completed, Job.completed_at > Job.complete_due_at)).label("completed_late"),
+        _count(and_(is_open, or_(running_due.is_(None), running_due >= now))).label(
+            "pending_on_time"
+        ),
+        _count(and_(is_open, running_due < now)).label("overdue_now"),
+        _count(Job.rework_count > 0).label("reworked"),
+        _count(
+            and_(
+                Job.accept_due_at.is_not(None),
+                or_(Job.accept_due_at <= now, accepted, Job.declined_at.is_not(None)),
+            )
+        ).label("response_due"),
+        _count(completion_due).label("completion_due"),
+        func.avg(case((accepted, clock.hours("created_at", "accepted_at")), else_=null())).label(
+            "mean_hours_to_accept"
+        ),
+        func.avg(case((completed, to_complete), else_=null())).label("mean_hours_to_complete"),
+        func.avg(case((and_(completed, allowed > 0), to_complete / allowed), else_=null())).label(
+            "mean_share_of_time_used"
+        ),
+        func.count(lead_rating).label("ratings"),
+        *(
+            _count(lead_rating == level.value).label(level.value)
+            for level in (Satisfaction.satisfied, Satisfaction.basically_satisfied)
+        ),
+    ]
+
+
+def _sheet_statement(query: StatsQuery) -> Select[Any]:
+    clock = _JobClock()
+    extensions = _extensions()
+    statement = select(Job.unit_id, *_job_measures(query, clock, extensions)).select_from(Job)
+    statement = statement.join(Report, Report.id == Job.report_id)
+    statement = clock.join(statement)
+    statement = statement.outerjoin(extensions, extensions.c.job_id == Job.id).outerjoin(
+        Rating, Rating.report_id == Report.id
+    )
+    statement = statement.where(*case_filters(query), *within(Job.created_at, query))
+    if query.unit_id is not None:
+        statement = statement.where(Job.unit_id == query.unit_id)
+    principal = query.principal
+    if not principal.is_admin and not principal.has_any(*REGION_ROLES, *STAFF_ROLES):
+        # Unit staff see their own unit's row, not those of the units beside them on a case.
+        statement = statement.where(Job.unit_id.in_(principal.scope_ids(Role.unit_staff)))
+    return statement.group_by(Job.unit_id)
+
+
+def _listed_without_work(query: StatsQuery) -> ColumnElement[bool] | None:
+    """The units shown with zeros when they were sent nothing: those of the region asked
+    for, or of the caller's regions (everything for an administrator)."""
+    principal = query.principal
+    if query.unit_id is not None:
+        return Unit.id == query.unit_id
+    if query.region_id is not None:
+        path = select(Region.path).where(Region.id == query.region_id).scalar_subquery()
+        return Unit.region_id.in_(select(Region.id).where(Region.path.startswith(path)))
+    if query.community_id is not None or query.categories is not None:
+        return None
+    if principal.is_admin:
+        return literal(True)
+    if paths := principal.region_paths(*REGION_ROLES):
+        return Unit.region_id.in_(
+            select(Region.id).where(or_(*(Region.path.startswith(p) for p in paths)))
+        )
+    if not principal.has_any(*STAFF_ROLES) and (own := principal.scope_ids(Role.unit_staff)):
+        return Unit.id.in_(own)
+    return None
+
+
+async def unit_sheet(session: AsyncSession, query: StatsQuery, settings: Settings) -> UnitSheet:
+    worked = _sheet_statement(query).subquery("worked")
+    listed: ColumnElement[bool] = worked.c.unit_id.is_not(None)
+    if (idle := _listed_without_work(query)) is not None:
+        listed = or_(listed, idle)
+    statement = (
+        select(Unit.id.label("id"), Unit.name, Unit.kind, Unit.region_id, worked)
+        .select_from(Unit)
+        .outerjoin(worked, worked.c.unit_id == Unit.id)
+        .where(listed)
+        .order_by(func.coalesce(worked.c.received, 0).desc(), Unit.name)
+    )
+    rows = (await session.execute(statement)).mappings().all()
+    return UnitSheet(period=period_of(query), items=[_row(row, settings) for row in rows])
+
+
+def _row(row: Any, settings: Settings) -> UnitRow:
+    counts = {key: row[key] or 0 for key in _COUNT_KEYS}
+    response = rate(counts["accepted_on_time"], counts["response_due"])
+    completion = rate(counts["completed"], counts["completion_due"])
+    weighted = (
+        counts["satisfied"]
+        + settings.stats_basically_satisfied_weight * (counts["basically_satisfied"])
+    )
+    satisfaction = rate_float(weighted, counts["ratings"])
+    return UnitRow(
+        unit_id=row["id"],
+        name=row["name"],
+        kind=row["kind"],
+        region_id=row["region_id"],
+        **{key: counts[key] for key in _SHEET_COUNTS},
+        ratings=counts["ratings"],
+        declined_by_reason={reason: counts[f"declined_{reason.value}"] for reason in DeclineReason},
+        decline_rate=rate(counts["declined"], counts["received"]),
+        response_rate=response,
+        completion_rate=completion,
+        on_time_completion_rate=rate(counts["completed_on_time"], counts["completion_due"]),
+        mean_hours_to_accept=_float(row["mean_hours_to_accept"]),
+        mean_hours_to_complete=_float(row["mean_hours_to_complete"]),
+        mean_share_of_time_used=_float(row["mean_share_of_time_used"]),
+        satisfaction_rate=satisfaction,
+        score=weighted_score(
+            {"response": response, "resolution": completion, "satisfaction": satisfaction},
+            settings,
+        ),
+    )
+
+
+def _float(value: Any) -> float | None:
+    return None if value is None else float(value)
+
+
+_RATING_KEYS = ("ratings", "satisfied", "basically_satisfied")
+_SHEET_COUNTS = (
+    "received",
+    "accepted",
+    "accepted_on_time",
+    "declined",
+    "extensions_asked",
+    "extensions_granted",
+    "completed",
+    "completed_on_time",
+    "completed_late",
+    "pending_on_time",
+    "overdue_now",
+    "reworked",
+    "response_due",
+    "completion_due",
+)
+_COUNT_KEYS = (
+    *_SHEET_COUNTS,
+    *(f"declined_{reason.value}" for reason in DeclineReason),
+    *_RATING_KEYS,
+)
