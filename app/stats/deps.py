@@ -23,6 +23,8 @@ from app.stats.selection import (
     check_community,
     check_region,
     check_unit,
+    region_filter,
+    scope_of,
 )
 from app.stats.series import cell_count
 
@@ -99,6 +101,8 @@ async def stats_query(
             raise ValidationFailed.at(["query", "category"], "no such category")
     return StatsQuery(
         principal=principal,
+        scope=await scope_of(session, principal),
+        region=None if region_id is None else await region_filter(session, region_id),
         start=period_start,
         end=period_end,
         now=now,
