@@ -1052,3 +1052,44 @@ async def _retry_across(w: World, scope: str) -> list[Req]:
     return one(
         params={"webhook_id": w.base.webhook["in"], "delivery_id": delivery, "owner": owner["id"]}
     )
+
+
+# --- statistics -------------------------------------------------------------------------
+
+
+def _stats_place(w: World, scope: str, kind: str) -> dict[str, str]:
+    """The filter naming the column's place: its township, its county, its community, or the
+    unit its cases go to (``out``: a unit of the other county, which no case reaches)."""
+    place = w.places[scope]
+    if kind == "township":
+        return {"region_id": str(place.township)}
+    if kind == "county":
+        return {"region_id": str(place.county)}
+    if kind == "community":
+        return {"community_id": str(place.community)}
+    return {"unit_id": w.base.unit["out"] if scope == "out" else str(place.unit)}
+
+
+def _stats(
+    path: str, kind: str, extra: Callable[[World, str], dict[str, Any]] | None = None
+) -> None:
+    @op("GET", f"{V1}/stats/{path}")
+    async def _(w: World, scope: str) -> list[Req]:
+        query = _stats_place(w, scope, kind)
+        return one(query={**query, **(extra(w, scope) if extra else {})})
+
+
+def _around(w: World, scope: str) -> dict[str, Any]:
+    """A box of some 17 by 22 km around the place's point, in cells of a kilometre."""
+    lat, lng = w.places[scope].point
+    bbox = f"{lng - 0.1},{lat - 0.1},{lng + 0.1},{lat + 0.1}"
+    return {"bbox": bbox, "cell_m": 1000}
+
+
+_stats("summary", "township")
+_stats("units", "unit")
+_stats("communities", "community")
+_stats("categories", "county")
+_stats("couriers", "community")
+_stats("timeseries", "unit", lambda w, s: {"interval": "week", "metric": "closed"})
+_stats("heatmap", "township", _around)

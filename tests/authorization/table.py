@@ -158,6 +158,35 @@ CHECK_IN_DECISION: Row = {
     OUT: {OK: "admin", HIDDEN: "supervisor supervisor2 staff1", REFUSED: "*"},
 }
 
+# Statistics filtered to a place. Who may name which place:
+# supervisors, viewers and dashboard keys a place of their regions (or a unit paired with one
+# of its communities); community staff and grid workers the regions above their community, a
+# unit paired with it, and the community itself; unit staff their own unit, the communities it
+# is paired with and the regions above the unit (the banner, not its townships). Couriers and
+# residents are refused by their role before any place is looked at; a place of the other
+# county is not found for all but the administrator.
+STATS_OUT: Cell = {OK: "admin", REFUSED: "courier1 resident1", HIDDEN: "*"}
+STATS_BY_TOWNSHIP: Row = {
+    IN: {
+        OK: "admin supervisor supervisor2 viewer key staff1 grid1",
+        REFUSED: "courier1 resident1",
+        HIDDEN: "*",
+    },
+    OUT: STATS_OUT,
+    NEAR: {OK: "admin supervisor viewer key", REFUSED: "courier1 resident1", HIDDEN: "*"},
+}
+STATS_BY_COMMUNITY: Row = {
+    IN: {
+        OK: "admin supervisor supervisor2 viewer key staff1 grid1 unit1",
+        REFUSED: "courier1 resident1",
+        HIDDEN: "*",
+    },
+    OUT: STATS_OUT,
+    NEAR: {OK: "admin supervisor viewer key unit3", REFUSED: "courier1 resident1", HIDDEN: "*"},
+}
+# unit1 is paired with 东街社区 and unit3 with 头道桥社区: naming either answers to the same roles.
+STATS_BY_UNIT: Row = STATS_BY_COMMUNITY
+
 V1 = "/api/v1"
 
 MATRIX: dict[tuple[str, str], Row] = {
@@ -390,6 +419,24 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("POST", f"{V1}/webhooks/{{webhook_id}}/deliveries/{{delivery_id}}/retry"): WEBHOOK_OF_UNIT,
     # Every signed-in caller may open the stream; each receives the events it may see.
     ("GET", f"{V1}/events/stream"): {ANY: SIGNED_IN},
+    # --- statistics: for those who run the work and watch it, not couriers and residents ---
+    # Each is asked filtered to a place (a region, a community or a unit; a different kind on
+    # each row): one the caller may name answers, one it may not is not found.
+    ("GET", f"{V1}/stats/summary"): STATS_BY_TOWNSHIP,
+    ("GET", f"{V1}/stats/units"): STATS_BY_UNIT,
+    ("GET", f"{V1}/stats/communities"): STATS_BY_COMMUNITY,
+    # The banner: above 陕坝镇, which is all supervisor2 may name.
+    ("GET", f"{V1}/stats/categories"): {
+        IN: {
+            OK: "admin supervisor viewer key staff1 grid1 unit1 unit3",
+            REFUSED: "courier1 resident1",
+            HIDDEN: "supervisor2",
+        },
+        OUT: STATS_OUT,
+    },
+    ("GET", f"{V1}/stats/couriers"): STATS_BY_COMMUNITY,
+    ("GET", f"{V1}/stats/timeseries"): STATS_BY_UNIT,
+    ("GET", f"{V1}/stats/heatmap"): STATS_BY_TOWNSHIP,
 }
 
 # Permissions that depend on what a request asks, not only on where it goes: rows of their
