@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.config import Settings, get_settings
 from app.core.db import create_engine, create_sessionmaker
+from app.stats.export_cli import export_cli
 
 if TYPE_CHECKING:
     from datetime import timedelta
@@ -323,6 +324,7 @@ calendar_cli = typer.Typer(
     help="The working calendar: holidays and make-up working days (调休).", no_args_is_help=True
 )
 cli.add_typer(calendar_cli, name="calendar")
+cli.add_typer(export_cli, name="export")
 
 
 @calendar_cli.command("import")
