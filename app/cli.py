@@ -136,8 +136,10 @@ def seed_demo(
     if_empty: Annotated[
         bool, typer.Option("--if-empty", help="Do nothing when the database has data")
     ] = False,
+    cases: Annotated[int, typer.Option(min=0, max=1000, help="Cases of the month (0: none)")] = 60,
 ) -> None:
-    """Load the demo organisation (巴彦淖尔市 → 杭锦后旗) and its accounts."""
+    """Load the demo organisation (巴彦淖尔市 → 杭锦后旗), its accounts and a month of work:
+    cases filed by couriers, handled, whistled to units, closed and rated, or still open."""
     from app.core.security import hash_password, use_password_hash_cost
     from app.demo.seed import seed_demo as seed
     from app.models import Region
@@ -158,6 +160,12 @@ def seed_demo(
             raise typer.Exit(1)
         console.print("The database already has data; the demo seed was skipped.")
         return
+    if cases:
+        from app.demo.activity import play_month
+        from app.main import create_app
+
+        with console.status(f"Playing a month of work: {cases} cases…"):
+            asyncio.run(play_month(create_app(settings), settings, cases))
     table = Table(title=f"Demo accounts (password: {settings.demo_password})")
     table.add_column("username")
     table.add_column("name")

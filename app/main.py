@@ -42,6 +42,7 @@ from app.photos.router import router as photos_router
 from app.points.router import router as points_router
 from app.privacy.router import router as privacy_router
 from app.reports.router import router as reports_router
+from app.stats.export_router import router as export_router
 from app.stats.router import router as stats_router
 from app.users.router import router as users_router
 from app.workflow.router import router as workflow_router
@@ -68,6 +69,8 @@ DOMAIN_ROUTERS = (
     calendar_router,
     labels_router,
     org_router,
+    # Before the reports: /reports/export is not a report's id.
+    export_router,
     reports_router,
     workflow_router,
     jobs_router,

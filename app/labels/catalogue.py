@@ -35,6 +35,8 @@ from app.models.enums import (
     RoutingMethod,
     Satisfaction,
     ScopeType,
+    StatsInterval,
+    StatsMetric,
     SupervisionLevel,
     UnitKind,
 )
@@ -138,6 +140,23 @@ VOCABULARIES: Final[dict[str, tuple[type[StrEnum], Labels]]] = {
             "unclear_ownership": ("权属不清", "Unclear ownership"),
             "overlapping_duties": ("职能交叉", "Overlapping duties"),
             "other": ("其他", "Other"),
+        },
+    ),
+    "stats_interval": (
+        StatsInterval,
+        {
+            "day": ("按日", "By day"),
+            "week": ("按周", "By week"),
+            "month": ("按月", "By month"),
+        },
+    ),
+    "stats_metric": (
+        StatsMetric,
+        {
+            "submitted": ("上报数", "Submitted"),
+            "accepted": ("立案数", "Accepted"),
+            "closed": ("结案数", "Closed"),
+            "overdue": ("超期数", "Overdue"),
         },
     ),
     "extension_status": (

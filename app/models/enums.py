@@ -183,3 +183,20 @@ class DeliveryStatus(StrEnum):
     pending = "pending"
     delivered = "delivered"
     parked = "parked"  # every attempt failed; kept for inspection and manual retry
+
+
+class StatsInterval(StrEnum):
+    """The buckets of a statistics time series, in China time."""
+
+    day = "day"
+    week = "week"  # ISO weeks, from Monday
+    month = "month"
+
+
+class StatsMetric(StrEnum):
+    """What a statistics time series counts."""
+
+    submitted = "submitted"
+    accepted = "accepted"
+    closed = "closed"
+    overdue = "overdue"  # clocks recorded overdue by the sweep

@@ -178,7 +178,7 @@ def public_jobs(jobs: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     return [{**job, **hidden} for job in jobs if job["status"] != JobStatus.declined]
 
 
-def _reporter(report: Report, reporter: Person, principal: Principal) -> dict[str, Any]:
+def reporter_fields(report: Report, reporter: Person, principal: Principal) -> dict[str, Any]:
     # The number in full only to the reporter: an administrator who needs it reads it in the
     # user directory, where each read in full is written to the audit log.
     sees_phone = principal.user_id == report.reporter_id
@@ -223,7 +223,7 @@ def report_fields(
         "grid": _ref(ctx.grid),
         "region": _ref(ctx.region),
         "routing": {"method": report.routing_method, "distance_m": report.routing_distance_m},
-        "reporter": _reporter(report, ctx.reporter, principal) if view.people else None,
+        "reporter": reporter_fields(report, ctx.reporter, principal) if view.people else None,
         "photos": [photo_fields(p, view) for p in ctx.photos],
         "deadlines": deadlines(report, ctx, now),
         "jobs": list(ctx.jobs) if view.internal else public_jobs(ctx.jobs),

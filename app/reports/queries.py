@@ -97,7 +97,7 @@ def overdue_condition(now: datetime) -> ColumnElement[bool]:
     )
 
 
-def _filter_conditions(
+def filter_conditions(
     principal: Principal, filters: ReportFilters, now: datetime
 ) -> list[ColumnElement[bool]]:
     """The list's filters, the caller's scope aside."""
@@ -165,7 +165,7 @@ async def list_reports(
     """A page of the reports the caller may see, as ReportRead's fields: the page's keys first,
     one bounded index scan per branch of the caller's scope, then the rows and what they
     show."""
-    conditions = _filter_conditions(principal, filters, now)
+    conditions = filter_conditions(principal, filters, now)
     keys = [
         SortKey(Report.created_at, descending=not filters.oldest_first),
         SortKey(Report.id, descending=not filters.oldest_first),

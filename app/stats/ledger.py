@@ -24,8 +24,8 @@ from app.cases.visibility import case_view
 from app.labels.service import labels_in
 from app.models import Category, Community, Grid, Job, Rating, Region, Report, Unit, User
 from app.models.enums import JobStatus, ReportStatus
-from app.reports.presenter import Person, _reporter, case_with_paths
-from app.reports.queries import ReportFilters, _filter_conditions
+from app.reports.presenter import Person, case_with_paths, reporter_fields
+from app.reports.queries import ReportFilters, filter_conditions
 from app.stats.tabular import Cell
 
 BATCH_SIZE: Final = 2_000
@@ -75,7 +75,7 @@ class LedgerQuery:
         """The caller's scope and the case list's filters (its sort aside: oldest first)."""
         return [
             report_scope(self.principal),
-            *_filter_conditions(self.principal, self.filters, self.now),
+            *filter_conditions(self.principal, self.filters, self.now),
         ]
 
 
@@ -175,7 +175,7 @@ def _reporter_cells(row: Any, principal: Principal) -> tuple[str | None, str | N
     if not case_view(principal, report, row.region_path, row.place_path).people:
         return None, None
     person = Person(report.reporter_id, row.reporter_name, row.reporter_phone)
-    shown = _reporter(report, person, principal)
+    shown = reporter_fields(report, person, principal)
     return shown["display_name"], shown["phone"]
 
 

@@ -4,13 +4,17 @@ docs/product.md, "What the dashboards measure"."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
+from fastapi.responses import StreamingResponse
 
 from app.core.deps import SessionDep, SettingsDep
 from app.core.errors import Forbidden, NotFound, Unauthorized, ValidationFailed, error_responses
+from app.labels.service import labels_in
+from app.models.enums import DeclineReason
 from app.stats import summary as summaries
 from app.stats.couriers import courier_sheet
 from app.stats.deps import MAX_CELL_M, MAX_CELLS, MIN_CELL_M, HeatAreaDep, StatsQueryDep
+from app.stats.export_router import DOWNLOAD_RESPONSES, ExportFormatQuery, table_download
 from app.stats.schemas import (
     CategorySheet,
     CommunitySheet,
@@ -23,6 +27,7 @@ from app.stats.schemas import (
     UnitSheet,
 )
 from app.stats.series import heat_map, time_series
+from app.stats.tabular import Cell
 from app.stats.units import unit_sheet
 
 router = APIRouter(prefix="/stats", tags=["statistics"])
@@ -133,3 +138,67 @@ async def timeseries(
 async def heatmap(query: StatsQueryDep, session: SessionDep, area: HeatAreaDep) -> HeatMap:
     box, cell_m = area
     return await heat_map(session, query, box, cell_m)
+
+
+# The unit sheet's columns: (header, field of UnitRow).
+UNIT_SHEET_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("单位", "name"),
+    ("收到派单", "received"),
+    ("接单", "accepted"),
+    ("按时接单", "accepted_on_time"),
+    ("接单率", "response_rate"),
+    ("退单", "declined"),
+    ("退单率", "decline_rate"),
+    ("申请延期", "extensions_asked"),
+    ("同意延期", "extensions_granted"),
+    ("办结", "completed"),
+    ("按期办结", "completed_on_time"),
+    ("超期办结", "completed_late"),
+    ("在办未超期", "pending_on_time"),
+    ("超期未办结", "overdue_now"),
+    ("返工", "reworked"),
+    ("办结率", "completion_rate"),
+    ("按期办结率", "on_time_completion_rate"),
+    ("平均接单时长(小时)", "mean_hours_to_accept"),
+    ("平均办结时长(小时)", "mean_hours_to_complete"),
+    ("平均用时占比", "mean_share_of_time_used"),
+    ("评价数", "ratings"),
+    ("满意率", "satisfaction_rate"),
+    ("综合得分", "score"),
+)
+
+
+@router.get(
+    "/units/export",
+    response_class=Response,
+    summary="The unit sheet (一个单位一张表) as a CSV or Excel download",
+    description="The rows of `GET /stats/units`, with Chinese column headers (declines by "
+    "reason as one column each); rates as fractions, hours to one decimal in the file's "
+    "numbers." + FILTERS,
+    responses={**DOWNLOAD_RESPONSES, **ERRORS},
+)
+async def units_export(
+    query: StatsQueryDep,
+    session: SessionDep,
+    settings: SettingsDep,
+    export_format: ExportFormatQuery = "csv",
+) -> StreamingResponse:
+    sheet = await unit_sheet(session, query, settings)
+    reasons = list(DeclineReason)
+    names = labels_in("zh-CN").vocabularies["decline_reason"]
+    headers = [header for header, _ in UNIT_SHEET_COLUMNS] + [
+        f"退单：{names[reason]}" for reason in reasons
+    ]
+    rows: list[list[Cell]] = [
+        [getattr(row, name) for _, name in UNIT_SHEET_COLUMNS]
+        + [row.declined_by_reason[reason] for reason in reasons]
+        for row in sheet.items
+    ]
+    return table_download(
+        export_format,
+        title="单位考核表",
+        stem="suishoupai-units",
+        headers=headers,
+        rows=rows,
+        now=query.now,
+    )

@@ -6,27 +6,17 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from enum import StrEnum
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from app.models.enums import DeclineReason, ReportStatus
+from app.models.enums import DeclineReason, ReportStatus, StatsInterval, StatsMetric
 
 Rate = float | None
 
 
-class Interval(StrEnum):
-    day = "day"
-    week = "week"  # ISO weeks, from Monday
-    month = "month"
-
-
-class SeriesMetric(StrEnum):
-    submitted = "submitted"
-    accepted = "accepted"
-    closed = "closed"
-    overdue = "overdue"  # clocks recorded overdue by the sweep
+Interval = StatsInterval
+SeriesMetric = StatsMetric
 
 
 class Period(BaseModel):

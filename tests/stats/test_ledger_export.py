@@ -28,7 +28,6 @@ from app.demo.seed import demo_id
 from app.models import Community, Report
 from app.models.enums import Role
 from app.reports.queries import ReportFilters
-from app.stats.export_router import router as export_router
 from app.stats.ledger import LedgerQuery, ledger_batches
 from app.stats.tabular import Cell, csv_chunks, xlsx_chunks
 from tests.conftest import LoginFn
@@ -71,19 +70,6 @@ HEADERS = [
 TIME = "%Y-%m-%d %H:%M:%S"
 
 Row = dict[str, Any]
-
-
-@pytest.fixture(autouse=True)
-def export_route(app: FastAPI) -> None:
-    """The export's route, ahead of `/reports/{report_id}`, where the application does not
-    include it yet."""
-    if any(getattr(route, "path", None) == EXPORT for route in app.router.routes):
-        return
-    before = len(app.router.routes)
-    app.include_router(export_router, prefix="/api/v1")
-    added = app.router.routes[before:]
-    del app.router.routes[before:]
-    app.router.routes[0:0] = added
 
 
 def ok(response: httpx.Response, status: int = 200) -> Any:
