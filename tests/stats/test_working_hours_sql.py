@@ -73,9 +73,7 @@ async def _sql_hours(session: AsyncSession, start: datetime, end: datetime) -> f
     return float(seconds) / 3600
 
 
-async def test_office_hours_in_sql_equal_the_calendars(
-    app: FastAPI, session: AsyncSession
-) -> None:
+async def test_office_hours_in_sql_equal_the_calendars(app: FastAPI, session: AsyncSession) -> None:
     await WorkingDaysKeeper(app.state.sessionmaker).ensure_current(CALENDAR)
     for start, end in _pairs():
         expected = CALENDAR.working_hours_between(start, end)
