@@ -796,6 +796,18 @@ async def _nearby(w: World, scope: str) -> list[Req]:
     return [Req(query={"lat": lat, "lng": lng, "limit": 50}, member=w.base.report[scope])]
 
 
+@op("GET", f"{V1}/reports/export")
+async def _ledger(w: World, scope: str) -> list[Req]:
+    # The standing cases only, as the case list is read; the place's community, and for the
+    # other county its region too.
+    window = {"created_to": w.base.done_at.isoformat()}
+    place = w.places[scope]
+    reqs = [Req(query={**window, "community_id": str(place.community)})]
+    if scope == "out":
+        reqs.append(Req(query={**window, "region_id": str(place.county), "format": "xlsx"}))
+    return reqs
+
+
 @op("GET", f"{V1}/reports/{{report_id}}")
 async def _read_report(w: World, scope: str) -> list[Req]:
     return one(params={"report_id": w.base.report[scope]})
@@ -1088,6 +1100,7 @@ def _around(w: World, scope: str) -> dict[str, Any]:
 
 _stats("summary", "township")
 _stats("units", "unit")
+_stats("units/export", "unit", lambda w, s: {"format": "xlsx"})
 _stats("communities", "community")
 _stats("categories", "county")
 _stats("couriers", "community")

@@ -323,6 +323,10 @@ MATRIX: dict[tuple[str, str], Row] = {
     # "Already reported?": every signed-in caller sees the open cases near a point (category,
     # status and a rounded position; also each case's id, number and filing time).
     ("GET", f"{V1}/reports/nearby"): same(EVERYONE_LISTS),
+    # The ledger (台账): the file of the cases the caller's case list shows, for every caller
+    # who has a case list (a courier and a resident: the cases they filed); filtered to the
+    # other county it is answered too, without the cases the caller does not see.
+    ("GET", f"{V1}/reports/export"): same(SIGNED_IN),
     ("GET", f"{V1}/reports/{{report_id}}"): {
         IN: {OK: CASE_IN_SEEN_BY, HIDDEN: "*"},
         OUT: {OK: "admin unit3", HIDDEN: "*"},
@@ -424,6 +428,7 @@ MATRIX: dict[tuple[str, str], Row] = {
     # each row): one the caller may name answers, one it may not is not found.
     ("GET", f"{V1}/stats/summary"): STATS_BY_TOWNSHIP,
     ("GET", f"{V1}/stats/units"): STATS_BY_UNIT,
+    ("GET", f"{V1}/stats/units/export"): STATS_BY_UNIT,
     ("GET", f"{V1}/stats/communities"): STATS_BY_COMMUNITY,
     # The banner: above 陕坝镇, which is all supervisor2 may name.
     ("GET", f"{V1}/stats/categories"): {

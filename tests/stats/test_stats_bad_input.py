@@ -14,6 +14,15 @@ from app.demo.seed import demo_id
 from tests.conftest import LoginFn
 
 STATS = "/api/v1/stats"
+STATS_PATHS = (
+    "summary",
+    "units",
+    "units/export",
+    "communities",
+    "categories",
+    "couriers",
+    "timeseries",
+)
 # A box of a few kilometres in 陕坝镇: 250 m cells fit.
 BOX = "107.10,40.80,107.20,40.90"
 
@@ -45,9 +54,11 @@ UNSERVABLE = [
     ("categories", {"to": "2026-03-01"}, "to"),
     ("couriers", {"from": "1767225600"}, "from"),
     ("timeseries", {"to": "yesterday"}, "to"),
-    # The series' interval and measure.
+    ("units/export", {"from": "2026-03-02T00:00:00Z", "to": "2026-03-01T00:00:00Z"}, "from"),
+    # The series' interval and measure; the file's format.
     ("timeseries", {"interval": "hour"}, "interval"),
     ("timeseries", {"metric": "reworked"}, "metric"),
+    ("units/export", {"format": "pdf"}, "format"),
     # The heat map's box: four numbers, within the globe, minimum below maximum.
     ("heatmap", {}, "bbox"),
     ("heatmap", {"bbox": "107.1,40.8,107.2"}, "bbox"),
@@ -150,7 +161,7 @@ async def test_a_place_that_does_not_exist_is_not_found_by_the_administrator_eit
     client: httpx.AsyncClient, login: LoginFn, name: str
 ) -> None:
     headers = await login("admin")
-    for path in ("summary", "units", "communities", "categories", "couriers", "timeseries"):
+    for path in STATS_PATHS:
         response = await client.get(
             f"{STATS}/{path}", params={name: str(uuid.uuid4())}, headers=headers
         )

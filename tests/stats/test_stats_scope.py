@@ -8,6 +8,8 @@ its staff to unit3; one in 东风社区 of 磴口县, a county outside the banne
 
 from __future__ import annotations
 
+import csv
+import io
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -247,6 +249,11 @@ async def test_the_unit_sheet_shows_the_jobs_on_the_cases_the_role_sees(
     # A unit: its own row only, not the other unit's job on the same case.
     assert await _received(client, cases, "unit1") == {"旗农牧和科技局": 1}
     assert await _received(client, cases, "unit3") == {"旗交通运输局": 1}
+    # Its file has that row alone too.
+    response = await client.get(f"{STATS}/units/export", headers=cases.headers["unit1"])
+    assert response.status_code == 200, response.text
+    lines = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    assert [line[0] for line in lines[1:]] == ["旗农牧和科技局"]
 
 
 async def test_a_filter_narrows_and_never_widens_what_the_role_counts(
@@ -282,7 +289,15 @@ async def test_a_unit_naming_a_region_still_gets_its_own_row_only(
     assert received == {"旗农牧和科技局": 1}
 
 
-STATS_PATHS = ("summary", "units", "communities", "categories", "couriers", "timeseries")
+STATS_PATHS = (
+    "summary",
+    "units",
+    "units/export",
+    "communities",
+    "categories",
+    "couriers",
+    "timeseries",
+)
 HEAT_MAP = ("heatmap?bbox=107.0,40.8,107.2,41.0",)
 
 
