@@ -329,4 +329,14 @@ DETAILS: Final[dict[str, str]] = {
     ),
     "Missing boundary in multipart.": "multipart 内容缺少 boundary。",
     "Invalid multipart data.": "multipart 数据无效。",
+    # Statistics
+    "`from` must be before `to`": "`from` 必须早于 `to`",
+    "a period is at most three years": "统计时段最长三年",
+    "minLng < maxLng within ±180 and minLat < maxLat within ±90": (
+        "须 minLng < maxLng（±180 以内）且 minLat < maxLat（±90 以内）"
+    ),
+    "a cell is {} to {} metres": "网格边长须在 {0} 至 {1} 米之间",
+    "the box holds {} cells of {} m; at most {}: a smaller box or larger cells": (
+        "该范围按 {1} 米划分有 {0} 个网格，最多 {2} 个：请缩小范围或加大网格"
+    ),
 }
