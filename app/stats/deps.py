@@ -46,6 +46,8 @@ StatsPrincipal = Annotated[Principal, Depends(require_roles(*STATS_ROLES))]
 def _period(
     start: datetime | None, end: datetime | None, now: datetime
 ) -> tuple[datetime, datetime]:
+    # The parameter named in an error is one the client sent.
+    longest_named = "to" if end is not None else "from"
     if end is None:
         end = now if start is None or start < now else start + DEFAULT_PERIOD
     if start is None:
@@ -53,7 +55,7 @@ def _period(
     if start >= end:
         raise ValidationFailed.at(["query", "from"], "`from` must be before `to`")
     if end - start > LONGEST_PERIOD:
-        raise ValidationFailed.at(["query", "to"], "a period is at most three years")
+        raise ValidationFailed.at(["query", longest_named], "a period is at most three years")
     return start, end
 
 

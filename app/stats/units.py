@@ -158,6 +158,10 @@ def _listed_without_work(query: StatsQuery) -> ColumnElement[bool] | None:
     """The units shown with zeros when they were sent nothing: those of the region asked
     for, or of the caller's regions (everything for an administrator)."""
     principal = query.principal
+    if not principal.is_admin and not principal.has_any(*REGION_ROLES, *STAFF_ROLES):
+        # Unit staff: their own unit's row, whatever the filters name.
+        own = principal.scope_ids(Role.unit_staff)
+        return Unit.id.in_(own) if query.unit_id is None else Unit.id.in_(own & {query.unit_id})
     if query.unit_id is not None:
         return Unit.id == query.unit_id
     if query.region_id is not None:
@@ -171,8 +175,6 @@ def _listed_without_work(query: StatsQuery) -> ColumnElement[bool] | None:
         return Unit.region_id.in_(
             select(Region.id).where(or_(*(Region.path.startswith(p) for p in paths)))
         )
-    if not principal.has_any(*STAFF_ROLES) and (own := principal.scope_ids(Role.unit_staff)):
-        return Unit.id.in_(own)
     return None
 
 

@@ -276,11 +276,6 @@ async def test_a_filter_narrows_and_never_widens_what_the_role_counts(
     assert await total("admin", community_id=cases.far_community) == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a unit naming a region gets every unit of the region, with zeros "
-    "(app/stats/units.py, _listed_without_work)",
-)
 async def test_a_unit_naming_a_region_still_gets_its_own_row_only(
     client: httpx.AsyncClient, cases: Cases
 ) -> None:
