@@ -30,6 +30,7 @@ from app.models.enums import (
     ReportStatus,
     Role,
     RoutingMethod,
+    Satisfaction,
     SupervisionLevel,
 )
 from app.models.org import str_enum
@@ -144,6 +145,11 @@ class Report(UUIDPrimaryKey, Base):
     reopen_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     reopened_at: Mapped[datetime | None]
     closure_type: Mapped[ClosureType | None] = mapped_column(str_enum(ClosureType, "closure_type"))
+    # The reporter's rating (ratings.satisfaction), kept on the case too: the statistics count
+    # it with the case's other columns instead of joining every rating ever given.
+    satisfaction: Mapped[Satisfaction | None] = mapped_column(
+        str_enum(Satisfaction, "report_satisfaction")
+    )
 
     # One timestamp per status, set when the status is entered: statistics read these columns.
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -4,19 +4,25 @@ from the database; a rate is the quotient of two of them."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, case, func, literal, null, or_, select
-from sqlalchemy.orm import aliased
 
 from app.core.config import Settings
-from app.models import Category, Rating, Report, WorkingDay
+from app.models import Category, Report
 from app.models.enums import HoursKind, ReportStatus, Satisfaction
 from app.models.reports import OPEN_STATUS_VALUES
 from app.stats.selection import StatsQuery, counted_cases
-from app.stats.timesql import china_day_number, epoch_seconds, number, working_seconds_at
+from app.stats.timesql import (
+    china_day,
+    china_day_number,
+    days_between,
+    epoch_seconds,
+    number,
+    working_seconds_at,
+)
 
 RS = ReportStatus
 HANDLING = (RS.accepted.value, RS.in_progress.value, RS.dispatched.value)
@@ -35,13 +41,14 @@ class CaseClock:
     """Joins and expressions for hours between a case's moments in its category's kind of
     hours: calendar seconds, or office seconds looked up in ``working_days``."""
 
-    # Shared by every use, so that two parts of one statement name the same joins.
-    filed_day = aliased(WorkingDay, name="filed_day")
-    accepted_day = aliased(WorkingDay, name="accepted_day")
-    resolved_day = aliased(WorkingDay, name="resolved_day")
-
-    def __init__(self) -> None:
+    def __init__(self, query: StatsQuery) -> None:
         self.working = Category.hours_kind == HoursKind.working.value
+        # Only the days a counted case's moments can fall on: from the period's first day
+        # to today (a hash of a few hundred rows, not of the whole table).
+        first, last = china_day(query.start), china_day(max(query.end, query.now)) + 1
+        self.filed_day = days_between("filed_day", first, last)
+        self.accepted_day = days_between("accepted_day", first, last)
+        self.resolved_day = days_between("resolved_day", first, last)
 
     def join(self, statement: Select[Any]) -> Select[Any]:
         statement = statement.join(Category, Category.code == Report.category_code)
@@ -52,12 +59,12 @@ class CaseClock:
         ):
             # Looked up for working-hour categories only: the others need no calendar.
             statement = statement.outerjoin(
-                day, and_(self.working, day.day_number == china_day_number(column))
+                day, and_(self.working, day.c.day_number == china_day_number(column))
             )
         return statement
 
     def _hours(self, start: Any, end: Any, start_day: Any, end_day: Any) -> ColumnElement[Any]:
-        working = working_seconds_at(end, end_day) - working_seconds_at(start, start_day)
+        working = working_seconds_at(end, end_day.c) - working_seconds_at(start, start_day.c)
         calendar = epoch_seconds(end) - epoch_seconds(start)
         return case((self.working, working), else_=calendar) / number(3600)
 
@@ -94,62 +101,89 @@ def _count(condition: ColumnElement[bool]) -> ColumnElement[int]:
     return func.count().filter(condition)
 
 
+def counted_rows(query: StatsQuery, *keys: Any) -> Any:
+    """The counted cases, each with what the measures read of it, worked out once per case:
+    its hours in its category's kind, its rating, and the ``keys`` it is grouped by."""
+    clock = CaseClock(query)
+    hours = clock.columns()
+    statement: Select[Any] = select(
+        *keys,
+        Report.status,
+        Report.accept_due_at,
+        Report.resolve_due_at,
+        Report.accepted_at,
+        func.coalesce(Report.accepted_at, Report.rejected_at, Report.duplicate_at).label(
+            "answered_at"
+        ),
+        Report.dispatched_at,
+        Report.closure_type,
+        Report.rework_count,
+        Report.satisfaction,
+        hours.to_accept.label("hours_to_accept"),
+        hours.to_resolve.label("hours_to_resolve"),
+    )
+    statement = clock.join(statement.select_from(Report))
+    # OFFSET 0 keeps PostgreSQL from merging this into the aggregate above, where each
+    # measure that reads the hours would work them out again.
+    return statement.where(*counted_cases(query)).offset(0).subquery("counted")
+
+
 # long: one labelled column per measure, each a line of the definitions table
-def measure_columns(query: StatsQuery, hours: HoursColumns) -> list[ColumnElement[Any]]:
+def measure_columns(query: StatsQuery, case: Any) -> list[ColumnElement[Any]]:
+    """The measures over ``counted_rows``' columns (``case``)."""
     now = literal(query.now, Report.created_at.type)
-    is_open = Report.status.in_(OPEN_STATUS_VALUES)
+    is_open = case.status.in_(OPEN_STATUS_VALUES)
     overdue_open = or_(
-        and_(Report.status == RS.submitted.value, Report.accept_due_at < now),
-        and_(Report.status.in_(HANDLING), Report.resolve_due_at < now),
+        and_(case.status == RS.submitted.value, case.accept_due_at < now),
+        and_(case.status.in_(HANDLING), case.resolve_due_at < now),
     )
+    accepted = case.accepted_at.is_not(None)
     due = and_(
-        Report.accepted_at.is_not(None),
-        Report.status != RS.on_hold.value,
-        or_(Report.status.in_(ENDED_RESOLVED), Report.resolve_due_at <= now),
+        accepted,
+        case.status != RS.on_hold.value,
+        or_(case.status.in_(ENDED_RESOLVED), case.resolve_due_at <= now),
     )
-    answered_at = func.coalesce(Report.accepted_at, Report.rejected_at, Report.duplicate_at)
-    accepted = Report.accepted_at.is_not(None)
     return [
         func.count().label("total"),
         _count(is_open).label("open"),
         _count(overdue_open).label("overdue_open"),
         _count(due).label("due_to_close"),
-        _count(Report.status == RS.closed.value).label("closed"),
-        _count(and_(Report.status == RS.closed.value, Report.closure_type == "normal")).label(
+        _count(case.status == RS.closed.value).label("closed"),
+        _count(and_(case.status == RS.closed.value, case.closure_type == "normal")).label(
             "closed_on_time"
         ),
-        func.coalesce(func.sum(case((due, Report.rework_count), else_=0)), 0).label("reworks"),
+        func.coalesce(func.sum(case.rework_count).filter(due), 0).label("reworks"),
         _count(
             and_(
-                Report.accept_due_at.is_not(None),
-                or_(Report.accept_due_at <= now, answered_at.is_not(None)),
+                case.accept_due_at.is_not(None),
+                or_(case.accept_due_at <= now, case.answered_at.is_not(None)),
             )
         ).label("response_due"),
-        _count(answered_at <= Report.accept_due_at).label("responded_on_time"),
-        _count(and_(due, Report.status.in_(ENDED_RESOLVED))).label("resolved"),
-        func.count(Rating.report_id).label("ratings"),
-        *(_count(Rating.satisfaction == level.value).label(level.value) for level in Satisfaction),
+        _count(case.answered_at <= case.accept_due_at).label("responded_on_time"),
+        _count(and_(due, case.status.in_(ENDED_RESOLVED))).label("resolved"),
+        func.count(case.satisfaction).label("ratings"),
+        *(_count(case.satisfaction == level.value).label(level.value) for level in Satisfaction),
         _count(accepted).label("accepted"),
-        _count(and_(accepted, Report.dispatched_at.is_(None))).label("handled_by_community"),
-        _count(and_(accepted, Report.dispatched_at.is_not(None))).label("whistled"),
-        func.count(hours.to_accept).label("measured_accept"),
-        func.count(hours.to_resolve).label("measured_resolve"),
-        func.avg(hours.to_accept).label("mean_hours_to_accept"),
-        func.avg(hours.to_resolve).label("mean_hours_to_resolve"),
+        _count(and_(accepted, case.dispatched_at.is_(None))).label("handled_by_community"),
+        _count(and_(accepted, case.dispatched_at.is_not(None))).label("whistled"),
+        func.count(case.hours_to_accept).label("measured_accept"),
+        func.count(case.hours_to_resolve).label("measured_resolve"),
+        func.avg(case.hours_to_accept).label("mean_hours_to_accept"),
+        func.avg(case.hours_to_resolve).label("mean_hours_to_resolve"),
     ]
 
 
 def measures_statement(
-    query: StatsQuery, *group_by: Any, extra: list[ColumnElement[Any]] | None = None
+    query: StatsQuery,
+    *keys: Any,
+    extra: Callable[[Any], list[ColumnElement[Any]]] | None = None,
 ) -> Select[Any]:
-    """The case measures of the counted cases, one row per group (one row without groups)."""
-    clock = CaseClock()
-    hours = clock.columns()
-    statement = select(*group_by, *measure_columns(query, hours), *(extra or []))
-    statement = clock.join(statement.select_from(Report))
-    statement = statement.outerjoin(Rating, Rating.report_id == Report.id)
-    statement = statement.where(*counted_cases(query))
-    return statement.group_by(*group_by) if group_by else statement
+    """The case measures of the counted cases, one row per value of the ``keys`` (labelled
+    columns of reports; one row without keys); ``extra`` adds columns over the same cases."""
+    case = counted_rows(query, *keys).c
+    groups = [case[key.name] for key in keys]
+    statement = select(*groups, *measure_columns(query, case), *(extra(case) if extra else []))
+    return statement.group_by(*groups) if groups else statement
 
 
 def rate(numerator: int, denominator: int) -> float | None:

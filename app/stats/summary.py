@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.core.config import Settings
 from app.models import Category, Community, Report
 from app.models.enums import ReportStatus
-from app.stats.measures import CaseClock, case_measures, measures_statement
+from app.stats.measures import case_measures, counted_rows, measures_statement
 from app.stats.schemas import (
     CategoryRow,
     CategorySheet,
@@ -21,7 +21,7 @@ from app.stats.schemas import (
     Period,
     StatsSummary,
 )
-from app.stats.selection import StatsQuery, counted_cases
+from app.stats.selection import StatsQuery
 
 P90 = 0.9
 
@@ -30,37 +30,34 @@ def period_of(query: StatsQuery) -> Period:
     return Period(from_=query.start, to=query.end)
 
 
-def _status_columns() -> list[ColumnElement[int]]:
+def _status_columns(case: Any) -> list[ColumnElement[int]]:
     return [
-        func.count().filter(Report.status == status.value).label(f"status_{status.value}")
+        func.count().filter(case.status == status.value).label(f"status_{status.value}")
         for status in ReportStatus
     ]
 
 
-def _p90_columns() -> list[ColumnElement[float]]:
+def _p90_columns(case: Any) -> list[ColumnElement[float]]:
     """PostgreSQL's own interpolating percentile of each kind of hours."""
-    hours = CaseClock().columns()
     return [
-        func.percentile_cont(P90).within_group(hours.to_accept).label("p90_accept"),
-        func.percentile_cont(P90).within_group(hours.to_resolve).label("p90_resolve"),
+        func.percentile_cont(P90).within_group(case.hours_to_accept).label("p90_accept"),
+        func.percentile_cont(P90).within_group(case.hours_to_resolve).label("p90_resolve"),
     ]
 
 
 async def _p90_by_rank(session: AsyncSession, query: StatsQuery, column: str) -> float | None:
     """The same percentile where the database has none (SQLite): the cases ranked by their
     hours, and the value interpolated between the two around 90 % of the way."""
-    clock = CaseClock()
-    hours = getattr(clock.columns(), column)
-    measured = (
-        clock.join(select(hours.label("hours")).select_from(Report))
-        .where(*counted_cases(query), hours.is_not(None))
+    hours = counted_rows(query).c[column]
+    ranked = (
+        select(
+            hours.label("hours"),
+            (func.row_number().over(order_by=hours) - 1).label("position"),
+            func.count().over().label("n"),
+        )
+        .where(hours.is_not(None))
         .subquery()
     )
-    ranked = select(
-        measured.c.hours,
-        (func.row_number().over(order_by=measured.c.hours) - 1).label("position"),
-        func.count().over().label("n"),
-    ).subquery()
     # Position 0.9 × (n − 1) of the ranking: each case within one place of it weighs
     # 1 − its distance, so the two around it mix as the fraction says (one alone when exact).
     target = cast(ranked.c.n - 1, Float) * P90
@@ -72,13 +69,16 @@ async def _p90_by_rank(session: AsyncSession, query: StatsQuery, column: str) ->
 
 async def summary(session: AsyncSession, query: StatsQuery, settings: Settings) -> StatsSummary:
     postgres = session.get_bind().dialect.name == "postgresql"
-    extra = _status_columns() + (_p90_columns() if postgres else [])
+
+    def extra(case: Any) -> list[ColumnElement[Any]]:
+        return _status_columns(case) + (_p90_columns(case) if postgres else [])
+
     row = (await session.execute(measures_statement(query, extra=extra))).mappings().one()
     if postgres:
         p90_accept, p90_resolve = row["p90_accept"], row["p90_resolve"]
     else:
-        p90_accept = await _p90_by_rank(session, query, "to_accept")
-        p90_resolve = await _p90_by_rank(session, query, "to_resolve")
+        p90_accept = await _p90_by_rank(session, query, "hours_to_accept")
+        p90_resolve = await _p90_by_rank(session, query, "hours_to_resolve")
     measures = case_measures(row, settings)
     return StatsSummary(
         period=period_of(query),
@@ -100,7 +100,7 @@ async def summary(session: AsyncSession, query: StatsQuery, settings: Settings) 
 async def by_community(
     session: AsyncSession, query: StatsQuery, settings: Settings
 ) -> CommunitySheet:
-    grouped = measures_statement(query, Report.community_id).subquery()
+    grouped = measures_statement(query, Report.community_id.label("community_id")).subquery()
     statement = (
         select(grouped, Community.name, Community.region_id)
         .outerjoin(Community, Community.id == grouped.c.community_id)
@@ -124,7 +124,7 @@ async def by_community(
 async def by_category(
     session: AsyncSession, query: StatsQuery, settings: Settings
 ) -> CategorySheet:
-    grouped = measures_statement(query, Report.category_code).subquery()
+    grouped = measures_statement(query, Report.category_code.label("category_code")).subquery()
     statement = (
         select(grouped, Category.name, Category.parent_code)
         .join(Category, Category.code == grouped.c.category_code)

@@ -7,15 +7,16 @@ statistic needs the working calendar (``working_seconds_at``)."""
 
 from __future__ import annotations
 
-from datetime import date, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Float, Integer, String, case, literal_column
+from sqlalchemy import ColumnElement, Float, Integer, String, case, literal_column, select
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 
-from app.core.workcalendar import DEFAULT_OFFICE_HOURS, EPOCH_DAY
+from app.core.workcalendar import CHINA_TZ, DEFAULT_OFFICE_HOURS, EPOCH_DAY
+from app.models import WorkingDay
 
 CHINA_OFFSET_SECONDS = 8 * 3600
 DAY_SECONDS = 86_400
@@ -156,3 +157,16 @@ def working_seconds_at(column: Any, day: Any) -> ColumnElement[Any]:
         (day.is_workday, office_seconds_until(seconds_of_day)), else_=number(0)
     )
     return worked
+
+
+def china_day(moment: datetime) -> int:
+    """The China-time day of a moment, as days since 1970-01-01 (in Python)."""
+    return (moment.astimezone(CHINA_TZ).date() - EPOCH_DAY).days
+
+
+def days_between(name: str, first: int, last: int | None = None) -> Any:
+    """The ``working_days`` rows from day ``first`` (to ``last``), as a named subquery to join."""
+    statement = select(WorkingDay).where(WorkingDay.day_number >= first)
+    if last is not None:
+        statement = statement.where(WorkingDay.day_number <= last)
+    return statement.subquery(name)

@@ -7,11 +7,10 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, case, func, literal, null, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
 
 from app.auth.scope import REGION_ROLES, STAFF_ROLES
 from app.core.config import Settings
-from app.models import Category, Job, JobExtension, Rating, Region, Report, Unit, WorkingDay
+from app.models import Category, Job, JobExtension, Region, Report, Unit
 from app.models.enums import (
     DeclineReason,
     ExtensionStatus,
@@ -25,7 +24,14 @@ from app.stats.measures import rate, rate_float, weighted_score
 from app.stats.schemas import UnitRow, UnitSheet
 from app.stats.selection import StatsQuery, case_filters, within
 from app.stats.summary import period_of
-from app.stats.timesql import china_day_number, epoch_seconds, number, working_seconds_at
+from app.stats.timesql import (
+    china_day,
+    china_day_number,
+    days_between,
+    epoch_seconds,
+    number,
+    working_seconds_at,
+)
 
 JS = JobStatus
 
@@ -35,8 +41,16 @@ class _JobClock:
 
     MOMENTS = ("created_at", "accepted_at", "completed_at", "complete_due_at")
 
-    def __init__(self) -> None:
-        self.days = {name: aliased(WorkingDay, name=f"job_{name}_day") for name in self.MOMENTS}
+    def __init__(self, query: StatsQuery) -> None:
+        # The days the jobs' moments can fall on: from the period's first day to today; a
+        # completion deadline may lie ahead.
+        first, last = china_day(query.start), china_day(max(query.end, query.now)) + 1
+        self.days = {
+            name: days_between(
+                f"job_{name}_day", first, None if name == "complete_due_at" else last
+            )
+            for name in self.MOMENTS
+        }
         self.working = Category.hours_kind == HoursKind.working.value
 
     def join(self, statement: Select[Any]) -> Select[Any]:
@@ -44,14 +58,14 @@ class _JobClock:
         for name, day in self.days.items():
             column = getattr(Job, name)
             statement = statement.outerjoin(
-                day, and_(self.working, day.day_number == china_day_number(column))
+                day, and_(self.working, day.c.day_number == china_day_number(column))
             )
         return statement
 
     def hours(self, start: str, end: str) -> ColumnElement[Any]:
         start_column, end_column = getattr(Job, start), getattr(Job, end)
-        working = working_seconds_at(end_column, self.days[end]) - working_seconds_at(
-            start_column, self.days[start]
+        working = working_seconds_at(end_column, self.days[end].c) - working_seconds_at(
+            start_column, self.days[start].c
         )
         calendar = epoch_seconds(end_column) - epoch_seconds(start_column)
         return case((self.working, working), else_=calendar) / number(3600)
@@ -93,7 +107,7 @@ def _job_measures(query: StatsQuery, clock: _JobClock, extensions: Any) -> list[
     )
     to_complete = clock.hours("accepted_at", "completed_at")
     allowed = clock.hours("accepted_at", "complete_due_at")
-    lead_rating = case((Job.is_lead, Rating.satisfaction), else_=null())
+    lead_rating = case((Job.is_lead, Report.satisfaction), else_=null())
     return [
         func.count().label("received"),
         _count(accepted).label("accepted"),
@@ -136,14 +150,12 @@ def _job_measures(query: StatsQuery, clock: _JobClock, extensions: Any) -> list[
 
 
 def _sheet_statement(query: StatsQuery) -> Select[Any]:
-    clock = _JobClock()
+    clock = _JobClock(query)
     extensions = _extensions()
     statement = select(Job.unit_id, *_job_measures(query, clock, extensions)).select_from(Job)
     statement = statement.join(Report, Report.id == Job.report_id)
     statement = clock.join(statement)
-    statement = statement.outerjoin(extensions, extensions.c.job_id == Job.id).outerjoin(
-        Rating, Rating.report_id == Report.id
-    )
+    statement = statement.outerjoin(extensions, extensions.c.job_id == Job.id)
     statement = statement.where(*case_filters(query), *within(Job.created_at, query))
     if query.unit_id is not None:
         statement = statement.where(Job.unit_id == query.unit_id)

@@ -383,6 +383,7 @@ async def rate(ctx: ActionContext, report_id: uuid.UUID, body: RateBody) -> Repo
             created_at=ctx.now,
         )
     )
+    report.satisfaction = body.satisfaction
     report.updated_at = ctx.now
     await case_engine.transition(
         ctx.session,

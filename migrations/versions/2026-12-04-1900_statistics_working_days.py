@@ -1,4 +1,4 @@
-"""statistics: the working calendar as a table, and hold time in office hours
+"""statistics: the working calendar as a table, hold time in office hours, ratings on cases
 
 Revision ID: d5f2b8c4e6a1
 Revises: c4e8a1d7f3b2
@@ -12,6 +12,8 @@ time a statistic needs it (app/calendar/working_days.py), so it starts empty her
 holds end from now on. Cases held before this version get theirs from their timeline's
 hold/resume pairs, counted on the weekday rule with the office hours of 09:00–12:00 and
 13:00–18:00 China time (holidays not known to a migration): close for the rare old hold.
+
+``reports.satisfaction`` copies the case's rating, so that statistics read it with the case.
 """
 
 from collections.abc import Sequence
@@ -67,6 +69,27 @@ def upgrade() -> None:
         batch_op.add_column(
             sa.Column("held_working_seconds", sa.Float(), server_default="0", nullable=False)
         )
+        batch_op.add_column(
+            sa.Column(
+                "satisfaction",
+                sa.Enum(
+                    "satisfied",
+                    "basically_satisfied",
+                    "unsatisfied",
+                    name="report_satisfaction",
+                    native_enum=False,
+                    # SQLite adds no CHECK to an existing table (that takes a copy of it).
+                    create_constraint=op.get_bind().dialect.name != "sqlite",
+                    length=32,
+                ),
+                nullable=True,
+            )
+        )
+    op.execute(
+        "UPDATE reports SET satisfaction = "
+        "(SELECT ratings.satisfaction FROM ratings WHERE ratings.report_id = reports.id) "
+        "WHERE id IN (SELECT report_id FROM ratings)"
+    )
     _backfill_held_working_seconds()
 
 
@@ -97,6 +120,7 @@ def _backfill_held_working_seconds() -> None:
 
 def downgrade() -> None:
     with op.batch_alter_table("reports", recreate="never") as batch_op:
+        batch_op.drop_column("satisfaction")
         batch_op.drop_column("held_working_seconds")
     op.drop_table("working_days_built")
     op.drop_table("working_days")
