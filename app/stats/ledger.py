@@ -14,15 +14,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
 
-from sqlalchemy import ColumnElement, Select, and_, func, or_, select
+from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased, load_only
 
 from app.auth.principal import Principal
 from app.auth.scope import report_scope
 from app.cases.visibility import case_view
+from app.core.pagination import SortKey, after_cursor
 from app.labels.service import labels_in
-from app.models import Category, Community, Grid, Job, Rating, Region, Report, Unit, User
+from app.models import Category, Community, Grid, Job, Region, Report, Unit, User
 from app.models.enums import JobStatus, ReportStatus
 from app.reports.presenter import Person, case_with_paths, reporter_fields
 from app.reports.queries import ReportFilters, filter_conditions
@@ -116,6 +117,7 @@ _SHOWN = (
     Report.held_seconds,
     Report.rework_count,
     Report.closure_type,
+    Report.satisfaction,
     Report.created_at,
     Report.accepted_at,
     Report.dispatched_at,
@@ -139,25 +141,25 @@ def _statement(query: LedgerQuery) -> Select[Any]:
             Grid.name.label("grid_name"),
             User.display_name.label("reporter_name"),
             User.phone.label("reporter_phone"),
-            Rating.satisfaction,
             _lead_unit(),
         )
         .join(Category, Category.code == Report.category_code)
         .join(User, User.id == Report.reporter_id)
         .outerjoin(Grid, Grid.id == Report.grid_id)
-        .outerjoin(Rating, Rating.report_id == Report.id)
         .where(*query.conditions())
         .order_by(Report.created_at, Report.id)
         .options(load_only(*_SHOWN))
     )
 
 
+LEDGER_ORDER = (SortKey(Report.created_at), SortKey(Report.id))
+
+
 def _after(report: Report) -> ColumnElement[bool]:
-    """The cases after ``report`` in the ledger's order."""
-    return or_(
-        Report.created_at > report.created_at,
-        and_(Report.created_at == report.created_at, Report.id > report.id),
-    )
+    """The cases after ``report`` in the ledger's order: a row-value comparison, where the
+    index scan of the next batch starts (spelled out as an OR it would read every case of the
+    batches before again, and a ledger of 100,000 cases would cost 50 times as much)."""
+    return after_cursor(LEDGER_ORDER, (report.created_at, report.id))
 
 
 def _held_hours(report: Report, now: datetime) -> float:
@@ -211,7 +213,7 @@ def _cells(row: Any, query: LedgerQuery) -> list[Cell]:
         report.rework_count,
         _held_hours(report, query.now),
         labels["closure_type"].get(report.closure_type or ""),
-        labels["satisfaction"].get(row.satisfaction or ""),
+        labels["satisfaction"].get(report.satisfaction or ""),
     ]
 
 
