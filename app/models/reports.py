@@ -51,6 +51,13 @@ class Report(UUIDPrimaryKey, Base):
         Index("ix_reports_reporter_created", "reporter_id", "created_at", "id"),
         Index("ix_reports_category_created", "category_code", "created_at", "id"),
         Index("ix_reports_created", "created_at", "id"),
+        # Counting the cases filed per day in a place (statistics' time series) from the index
+        # alone, without reading the cases themselves (PostgreSQL).
+        Index(
+            "ix_reports_created_places",
+            "created_at",
+            postgresql_include=["region_id", "community_id", "category_code"],
+        ),
         # "Already reported?" and "nearby" look for open reports near a point.
         open_index(
             "ix_reports_open_category_lat_lng",

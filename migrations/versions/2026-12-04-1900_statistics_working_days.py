@@ -91,6 +91,12 @@ def upgrade() -> None:
         "WHERE id IN (SELECT report_id FROM ratings)"
     )
     _backfill_held_working_seconds()
+    op.create_index(
+        "ix_reports_created_places",
+        "reports",
+        ["created_at"],
+        postgresql_include=["region_id", "community_id", "category_code"],
+    )
 
 
 def _backfill_held_working_seconds() -> None:
@@ -119,6 +125,7 @@ def _backfill_held_working_seconds() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index("ix_reports_created_places", table_name="reports")
     with op.batch_alter_table("reports", recreate="never") as batch_op:
         batch_op.drop_column("satisfaction")
         batch_op.drop_column("held_working_seconds")
