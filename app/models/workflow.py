@@ -29,6 +29,8 @@ class Job(UUIDPrimaryKey, Base):
         # … and all of them, a page at a time in index order.
         Index("ix_jobs_unit_created", "unit_id", "created_at", "id"),
         Index("ix_jobs_report", "report_id"),
+        # The jobs sent in a period, across units (the statistics' unit sheet).
+        Index("ix_jobs_created", "created_at"),
         # The overdue sweep's unfinished running clocks (see Report).
         *clock_indexes(
             "jobs", "accept_due_at", "accept_due_recorded", "accept_due_swept", ("pending",)

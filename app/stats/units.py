@@ -46,8 +46,9 @@ class _JobClock:
         # completion deadline may lie ahead.
         first, last = china_day(query.start), china_day(max(query.end, query.now)) + 1
         self.days = {
+            # A completion deadline may lie ahead of today, within a year or so.
             name: days_between(
-                f"job_{name}_day", first, None if name == "complete_due_at" else last
+                f"job_{name}_day", first, last + 400 if name == "complete_due_at" else last
             )
             for name in self.MOMENTS
         }
@@ -75,7 +76,10 @@ def _count(condition: ColumnElement[bool]) -> ColumnElement[int]:
     return func.count().filter(condition)
 
 
-def _extensions() -> Any:
+def _extensions(query: StatsQuery) -> Any:
+    """The requests for more time of the jobs sent in the period, counted per job (and those
+    granted): only these jobs' requests are read."""
+    sent = select(Job.id).where(*within(Job.created_at, query))
     return (
         select(
             JobExtension.job_id,
@@ -84,78 +88,47 @@ def _extensions() -> Any:
             .filter(JobExtension.status == ExtensionStatus.granted.value)
             .label("granted"),
         )
+        .where(JobExtension.job_id.in_(sent))
         .group_by(JobExtension.job_id)
         .subquery("extensions")
     )
 
 
-# long: one labelled column per measure of the sheet
-def _job_measures(query: StatsQuery, clock: _JobClock, extensions: Any) -> list[Any]:
-    now = literal(query.now, Job.created_at.type)
-    is_open = and_(
-        Job.status.in_((JS.pending.value, JS.accepted.value)),
-        Report.status != ReportStatus.on_hold.value,
-    )
-    running_due = case(
-        (Job.status == JS.pending.value, Job.accept_due_at), else_=Job.complete_due_at
-    )
-    completed = Job.status == JS.completed.value
-    accepted = Job.accepted_at.is_not(None)
-    completion_due = and_(
-        accepted,
-        or_(completed, and_(Job.status == JS.accepted.value, Job.complete_due_at <= now)),
-    )
-    to_complete = clock.hours("accepted_at", "completed_at")
-    allowed = clock.hours("accepted_at", "complete_due_at")
-    lead_rating = case((Job.is_lead, Report.satisfaction), else_=null())
-    return [
-        func.count().label("received"),
-        _count(accepted).label("accepted"),
-        _count(Job.accepted_at <= Job.accept_due_at).label("accepted_on_time"),
-        _count(Job.status == JS.declined.value).label("declined"),
-        *(
-            _count(Job.decline_reason_code == reason.value).label(f"declined_{reason.value}")
-            for reason in DeclineReason
-        ),
-        func.coalesce(func.sum(extensions.c.asked), 0).label("extensions_asked"),
-        func.coalesce(func.sum(extensions.c.granted), 0).label("extensions_granted"),
-        _count(completed).label("completed"),
-        _count(and_(completed, Job.completed_at <= Job.complete_due_at)).label("completed_on_time"),
-        _count(and_(completed, Job.completed_at > Job.complete_due_at)).label("completed_late"),
-        _count(and_(is_open, or_(running_due.is_(None), running_due >= now))).label(
-            "pending_on_time"
-        ),
-        _count(and_(is_open, running_due < now)).label("overdue_now"),
-        _count(Job.rework_count > 0).label("reworked"),
-        _count(
-            and_(
-                Job.accept_due_at.is_not(None),
-                or_(Job.accept_due_at <= now, accepted, Job.declined_at.is_not(None)),
-            )
-        ).label("response_due"),
-        _count(completion_due).label("completion_due"),
-        func.avg(case((accepted, clock.hours("created_at", "accepted_at")), else_=null())).label(
-            "mean_hours_to_accept"
-        ),
-        func.avg(case((completed, to_complete), else_=null())).label("mean_hours_to_complete"),
-        func.avg(case((and_(completed, allowed > 0), to_complete / allowed), else_=null())).label(
-            "mean_share_of_time_used"
-        ),
-        func.count(lead_rating).label("ratings"),
-        *(
-            _count(lead_rating == level.value).label(level.value)
-            for level in (Satisfaction.satisfied, Satisfaction.basically_satisfied)
-        ),
-    ]
-
-
-def _sheet_statement(query: StatsQuery) -> Select[Any]:
+def _sent_jobs(query: StatsQuery) -> Any:
+    """The jobs sent in the period on the cases the caller may see, each with what the sheet
+    reads of it worked out once: its hours in its category's kind, its case's rating where it
+    led, its extensions."""
     clock = _JobClock(query)
-    extensions = _extensions()
-    statement = select(Job.unit_id, *_job_measures(query, clock, extensions)).select_from(Job)
-    statement = statement.join(Report, Report.id == Job.report_id)
-    statement = clock.join(statement)
-    statement = statement.outerjoin(extensions, extensions.c.job_id == Job.id)
+    extensions = _extensions(query)
+    accepted = Job.accepted_at.is_not(None)
+    completed = Job.status == JS.completed.value
+    columns: list[Any] = [
+        Job.unit_id,
+        Job.status,
+        Job.accepted_at,
+        Job.accept_due_at,
+        Job.declined_at,
+        Job.decline_reason_code,
+        Job.completed_at,
+        Job.complete_due_at,
+        Job.rework_count,
+        (Report.status == ReportStatus.on_hold.value).label("case_on_hold"),
+        case((Job.is_lead, Report.satisfaction), else_=null()).label("lead_rating"),
+        case((accepted, clock.hours("created_at", "accepted_at")), else_=null()).label(
+            "hours_to_accept"
+        ),
+        case((completed, clock.hours("accepted_at", "completed_at")), else_=null()).label(
+            "hours_to_complete"
+        ),
+        case((completed, clock.hours("accepted_at", "complete_due_at")), else_=null()).label(
+            "hours_allowed"
+        ),
+        func.coalesce(extensions.c.asked, 0).label("extensions_asked"),
+        func.coalesce(extensions.c.granted, 0).label("extensions_granted"),
+    ]
+    statement = clock.join(
+        select(*columns).select_from(Job).join(Report, Report.id == Job.report_id)
+    ).outerjoin(extensions, extensions.c.job_id == Job.id)
     statement = statement.where(*case_filters(query), *within(Job.created_at, query))
     if query.unit_id is not None:
         statement = statement.where(Job.unit_id == query.unit_id)
@@ -163,7 +136,65 @@ def _sheet_statement(query: StatsQuery) -> Select[Any]:
     if not principal.is_admin and not principal.has_any(*REGION_ROLES, *STAFF_ROLES):
         # Unit staff see their own unit's row, not those of the units beside them on a case.
         statement = statement.where(Job.unit_id.in_(principal.scope_ids(Role.unit_staff)))
-    return statement.group_by(Job.unit_id)
+    # OFFSET 0: worked out once per job, not again in each measure that reads them.
+    return statement.offset(0).subquery("sent")
+
+
+# long: one labelled column per measure of the sheet
+def _job_measures(query: StatsQuery, job: Any) -> list[Any]:
+    now = literal(query.now, Job.created_at.type)
+    is_open = and_(job.status.in_((JS.pending.value, JS.accepted.value)), ~job.case_on_hold)
+    running_due = case(
+        (job.status == JS.pending.value, job.accept_due_at), else_=job.complete_due_at
+    )
+    completed = job.status == JS.completed.value
+    accepted = job.accepted_at.is_not(None)
+    completion_due = and_(
+        accepted,
+        or_(completed, and_(job.status == JS.accepted.value, job.complete_due_at <= now)),
+    )
+    return [
+        func.count().label("received"),
+        _count(accepted).label("accepted"),
+        _count(job.accepted_at <= job.accept_due_at).label("accepted_on_time"),
+        _count(job.status == JS.declined.value).label("declined"),
+        *(
+            _count(job.decline_reason_code == reason.value).label(f"declined_{reason.value}")
+            for reason in DeclineReason
+        ),
+        func.coalesce(func.sum(job.extensions_asked), 0).label("extensions_asked"),
+        func.coalesce(func.sum(job.extensions_granted), 0).label("extensions_granted"),
+        _count(completed).label("completed"),
+        _count(and_(completed, job.completed_at <= job.complete_due_at)).label("completed_on_time"),
+        _count(and_(completed, job.completed_at > job.complete_due_at)).label("completed_late"),
+        _count(and_(is_open, or_(running_due.is_(None), running_due >= now))).label(
+            "pending_on_time"
+        ),
+        _count(and_(is_open, running_due < now)).label("overdue_now"),
+        _count(job.rework_count > 0).label("reworked"),
+        _count(
+            and_(
+                job.accept_due_at.is_not(None),
+                or_(job.accept_due_at <= now, accepted, job.declined_at.is_not(None)),
+            )
+        ).label("response_due"),
+        _count(completion_due).label("completion_due"),
+        func.avg(job.hours_to_accept).label("mean_hours_to_accept"),
+        func.avg(job.hours_to_complete).label("mean_hours_to_complete"),
+        func.avg(
+            case((job.hours_allowed > 0, job.hours_to_complete / job.hours_allowed), else_=null())
+        ).label("mean_share_of_time_used"),
+        func.count(job.lead_rating).label("ratings"),
+        *(
+            _count(job.lead_rating == level.value).label(level.value)
+            for level in (Satisfaction.satisfied, Satisfaction.basically_satisfied)
+        ),
+    ]
+
+
+def _sheet_statement(query: StatsQuery) -> Select[Any]:
+    job = _sent_jobs(query).c
+    return select(job.unit_id, *_job_measures(query, job)).group_by(job.unit_id)
 
 
 def _listed_without_work(query: StatsQuery) -> ColumnElement[bool] | None:

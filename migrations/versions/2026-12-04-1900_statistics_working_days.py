@@ -97,6 +97,7 @@ def upgrade() -> None:
         ["created_at"],
         postgresql_include=["region_id", "community_id", "category_code"],
     )
+    op.create_index("ix_jobs_created", "jobs", ["created_at"])
 
 
 def _backfill_held_working_seconds() -> None:
@@ -125,6 +126,7 @@ def _backfill_held_working_seconds() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index("ix_jobs_created", table_name="jobs")
     op.drop_index("ix_reports_created_places", table_name="reports")
     with op.batch_alter_table("reports", recreate="never") as batch_op:
         batch_op.drop_column("satisfaction")
