@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.core.workcalendar import CHINA_TZ
 from app.models import OverdueMark, Report
 from app.models.reports import OPEN_STATUS_VALUES
 from app.reports.queries import METRES_PER_DEGREE_LAT
@@ -25,7 +26,6 @@ from app.stats.schemas import (
 from app.stats.selection import StatsQuery, case_filters, counted_cases, within
 from app.stats.summary import period_of
 from app.stats.timesql import (
-    CHINA_OFFSET_SECONDS,
     china_day_number,
     china_month,
     china_week_number,
@@ -59,9 +59,8 @@ def _bucket_start(key: Any, interval: Interval) -> date:
 
 def _all_buckets(query: StatsQuery, interval: Interval) -> list[date]:
     """Every bucket the period touches, so that a quiet day shows as 0, not as a gap."""
-    china = timedelta(seconds=CHINA_OFFSET_SECONDS)
-    first = (query.start + china).date()
-    last = (query.end - timedelta(microseconds=1) + china).date()
+    first = query.start.astimezone(CHINA_TZ).date()
+    last = (query.end - timedelta(microseconds=1)).astimezone(CHINA_TZ).date()
     if interval is Interval.week:
         first -= timedelta(days=first.weekday())
     elif interval is Interval.month:
