@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from typing import Annotated
 
 from fastapi import Depends, Query, Request
+from sqlalchemy import text
 
 from app.auth.deps import require_roles
 from app.auth.principal import Principal
@@ -59,6 +60,17 @@ def _period(
     return start, end
 
 
+async def plan_for_the_values(session: SessionDep) -> None:
+    """Every statement of a statistic is planned for the values it is sent with (PostgreSQL):
+    a cached generic plan fits no period and place well (a month of a banner, a year of a small
+    community), and planning costs a millisecond against tens read. Transaction-local: ends
+    with the request's transaction."""
+    if session.get_bind().dialect.name == "postgresql":
+        await session.execute(
+            text("SELECT set_config('plan_cache_mode', 'force_custom_plan', true)")
+        )
+
+
 async def ensure_working_days(request: Request, calendar: CalendarDep) -> None:
     keeper: WorkingDaysKeeper = request.app.state.working_days
     await keeper.ensure_current(calendar)
@@ -69,6 +81,7 @@ async def stats_query(
     session: SessionDep,
     clock: ClockDep,
     _: Annotated[None, Depends(ensure_working_days)],
+    __: Annotated[None, Depends(plan_for_the_values)],
     start: Annotated[
         Moment,
         Query(

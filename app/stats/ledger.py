@@ -21,7 +21,7 @@ from sqlalchemy.orm import aliased, load_only
 from app.auth.principal import Principal
 from app.auth.scope import report_scope
 from app.cases.visibility import case_view
-from app.core.pagination import SortKey, after_cursor
+from app.core.pagination import SortKey, after_cursor, planned_for_its_values
 from app.labels.service import labels_in
 from app.models import Category, Community, Grid, Job, Region, Report, Unit, User
 from app.models.enums import JobStatus, ReportStatus
@@ -236,7 +236,7 @@ async def ledger_batches(
     statement = _statement(query).limit(batch_size)
     last: Report | None = None
     while True:
-        async with sessionmaker() as session:
+        async with sessionmaker() as session, planned_for_its_values(session, True):
             page = statement if last is None else statement.where(_after(last))
             rows = (await session.execute(page)).all()
             batch = [_cells(row, query) for row in rows]
