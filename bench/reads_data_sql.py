@@ -245,22 +245,25 @@ def _noted(alias: str, clock: str, column: str) -> str:
     )
 
 
-# Marks for the running clocks more than a day past their deadline ($1: now), the red card
-# they gave (levels only go up, so a report with any such mark is at red), and on each clock
-# where the sweep is with it. A job's clocks stop while its case is on hold.
+# Marks for the running clocks more than a day past their deadline ($1: now; the demo's own
+# cases, played through the API by seed-demo, have theirs already), the red card they gave
+# (levels only go up, so a report with any such mark is at red), and on each clock where the
+# sweep is with it. A job's clocks stop while its case is on hold.
 MARKS_SQL = [
     f"""INSERT INTO overdue_marks (id, report_id, job_id, clock, due_at, marked_at,
            raised_to_region_id)
        SELECT gen_random_uuid(), id, {NO_JOB}, 'report_accept',
               accept_due_at, accept_due_at + interval '5 minutes', region_id
        FROM reports WHERE status = 'submitted'
-         AND accept_due_at < $1::timestamptz - interval '1 day'""",
+         AND accept_due_at < $1::timestamptz - interval '1 day'
+       ON CONFLICT DO NOTHING""",
     f"""INSERT INTO overdue_marks (id, report_id, job_id, clock, due_at, marked_at,
            raised_to_region_id)
        SELECT gen_random_uuid(), id, {NO_JOB}, 'report_resolve',
               resolve_due_at, resolve_due_at + interval '5 minutes', region_id
        FROM reports WHERE status IN ('accepted', 'in_progress', 'dispatched')
-         AND resolve_due_at < $1::timestamptz - interval '1 day'""",
+         AND resolve_due_at < $1::timestamptz - interval '1 day'
+       ON CONFLICT DO NOTHING""",
     """INSERT INTO overdue_marks (id, report_id, job_id, clock, due_at, marked_at,
            raised_to_region_id, unit_id)
        SELECT gen_random_uuid(), j.report_id, j.id,
@@ -272,7 +275,8 @@ MARKS_SQL = [
        WHERE r.status IN ('submitted', 'accepted', 'in_progress', 'dispatched', 'resolved')
          AND ((j.status = 'pending' AND j.accept_due_at < $1::timestamptz - interval '1 day')
            OR (j.status = 'accepted'
-               AND j.complete_due_at < $1::timestamptz - interval '1 day'))""",
+               AND j.complete_due_at < $1::timestamptz - interval '1 day'))
+       ON CONFLICT DO NOTHING""",
     """UPDATE reports SET supervision_level = 'red'
        WHERE id IN (SELECT report_id FROM overdue_marks)""",
     f"""UPDATE reports r SET {_noted("r", "report_accept", "accept_due")},
