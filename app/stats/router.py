@@ -9,6 +9,7 @@ from fastapi.responses import StreamingResponse
 
 from app.core.deps import SessionDep, SettingsDep
 from app.core.errors import Forbidden, NotFound, Unauthorized, ValidationFailed, error_responses
+from app.core.responses import PresentedJSON
 from app.labels.service import labels_in
 from app.models.enums import DeclineReason
 from app.stats import summary as summaries
@@ -135,9 +136,9 @@ async def timeseries(
     "cases are listed, each with its count and how many are still open." + FILTERS,
     responses=ERRORS,
 )
-async def heatmap(query: StatsQueryDep, session: SessionDep, area: HeatAreaDep) -> HeatMap:
+async def heatmap(query: StatsQueryDep, session: SessionDep, area: HeatAreaDep) -> PresentedJSON:
     box, cell_m = area
-    return await heat_map(session, query, box, cell_m)
+    return PresentedJSON(await heat_map(session, query, box, cell_m))
 
 
 # The unit sheet's columns: (header, field of UnitRow).

@@ -15,9 +15,6 @@ from app.models import OverdueMark, Report
 from app.models.reports import OPEN_STATUS_VALUES
 from app.reports.queries import METRES_PER_DEGREE_LAT
 from app.stats.schemas import (
-    HeatCell,
-    HeatCellProperties,
-    HeatMap,
     Interval,
     SeriesMetric,
     SeriesPoint,
@@ -122,7 +119,8 @@ async def heat_map(
     query: StatsQuery,
     box: tuple[float, float, float, float],
     cell_m: float,
-) -> HeatMap:
+) -> dict[str, Any]:
+    """The grid's cells with cases, as plain values in ``HeatMap``'s shape."""
     min_lng, min_lat, max_lng, max_lat = box
     dlat, dlng = cell_size(box, cell_m)
     row = floor_int((Report.lat - number(min_lat)) / number(dlat)).label("row")
@@ -141,15 +139,22 @@ async def heat_map(
         .group_by(row, column)
         .order_by(row, column)
     )
-    features = []
+    features: list[dict[str, Any]] = []
     for cell in await session.execute(statement):
         south, west = min_lat + cell.row * dlat, min_lng + cell.col * dlng
         north, east = south + dlat, west + dlng
         ring = [[west, south], [east, south], [east, north], [west, north], [west, south]]
+        # Plain values in HeatCell's shape: thousands of cells, written without validation.
         features.append(
-            HeatCell(
-                geometry={"type": "Polygon", "coordinates": [ring]},
-                properties=HeatCellProperties(count=cell.count, open=cell.open),
-            )
+            {
+                "type": "Feature",
+                "geometry": {"type": "Polygon", "coordinates": [ring]},
+                "properties": {"count": cell.count, "open": cell.open},
+            }
         )
-    return HeatMap(cell_m=cell_m, period=period_of(query), features=features)
+    return {
+        "type": "FeatureCollection",
+        "cell_m": cell_m,
+        "period": {"from": query.start, "to": query.end},
+        "features": features,
+    }

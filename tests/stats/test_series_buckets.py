@@ -6,7 +6,9 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from app.stats.schemas import HeatMap
 from tests.conftest import LoginFn
+from tests.reports.conftest import SubmitFn, submit  # noqa: F401
 
 NOVEMBER = [
     # The same period: November in China time.
@@ -42,3 +44,21 @@ async def test_the_buckets_are_those_of_the_period(
     assert answer.status_code == 200, answer.text
     starts = [item["start"] for item in answer.json()["items"]]
     assert (starts[0], starts[-1], len(starts)) == (first, last, count)
+
+
+async def test_the_heat_map_has_the_shape_it_documents(
+    client: httpx.AsyncClient,
+    login: LoginFn,
+    submit: SubmitFn,  # noqa: F811
+) -> None:
+    filed = await submit("courier1")
+    assert filed.status_code == 201, filed.text
+    answer = await client.get(
+        "/api/v1/stats/heatmap",
+        params={"bbox": "107.10,40.80,107.20,40.90", "cell_m": 1000},
+        headers=await login("supervisor"),
+    )
+    assert answer.status_code == 200, answer.text
+    heat = HeatMap.model_validate(answer.json())
+    assert [(cell.properties.count, cell.properties.open) for cell in heat.features] == [(1, 1)]
+    assert heat.features[0].geometry["type"] == "Polygon"
