@@ -75,7 +75,8 @@ bench: $(STAMP)
 	$(BIN)/python bench/locate.py
 	$(BIN)/python bench/photo_pillow.py
 	$(BIN)/python bench/intake.py $(if $(BENCH_DATABASE_URL),--database-url $(BENCH_DATABASE_URL))
-	$(BIN)/python bench/reads.py
+	$(BIN)/python bench/reads.py --keep
+	$(BIN)/python bench/stats.py --keep
 
 clean:
 	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache
