@@ -17,7 +17,9 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.calendar.working_days import rebuild as rebuild_working_days
 from app.categories.taxonomy import seed_categories
+from app.core.workcalendar import WorkingCalendar
 from app.demo.organisation import Organisation, organisation
 from app.models.base import utcnow
 from app.models.enums import CheckInStatus, RegionLevel, Role
@@ -78,6 +80,9 @@ async def seed_demo(
     # Every demo account shares the password, so one (slow, salted) hash serves them all.
     builder = _DemoBuilder(session, hash_password(password))
     await builder.build()
+    # The statistics' table of the working calendar (the published one: a new database has
+    # no days set by an administrator), so the first statistic need not build it.
+    await rebuild_working_days(session, WorkingCalendar())
     return DemoSummary(tuple(builder.accounts), categories_inserted)
 
 
