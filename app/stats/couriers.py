@@ -19,12 +19,11 @@ from app.models import (
     CourierBranch,
     CourierCompany,
     PointsEntry,
-    Region,
     Report,
 )
 from app.models.enums import CheckInStatus, ReportStatus
 from app.stats.schemas import CourierBranchRow, CourierCompanyRow, CourierSheet
-from app.stats.selection import StatsQuery, counted_cases, within
+from app.stats.selection import StatsQuery, counted_cases, region_subtree, within
 from app.stats.summary import period_of
 
 FIGURES = ("checked_in", "active", "reports", "valid_reports", "points")
@@ -38,18 +37,11 @@ def _communities_in_sight(query: StatsQuery) -> Select[Any] | None:
     if query.community_id is not None:
         conditions.append(Community.id == query.community_id)
     if query.region_id is not None:
-        path = select(Region.path).where(Region.id == query.region_id).scalar_subquery()
-        conditions.append(
-            Community.region_id.in_(select(Region.id).where(Region.path.startswith(path)))
-        )
+        conditions.append(Community.region_id.in_(region_subtree(region_id=query.region_id)))
     if not principal.is_admin:
         own: list[ColumnElement[bool]] = []
         if paths := principal.region_paths(*REGION_ROLES):
-            own.append(
-                Community.region_id.in_(
-                    select(Region.id).where(or_(*(Region.path.startswith(p) for p in paths)))
-                )
-            )
+            own.append(Community.region_id.in_(region_subtree(paths=paths)))
         if communities := principal.scope_ids(*STAFF_ROLES):
             own.append(Community.id.in_(communities))
         conditions.append(or_(*own) if own else Community.id.is_(None))

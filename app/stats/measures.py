@@ -186,7 +186,7 @@ def measures_statement(
     return statement.group_by(*groups) if groups else statement
 
 
-def rate(numerator: int, denominator: int) -> float | None:
+def rate(numerator: float, denominator: int) -> float | None:
     return numerator / denominator if denominator else None
 
 
@@ -205,14 +205,11 @@ def weighted_score(rates: Mapping[str, float | None], settings: Settings) -> flo
 
 
 def satisfaction_rate(row: Mapping[str, Any], settings: Settings) -> float | None:
+    """(satisfied + 0.9 × basically satisfied) ÷ ratings, of a row with those three counts."""
     weighted = (
-        row["satisfied"] + settings.stats_basically_satisfied_weight * row["basically_satisfied"]
+        row["satisfied"] + settings.stats_basically_satisfied_weight * (row["basically_satisfied"])
     )
-    return rate_float(weighted, row["ratings"])
-
-
-def rate_float(numerator: float, denominator: int) -> float | None:
-    return numerator / denominator if denominator else None
+    return rate(weighted, row["ratings"])
 
 
 def case_measures(row: Any, settings: Settings) -> dict[str, Any]:
@@ -234,12 +231,12 @@ def case_measures(row: Any, settings: Settings) -> dict[str, Any]:
             settings,
         ),
         "whistled_share": rate(row["whistled"], row["accepted"]),
-        "mean_hours_to_accept": _float(row["mean_hours_to_accept"]),
-        "mean_hours_to_resolve": _float(row["mean_hours_to_resolve"]),
+        "mean_hours_to_accept": optional_float(row["mean_hours_to_accept"]),
+        "mean_hours_to_resolve": optional_float(row["mean_hours_to_resolve"]),
     }
 
 
-def _float(value: Any) -> float | None:
+def optional_float(value: Any) -> float | None:
     return None if value is None else float(value)
 
 

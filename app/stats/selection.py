@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, false, or_, select, true
+from sqlalchemy import ColumnElement, Select, false, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.principal import Principal
@@ -36,13 +36,19 @@ class StatsQuery:
     region: ColumnElement[bool] | None = None
 
 
+def region_subtree(
+    *, paths: list[str] | None = None, region_id: uuid.UUID | None = None
+) -> Select[uuid.UUID]:
+    """The ids of the regions under ``paths``, or under the region ``region_id``."""
+    if region_id is not None:
+        path = select(Region.path).where(Region.id == region_id).scalar_subquery()
+        return select(Region.id).where(Region.path.startswith(path))
+    return select(Region.id).where(or_(*(Region.path.startswith(p) for p in paths or [])))
+
+
 async def _subtree(session: AsyncSession, paths: list[str]) -> tuple[list[Any], list[Any]]:
     """The ids of the regions under ``paths`` and of their communities."""
-    regions = list(
-        await session.scalars(
-            select(Region.id).where(or_(*(Region.path.startswith(path) for path in paths)))
-        )
-    )
+    regions = list(await session.scalars(region_subtree(paths=paths)))
     communities = list(
         await session.scalars(select(Community.id).where(Community.region_id.in_(regions)))
     )

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.scope import REGION_ROLES, STAFF_ROLES
 from app.core.config import Settings
-from app.models import Category, Job, JobExtension, Region, Report, Unit
+from app.models import Category, Job, JobExtension, Report, Unit
 from app.models.enums import (
     DeclineReason,
     ExtensionStatus,
@@ -20,9 +20,9 @@ from app.models.enums import (
     Role,
     Satisfaction,
 )
-from app.stats.measures import rate, rate_float, weighted_score
+from app.stats.measures import optional_float, rate, satisfaction_rate, weighted_score
 from app.stats.schemas import UnitRow, UnitSheet
-from app.stats.selection import StatsQuery, case_filters, within
+from app.stats.selection import StatsQuery, case_filters, region_subtree, within
 from app.stats.summary import period_of
 from app.stats.timesql import (
     china_day,
@@ -208,16 +208,13 @@ def _listed_without_work(query: StatsQuery) -> ColumnElement[bool] | None:
     if query.unit_id is not None:
         return Unit.id == query.unit_id
     if query.region_id is not None:
-        path = select(Region.path).where(Region.id == query.region_id).scalar_subquery()
-        return Unit.region_id.in_(select(Region.id).where(Region.path.startswith(path)))
+        return Unit.region_id.in_(region_subtree(region_id=query.region_id))
     if query.community_id is not None or query.categories is not None:
         return None
     if principal.is_admin:
         return literal(True)
     if paths := principal.region_paths(*REGION_ROLES):
-        return Unit.region_id.in_(
-            select(Region.id).where(or_(*(Region.path.startswith(p) for p in paths)))
-        )
+        return Unit.region_id.in_(region_subtree(paths=paths))
     return None
 
 
@@ -241,11 +238,7 @@ def _row(row: Any, settings: Settings) -> UnitRow:
     counts = {key: row[key] or 0 for key in _COUNT_KEYS}
     response = rate(counts["accepted_on_time"], counts["response_due"])
     completion = rate(counts["completed"], counts["completion_due"])
-    weighted = (
-        counts["satisfied"]
-        + settings.stats_basically_satisfied_weight * (counts["basically_satisfied"])
-    )
-    satisfaction = rate_float(weighted, counts["ratings"])
+    satisfaction = satisfaction_rate(counts, settings)
     return UnitRow(
         unit_id=row["id"],
         name=row["name"],
@@ -258,19 +251,15 @@ def _row(row: Any, settings: Settings) -> UnitRow:
         response_rate=response,
         completion_rate=completion,
         on_time_completion_rate=rate(counts["completed_on_time"], counts["completion_due"]),
-        mean_hours_to_accept=_float(row["mean_hours_to_accept"]),
-        mean_hours_to_complete=_float(row["mean_hours_to_complete"]),
-        mean_share_of_time_used=_float(row["mean_share_of_time_used"]),
+        mean_hours_to_accept=optional_float(row["mean_hours_to_accept"]),
+        mean_hours_to_complete=optional_float(row["mean_hours_to_complete"]),
+        mean_share_of_time_used=optional_float(row["mean_share_of_time_used"]),
         satisfaction_rate=satisfaction,
         score=weighted_score(
             {"response": response, "resolution": completion, "satisfaction": satisfaction},
             settings,
         ),
     )
-
-
-def _float(value: Any) -> float | None:
-    return None if value is None else float(value)
 
 
 _RATING_KEYS = ("ratings", "satisfied", "basically_satisfied")
