@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.config import Settings, get_settings
 from app.core.db import create_engine, create_sessionmaker
+from app.stats.cli import stats_cli
 from app.stats.export_cli import export_cli
 
 if TYPE_CHECKING:
@@ -333,6 +334,7 @@ calendar_cli = typer.Typer(
 )
 cli.add_typer(calendar_cli, name="calendar")
 cli.add_typer(export_cli, name="export")
+cli.add_typer(stats_cli, name="stats")
 
 
 @calendar_cli.command("import")
@@ -370,10 +372,8 @@ def import_calendar(
             console.print(f"  {problem}", markup=False, highlight=False, soft_wrap=True)
         raise typer.Exit(1) from exc
     by_year: dict[int, list[DayToSet]] = {}
-    for entry in days:
-        by_year.setdefault(entry.day.year, []).append(
-            DayToSet(entry.day, entry.is_workday, entry.name)
-        )
+    for e in days:
+        by_year.setdefault(e.day.year, []).append(DayToSet(e.day, e.is_workday, e.name))
     summary = ", ".join(f"{year}: {len(entries)} days" for year, entries in sorted(by_year.items()))
     if dry_run:
         console.print(f"{file} is good ({summary}); nothing was changed (--dry-run).")

@@ -245,8 +245,8 @@ def _noted(alias: str, clock: str, column: str) -> str:
     )
 
 
-# Marks for the running clocks more than a day past their deadline ($1: now; the demo's own
-# cases, played through the API by seed-demo, have theirs already), the red card they gave
+# Marks for the running clocks more than a day past their deadline ($1: now; cases filed
+# through the API have theirs already), the red card they gave
 # (levels only go up, so a report with any such mark is at red), and on each clock where the
 # sweep is with it. A job's clocks stop while its case is on hold.
 MARKS_SQL = [

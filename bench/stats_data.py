@@ -34,6 +34,9 @@ from typing import Any
 
 import asyncpg
 from common import log
+from stats_hand_sql import DAY_S, china_seconds, hours
+
+from app.core.workcalendar import WorkingCalendar
 
 VERSION = 1
 NO_JOB = "'00000000-0000-0000-0000-000000000000'::uuid"
@@ -46,6 +49,54 @@ def uniform(key: str, part: int = 0) -> str:
     """A number in [0, 1) drawn from the md5 of ``key`` (an SQL text expression): ``part`` 0–3
     are four independent draws from one hash."""
     return f"(('x' || substr(md5({key}), {1 + 8 * part}, 8))::bit(32)::bigint / 4294967296.0)"
+
+
+# The hours each case took as the app keeps them on the case (app/cases/measured.py), worked
+# out from its timestamps with the ``working_days`` table (the hand SQL's way); only rows whose
+# stored hours differ are written.
+_MOMENTS = {"filed": "r.created_at", "accepted": "r.accepted_at", "resolved": "r.resolved_at"}
+HOURS_SQL = f"""
+UPDATE reports r SET hours_to_accept = h.to_accept, hours_to_resolve = h.to_resolve
+FROM (
+    SELECT c.id, {hours("filed", "accepted")} AS to_accept,
+           CASE WHEN resolved_at IS NOT NULL THEN {hours("accepted", "resolved")}
+                - CASE WHEN working THEN held_working_seconds ELSE held_seconds END / 3600.0
+           END AS to_resolve
+    FROM (SELECT r.id, r.resolved_at, r.held_seconds, r.held_working_seconds,
+                 cat.hours_kind = 'working' AS working, {china_seconds(_MOMENTS)}
+          FROM reports r JOIN categories cat ON cat.code = r.category_code
+          WHERE r.accepted_at IS NOT NULL OFFSET 0) AS c
+    {
+    " ".join(
+        f"LEFT JOIN working_days w_{key} ON working "
+        f"AND w_{key}.day_number = floor(s_{key} / {DAY_S})::int"
+        for key in _MOMENTS
+    )
+}
+) AS h
+WHERE r.id = h.id
+  AND (abs(coalesce(r.hours_to_accept, -1) - coalesce(h.to_accept, -1)) > 1e-6
+       OR abs(coalesce(r.hours_to_resolve, -1) - coalesce(h.to_resolve, -1)) > 1e-6)
+"""
+
+
+async def _ensure_working_days(conn: Any) -> None:
+    """The ``working_days`` table as the service fills it for the default calendar (the
+    benchmark's database has no calendar overrides), unless it is there already."""
+    if await conn.fetchval("SELECT count(*) FROM working_days"):
+        return
+    tabled = WorkingCalendar().tabled
+    async with conn.transaction():
+        await conn.copy_records_to_table(
+            "working_days",
+            records=list(tabled.rows),
+            columns=["day_number", "is_workday", "worked_before"],
+        )
+        await conn.execute("DELETE FROM working_days_built")
+        await conn.execute(
+            "INSERT INTO working_days_built (id, digest, built_at) VALUES (1, $1, now())",
+            tabled.digest,
+        )
 
 
 # A hold's office time: ~8 office hours in 24, 5 working days in 7.
@@ -355,9 +406,12 @@ async def _derived_columns(conn: Any) -> dict[str, int]:
     may have come with a migration after the rows were added): rows changed, and how many
     cases' copies of their rating differ from the rating afterwards."""
     changed: dict[str, int] = {}
+    if await _has_column(conn, "reports", "hours_to_accept"):
+        await _ensure_working_days(conn)
     for column, sql in (
         ("held_working_seconds", WORKING_HOLD_SQL),
         ("satisfaction", SATISFACTION_SQL),
+        ("hours_to_accept", HOURS_SQL),
     ):
         if await _has_column(conn, "reports", column):
             status: str = await conn.execute(sql)

@@ -187,28 +187,14 @@ def _case_measures_json(m: str) -> str:
 
 def counted_cases(caller: Caller, extra: str = "") -> str:
     """The counted cases (filed in the period, in the caller's sight), one row each with what
-    the measures read: its hours to accept and to resolve in its category's kind of hours and
-    its rating (OFFSET 0: a subquery of its own, so that each case's hours are worked out once,
-    not once in every aggregate that reads them)."""
-    moments = {"filed": "r.created_at", "accepted": "r.accepted_at", "resolved": "r.resolved_at"}
-    held = "CASE WHEN working THEN held_working_seconds ELSE held_seconds END / 3600.0"
+    the measures read: its hours to accept and to resolve as kept on the case, and its
+    rating."""
     return f"""SELECT status, accept_due_at, resolve_due_at, accepted_at, rejected_at,
            duplicate_at, dispatched_at, closure_type, rework_count, community_id,
-           category_code, satisfaction,
-           CASE WHEN accepted_at IS NOT NULL THEN {hours("filed", "accepted")} END AS to_accept,
-           CASE WHEN status IN ('resolved', 'closed') AND accepted_at IS NOT NULL
-                AND resolved_at IS NOT NULL THEN {hours("accepted", "resolved")} - {held}
-           END AS to_resolve
-    FROM (SELECT r.status, r.accept_due_at, r.resolve_due_at, r.accepted_at, r.rejected_at,
-                 r.duplicate_at, r.dispatched_at, r.resolved_at, r.closure_type,
-                 r.rework_count, r.community_id, r.category_code, r.satisfaction,
-                 r.held_seconds, r.held_working_seconds,
-                 cat.hours_kind = 'working' AS working, {china_seconds(moments)}
-          FROM reports r JOIN categories cat ON cat.code = r.category_code
-          WHERE r.created_at >= :from AND r.created_at < :to AND {visible(caller)} {extra}
-          OFFSET 0) AS c
-    {day_joins(tuple(moments))}
-    OFFSET 0"""
+           category_code, satisfaction, hours_to_accept AS to_accept,
+           CASE WHEN status IN ('resolved', 'closed') THEN hours_to_resolve END AS to_resolve
+    FROM reports r
+    WHERE r.created_at >= :from AND r.created_at < :to AND {visible(caller)} {extra}"""
 
 
 def summary_sql(caller: Caller) -> str:

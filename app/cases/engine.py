@@ -14,7 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.principal import Principal
 from app.auth.scope import region_path, report_scope
+from app.cases import day_counts
 from app.cases.locks import lock_report
+from app.cases.measured import hours_to_record, record_hours
 from app.cases.parts import Parts, acting_role, case_parts
 from app.cases.timeline import append_event
 from app.cases.transitions import (
@@ -28,6 +30,7 @@ from app.cases.transitions import (
 from app.core import etags
 from app.core.errors import Forbidden, InvalidTransition, NotFound
 from app.core.metrics import TRANSITIONS, count_on_commit
+from app.core.workcalendar import WorkingCalendar
 from app.integrations import outbox
 from app.models import Job, Report, ReportEvent
 from app.models.enums import ReportStatus
@@ -102,6 +105,32 @@ async def whistled(session: AsyncSession, report: Report) -> bool:
     return resolved_by == ReportAction.lead_completed.value
 
 
+async def _move(
+    session: AsyncSession,
+    report: Report,
+    after: ReportStatus,
+    now: datetime,
+    calendar: WorkingCalendar | None,
+    action: ReportAction,
+) -> None:
+    """Put the case in ``after`` (not yet written), with what the move makes known: the events
+    counted per day, the hours it took."""
+    accepted_before, closed_before = report.accepted_at is not None, report.closed_at
+    if after is report.status:
+        # Staying in a status (a rating, a transfer, an escalation) is not entering it: its
+        # timestamp keeps the moment it was entered.
+        report.updated_at = now
+    else:
+        enter(report, after, now)
+    await day_counts.count_transition(
+        session, report, accepted_before=accepted_before, closed_before=closed_before
+    )
+    if hours_to_record(report):
+        if calendar is None:
+            raise ValueError(f"{action.value} records the case's hours: pass the calendar")
+        await record_hours(session, report, calendar)
+
+
 async def transition(
     session: AsyncSession,
     report: Report,
@@ -115,9 +144,11 @@ async def transition(
     data: dict[str, Any] | None = None,
     is_internal: bool = False,
     job: Job | None = None,
+    calendar: WorkingCalendar | None = None,
 ) -> ReportEvent:
     """Move ``report`` by ``action``; record it in the timeline (with the role that authorised
-    it among the parts the caller plays) and the outbox."""
+    it among the parts the caller plays) and the outbox. ``calendar`` is needed by the moves
+    that make the case's hours known (its first acceptance, a resolution)."""
     ensure_allowed(report, action, actors)
     before = report.status
     role = acting_role(report_rule(before, action).actors, actors)
@@ -130,7 +161,7 @@ async def transition(
         )
     except TransitionRefused as exc:
         raise refuse(exc) from exc
-    enter(report, after, now)
+    await _move(session, report, after, now, calendar, action)
     await session.flush()  # bumps the version; a concurrent change fails here
     event = await append_event(
         session,

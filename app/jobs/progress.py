@@ -151,6 +151,7 @@ async def complete_job(
                 actors=on_behalf_of(event.actor_role),
                 principal=principal,
                 now=now,
+                calendar=ctx.calendar,
                 data={"job_id": str(case.job.id), "unit_id": str(case.job.unit_id)},
                 job=case.job,
             )

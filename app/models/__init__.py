@@ -23,6 +23,7 @@ from app.models.reports import (
     ReportEvent,
     ReportNumberCounter,
 )
+from app.models.stats import CaseDayCount
 from app.models.users import ApiKey, AuthSession, LoginThrottle, RefreshToken, RoleAssignment, User
 from app.models.workflow import Job, JobExtension, OverdueMark, Rating
 
@@ -33,6 +34,7 @@ __all__ = [
     "Base",
     "CalendarDay",
     "CalendarRevision",
+    "CaseDayCount",
     "Category",
     "CheckIn",
     "Community",

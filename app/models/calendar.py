@@ -44,7 +44,7 @@ class WorkingDay(Base):
     """The working calendar as a table the statistics can join: each day (China time) from
     FIRST_TABLED_DAY on, numbered as days since 1970-01-01, with the office seconds of all days
     before it. Working hours between two moments are then a difference of two look-ups, in
-    SQL (app/stats/hours.py). Derived from the calendar in force, rebuilt when it changes
+    SQL (app/stats/timesql.py). Derived from the calendar in force, rebuilt when it changes
     (app/calendar/working_days.py)."""
 
     __tablename__ = "working_days"

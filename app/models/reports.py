@@ -51,12 +51,28 @@ class Report(UUIDPrimaryKey, Base):
         Index("ix_reports_reporter_created", "reporter_id", "created_at", "id"),
         Index("ix_reports_category_created", "category_code", "created_at", "id"),
         Index("ix_reports_created", "created_at", "id"),
-        # Counting the cases filed per day in a place (statistics' time series) from the index
-        # alone, without reading the cases themselves (PostgreSQL).
+        # The statistics' reads of the cases filed in a period (counts per day, the case
+        # measures) from the index alone, without visiting the cases' rows (PostgreSQL).
         Index(
-            "ix_reports_created_places",
+            "ix_reports_created_measures",
             "created_at",
-            postgresql_include=["region_id", "community_id", "category_code"],
+            postgresql_include=[
+                "region_id",
+                "community_id",
+                "category_code",
+                "status",
+                "accept_due_at",
+                "resolve_due_at",
+                "accepted_at",
+                "rejected_at",
+                "duplicate_at",
+                "dispatched_at",
+                "closure_type",
+                "rework_count",
+                "satisfaction",
+                "hours_to_accept",
+                "hours_to_resolve",
+            ],
         ),
         # "Already reported?" and "nearby" look for open reports near a point.
         open_index(
@@ -157,6 +173,12 @@ class Report(UUIDPrimaryKey, Base):
     satisfaction: Mapped[Satisfaction | None] = mapped_column(
         str_enum(Satisfaction, "report_satisfaction")
     )
+
+    # The hours the case took, in its category's kind of hours (office hours for working-hour
+    # categories), kept when they become known: to accept at its first acceptance, to resolve
+    # (less the holds) at each resolution. Statistics average them as they are.
+    hours_to_accept: Mapped[float | None] = mapped_column(Float)
+    hours_to_resolve: Mapped[float | None] = mapped_column(Float)
 
     # One timestamp per status, set when the status is entered: statistics read these columns.
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

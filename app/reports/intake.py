@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Load
 
 from app.auth.principal import Principal
+from app.cases import day_counts
 from app.cases.clocks import NO_HISTORY
 from app.cases.parts import filing_role
 from app.cases.timeline import timeline_entry
@@ -44,6 +45,7 @@ from app.models.enums import (
     ReportSource,
     ReportStatus,
     Role,
+    StatsMetric,
 )
 from app.org.locator_cache import LocatorCache
 from app.org.routing import Routed, route_point
@@ -329,6 +331,9 @@ async def _write(
     # inserts, in the order of their foreign keys, without the unit of work.
     await insert_new(session, [report])
     await insert_new(session, photos)
+    day_counts.note(
+        session, StatsMetric.submitted, report.created_at, report.region_id, report.community_id
+    )
     await insert_new(
         session,
         [

@@ -5,96 +5,19 @@ from the database; a rate is the quotient of two of them."""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, case, func, literal, null, or_, select
 
 from app.core.config import Settings
-from app.models import Category, Report
-from app.models.enums import HoursKind, ReportStatus, Satisfaction
+from app.models import Report
+from app.models.enums import ReportStatus, Satisfaction
 from app.models.reports import OPEN_STATUS_VALUES
 from app.stats.selection import StatsQuery, counted_cases
-from app.stats.timesql import (
-    china_day,
-    china_day_number,
-    days_between,
-    epoch_seconds,
-    number,
-    working_seconds_at,
-)
 
 RS = ReportStatus
 HANDLING = (RS.accepted.value, RS.in_progress.value, RS.dispatched.value)
 ENDED_RESOLVED = (RS.resolved.value, RS.closed.value)
-
-
-@dataclass(frozen=True)
-class HoursColumns:
-    """Hours to accept and to resolve of each counted case (null where not measured)."""
-
-    to_accept: ColumnElement[Any]
-    to_resolve: ColumnElement[Any]
-
-
-class CaseClock:
-    """Joins and expressions for hours between a case's moments in its category's kind of
-    hours: calendar seconds, or office seconds looked up in ``working_days``."""
-
-    def __init__(self, query: StatsQuery) -> None:
-        self.working = Category.hours_kind == HoursKind.working.value
-        # Only the days a counted case's moments can fall on: from the period's first day
-        # to today (a hash of a few hundred rows, not of the whole table).
-        first, last = china_day(query.start), china_day(max(query.end, query.now)) + 1
-        self.filed_day = days_between("filed_day", first, last)
-        self.accepted_day = days_between("accepted_day", first, last)
-        self.resolved_day = days_between("resolved_day", first, last)
-
-    def join(self, statement: Select[Any]) -> Select[Any]:
-        statement = statement.join(Category, Category.code == Report.category_code)
-        for day, column in (
-            (self.filed_day, Report.created_at),
-            (self.accepted_day, Report.accepted_at),
-            (self.resolved_day, Report.resolved_at),
-        ):
-            # Looked up for working-hour categories only: the others need no calendar.
-            statement = statement.outerjoin(
-                day, and_(self.working, day.c.day_number == china_day_number(column))
-            )
-        return statement
-
-    def _hours(self, start: Any, end: Any, start_day: Any, end_day: Any) -> ColumnElement[Any]:
-        working = working_seconds_at(end, end_day.c) - working_seconds_at(start, start_day.c)
-        calendar = epoch_seconds(end) - epoch_seconds(start)
-        return case((self.working, working), else_=calendar) / number(3600)
-
-    def columns(self) -> HoursColumns:
-        to_accept = self._hours(
-            Report.created_at, Report.accepted_at, self.filed_day, self.accepted_day
-        )
-        held = case(
-            (self.working, Report.held_working_seconds), else_=Report.held_seconds
-        ) / number(3600)
-        to_resolve = (
-            self._hours(
-                Report.accepted_at, Report.resolved_at, self.accepted_day, self.resolved_day
-            )
-            - held
-        )
-        return HoursColumns(
-            to_accept=case((Report.accepted_at.is_not(None), to_accept), else_=null()),
-            to_resolve=case(
-                (
-                    and_(
-                        Report.status.in_(ENDED_RESOLVED),
-                        Report.accepted_at.is_not(None),
-                        Report.resolved_at.is_not(None),
-                    ),
-                    to_resolve,
-                ),
-                else_=null(),
-            ),
-        )
 
 
 def _count(condition: ColumnElement[bool]) -> ColumnElement[int]:
@@ -102,10 +25,10 @@ def _count(condition: ColumnElement[bool]) -> ColumnElement[int]:
 
 
 def counted_rows(query: StatsQuery, *keys: Any) -> Any:
-    """The counted cases, each with what the measures read of it, worked out once per case:
-    its hours in its category's kind, its rating, and the ``keys`` it is grouped by."""
-    clock = CaseClock(query)
-    hours = clock.columns()
+    """The counted cases, each with what the measures read of it and the ``keys`` it is
+    grouped by. The hours are the ones kept on the case (app/cases/measured.py); hours to
+    resolve count for a case that is resolved or closed, not for one sent back to rework."""
+    resolved = Report.status.in_(ENDED_RESOLVED)
     statement: Select[Any] = select(
         *keys,
         Report.status,
@@ -119,13 +42,10 @@ def counted_rows(query: StatsQuery, *keys: Any) -> Any:
         Report.closure_type,
         Report.rework_count,
         Report.satisfaction,
-        hours.to_accept.label("hours_to_accept"),
-        hours.to_resolve.label("hours_to_resolve"),
+        Report.hours_to_accept,
+        case((resolved, Report.hours_to_resolve), else_=null()).label("hours_to_resolve"),
     )
-    statement = clock.join(statement.select_from(Report))
-    # OFFSET 0 keeps PostgreSQL from merging this into the aggregate above, where each
-    # measure that reads the hours would work them out again.
-    return statement.where(*counted_cases(query)).offset(0).subquery("counted")
+    return statement.where(*counted_cases(query)).subquery("counted")
 
 
 # long: one labelled column per measure, each a line of the definitions table

@@ -7,51 +7,31 @@ import math
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, func, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.workcalendar import CHINA_TZ
-from app.models import OverdueMark, Report
+from app.models import Report
 from app.models.reports import OPEN_STATUS_VALUES
 from app.reports.queries import METRES_PER_DEGREE_LAT
+from app.stats.day_counts import events_per_day
 from app.stats.schemas import (
     Interval,
     SeriesMetric,
     SeriesPoint,
     TimeSeries,
 )
-from app.stats.selection import StatsQuery, case_filters, counted_cases, within
+from app.stats.selection import StatsQuery, counted_cases
 from app.stats.summary import period_of
-from app.stats.timesql import (
-    china_day_number,
-    china_month,
-    china_week_number,
-    day_from_number,
-    floor_int,
-    number,
-)
-
-EVENT_MOMENT: dict[SeriesMetric, Any] = {
-    SeriesMetric.submitted: Report.created_at,
-    SeriesMetric.accepted: Report.accepted_at,
-    SeriesMetric.closed: Report.closed_at,
-    SeriesMetric.overdue: OverdueMark.marked_at,
-}
+from app.stats.timesql import day_from_number, floor_int, number
 
 
-def _bucket(moment: Any, interval: Interval) -> ColumnElement[Any]:
+def _bucket_of(day: date, interval: Interval) -> date:
     if interval is Interval.day:
-        return china_day_number(moment)
+        return day
     if interval is Interval.week:
-        return china_week_number(moment)
-    return china_month(moment)
-
-
-def _bucket_start(key: Any, interval: Interval) -> date:
-    if interval is Interval.month:
-        year, month = str(key).split("-")
-        return date(int(year), int(month), 1)
-    return day_from_number(int(key))
+        return day - timedelta(days=day.weekday())
+    return day.replace(day=1)
 
 
 def _all_buckets(query: StatsQuery, interval: Interval) -> list[date]:
@@ -78,15 +58,10 @@ def _all_buckets(query: StatsQuery, interval: Interval) -> list[date]:
 async def time_series(
     session: AsyncSession, query: StatsQuery, interval: Interval, metric: SeriesMetric
 ) -> TimeSeries:
-    moment = EVENT_MOMENT[metric]
-    bucket = _bucket(moment, interval).label("bucket")
-    statement: Select[Any] = select(bucket, func.count().label("count")).select_from(Report)
-    if metric is SeriesMetric.overdue:
-        statement = statement.join(OverdueMark, OverdueMark.report_id == Report.id)
-    statement = statement.where(*case_filters(query), *within(moment, query)).group_by(bucket)
-    counts = {
-        _bucket_start(row.bucket, interval): row.count for row in await session.execute(statement)
-    }
+    counts: dict[date, int] = {}
+    for day, count in (await events_per_day(session, query, metric)).items():
+        bucket = _bucket_of(day_from_number(day), interval)
+        counts[bucket] = counts.get(bucket, 0) + count
     return TimeSeries(
         period=period_of(query),
         interval=interval,

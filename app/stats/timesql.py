@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Float, Integer, String, case, literal_column, select
+from sqlalchemy import ColumnElement, Float, Integer, case, literal_column, select
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
@@ -90,24 +90,6 @@ def _floor_sqlite(element: floor_int, compiler: SQLCompiler, **kw: Any) -> str:
     return f"CAST({compiler.process(element.clauses, **kw)} AS INTEGER)"
 
 
-class china_month(FunctionElement[str]):
-    """'YYYY-MM' of a moment in China time."""
-
-    type = String()
-    inherit_cache = True
-
-
-@compiles(china_month, "postgresql")
-def _month_pg(element: china_month, compiler: SQLCompiler, **kw: Any) -> str:
-    column = compiler.process(element.clauses, **kw)
-    return f"to_char({column} AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM')"
-
-
-@compiles(china_month, "sqlite")
-def _month_sqlite(element: china_month, compiler: SQLCompiler, **kw: Any) -> str:
-    return f"strftime('%Y-%m', {compiler.process(element.clauses, **kw)}, '+8 hours')"
-
-
 def number(value: float) -> ColumnElement[float]:
     """A constant written into the statement: the same text at every execution, and float
     arithmetic on PostgreSQL (a bound integer divides as numeric there)."""
@@ -121,12 +103,6 @@ def china_seconds(column: Any) -> ColumnElement[float]:
 def china_day_number(column: Any) -> ColumnElement[int]:
     """The China-time day of a moment, as days since 1970-01-01."""
     return floor_int(china_seconds(column) / number(DAY_SECONDS))
-
-
-def china_week_number(column: Any) -> ColumnElement[int]:
-    """The day number of the Monday of the moment's ISO week (1970-01-05 was a Monday)."""
-    day = china_day_number(column)
-    return day - (day + literal_column("3")) % literal_column("7")
 
 
 def day_from_number(number: int) -> date:

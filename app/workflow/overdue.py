@@ -29,6 +29,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import InstrumentedAttribute
 
+from app.cases import day_counts
 from app.cases.timeline import append_event
 from app.cases.transitions import HANDLING, JOB_CLOCKS_RUN_IN
 from app.core.config import Settings
@@ -41,6 +42,7 @@ from app.models.enums import (
     DeadlineClock,
     JobStatus,
     ReportStatus,
+    StatsMetric,
     SupervisionLevel,
 )
 from app.workflow.overdue_clocks import (
@@ -143,6 +145,9 @@ async def _process(
     done += ended
     recorded = await _insert_marks(session, [c for c in running if not c.marked], now)
     new_clocks = [c for c in running if c.key in recorded]
+    for clock in new_clocks:
+        case = reports[clock.report_id]
+        day_counts.note(session, StatsMetric.overdue, now, case.region_id, case.community_id)
     # A clock another sweep recorded meanwhile is that sweep's to raise.
     cards: dict[uuid.UUID, tuple[SupervisionLevel, OverdueClock]] = {}
     for clock in running:

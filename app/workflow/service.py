@@ -95,6 +95,7 @@ async def accept(ctx: ActionContext, report_id: uuid.UUID, body: AcceptBody) -> 
         actors=actors,
         principal=ctx.principal,
         now=ctx.now,
+        calendar=ctx.calendar,
         note=body.note,
         data={"priority": report.priority.value, **changes},
     )
@@ -278,6 +279,7 @@ async def resolve(
             actors=actors,
             principal=ctx.principal,
             now=ctx.now,
+            calendar=ctx.calendar,
             note=note,
         )
         await _attach_photos(ctx, report, event.id, stored, PhotoKind.resolution)

@@ -16,13 +16,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from app.calendar.working_days import WorkingDaysKeeper
+from app.cases.day_counts import day_number
 from app.core.workcalendar import CHINA_TZ, WorkingCalendar
 from app.models import WorkingDay
 from app.models.base import UTCDateTime
 from app.stats.timesql import (
     china_day_number,
-    china_month,
-    china_week_number,
     day_from_number,
     working_seconds_at,
 )
@@ -94,21 +93,20 @@ async def test_the_table_follows_a_changed_calendar(app: FastAPI, session: Async
 
 
 @pytest.mark.parametrize(
-    ("moment", "day", "monday", "month"),
+    ("moment", "day"),
     [
-        (_moment(date(2026, 12, 31), 23, 30), date(2026, 12, 31), date(2026, 12, 28), "2026-12"),
-        (_moment(date(2027, 1, 1), 0, 10), date(2027, 1, 1), date(2026, 12, 28), "2027-01"),
-        (_moment(date(2027, 1, 4), 0, 0), date(2027, 1, 4), date(2027, 1, 4), "2027-01"),
-        (_moment(date(2027, 1, 3), 23, 59), date(2027, 1, 3), date(2026, 12, 28), "2027-01"),
+        (_moment(date(2026, 12, 31), 23, 30), date(2026, 12, 31)),
+        (_moment(date(2027, 1, 1), 0, 10), date(2027, 1, 1)),
+        (_moment(date(2027, 1, 4), 0, 0), date(2027, 1, 4)),
+        (_moment(date(2027, 1, 3), 23, 59), date(2027, 1, 3)),
     ],
 )
-async def test_buckets_turn_at_midnight_beijing_time(
-    session: AsyncSession, moment: datetime, day: date, monday: date, month: str
+async def test_days_turn_at_midnight_beijing_time(
+    session: AsyncSession, moment: datetime, day: date
 ) -> None:
-    value = literal(moment, UTCDateTime())
-    row = (
-        await session.execute(
-            select(china_day_number(value), china_week_number(value), china_month(value))
-        )
-    ).one()
-    assert (day_from_number(row[0]), day_from_number(row[1]), row[2]) == (day, monday, month)
+    """The China day of a moment in SQL (counting from the cases) is the one the service keys
+    its counts per day by (app/cases/day_counts.py)."""
+    number = await session.scalar(select(china_day_number(literal(moment, UTCDateTime()))))
+    assert number is not None
+    assert day_from_number(number) == day
+    assert day_number(moment) == number

@@ -10,20 +10,23 @@ from __future__ import annotations
 
 import itertools
 import uuid
+from datetime import datetime
 from typing import Any
 
 import httpx
+import pytest
 from hypothesis import HealthCheck, event, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.calendar.cache import load_calendar
 from app.cases.transitions import REPORT_STATUS_TIMESTAMP
 from app.core.config import Settings
 from app.demo.seed import demo_id
-from app.models import Job, PointsEntry, Report
-from app.models.enums import JobStatus, ReportStatus
+from app.models import Category, Job, PointsEntry, Report
+from app.models.enums import HoursKind, JobStatus, ReportStatus
 from tests.conftest import LoginFn
 from tests.reports.conftest import SubmitFn, photo_bytes
 
@@ -168,6 +171,32 @@ async def _check_invariants(
     assert sum(p.points for p in points) <= ceiling
     if "closed_bonus" in rules:
         assert report["closed_at"] is not None
+
+    await _check_kept_hours(session, report_id)
+
+
+async def _check_kept_hours(session: AsyncSession, report_id: uuid.UUID) -> None:
+    """The hours the statistics read off the case are those its timestamps give now: to accept
+    from its first acceptance on, to resolve as of its latest resolution, less the holds."""
+    case = await session.get_one(Report, report_id)
+    calendar = await load_calendar(session)
+    working = (await session.get_one(Category, case.category_code)).hours_kind is HoursKind.working
+
+    def hours(start: datetime, end: datetime) -> float:
+        if working:
+            return calendar.working_hours_between(start, end)
+        return (end - start).total_seconds() / 3600
+
+    if case.accepted_at is None:
+        assert case.hours_to_accept is None
+    else:
+        assert case.hours_to_accept == pytest.approx(hours(case.created_at, case.accepted_at))
+    if case.status in (ReportStatus.resolved, ReportStatus.closed):
+        assert case.accepted_at is not None
+        assert case.resolved_at is not None
+        held = case.held_working_seconds if working else case.held_seconds
+        expected = hours(case.accepted_at, case.resolved_at) - held / 3600
+        assert case.hours_to_resolve == pytest.approx(expected)
 
 
 @hypothesis_settings(
