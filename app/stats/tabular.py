@@ -26,9 +26,10 @@ import io
 import math
 import re
 import zipfile
-from collections.abc import AsyncIterable, AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Sequence
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 from xml.sax.saxutils import escape
 
 from app.core.workcalendar import CHINA_TZ
@@ -39,8 +40,6 @@ XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.s
 # Rows written between two drains of the output: a few hundred kilobytes at most.
 BATCH_ROWS = 500
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-DATETIME_FORMAT = "%Y-%m-%d %H:%M:%S"
-DATE_FORMAT = "%Y-%m-%d"
 # Excel's limits: the characters of one cell, and a sheet's name.
 MAX_CELL_CHARS = 32_767
 MAX_SHEET_NAME = 31
@@ -66,19 +65,43 @@ def wall_clock(value: datetime) -> datetime:
 # --- CSV --------------------------------------------------------------------------------------
 
 
-def _csv_cell(value: Cell) -> str | int | float | Decimal:
-    if value is None:
-        return ""
-    if isinstance(value, str):
-        return neutralise(value)
-    if isinstance(value, bool):
-        return "TRUE" if value else "FALSE"
-    if isinstance(value, datetime):
-        return wall_clock(value).strftime(DATETIME_FORMAT)
-    if isinstance(value, date):
-        return value.strftime(DATE_FORMAT)
-    if isinstance(value, float) and not math.isfinite(value):
-        return ""  # as in a spreadsheet, which has no NaN or infinity
+def _csv_datetime(value: datetime) -> str:
+    # isoformat is C: several times faster than strftime, the same text once cut to seconds.
+    if value.tzinfo is not None:
+        value = value.astimezone(CHINA_TZ)
+    return value.isoformat(" ", "seconds")[:19]
+
+
+def _csv_float(value: float) -> float | str:
+    return value if math.isfinite(value) else ""  # as in a spreadsheet: no NaN or infinity
+
+
+def _as_is(value: Cell) -> Cell:
+    return value
+
+
+# How each type of cell is written, looked up by the value's exact type: a ledger writes a
+# million cells, and one look-up costs less than a chain of isinstance checks.
+_CSV_BY_TYPE: dict[type, Callable[[Any], Any]] = {
+    type(None): lambda _: "",
+    str: neutralise,
+    bool: lambda value: "TRUE" if value else "FALSE",
+    int: _as_is,
+    float: _csv_float,
+    Decimal: _as_is,
+    datetime: _csv_datetime,
+    date: lambda value: value.isoformat(),
+}
+
+
+def _csv_cell(value: Cell) -> Any:
+    write = _CSV_BY_TYPE.get(type(value))
+    if write is not None:
+        return write(value)
+    # A subclass (a str enum, a datetime of another library): by what it is.
+    for kind, write in _CSV_BY_TYPE.items():
+        if kind is not type(None) and isinstance(value, kind):
+            return write(value)
     return value
 
 
