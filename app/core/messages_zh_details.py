@@ -201,6 +201,9 @@ DETAILS: Final[dict[str, str]] = {
     "a report cannot duplicate itself": "上报不能标记为与自身重复",
     "the original must be a report of the same community": "原上报须属于同一社区",
     "the report is already there": "该上报已在此处",
+    "a report goes to a community of its own county (旗县区), or of a region you supervise": (
+        "上报只能转派到本旗县区的社区，或您督办区域内的社区"
+    ),
     "the assignee must be staff or a grid worker of the community": (
         "指派对象须为本社区的工作人员或网格员"
     ),

@@ -25,7 +25,7 @@ from app.photos.exceptions import PhotosRejected
 from app.photos.uploads import read_uploads
 from app.reports import queries as reports
 from app.reports.schemas import ReportRead
-from app.workflow import service, supervision, whistle
+from app.workflow import service, supervision, transfer, whistle
 from app.workflow.schemas import (
     AcceptBody,
     EscalateBody,
@@ -99,7 +99,7 @@ async def mark_duplicate_report(
 async def transfer_report(
     report_id: ReportId, body: TransferBody, ctx: Action, response: Response
 ) -> ReportRead:
-    return await respond(ctx, response, await service.transfer(ctx, report_id, body))
+    return await respond(ctx, response, await transfer.transfer(ctx, report_id, body))
 
 
 @router.post(

@@ -23,7 +23,6 @@ from app.core.workcalendar import WorkingCalendar, due_at
 from app.jobs.service import reopen_lead_job_for_rework, withdraw_open_jobs
 from app.models import (
     Category,
-    Community,
     Rating,
     Report,
     ReportEvent,
@@ -51,7 +50,6 @@ from app.workflow.schemas import (
     RejectBody,
     ReopenBody,
     StartBody,
-    TransferBody,
 )
 
 
@@ -173,35 +171,6 @@ async def mark_duplicate(
         data={"duplicate_of": str(root.id), "duplicate_of_number": root.number},
     )
     await _withdraw_open_jobs(ctx, report, event)
-    return report
-
-
-async def transfer(ctx: ActionContext, report_id: uuid.UUID, body: TransferBody) -> Report:
-    report, actors = await _load(ctx, report_id)
-    case_engine.ensure_allowed(report, ReportAction.transfer, actors)
-    community = await ctx.session.get(Community, body.community_id)
-    if community is None:
-        raise ValidationFailed.at(["body", "community_id"], "no such community")
-    if community.id == report.community_id:
-        raise ValidationFailed.at(["body", "community_id"], "the report is already there")
-    before = report.community_id
-    report.community_id = community.id
-    report.region_id = community.region_id
-    report.grid_id = None
-    await case_engine.transition(
-        ctx.session,
-        report,
-        ReportAction.transfer,
-        actors=actors,
-        principal=ctx.principal,
-        now=ctx.now,
-        note=body.note,
-        reason=body.reason,
-        data={
-            "from_community_id": str(before) if before else None,
-            "to_community_id": str(community.id),
-        },
-    )
     return report
 
 
