@@ -2,11 +2,22 @@
 
 FastAPI's API routes answer only the methods they declare, so an uptime monitor's or a proxy's
 ``HEAD /healthz`` was a 405. A HEAD request is served as the GET it stands for, and the body is
-dropped on the way out; the headers, ``Content-Length`` and ``ETag`` included, are the GET's."""
+dropped on the way out; the headers, ``Content-Length`` and ``ETag`` included, are the GET's.
+A route whose body is costly to make (a download streamed from the database) asks
+``is_head`` and answers with the headers alone."""
 
 from __future__ import annotations
 
+from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+# Set in the scope of a HEAD request served as a GET.
+_HEAD = "ssp.head"
+
+
+def is_head(request: Request) -> bool:
+    """Whether the GET being served is a HEAD request's: its body will not be sent."""
+    return bool(request.scope.get(_HEAD))
 
 
 class HeadAsGetMiddleware:
@@ -29,4 +40,4 @@ class HeadAsGetMiddleware:
             finished = True
             await send({"type": "http.response.body", "body": b"", "more_body": False})
 
-        await self.app({**scope, "method": "GET"}, receive, send_without_body)
+        await self.app({**scope, "method": "GET", _HEAD: True}, receive, send_without_body)

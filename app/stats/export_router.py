@@ -11,12 +11,13 @@ from datetime import datetime
 from typing import Annotated, Any, Final, Literal
 from urllib.parse import quote
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import StreamingResponse
 
 from app.auth.deps import CurrentPrincipal
 from app.core.deps import ClockDep, SessionMakerDep
 from app.core.errors import Unauthorized, ValidationFailed, error_responses
+from app.core.head import is_head
 from app.core.workcalendar import CHINA_TZ
 from app.reports.deps import ReportFiltersDep
 from app.stats.ledger import (
@@ -118,6 +119,7 @@ async def _resumed(
     responses={**DOWNLOAD_RESPONSES, **error_responses(Unauthorized, ValidationFailed)},
 )
 async def export_reports(
+    request: Request,
     principal: CurrentPrincipal,
     clock: ClockDep,
     sessionmaker: SessionMakerDep,
@@ -125,6 +127,16 @@ async def export_reports(
     export_format: ExportFormatQuery = "csv",
 ) -> StreamingResponse:
     now = clock.now()
+    if is_head(request):
+        # What the download would be, without reading a single case for a body never sent.
+        return table_download(
+            export_format,
+            title=LEDGER_SHEET,
+            stem=LEDGER_FILE_STEM,
+            headers=LEDGER_HEADERS,
+            rows=[],
+            now=now,
+        )
     # The request's own session ends before the body is sent: the ledger reads in sessions of
     # its own. The first batch is read now, so that a database fault is an error answer rather
     # than a file cut short.

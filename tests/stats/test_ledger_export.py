@@ -427,3 +427,27 @@ async def test_a_table_in_memory_reads_back_as_written() -> None:
         text.split("\r\n", 1)[1]
         == '_x0041_ a\x01b,,-3,2026-12-05 07:30:00,2026-12-04,TRUE,"两行\n文字"\r\n'
     )
+
+
+async def test_a_head_request_answers_what_the_download_is_without_reading_the_cases(
+    client: httpx.AsyncClient, login: LoginFn, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A HEAD (a download manager's first look, a link checker) costs nothing: no case is read
+    for a body that is never sent."""
+
+    def no_reading(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("the ledger was read for a HEAD request")
+
+    monkeypatch.setattr("app.stats.export_router.ledger_batches", no_reading)
+    headers = await login("admin")
+    for export_format, media_type in (("csv", "text/csv"), ("xlsx", "spreadsheetml")):
+        response = await client.head(
+            f"/api/v1/reports/export?format={export_format}", headers=headers
+        )
+        assert response.status_code == 200, response.text
+        assert media_type in response.headers["content-type"]
+        assert response.headers["content-disposition"].startswith("attachment;")
+        assert response.headers["cache-control"] == "no-store"
+        assert response.content == b""
+    refused = await client.head("/api/v1/reports/export")
+    assert refused.status_code == 401
