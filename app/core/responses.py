@@ -19,7 +19,9 @@ class PresentedJSON(Response):
     media_type = "application/json"
 
     def render(self, content: Any) -> bytes:
-        return pydantic_core.to_json(content)
+        # As the response models write them: a float that is not a number is null, never the
+        # NaN or Infinity that JSON has no words for (a client's parser would refuse the answer).
+        return pydantic_core.to_json(content, inf_nan_mode="null")
 
 
 def page_response(items: list[dict[str, Any]], next_cursor: str | None) -> PresentedJSON:

@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 from pydantic import BaseModel
 
+from app.core.responses import PresentedJSON
 from app.jobs.schemas import JobRead
 from app.reports.schemas import ReportRead, TimelineEvent
 from tests.conftest import LoginFn
@@ -84,3 +85,15 @@ async def test_a_timeline_reads_as_its_model_for_staff_and_for_the_reporter(
     # The reporter sees what happened and their own part, not which member of staff acted.
     assert seen_by_reporter[0]["actor"]["display_name"]
     assert all(e["actor"] is None for e in seen_by_reporter[1:])
+
+
+def test_a_float_that_is_not_a_number_is_written_as_the_models_write_it() -> None:
+    """JSON has no NaN or Infinity: an answer holding one would not parse in a client."""
+
+    class Point(BaseModel):
+        lat: float
+        lng: float
+
+    values = {"lat": float("nan"), "lng": float("inf")}
+    written = PresentedJSON(values).body
+    assert written == Point(**values).model_dump_json().encode() == b'{"lat":null,"lng":null}'
