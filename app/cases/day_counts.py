@@ -11,7 +11,7 @@ latest one, as the case's ``closed_at`` says."""
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import event, inspect, select
@@ -19,20 +19,19 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
-from app.core.workcalendar import CHINA_TZ
+from app.core.workcalendar import CHINA_TZ, EPOCH_DAY
 from app.models import CaseDayCount, OverdueMark, Report
 from app.models.enums import StatsMetric
 from app.models.stats import NO_COMMUNITY
 
 _NOTES = "ssp_case_day_counts"
-_EPOCH_DAY = date(1970, 1, 1)
 
 Key = tuple[str, int, uuid.UUID, uuid.UUID]
 
 
 def day_number(moment: datetime) -> int:
     """The China-time day of ``moment`` as days since 1970-01-01 (as the table keys it)."""
-    return (moment.astimezone(CHINA_TZ).date() - _EPOCH_DAY).days
+    return (moment.astimezone(CHINA_TZ).date() - EPOCH_DAY).days
 
 
 def note(
