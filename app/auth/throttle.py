@@ -9,10 +9,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import case, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.core.config import Settings
+from app.core.sql import upsert_insert
 from app.models import LoginThrottle
 
 
@@ -51,9 +51,7 @@ async def record_failure(
     window_start = now - timedelta(seconds=settings.login_failure_window_seconds)
     locked_until = now + timedelta(seconds=settings.login_lockout_seconds)
     async with factory() as session, session.begin():
-        insert = (
-            postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-        )
+        insert = upsert_insert(session.get_bind().dialect.name)
         for key, limit in _limits(settings, keys).items():
             stmt = insert(LoginThrottle).values(
                 key=key, failures=1, window_started_at=now, locked_until=None

@@ -15,10 +15,10 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import event, inspect, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
+from app.core.sql import upsert_insert
 from app.core.workcalendar import CHINA_TZ, EPOCH_DAY
 from app.models import CaseDayCount, OverdueMark, Report
 from app.models.enums import StatsMetric
@@ -91,10 +91,6 @@ async def count_transition(
         note(session, StatsMetric.closed, report.closed_at, *here)
 
 
-def _upsert(dialect: str) -> Any:
-    return postgresql.insert if dialect == "postgresql" else sqlite.insert
-
-
 @event.listens_for(Session, "before_commit")
 def _add_notes(session: Session) -> None:
     notes: dict[Key, int] | None = session.info.pop(_NOTES, None)
@@ -108,7 +104,7 @@ def _add_notes(session: Session) -> None:
     ]
     if not rows:
         return
-    insert = _upsert(session.get_bind().dialect.name)(CaseDayCount).values(rows)
+    insert = upsert_insert(session.get_bind().dialect.name)(CaseDayCount).values(rows)
     session.execute(
         insert.on_conflict_do_update(
             index_elements=list(columns),

@@ -15,11 +15,11 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.dml import ReturningInsert
 
 from app.core.errors import Conflict, DomainError, ValidationFailed
+from app.core.sql import upsert_insert
 from app.models import IdempotencyRecord
 
 MAX_KEY_LENGTH = 200
@@ -82,7 +82,7 @@ async def find(
 def _save_statement(dialect: str) -> ReturningInsert[str]:
     """Insert the record unless the key is taken (built once per dialect). A twin's record that
     is not yet committed makes this insert wait for the twin's outcome."""
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    insert = upsert_insert(dialect)
     # On the table, not the mapped class: a plain Core statement, without the ORM's bulk path.
     return (
         insert(_RECORDS)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from typing import Any, cast
 
 from sqlalchemy import ARRAY, ColumnElement, any_, bindparam
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 
@@ -23,3 +24,11 @@ def member_of(session: AsyncSession, column: Any, values: Collection[Any]) -> Co
         return cast(ColumnElement[bool], column.in_(list(values)))
     array = bindparam(None, list(values), type_=ARRAY(column.type))
     return cast(ColumnElement[bool], column == any_(array))
+
+
+def upsert_insert(
+    dialect: str,
+) -> Callable[..., postgresql.Insert] | Callable[..., sqlite.Insert]:
+    """The INSERT of the database named ``dialect``, which can say what to do ``ON CONFLICT``
+    (PostgreSQL and SQLite spell it alike; SQLAlchemy has one construct for each)."""
+    return postgresql.insert if dialect == "postgresql" else sqlite.insert

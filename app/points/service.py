@@ -7,7 +7,6 @@ from datetime import datetime, time, timedelta
 from typing import Literal
 
 from sqlalchemy import func, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.config import Settings
@@ -16,6 +15,7 @@ from app.core.pagination import (
     SortKey,
     paginate,
 )
+from app.core.sql import upsert_insert
 from app.core.workcalendar import CHINA_TZ
 from app.models import (
     Category,
@@ -72,7 +72,7 @@ async def award(
     if await _is_cancelled(session, report.reporter_id):
         return None
     remaining = await _cap_remaining(session, report.reporter_id, now, settings)
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    insert = upsert_insert(dialect)
     stmt = (
         insert(PointsEntry)
         .values(

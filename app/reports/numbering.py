@@ -7,10 +7,10 @@ from datetime import datetime
 from typing import cast
 
 from sqlalchemy import Date, Table, bindparam
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.dml import ReturningInsert
 
+from app.core.sql import upsert_insert
 from app.core.workcalendar import CHINA_TZ
 from app.models import ReportNumberCounter
 
@@ -20,7 +20,7 @@ def _next_value_statement(dialect: str) -> ReturningInsert[int]:
     """One atomic upsert: concurrent submissions queue on the day's row (held to commit, which
     comes right after), so no two get the same value. Built once per dialect: every submission
     runs it."""
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    insert = upsert_insert(dialect)
     # On the table, not the mapped class: a plain Core statement, without the ORM's bulk path.
     counters = cast(Table, ReportNumberCounter.__table__)
     return (

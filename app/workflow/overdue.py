@@ -25,7 +25,6 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from sqlalchemy import bindparam, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import InstrumentedAttribute
 
@@ -34,6 +33,7 @@ from app.cases.timeline import append_event
 from app.cases.transitions import HANDLING, JOB_CLOCKS_RUN_IN
 from app.core.config import Settings
 from app.core.metrics import OVERDUE_MARKS, count_on_commit
+from app.core.sql import upsert_insert
 from app.core.workcalendar import WorkingCalendar
 from app.integrations import outbox
 from app.models import Job, OverdueMark, Report
@@ -219,7 +219,7 @@ async def _insert_marks(
     sweep inserted first)."""
     if not clocks:
         return set()
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    insert = upsert_insert(session.get_bind().dialect.name)
     stmt = (
         insert(OverdueMark)
         .values(
