@@ -269,6 +269,20 @@ def order_by(keys: Sequence[SortKey]) -> list[Any]:
     return [k.column.desc() if k.descending else k.column.asc() for k in keys]
 
 
+async def plan_for_the_values(session: AsyncSession) -> str | None:
+    """From now to the end of the transaction, each statement is planned for the values it is
+    sent with (PostgreSQL; nothing elsewhere); the setting in force before."""
+    if session.get_bind().dialect.name != "postgresql":
+        return None
+    before: str | None = await session.scalar(
+        text(
+            "SELECT current_setting('plan_cache_mode'),"
+            " set_config('plan_cache_mode', 'force_custom_plan', true)"
+        )
+    )
+    return before
+
+
 @contextlib.asynccontextmanager
 async def planned_for_its_values(session: AsyncSession, wanted: bool) -> AsyncIterator[None]:
     """Statements inside are planned for the values they are sent with (PostgreSQL), where
@@ -286,12 +300,7 @@ async def planned_for_its_values(session: AsyncSession, wanted: bool) -> AsyncIt
         return
     # What was in force (a setting of the role or the database, say) is put back afterwards.
     # Not after an error: the transaction is being rolled back then, setting and all.
-    before = await session.scalar(
-        text(
-            "SELECT current_setting('plan_cache_mode'),"
-            " set_config('plan_cache_mode', 'force_custom_plan', true)"
-        )
-    )
+    before = await plan_for_the_values(session)
     yield
     await session.execute(
         text("SELECT set_config('plan_cache_mode', :before, true)"), {"before": before}

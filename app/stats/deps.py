@@ -8,13 +8,13 @@ from datetime import datetime, timedelta
 from typing import Annotated
 
 from fastapi import Depends, Query, Request
-from sqlalchemy import text
 
 from app.auth.deps import require_roles
 from app.auth.principal import Principal
 from app.calendar.working_days import WorkingDaysKeeper
 from app.core.deps import CalendarDep, ClockDep, SessionDep
 from app.core.errors import ValidationFailed
+from app.core.pagination import plan_for_the_values
 from app.core.params import Moment
 from app.models.enums import Role
 from app.reports.deps import floats
@@ -60,15 +60,12 @@ def _period(
     return start, end
 
 
-async def plan_for_the_values(session: SessionDep) -> None:
-    """Every statement of a statistic is planned for the values it is sent with (PostgreSQL):
-    a cached generic plan fits no period and place well (a month of a banner, a year of a small
-    community), and planning costs a millisecond against tens read. Transaction-local: ends
-    with the request's transaction."""
-    if session.get_bind().dialect.name == "postgresql":
-        await session.execute(
-            text("SELECT set_config('plan_cache_mode', 'force_custom_plan', true)")
-        )
+async def planned_statistic(session: SessionDep) -> None:
+    """Every statement of a statistic is planned for the values it is sent with: a cached
+    generic plan fits no period and place well (a month of a banner, a year of a small
+    community), and planning costs a millisecond against tens read. Until the request's
+    transaction ends."""
+    await plan_for_the_values(session)
 
 
 async def ensure_working_days(request: Request, calendar: CalendarDep) -> None:
@@ -81,7 +78,7 @@ async def stats_query(
     session: SessionDep,
     clock: ClockDep,
     _: Annotated[None, Depends(ensure_working_days)],
-    __: Annotated[None, Depends(plan_for_the_values)],
+    __: Annotated[None, Depends(planned_statistic)],
     start: Annotated[
         Moment,
         Query(
