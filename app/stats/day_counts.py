@@ -9,7 +9,7 @@ cases.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime, time
 from typing import Any
 
 from sqlalchemy import Column, ColumnElement, Select, delete, func, insert, literal, select
@@ -17,12 +17,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import visitors
 
 from app.cases.day_counts import day_number
-from app.core.workcalendar import CHINA_TZ, EPOCH_DAY
+from app.core.workcalendar import CHINA_TZ
 from app.models import CaseDayCount, OverdueMark, Report
 from app.models.enums import StatsMetric
 from app.models.stats import NO_COMMUNITY
 from app.stats.selection import StatsQuery, case_filters
-from app.stats.timesql import china_day_number
+from app.stats.timesql import china_day_number, day_from_number
 
 EVENT_MOMENT: dict[StatsMetric, Any] = {
     StatsMetric.submitted: Report.created_at,
@@ -63,8 +63,7 @@ def _counts_conditions(query: StatsQuery) -> list[ColumnElement[bool]] | None:
 
 
 def _midnight(number: int) -> datetime:
-    day = EPOCH_DAY + timedelta(days=number)
-    return datetime(day.year, day.month, day.day, tzinfo=CHINA_TZ)
+    return datetime.combine(day_from_number(number), time(), CHINA_TZ)
 
 
 async def _from_cases(

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import literal, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.principal import Principal
@@ -26,11 +26,9 @@ from app.workflow.schemas import TransferBody
 
 async def _county_path(session: AsyncSession, region_id: uuid.UUID) -> str | None:
     """The path of the county that holds the region (None above county level)."""
-    path = await session.scalar(select(Region.path).where(Region.id == region_id))
+    path = select(Region.path).where(Region.id == region_id).scalar_subquery()
     return await session.scalar(
-        select(Region.path).where(
-            Region.level == RegionLevel.county, literal(path).startswith(Region.path)
-        )
+        select(Region.path).where(Region.level == RegionLevel.county, path.startswith(Region.path))
     )
 
 
