@@ -19,7 +19,7 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.principal import Principal
@@ -30,6 +30,7 @@ from app.models.enums import StatsMetric
 from app.stats.day_counts import events_per_day, rebuild
 from app.stats.selection import StatsQuery, region_filter, scope_of
 from tests.conftest import DatabaseFactory, make_test_settings
+from tests.reports.conftest import SubmitFn, submit  # noqa: F401  (the fixture)
 from tests.stats.test_stats_scenario import (
     API,
     BANNER,
@@ -45,6 +46,7 @@ from tests.stats.test_stats_scenario import (
     china,
     photos,
 )
+from tests.support import command_env, run_command
 
 START = china(9, 7, 8)
 PLACES = {"east": (EAST, EAST_POINT, "staff1"), "north": (NORTH, NORTH_POINT, "staff2")}
@@ -215,3 +217,23 @@ async def test_series_from_the_counts_equal_series_from_the_cases(
                 compared += sum(from_cases.values())
     if period != "within one day":
         assert compared > 0
+
+
+async def test_the_command_counts_again_what_the_service_kept(
+    database_url: str,
+    submit: SubmitFn,  # noqa: F811
+    session: AsyncSession,
+) -> None:
+    """After a load that bypassed the service (here: the table emptied), `python -m app stats
+    rebuild-counts` writes the counts the service would have kept."""
+    for _ in range(2):
+        assert (await submit("courier1")).status_code == 201
+    kept = await _kept(session)
+    assert sum(n for key, n in kept.items() if key[0] == "submitted") >= 2
+    await session.execute(delete(CaseDayCount))
+    await session.commit()
+    status, printed = await run_command("stats", "rebuild-counts", env=command_env(database_url))
+    assert status == 0, printed
+    assert "case_day_counts:" in printed
+    session.expire_all()
+    assert await _kept(session) == kept
