@@ -8,7 +8,15 @@ COPY pyproject.toml README.md ./
 COPY app ./app
 RUN pip wheel --no-cache-dir --wheel-dir /wheels .
 
-# Runtime stage: the wheels, the migrations, a non-root user.
+# The big screen's page: bundled from dashboard/ with the locked npm packages.
+FROM node:20-slim AS dashboard
+WORKDIR /src
+COPY dashboard/package.json dashboard/package-lock.json ./dashboard/
+RUN npm --prefix dashboard ci --no-audit --no-fund
+COPY dashboard ./dashboard
+RUN mkdir -p app/dashboard && npm --prefix dashboard run build
+
+# Runtime stage: the wheels, the migrations, the page, a non-root user.
 FROM python:3.11-slim
 # MALLOC_ARENA_MAX: the photo threads otherwise each grow their own glibc arena (~50 MB more
 # resident per worker under load, measured by bench/intake.py). The server also limits them when
@@ -32,6 +40,7 @@ WORKDIR /srv/suishoupai
 COPY alembic.ini ./
 COPY migrations ./migrations
 COPY app ./app
+COPY --from=dashboard /src/app/dashboard/static ./app/dashboard/static
 USER suishoupai
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=3s --start-period=20s --retries=3 \

@@ -20,7 +20,13 @@ PYTEST := env -u PYTHONDONTWRITEBYTECODE PYTHONPYCACHEPREFIX=$(CURDIR)/$(VENV)/p
 # Where bench/intake.py makes (and drops) its database; empty: the script's default.
 BENCH_DATABASE_URL ?=
 
-.PHONY: run test test-sqlite test-postgres lint format install migrate seed clean bench
+# The big screen's page (/dashboard): bundled from dashboard/ with its libraries from the npm
+# registry (exact versions in dashboard/package-lock.json) into app/dashboard/static/.
+DASHBOARD_PAGE := app/dashboard/static/index.html
+DASHBOARD_MODULES := dashboard/node_modules/.package-lock.json
+DASHBOARD_SOURCES := dashboard/build.mjs $(shell find dashboard/src -type f 2>/dev/null)
+
+.PHONY: run test test-sqlite test-postgres lint format install migrate seed clean bench dashboard
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -30,14 +36,25 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-run: $(STAMP)
+dashboard: $(DASHBOARD_PAGE)
+
+$(DASHBOARD_MODULES): dashboard/package.json dashboard/package-lock.json
+	@command -v npm >/dev/null || { echo "The big screen (/dashboard) is built with node 20 and npm:" \
+		"install them (Debian: apt-get install nodejs npm), then run make again."; exit 1; }
+	npm --prefix dashboard ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+$(DASHBOARD_PAGE): $(DASHBOARD_MODULES) $(DASHBOARD_SOURCES)
+	npm --prefix dashboard run --silent build
+
+run: $(STAMP) $(DASHBOARD_PAGE)
 	mkdir -p data
 	SSP_ENV=$${SSP_ENV:-demo} $(BIN)/python -m app migrate
 	SSP_ENV=$${SSP_ENV:-demo} $(BIN)/python -m app seed-demo --if-empty
 	SSP_ENV=$${SSP_ENV:-demo} $(BIN)/python -m app serve --host $(HOST) --port $(PORT)
 
 # The suite runs on SQLite always, and again on PostgreSQL when SSP_TEST_DATABASE_URL is set.
-test: $(STAMP)
+test: $(STAMP) $(DASHBOARD_PAGE)
 	env -u SSP_TEST_DATABASE_URL $(PYTEST)
 	@if [ -n "$$SSP_TEST_DATABASE_URL" ]; then \
 		echo "== again on PostgreSQL: $$SSP_TEST_DATABASE_URL"; \
@@ -45,10 +62,10 @@ test: $(STAMP)
 	fi
 
 # One database only: SQLite, or PostgreSQL (SSP_TEST_DATABASE_URL, else TEST_POSTGRES_URL).
-test-sqlite: $(STAMP)
+test-sqlite: $(STAMP) $(DASHBOARD_PAGE)
 	env -u SSP_TEST_DATABASE_URL $(PYTEST)
 
-test-postgres: $(STAMP)
+test-postgres: $(STAMP) $(DASHBOARD_PAGE)
 	SSP_TEST_DATABASE_URL=$${SSP_TEST_DATABASE_URL:-$(TEST_POSTGRES_URL)} $(PYTEST)
 
 lint: $(STAMP)
@@ -79,4 +96,4 @@ bench: $(STAMP)
 	$(BIN)/python bench/stats.py --keep
 
 clean:
-	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache dashboard/node_modules app/dashboard/static screenshots

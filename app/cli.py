@@ -56,7 +56,7 @@ def serve(
 
     settings = get_settings()
     configure_logging(settings.log_level, settings.log_json)
-    console.print(f"Suishoupai API on http://{host}:{port}  (docs: http://{host}:{port}/docs)")
+    console.print(f"Suishoupai API on http://{host}:{port}  (docs: /docs, big screen: /dashboard)")
     uvicorn.run(
         "app.main:create_served_app",
         factory=True,
@@ -142,6 +142,7 @@ def seed_demo(
     """Load the demo organisation (巴彦淖尔市 → 杭锦后旗), its accounts and a month of work:
     cases filed by couriers, handled, whistled to units, closed and rated, or still open."""
     from app.core.security import hash_password, use_password_hash_cost
+    from app.demo.seed import DEMO_DASHBOARD_KEY
     from app.demo.seed import seed_demo as seed
     from app.models import Region
 
@@ -168,12 +169,12 @@ def seed_demo(
         with console.status(f"Playing a month of work: {cases} cases…"):
             asyncio.run(play_month(create_app(settings), settings, cases))
     table = Table(title=f"Demo accounts (password: {settings.demo_password})")
-    table.add_column("username")
-    table.add_column("name")
-    table.add_column("role")
+    for column in ("username", "name", "role"):
+        table.add_column(column)
     for account in summary.accounts:
         table.add_row(account.username, account.display_name, account.role_description)
     console.print(table)
+    console.print(f"The big screen: /dashboard#key={DEMO_DASHBOARD_KEY}")
 
 
 @cli.command("import-communities")

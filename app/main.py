@@ -29,6 +29,7 @@ from app.core.runtime import tune_for_serving
 from app.core.security_headers import SecurityHeadersMiddleware
 from app.core.storage import build_storage
 from app.core.text import refuse_control_characters
+from app.dashboard.router import install_dashboard
 from app.integrations.router import router as integrations_router
 from app.integrations.schemas import Event
 from app.jobs.router import router as jobs_router
@@ -114,6 +115,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     install_api_docs(app)
     _add_middleware(app, settings)
     app.include_router(ops_router)
+    install_dashboard(app)
     for router in DOMAIN_ROUTERS:
         app.include_router(router, prefix=API_PREFIX)
     return app

@@ -8,6 +8,7 @@ import functools
 import gc
 import os
 import shutil
+import socket
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
@@ -16,6 +17,7 @@ from typing import Any
 import fastapi.routing
 import httpx
 import pytest
+import uvicorn
 from fastapi import FastAPI
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
@@ -299,6 +301,27 @@ async def app(settings: Settings) -> AsyncIterator[FastAPI]:
     # photo threads (and the memory their allocator arenas hold) behind.
     application.state.photo_pool.shutdown()
     await application.state.engine.dispose()
+
+
+@pytest.fixture
+async def live_server(app: FastAPI) -> AsyncIterator[str]:
+    """The test's app served by uvicorn on a free loopback port, in the test's event loop
+    (so that it shares the loop with the test's database and clients); its lifespan runs.
+    For what an in-process client cannot show: a stream as it is sent, a browser's page."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    config = uvicorn.Config(app, lifespan="on", log_level="warning", log_config=None)
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve(sockets=[sock]))
+    for _ in range(500):
+        if server.started or task.done():
+            break
+        await asyncio.sleep(0.01)
+    assert server.started, "uvicorn did not start"
+    yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+    server.should_exit = True
+    await asyncio.wait_for(task, 10)
+    sock.close()
 
 
 @pytest.fixture

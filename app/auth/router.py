@@ -3,9 +3,23 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, status
 
 from app.auth import service
-from app.auth.deps import PASSWORD_LOGIN_BODY, AdminPrincipal, PasswordLoginDep, UserPrincipal
+from app.auth.deps import (
+    PASSWORD_LOGIN_BODY,
+    AdminPrincipal,
+    CurrentPrincipal,
+    PasswordLoginDep,
+    UserPrincipal,
+)
 from app.auth.exceptions import InvalidCredentials, InvalidRefreshToken, LoginLocked
-from app.auth.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyRead, RefreshRequest, TokenPair
+from app.auth.schemas import (
+    ApiKeyCreate,
+    ApiKeyCreated,
+    ApiKeyRead,
+    KeyExchange,
+    KeyToken,
+    RefreshRequest,
+    TokenPair,
+)
 from app.core.deps import ClockDep, SessionDep, SessionMakerDep, SettingsDep, client_address
 from app.core.errors import (
     Forbidden,
@@ -70,6 +84,35 @@ async def refresh_token(
     return await service.refresh(
         session, factory, settings, refresh_token=body.refresh_token, now=clock.now()
     )
+
+
+@router.post(
+    "/auth/key-token",
+    response_model=KeyToken,
+    summary="Exchange a dashboard key for a short-lived token (for pages: the key is sent once)",
+    description=(
+        "A page opened with a dashboard key (the big screen) sends the key here once, in the "
+        "body, and its requests then carry the token: the key never stands in a URL, a "
+        "request header or a log. The token stops working when the key is revoked."
+    ),
+    responses=error_responses(Unauthorized, ValidationFailed),
+)
+async def exchange_key(
+    body: KeyExchange, session: SessionDep, settings: SettingsDep, clock: ClockDep
+) -> KeyToken:
+    return await service.exchange_key(session, settings, body.key, clock.now())
+
+
+@router.post(
+    "/auth/key-token/renew",
+    response_model=KeyToken,
+    summary="A fresh key token for a page signed in with a dashboard key, before it expires",
+    responses=error_responses(Unauthorized, Forbidden),
+)
+async def renew_key_token(
+    principal: CurrentPrincipal, settings: SettingsDep, clock: ClockDep
+) -> KeyToken:
+    return service.renew_key_token(settings, principal, clock.now())
 
 
 @router.post(

@@ -13,6 +13,20 @@ class TokenPair(BaseModel):
     refresh_token: str
 
 
+class KeyToken(BaseModel):
+    access_token: str = Field(description="Sent as `Authorization: Bearer …` instead of the key")
+    token_type: str = "bearer"
+    expires_in: int = Field(description="Seconds until it expires; renew it before then")
+
+
+class KeyExchange(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"key": "ssp_demowall_DemoWallScreenKey2026"}]}
+    )
+
+    key: str = Field(min_length=1, max_length=200, description="A dashboard key (ssp_…)")
+
+
 class PasswordLogin(BaseModel):
     """The OAuth2 password grant (RFC 6749 §4.3): sent as a form, as OAuth2 clients and the
     API documentation's *Authorize* do, or as JSON."""

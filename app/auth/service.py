@@ -15,10 +15,10 @@ from sqlalchemy.orm import aliased
 from app.auth import throttle
 from app.auth.exceptions import InvalidCredentials, InvalidRefreshToken, LoginLocked
 from app.auth.principal import Principal, RoleGrant
-from app.auth.schemas import TokenPair
+from app.auth.schemas import KeyToken, TokenPair
 from app.core import security
 from app.core.config import Settings
-from app.core.errors import NotFound, Unauthorized, ValidationFailed
+from app.core.errors import Forbidden, NotFound, Unauthorized, ValidationFailed
 from app.models import (
     ApiKey,
     AuthSession,
@@ -256,7 +256,26 @@ async def _principal_from_api_key(session: AsyncSession, token: str, now: dateti
     ).one_or_none()
     if row is None or not security.api_key_matches(token, row[0].key_hash):
         raise Unauthorized("The API key is not valid")
-    key, region = row
+    return _key_holder(*row, now)
+
+
+async def _principal_from_key_token(
+    session: AsyncSession, key_id: uuid.UUID, now: datetime
+) -> Principal:
+    row = (
+        await session.execute(
+            select(ApiKey, Region)
+            .join(Region, ApiKey.region_id == Region.id)
+            .where(ApiKey.id == key_id)
+        )
+    ).one_or_none()
+    if row is None:
+        raise Unauthorized("The API key is not valid")
+    return _key_holder(*row, now)
+
+
+def _key_holder(key: ApiKey, region: Region, now: datetime) -> Principal:
+    """A dashboard key's caller: a viewer of the key's region, while the key is not revoked."""
     if key.revoked_at is not None:
         raise Unauthorized("The API key has been revoked")
     if key.last_used_at is None or now - key.last_used_at > _API_KEY_TOUCH_INTERVAL:
@@ -271,12 +290,33 @@ async def _principal_from_api_key(session: AsyncSession, token: str, now: dateti
     return Principal(user_id=None, username=None, grants=(grant,), api_key_id=key.id)
 
 
+async def exchange_key(
+    session: AsyncSession, settings: Settings, key: str, now: datetime
+) -> KeyToken:
+    """A key token for a dashboard key (401 for a key that is not valid or revoked)."""
+    if security.split_api_key(key) is None:
+        raise Unauthorized("The API key is not valid")
+    principal = await _principal_from_api_key(session, key, now)
+    return renew_key_token(settings, principal, now)
+
+
+def renew_key_token(settings: Settings, principal: Principal, now: datetime) -> KeyToken:
+    """A fresh key token for a caller signed in with a dashboard key or its token."""
+    if principal.api_key_id is None:
+        raise Forbidden("Only a dashboard key's token is renewed here; people use /auth/refresh")
+    token, expires_in = security.create_key_token(settings, principal.api_key_id, now)
+    return KeyToken(access_token=token, expires_in=expires_in)
+
+
 async def authenticate(
     session: AsyncSession, settings: Settings, token: str, now: datetime
 ) -> Principal:
     if security.split_api_key(token) is not None:
         return await _principal_from_api_key(session, token, now)
     try:
+        key_id = security.key_token_id(settings, token)
+        if key_id is not None:
+            return await _principal_from_key_token(session, key_id, now)
         claims = security.decode_access_token(settings, token)
     except security.InvalidToken as exc:
         raise Unauthorized(str(exc)) from exc

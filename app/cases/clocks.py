@@ -7,7 +7,7 @@ Both come from the timeline, and only for the cases that had a hold or a rework 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -15,12 +15,14 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.cases.transitions import ReportAction
-from app.core.lights import Pause
+from app.core.lights import ClockRules, Light, Pause, light
 from app.core.sql import member_of
-from app.models import ReportEvent
-from app.models.enums import ReportStatus
+from app.models import Report, ReportEvent
+from app.models.enums import OPEN_REPORT_STATUSES, ReportStatus
 
 JOB_REWORK_EVENT = "job_rework"
+# The resolve clock is met while the case is resolved or closed.
+RESOLVE_MET = frozenset({ReportStatus.resolved, ReportStatus.closed})
 
 
 @dataclass(frozen=True)
@@ -74,3 +76,31 @@ async def load_histories(
         )
         for report_id in report_ids
     }
+
+
+def accept_light(report: Report, rules: ClockRules, at: datetime) -> Light | None:
+    """The accept clock's light: it runs from the filing until the case is accepted, rejected
+    or found a duplicate."""
+    if report.accept_due_at is None or accept_met(report):
+        return None
+    return light(report.created_at, report.accept_due_at, at, rules)
+
+
+def resolve_light(
+    report: Report, rules: ClockRules, at: datetime, pauses: Sequence[Pause]
+) -> Light | None:
+    """The resolve clock's light: it runs from the acceptance, or from the latest reopening
+    (which set a fresh deadline), while the case is open and not resolved; verification that
+    sends it back for rework starts it again."""
+    if (
+        report.resolve_due_at is None
+        or report.status in RESOLVE_MET
+        or report.status not in OPEN_REPORT_STATUSES
+    ):
+        return None
+    started = report.reopened_at or report.accepted_at or report.created_at
+    return light(started, report.resolve_due_at, at, rules, pauses)
+
+
+def accept_met(report: Report) -> datetime | None:
+    return report.accepted_at or report.rejected_at or report.duplicate_at

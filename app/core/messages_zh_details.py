@@ -30,6 +30,9 @@ DETAILS: Final[dict[str, str]] = {
     "No such API key": "未找到该 API 密钥",
     "The API key is not valid": "API 密钥无效",
     "The API key has been revoked": "该 API 密钥已被吊销",
+    "Only a dashboard key's token is renewed here; people use /auth/refresh": (
+        "此处只续期数据大屏密钥的令牌；个人账号请使用 /auth/refresh"
+    ),
     "API keys are read-only": "API 密钥只能读取数据",
     "API keys are read-only and cannot do this": "API 密钥只能读取数据，不能执行此操作",
     "Your role does not allow this": "您的角色无权执行此操作",

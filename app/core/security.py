@@ -120,8 +120,54 @@ def create_access_token(
     return token, int(lifetime.total_seconds())
 
 
+def create_key_token(settings: Settings, key_id: uuid.UUID, now: datetime) -> tuple[str, int]:
+    """A dashboard key's stand-in for a page (the big screen): the key is sent once, in the
+    body of the exchange, and the page's requests carry this instead. It lives as long as an
+    access token, and stops working as soon as its key is revoked (the key is looked up at
+    every request, as the key itself would be)."""
+    lifetime = timedelta(minutes=settings.access_token_minutes)
+    payload = {
+        "sub": f"key:{key_id}",
+        "iat": int(now.timestamp()),
+        "exp": int((now + lifetime).timestamp()),
+        "typ": "key",
+    }
+    token = jwt.encode(payload, settings.secret_key, algorithm=settings.jwt_algorithm)
+    return token, int(lifetime.total_seconds())
+
+
 class InvalidToken(Exception):
     pass
+
+
+def _decoded(settings: Settings, token: str) -> dict[str, object]:
+    try:
+        payload: dict[str, object] = jwt.decode(
+            token,
+            settings.secret_key,
+            algorithms=[settings.jwt_algorithm],
+            options={"require": ["sub", "exp", "typ"]},
+        )
+    except jwt.ExpiredSignatureError as exc:
+        raise InvalidToken("the token has expired") from exc
+    except jwt.PyJWTError as exc:
+        raise InvalidToken("the token is not valid") from exc
+    return payload
+
+
+def key_token_id(settings: Settings, token: str) -> uuid.UUID | None:
+    """The dashboard key behind a key token; None for any other token (a person's access
+    token); InvalidToken for an expired or forged one."""
+    payload = _decoded(settings, token)
+    if payload["typ"] != "key":
+        return None
+    kind, _, key_id = str(payload["sub"]).partition(":")
+    try:
+        if kind != "key":
+            raise ValueError(kind)
+        return uuid.UUID(key_id)
+    except ValueError as exc:
+        raise InvalidToken("the token is not valid") from exc
 
 
 def decode_access_token(settings: Settings, token: str) -> AccessClaims:

@@ -14,6 +14,7 @@ from app.core.deps import ClockDep, SessionDep, SessionMakerDep, SettingsDep
 from app.core.errors import Forbidden, NotFound, Unauthorized, ValidationFailed, error_responses
 from app.core.pagination import Page, PageParams, page_params
 from app.core.params import DeliveryId
+from app.core.responses import PresentedJSON
 from app.integrations import service
 from app.integrations.deps import (
     EventBrokerDep,
@@ -23,8 +24,10 @@ from app.integrations.deps import (
     WebhookManager,
 )
 from app.integrations.exceptions import DeliveryNotParked, WebhookTargetNotAllowed
+from app.integrations.recent import MAX_RECENT, recent_events
 from app.integrations.schemas import (
     DeliveryRead,
+    RecentEvents,
     WebhookCreate,
     WebhookCreated,
     WebhookRead,
@@ -181,6 +184,23 @@ STREAM_MESSAGE = {
         },
     },
 }
+
+
+@router.get(
+    "/events/recent",
+    tags=["events"],
+    response_model=RecentEvents,
+    summary="The latest events the caller may see, newest first (what a live page starts with)",
+    description="The same events, with the same bodies, as `/events/stream` sends this caller; "
+    "a page shows them, then follows the stream from the newest one's id.",
+    responses=error_responses(Unauthorized, ValidationFailed),
+)
+async def latest_events(
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    limit: Annotated[int, Query(ge=1, le=MAX_RECENT, description="How many")] = 20,
+) -> PresentedJSON:
+    return PresentedJSON({"items": await recent_events(session, principal, limit)})
 
 
 @router.get(

@@ -195,3 +195,7 @@ class Event(BaseModel):
     data: dict[str, Any] | None = Field(
         default=None, description="The change's details, when it has any", examples=[None]
     )
+
+
+class RecentEvents(BaseModel):
+    items: list[Event] = Field(description="Newest first")

@@ -98,7 +98,8 @@ class Audience:
         self.everything = principal.is_admin
         self.region_paths = tuple(principal.region_paths(*REGION_ROLES))
         self.communities = frozenset(principal.scope_ids(*STAFF_ROLES))
-        self.units = frozenset(str(u) for u in principal.scope_ids(Role.unit_staff))
+        self.unit_uuids = frozenset(principal.scope_ids(Role.unit_staff))
+        self.units = frozenset(str(u) for u in self.unit_uuids)
         self.user_id = principal.user_id
 
     def sees(self, event: LiveEvent) -> bool:

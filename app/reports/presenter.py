@@ -14,19 +14,26 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from app.auth.principal import Principal
-from app.cases.clocks import NO_HISTORY, ClockHistory, load_histories, reading_time
+from app.cases.clocks import (
+    NO_HISTORY,
+    RESOLVE_MET,
+    ClockHistory,
+    accept_light,
+    accept_met,
+    load_histories,
+    reading_time,
+    resolve_light,
+)
 from app.cases.visibility import CaseView, case_view
-from app.core.lights import ClockRules, light
+from app.core.lights import ClockRules
 from app.core.phones import mask_phone
 from app.core.sql import member_of
 from app.core.workcalendar import WorkingCalendar
 from app.jobs.queries import present_where
 from app.models import Category, Community, Grid, Job, Photo, Rating, Region, Report, User
 from app.models.enums import (
-    OPEN_REPORT_STATUSES,
     HoursKind,
     JobStatus,
-    ReportStatus,
     Satisfaction,
 )
 from app.photos.schemas import PhotoRead
@@ -36,7 +43,6 @@ from app.reports.schemas import (
 
 PHOTO_URL = "/api/v1/photos/{id}"
 # The statuses in which the resolve clock stopped in time or late (rework starts it again).
-RESOLVE_MET = frozenset({ReportStatus.resolved, ReportStatus.closed})
 
 
 def photo_fields(photo: Photo, view: CaseView) -> dict[str, Any]:
@@ -132,39 +138,33 @@ class ReportContext:
 
 
 def deadlines(report: Report, ctx: ReportContext, now: datetime) -> list[dict[str, Any]]:
-    """The accept clock runs from the filing; the resolve clock from the acceptance, or from the
-    latest reopening (which set a fresh deadline). The resolve clock is met while the case is
-    resolved or closed, and runs again when verification sends it back for rework."""
+    """The case's clocks (app/core/lights.py): each with its deadline, limit, the moment it
+    stopped, and its light while it runs."""
     category = ctx.category
     kind = category.hours_kind.value
     at = reading_time(report.status, report.on_hold_at, now)
     rules = ClockRules(working=category.hours_kind is HoursKind.working, calendar=ctx.calendar)
     out: list[dict[str, Any]] = []  # Deadline
     if report.accept_due_at is not None:
-        met = report.accepted_at or report.rejected_at or report.duplicate_at
         out.append(
             {
                 "kind": "accept",
                 "due_at": report.accept_due_at,
                 "limit_hours": float(category.accept_within_hours),
                 "hours_kind": kind,
-                "met_at": met,
-                "light": None if met else light(report.created_at, report.accept_due_at, at, rules),
+                "met_at": accept_met(report),
+                "light": accept_light(report, rules, at),
             }
         )
     if report.resolve_due_at is not None:
-        met = report.resolved_at if report.status in RESOLVE_MET else None
-        started = report.reopened_at or report.accepted_at or report.created_at
         out.append(
             {
                 "kind": "resolve",
                 "due_at": report.resolve_due_at,
                 "limit_hours": float(category.resolve_within_hours),
                 "hours_kind": kind,
-                "met_at": met,
-                "light": None
-                if met or report.status not in OPEN_REPORT_STATUSES
-                else light(started, report.resolve_due_at, at, rules, ctx.history.pauses),
+                "met_at": report.resolved_at if report.status in RESOLVE_MET else None,
+                "light": resolve_light(report, rules, at, ctx.history.pauses),
             }
         )
     return out

@@ -7,7 +7,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 from fastapi.responses import StreamingResponse
 
-from app.core.deps import SessionDep, SettingsDep
+from app.core.deps import CalendarDep, SessionDep, SettingsDep
 from app.core.errors import Forbidden, NotFound, Unauthorized, ValidationFailed, error_responses
 from app.core.responses import PresentedJSON
 from app.labels.service import labels_in
@@ -16,12 +16,14 @@ from app.stats import summary as summaries
 from app.stats.couriers import courier_sheet
 from app.stats.deps import MAX_CELL_M, MAX_CELLS, MIN_CELL_M, HeatAreaDep, StatsQueryDep
 from app.stats.export_router import DOWNLOAD_RESPONSES, ExportFormatQuery, table_download
+from app.stats.lights import light_counts
 from app.stats.schemas import (
     CategorySheet,
     CommunitySheet,
     CourierSheet,
     HeatMap,
     Interval,
+    LightCounts,
     SeriesMetric,
     StatsSummary,
     TimeSeries,
@@ -107,6 +109,20 @@ async def categories(
 )
 async def couriers(query: StatsQueryDep, session: SessionDep) -> CourierSheet:
     return await courier_sheet(session, query)
+
+
+@router.get(
+    "/lights",
+    response_model=LightCounts,
+    summary="Open cases by the light of their running clock: green, yellow (临期), red (超期)",
+    description="The open cases among those filed in the period, each read as the case list "
+    "reads it now: the accept clock until the case is accepted, then the resolve clock; "
+    "yellow from 80 % of the limit used, red once overdue. Resolved cases waiting for "
+    "verification have no running clock (`stopped`)." + FILTERS,
+    responses=ERRORS,
+)
+async def lights(query: StatsQueryDep, session: SessionDep, calendar: CalendarDep) -> LightCounts:
+    return await light_counts(session, query, calendar)
 
 
 @router.get(

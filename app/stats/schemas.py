@@ -77,6 +77,15 @@ class StatsSummary(CaseMeasures):
     hours_to_resolve: Hours
 
 
+class LightCounts(BaseModel):
+    period: Period
+    open: int = Field(description="Open cases among those filed in the period")
+    green: int = Field(description="Under 80 % of the running clock's limit used")
+    yellow: int = Field(description="80 % or more used, not yet overdue (临期)")
+    red: int = Field(description="Overdue (超期)")
+    stopped: int = Field(description="Open with no clock running: resolved, awaiting verification")
+
+
 class CommunityRow(CaseMeasures):
     community_id: uuid.UUID | None = Field(description="Null: cases in a region's queue")
     name: str

@@ -155,6 +155,7 @@ for _path in (
     "/healthz",
     "/readyz",
     "/metrics",
+    "/dashboard",
 ):
     _plain_get(_path)
 
@@ -167,6 +168,11 @@ async def _labels(w: World, scope: str) -> list[Req]:
 @op("GET", "/docs/assets/{path}")
 async def _docs_asset(w: World, scope: str) -> list[Req]:
     return one(params={"path": "favicon.png"})
+
+
+@op("GET", "/dashboard/assets/{path}")
+async def _dashboard_asset(w: World, scope: str) -> list[Req]:
+    return one(params={"path": "app.js"})
 
 
 # --- signing in ---------------------------------------------------------------------------
@@ -188,6 +194,20 @@ async def _fresh_refresh(w: World) -> Any:
 @op("POST", f"{V1}/auth/refresh")
 async def _refresh(w: World, scope: str) -> list[Req]:
     return one(body_per_call=_fresh_refresh)
+
+
+async def _dashboard_key(w: World) -> Any:
+    return {"key": w.headers["key"]["Authorization"].removeprefix("Bearer ")}
+
+
+@op("POST", f"{V1}/auth/key-token")
+async def _key_token(w: World, scope: str) -> list[Req]:
+    return one(body_per_call=_dashboard_key)
+
+
+@op("POST", f"{V1}/auth/key-token/renew")
+async def _key_token_renew(w: World, scope: str) -> list[Req]:
+    return one()
 
 
 async def _registration(w: World) -> Any:
@@ -483,6 +503,11 @@ async def _delete_region(w: World, scope: str) -> list[Req]:
 @op("GET", f"{V1}/communities")
 async def _communities(w: World, scope: str) -> list[Req]:
     return _listing(str(w.places[scope].community))
+
+
+@op("GET", f"{V1}/communities/outlines")
+async def _outlines(w: World, scope: str) -> list[Req]:
+    return one(query={"region_id": str(w.places[scope].township)})
 
 
 @op("GET", f"{V1}/communities/locate")
@@ -1048,6 +1073,11 @@ async def _stream(w: World, scope: str) -> list[Req]:
     return one(stream=True)
 
 
+@op("GET", f"{V1}/events/recent")
+async def _recent_events(w: World, scope: str) -> list[Req]:
+    return one(query={"limit": 5})
+
+
 async def _owners_delivery_probe(w: World, req: Req) -> Any:
     return await _delivery_probe(w, Req(params={**req.params, "webhook_id": req.params["owner"]}))
 
@@ -1106,3 +1136,4 @@ _stats("categories", "county")
 _stats("couriers", "community")
 _stats("timeseries", "unit", lambda w, s: {"interval": "week", "metric": "closed"})
 _stats("heatmap", "township", _around)
+_stats("lights", "township")

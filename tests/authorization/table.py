@@ -197,6 +197,9 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("GET", "/redoc"): {ANY: PUBLIC},
     ("GET", "/openapi.json"): {ANY: PUBLIC},
     ("GET", "/docs/assets/{path}"): {ANY: PUBLIC},
+    # The big screen's page and its script: public files; the data comes from the API.
+    ("GET", "/dashboard"): {ANY: PUBLIC},
+    ("GET", "/dashboard/assets/{path}"): {ANY: PUBLIC},
     ("GET", "/healthz"): {ANY: PUBLIC},
     ("GET", "/readyz"): {ANY: PUBLIC},
     # The names of the API's codes, for any client before it signs in.
@@ -207,6 +210,9 @@ MATRIX: dict[tuple[str, str], Row] = {
     # --- signing in: the credentials are in the body, any caller may present them ---------
     ("POST", f"{V1}/auth/token"): {ANY: PUBLIC},
     ("POST", f"{V1}/auth/refresh"): {ANY: PUBLIC},
+    ("POST", f"{V1}/auth/key-token"): {ANY: PUBLIC},
+    # Only a dashboard key (or its token) renews a key token; people refresh their own login.
+    ("POST", f"{V1}/auth/key-token/renew"): {ANY: {OK: "key", REFUSED: "*"}},
     ("POST", f"{V1}/auth/register"): {ANY: PUBLIC},
     ("POST", f"{V1}/auth/logout"): {ANY: PEOPLE},
     # --- the caller's own account ---------------------------------------------------------
@@ -261,6 +267,7 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("DELETE", f"{V1}/regions/{{region_id}}"): same(ADMIN_ONLY),
     ("GET", f"{V1}/communities"): same(EVERYONE_LISTS),
     ("GET", f"{V1}/communities/locate"): same(SIGNED_IN),
+    ("GET", f"{V1}/communities/outlines"): same(SIGNED_IN),
     ("POST", f"{V1}/communities/import"): same(ADMIN_ONLY),
     ("GET", f"{V1}/communities/{{community_id}}"): same(SIGNED_IN),
     ("POST", f"{V1}/communities"): same(ADMIN_ONLY),
@@ -423,6 +430,7 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("POST", f"{V1}/webhooks/{{webhook_id}}/deliveries/{{delivery_id}}/retry"): WEBHOOK_OF_UNIT,
     # Every signed-in caller may open the stream; each receives the events it may see.
     ("GET", f"{V1}/events/stream"): {ANY: SIGNED_IN},
+    ("GET", f"{V1}/events/recent"): {ANY: SIGNED_IN},
     # --- statistics: for those who run the work and watch it, not couriers and residents ---
     # Each is asked filtered to a place (a region, a community or a unit; a different kind on
     # each row): one the caller may name answers, one it may not is not found.
@@ -442,6 +450,7 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("GET", f"{V1}/stats/couriers"): STATS_BY_COMMUNITY,
     ("GET", f"{V1}/stats/timeseries"): STATS_BY_UNIT,
     ("GET", f"{V1}/stats/heatmap"): STATS_BY_TOWNSHIP,
+    ("GET", f"{V1}/stats/lights"): STATS_BY_TOWNSHIP,
 }
 
 # Permissions that depend on what a request asks, not only on where it goes: rows of their

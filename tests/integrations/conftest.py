@@ -1,13 +1,12 @@
-"""Fixtures for the integration tests: a real HTTP receiver for webhooks, the app served by a
-real uvicorn on a loopback port (ASGITransport buffers streamed responses), an SSE reader, and
-the demo's ids."""
+"""Fixtures for the integration tests: a real HTTP receiver for webhooks, an SSE reader on the
+app served by a real uvicorn (``live_server``, tests/conftest.py: ASGITransport buffers streamed
+responses), and the demo's ids."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import json
-import socket
 import ssl
 import threading
 import time
@@ -20,7 +19,6 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from fastapi import FastAPI
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -247,27 +245,7 @@ async def community_point(session: AsyncSession, community_id: uuid.UUID) -> tup
     return community.center_lat, community.center_lng
 
 
-# --- The app on a real server, and an SSE reader -------------------------------------------------
-
-
-@pytest.fixture
-async def live_server(app: FastAPI) -> AsyncIterator[str]:
-    """The test's app served by uvicorn on a free loopback port, in the test's event loop
-    (so that it shares the loop with the test's database and clients); its lifespan runs."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    config = uvicorn.Config(app, lifespan="on", log_level="warning", log_config=None)
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve(sockets=[sock]))
-    for _ in range(500):
-        if server.started or task.done():
-            break
-        await asyncio.sleep(0.01)
-    assert server.started, "uvicorn did not start"
-    yield f"http://127.0.0.1:{sock.getsockname()[1]}"
-    server.should_exit = True
-    await asyncio.wait_for(task, 10)
-    sock.close()
+# --- An SSE reader --------------------------------------------------------------------------------
 
 
 @dataclass

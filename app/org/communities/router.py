@@ -11,11 +11,13 @@ from app.core.errors import Forbidden, NotFound, Unauthorized, ValidationFailed,
 from app.core.geo import CoordSystem
 from app.core.pagination import Page, PageParams, page_params
 from app.core.params import CommunityId, GridId
+from app.core.responses import PresentedJSON
 from app.org.communities import service
 from app.org.communities.schemas import (
     CommunityCreate,
     CommunityDetail,
     CommunityImport,
+    CommunityOutlines,
     CommunityRead,
     CommunityUpdate,
     GridCreate,
@@ -51,6 +53,24 @@ async def list_communities(
 ) -> Page[CommunityRead]:
     items, cursor = await service.list_communities(session, page, region_id=region_id, q=q)
     return Page(items=items, next_cursor=cursor)
+
+
+@router.get(
+    "/communities/outlines",
+    response_model=CommunityOutlines,
+    summary="Community boundaries as one GeoJSON FeatureCollection, for maps without tiles",
+    description="Each community with a surveyed boundary: a Polygon or MultiPolygon feature "
+    "whose `id` and `properties.id` are the community's id, with its `name` and `region_id`.",
+    responses=error_responses(Unauthorized, NotFound, ValidationFailed),
+)
+async def community_outlines(
+    _: CurrentPrincipal,
+    session: SessionDep,
+    region_id: Annotated[
+        uuid.UUID | None, Query(description="Only communities in this region's subtree")
+    ] = None,
+) -> PresentedJSON:
+    return PresentedJSON(await service.outlines(session, region_id))
 
 
 @router.get(

@@ -51,6 +51,24 @@ class CommunityRead(BaseModel):
     has_boundary: bool = Field(description="Whether a boundary polygon has been drawn")
 
 
+class OutlineProperties(BaseModel):
+    id: uuid.UUID
+    name: str
+    region_id: uuid.UUID
+
+
+class CommunityOutline(BaseModel):
+    type: Literal["Feature"] = "Feature"
+    id: uuid.UUID
+    geometry: Boundary
+    properties: OutlineProperties
+
+
+class CommunityOutlines(BaseModel):
+    type: Literal["FeatureCollection"] = "FeatureCollection"
+    features: list[CommunityOutline]
+
+
 class GridRead(BaseModel):
     id: uuid.UUID
     community_id: uuid.UUID

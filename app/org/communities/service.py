@@ -100,6 +100,30 @@ async def list_communities(
     return [community_read(c, c.id in with_boundary) for c in rows], cursor
 
 
+async def outlines(session: AsyncSession, region_id: uuid.UUID | None) -> dict[str, Any]:
+    """The boundaries of the communities (of a region's subtree) as a GeoJSON
+    FeatureCollection, for maps drawn without online tiles; communities without a surveyed
+    boundary are left out."""
+    stmt = (
+        select(Community.id, Community.name, Community.region_id, Community.boundary)
+        .where(Community.boundary["type"].as_string().is_not(None))
+        .order_by(Community.name, Community.id)
+    )
+    if region_id is not None:
+        path = await region_filter_path(session, region_id)
+        stmt = stmt.where(Community.region_id.in_(region_subtree_ids(path)))
+    features = [
+        {
+            "type": "Feature",
+            "id": str(row.id),
+            "geometry": row.boundary,
+            "properties": {"id": str(row.id), "name": row.name, "region_id": str(row.region_id)},
+        }
+        for row in await session.execute(stmt)
+    ]
+    return {"type": "FeatureCollection", "features": features}
+
+
 async def get_community_detail(session: AsyncSession, community_id: uuid.UUID) -> CommunityDetail:
     community = await session.scalar(
         select(Community)
