@@ -65,6 +65,12 @@ export function hhmm(ms) {
   return `${pad(p.hour)}:${pad(p.minute)}`;
 }
 
+/** "14:05" for a moment of today (China), "12-03 14:05" for another day's. */
+export function whenShort(ms, now = Date.now()) {
+  const time = hhmm(ms);
+  return chinaDate(ms) === chinaDate(now) ? time : `${chinaDate(ms).slice(5)} ${time}`;
+}
+
 export function hhmmss(ms) {
   const p = chinaParts(ms);
   return `${pad(p.hour)}:${pad(p.minute)}:${pad(p.second)}`;

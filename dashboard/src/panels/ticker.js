@@ -4,7 +4,7 @@ import { keepFitted } from '../fit.js';
 import { h } from '../format.js';
 import { eventLabel, eventTone } from '../labels.js';
 import { dashboardState, markPanel } from '../state.js';
-import { hhmm, parseTime } from '../time.js';
+import { chinaDate, parseTime, whenShort } from '../time.js';
 
 export const MAX_TICKER = 30;
 
@@ -16,10 +16,20 @@ function item(env, fresh) {
       class: `tone-${eventTone(env.type)}${fresh ? ' fresh' : ''}`,
       dataset: { eventId: String(env.id), eventType: env.type },
     },
-    h('time', { datetime: env.occurred_at || null }, Number.isFinite(at) ? hhmm(at) : '--:--'),
+    h('time', { datetime: env.occurred_at || null }, Number.isFinite(at) ? whenShort(at) : '--:--'),
     h('span', { class: 'ev-type' }, eventLabel(env.type)),
     h('span', { class: 'ev-number' }, env.report?.number || '—'),
   );
+}
+
+/** Room for a date in the time column when an event of another day is listed. */
+function markDated(ol) {
+  const today = chinaDate();
+  const dated = dashboardState.ticker.some((e) => {
+    const at = parseTime(e.occurred_at);
+    return Number.isFinite(at) && chinaDate(at) !== today;
+  });
+  ol.classList.toggle('dated', dated);
 }
 
 function sortNewestFirst(list) {
@@ -34,6 +44,7 @@ export function setTicker(items) {
   const ol = document.getElementById('ticker');
   ol.replaceChildren(...dashboardState.ticker.map((e) => item(e, false)));
   markPanel('ticker', dashboardState.ticker.length === 0);
+  markDated(ol);
   keepFitted(ol, ':scope > li');
 }
 
@@ -53,6 +64,7 @@ export function pushEvent(env) {
   else ol.append(li);
   while (ol.children.length > MAX_TICKER) ol.lastElementChild.remove();
   markPanel('ticker', false);
+  markDated(ol);
   keepFitted(ol, ':scope > li');
   return true;
 }
