@@ -41,6 +41,23 @@ async def get_principal(
 CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
 
 
+async def get_optional_principal(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    clock: ClockDep,
+    token: Annotated[str | None, Depends(bearer_scheme)],
+) -> Principal | None:
+    """The caller if it sent a token (a wrong one is still 401), None if it sent none: for
+    routes that also answer a signed link."""
+    if not token:
+        return None
+    return await get_principal(request, session, settings, clock, token)
+
+
+OptionalPrincipal = Annotated[Principal | None, Depends(get_optional_principal)]
+
+
 def require_roles(*roles: Role) -> Callable[..., Coroutine[Any, Any, Principal]]:
     """A dependency that lets through admins and holders of any of ``roles``; 403 otherwise."""
 

@@ -30,6 +30,7 @@ DETAILS: Final[dict[str, str]] = {
     "No such API key": "未找到该 API 密钥",
     "The API key is not valid": "API 密钥无效",
     "The API key has been revoked": "该 API 密钥已被吊销",
+    "The photo link is not valid or has expired": "照片链接无效或已过期",
     "Only a dashboard key's token is renewed here; people use /auth/refresh": (
         "此处只续期数据大屏密钥的令牌；个人账号请使用 /auth/refresh"
     ),

@@ -1,7 +1,7 @@
 // 类别分布: reports by category (top 10), from GET /stats/categories.
 
 import { COLORS, FONT, TOOLTIP, drawChart, px } from '../charts.js';
-import { int, pct } from '../format.js';
+import { escapeHtml, int, pct } from '../format.js';
 import { markPanel } from '../state.js';
 
 const slot = { chart: null };
@@ -33,7 +33,7 @@ function categoriesOption(chart, top) {
         const row = rows[params[0].dataIndex];
         if (!row) return '';
         return [
-          `<b>${row.name}</b>`,
+          `<b>${escapeHtml(row.name)}</b>`,
           `上报 ${int(row.total)} 件 · 在办 ${int(row.open)} · 超期 ${int(row.overdue_open)}`,
           `结案率 ${pct(row.closure_rate)} · 满意率 ${pct(row.satisfaction_rate)}`,
         ].join('<br>');

@@ -11,7 +11,7 @@
 
 import { COLORS, FONT, TOOLTIP, drawChart, echarts, px, textWidth } from '../charts.js';
 import { regionName } from '../filters.js';
-import { int } from '../format.js';
+import { escapeHtml, int } from '../format.js';
 import { LIGHT_LABELS, statusLabel } from '../labels.js';
 import { dashboardState, markPanel } from '../state.js';
 
@@ -386,9 +386,10 @@ function renderLegend(points) {
 
 function tooltip(p) {
   const d = p.data;
-  if (!d || !d.id) return p.name || '';
+  // Names come from the API as text: the tooltip is HTML.
+  if (!d || !d.id) return escapeHtml(p.name || '');
   const light = d.light ? `<span style="color:${LIGHT_COLORS[d.light]}">● ${LIGHT_LABELS[d.light]}</span>` : '<span style="color:#8a96aa">● 已无计时</span>';
-  return `<b>${d.name}</b><br>${statusLabel(d.status)} · ${light}`;
+  return `<b>${escapeHtml(d.name)}</b><br>${escapeHtml(statusLabel(d.status))} · ${light}`;
 }
 
 function geoOption(id, map, box, rect, regions, view) {
