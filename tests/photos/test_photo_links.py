@@ -32,7 +32,7 @@ def _with(path: str, **changes: str) -> str:
 async def test_a_signed_link_opens_its_photo_without_signing_in(
     client: httpx.AsyncClient, login: LoginFn, submit: SubmitFn, settings: Settings
 ) -> None:
-    photo, other = await _photos(client, login, submit)
+    photo, _ = await _photos(client, login, submit)
     now = Clock().now()
     path = signed_photo_path(settings.secret_key, uuid.UUID(photo), "display", now)
     opened = await client.get(path)
