@@ -36,6 +36,8 @@ from app.jobs.router import router as jobs_router
 from app.labels.catalogue import VOCABULARIES
 from app.labels.router import router as labels_router
 from app.lifecycle import background_work
+from app.open311.errors import install_open311_errors
+from app.open311.router import router as open311_router
 from app.ops.router import router as ops_router
 from app.org.router import router as org_router
 from app.photos.pool import PhotoPool
@@ -110,12 +112,14 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     )
     _set_state(app, settings, clock)
     install_error_handlers(app)
+    install_open311_errors(app)
     # The event stream's messages carry events, which no route answers as JSON.
     install_openapi(app, components=[Event], vocabularies=VOCABULARIES)
     install_api_docs(app)
     _add_middleware(app, settings)
     app.include_router(ops_router)
     install_dashboard(app)
+    app.include_router(open311_router)
     for router in DOMAIN_ROUTERS:
         app.include_router(router, prefix=API_PREFIX)
     return app

@@ -152,6 +152,16 @@ class Settings(BaseSettings):
     # How often a process (API or worker) checks whether another changed the working calendar.
     calendar_refresh_seconds: float = 30.0
 
+    # Open311 GeoReport v2 (/open311/v2). Reading the cases without an api_key (de-personalised:
+    # the standard fields only, photos at display size): None means on in the demo, off elsewhere.
+    open311_public_read: bool | None = None
+    # The one jurisdiction this server answers for; a request naming another is 404.
+    open311_jurisdiction_id: str = "suishoupai.cn"
+    open311_contact: str = "随手拍平台运维 (operations of the Suishoupai service)"
+    open311_key_service: str = (
+        "API keys are issued per integration by the administrators (POST /api/v1/api-keys)"
+    )
+
     demo_password: str = "suishoupai-demo"
     log_level: str = "INFO"
     log_json: bool = True
@@ -193,6 +203,12 @@ class Settings(BaseSettings):
                 f"{PASSWORD_HASH_FLOOR_MEMORY_KIB}"
             )
         return self
+
+    @property
+    def open311_reads_public(self) -> bool:
+        if self.open311_public_read is not None:
+            return self.open311_public_read
+        return self.env == "demo"
 
     @property
     def is_sqlite(self) -> bool:

@@ -16,15 +16,16 @@ from typing import Any, Final
 
 from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from sqlalchemy.orm import aliased, load_only
+from sqlalchemy.orm import load_only
 
 from app.auth.principal import Principal
 from app.auth.scope import report_scope
+from app.cases.columns import lead_unit_name
 from app.cases.visibility import case_view
 from app.core.pagination import SortKey, after_cursor, planned_for_its_values
 from app.labels.service import labels_in
-from app.models import Category, Community, Grid, Job, Region, Report, Unit, User
-from app.models.enums import JobStatus, ReportStatus
+from app.models import Category, Community, Grid, Region, Report, User
+from app.models.enums import ReportStatus
 from app.reports.presenter import Person, case_with_paths, reporter_fields
 from app.reports.queries import ReportFilters, filter_conditions
 from app.stats.tabular import Cell
@@ -80,26 +81,6 @@ class LedgerQuery:
         ]
 
 
-def _lead_unit() -> Any:
-    """The unit of the case's lead job (主办), the latest one if the lead changed; a declined job
-    is not shown, as the case's public jobs leave it out."""
-    lead = aliased(Job)
-    return (
-        select(Unit.name)
-        .join(lead, lead.unit_id == Unit.id)
-        .where(
-            lead.report_id == Report.id,
-            lead.is_lead.is_(True),
-            lead.status != JobStatus.declined,
-        )
-        .order_by(lead.created_at.desc(), lead.id.desc())
-        .limit(1)
-        .correlate(Report)
-        .scalar_subquery()
-        .label("lead_unit")
-    )
-
-
 # The columns of a report that a row shows or that decide what it shows.
 _SHOWN = (
     Report.number,
@@ -141,7 +122,7 @@ def _statement(query: LedgerQuery) -> Select[Any]:
             Grid.name.label("grid_name"),
             User.display_name.label("reporter_name"),
             User.phone.label("reporter_phone"),
-            _lead_unit(),
+            lead_unit_name(),
         )
         .join(Category, Category.code == Report.category_code)
         .join(User, User.id == Report.reporter_id)

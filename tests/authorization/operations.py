@@ -175,6 +175,25 @@ async def _dashboard_asset(w: World, scope: str) -> list[Req]:
     return one(params={"path": "app.js"})
 
 
+# --- Open311 (/open311/v2): its own keys (api_key), never the caller's bearer token -------
+
+
+def _open311(path: str, **params: str) -> None:
+    @op("GET", f"/open311/v2/{path}")
+    async def _(w: World, scope: str) -> list[Req]:
+        report = w.base.report.get(scope, w.base.report["in"])
+        values = {k: (report if v == "<report>" else v) for k, v in params.items()}
+        return one(params={"fmt": "json", **values})
+
+
+_open311("discovery.{fmt}")
+_open311("services.{fmt}")
+_open311("services/{service_code}.{fmt}", service_code="chaotic_parking")
+_open311("requests.{fmt}")
+_open311("requests/{service_request_id}.{fmt}", service_request_id="<report>")
+_open311("tokens/{token}.{fmt}", token="t0")
+
+
 # --- signing in ---------------------------------------------------------------------------
 
 

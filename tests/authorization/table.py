@@ -207,6 +207,15 @@ MATRIX: dict[tuple[str, str], Row] = {
     # Metrics are the operator's: from an address of the internet nobody reads them, whoever
     # they are signed in as (loopback, SSP_METRICS_ALLOWED_IPS or SSP_METRICS_TOKEN only).
     ("GET", "/metrics"): {ANY: {REFUSED: "* anonymous"}},
+    # --- Open311: discovery and the services are public; the requests are read with an
+    # integration's api_key (or by anyone where public reading is on, as in the demo; off
+    # here), whatever bearer token a caller sends; no token is ever issued ------------------
+    ("GET", "/open311/v2/discovery.{fmt}"): {ANY: PUBLIC},
+    ("GET", "/open311/v2/services.{fmt}"): {ANY: PUBLIC},
+    ("GET", "/open311/v2/services/{service_code}.{fmt}"): {ANY: PUBLIC},
+    ("GET", "/open311/v2/requests.{fmt}"): {ANY: {REFUSED: "* anonymous"}},
+    ("GET", "/open311/v2/requests/{service_request_id}.{fmt}"): {ANY: {REFUSED: "* anonymous"}},
+    ("GET", "/open311/v2/tokens/{token}.{fmt}"): {ANY: {HIDDEN: "* anonymous"}},
     # --- signing in: the credentials are in the body, any caller may present them ---------
     ("POST", f"{V1}/auth/token"): {ANY: PUBLIC},
     ("POST", f"{V1}/auth/refresh"): {ANY: PUBLIC},
