@@ -99,21 +99,23 @@ async def extended_attributes(
             "community": row.community_name,
             "region": row.region_name,
             "units": units.get(report.id, []),
-            "deadlines": [
-                {
-                    "kind": "accept",
-                    "due_at": w3c(report.accept_due_at),
-                    "light": _value(accept_light(report, rules, at)),
-                },
-                {
-                    "kind": "resolve",
-                    "due_at": w3c(report.resolve_due_at),
-                    "light": _value(resolve_light(report, rules, at, pauses)),
-                },
-            ],
+            "deadlines": _deadlines(report, rules, at, pauses),
             "media_urls": [link(photo) for photo in photos.get(report.id, [])],
         }
     return out
+
+
+def _deadlines(report: Any, rules: ClockRules, at: datetime, pauses: Any) -> list[Any]:
+    """The case's clocks that were set, as the case's own page shows them."""
+    clocks = (
+        ("accept", report.accept_due_at, accept_light(report, rules, at)),
+        ("resolve", report.resolve_due_at, resolve_light(report, rules, at, pauses)),
+    )
+    return [
+        {"kind": kind, "due_at": w3c(due), "light": _value(light)}
+        for kind, due, light in clocks
+        if due is not None
+    ]
 
 
 def _value(light: Any) -> str | None:
