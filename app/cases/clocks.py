@@ -10,6 +10,7 @@ import uuid
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Protocol
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -17,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.cases.transitions import ReportAction
 from app.core.lights import ClockRules, Light, Pause, light
 from app.core.sql import member_of
-from app.models import Report, ReportEvent
+from app.models import ReportEvent
 from app.models.enums import OPEN_REPORT_STATUSES, ReportStatus
 
 JOB_REWORK_EVENT = "job_rework"
@@ -78,7 +79,28 @@ async def load_histories(
     }
 
 
-def accept_light(report: Report, rules: ClockRules, at: datetime) -> Light | None:
+class ClockFacts(Protocol):
+    """What the lights read of a case: a report, or a row of these columns."""
+
+    @property
+    def status(self) -> ReportStatus: ...
+    @property
+    def created_at(self) -> datetime: ...
+    @property
+    def accepted_at(self) -> datetime | None: ...
+    @property
+    def rejected_at(self) -> datetime | None: ...
+    @property
+    def duplicate_at(self) -> datetime | None: ...
+    @property
+    def reopened_at(self) -> datetime | None: ...
+    @property
+    def accept_due_at(self) -> datetime | None: ...
+    @property
+    def resolve_due_at(self) -> datetime | None: ...
+
+
+def accept_light(report: ClockFacts, rules: ClockRules, at: datetime) -> Light | None:
     """The accept clock's light: it runs from the filing until the case is accepted, rejected
     or found a duplicate."""
     if report.accept_due_at is None or accept_met(report):
@@ -87,7 +109,7 @@ def accept_light(report: Report, rules: ClockRules, at: datetime) -> Light | Non
 
 
 def resolve_light(
-    report: Report, rules: ClockRules, at: datetime, pauses: Sequence[Pause]
+    report: ClockFacts, rules: ClockRules, at: datetime, pauses: Sequence[Pause]
 ) -> Light | None:
     """The resolve clock's light: it runs from the acceptance, or from the latest reopening
     (which set a fresh deadline), while the case is open and not resolved; verification that
@@ -102,5 +124,5 @@ def resolve_light(
     return light(started, report.resolve_due_at, at, rules, pauses)
 
 
-def accept_met(report: Report) -> datetime | None:
+def accept_met(report: ClockFacts) -> datetime | None:
     return report.accepted_at or report.rejected_at or report.duplicate_at

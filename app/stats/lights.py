@@ -12,7 +12,6 @@ from collections import Counter
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import load_only
 
 from app.cases.clocks import NO_HISTORY, accept_light, load_histories, reading_time, resolve_light
 from app.core.lights import ClockRules, Light
@@ -45,20 +44,22 @@ async def light_counts(
     whose clocks have stopped (resolved, waiting for verification) count as ``stopped``."""
     rows = (
         await session.execute(
-            select(Report, Category.hours_kind)
+            select(Report.id, *_CLOCK_COLUMNS, Category.hours_kind)
             .join(Category, Category.code == Report.category_code)
             .where(*counted_cases(query), Report.status.in_(OPEN_REPORT_STATUSES))
-            .options(load_only(*_CLOCK_COLUMNS))
         )
     ).all()
-    held = [report.id for report, _ in rows if report.held_seconds > 0]
+    held = [row.id for row in rows if row.held_seconds > 0]
     histories = await load_histories(session, held)
+    rules = {
+        kind: ClockRules(working=kind is HoursKind.working, calendar=calendar) for kind in HoursKind
+    }
     tally: Counter[Light | None] = Counter()
-    for report, hours_kind in rows:
-        rules = ClockRules(working=hours_kind is HoursKind.working, calendar=calendar)
-        at = reading_time(report.status, report.on_hold_at, query.now)
-        pauses = histories.get(report.id, NO_HISTORY).pauses
-        tally[accept_light(report, rules, at) or resolve_light(report, rules, at, pauses)] += 1
+    for row in rows:
+        at = reading_time(row.status, row.on_hold_at, query.now)
+        pauses = histories.get(row.id, NO_HISTORY).pauses
+        clocks = rules[row.hours_kind]
+        tally[accept_light(row, clocks, at) or resolve_light(row, clocks, at, pauses)] += 1
     return LightCounts(
         period=period_of(query),
         open=len(rows),
