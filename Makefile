@@ -94,6 +94,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/intake.py $(if $(BENCH_DATABASE_URL),--database-url $(BENCH_DATABASE_URL))
 	$(BIN)/python bench/reads.py --keep
 	$(BIN)/python bench/stats.py --keep
+	$(BIN)/python bench/open311.py --keep
 
 clean:
 	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache dashboard/node_modules app/dashboard/static screenshots
