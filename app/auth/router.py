@@ -1,14 +1,16 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, status
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request, status
 
 from app.auth import service
 from app.auth.deps import (
     PASSWORD_LOGIN_BODY,
     AdminPrincipal,
-    CurrentPrincipal,
     PasswordLoginDep,
     UserPrincipal,
+    bearer_scheme,
 )
 from app.auth.exceptions import InvalidCredentials, InvalidRefreshToken, LoginLocked
 from app.auth.schemas import (
@@ -106,13 +108,21 @@ async def exchange_key(
 @router.post(
     "/auth/key-token/renew",
     response_model=KeyToken,
-    summary="A fresh key token for a page signed in with a dashboard key, before it expires",
+    summary="A fresh key token for a page signed in with a dashboard key",
+    description=(
+        "Send the page's key token (or the key). A token that expired less than 24 hours ago "
+        "is renewed too, so that a wall screen back from an outage signs in again by itself; "
+        "a revoked key's is not (401). A person's token is 403: people use /auth/refresh."
+    ),
     responses=error_responses(Unauthorized, Forbidden),
 )
 async def renew_key_token(
-    principal: CurrentPrincipal, settings: SettingsDep, clock: ClockDep
+    session: SessionDep,
+    settings: SettingsDep,
+    clock: ClockDep,
+    token: Annotated[str | None, Depends(bearer_scheme)],
 ) -> KeyToken:
-    return service.renew_key_token(settings, principal, clock.now())
+    return await service.renew_presented_token(session, settings, token, clock.now())
 
 
 @router.post(

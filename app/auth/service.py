@@ -37,6 +37,9 @@ _API_KEY_TOUCH_INTERVAL = timedelta(minutes=10)
 
 # The places of role assignments, made once: a statement built on fresh aliases costs ~3 ms of
 # CPU (SQLAlchemy adapts every column anew), and every authenticated request builds one.
+# How long after its expiry a key token may still be renewed (the key looked up, as always).
+KEY_TOKEN_RENEWAL_GRACE = timedelta(hours=24)
+
 _GRANT_REGION = aliased(Region)
 _GRANT_COMMUNITY = aliased(Community)
 _GRANT_UNIT = aliased(Unit)
@@ -306,6 +309,28 @@ def renew_key_token(settings: Settings, principal: Principal, now: datetime) -> 
         raise Forbidden("Only a dashboard key's token is renewed here; people use /auth/refresh")
     token, expires_in = security.create_key_token(settings, principal.api_key_id, now)
     return KeyToken(access_token=token, expires_in=expires_in)
+
+
+async def renew_presented_token(
+    session: AsyncSession, settings: Settings, token: str | None, now: datetime
+) -> KeyToken:
+    """Renew what a page presents: its key token, even one that expired within the grace (a
+    wall screen that lost the network for an hour signs in again by itself, having kept no
+    key), as long as the key is not revoked; or a key itself. A person's token is 403."""
+    if not token:
+        raise Unauthorized("Sign in first: send `Authorization: Bearer <token>`")
+    if security.split_api_key(token) is not None:
+        principal = await _principal_from_api_key(session, token, now)
+        return renew_key_token(settings, principal, now)
+    try:
+        key_id = security.key_token_id(settings, token, grace=KEY_TOKEN_RENEWAL_GRACE)
+    except security.InvalidToken as exc:
+        raise Unauthorized(str(exc)) from exc
+    if key_id is None:
+        await authenticate(session, settings, token, now)  # 401 if it is no valid token at all
+        raise Forbidden("Only a dashboard key's token is renewed here; people use /auth/refresh")
+    principal = await _principal_from_key_token(session, key_id, now)
+    return renew_key_token(settings, principal, now)
 
 
 async def authenticate(

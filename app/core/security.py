@@ -140,13 +140,14 @@ class InvalidToken(Exception):
     pass
 
 
-def _decoded(settings: Settings, token: str) -> dict[str, object]:
+def _decoded(settings: Settings, token: str, grace: timedelta | None = None) -> dict[str, object]:
     try:
         payload: dict[str, object] = jwt.decode(
             token,
             settings.secret_key,
             algorithms=[settings.jwt_algorithm],
             options={"require": ["sub", "exp", "typ"]},
+            leeway=grace or timedelta(0),
         )
     except jwt.ExpiredSignatureError as exc:
         raise InvalidToken("the token has expired") from exc
@@ -155,10 +156,12 @@ def _decoded(settings: Settings, token: str) -> dict[str, object]:
     return payload
 
 
-def key_token_id(settings: Settings, token: str) -> uuid.UUID | None:
+def key_token_id(
+    settings: Settings, token: str, grace: timedelta | None = None
+) -> uuid.UUID | None:
     """The dashboard key behind a key token; None for any other token (a person's access
-    token); InvalidToken for an expired or forged one."""
-    payload = _decoded(settings, token)
+    token); InvalidToken for a forged one, or one expired (more than ``grace`` ago)."""
+    payload = _decoded(settings, token, grace)
     if payload["typ"] != "key":
         return None
     kind, _, key_id = str(payload["sub"]).partition(":")

@@ -9,33 +9,22 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from sqlalchemy import ColumnElement, or_, select, true
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.principal import Principal
-from app.core.sql import member_of
+from app.integrations.audience import Audience, LiveEvent
 from app.integrations.signing import event_envelope
-from app.integrations.stream import Audience, LiveEvent
-from app.models import Job, OutboxEvent
+from app.models import OutboxEvent
 
 MAX_RECENT: Final = 100
+# "Latest" is among the newest events written: a caller who sees few of them does not make the
+# database read the whole outbox (it holds weeks of every place's events).
+LOOKBACK: Final = 50_000
 _PAGE: Final = 200
-
-
-def _places(session: AsyncSession, audience: Audience) -> ColumnElement[bool]:
-    if audience.everything:
-        return true()
-    places: list[ColumnElement[bool]] = [
-        OutboxEvent.region_path.startswith(path) for path in audience.region_paths
-    ]
-    if audience.communities:
-        places.append(member_of(session, OutboxEvent.community_id, audience.communities))
-    if audience.units:
-        jobs = select(Job.report_id).where(Job.unit_id.in_(list(audience.unit_uuids)))
-        places.append(OutboxEvent.report_id.in_(jobs))
-    if audience.user_id is not None:
-        places.append(OutboxEvent.reporter_id == audience.user_id)
-    return or_(*places) if places else OutboxEvent.id.is_(None)
+# The database's narrowing is a superset (a unit's pre-filter keeps other units' internal events
+# on the same cases): at most this many pages are read to fill the list.
+_MAX_PAGES: Final = 10
 
 
 async def recent_events(
@@ -43,12 +32,19 @@ async def recent_events(
 ) -> list[dict[str, Any]]:
     """Up to ``limit`` of the newest events ``principal`` may see, as the stream sends them."""
     audience = Audience(principal)
+    newest = await session.scalar(select(func.max(OutboxEvent.id)))
+    if newest is None:
+        return []
     statement = (
-        select(OutboxEvent).where(_places(session, audience)).order_by(OutboxEvent.id.desc())
+        select(OutboxEvent)
+        .where(OutboxEvent.id > newest - LOOKBACK, audience.where_visible(session))
+        .order_by(OutboxEvent.id.desc())
     )
     found: list[dict[str, Any]] = []
     before: int | None = None
-    while len(found) < limit:
+    for _ in range(_MAX_PAGES):
+        if len(found) >= limit:
+            break
         page = statement if before is None else statement.where(OutboxEvent.id < before)
         rows = (await session.scalars(page.limit(_PAGE))).all()
         found += [event_envelope(row) for row in rows if audience.sees(LiveEvent.from_row(row))]

@@ -23,13 +23,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import time
-import uuid
 from collections import deque
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from typing import Any
 
 from fastapi import FastAPI
@@ -38,12 +35,10 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from app.auth.principal import Principal
-from app.auth.scope import REGION_ROLES, STAFF_ROLES
 from app.core.config import Settings
+from app.integrations.audience import Audience, LiveEvent
 from app.integrations.outbox import NOTIFY_CHANNEL
-from app.integrations.signing import event_envelope
 from app.models import OutboxEvent
-from app.models.enums import Role
 
 log = logging.getLogger("app.integrations.stream")
 
@@ -56,63 +51,6 @@ MAX_TRACKED_GAPS = 1000
 START_LOOKBACK = 100
 RECONNECT_MILLISECONDS = 3000
 LISTEN_RETRY_SECONDS = 5.0
-
-
-@dataclass(frozen=True)
-class LiveEvent:
-    """An outbox event as streams need it: who may see it, and its text, encoded once."""
-
-    id: int
-    type: str
-    community_id: uuid.UUID | None
-    region_path: str | None
-    unit_ids: frozenset[str]
-    reporter_id: uuid.UUID | None
-    data: str
-
-    @classmethod
-    def from_row(cls, row: OutboxEvent) -> LiveEvent:
-        return cls(
-            id=row.id,
-            type=row.type,
-            community_id=row.community_id,
-            region_path=row.region_path,
-            unit_ids=frozenset(row.unit_ids or ()),
-            reporter_id=row.reporter_id,
-            data=json.dumps(event_envelope(row), ensure_ascii=False, separators=(",", ":")),
-        )
-
-    def to_sse(self) -> ServerSentEvent:
-        # ``data`` is the event's JSON already: sent as it is, not encoded again.
-        return ServerSentEvent(id=str(self.id), event=self.type, raw_data=self.data)
-
-
-class Audience:
-    """Which events a caller may see, decided from the fields copied onto each event — the
-    same rules as the report list (app/auth/scope.py), without touching the database:
-    admins everything; supervisors and viewers (dashboard keys) their regions' subtrees;
-    community staff and grid workers their communities; unit staff the reports their units
-    have jobs on; everyone their own reports."""
-
-    def __init__(self, principal: Principal) -> None:
-        self.everything = principal.is_admin
-        self.region_paths = tuple(principal.region_paths(*REGION_ROLES))
-        self.communities = frozenset(principal.scope_ids(*STAFF_ROLES))
-        self.unit_uuids = frozenset(principal.scope_ids(Role.unit_staff))
-        self.units = frozenset(str(u) for u in self.unit_uuids)
-        self.user_id = principal.user_id
-
-    def sees(self, event: LiveEvent) -> bool:
-        return (
-            self.everything
-            or (
-                event.region_path is not None
-                and any(event.region_path.startswith(p) for p in self.region_paths)
-            )
-            or (event.community_id is not None and event.community_id in self.communities)
-            or not self.units.isdisjoint(event.unit_ids)
-            or (self.user_id is not None and event.reporter_id == self.user_id)
-        )
 
 
 class Subscription:
@@ -346,7 +284,11 @@ async def _catch_up(
             rows = (
                 await session.scalars(
                     select(OutboxEvent)
-                    .where(OutboxEvent.id > cursor, OutboxEvent.id <= until)
+                    .where(
+                        OutboxEvent.id > cursor,
+                        OutboxEvent.id <= until,
+                        audience.where_visible(session),
+                    )
                     .order_by(OutboxEvent.id)
                     .limit(CATCH_UP_PAGE)
                 )

@@ -20,6 +20,7 @@ from app.core.errors import DomainError
 from app.open311.render import FORMATS, open311_response
 
 OPEN311_ROOT: Final = "/open311/"
+_BODY_HEADERS: Final = frozenset({"content-length", "content-type"})
 
 
 class Open311Error(Exception):
@@ -77,7 +78,13 @@ def _wrapped(house: Handler) -> Handler:
         if not request.url.path.startswith(OPEN311_ROOT):
             return answered
         status_code = _open311_status(answered.status_code)
-        return error_document(request.url.path, status_code, _description(exc))
+        document = error_document(request.url.path, status_code, _description(exc))
+        # What the house answer said besides its body: the request id and the security
+        # headers of a 500 (written outside the middleware), Allow, Retry-After.
+        for name, value in answered.headers.items():
+            if name not in _BODY_HEADERS:
+                document.headers[name] = value
+        return document
 
     return handler
 

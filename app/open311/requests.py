@@ -26,6 +26,9 @@ from app.open311.errors import Open311Error
 
 WINDOW: Final = timedelta(days=90)
 MAX_PAGE_SIZE: Final = 1000
+# How deep pages go: past this many cases a client narrows the window instead (as the
+# specification expects a client to walk history, by dates).
+MAX_OFFSET: Final = 100_000
 STATUSES: Final = ("open", "closed")
 CLOSED_STATUSES: Final = tuple(s for s in ReportStatus if s not in OPEN_REPORT_STATUSES)
 
@@ -66,6 +69,14 @@ class RequestQuery:
     page_size: int = MAX_PAGE_SIZE
     extensions: bool = False
 
+    def __post_init__(self) -> None:
+        if (self.page - 1) * self.page_size >= MAX_OFFSET:
+            raise Open311Error(
+                400,
+                f"page: at most the first {MAX_OFFSET:,} requests of a window are paged; "
+                "narrow start_date and end_date",
+            )
+
     def window(self, now: datetime) -> tuple[datetime, datetime]:
         """The filing period: 90 days at most, by default the last 90 days."""
         if self.start is not None and self.end is not None:
@@ -105,7 +116,18 @@ def _filters(query: RequestQuery, now: datetime) -> list[ColumnElement[bool]]:
 
 
 def statement(query: RequestQuery, scope: ColumnElement[bool], now: datetime) -> Select[Any]:
-    """The page of cases, newest first, with what a request shows beside the case."""
+    """The page of cases, newest first, with what a request shows beside the case. The page's
+    cases are found first, by the filing index alone; what is shown beside each (its lead
+    unit, its first photo) is then read for those cases only, not for the rows skipped to
+    reach a deep page."""
+    page = (
+        select(Report.id, Report.created_at)
+        .where(scope, *_filters(query, now))
+        .order_by(Report.created_at.desc(), Report.id.desc())
+        .offset((query.page - 1) * query.page_size)
+        .limit(query.page_size)
+        .subquery("page")
+    )
     return (
         select(
             Report,
@@ -116,13 +138,11 @@ def statement(query: RequestQuery, scope: ColumnElement[bool], now: datetime) ->
             lead_unit_name(),
             first_photo_id(),
         )
+        .join(page, page.c.id == Report.id)
         .join(Category, Category.code == Report.category_code)
         .join(Region, Region.id == Report.region_id)
         .outerjoin(Community, Community.id == Report.community_id)
-        .where(scope, *_filters(query, now))
-        .order_by(Report.created_at.desc(), Report.id.desc())
-        .offset((query.page - 1) * query.page_size)
-        .limit(query.page_size)
+        .order_by(page.c.created_at.desc(), page.c.id.desc())
         .options(load_only(*_SHOWN))
     )
 

@@ -51,4 +51,5 @@ def link_is_valid(
     if expires <= now.timestamp():
         return False
     expected = _signature(link_signing_key(secret_key), photo_id, size, expires)
-    return hmac.compare_digest(expected, signature)
+    # As bytes: a signature that is not ASCII is simply wrong, not an error.
+    return hmac.compare_digest(expected.encode(), signature.encode())

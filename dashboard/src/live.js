@@ -6,6 +6,8 @@ import { API } from './api.js';
 
 const MIN_BACKOFF = 1000;
 const MAX_BACKOFF = 30_000;
+// A stream open this long was a good connection: the back-off starts again from the least.
+const STEADY_MS = 30_000;
 const SILENCE_MS = 60_000; // the server sends a keep-alive every 15 s
 
 const LABELS = { connected: '实时', reconnecting: '重连中', disconnected: '已断开' };
@@ -218,10 +220,13 @@ async function loop(gen) {
         throw err;
       }
       opened = true;
-      failures = 0;
+      const openedAt = Date.now();
       setStatus('connected');
       handlers.onOpen?.();
       await follow(res, controller.signal);
+      // A stream that lasted is a good connection; one ended at once (a proxy closing it, a
+      // server shedding load) counts as a failure, so that reconnects back off.
+      failures = Date.now() - openedAt >= STEADY_MS ? 0 : failures + 1;
     } catch (err) {
       if (!alive()) break;
       if (!opened) {
@@ -233,7 +238,8 @@ async function loop(gen) {
     if (!alive()) break;
     setStatus('reconnecting');
     // A stream the server ended on purpose: come back after its retry hint. Failures back off.
-    const delay = opened ? retryHint : Math.min(MAX_BACKOFF, MIN_BACKOFF * 2 ** Math.max(0, failures - 1));
+    const backoff = Math.min(MAX_BACKOFF, MIN_BACKOFF * 2 ** Math.max(0, failures - 1));
+    const delay = opened && failures === 0 ? retryHint : Math.max(retryHint, backoff);
     await sleep(delay);
   }
   if (gen === generation && (!running || !accessToken())) setStatus('disconnected');

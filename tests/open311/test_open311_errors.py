@@ -32,6 +32,7 @@ BAD_ARGUMENTS = [
     {"page_size": "0"},
     {"page_size": "1001"},
     {"page_size": "ten"},
+    {"page": "101"},  # past the first 100,000 requests of the window: narrow the dates
     {"start_date": "2026-01-01T00:00:00"},
     {"end_date": "not a date"},
 ]

@@ -57,6 +57,7 @@ async def test_a_link_opens_nothing_else(
         _with(path, expires=str(int(parse_qs(urlsplit(path).query)["expires"][0]) + 3600)),
         f"/api/v1/photos/{photo}?signature={signature}",  # no expiry
         f"/api/v1/photos/{photo}?expires=4102444800",  # no signature
+        _with(path, signature="%C3%A9" * 16),  # not even hexadecimal
     ]
     for url in refused:
         response = await client.get(url)

@@ -1,0 +1,95 @@
+"""Who sees which live event: the rule, decided from the fields copied onto each event (the
+same rules as the report list, app/auth/scope.py), and its narrowing in the database, so that
+a stream's catch-up and the latest events read only rows that may be the caller's."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+
+from fastapi.sse import ServerSentEvent
+from sqlalchemy import ColumnElement, or_, select, true
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth.principal import Principal
+from app.auth.scope import REGION_ROLES, STAFF_ROLES
+from app.core.sql import member_of
+from app.integrations.signing import event_envelope
+from app.models import Job, OutboxEvent
+from app.models.enums import Role
+
+
+@dataclass(frozen=True)
+class LiveEvent:
+    """An outbox event as streams need it: who may see it, and its text, encoded once."""
+
+    id: int
+    type: str
+    community_id: uuid.UUID | None
+    region_path: str | None
+    unit_ids: frozenset[str]
+    reporter_id: uuid.UUID | None
+    data: str
+
+    @classmethod
+    def from_row(cls, row: OutboxEvent) -> LiveEvent:
+        return cls(
+            id=row.id,
+            type=row.type,
+            community_id=row.community_id,
+            region_path=row.region_path,
+            unit_ids=frozenset(row.unit_ids or ()),
+            reporter_id=row.reporter_id,
+            data=json.dumps(event_envelope(row), ensure_ascii=False, separators=(",", ":")),
+        )
+
+    def to_sse(self) -> ServerSentEvent:
+        # ``data`` is the event's JSON already: sent as it is, not encoded again.
+        return ServerSentEvent(id=str(self.id), event=self.type, raw_data=self.data)
+
+
+class Audience:
+    """Which events a caller may see, decided from the fields copied onto each event — the
+    same rules as the report list (app/auth/scope.py), without touching the database:
+    admins everything; supervisors and viewers (dashboard keys) their regions' subtrees;
+    community staff and grid workers their communities; unit staff the reports their units
+    have jobs on; everyone their own reports."""
+
+    def __init__(self, principal: Principal) -> None:
+        self.everything = principal.is_admin
+        self.region_paths = tuple(principal.region_paths(*REGION_ROLES))
+        self.communities = frozenset(principal.scope_ids(*STAFF_ROLES))
+        self.unit_uuids = frozenset(principal.scope_ids(Role.unit_staff))
+        self.units = frozenset(str(u) for u in self.unit_uuids)
+        self.user_id = principal.user_id
+
+    def sees(self, event: LiveEvent) -> bool:
+        return (
+            self.everything
+            or (
+                event.region_path is not None
+                and any(event.region_path.startswith(p) for p in self.region_paths)
+            )
+            or (event.community_id is not None and event.community_id in self.communities)
+            or not self.units.isdisjoint(event.unit_ids)
+            or (self.user_id is not None and event.reporter_id == self.user_id)
+        )
+
+    def where_visible(self, session: AsyncSession) -> ColumnElement[bool]:
+        """The outbox rows that may be this caller's: a superset of what ``sees`` keeps (a
+        unit's are the events of the cases it has a job on, other units' internal ones
+        among them), which ``sees`` then decides."""
+        if self.everything:
+            return true()
+        places: list[ColumnElement[bool]] = [
+            OutboxEvent.region_path.startswith(path) for path in self.region_paths
+        ]
+        if self.communities:
+            places.append(member_of(session, OutboxEvent.community_id, self.communities))
+        if self.unit_uuids:
+            jobs = select(Job.report_id).where(Job.unit_id.in_(list(self.unit_uuids)))
+            places.append(OutboxEvent.report_id.in_(jobs))
+        if self.user_id is not None:
+            places.append(OutboxEvent.reporter_id == self.user_id)
+        return or_(*places) if places else OutboxEvent.id.is_(None)
