@@ -38,7 +38,9 @@ import { clockDate, daysBetween, hhmmss, isoChina } from './time.js';
 
 const REFRESH_MS = 60_000;
 const LIVE_DEBOUNCE_MS = 1000;
-const LIVE_MAX_WAIT_MS = 5000;
+// A busy stream refreshes a screen's figures at most this often (each refresh is five
+// statistics: many wall screens on a busy banner must not keep the server at work).
+const LIVE_MIN_INTERVAL_MS = 8000;
 const ALL = ['summary', 'lights', 'categories', 'series', 'units', 'couriers', 'map'];
 const LIVE = ['summary', 'lights', 'categories', 'units', 'series'];
 
@@ -50,7 +52,7 @@ const latest = {}; // the newest request of each loader
 let seq = 0;
 let refreshTimer = 0;
 let liveTimer = 0;
-let liveFirstAt = 0;
+let lastLiveRefresh = 0;
 let unitsWired = false;
 let outlinesCache = { region: undefined, geojson: null };
 const pendingReports = new Set();
@@ -180,14 +182,13 @@ function onFiltersChanged() {
 // ---------------------------------------------------------------- live
 
 function liveRefreshSoon() {
-  const now = Date.now();
-  if (liveTimer && now - liveFirstAt >= LIVE_MAX_WAIT_MS) return; // due soon anyway
-  if (!liveTimer) liveFirstAt = now;
-  clearTimeout(liveTimer);
+  if (liveTimer) return; // the refresh already due covers this event too
+  const wait = Math.max(LIVE_DEBOUNCE_MS, lastLiveRefresh + LIVE_MIN_INTERVAL_MS - Date.now());
   liveTimer = setTimeout(() => {
     liveTimer = 0;
+    lastLiveRefresh = Date.now();
     refresh(LIVE);
-  }, LIVE_DEBOUNCE_MS);
+  }, wait);
 }
 
 async function fetchPendingReports() {
