@@ -14,6 +14,7 @@ from pathlib import Path
 import httpx
 
 from app.core.config import Settings
+from app.demo.seed import demo_id
 from app.main import create_app
 from tests.conftest import CHEAP_PASSWORD_HASHING
 
@@ -73,3 +74,36 @@ async def run_command(*args: str, env: dict[str, str]) -> tuple[int, str]:
     output, _ = await process.communicate()
     assert process.returncode is not None
     return process.returncode, output.decode()
+
+
+CITY = demo_id("region", "巴彦淖尔市")
+# 东风社区 of 磴口县: a county of the city outside the banner, a square 50 km south of the
+# banner's communities; only the administrator reaches it.
+FAR_POINT = (40.33, 107.0)
+FAR_BOUNDARY = {
+    "type": "Polygon",
+    "coordinates": [
+        [[106.99, 40.32], [107.01, 40.32], [107.01, 40.34], [106.99, 40.34], [106.99, 40.32]]
+    ],
+}
+
+
+async def make_far_community(client: httpx.AsyncClient, admin: dict[str, str]) -> tuple[str, str]:
+    """The administrator makes 磴口县, a township and 东风社区 (around ``FAR_POINT``): the
+    community's id and the county's."""
+    made: list[dict[str, str]] = []
+    for path, body in (
+        (
+            "regions",
+            {"name": "磴口县", "code": "150822", "parent_id": str(demo_id("region", "巴彦淖尔市"))},
+        ),
+        ("regions", {"name": "巴彦高勒镇", "code": "150822100"}),
+        ("communities", {"name": "东风社区", "boundary": FAR_BOUNDARY}),
+    ):
+        if made:
+            parent = "parent_id" if path == "regions" else "region_id"
+            body = {**body, parent: made[-1]["id"]}
+        response = await client.post(f"/api/v1/{path}", json=body, headers=admin)
+        assert response.status_code == 201, response.text
+        made.append(response.json())
+    return str(made[2]["id"]), str(made[0]["id"])

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.cases.transitions import ReportAction
 from app.core.lights import ClockRules, Light, Pause, light
 from app.core.sql import member_of
-from app.models import ReportEvent
+from app.models import Report, ReportEvent
 from app.models.enums import OPEN_REPORT_STATUSES, ReportStatus
 
 JOB_REWORK_EVENT = "job_rework"
@@ -98,6 +98,21 @@ class ClockFacts(Protocol):
     def accept_due_at(self) -> datetime | None: ...
     @property
     def resolve_due_at(self) -> datetime | None: ...
+
+
+# The report columns a light reads (ClockFacts), and whether its holds must be read too.
+CLOCK_COLUMNS = (
+    Report.status,
+    Report.created_at,
+    Report.accepted_at,
+    Report.rejected_at,
+    Report.duplicate_at,
+    Report.reopened_at,
+    Report.on_hold_at,
+    Report.accept_due_at,
+    Report.resolve_due_at,
+    Report.held_seconds,
+)
 
 
 def accept_light(report: ClockFacts, rules: ClockRules, at: datetime) -> Light | None:

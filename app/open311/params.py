@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Query
+from fastapi import Depends, Query
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.config import Settings
+from app.core.deps import SettingsDep
 from app.models import Category
 from app.open311.errors import Open311Error
 from app.open311.render import FORMATS
@@ -30,6 +31,17 @@ def check_jurisdiction(settings: Settings, jurisdiction_id: str | None) -> None:
     if jurisdiction_id and jurisdiction_id.strip() != settings.open311_jurisdiction_id:
         ours = settings.open311_jurisdiction_id
         raise Open311Error(404, f"No jurisdiction {jurisdiction_id!r}: this server is {ours}")
+
+
+def asked_format(fmt: str, settings: SettingsDep, jurisdiction_id: Text = None) -> str:
+    """What every resource but discovery checks first: the format of its suffix, and that the
+    jurisdiction named, if any, is this server's."""
+    checked_format(fmt)
+    check_jurisdiction(settings, jurisdiction_id)
+    return fmt
+
+
+Format = Annotated[str, Depends(asked_format)]
 
 
 def listed(text: str | None) -> tuple[str, ...]:

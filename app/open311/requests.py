@@ -18,6 +18,7 @@ from sqlalchemy import ColumnElement, Select, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import load_only
 
+from app.cases.clocks import CLOCK_COLUMNS
 from app.cases.columns import first_photo_id, lead_unit_name
 from app.labels.service import labels_in
 from app.models import Category, Community, Region, Report
@@ -34,25 +35,15 @@ CLOSED_STATUSES: Final = tuple(s for s in ReportStatus if s not in OPEN_REPORT_S
 
 _SHOWN = (
     Report.number,
-    Report.status,
     Report.category_code,
     Report.description,
     Report.address,
     Report.lat,
     Report.lng,
-    Report.created_at,
     Report.updated_at,
-    Report.accepted_at,
-    Report.rejected_at,
-    Report.duplicate_at,
-    Report.reopened_at,
-    Report.resolved_at,
-    Report.on_hold_at,
-    Report.accept_due_at,
-    Report.resolve_due_at,
-    Report.held_seconds,
     Report.community_id,
     Report.region_id,
+    *CLOCK_COLUMNS,  # the deadlines' lights of extended_attributes
 )
 
 

@@ -18,7 +18,7 @@ from app.core.deps import CalendarDep, ClockDep, SessionDep, SettingsDep
 from app.core.errors import Unauthorized
 from app.open311 import services
 from app.open311.errors import Open311Error
-from app.open311.params import Text, check_jurisdiction, checked_format, request_query
+from app.open311.params import Format, Text, checked_format, request_query
 from app.open311.present import extended_attributes, service_request
 from app.open311.render import open311_response
 from app.open311.requests import RequestQuery, read_page
@@ -37,24 +37,12 @@ async def discovery(request: Request, fmt: str, settings: SettingsDep) -> Respon
 
 
 @router.get("/services.{fmt}")
-async def service_list(
-    fmt: str, session: SessionDep, settings: SettingsDep, jurisdiction_id: Text = None
-) -> Response:
-    checked_format(fmt)
-    check_jurisdiction(settings, jurisdiction_id)
+async def service_list(fmt: Format, session: SessionDep) -> Response:
     return open311_response(fmt, "services", await services.service_list(session))
 
 
 @router.get("/services/{service_code}.{fmt}")
-async def service_definition(
-    service_code: str,
-    fmt: str,
-    session: SessionDep,
-    settings: SettingsDep,
-    jurisdiction_id: Text = None,
-) -> Response:
-    checked_format(fmt)
-    check_jurisdiction(settings, jurisdiction_id)
+async def service_definition(service_code: str, fmt: Format, session: SessionDep) -> Response:
     definition = await services.service_definition(session, service_code)
     return open311_response(fmt, "service_definition", definition)
 
@@ -78,7 +66,7 @@ async def _reading_scope(
 
 async def _answer(
     request: Request,
-    fmt: str,
+    fmt: Format,
     query: RequestQuery,
     scope: ColumnElement[bool],
     session: AsyncSession,
@@ -104,12 +92,11 @@ async def _answer(
 @router.get("/requests.{fmt}")
 async def service_requests(
     request: Request,
-    fmt: str,
+    fmt: Format,
     session: SessionDep,
     settings: SettingsDep,
     clock: ClockDep,
     calendar: CalendarDep,
-    jurisdiction_id: Text = None,
     api_key: Text = None,
     service_request_id: Text = None,
     service_code: Text = None,
@@ -120,8 +107,6 @@ async def service_requests(
     page_size: Text = None,
     extensions: Text = None,
 ) -> Response:
-    checked_format(fmt)
-    check_jurisdiction(settings, jurisdiction_id)
     query = await request_query(
         session,
         service_request_id=service_request_id,
@@ -142,17 +127,14 @@ async def service_requests(
 async def one_service_request(
     request: Request,
     service_request_id: str,
-    fmt: str,
+    fmt: Format,
     session: SessionDep,
     settings: SettingsDep,
     clock: ClockDep,
     calendar: CalendarDep,
-    jurisdiction_id: Text = None,
     api_key: Text = None,
     extensions: Text = None,
 ) -> Response:
-    checked_format(fmt)
-    check_jurisdiction(settings, jurisdiction_id)
     scope = await _reading_scope(session, settings, api_key, clock)
     query = RequestQuery(
         ids=(service_request_id,),
@@ -166,10 +148,6 @@ async def one_service_request(
 
 
 @router.get("/tokens/{token}.{fmt}")
-async def token(
-    fmt: str, token: str, settings: SettingsDep, jurisdiction_id: Text = None
-) -> Response:
+async def token(fmt: Format, token: str) -> Response:
     """Every service answers at once with the request's id, so no token is ever issued."""
-    checked_format(fmt)
-    check_jurisdiction(settings, jurisdiction_id)
     raise Open311Error(404, f"No token {token!r}: requests are answered with their id at once")

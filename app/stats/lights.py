@@ -13,7 +13,14 @@ from collections import Counter
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.cases.clocks import NO_HISTORY, accept_light, load_histories, reading_time, resolve_light
+from app.cases.clocks import (
+    CLOCK_COLUMNS,
+    NO_HISTORY,
+    accept_light,
+    load_histories,
+    reading_time,
+    resolve_light,
+)
 from app.core.lights import ClockRules, Light
 from app.core.workcalendar import WorkingCalendar
 from app.models import Category, Report
@@ -21,20 +28,6 @@ from app.models.enums import OPEN_REPORT_STATUSES, HoursKind
 from app.stats.schemas import LightCounts
 from app.stats.selection import StatsQuery, counted_cases
 from app.stats.summary import period_of
-
-_CLOCK_COLUMNS = (
-    Report.status,
-    Report.created_at,
-    Report.accepted_at,
-    Report.rejected_at,
-    Report.duplicate_at,
-    Report.reopened_at,
-    Report.resolved_at,
-    Report.on_hold_at,
-    Report.accept_due_at,
-    Report.resolve_due_at,
-    Report.held_seconds,
-)
 
 
 async def light_counts(
@@ -44,7 +37,7 @@ async def light_counts(
     whose clocks have stopped (resolved, waiting for verification) count as ``stopped``."""
     rows = (
         await session.execute(
-            select(Report.id, *_CLOCK_COLUMNS, Category.hours_kind)
+            select(Report.id, *CLOCK_COLUMNS, Category.hours_kind)
             .join(Category, Category.code == Report.category_code)
             .where(*counted_cases(query), Report.status.in_(OPEN_REPORT_STATUSES))
         )

@@ -29,8 +29,10 @@ from tests.reports.conftest import (  # noqa: F401  (submit is a fixture)
     photo_bytes,
     submit,
 )
+from tests.support import FAR_POINT, make_far_community
 
 BASE = "/open311/v2"
+AFTER_PHOTO = ("after.jpg", photo_bytes("DSCN0010.jpg"), "image/jpeg")
 FORMATS = ("json", "xml")
 # Every key of a request in the specification's order; each is always there (null if empty).
 STANDARD_FIELDS = (
@@ -69,17 +71,6 @@ XML_DECLARATION = re.compile(
 )
 DEMO_KEY = DEMO_DASHBOARD_KEY  # the banner 杭锦后旗's big-screen key
 BANNER = demo_id("region", "杭锦后旗")
-CITY = demo_id("region", "巴彦淖尔市")
-# A square of 东风社区 (巴彦高勒镇, 磴口县), a county outside the banner made by far_case.
-FAR_POINT = (40.33, 107.0)
-FAR_BOUNDARY = {
-    "type": "Polygon",
-    "coordinates": [
-        [[106.99, 40.32], [107.01, 40.32], [107.01, 40.34], [106.99, 40.34], [106.99, 40.32]]
-    ],
-}
-AFTER_PHOTO = ("after.jpg", photo_bytes("DSCN0010.jpg"), "image/jpeg")
-
 Report = dict[str, Any]
 
 
@@ -288,28 +279,7 @@ async def leaf_categories(client: httpx.AsyncClient, login: LoginFn) -> dict[str
 async def far_case(client: httpx.AsyncClient, login: LoginFn) -> tuple[Report, str]:
     """A case in 东风社区 of 磴口县, a county outside the banner that the administrator
     makes (county, township, community): the case and the county's id."""
-    admin = await login("admin")
-    county = await ok(
-        client,
-        "POST",
-        "/api/v1/regions",
-        json={"name": "磴口县", "code": "150822", "parent_id": str(CITY)},
-        headers=admin,
-    )
-    township = await ok(
-        client,
-        "POST",
-        "/api/v1/regions",
-        json={"name": "巴彦高勒镇", "code": "150822100", "parent_id": county["id"]},
-        headers=admin,
-    )
-    community = await ok(
-        client,
-        "POST",
-        "/api/v1/communities",
-        json={"name": "东风社区", "region_id": township["id"], "boundary": FAR_BOUNDARY},
-        headers=admin,
-    )
+    community, county = await make_far_community(client, await login("admin"))
     lat, lng = FAR_POINT
     report: Report = await ok(
         client,
@@ -324,8 +294,8 @@ async def far_case(client: httpx.AsyncClient, login: LoginFn) -> tuple[Report, s
         files=[("photos", ("far.jpg", photo_bytes("Canon_40D.jpg"), "image/jpeg"))],
         headers=await login("resident1"),
     )
-    assert report["community"]["id"] == community["id"], report
-    return report, str(county["id"])
+    assert report["community"]["id"] == community, report
+    return report, county
 
 
 async def new_key(client: httpx.AsyncClient, login: LoginFn, region_id: uuid.UUID | str) -> Report:

@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.demo.seed import demo_id
 from app.models import Community
 from tests.conftest import LoginFn
+from tests.support import FAR_POINT, make_far_community
 
 STATS = "/api/v1/stats"
 PHOTO = (Path(__file__).resolve().parents[1] / "fixtures" / "photos" / "Canon_40D.jpg").read_bytes()
@@ -35,15 +36,6 @@ UNIT_1 = demo_id("unit", "旗农牧和科技局")
 UNIT_2 = demo_id("unit", "旗红十字会")
 UNIT_3 = demo_id("unit", "旗交通运输局")
 CITY = demo_id("region", "巴彦淖尔市")
-# 东风社区 of 磴口县: a square 50 km south of the banner's communities.
-FAR_POINT = (40.33, 107.0)
-FAR_BOUNDARY = {
-    "type": "Polygon",
-    "coordinates": [
-        [[106.99, 40.32], [107.01, 40.32], [107.01, 40.34], [106.99, 40.34], [106.99, 40.32]]
-    ],
-}
-
 # Who counts which cases (by the names of the fixture's cases).
 BANNER_CASES = {"east_whistled", "east_waiting", "north", "toudaoqiao"}
 SEES = {
@@ -121,31 +113,6 @@ async def _whistle(
     )
 
 
-async def _far_community(client: httpx.AsyncClient, admin: dict[str, str]) -> tuple[str, str]:
-    county = await _ok(
-        client,
-        "POST",
-        "/api/v1/regions",
-        json={"name": "磴口县", "code": "150822", "parent_id": str(CITY)},
-        headers=admin,
-    )
-    township = await _ok(
-        client,
-        "POST",
-        "/api/v1/regions",
-        json={"name": "巴彦高勒镇", "code": "150822100", "parent_id": county["id"]},
-        headers=admin,
-    )
-    community = await _ok(
-        client,
-        "POST",
-        "/api/v1/communities",
-        json={"name": "东风社区", "region_id": township["id"], "boundary": FAR_BOUNDARY},
-        headers=admin,
-    )
-    return str(community["id"]), str(county["id"])
-
-
 @pytest.fixture
 async def cases(client: httpx.AsyncClient, login: LoginFn, session: AsyncSession) -> Cases:
     headers = {role: await login(role) for role in SEES if role != "key"}
@@ -159,7 +126,7 @@ async def cases(client: httpx.AsyncClient, login: LoginFn, session: AsyncSession
         headers=headers["admin"],
     )
     headers["key"] = {"Authorization": f"Bearer {key['key']}"}
-    far_community, far_county = await _far_community(client, headers["admin"])
+    far_community, far_county = await make_far_community(client, headers["admin"])
 
     east = await _centre(session, EAST_STREET)
     ids = {
