@@ -142,7 +142,7 @@ def seed_demo(
     """Load the demo organisation (巴彦淖尔市 → 杭锦后旗), its accounts and a month of work:
     cases filed by couriers, handled, whistled to units, closed and rated, or still open."""
     from app.core.security import hash_password, use_password_hash_cost
-    from app.demo.seed import DEMO_DASHBOARD_KEY
+    from app.demo.keys import DEMO_KEYS_NOTE
     from app.demo.seed import seed_demo as seed
     from app.models import Region
 
@@ -174,7 +174,7 @@ def seed_demo(
     for account in summary.accounts:
         table.add_row(account.username, account.display_name, account.role_description)
     console.print(table)
-    console.print(f"The big screen: /dashboard#key={DEMO_DASHBOARD_KEY}")
+    console.print(DEMO_KEYS_NOTE)
 
 
 @cli.command("import-communities")

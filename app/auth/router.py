@@ -4,7 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, status
 
-from app.auth import service
+from app.auth import keys, service
 from app.auth.deps import (
     PASSWORD_LOGIN_BODY,
     AdminPrincipal,
@@ -140,16 +140,17 @@ async def logout(principal: UserPrincipal, session: SessionDep, clock: ClockDep)
     response_model=ApiKeyCreated,
     status_code=status.HTTP_201_CREATED,
     tags=["admin"],
-    summary="Create a read-only dashboard key for a region (the secret is shown once)",
+    summary="Create a region's key, read-only or filing (the secret is shown once)",
     responses=error_responses(Unauthorized, Forbidden, ValidationFailed),
 )
 async def create_api_key(
     body: ApiKeyCreate, principal: AdminPrincipal, session: SessionDep, clock: ClockDep
 ) -> ApiKeyCreated:
-    key, secret = await service.create_api_key(
+    key, secret = await keys.create_api_key(
         session,
         name=body.name,
         region_id=body.region_id,
+        may_file=body.may_file,
         created_by=principal.user_id,
         now=clock.now(),
     )
@@ -163,17 +164,17 @@ async def create_api_key(
     responses=error_responses(Unauthorized, Forbidden),
 )
 async def list_api_keys(_: AdminPrincipal, session: SessionDep) -> list[ApiKeyRead]:
-    return [ApiKeyRead.model_validate(k) for k in await service.list_api_keys(session)]
+    return [ApiKeyRead.model_validate(k) for k in await keys.list_api_keys(session)]
 
 
 @router.delete(
     "/api-keys/{key_id}",
     response_model=ApiKeyRead,
     tags=["admin"],
-    summary="Revoke a dashboard key",
+    summary="Revoke a key",
     responses=error_responses(Unauthorized, Forbidden, NotFound),
 )
 async def revoke_api_key(
     key_id: ApiKeyId, _: AdminPrincipal, session: SessionDep, clock: ClockDep
 ) -> ApiKeyRead:
-    return ApiKeyRead.model_validate(await service.revoke_api_key(session, key_id, clock.now()))
+    return ApiKeyRead.model_validate(await keys.revoke_api_key(session, key_id, clock.now()))

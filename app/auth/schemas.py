@@ -65,13 +65,26 @@ class ApiKeyCreate(BaseModel):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
-                {"name": "数据大屏 - 杭锦后旗", "region_id": "9b2f6c1e-4a57-4d2b-8f0e-3c6a1d7e5b42"}
+                {
+                    "name": "数据大屏 - 杭锦后旗",
+                    "region_id": "9b2f6c1e-4a57-4d2b-8f0e-3c6a1d7e5b42",
+                },
+                {
+                    "name": "12345 市民热线",
+                    "region_id": "9b2f6c1e-4a57-4d2b-8f0e-3c6a1d7e5b42",
+                    "may_file": True,
+                },
             ]
         }
     )
 
     name: str = Field(min_length=1, max_length=100, examples=["数据大屏 - 杭锦后旗"])
     region_id: uuid.UUID
+    may_file: bool = Field(
+        False,
+        description="Also file reports in the region through Open311 (an integration's key), "
+        "under an account of its own named after the key. Otherwise the key only reads.",
+    )
 
 
 class ApiKeyRead(BaseModel):
@@ -84,6 +97,10 @@ class ApiKeyRead(BaseModel):
     created_at: datetime
     last_used_at: datetime | None
     revoked_at: datetime | None
+    may_file: bool
+    reporter_id: uuid.UUID | None = Field(
+        description="A filing key's account: the reporter of the cases it files"
+    )
 
 
 class ApiKeyCreated(ApiKeyRead):

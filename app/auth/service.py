@@ -14,13 +14,13 @@ from sqlalchemy.orm import aliased
 
 from app.auth import throttle
 from app.auth.exceptions import InvalidCredentials, InvalidRefreshToken, LoginLocked
+from app.auth.keys import principal_from_api_key, principal_from_key_token
 from app.auth.principal import Principal, RoleGrant
 from app.auth.schemas import KeyToken, TokenPair
 from app.core import security
 from app.core.config import Settings
-from app.core.errors import Forbidden, NotFound, Unauthorized, ValidationFailed
+from app.core.errors import Forbidden, Unauthorized
 from app.models import (
-    ApiKey,
     AuthSession,
     Community,
     CourierBranch,
@@ -30,16 +30,13 @@ from app.models import (
     Unit,
     User,
 )
-from app.models.enums import ROLE_SCOPE, Role, ScopeType
+from app.models.enums import ROLE_SCOPE, ScopeType
 
-# How stale an API key's last-used time may get before a request writes it again.
-_API_KEY_TOUCH_INTERVAL = timedelta(minutes=10)
-
-# The places of role assignments, made once: a statement built on fresh aliases costs ~3 ms of
-# CPU (SQLAlchemy adapts every column anew), and every authenticated request builds one.
 # How long after its expiry a key token may still be renewed (the key looked up, as always).
 KEY_TOKEN_RENEWAL_GRACE = timedelta(hours=24)
 
+# The places of role assignments, made once: a statement built on fresh aliases costs ~3 ms of
+# CPU (SQLAlchemy adapts every column anew), and every authenticated request builds one.
 _GRANT_REGION = aliased(Region)
 _GRANT_COMMUNITY = aliased(Community)
 _GRANT_UNIT = aliased(Unit)
@@ -248,58 +245,13 @@ async def load_grants(session: AsyncSession, user_id: uuid.UUID) -> tuple[RoleGr
     return (await load_grants_for_users(session, [user_id]))[user_id]
 
 
-async def _principal_from_api_key(session: AsyncSession, token: str, now: datetime) -> Principal:
-    prefix = security.split_api_key(token)
-    row = (
-        await session.execute(
-            select(ApiKey, Region)
-            .join(Region, ApiKey.region_id == Region.id)
-            .where(ApiKey.prefix == prefix)
-        )
-    ).one_or_none()
-    if row is None or not security.api_key_matches(token, row[0].key_hash):
-        raise Unauthorized("The API key is not valid")
-    return _key_holder(*row, now)
-
-
-async def _principal_from_key_token(
-    session: AsyncSession, key_id: uuid.UUID, now: datetime
-) -> Principal:
-    row = (
-        await session.execute(
-            select(ApiKey, Region)
-            .join(Region, ApiKey.region_id == Region.id)
-            .where(ApiKey.id == key_id)
-        )
-    ).one_or_none()
-    if row is None:
-        raise Unauthorized("The API key is not valid")
-    return _key_holder(*row, now)
-
-
-def _key_holder(key: ApiKey, region: Region, now: datetime) -> Principal:
-    """A dashboard key's caller: a viewer of the key's region, while the key is not revoked."""
-    if key.revoked_at is not None:
-        raise Unauthorized("The API key has been revoked")
-    if key.last_used_at is None or now - key.last_used_at > _API_KEY_TOUCH_INTERVAL:
-        key.last_used_at = now
-    grant = RoleGrant(
-        role=Role.viewer,
-        scope_type=ScopeType.region,
-        scope_id=region.id,
-        scope_name=region.name,
-        scope_path=region.path,
-    )
-    return Principal(user_id=None, username=None, grants=(grant,), api_key_id=key.id)
-
-
 async def exchange_key(
     session: AsyncSession, settings: Settings, key: str, now: datetime
 ) -> KeyToken:
     """A key token for a dashboard key (401 for a key that is not valid or revoked)."""
     if security.split_api_key(key) is None:
         raise Unauthorized("The API key is not valid")
-    principal = await _principal_from_api_key(session, key, now)
+    principal = await principal_from_api_key(session, key, now)
     return renew_key_token(settings, principal, now)
 
 
@@ -320,7 +272,7 @@ async def renew_presented_token(
     if not token:
         raise Unauthorized("Sign in first: send `Authorization: Bearer <token>`")
     if security.split_api_key(token) is not None:
-        principal = await _principal_from_api_key(session, token, now)
+        principal = await principal_from_api_key(session, token, now)
         return renew_key_token(settings, principal, now)
     try:
         key_id = security.key_token_id(settings, token, grace=KEY_TOKEN_RENEWAL_GRACE)
@@ -329,7 +281,7 @@ async def renew_presented_token(
     if key_id is None:
         await authenticate(session, settings, token, now)  # 401 if it is no valid token at all
         raise Forbidden("Only a dashboard key's token is renewed here; people use /auth/refresh")
-    principal = await _principal_from_key_token(session, key_id, now)
+    principal = await principal_from_key_token(session, key_id, now)
     return renew_key_token(settings, principal, now)
 
 
@@ -337,11 +289,11 @@ async def authenticate(
     session: AsyncSession, settings: Settings, token: str, now: datetime
 ) -> Principal:
     if security.split_api_key(token) is not None:
-        return await _principal_from_api_key(session, token, now)
+        return await principal_from_api_key(session, token, now)
     try:
         key_id = security.key_token_id(settings, token)
         if key_id is not None:
-            return await _principal_from_key_token(session, key_id, now)
+            return await principal_from_key_token(session, key_id, now)
         claims = security.decode_access_token(settings, token)
     except security.InvalidToken as exc:
         raise Unauthorized(str(exc)) from exc
@@ -360,41 +312,3 @@ async def authenticate(
         grants=tuple(_grant(row) for row in rows if row.id is not None),
         session_id=claims.session_id,
     )
-
-
-async def create_api_key(
-    session: AsyncSession,
-    *,
-    name: str,
-    region_id: uuid.UUID,
-    created_by: uuid.UUID | None,
-    now: datetime,
-) -> tuple[ApiKey, str]:
-    if await session.get(Region, region_id) is None:
-        raise ValidationFailed.at(["body", "region_id"], "no such region")
-    new = security.new_api_key()
-    key = ApiKey(
-        name=name,
-        prefix=new.prefix,
-        key_hash=new.key_hash,
-        region_id=region_id,
-        created_by_id=created_by,
-        created_at=now,
-    )
-    session.add(key)
-    await session.flush()
-    return key, new.secret
-
-
-async def list_api_keys(session: AsyncSession) -> list[ApiKey]:
-    return list((await session.scalars(select(ApiKey).order_by(ApiKey.created_at.desc()))).all())
-
-
-async def revoke_api_key(session: AsyncSession, key_id: uuid.UUID, now: datetime) -> ApiKey:
-    key = await session.get(ApiKey, key_id)
-    if key is None:
-        raise NotFound("No such API key")
-    if key.revoked_at is None:
-        key.revoked_at = now
-    await session.flush()
-    return key

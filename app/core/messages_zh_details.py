@@ -31,6 +31,13 @@ DETAILS: Final[dict[str, str]] = {
     "The API key is not valid": "API 密钥无效",
     "The API key has been revoked": "该 API 密钥已被吊销",
     "The photo link is not valid or has expired": "照片链接无效或已过期",
+    "This API key reads cases but may not file them": "此 API 密钥只能读取案件，不能提交案件",
+    "the location lies outside the region of this integration's key": (
+        "该位置不在此接入方密钥所属区域内"
+    ),
+    "Only administrators read a contact unmasked": "只有管理员可以查看未遮蔽的联系人信息",
+    "No integration contact for this report": "该案件没有接入方提交的联系人信息",
+    "Only the case's staff read whom it was filed for": "只有该案件的办理人员可以查看报事人信息",
     "Only a dashboard key's token is renewed here; people use /auth/refresh": (
         "此处只续期数据大屏密钥的令牌；个人账号请使用 /auth/refresh"
     ),

@@ -44,6 +44,8 @@ def use_password_hash_cost(settings: Settings) -> None:
 
 
 API_KEY_PREFIX = "ssp_"
+# The password hash of an account nobody signs in as (an integration's): no password matches it.
+NO_PASSWORD = "!"
 
 
 def hash_password(password: str) -> str:

@@ -19,8 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.calendar.working_days import rebuild as rebuild_working_days
 from app.categories.taxonomy import seed_categories
-from app.core.security import API_KEY_PREFIX, sha256_hex
 from app.core.workcalendar import WorkingCalendar
+from app.demo.keys import demo_keys
 from app.demo.organisation import Organisation, organisation
 from app.models.base import utcnow
 from app.models.enums import CheckInStatus, RegionLevel, Role
@@ -34,12 +34,9 @@ from app.models.org import (
     Region,
     Unit,
 )
-from app.models.users import ApiKey, RoleAssignment, User
+from app.models.users import RoleAssignment, User
 
 DEMO_NAMESPACE = uuid.UUID("5b7e1c3a-9f0d-4e2b-8a61-3c5d7e9f1a24")
-# The demo's dashboard key for the banner: `/dashboard#key=…` opens its big screen.
-DEMO_DASHBOARD_KEY_PREFIX = "demowall"
-DEMO_DASHBOARD_KEY = f"{API_KEY_PREFIX}{DEMO_DASHBOARD_KEY_PREFIX}_DemoWallScreenKey2026"
 
 
 def demo_id(*names: str) -> uuid.UUID:
@@ -307,17 +304,7 @@ class _DemoBuilder:
             f"viewer (dashboards) of {banner.name}",
             region=banner,
         )
-        # The big screen's key: known, like the demo password, so that the demo URL works.
-        self.session.add(
-            ApiKey(
-                id=demo_id("api_key", DEMO_DASHBOARD_KEY_PREFIX),
-                name=f"数据大屏 - {banner.name}",
-                prefix=DEMO_DASHBOARD_KEY_PREFIX,
-                key_hash=sha256_hex(DEMO_DASHBOARD_KEY),
-                region_id=banner.id,
-                created_at=utcnow(),
-            )
-        )
+        self.session.add_all(demo_keys(banner, demo_id))
 
     def _add_community_people(self, org: Organisation) -> None:
         """One staff account per community, and community 1's grid worker."""

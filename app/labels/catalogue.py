@@ -354,6 +354,10 @@ VOCABULARIES: Final[dict[str, tuple[type[StrEnum], Labels]]] = {
             "personal_data.export": ("导出个人数据", "Personal data exported"),
             "account.cancel": ("账号注销", "Account cancelled"),
             "user.read_unmasked": ("查看未遮蔽的个人信息", "Unmasked personal details read"),
+            "contact.read_unmasked": (
+                "查看未遮蔽的案件联系人",
+                "A case's integration contact read unmasked",
+            ),
         },
     ),
 }

@@ -18,6 +18,7 @@ from app.models.org import (
 from app.models.points import PointsEntry
 from app.models.reports import (
     IdempotencyRecord,
+    IntegrationFiling,
     Photo,
     Report,
     ReportEvent,
@@ -42,6 +43,7 @@ __all__ = [
     "CourierCompany",
     "Grid",
     "IdempotencyRecord",
+    "IntegrationFiling",
     "Job",
     "JobExtension",
     "LoginThrottle",

@@ -20,6 +20,8 @@ class AuditAction(StrEnum):
     personal_data_export = "personal_data.export"  # a person downloaded a copy of their data
     account_cancel = "account.cancel"  # 账号注销, by the person or by an administrator
     user_read_unmasked = "user.read_unmasked"  # a directory read showed fields others see masked
+    # A case's integration contact (app/privacy/contacts.py) read in full.
+    contact_read_unmasked = "contact.read_unmasked"
 
 
 class AuditEntry(UUIDPrimaryKey, Base):

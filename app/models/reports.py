@@ -278,3 +278,29 @@ class IdempotencyRecord(Base):
     status_code: Mapped[int] = mapped_column(Integer)
     response_body: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class IntegrationFiling(Base):
+    """How a case filed by an integration (Open311) came in: the key, the link to its media
+    the integration gave (kept, never fetched) and the person it was filed for. The contact is
+    personal data: shown masked, in full only to administrators (audited), and erased once the
+    case has been over for the retention period (``contact_erased_at``)."""
+
+    __tablename__ = "integration_filings"
+
+    report_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("reports.id", ondelete="CASCADE"), primary_key=True
+    )
+    api_key_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("api_keys.id", ondelete="SET NULL"), index=True
+    )
+    integration: Mapped[str] = mapped_column(String(100))  # the key's name when it filed
+    media_url: Mapped[str | None] = mapped_column(String(2000))
+    first_name: Mapped[str | None] = mapped_column(String(100))
+    last_name: Mapped[str | None] = mapped_column(String(100))
+    email: Mapped[str | None] = mapped_column(String(254))
+    phone: Mapped[str | None] = mapped_column(String(40))
+    device_id: Mapped[str | None] = mapped_column(String(200))
+    account_id: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    contact_erased_at: Mapped[datetime | None]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.base import Base, Timestamps, UUIDPrimaryKey, utcnow
@@ -107,7 +107,9 @@ class RefreshToken(UUIDPrimaryKey, Base):
 
 
 class ApiKey(UUIDPrimaryKey, Base):
-    """A read-only key for a dashboard or BI tool, scoped to a region (viewer role)."""
+    """A key for a dashboard, a BI tool or an integration, scoped to a region: it reads that
+    region's cases (viewer role); a filing key (``may_file``) also files reports there through
+    Open311, under an account of its own (``reporter_id``) named after the key."""
 
     __tablename__ = "api_keys"
 
@@ -121,6 +123,12 @@ class ApiKey(UUIDPrimaryKey, Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_used_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
+    may_file: Mapped[bool] = mapped_column(default=False, server_default=false())
+    reporter_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("users.id", ondelete="RESTRICT")
+    )
+    # Declared so that a flush writes the account before the key that names it.
+    reporter: Mapped[User | None] = relationship(foreign_keys=[reporter_id], lazy="raise")
 
 
 class LoginThrottle(Base):

@@ -16,7 +16,7 @@ from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from app.core.errors import DomainError
+from app.core.errors import DomainError, FieldError
 from app.open311.render import FORMATS, open311_response
 
 OPEN311_ROOT: Final = "/open311/"
@@ -52,7 +52,28 @@ def _open311_status(status_code: int) -> int:
     return 400
 
 
+# The native fields a filed request's errors name, by the names Open311 gave them.
+_OPEN311_NAMES: Final = {
+    "category_code": "service_code",
+    "lng": "long",
+    "photos": "media",
+    "occurred_at": "attribute[occurred_at]",
+    "address": "address_string",
+}
+
+
+def _field_errors(errors: list[FieldError]) -> str:
+    parts = []
+    for error in errors:
+        name = str(error.loc[1]) if len(error.loc) > 1 else ""
+        name = _OPEN311_NAMES.get(name, name)
+        parts.append(f"{name}: {error.msg}" if name else error.msg)
+    return "; ".join(parts)
+
+
 def _description(exc: Exception) -> str:
+    if isinstance(exc, DomainError) and exc.errors:
+        return _field_errors(exc.errors)
     if isinstance(exc, RequestValidationError):
         first = exc.errors()[0] if exc.errors() else {}
         where = ".".join(str(part) for part in first.get("loc", ())[1:])

@@ -45,7 +45,8 @@ def service_request(row: Any, link: PhotoLink) -> dict[str, Any]:
         "zipcode": None,
         "lat": report.lat,
         "long": report.lng,
-        "media_url": link(photo) if photo is not None else None,
+        # A photo the case has, else the link an integration filed it with (never fetched).
+        "media_url": link(photo) if photo is not None else row.filed_media_url,
     }
 
 

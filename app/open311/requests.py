@@ -21,7 +21,7 @@ from sqlalchemy.orm import load_only
 from app.cases.clocks import CLOCK_COLUMNS
 from app.cases.columns import first_photo_id, lead_unit_name
 from app.labels.service import labels_in
-from app.models import Category, Community, Region, Report
+from app.models import Category, Community, IntegrationFiling, Region, Report
 from app.models.enums import OPEN_REPORT_STATUSES, ReportStatus
 from app.open311.errors import Open311Error
 
@@ -109,8 +109,8 @@ def _filters(query: RequestQuery, now: datetime) -> list[ColumnElement[bool]]:
 def statement(query: RequestQuery, scope: ColumnElement[bool], now: datetime) -> Select[Any]:
     """The page of cases, newest first, with what a request shows beside the case. The page's
     cases are found first, by the filing index alone; what is shown beside each (its lead
-    unit, its first photo) is then read for those cases only, not for the rows skipped to
-    reach a deep page."""
+    unit, its first photo, the media link it was filed with) is then read for those cases
+    only, not for the rows skipped to reach a deep page."""
     page = (
         select(Report.id, Report.created_at)
         .where(scope, *_filters(query, now))
@@ -128,11 +128,13 @@ def statement(query: RequestQuery, scope: ColumnElement[bool], now: datetime) ->
             Region.name.label("region_name"),
             lead_unit_name(),
             first_photo_id(),
+            IntegrationFiling.media_url.label("filed_media_url"),
         )
         .join(page, page.c.id == Report.id)
         .join(Category, Category.code == Report.category_code)
         .join(Region, Region.id == Report.region_id)
         .outerjoin(Community, Community.id == Report.community_id)
+        .outerjoin(IntegrationFiling, IntegrationFiling.report_id == Report.id)
         .order_by(page.c.created_at.desc(), page.c.id.desc())
         .options(load_only(*_SHOWN))
     )

@@ -1,12 +1,13 @@
 """``/open311/v2``: discovery, services, service definitions, requests, a request, tokens — each
 as ``.json`` or ``.xml``. Specification: GeoReport v2; how the cases map onto it: docs/api.md
-("Open311"). Filing a request (POST requests) is not served yet."""
+("Open311"). Filing a request (POST requests): app/open311/filing.py."""
 
 from __future__ import annotations
 
 import uuid
+from typing import Annotated
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Header, Request, Response
 from sqlalchemy import ColumnElement, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -18,11 +19,14 @@ from app.core.deps import CalendarDep, ClockDep, SessionDep, SettingsDep
 from app.core.errors import Unauthorized
 from app.open311 import services
 from app.open311.errors import Open311Error
+from app.open311.filing import MAX_FORM_FIELDS, check_form_type, notice, read_filing
 from app.open311.params import Format, Text, checked_format, request_query
 from app.open311.present import extended_attributes, service_request
 from app.open311.render import open311_response
 from app.open311.requests import RequestQuery, read_page
 from app.photos.links import signed_photo_path
+from app.reports import intake
+from app.reports.deps import IntakeServicesDep
 
 OPEN311_PREFIX = "/open311/v2"
 
@@ -121,6 +125,36 @@ async def service_requests(
     scope = await _reading_scope(session, settings, api_key, clock)
     found = await _answer(request, fmt, query, scope, session, settings, clock, calendar)
     return open311_response(fmt, "service_requests", found)
+
+
+@router.post("/requests.{fmt}")
+async def file_service_request(
+    request: Request,
+    fmt: Format,
+    session: SessionDep,
+    settings: SettingsDep,
+    services: IntakeServicesDep,
+    clock: ClockDep,
+    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
+) -> Response:
+    """A service request filed by an integration's filing key: answered at once with the
+    case's number (no token), 200 as the specification has it."""
+    now = clock.now()
+    check_form_type(request.headers.get("content-type"))
+    form = await request.form(max_files=1, max_fields=MAX_FORM_FIELDS)
+    filing = await read_filing(session, settings, form, dict(request.query_params), now)
+    result = await intake.submit_report(
+        session, filing.filer.principal, filing.submission, services, idempotency_key, now
+    )
+    answer = {
+        "service_request_id": result.body["number"],
+        "service_notice": notice(result.body),
+        "account_id": filing.account_id,
+    }
+    response = open311_response(fmt, "service_requests", [answer])
+    if result.replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    return response
 
 
 @router.get("/requests/{service_request_id}.{fmt}")

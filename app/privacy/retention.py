@@ -6,7 +6,10 @@ in bounded batches, each its own short transaction:
   than that files a new report;
 - a sign-in session with its address and user agent (and its refresh tokens), once it ended
   more than ``retention_days`` ago: revoked then, or started then and not renewed since;
-- a login-failure counter whose window and lock have both run out.
+- a login-failure counter whose window and lock have both run out;
+- the contact an integration filed a case for (name, email, phone, device, account), once the
+  case has been over — closed, rejected or a duplicate, untouched since — ``retention_days``:
+  the case and how it came in stay, the person's details are erased.
 
 Cases, their timelines and the audit log are records of public work and stay."""
 
@@ -16,12 +19,20 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import Delete, delete, exists, or_, select, tuple_
+from sqlalchemy import Delete, Update, delete, exists, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.core.config import Settings
 from app.core.metrics import RETENTION_PRUNED, count_on_commit
-from app.models import AuthSession, IdempotencyRecord, LoginThrottle, RefreshToken
+from app.models import (
+    AuthSession,
+    IdempotencyRecord,
+    IntegrationFiling,
+    LoginThrottle,
+    RefreshToken,
+    Report,
+)
+from app.models.enums import OPEN_REPORT_STATUSES
 
 # Per table and pass: a large backlog is worked off over several passes of the worker.
 MAX_BATCHES_PER_PASS = 20
@@ -70,11 +81,39 @@ def _login_throttles(settings: Settings, now: datetime, limit: int) -> Delete:
     return delete(LoginThrottle).where(LoginThrottle.key.in_(batch))
 
 
-PRUNED_TABLES: dict[str, Callable[[Settings, datetime, int], Delete]] = {
+# The fields of an integration's contact (app/privacy/contacts.py).
+CONTACT_COLUMNS = ("first_name", "last_name", "email", "phone", "device_id", "account_id")
+
+
+def _integration_contacts(settings: Settings, now: datetime, limit: int) -> Update:
+    cutoff = now - timedelta(days=settings.retention_days)
+    batch = (
+        select(IntegrationFiling.report_id)
+        .join(Report, Report.id == IntegrationFiling.report_id)
+        .where(
+            IntegrationFiling.contact_erased_at.is_(None),
+            Report.status.not_in(list(OPEN_REPORT_STATUSES)),
+            Report.updated_at < cutoff,
+        )
+        .limit(limit)
+    )
+    erased = dict.fromkeys(CONTACT_COLUMNS)
+    return (
+        update(IntegrationFiling)
+        .where(IntegrationFiling.report_id.in_(batch))
+        .values(**erased, contact_erased_at=now)
+    )
+
+
+# What each pass removes: rows deleted, or (contacts) personal fields erased from a row that stays.
+PRUNED_TABLES: dict[str, Callable[[Settings, datetime, int], Delete | Update]] = {
     "idempotency_records": _idempotency_records,
     "auth_sessions": _sessions,
     "login_throttles": _login_throttles,
+    "integration_contacts": _integration_contacts,
 }
+# Governed by ``retention_days`` (0 keeps everything it governs).
+_BY_RETENTION_DAYS = frozenset({"auth_sessions", "integration_contacts"})
 
 
 async def prune_personal_data(
@@ -83,7 +122,7 @@ async def prune_personal_data(
     result = PersonalDataPruned()
     limit = settings.retention_batch_size
     for table, statement in PRUNED_TABLES.items():
-        if table == "auth_sessions" and settings.retention_days <= 0:
+        if table in _BY_RETENTION_DAYS and settings.retention_days <= 0:
             continue  # 0 keeps everything the retention period governs
         total = 0
         for _ in range(MAX_BATCHES_PER_PASS):
@@ -91,7 +130,7 @@ async def prune_personal_data(
                 outcome = await session.execute(
                     statement(settings, now, limit).execution_options(synchronize_session=False)
                 )
-                deleted: int = outcome.rowcount  # type: ignore[attr-defined]  # a DELETE's result is a CursorResult; execute() is typed as Result
+                deleted: int = outcome.rowcount  # type: ignore[attr-defined]  # a DELETE's (UPDATE's) result is a CursorResult; execute() is typed as Result
                 if deleted:
                     count_on_commit(session, RETENTION_PRUNED.labels(table), deleted)
             total += deleted

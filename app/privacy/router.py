@@ -3,14 +3,14 @@ from __future__ import annotations
 import re
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Depends, Query, Response
 
 from app.auth.deps import AdminPrincipal, UserPrincipal
 from app.core.deps import SessionDep
 from app.core.errors import Forbidden, NotFound, Unauthorized, ValidationFailed, error_responses
 from app.core.pagination import Page, PageParams, page_params
-from app.core.params import UserId
-from app.privacy import cancellation, export
+from app.core.params import ReportId, UserId
+from app.privacy import cancellation, contacts, export
 from app.privacy.audit import list_audit_entries
 from app.privacy.deps import AuditContextDep, AuditLogFiltersDep
 from app.privacy.exceptions import LastAdministrator
@@ -18,6 +18,7 @@ from app.privacy.schemas import (
     AdminCancellation,
     AuditEntryRead,
     CancellationRead,
+    IntegrationContactRead,
     PersonalDataExport,
     SelfCancellation,
 )
@@ -119,3 +120,28 @@ async def read_audit_log(
 ) -> Page[AuditEntryRead]:
     items, cursor = await list_audit_entries(session, filters, page)
     return Page(items=items, next_cursor=cursor)
+
+
+@router.get(
+    "/reports/{report_id}/contact",
+    response_model=IntegrationContactRead,
+    tags=["reports"],
+    summary="Whom an integration filed the case for (Open311's contact fields), masked",
+    description=(
+        "For the case's staff: the integration, its media link and the contact it sent, phone "
+        "and email masked. Administrators may ask `unmasked=true`; each such read is recorded "
+        "in the audit log. 404 for a case filed natively."
+    ),
+    responses=error_responses(Unauthorized, Forbidden, NotFound),
+)
+async def read_integration_contact(
+    report_id: ReportId,
+    principal: UserPrincipal,
+    session: SessionDep,
+    audit: AuditContextDep,
+    response: Response,
+    unmasked: Annotated[bool, Query(description="Administrators: phone and email in full")] = False,
+) -> IntegrationContactRead:
+    contact = await contacts.read_contact(session, principal, report_id, unmasked, audit)
+    response.headers["Cache-Control"] = "no-store"
+    return IntegrationContactRead(**contact)

@@ -217,6 +217,26 @@ class CancellationRead(BaseModel):
     reports_kept: int = Field(description="Cases filed by the account, kept with no name")
 
 
+# --- a case's integration contact -----------------------------------------------------------
+
+
+class IntegrationContactRead(BaseModel):
+    """How a case filed through Open311 came in, and the person it was filed for."""
+
+    integration: str = Field(examples=["12345 市民热线"], description="The filing key's name")
+    media_url: str | None = Field(description="The link to its media it was filed with")
+    first_name: str | None
+    last_name: str | None
+    email: str | None = Field(examples=["z*******@example.com"], description="Masked")
+    phone: str | None = Field(examples=["1********34"], description="Masked")
+    device_id: str | None
+    account_id: str | None = Field(description="The caller's account in the integration")
+    filed_at: datetime
+    erased_at: datetime | None = Field(
+        description="When the contact fields were erased, the case being long over"
+    )
+
+
 # --- the audit log -------------------------------------------------------------------------
 
 
@@ -231,7 +251,8 @@ class AuditEntryRead(BaseModel):
     occurred_at: datetime
     action: str = Field(
         examples=["user.read_unmasked"],
-        description="personal_data.export, account.cancel or user.read_unmasked",
+        description="personal_data.export, account.cancel, user.read_unmasked or "
+        "contact.read_unmasked",
     )
     actor: AuditPerson | None = Field(description="Who did it")
     subject: AuditPerson | None = Field(description="Whose data")

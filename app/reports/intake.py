@@ -11,7 +11,7 @@ import asyncio
 import logging
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -34,6 +34,7 @@ from app.models import (
     Category,
     Community,
     Grid,
+    IntegrationFiling,
     Photo,
     Region,
     Report,
@@ -62,7 +63,7 @@ from app.photos.uploads import (
 from app.reports import presenter, queries, submission
 from app.reports.numbering import next_report_number
 from app.reports.schemas import ReportCreated
-from app.reports.submission import ReportSubmission
+from app.reports.submission import ReportSubmission, ThroughIntegration
 
 log = logging.getLogger("app.reports.intake")
 
@@ -260,7 +261,8 @@ async def _insert(
         photos=photos,
         calendar=services.calendar,
     )
-    await _write(session, principal, report, photos, routed, context.region.path, now)
+    submission.check_within_integration(sub, context.region.path)
+    await _write(session, principal, sub, report, photos, routed, context.region.path, now)
     read = presenter.to_read(report, context, principal, now)
     # The fields as they are (nested models are not validated again), not a dump of them.
     return ReportCreated(**dict(read), possible_duplicates=queries.possible_duplicates(duplicates))
@@ -321,6 +323,7 @@ def _new_report(
 async def _write(
     session: AsyncSession,
     principal: Principal,
+    sub: ReportSubmission,
     report: Report,
     photos: Sequence[Photo],
     routed: Routed,
@@ -331,6 +334,10 @@ async def _write(
     # inserts, in the order of their foreign keys, without the unit of work.
     await insert_new(session, [report])
     await insert_new(session, photos)
+    data: dict[str, Any] = {"routing": routed.method.value, "distance_m": routed.distance_m}
+    if sub.integration is not None:
+        await insert_new(session, [_filing(report, sub.integration, now)])
+        data |= {"via": "open311", "integration": sub.integration.name}
     day_counts.note(
         session, StatsMetric.submitted, report.created_at, report.region_id, report.community_id
     )
@@ -344,7 +351,7 @@ async def _write(
                 actor=principal,
                 actor_role=filing_role(principal, report),
                 to_status=ReportStatus.submitted,
-                data={"routing": routed.method.value, "distance_m": routed.distance_m},
+                data=data,
                 at=now,
             )
         ],
@@ -356,4 +363,15 @@ async def _write(
                 "report.submitted", report, region_path=region_path, unit_ids=(), now=now
             )
         ],
+    )
+
+
+def _filing(report: Report, through: ThroughIntegration, now: datetime) -> IntegrationFiling:
+    return IntegrationFiling(
+        report_id=report.id,
+        api_key_id=through.api_key_id,
+        integration=through.name,
+        media_url=through.media_url,
+        **asdict(through.contact),
+        created_at=now,
     )

@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -29,6 +29,30 @@ CLOCK_SKEW = timedelta(minutes=5)
 
 
 @dataclass(frozen=True)
+class Contact:
+    """The person an integration files a report for (Open311's contact fields)."""
+
+    first_name: str | None = None
+    last_name: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    device_id: str | None = None
+    account_id: str | None = None
+
+
+@dataclass(frozen=True)
+class ThroughIntegration:
+    """A report an integration files with its key (Open311): its photo is optional, it must lie
+    in the key's region, and how it came in is kept beside the case."""
+
+    api_key_id: uuid.UUID
+    name: str  # the key's name
+    region_path: str
+    media_url: str | None
+    contact: Contact
+
+
+@dataclass(frozen=True)
 class ReportSubmission:
     category_code: str
     description: str
@@ -40,6 +64,7 @@ class ReportSubmission:
     grid_id: uuid.UUID | None
     source: ReportSource | None
     photos: Sequence[UploadedPhoto]
+    integration: ThroughIntegration | None = None
 
 
 def fingerprint(sub: ReportSubmission) -> str:
@@ -55,6 +80,9 @@ def fingerprint(sub: ReportSubmission) -> str:
             "grid_id": str(sub.grid_id) if sub.grid_id else None,
             "source": sub.source.value if sub.source else None,
             "photos": [p.sha256 or hashlib.sha256(p.data).hexdigest() for p in sub.photos],
+            "integration": None
+            if sub.integration is None
+            else {"media_url": sub.integration.media_url, **asdict(sub.integration.contact)},
         }
     )
 
@@ -103,11 +131,13 @@ async def check_fields(
                 )
             )
     count = len(sub.photos)
-    if not 1 <= count <= settings.max_photos_per_report:
+    # An integration's report may come without a photo (Open311's media is optional).
+    fewest = 0 if sub.integration is not None else 1
+    if not fewest <= count <= settings.max_photos_per_report:
         errors.append(
             FieldError(
                 loc=["body", "photos"],
-                msg=f"send 1 to {settings.max_photos_per_report} photos, not {count}",
+                msg=f"send {fewest} to {settings.max_photos_per_report} photos, not {count}",
             )
         )
     errors += too_large(sub.photos, settings)
@@ -115,6 +145,16 @@ async def check_fields(
         raise ValidationFailed("; ".join(e.msg for e in errors), errors=errors)
     assert category is not None
     return category, lat, lng
+
+
+def check_within_integration(sub: ReportSubmission, routed_region_path: str) -> None:
+    """An integration files in its key's region only: a point routed elsewhere is refused."""
+    if sub.integration is not None and not routed_region_path.startswith(
+        sub.integration.region_path
+    ):
+        raise ValidationFailed.at(
+            ["body", "lat"], "the location lies outside the region of this integration's key"
+        )
 
 
 def flags(

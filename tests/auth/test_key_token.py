@@ -9,7 +9,8 @@ import httpx
 from fastapi import FastAPI
 
 from app.core.clock import Clock, FrozenClock
-from app.demo.seed import DEMO_DASHBOARD_KEY, demo_id
+from app.demo.keys import DEMO_DASHBOARD_KEY
+from app.demo.seed import demo_id
 from tests.conftest import LoginFn
 
 V1 = "/api/v1"

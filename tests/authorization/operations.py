@@ -194,6 +194,16 @@ _open311("requests/{service_request_id}.{fmt}", service_request_id="<report>")
 _open311("tokens/{token}.{fmt}", token="t0")
 
 
+@op("POST", "/open311/v2/requests.{fmt}")
+async def _open311_file(w: World, scope: str) -> list[Req]:
+    # Filed with the caller's bearer token and no api_key: refused, whoever calls.
+    lat, lng = w.places[scope if scope in w.places else "in"].point
+    return one(
+        params={"fmt": "json"},
+        data={"service_code": "piled_rubbish", "lat": str(lat), "long": str(lng)},
+    )
+
+
 # --- signing in ---------------------------------------------------------------------------
 
 
@@ -860,6 +870,11 @@ async def _read_report(w: World, scope: str) -> list[Req]:
 @op("GET", f"{V1}/reports/{{report_id}}/timeline")
 async def _timeline(w: World, scope: str) -> list[Req]:
     return one(params={"report_id": w.base.report[scope]})
+
+
+@op("GET", f"{V1}/reports/{{report_id}}/contact")
+async def _integration_contact(w: World, scope: str) -> list[Req]:
+    return one(params={"report_id": await w.integration_case(scope)})
 
 
 @op("GET", f"{V1}/photos/{{photo_id}}")

@@ -216,6 +216,8 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("GET", "/open311/v2/requests.{fmt}"): {ANY: {REFUSED: "* anonymous"}},
     ("GET", "/open311/v2/requests/{service_request_id}.{fmt}"): {ANY: {REFUSED: "* anonymous"}},
     ("GET", "/open311/v2/tokens/{token}.{fmt}"): {ANY: {HIDDEN: "* anonymous"}},
+    # Filing takes an integration's filing key in ``api_key``; a person's token files nothing.
+    ("POST", "/open311/v2/requests.{fmt}"): {ANY: {REFUSED: "* anonymous"}},
     # --- signing in: the credentials are in the body, any caller may present them ---------
     ("POST", f"{V1}/auth/token"): {ANY: PUBLIC},
     ("POST", f"{V1}/auth/refresh"): {ANY: PUBLIC},
@@ -351,6 +353,16 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("GET", f"{V1}/reports/{{report_id}}/timeline"): {
         IN: {OK: CASE_IN_SEEN_BY, HIDDEN: "*"},
         OUT: {OK: "admin unit3", HIDDEN: "*"},
+    },
+    # Whom an integration filed a case for: its staff (and the supervisors above them); others
+    # who see the case are refused, the rest are not told it exists.
+    ("GET", f"{V1}/reports/{{report_id}}/contact"): {
+        IN: {
+            OK: "admin supervisor supervisor2 staff1 grid1",
+            REFUSED: "viewer key",
+            HIDDEN: "*",
+        },
+        OUT: {OK: "admin", REFUSED: "key", HIDDEN: "*"},
     },
     ("GET", f"{V1}/photos/{{photo_id}}"): {
         IN: {OK: CASE_IN_SEEN_BY, HIDDEN: "*"},

@@ -29,7 +29,8 @@ from selenium.webdriver.support.wait import WebDriverWait
 
 from app.core.config import Settings
 from app.demo.activity import play_month
-from app.demo.seed import DEMO_DASHBOARD_KEY, demo_id
+from app.demo.keys import DEMO_DASHBOARD_KEY
+from app.demo.seed import demo_id
 from app.main import create_app
 from tests.conftest import DEMO_PASSWORD, DatabaseFactory, make_test_settings
 from tests.reports.conftest import (

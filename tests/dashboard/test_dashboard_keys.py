@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
-from app.demo.seed import DEMO_DASHBOARD_KEY
+from app.demo.keys import DEMO_DASHBOARD_KEY
 from tests.conftest import LoginFn
 from tests.dashboard.conftest import (
     BANNER,

@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 
-from app.demo.seed import DEMO_DASHBOARD_KEY
+from app.demo.keys import DEMO_DASHBOARD_KEY
 from tests.conftest import LoginFn
 from tests.dashboard.conftest import KEY_HEADERS, KPIS, Browser, choose, summary, wait_ready
 from tests.reports.conftest import SubmitFn, photo_bytes

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import httpx
 
+from app.demo.keys import DEMO_DASHBOARD_KEY
 from app.demo.organisation import organisation
-from app.demo.seed import DEMO_DASHBOARD_KEY, demo_id
+from app.demo.seed import demo_id
 from tests.conftest import DEMO_PASSWORD, LoginFn
 from tests.dashboard.conftest import (
     BANNER,

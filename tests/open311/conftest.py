@@ -21,7 +21,8 @@ import pytest
 from georeport import GeoReport  # type: ignore[import-untyped]
 
 from app.core.config import Settings
-from app.demo.seed import DEMO_DASHBOARD_KEY, demo_id
+from app.demo.keys import DEMO_DASHBOARD_KEY
+from app.demo.seed import demo_id
 from tests.conftest import LoginFn
 from tests.reports.conftest import (  # noqa: F401  (submit is a fixture)
     SubmitFn,
