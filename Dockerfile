@@ -16,7 +16,15 @@ RUN npm --prefix dashboard ci --no-audit --no-fund
 COPY dashboard ./dashboard
 RUN mkdir -p app/dashboard && npm --prefix dashboard run build
 
-# Runtime stage: the wheels, the migrations, the page, a non-root user.
+# The couriers' phone page: bundled from mobile/ the same way.
+FROM node:20-slim AS mobile
+WORKDIR /src
+COPY mobile/package.json mobile/package-lock.json ./mobile/
+RUN npm --prefix mobile ci --no-audit --no-fund
+COPY mobile ./mobile
+RUN mkdir -p app/mobile && npm --prefix mobile run build
+
+# Runtime stage: the wheels, the migrations, the pages, a non-root user.
 FROM python:3.11-slim
 # MALLOC_ARENA_MAX: the photo threads otherwise each grow their own glibc arena (~50 MB more
 # resident per worker under load, measured by bench/intake.py). The server also limits them when
@@ -41,6 +49,7 @@ COPY alembic.ini ./
 COPY migrations ./migrations
 COPY app ./app
 COPY --from=dashboard /src/app/dashboard/static ./app/dashboard/static
+COPY --from=mobile /src/app/mobile/static ./app/mobile/static
 USER suishoupai
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=3s --start-period=20s --retries=3 \

@@ -26,7 +26,13 @@ DASHBOARD_PAGE := app/dashboard/static/index.html
 DASHBOARD_MODULES := dashboard/node_modules/.package-lock.json
 DASHBOARD_SOURCES := dashboard/build.mjs $(shell find dashboard/src -type f 2>/dev/null)
 
-.PHONY: run test test-sqlite test-postgres lint format install migrate seed clean bench dashboard
+# The couriers' phone page (/m/): bundled from mobile/ the same way (exact versions in
+# mobile/package-lock.json) into app/mobile/static/.
+MOBILE_PAGE := app/mobile/static/index.html
+MOBILE_MODULES := mobile/node_modules/.package-lock.json
+MOBILE_SOURCES := mobile/build.mjs $(shell find mobile/src -type f 2>/dev/null)
+
+.PHONY: run test test-sqlite test-postgres lint format install migrate seed clean bench dashboard mobile
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -47,14 +53,25 @@ $(DASHBOARD_MODULES): dashboard/package.json dashboard/package-lock.json
 $(DASHBOARD_PAGE): $(DASHBOARD_MODULES) $(DASHBOARD_SOURCES)
 	npm --prefix dashboard run --silent build
 
-run: $(STAMP) $(DASHBOARD_PAGE)
+mobile: $(MOBILE_PAGE)
+
+$(MOBILE_MODULES): mobile/package.json mobile/package-lock.json
+	@command -v npm >/dev/null || { echo "The phone page (/m/) is built with node 20 and npm:" \
+		"install them (Debian: apt-get install nodejs npm), then run make again."; exit 1; }
+	npm --prefix mobile ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+$(MOBILE_PAGE): $(MOBILE_MODULES) $(MOBILE_SOURCES)
+	npm --prefix mobile run --silent build
+
+run: $(STAMP) $(DASHBOARD_PAGE) $(MOBILE_PAGE)
 	mkdir -p data
 	SSP_ENV=$${SSP_ENV:-demo} $(BIN)/python -m app migrate
 	SSP_ENV=$${SSP_ENV:-demo} $(BIN)/python -m app seed-demo --if-empty
 	SSP_ENV=$${SSP_ENV:-demo} $(BIN)/python -m app serve --host $(HOST) --port $(PORT)
 
 # The suite runs on SQLite always, and again on PostgreSQL when SSP_TEST_DATABASE_URL is set.
-test: $(STAMP) $(DASHBOARD_PAGE)
+test: $(STAMP) $(DASHBOARD_PAGE) $(MOBILE_PAGE)
 	env -u SSP_TEST_DATABASE_URL $(PYTEST)
 	@if [ -n "$$SSP_TEST_DATABASE_URL" ]; then \
 		echo "== again on PostgreSQL: $$SSP_TEST_DATABASE_URL"; \
@@ -62,10 +79,10 @@ test: $(STAMP) $(DASHBOARD_PAGE)
 	fi
 
 # One database only: SQLite, or PostgreSQL (SSP_TEST_DATABASE_URL, else TEST_POSTGRES_URL).
-test-sqlite: $(STAMP) $(DASHBOARD_PAGE)
+test-sqlite: $(STAMP) $(DASHBOARD_PAGE) $(MOBILE_PAGE)
 	env -u SSP_TEST_DATABASE_URL $(PYTEST)
 
-test-postgres: $(STAMP) $(DASHBOARD_PAGE)
+test-postgres: $(STAMP) $(DASHBOARD_PAGE) $(MOBILE_PAGE)
 	SSP_TEST_DATABASE_URL=$${SSP_TEST_DATABASE_URL:-$(TEST_POSTGRES_URL)} $(PYTEST)
 
 lint: $(STAMP)
@@ -97,4 +114,5 @@ bench: $(STAMP)
 	$(BIN)/python bench/open311.py --keep
 
 clean:
-	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache dashboard/node_modules app/dashboard/static screenshots
+	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache dashboard/node_modules app/dashboard/static \
+	mobile/node_modules app/mobile/static screenshots

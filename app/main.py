@@ -32,22 +32,27 @@ from app.core.text import refuse_control_characters
 from app.dashboard.router import install_dashboard
 from app.integrations.router import router as integrations_router
 from app.integrations.schemas import Event
+from app.jobs import schemas as jobs_schemas
 from app.jobs.router import router as jobs_router
 from app.labels.catalogue import VOCABULARIES
 from app.labels.router import router as labels_router
 from app.lifecycle import background_work
+from app.mobile.router import install_mobile
 from app.open311.errors import install_open311_errors
 from app.open311.router import router as open311_router
 from app.ops.router import router as ops_router
 from app.org.router import router as org_router
+from app.photos.links import PhotoSigner, SignedPhotoLinks
 from app.photos.pool import PhotoPool
 from app.photos.router import router as photos_router
 from app.points.router import router as points_router
 from app.privacy.router import router as privacy_router
+from app.reports import schemas as reports_schemas
 from app.reports.router import router as reports_router
 from app.stats.export_router import router as export_router
 from app.stats.router import router as stats_router
 from app.users.router import router as users_router
+from app.workflow import schemas as workflow_schemas
 from app.workflow.router import router as workflow_router
 
 API_PREFIX = "/api/v1"
@@ -114,11 +119,17 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     install_error_handlers(app)
     install_open311_errors(app)
     # The event stream's messages carry events, which no route answers as JSON.
-    install_openapi(app, components=[Event], vocabularies=VOCABULARIES)
+    install_openapi(
+        app,
+        components=[Event],
+        vocabularies=VOCABULARIES,
+        bodies=REQUEST_BODIES,
+    )
     install_api_docs(app)
     _add_middleware(app, settings)
     app.include_router(ops_router)
     install_dashboard(app)
+    install_mobile(app)
     app.include_router(open311_router)
     for router in DOMAIN_ROUTERS:
         app.include_router(router, prefix=API_PREFIX)
@@ -146,6 +157,21 @@ def _set_state(app: FastAPI, settings: Settings, clock: Clock | None) -> None:
     app.state.photo_pool = PhotoPool(settings.photo_workers)
 
 
+# The bodies routes read by hand (a form with files, or JSON naming uploads), for the document.
+REQUEST_BODIES = (
+    reports_schemas.SubmitReportForm,
+    reports_schemas.SubmitReportJSON,
+    workflow_schemas.ResolveReportForm,
+    workflow_schemas.ResolveReportJSON,
+    workflow_schemas.VerifyReportForm,
+    workflow_schemas.VerifyReportJSON,
+    jobs_schemas.ReportJobProgressForm,
+    jobs_schemas.ReportJobProgressJSON,
+    jobs_schemas.CompleteJobForm,
+    jobs_schemas.CompleteJobJSON,
+)
+
+
 def _add_middleware(app: FastAPI, settings: Settings) -> None:
     """The last added runs first: the client's address, then the request's context, …"""
     if settings.cors_origins:
@@ -157,6 +183,9 @@ def _add_middleware(app: FastAPI, settings: Settings) -> None:
             expose_headers=["ETag", "X-Request-ID", "Retry-After"],
         )
     app.add_middleware(HeadAsGetMiddleware)
+    app.add_middleware(
+        SignedPhotoLinks, signer=PhotoSigner.of(settings.secret_key, settings.photo_link_minutes)
+    )
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_request_bytes)
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(RequestContextMiddleware)

@@ -30,6 +30,7 @@ from app.core.config import Settings
 from app.core.database_faults import DatabaseUnavailable, watch_for_unavailability
 from app.core.db import create_engine, create_sessionmaker
 from app.core.metrics_access import serve_worker_metrics
+from app.core.storage import PhotoStorage, build_storage
 from app.core.workcalendar import CalendarSource
 from app.integrations.delivery import (
     DeliveryCounts,
@@ -38,6 +39,7 @@ from app.integrations.delivery import (
     new_http_client,
 )
 from app.integrations.retention import PruneResult, prune
+from app.photos.pending import expire_uploads
 from app.privacy.retention import PersonalDataPruned, prune_personal_data
 from app.workflow.overdue import sweep_overdue
 
@@ -51,6 +53,7 @@ class PassResult:
     overdue: int = 0
     pruned: PruneResult = field(default_factory=PruneResult)
     personal_data_pruned: PersonalDataPruned = field(default_factory=PersonalDataPruned)
+    uploads_expired: int = 0
     failed_steps: list[str] = field(default_factory=list)
 
 
@@ -73,10 +76,11 @@ async def run_once(
     calendar: CalendarSource,
     http: httpx.AsyncClient,
     stop: asyncio.Event | None = None,
+    storage: PhotoStorage | None = None,
 ) -> PassResult:
     """One pass: fan new events out, send due deliveries, sweep overdue clocks, prune what
-    outlived retention. The sweep runs before the fan-out so that the events it writes leave
-    in the same pass."""
+    outlived retention, remove the uploads nobody claimed. The sweep runs before the fan-out
+    so that the events it writes leave in the same pass."""
     result = PassResult()
 
     async def step(name: str, work: Callable[[], Awaitable[None]]) -> None:
@@ -109,7 +113,13 @@ async def run_once(
     await step("fan_out", fan)
     await step("deliver", deliver)
     await step("prune", prune_old_rows)
+
+    async def expire() -> None:
+        photos = storage or build_storage(settings)
+        result.uploads_expired = await expire_uploads(sessionmaker, photos, clock.now())
+
     await step("prune_personal_data", prune_personal)
+    await step("expire_uploads", expire)
     return result
 
 
@@ -123,9 +133,10 @@ async def run_forever(
     """Run passes every ``worker_interval_seconds`` until ``stop`` is set; the pass under way
     finishes its in-flight requests first (each bounded by the webhook timeout)."""
     log.info("worker started (every %g s)", settings.worker_interval_seconds)
+    storage = build_storage(settings)
     async with new_http_client(settings) as http:
         while not stop.is_set():
-            result = await run_once(sessionmaker, settings, clock, calendar, http, stop)
+            result = await run_once(sessionmaker, settings, clock, calendar, http, stop, storage)
             if result.fanned_out or result.overdue or result.deliveries.delivered:
                 log.info(
                     "worker pass: %d events fanned out, %d delivered, %d to retry, %d parked, "

@@ -6,13 +6,12 @@ from collections.abc import Callable, Coroutine
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
-from fastapi.exceptions import RequestValidationError
 from fastapi.security import OAuth2PasswordBearer
-from pydantic import ValidationError
 
 from app.auth import service
 from app.auth.principal import Principal
 from app.auth.schemas import PasswordLogin
+from app.core.bodies import FORM_TYPES, is_form, is_json, json_object, media_type, validated
 from app.core.deps import ClockDep, SessionDep, SettingsDep
 from app.core.errors import Forbidden, Unauthorized, UnsupportedMediaType
 from app.models.enums import Role
@@ -82,7 +81,6 @@ async def require_user(principal: CurrentPrincipal) -> Principal:
 UserPrincipal = Annotated[Principal, Depends(require_user)]
 
 
-FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 PASSWORD_LOGIN_SCHEMA = PasswordLogin.model_json_schema()
 # The token endpoint's body in the OpenAPI document: the form first (what OAuth2 clients and
 # the documentation's Authorize send), JSON as well.
@@ -97,40 +95,21 @@ PASSWORD_LOGIN_BODY: dict[str, Any] = {
 }
 
 
-def _media_type(request: Request) -> str:
-    return request.headers.get("content-type", "").split(";")[0].strip().lower()
-
-
 async def password_login(request: Request) -> PasswordLogin:
     """The credentials of a password sign-in, from an OAuth2 form or a JSON object (a body
     without a content type is read as the form, as OAuth2 defines it)."""
-    media_type = _media_type(request)
-    raw: Any
-    if media_type == "application/json" or media_type.endswith("+json"):
-        try:
-            raw = await request.json()
-        except ValueError:
-            raise RequestValidationError(
-                [{"type": "json_invalid", "loc": ("body",), "msg": "the body is not valid JSON"}]
-            ) from None
-        if not isinstance(raw, dict):
-            raise RequestValidationError(
-                [{"type": "dict_type", "loc": ("body",), "msg": "send a JSON object"}]
-            )
-    elif media_type in FORM_TYPES or not media_type:
+    raw: dict[str, Any]
+    if is_json(request):
+        raw = await json_object(request)
+    elif is_form(request):
         form = await request.form()
         raw = {key: value for key, value in form.items() if isinstance(value, str)}
     else:
         raise UnsupportedMediaType(
             f"Send the OAuth2 password form ({FORM_TYPES[0]}: username, password) or a JSON "
-            f"object with username and password, not {media_type}"
+            f"object with username and password, not {media_type(request)}"
         )
-    try:
-        return PasswordLogin.model_validate(raw)
-    except ValidationError as exc:
-        raise RequestValidationError(
-            [{**error, "loc": ("body", *error["loc"])} for error in exc.errors()]
-        ) from None
+    return validated(PasswordLogin, raw)
 
 
 PasswordLoginDep = Annotated[PasswordLogin, Depends(password_login)]

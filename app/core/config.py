@@ -93,6 +93,12 @@ class Settings(BaseSettings):
     # A photo is flagged (not refused) when its EXIF position or time disagrees with the report.
     photo_max_distance_m: float = 500.0
     photo_max_age_hours: float = 24.0
+    # Photos uploaded one at a time ahead of their report (POST /uploads): how long one waits
+    # to be claimed before the worker removes it, and how many a person may have waiting.
+    upload_expiry_hours: float = Field(24.0, gt=0)
+    # How long a photo link in an answer opens the photo without a bearer token.
+    photo_link_minutes: float = Field(60.0, gt=0)
+    max_pending_uploads: int = Field(50, ge=1)
 
     # Report intake.
     restrict_to_china: bool = True  # refuse coordinates outside China's bounding box

@@ -236,6 +236,18 @@ DETAILS: Final[dict[str, str]] = {
     ),
     "write what was done": "请填写处置情况",
     "send {} to {} photos, not {}": "请发送 {0} 至 {1} 张照片，而不是 {2} 张",
+    "Your role does not take photos for cases": "您的角色不能为案件上传照片",
+    "send photos or photo_ids, not both": "请发送照片或 photo_ids，不要同时发送两者",
+    "upload {} is listed twice": "上传的照片 {0} 重复列出",
+    "upload {} does not exist or is already used": "上传的照片 {0} 不存在或已被使用",
+    "upload {} is not one of yours": "上传的照片 {0} 不是您上传的",
+    "upload {} has expired; send the photo again": "上传的照片 {0} 已过期，请重新上传",
+    "You have {} photos waiting for a report; file or let them expire first": (
+        "您已有 {0} 张照片等待提交：请先提交上报，或等待其过期"
+    ),
+    "Send multipart/form-data with the photos, or application/json with photo_ids, not {}": (
+        "请以 multipart/form-data 发送照片，或以 application/json 发送 photo_ids，而不是 {0}"
+    ),
     "Wait for the decision on the request already made": "请等待已提交申请的审批结果",
     "must be in the future and after the current completion time": (
         "须为将来的时间，且晚于当前的办结时限"

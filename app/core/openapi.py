@@ -35,7 +35,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from enum import Enum
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
@@ -80,16 +80,21 @@ def install_openapi(
     app: FastAPI,
     components: Sequence[type[BaseModel]] = (),
     vocabularies: Vocabularies | None = None,
+    bodies: Sequence[type[BaseModel]] = (),
 ) -> None:
     """Make ``app.openapi()`` (what ``/openapi.json`` serves) answer the honest document.
     ``components``: models that responses name by reference only (FastAPI adds to the
     document just the models of routes' bodies and JSON answers). ``vocabularies``: the
-    labels of enums' values."""
+    labels of enums' values. ``bodies``: request bodies a route reads by hand and names by
+    reference (``openapi_extra``), described like the bodies FastAPI reads."""
     generate = app.openapi
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            document = name_components(describe_forms(describe_problems(generate())))
+            document = generate()
+            for model in bodies:
+                _add_component(document, model, mode="validation")
+            document = name_components(describe_forms(describe_problems(document)))
             drop_item_schemas(document)
             for model in components:
                 _add_component(document, model)
@@ -241,10 +246,14 @@ def _without_null(field: dict[str, Any]) -> None:
         field["anyOf"] = choices
 
 
-def _add_component(document: dict[str, Any], model: type[BaseModel]) -> dict[str, Any]:
+def _add_component(
+    document: dict[str, Any],
+    model: type[BaseModel],
+    mode: Literal["validation", "serialization"] = "serialization",
+) -> dict[str, Any]:
     """``model``'s schema (and those of the models it holds) as components; their schemas."""
     schemas: dict[str, Any] = document.setdefault("components", {}).setdefault("schemas", {})
-    schema = model.model_json_schema(ref_template=COMPONENT_REF, mode="serialization")
+    schema = model.model_json_schema(ref_template=COMPONENT_REF, mode=mode)
     schemas.update(schema.pop("$defs", {}))
     schemas[model.__name__] = schema
     return schemas

@@ -11,12 +11,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Final
 
-import anyio
-from fastapi import APIRouter, FastAPI, HTTPException
+from fastapi import APIRouter, FastAPI
 from fastapi.responses import FileResponse, HTMLResponse
-from fastapi.staticfiles import StaticFiles
 
-from app.core.security_headers import CONTENT_SECURITY_POLICY, secured_html
+from app.core.pages import BuiltAssets, built_page
 
 STATIC_DIR: Final = Path(__file__).parent / "static"
 PAGE_URL: Final = "/dashboard"
@@ -52,27 +50,7 @@ router = APIRouter(include_in_schema=False)
 async def dashboard_page() -> FileResponse | HTMLResponse:
     """The page. A key in its address (``#key=`` or ``?key=``) is read, removed and exchanged
     by the page's script at once; the server never uses it."""
-    index = STATIC_DIR / "index.html"
-    if not await anyio.Path(index).is_file():
-        return secured_html(HTMLResponse(NOT_BUILT, status_code=503))
-    return FileResponse(
-        index,
-        media_type="text/html; charset=utf-8",
-        headers={
-            CONTENT_SECURITY_POLICY: PAGE_CONTENT_SECURITY_POLICY,
-            # Always asked again (a new build must reach the wall screens); the ETag keeps it cheap.
-            "cache-control": "no-cache",
-        },
-    )
-
-
-class _BuiltAssets(StaticFiles):
-    """The page's files; before a build, every one is not found (not a server error)."""
-
-    async def check_config(self) -> None:
-        if self.directory is None or not await anyio.Path(self.directory).is_dir():
-            raise HTTPException(status_code=404)
-        await super().check_config()
+    return await built_page(STATIC_DIR, PAGE_CONTENT_SECURITY_POLICY, NOT_BUILT)
 
 
 def install_dashboard(app: FastAPI) -> None:
@@ -80,6 +58,6 @@ def install_dashboard(app: FastAPI) -> None:
     app.include_router(router)
     app.mount(
         ASSETS_URL,
-        _BuiltAssets(directory=STATIC_DIR / "assets", check_dir=False),
+        BuiltAssets(directory=STATIC_DIR / "assets", check_dir=False),
         name="dashboard-assets",
     )

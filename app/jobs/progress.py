@@ -2,7 +2,8 @@
 at least one "after" photo). The lead's completion resolves the case.
 
 The photo work runs after the checks (no upload for a refused action) and before the writes;
-whatever fails after the upload removes the objects again."""
+whatever fails after the upload removes the objects again. Photos uploaded first
+(``photo_ids``) are claimed in the action's transaction."""
 
 from __future__ import annotations
 
@@ -17,20 +18,13 @@ from app.cases import engine as case_engine
 from app.cases.context import ActionContext
 from app.cases.parts import on_behalf_of
 from app.cases.transitions import JobAction, ReportAction
-from app.core.errors import FieldError, ValidationFailed
+from app.core.errors import ValidationFailed
 from app.jobs import engine, queries
 from app.jobs.schemas import JobRead
 from app.models import ReportEvent
 from app.models.enums import JobStatus, PhotoKind
-from app.photos.uploads import (
-    PhotoServices,
-    StoredPhoto,
-    UploadedPhoto,
-    kept_if_committed,
-    photo_row,
-    process_and_store,
-    too_large,
-)
+from app.photos.pending import PhotosSent, photos_in_hand
+from app.photos.uploads import PhotoFile, PhotoServices, photo_row
 
 
 def _required_note(note: str) -> str:
@@ -40,33 +34,22 @@ def _required_note(note: str) -> str:
     return text
 
 
-def _check_photos(
-    uploads: Sequence[UploadedPhoto], services: PhotoServices, *, at_least_one: bool
-) -> None:
-    limit = services.settings.max_photos_per_report
-    errors: list[FieldError] = []
-    if len(uploads) > limit or (at_least_one and not uploads):
-        low = 1 if at_least_one else 0
-        errors.append(
-            FieldError(
-                loc=["body", "photos"], msg=f"send {low} to {limit} photos, not {len(uploads)}"
-            )
-        )
-    errors += too_large(uploads, services.settings)
+def _check_photos(sent: PhotosSent, services: PhotoServices, *, at_least_one: bool) -> None:
+    errors = sent.check(services.settings, at_least_one=at_least_one)
     if errors:
         raise ValidationFailed("; ".join(e.msg for e in errors), errors=errors)
 
 
 def _add_photos(
     session: AsyncSession,
-    stored: Sequence[StoredPhoto],
+    files: Sequence[PhotoFile],
     case: engine.JobCase,
     event: ReportEvent,
     kind: PhotoKind,
     principal: Principal,
     now: datetime,
 ) -> None:
-    for position, photo in enumerate(stored):
+    for position, photo in enumerate(files):
         session.add(
             photo_row(
                 photo,
@@ -99,7 +82,7 @@ async def report_progress(
     ctx: ActionContext,
     job_id: uuid.UUID,
     note: str,
-    uploads: Sequence[UploadedPhoto],
+    sent: PhotosSent,
     *,
     photos: PhotoServices,
 ) -> JobRead:
@@ -107,9 +90,9 @@ async def report_progress(
     case = await engine.load_job_for_action(session, principal, job_id, if_match, lock=False)
     engine.next_status(case.job, JobAction.progress, case.actors)
     text = _required_note(note)
-    _check_photos(uploads, photos, at_least_one=False)
-    stored = await process_and_store(uploads, photos, now) if uploads else []
-    async with kept_if_committed(session, photos.storage, stored):
+    _check_photos(sent, photos, at_least_one=False)
+    assert principal.user_id is not None
+    async with photos_in_hand(session, photos, principal.user_id, sent, now) as stored:
         case, _ = await _locked_again(session, principal, case, if_match, JobAction.progress)
         await engine.save_guarded(session, case.job, now)
         event = await engine.record_job_event(
@@ -124,7 +107,7 @@ async def complete_job(
     ctx: ActionContext,
     job_id: uuid.UUID,
     note: str,
-    uploads: Sequence[UploadedPhoto],
+    sent: PhotosSent,
     *,
     photos: PhotoServices,
 ) -> JobRead:
@@ -134,9 +117,9 @@ async def complete_job(
     case = await engine.load_job_for_action(session, principal, job_id, if_match, lock=False)
     engine.next_status(case.job, JobAction.complete, case.actors)
     text = _required_note(note)
-    _check_photos(uploads, photos, at_least_one=True)
-    stored = await process_and_store(uploads, photos, now)
-    async with kept_if_committed(session, photos.storage, stored):
+    _check_photos(sent, photos, at_least_one=True)
+    assert principal.user_id is not None
+    async with photos_in_hand(session, photos, principal.user_id, sent, now) as stored:
         case, to = await _locked_again(session, principal, case, if_match, JobAction.complete)
         await engine.save_guarded(session, case.job, now, **engine.entering(case.job, to, now))
         event = await engine.record_job_event(

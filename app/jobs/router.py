@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Depends, File, Form, Response, UploadFile
+from fastapi import APIRouter, Body, Depends, Request, Response
 
 from app.cases.deps import CaseStaffAction, UnitAction
+from app.core.bodies import form_or_json, form_or_json_body
 from app.core.deps import CalendarDep, ClockDep, SessionDep
 from app.core.errors import (
     Forbidden,
@@ -29,16 +30,19 @@ from app.jobs.deps import (
 )
 from app.jobs.exceptions import ExtensionAlreadyPending, NoPendingExtension
 from app.jobs.schemas import (
-    TEXT_MAX,
+    CompleteJobForm,
+    CompleteJobJSON,
     ExtensionCreate,
     JobCancel,
     JobDecline,
     JobNoteBody,
     JobRead,
+    ReportJobProgressForm,
+    ReportJobProgressJSON,
 )
 from app.photos.deps import PhotoServicesDep
 from app.photos.exceptions import PhotosRejected
-from app.photos.uploads import read_uploads
+from app.photos.pending import sent_photos
 
 router = APIRouter(tags=["jobs"])
 
@@ -51,10 +55,6 @@ ACTION_ERRORS = (
     ValidationFailed,
 )
 JobNote = Annotated[JobNoteBody, Body()]
-NoteForm = Annotated[str, Form(min_length=1, max_length=TEXT_MAX)]
-Photos = Annotated[
-    list[UploadFile] | None, File(description="Images: JPEG, PNG, WebP, HEIC; at most 9")
-]
 
 
 def tagged(response: Response, job: JobRead) -> JobRead:
@@ -136,24 +136,37 @@ async def decline_job(
     return tagged(response, await service.decline_job(ctx, job_id, body))
 
 
+async def _progress_body(request: Request) -> ReportJobProgressForm | ReportJobProgressJSON:
+    body = await form_or_json(request, ReportJobProgressForm, ReportJobProgressJSON)
+    assert isinstance(body, ReportJobProgressForm | ReportJobProgressJSON)
+    return body
+
+
+async def _complete_body(request: Request) -> CompleteJobForm | CompleteJobJSON:
+    body = await form_or_json(request, CompleteJobForm, CompleteJobJSON)
+    assert isinstance(body, CompleteJobForm | CompleteJobJSON)
+    return body
+
+
 @router.post(
     "/jobs/{job_id}/progress",
     response_model=JobRead,
     summary="The unit reports progress, with photos if it has them",
-    description="Multipart: `note` and up to 9 files in `photos`. The job's unit staff; "
-    "accepted jobs. The note and photos go into the case's timeline.",
+    description="Multipart: `note` and up to 9 files in `photos`; or JSON: `note` and "
+    "`photo_ids` of photos uploaded first. The job's unit staff; accepted jobs. The note and "
+    "photos go into the case's timeline.",
     responses=error_responses(*ACTION_ERRORS, PhotosRejected, PayloadTooLarge),
+    openapi_extra=form_or_json_body(ReportJobProgressForm, ReportJobProgressJSON),
 )
 async def report_job_progress(
     job_id: JobId,
     ctx: UnitAction,
     response: Response,
     photo_services: PhotoServicesDep,
-    note: NoteForm,
-    photos: Photos = None,
+    body: Annotated[ReportJobProgressForm | ReportJobProgressJSON, Depends(_progress_body)],
 ) -> JobRead:
-    uploads = await read_uploads(photos)
-    job = await progress.report_progress(ctx, job_id, note, uploads, photos=photo_services)
+    sent = await sent_photos(body)
+    job = await progress.report_progress(ctx, job_id, body.note, sent, photos=photo_services)
     return tagged(response, job)
 
 
@@ -162,21 +175,22 @@ async def report_job_progress(
     response_model=JobRead,
     summary="The unit is done (办结), with at least one “after” photo",
     description=(
-        "Multipart: `note` and 1 to 9 files in `photos`. The job's unit staff; accepted jobs. "
-        "The lead's completion resolves the case (待核查); assisting jobs still open carry on."
+        "Multipart: `note` and 1 to 9 files in `photos`; or JSON: `note` and `photo_ids` of "
+        "photos uploaded first. The job's unit staff; accepted jobs. The lead's completion "
+        "resolves the case (待核查); assisting jobs still open carry on."
     ),
     responses=error_responses(*ACTION_ERRORS, PhotosRejected, PayloadTooLarge),
+    openapi_extra=form_or_json_body(CompleteJobForm, CompleteJobJSON),
 )
 async def complete_job(
     job_id: JobId,
     ctx: UnitAction,
     response: Response,
     photo_services: PhotoServicesDep,
-    note: NoteForm,
-    photos: Photos = None,
+    body: Annotated[CompleteJobForm | CompleteJobJSON, Depends(_complete_body)],
 ) -> JobRead:
-    uploads = await read_uploads(photos)
-    job = await progress.complete_job(ctx, job_id, note, uploads, photos=photo_services)
+    sent = await sent_photos(body)
+    job = await progress.complete_job(ctx, job_id, body.note, sent, photos=photo_services)
     return tagged(response, job)
 
 

@@ -11,6 +11,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstrai
 from app.core.lights import Light
 from app.core.schemas import Ref
 from app.models.enums import DeclineReason, ExtensionStatus, JobStatus, ReportStatus
+from app.photos.schemas import FormPhotos, PhotoIds
 
 TEXT_MAX = 2000
 
@@ -128,3 +129,45 @@ class JobRead(BaseModel):
     declined_at: datetime | None
     cancelled_at: datetime | None
     updated_at: datetime
+
+
+RequiredNote = Field(min_length=1, max_length=TEXT_MAX, description="What was done")
+_PHOTO_ID_EXAMPLE = "5f0c2a4e-8b1d-4c3e-9a7f-2d6b1e0c9f31"
+
+
+class ReportJobProgressForm(BaseModel):
+    """Multipart: a note and photos if there are any (or `photo_ids`)."""
+
+    note: str = RequiredNote
+    photos: FormPhotos
+    photo_ids: PhotoIds
+
+
+class ReportJobProgressJSON(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"note": "已到现场，正在更换灯具", "photo_ids": []}]},
+    )
+
+    note: str = RequiredNote
+    photo_ids: PhotoIds
+
+
+class CompleteJobForm(BaseModel):
+    """Multipart: a note and at least one "after" photo (or `photo_ids`)."""
+
+    note: str = RequiredNote
+    photos: FormPhotos
+    photo_ids: PhotoIds
+
+
+class CompleteJobJSON(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"note": "路灯已修复，夜间亮灯正常", "photo_ids": [_PHOTO_ID_EXAMPLE]}]
+        },
+    )
+
+    note: str = RequiredNote
+    photo_ids: list[uuid.UUID] = Field(min_length=1, max_length=100)

@@ -25,6 +25,7 @@ from app.models.reports import (
     ReportNumberCounter,
 )
 from app.models.stats import CaseDayCount
+from app.models.uploads import Upload
 from app.models.users import ApiKey, AuthSession, LoginThrottle, RefreshToken, RoleAssignment, User
 from app.models.workflow import Job, JobExtension, OverdueMark, Rating
 
@@ -60,6 +61,7 @@ __all__ = [
     "ReportNumberCounter",
     "RoleAssignment",
     "Unit",
+    "Upload",
     "User",
     "Webhook",
     "WebhookDelivery",

@@ -24,7 +24,7 @@ from app.open311.params import Format, Text, checked_format, request_query
 from app.open311.present import extended_attributes, service_request
 from app.open311.render import open311_response
 from app.open311.requests import RequestQuery, read_page
-from app.photos.links import signed_photo_path
+from app.photos.links import photo_url
 from app.reports import intake
 from app.reports.deps import IntakeServicesDep
 
@@ -83,7 +83,7 @@ async def _answer(
     base = str(request.base_url).rstrip("/")
 
     def link(photo_id: uuid.UUID) -> str:
-        return base + signed_photo_path(settings.secret_key, photo_id, "display", now)
+        return base + photo_url(photo_id, "display", now)
 
     found = [service_request(row, link) for row in rows]
     if query.extensions:

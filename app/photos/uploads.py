@@ -12,7 +12,7 @@ import logging
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from datetime import datetime
 
 from fastapi import UploadFile
@@ -25,7 +25,7 @@ from app.core.errors import FieldError
 from app.core.metrics import PHOTOS_REFUSED
 from app.core.storage import PhotoStorage, photo_key
 from app.core.workcalendar import CHINA_TZ
-from app.models import Photo
+from app.models import Photo, Upload
 from app.models.enums import PhotoKind
 from app.photos.exceptions import PhotoRejected, PhotosRejected
 from app.photos.pool import PhotoPool
@@ -70,10 +70,61 @@ class StoredKeys:
 
 
 @dataclass(frozen=True)
+class PhotoFile:
+    """A photo whose files are in storage, as a photo row records it: what a new photo row is
+    made from, whether the photo came with the request or was uploaded ahead of it."""
+
+    photo_id: uuid.UUID
+    display_key: str
+    thumbnail_key: str
+    original_key: str | None
+    content_type: str
+    width: int
+    height: int
+    thumbnail_width: int
+    thumbnail_height: int
+    size_bytes: int
+    sha256: str
+    original_filename: str | None
+    original_format: str
+    exif_lat: float | None
+    exif_lng: float | None
+    exif_taken_at: datetime | None
+
+    @staticmethod
+    def stored_fields() -> tuple[str, ...]:
+        """The fields a photo row and an upload row keep under the same names (all but the
+        id, which each calls ``id``)."""
+        return tuple(f.name for f in fields(PhotoFile) if f.name != "photo_id")
+
+
+@dataclass(frozen=True)
 class StoredPhoto:
     upload: UploadedPhoto
     processed: ProcessedPhoto
     keys: StoredKeys
+
+    @property
+    def file(self) -> PhotoFile:
+        photo = self.processed
+        return PhotoFile(
+            photo_id=self.keys.photo_id,
+            display_key=self.keys.display,
+            thumbnail_key=self.keys.thumbnail,
+            original_key=self.keys.original,
+            content_type=photo.content_type,
+            width=photo.display_width,
+            height=photo.display_height,
+            thumbnail_width=photo.thumb_width,
+            thumbnail_height=photo.thumb_height,
+            size_bytes=len(self.upload.data),
+            sha256=photo.sha256,
+            original_filename=safe_filename(self.upload.filename),
+            original_format=photo.original_format,
+            exif_lat=photo.gps.lat if photo.gps else None,
+            exif_lng=photo.gps.lng if photo.gps else None,
+            exif_taken_at=photo.taken_at,
+        )
 
 
 async def read_uploads(files: Sequence[UploadFile] | None) -> list[UploadedPhoto]:
@@ -204,16 +255,20 @@ def _removed_if_rolled_back(
 
 
 async def referenced_keys(session: AsyncSession, keys: Sequence[str]) -> set[str]:
-    rows = await session.execute(
-        select(Photo.display_key, Photo.thumbnail_key, Photo.original_key).where(
-            or_(
-                Photo.display_key.in_(keys),
-                Photo.thumbnail_key.in_(keys),
-                Photo.original_key.in_(keys),
+    """The keys a photo row or an upload waiting for its report references."""
+    found: set[str] = set()
+    for table in (Photo, Upload):
+        rows = await session.execute(
+            select(table.display_key, table.thumbnail_key, table.original_key).where(
+                or_(
+                    table.display_key.in_(keys),
+                    table.thumbnail_key.in_(keys),
+                    table.original_key.in_(keys),
+                )
             )
         )
-    )
-    return {key for row in rows for key in row if key}
+        found |= {key for row in rows for key in row if key}
+    return found
 
 
 @asynccontextmanager
@@ -233,7 +288,7 @@ async def kept_if_committed(
 
 
 def photo_row(
-    stored: StoredPhoto,
+    file: PhotoFile,
     *,
     report_id: uuid.UUID,
     kind: PhotoKind,
@@ -243,29 +298,14 @@ def photo_row(
     event_id: uuid.UUID | None = None,
     flags: Sequence[str] = (),
 ) -> Photo:
-    photo = stored.processed
     return Photo(
-        id=stored.keys.photo_id,
+        id=file.photo_id,
         report_id=report_id,
         event_id=event_id,
         kind=kind,
         position=position,
         uploaded_by_id=uploaded_by_id,
-        display_key=stored.keys.display,
-        thumbnail_key=stored.keys.thumbnail,
-        original_key=stored.keys.original,
-        content_type=photo.content_type,
-        width=photo.display_width,
-        height=photo.display_height,
-        thumbnail_width=photo.thumb_width,
-        thumbnail_height=photo.thumb_height,
-        size_bytes=len(stored.upload.data),
-        sha256=photo.sha256,
-        original_filename=safe_filename(stored.upload.filename),
-        original_format=photo.original_format,
-        exif_lat=photo.gps.lat if photo.gps else None,
-        exif_lng=photo.gps.lng if photo.gps else None,
-        exif_taken_at=photo.taken_at,
+        **{name: getattr(file, name) for name in PhotoFile.stored_fields()},
         flags=list(flags),
         created_at=now,
     )

@@ -31,6 +31,7 @@ from app.models import (
     Webhook,
 )
 from app.models.audit import AuditAction
+from app.photos.links import PHOTO_URL
 from app.points.schemas import PointsRule, ReportNumberRef
 from app.privacy.audit import AuditContext, record_personal_data_access
 from app.privacy.schemas import (
@@ -49,7 +50,6 @@ from app.privacy.schemas import (
     ExportWebhook,
     PersonalDataExport,
 )
-from app.reports.presenter import PHOTO_URL
 from app.reports.schemas import LatLng, SubmittedLocation
 
 

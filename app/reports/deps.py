@@ -1,18 +1,22 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import Depends, Query
+from fastapi import Depends, Query, Request
 
+from app.core.bodies import form_or_json, form_or_json_body
 from app.core.deps import CalendarDep
 from app.core.errors import ValidationFailed
 from app.core.params import Moment
 from app.models.enums import ReportStatus
 from app.org.deps import LocatorCacheDep
 from app.photos.deps import PhotoServicesDep
+from app.photos.pending import sent_photos
 from app.reports.intake import IntakeServices
 from app.reports.queries import ReportFilters
+from app.reports.schemas import SubmitReportForm, SubmitReportJSON
+from app.reports.submission import ReportSubmission
 
 MAX_NEAR_RADIUS_M = 50_000
 
@@ -24,6 +28,33 @@ async def intake_services(
 
 
 IntakeServicesDep = Annotated[IntakeServices, Depends(intake_services)]
+
+# The body of POST /reports: a phone's multipart form with the photos, or a mini-program's
+# JSON naming photos it uploaded first.
+SUBMIT_REPORT_BODY: dict[str, Any] = form_or_json_body(SubmitReportForm, SubmitReportJSON)
+
+
+async def report_submission(request: Request) -> ReportSubmission:
+    """The report as submitted: multipart with its photos, or JSON with ``photo_ids``."""
+    body = await form_or_json(request, SubmitReportForm, SubmitReportJSON)
+    assert isinstance(body, SubmitReportForm | SubmitReportJSON)
+    sent = await sent_photos(body)
+    return ReportSubmission(
+        category_code=body.category_code,
+        description=body.description,
+        lat=body.lat,
+        lng=body.lng,
+        coord_system=body.coord_system,
+        address=body.address,
+        occurred_at=body.occurred_at,
+        grid_id=body.grid_id,
+        source=body.source,
+        photos=sent.files,
+        photo_ids=sent.upload_ids,
+    )
+
+
+ReportSubmissionDep = Annotated[ReportSubmission, Depends(report_submission)]
 
 
 def floats(raw: str, count: int, name: str) -> list[float]:

@@ -50,14 +50,11 @@ from app.models.enums import (
 )
 from app.org.locator_cache import LocatorCache
 from app.org.routing import Routed, route_point
+from app.photos.pending import photos_in_hand
 from app.photos.uploads import (
+    PhotoFile,
     PhotoServices,
-    StoredPhoto,
-    kept_if_committed,
     photo_row,
-    process_and_store,
-    remove_objects,
-    stored_keys,
     with_digests,
 )
 from app.reports import presenter, queries, submission
@@ -180,36 +177,34 @@ async def submit_report(
         # loop. The photo work reuses the digests.
         sub = replace(sub, photos=await asyncio.to_thread(with_digests, sub.photos))
         fingerprint = submission.fingerprint(sub)
-    if key:
         replay = await idempotency.find(session, user_id, key, IDEMPOTENCY_SCOPE, fingerprint)
         if replay is not None:
             return IntakeResult(replay.body, replay.status_code, replayed=True)
 
     category, lat, lng = await submission.check_fields(session, sub, services.settings, now)
-    stored = await process_and_store(sub.photos, services.photos, now)
-    async with kept_if_committed(session, services.photos.storage, stored):
-        created = await _insert(
-            session,
-            principal,
-            sub,
-            services,
-            category,
-            source,
-            (lat, lng),
-            stored,
-            now,
+    try:
+        async with photos_in_hand(session, services.photos, user_id, sub.photos_sent, now) as files:
+            created = await _insert(
+                session, principal, sub, services, category, source, (lat, lng), files, now
+            )
+            body = created.model_dump(mode="json")
+            if key and not await idempotency.save(
+                session, user_id, key, IDEMPOTENCY_SCOPE, fingerprint, 201, body
+            ):
+                raise _TwinCommittedFirst  # out of the block: the photos stored now go again
+    except _TwinCommittedFirst:
+        # Undo ours (claimed uploads are given back), answer with the twin's answer.
+        await session.rollback()
+        replay = await idempotency.winner(
+            session, user_id, key or "", IDEMPOTENCY_SCOPE, fingerprint
         )
-        body = created.model_dump(mode="json")
-        if key and not await idempotency.save(
-            session, user_id, key, IDEMPOTENCY_SCOPE, fingerprint, 201, body
-        ):
-            # A twin of this request committed first: undo ours, answer with theirs.
-            await session.rollback()
-            await remove_objects(services.photos.storage, stored_keys(stored))
-            replay = await idempotency.winner(session, user_id, key, IDEMPOTENCY_SCOPE, fingerprint)
-            return IntakeResult(replay.body, replay.status_code, replayed=True)
-        count_on_commit(session, REPORTS_FILED.labels(category.code, source.value))
-        return IntakeResult(body, 201, replayed=False)
+        return IntakeResult(replay.body, replay.status_code, replayed=True)
+    count_on_commit(session, REPORTS_FILED.labels(category.code, source.value))
+    return IntakeResult(body, 201, replayed=False)
+
+
+class _TwinCommittedFirst(Exception):
+    """A request with the same Idempotency-Key committed while this one worked."""
 
 
 async def _insert(
@@ -220,7 +215,7 @@ async def _insert(
     category: Category,
     source: ReportSource,
     point: tuple[float, float],
-    stored: Sequence[StoredPhoto],
+    files: Sequence[PhotoFile],
     now: datetime,
 ) -> ReportCreated:
     assert principal.user_id is not None
@@ -247,9 +242,9 @@ async def _insert(
             position=index,
             uploaded_by_id=principal.user_id,
             now=now,
-            flags=submission.flags(photo.processed, lat, lng, now, services.settings),
+            flags=submission.flags(photo, lat, lng, now, services.settings),
         )
-        for index, photo in enumerate(stored)
+        for index, photo in enumerate(files)
     ]
     context = await _new_report_context(
         session,

@@ -36,18 +36,16 @@ from app.models.enums import (
     JobStatus,
     Satisfaction,
 )
-from app.photos.schemas import PhotoRead
+from app.photos.links import photo_url
 from app.reports.schemas import (
     ReportRead,
 )
 
-PHOTO_URL = "/api/v1/photos/{id}"
 # The statuses in which the resolve clock stopped in time or late (rework starts it again).
 
 
-def photo_fields(photo: Photo, view: CaseView) -> dict[str, Any]:
-    """A PhotoRead as plain values (see ``report_fields``)."""
-    url = PHOTO_URL.format(id=photo.id)
+def photo_fields(photo: Photo, view: CaseView, now: datetime) -> dict[str, Any]:
+    """A PhotoRead as plain values (see ``report_fields``), with signed links."""
     capture_data = view.sees_capture_data(photo)
     exif = (
         {"lat": photo.exif_lat, "lng": photo.exif_lng}
@@ -57,8 +55,8 @@ def photo_fields(photo: Photo, view: CaseView) -> dict[str, Any]:
     return {
         "id": photo.id,
         "kind": photo.kind,
-        "url": url,
-        "thumbnail_url": f"{url}?size=thumbnail",
+        "url": photo_url(photo.id, "display", now),
+        "thumbnail_url": photo_url(photo.id, "thumbnail", now),
         "width": photo.width,
         "height": photo.height,
         "thumbnail_width": photo.thumbnail_width,
@@ -67,10 +65,6 @@ def photo_fields(photo: Photo, view: CaseView) -> dict[str, Any]:
         "exif_location": exif,
         "exif_taken_at": photo.exif_taken_at if capture_data else None,
     }
-
-
-def photo_read(photo: Photo, view: CaseView) -> PhotoRead:
-    return PhotoRead.model_validate(photo_fields(photo, view))
 
 
 @dataclass(frozen=True, slots=True)
@@ -224,7 +218,7 @@ def report_fields(
         "region": _ref(ctx.region),
         "routing": {"method": report.routing_method, "distance_m": report.routing_distance_m},
         "reporter": reporter_fields(report, ctx.reporter, principal) if view.people else None,
-        "photos": [photo_fields(p, view) for p in ctx.photos],
+        "photos": [photo_fields(p, view, now) for p in ctx.photos],
         "deadlines": deadlines(report, ctx, now),
         "jobs": list(ctx.jobs) if view.internal else public_jobs(ctx.jobs),
         "rating": None

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Header, Query, status
+from fastapi import APIRouter, Depends, Header, Query, status
 from fastapi.responses import JSONResponse
 
 from app.auth.deps import CurrentPrincipal, UserPrincipal
@@ -13,6 +13,7 @@ from app.core.errors import (
     NotFound,
     PayloadTooLarge,
     Unauthorized,
+    UnsupportedMediaType,
     ValidationFailed,
     error_responses,
 )
@@ -23,18 +24,20 @@ from app.core.pagination import Page, PageParams, page_params
 from app.core.params import ReportId
 from app.core.responses import PresentedJSON, page_response
 from app.models import Category
-from app.photos.uploads import read_uploads
 from app.reports import intake, queries, timeline
-from app.reports.deps import IntakeServicesDep, ReportFiltersDep
+from app.reports.deps import (
+    SUBMIT_REPORT_BODY,
+    IntakeServicesDep,
+    ReportFiltersDep,
+    ReportSubmissionDep,
+)
 from app.reports.schemas import (
     CommentCreate,
     NearbyReport,
     ReportCreated,
     ReportRead,
-    SubmitReportForm,
     TimelineEvent,
 )
-from app.reports.submission import ReportSubmission
 
 router = APIRouter(tags=["reports"])
 
@@ -45,50 +48,37 @@ MAX_NEARBY_RADIUS_M = 2000
     "/reports",
     response_model=ReportCreated,
     status_code=status.HTTP_201_CREATED,
-    summary="Submit a report (随手拍) with 1–9 photos",
+    summary="Submit a report (随手拍) with 1–9 photos, sent along or uploaded first",
     description=(
-        "Multipart form. Send `Idempotency-Key` so that a retry after a timeout returns the "
-        "first response instead of filing the report twice. The report is routed to the "
-        "community whose boundary contains the point (or the nearest one within the routing "
-        "distance, or the region's queue) and answered with `possible_duplicates`."
+        "Multipart with the photos in `photos`, or JSON naming photos uploaded first, one per "
+        "request, with `POST /uploads` (`photo_ids`: what a mini-program's `wx.uploadFile` "
+        "can do). Either way the same checks, routing, numbering and answer. Send "
+        "`Idempotency-Key` so that a retry after a timeout returns the first response instead "
+        "of filing the report twice. The report is routed to the community whose boundary "
+        "contains the point (or the nearest one within the routing distance, or the region's "
+        "queue) and answered with `possible_duplicates`."
     ),
     responses=error_responses(
         Unauthorized,
         Forbidden,
         ValidationFailed,
         PayloadTooLarge,
+        UnsupportedMediaType,
         IdempotencyKeyReused,
         Conflict,
     ),
+    openapi_extra=SUBMIT_REPORT_BODY,
 )
 async def submit_report(
     principal: UserPrincipal,
     session: SessionDep,
     services: IntakeServicesDep,
     clock: ClockDep,
-    # The photos make it multipart: FastAPI would document a form of text fields only.
-    form: Annotated[SubmitReportForm, Form(media_type="multipart/form-data")],
+    submission: ReportSubmissionDep,
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
 ) -> JSONResponse:
-    uploads = await read_uploads(form.photos)
     result = await intake.submit_report(
-        session,
-        principal,
-        ReportSubmission(
-            category_code=form.category_code,
-            description=form.description,
-            lat=form.lat,
-            lng=form.lng,
-            coord_system=form.coord_system,
-            address=form.address,
-            occurred_at=form.occurred_at,
-            grid_id=form.grid_id,
-            source=form.source,
-            photos=uploads,
-        ),
-        services,
-        idempotency_key,
-        clock.now(),
+        session, principal, submission, services, idempotency_key, clock.now()
     )
     headers = {
         "ETag": version_tag(result.report_id, result.version),
@@ -174,9 +164,9 @@ async def read_report(
     responses=error_responses(Unauthorized, NotFound),
 )
 async def report_timeline(
-    report_id: ReportId, principal: CurrentPrincipal, session: SessionDep
+    report_id: ReportId, principal: CurrentPrincipal, session: SessionDep, clock: ClockDep
 ) -> PresentedJSON:
-    return PresentedJSON(await timeline.timeline(session, principal, report_id))
+    return PresentedJSON(await timeline.timeline(session, principal, report_id, clock.now()))
 
 
 @router.post(

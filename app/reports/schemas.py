@@ -166,6 +166,45 @@ class CommentCreate(BaseModel):
     )
 
 
+class SubmitReportJSON(BaseModel):
+    """The JSON a mini-program sends to file a report whose photos it uploaded first, one per
+    request (``POST /api/v1/uploads``): their ids instead of the files."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "category_code": "chaotic_parking",
+                    "description": "巷口乱停车，消防车进不去",
+                    "lat": 40.84409,
+                    "lng": 107.15671,
+                    "coord_system": "gcj02",
+                    "photo_ids": ["5f0c2a4e-8b1d-4c3e-9a7f-2d6b1e0c9f31"],
+                }
+            ]
+        },
+    )
+
+    category_code: str = Field(max_length=64, examples=["chaotic_parking"])
+    description: str = Field(min_length=1, max_length=2000)
+    lat: float = Field(ge=-90, le=90, allow_inf_nan=False)
+    lng: float = Field(ge=-180, le=180, allow_inf_nan=False)
+    photo_ids: list[uuid.UUID] = Field(
+        min_length=1,
+        max_length=100,
+        description="1 to 9 ids of the caller's uploads, unused and unexpired",
+    )
+    coord_system: CoordSystem = Field(
+        CoordSystem.wgs84,
+        description="A mini-program's `wx.getLocation({type: 'gcj02'})` gives GCJ-02: say so",
+    )
+    address: str | None = Field(None, max_length=300)
+    occurred_at: datetime | None = None
+    grid_id: uuid.UUID | None = None
+    source: ReportSource | None = None
+
+
 class SubmitReportForm(BaseModel):
     """The multipart form a phone sends to file a report (the route reads it with ``Form()``).
     Text fields as a form carries them: one left out or empty is missing."""

@@ -19,8 +19,8 @@ from app.core.errors import FieldError, Forbidden, ValidationFailed
 from app.core.geo import CoordSystem, haversine_m, to_wgs84
 from app.models import Category
 from app.models.enums import PhotoFlag, ReportSource, Role
-from app.photos.processing import ProcessedPhoto
-from app.photos.uploads import UploadedPhoto, too_large
+from app.photos.pending import PhotosSent
+from app.photos.uploads import PhotoFile, UploadedPhoto
 
 # China's extent with a margin (mainland, Hainan and the South China Sea islands excluded from
 # the margin's purpose: catching swapped or zeroed coordinates, not drawing borders).
@@ -65,6 +65,12 @@ class ReportSubmission:
     source: ReportSource | None
     photos: Sequence[UploadedPhoto]
     integration: ThroughIntegration | None = None
+    # Photos uploaded ahead (POST /uploads), claimed by id: instead of ``photos``.
+    photo_ids: Sequence[uuid.UUID] = ()
+
+    @property
+    def photos_sent(self) -> PhotosSent:
+        return PhotosSent(self.photos, self.photo_ids)
 
 
 def fingerprint(sub: ReportSubmission) -> str:
@@ -80,6 +86,7 @@ def fingerprint(sub: ReportSubmission) -> str:
             "grid_id": str(sub.grid_id) if sub.grid_id else None,
             "source": sub.source.value if sub.source else None,
             "photos": [p.sha256 or hashlib.sha256(p.data).hexdigest() for p in sub.photos],
+            "photo_ids": [str(photo_id) for photo_id in sub.photo_ids],
             "integration": None
             if sub.integration is None
             else {"media_url": sub.integration.media_url, **asdict(sub.integration.contact)},
@@ -130,17 +137,8 @@ async def check_fields(
                     msg=f"is more than {settings.report_max_age_days} days ago",
                 )
             )
-    count = len(sub.photos)
     # An integration's report may come without a photo (Open311's media is optional).
-    fewest = 0 if sub.integration is not None else 1
-    if not fewest <= count <= settings.max_photos_per_report:
-        errors.append(
-            FieldError(
-                loc=["body", "photos"],
-                msg=f"send {fewest} to {settings.max_photos_per_report} photos, not {count}",
-            )
-        )
-    errors += too_large(sub.photos, settings)
+    errors += sub.photos_sent.check(settings, at_least_one=sub.integration is None)
     if errors:
         raise ValidationFailed("; ".join(e.msg for e in errors), errors=errors)
     assert category is not None
@@ -157,14 +155,15 @@ def check_within_integration(sub: ReportSubmission, routed_region_path: str) -> 
         )
 
 
-def flags(
-    photo: ProcessedPhoto, lat: float, lng: float, now: datetime, settings: Settings
-) -> list[str]:
+def flags(photo: PhotoFile, lat: float, lng: float, now: datetime, settings: Settings) -> list[str]:
     flags = []
-    gps = photo.gps
-    if gps is not None and haversine_m(gps.lat, gps.lng, lat, lng) > settings.photo_max_distance_m:
+    if (
+        photo.exif_lat is not None
+        and photo.exif_lng is not None
+        and haversine_m(photo.exif_lat, photo.exif_lng, lat, lng) > settings.photo_max_distance_m
+    ):
         flags.append(PhotoFlag.exif_far_from_report.value)
-    if photo.taken_at is not None and photo.taken_at < now - timedelta(
+    if photo.exif_taken_at is not None and photo.exif_taken_at < now - timedelta(
         hours=settings.photo_max_age_hours
     ):
         flags.append(PhotoFlag.taken_long_before_submission.value)

@@ -61,7 +61,7 @@ def event_fields(
 
 
 async def timeline(
-    session: AsyncSession, principal: Principal, report_id: uuid.UUID
+    session: AsyncSession, principal: Principal, report_id: uuid.UUID, now: datetime
 ) -> list[dict[str, Any]]:
     """The case's events as the caller sees them, oldest first: TimelineEvent's fields, as
     plain values (see app/core/responses.py). Three statements: the case, its events with
@@ -83,7 +83,7 @@ async def timeline(
         .order_by(Photo.position)
     ):
         assert photo.event_id is not None
-        photos.setdefault(photo.event_id, []).append(presenter.photo_fields(photo, view))
+        photos.setdefault(photo.event_id, []).append(presenter.photo_fields(photo, view, now))
     out = []
     for e, actor_name in events:
         # The reporter sees what happened, not which member of staff did it.

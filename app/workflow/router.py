@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, File, Form, Response, UploadFile
+from fastapi import APIRouter, Depends, Request, Response
 
 from app.cases.context import ActionContext
 from app.cases.deps import Action, CaseStaffAction
+from app.core.bodies import form_or_json, form_or_json_body
 from app.core.errors import (
     Forbidden,
     InvalidTransition,
@@ -22,7 +23,7 @@ from app.core.params import ReportId
 from app.models import Report
 from app.photos.deps import PhotoServicesDep
 from app.photos.exceptions import PhotosRejected
-from app.photos.uploads import read_uploads
+from app.photos.pending import sent_photos
 from app.reports import queries as reports
 from app.reports.schemas import ReportRead
 from app.workflow import service, supervision, transfer, whistle
@@ -34,9 +35,13 @@ from app.workflow.schemas import (
     RateBody,
     RejectBody,
     ReopenBody,
+    ResolveReportForm,
+    ResolveReportJSON,
     ResumeBody,
     StartBody,
     TransferBody,
+    VerifyReportForm,
+    VerifyReportJSON,
     WhistleRequest,
 )
 
@@ -174,46 +179,53 @@ async def rate_report(
     return await respond(ctx, response, await service.rate(ctx, report_id, body))
 
 
-Photos = Annotated[list[UploadFile], File(description="Photos of the result")]
-NoteForm = Annotated[str | None, Form(max_length=2000)]
+async def _resolve_body(request: Request) -> ResolveReportForm | ResolveReportJSON:
+    body = await form_or_json(request, ResolveReportForm, ResolveReportJSON)
+    assert isinstance(body, ResolveReportForm | ResolveReportJSON)
+    return body
+
+
+async def _verify_body(request: Request) -> VerifyReportForm | VerifyReportJSON:
+    body = await form_or_json(request, VerifyReportForm, VerifyReportJSON)
+    assert isinstance(body, VerifyReportForm | VerifyReportJSON)
+    return body
 
 
 @router.post(
     "/reports/{report_id}/resolve",
     response_model=ReportRead,
-    summary="The community's handler reports it done, with photos (multipart)",
+    summary="The community's handler reports it done, with photos (multipart, or JSON ids)",
     responses={**ACTION_ERRORS, **error_responses(PhotosRejected)},
+    openapi_extra=form_or_json_body(ResolveReportForm, ResolveReportJSON),
 )
 async def resolve_report(
     report_id: ReportId,
     ctx: Action,
     response: Response,
     photo_services: PhotoServicesDep,
-    note: NoteForm = None,
-    photos: Photos = [],  # noqa: B006 (FastAPI copies defaults)
+    body: Annotated[ResolveReportForm | ResolveReportJSON, Depends(_resolve_body)],
 ) -> ReportRead:
-    report = await service.resolve(ctx, report_id, note, await read_uploads(photos), photo_services)
+    sent = await sent_photos(body)
+    report = await service.resolve(ctx, report_id, body.note, sent, photo_services)
     return await respond(ctx, response, report)
 
 
 @router.post(
     "/reports/{report_id}/verify",
     response_model=ReportRead,
-    summary="核查: passed closes the case; failed sends it back for rework (multipart)",
+    summary="核查: passed closes the case; failed sends it back for rework (multipart or JSON)",
     responses={**ACTION_ERRORS, **error_responses(PhotosRejected)},
+    openapi_extra=form_or_json_body(VerifyReportForm, VerifyReportJSON),
 )
 async def verify_report(
     report_id: ReportId,
     ctx: Action,
     response: Response,
     photo_services: PhotoServicesDep,
-    passed: Annotated[bool, Form()],
-    note: NoteForm = None,
-    photos: Photos = [],  # noqa: B006 (FastAPI copies defaults)
+    body: Annotated[VerifyReportForm | VerifyReportJSON, Depends(_verify_body)],
 ) -> ReportRead:
-    report = await service.verify(
-        ctx, report_id, passed, note, await read_uploads(photos), photo_services
-    )
+    sent = await sent_photos(body)
+    report = await service.verify(ctx, report_id, body.passed, body.note, sent, photo_services)
     return await respond(ctx, response, report)
 
 

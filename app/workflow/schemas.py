@@ -7,6 +7,7 @@ import uuid
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from app.models.enums import Priority, Satisfaction, SupervisionLevel
+from app.photos.schemas import FormPhotos, PhotoIds
 
 Note = Field(None, max_length=2000, description="Shown in the timeline")
 MAX_UNITS_PER_WHISTLE = 20
@@ -160,3 +161,55 @@ class WhistleRequest(BaseModel):
         if self.lead_unit_id is not None and self.lead_unit_id not in self.unit_ids:
             raise ValueError("lead_unit_id must be one of unit_ids")
         return self
+
+
+class ResolveReportForm(BaseModel):
+    """Multipart: a note and at least one photo of the result (or `photo_ids`)."""
+
+    note: str | None = Note
+    photos: FormPhotos
+    photo_ids: PhotoIds
+
+
+class ResolveReportJSON(BaseModel):
+    """A note and the ids of photos of the result uploaded first."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"note": "已清理完毕", "photo_ids": ["5f0c2a4e-8b1d-4c3e-9a7f-2d6b1e0c9f31"]}
+            ]
+        },
+    )
+
+    note: str | None = Note
+    photo_ids: list[uuid.UUID] = Field(min_length=1, max_length=100)
+
+
+class VerifyReportForm(BaseModel):
+    """Multipart: passed or not, a note, photos of the check if any (or `photo_ids`)."""
+
+    passed: bool
+    note: str | None = Note
+    photos: FormPhotos
+    photo_ids: PhotoIds
+
+
+class VerifyReportJSON(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "passed": True,
+                    "note": "现场核查已整改",
+                    "photo_ids": ["5f0c2a4e-8b1d-4c3e-9a7f-2d6b1e0c9f31"],
+                }
+            ]
+        },
+    )
+
+    passed: bool
+    note: str | None = Note
+    photo_ids: PhotoIds

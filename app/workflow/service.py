@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from contextlib import AbstractAsyncContextManager
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -18,6 +19,7 @@ from app.cases.context import ActionContext
 from app.cases.locks import lock_report
 from app.cases.parts import Parts
 from app.cases.transitions import ReportAction
+from app.core.config import Settings
 from app.core.errors import InvalidTransition, ValidationFailed
 from app.core.workcalendar import WorkingCalendar, due_at
 from app.jobs.service import reopen_lead_job_for_rework, withdraw_open_jobs
@@ -34,14 +36,8 @@ from app.models.enums import (
     PhotoKind,
     Role,
 )
-from app.photos.uploads import (
-    PhotoServices,
-    StoredPhoto,
-    UploadedPhoto,
-    kept_if_committed,
-    photo_row,
-    process_and_store,
-)
+from app.photos.pending import PhotosSent, photos_in_hand
+from app.photos.uploads import PhotoFile, PhotoServices, photo_row
 from app.points.service import award
 from app.workflow.schemas import (
     AcceptBody,
@@ -207,10 +203,10 @@ async def _attach_photos(
     ctx: ActionContext,
     report: Report,
     event_id: uuid.UUID,
-    stored: Sequence[StoredPhoto],
+    files: Sequence[PhotoFile],
     kind: PhotoKind,
 ) -> None:
-    for position, photo in enumerate(stored):
+    for position, photo in enumerate(files):
         ctx.session.add(
             photo_row(
                 photo,
@@ -225,20 +221,33 @@ async def _attach_photos(
     await ctx.session.flush()
 
 
+def _check_photos(sent: PhotosSent, settings: Settings) -> None:
+    errors = sent.check(settings, at_least_one=False)
+    if errors:
+        raise ValidationFailed("; ".join(e.msg for e in errors), errors=errors)
+
+
+def _photos_in_hand(
+    ctx: ActionContext, sent: PhotosSent, photos: PhotoServices
+) -> AbstractAsyncContextManager[list[PhotoFile]]:
+    assert ctx.principal.user_id is not None
+    return photos_in_hand(ctx.session, photos, ctx.principal.user_id, sent, ctx.now)
+
+
 async def resolve(
     ctx: ActionContext,
     report_id: uuid.UUID,
     note: str | None,
-    uploads: Sequence[UploadedPhoto],
+    sent: PhotosSent,
     photos: PhotoServices,
 ) -> Report:
     """The community's own handler says it is done, with "after" photos."""
     report, actors = await _load(ctx, report_id, lock=False)
     case_engine.ensure_allowed(report, ReportAction.resolve, actors)
-    if not uploads:
+    if not sent.files and not sent.upload_ids:
         raise ValidationFailed.at(["body", "photos"], "send at least one photo of the result")
-    stored = await process_and_store(uploads, photos, ctx.now)
-    async with kept_if_committed(ctx.session, photos.storage, stored):
+    _check_photos(sent, ctx.settings)
+    async with _photos_in_hand(ctx, sent, photos) as stored:
         # Only now: others may act on the case while the photos are converted.
         await lock_report(ctx.session, report.id)
         event = await case_engine.transition(
@@ -267,7 +276,7 @@ async def verify(
     report_id: uuid.UUID,
     passed: bool,
     note: str | None,
-    uploads: Sequence[UploadedPhoto],
+    sent: PhotosSent,
     photos: PhotoServices,
 ) -> Report:
     """On-the-spot check (核查): passed closes the case; failed sends it back for rework (返工),
@@ -275,8 +284,8 @@ async def verify(
     report, actors = await _load(ctx, report_id, lock=False)
     action = ReportAction.verify_pass if passed else ReportAction.verify_fail
     case_engine.ensure_allowed(report, action, actors)
-    stored = await process_and_store(uploads, photos, ctx.now) if uploads else []
-    async with kept_if_committed(ctx.session, photos.storage, stored):
+    _check_photos(sent, ctx.settings)
+    async with _photos_in_hand(ctx, sent, photos) as stored:
         # Only now: others may act on the case while the photos are converted.
         await lock_report(ctx.session, report.id)
         if passed:

@@ -19,11 +19,13 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from app.demo.seed import demo_id
+from app.mobile.router import STATIC_DIR as MOBILE_STATIC
 from tests.authorization.world import (
     API,
     BANNER,
     CATEGORY,
     OTHER_WEBHOOK_URL,
+    PHOTO,
     REMOTE_LAT,
     REMOTE_LNG,
     SF_EXPRESS,
@@ -156,6 +158,7 @@ for _path in (
     "/readyz",
     "/metrics",
     "/dashboard",
+    "/m/",
 ):
     _plain_get(_path)
 
@@ -168,6 +171,13 @@ async def _labels(w: World, scope: str) -> list[Req]:
 @op("GET", "/docs/assets/{path}")
 async def _docs_asset(w: World, scope: str) -> list[Req]:
     return one(params={"path": "favicon.png"})
+
+
+@op("GET", "/m/assets/{path}")
+async def _mobile_asset(w: World, scope: str) -> list[Req]:
+    # Its files are named after their content: whichever the build made.
+    built = sorted(path.name for path in (MOBILE_STATIC / "assets").glob("*.js"))
+    return one(params={"path": built[0] if built else "app.js"})
 
 
 @op("GET", "/dashboard/assets/{path}")
@@ -826,6 +836,11 @@ async def _submit(w: World, scope: str) -> list[Req]:
         },
         files=photo_files(),
     )
+
+
+@op("POST", f"{V1}/uploads")
+async def _upload(w: World, scope: str) -> list[Req]:
+    return one(files=[("file", ("photo.jpg", PHOTO, "image/jpeg"))])
 
 
 @op("GET", f"{V1}/reports")

@@ -200,6 +200,8 @@ MATRIX: dict[tuple[str, str], Row] = {
     # The big screen's page and its script: public files; the data comes from the API.
     ("GET", "/dashboard"): {ANY: PUBLIC},
     ("GET", "/dashboard/assets/{path}"): {ANY: PUBLIC},
+    ("GET", "/m/"): {ANY: PUBLIC},
+    ("GET", "/m/assets/{path}"): {ANY: PUBLIC},
     ("GET", "/healthz"): {ANY: PUBLIC},
     ("GET", "/readyz"): {ANY: PUBLIC},
     # The names of the API's codes, for any client before it signs in.
@@ -333,6 +335,8 @@ MATRIX: dict[tuple[str, str], Row] = {
     # --- reports ---------------------------------------------------------------------------
     # Anyone who may report files anywhere; viewers and dashboard keys only read.
     ("POST", f"{V1}/reports"): same({OK: "*", REFUSED: "viewer key"}),
+    # Photos ahead of a report, a job's completion or a check: whoever takes photos for cases.
+    ("POST", f"{V1}/uploads"): {ANY: {OK: "*", REFUSED: "viewer key"}},
     ("GET", f"{V1}/reports"): {
         IN: {LISTED: CASE_IN_SEEN_BY, UNLISTED: "*"},
         OUT: {LISTED: "admin unit3", UNLISTED: "*"},

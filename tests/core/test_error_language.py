@@ -41,7 +41,7 @@ CJK = re.compile(r"[\u4e00-\u9fff]")
 # count too. A root that disappears fails the test, so a rename is noticed.
 FEEDER_ROOTS = {"TransitionRefused": "message", "InvalidToken": None, "TargetRefused": "public"}
 # Functions whose returned text, or an argument's, ends up inside a detail.
-RETURNED_TEXT = frozenset({"control_character_problem"})
+RETURNED_TEXT = frozenset({"control_character_problem", "why_not_claimable"})
 NESTED_ARGUMENTS = {"check_actor": "what"}
 MESSAGE_PARAMETERS = ("detail", "message", "msg", "public")
 # Details built from other texts at run time, each of which the scan reaches where it is
@@ -301,7 +301,8 @@ class _Scanner:
                     for value in passed:
                         self._add(value, where, callee, [caller] if caller else [], depth + 1)
                 return
-        if isinstance(expression, ast.Call) and _name(expression.func) in RETURNED_TEXT:
+        called = expression.value if isinstance(expression, ast.Await) else expression
+        if isinstance(called, ast.Call) and _name(called.func) in RETURNED_TEXT:
             return
         text = ast.unparse(expression)
         if not COMPOSED.match(text) and not where.startswith(RENDERING):

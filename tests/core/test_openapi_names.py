@@ -107,6 +107,7 @@ async def test_form_bodies_are_named_after_their_endpoint(document: dict[str, An
         ("POST", "/api/v1/jobs/{job_id}/complete"): {
             "$ref": "#/components/schemas/CompleteJobForm"
         },
+        ("POST", "/api/v1/uploads"): {"$ref": "#/components/schemas/UploadPhotoForm"},
     }
 
 

@@ -184,6 +184,7 @@ async def test_a_database_outage_is_one_warning_not_a_stack_trace_per_step(
             "deliver",
             "prune",
             "prune_personal_data",
+            "expire_uploads",
         ]
     assert [r for r in caplog.records if r.exc_info] == []
     [warning] = [r for r in caplog.records if r.levelno >= logging.WARNING]

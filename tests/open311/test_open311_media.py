@@ -63,4 +63,4 @@ async def test_the_media_url_opens_without_any_header(
             url.replace(first, second),
         ):
             refused = await anyone.get(altered)
-            assert refused.status_code == 401, (altered, refused.text)
+            assert refused.status_code == 403, (altered, refused.text)

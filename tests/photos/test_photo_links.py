@@ -1,10 +1,12 @@
 """Signed photo links: one image, at one size, until its expiry, with no bearer token — for an
-``<img>`` or a client that cannot send ``Authorization`` (an Open311 ``media_url``)."""
+``<img>``, a mini-program's ``<image>`` or a client that cannot send ``Authorization`` (an
+Open311 ``media_url``). Every photo URL in an answer is one; the bearer form keeps working. An
+altered or expired link is 403."""
 
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
@@ -12,7 +14,7 @@ from fastapi import FastAPI
 
 from app.core.clock import Clock, FrozenClock
 from app.core.config import Settings
-from app.photos.links import signed_photo_path
+from app.photos.links import PhotoSigner
 from tests.conftest import LoginFn
 from tests.reports.conftest import SubmitFn
 
@@ -21,6 +23,14 @@ async def _photos(client: httpx.AsyncClient, login: LoginFn, submit: SubmitFn) -
     first = (await submit("courier1")).json()
     second = (await submit("courier1")).json()
     return [first["photos"][0]["id"], second["photos"][0]["id"]]
+
+
+def signed_photo_path(secret_key: str, photo_id: uuid.UUID, size: str, now: datetime) -> str:
+    """The link the service gives, made as it makes it (the default lifetime, an hour)."""
+    assert size in ("display", "thumbnail")
+    return PhotoSigner.of(secret_key, 60).path(
+        photo_id, "display" if size == "display" else "thumbnail", now
+    )
 
 
 def _with(path: str, **changes: str) -> str:
@@ -40,7 +50,7 @@ async def test_a_signed_link_opens_its_photo_without_signing_in(
     assert opened.headers["content-type"] == "image/jpeg"
     signed = await client.get(f"/api/v1/photos/{photo}", headers=await login("courier1"))
     assert opened.content == signed.content
-    # The same link for every call within the hour: one copy in an image cache.
+    # The same link for calls close together: one copy in an image cache.
     assert path == signed_photo_path(settings.secret_key, uuid.UUID(photo), "display", now)
 
 
@@ -61,7 +71,7 @@ async def test_a_link_opens_nothing_else(
     ]
     for url in refused:
         response = await client.get(url)
-        assert response.status_code == 401, (url, response.text)
+        assert response.status_code == 403, (url, response.text)
         assert response.headers["content-type"].startswith("application/problem+json")
     # Without a link or a token: sign in first.
     assert (await client.get(f"/api/v1/photos/{photo}")).status_code == 401
@@ -73,7 +83,28 @@ async def test_a_link_expires(
     photo, _ = await _photos(client, login, submit)
     now = Clock().now()
     path = signed_photo_path(settings.secret_key, uuid.UUID(photo), "display", now)
-    app.state.clock = FrozenClock(now + timedelta(hours=26))
+    app.state.clock = FrozenClock(now + timedelta(minutes=30))
+    assert (await client.get(path)).status_code == 200  # within its hour
+    app.state.clock = FrozenClock(now + timedelta(hours=2))
     expired = await client.get(path)
-    assert expired.status_code == 401, expired.text
+    assert expired.status_code == 403, expired.text
     assert "expired" in expired.json()["detail"]
+
+
+async def test_every_photo_url_in_an_answer_is_signed_and_the_bearer_form_still_works(
+    client: httpx.AsyncClient, login: LoginFn, submit: SubmitFn
+) -> None:
+    report = (await submit("courier1")).json()
+    shown = (
+        await client.get(f"/api/v1/reports/{report['id']}", headers=await login("staff1"))
+    ).json()
+    for photo in report["photos"] + shown["photos"]:
+        for key in ("url", "thumbnail_url"):
+            assert "signature=" in photo[key], photo
+            opened = await client.get(photo[key])  # no Authorization header
+            assert opened.status_code == 200, (photo[key], opened.text)
+            assert opened.headers["content-type"].startswith("image/")
+    bearer = await client.get(
+        f"/api/v1/photos/{report['photos'][0]['id']}", headers=await login("staff1")
+    )
+    assert bearer.status_code == 200

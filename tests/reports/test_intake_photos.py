@@ -143,8 +143,9 @@ async def test_phone_jpeg_is_stored_resized_and_stripped(
     assert max(photo["width"], photo["height"]) == 2048
     assert (photo["width"], photo["height"]) == (2048, 878)  # 4608×1976, aspect kept
     assert max(photo["thumbnail_width"], photo["thumbnail_height"]) <= 320
-    assert photo["url"] == f"/api/v1/photos/{photo['id']}"
-    assert photo["thumbnail_url"] == f"/api/v1/photos/{photo['id']}?size=thumbnail"
+    # Signed links, which an <img> opens without a bearer token.
+    assert photo["url"].startswith(f"/api/v1/photos/{photo['id']}?size=display&expires=")
+    assert photo["thumbnail_url"].startswith(f"/api/v1/photos/{photo['id']}?size=thumbnail&")
 
     headers = await login("courier1")
     display = await client.get(photo["url"], headers=headers)
@@ -203,8 +204,8 @@ async def test_phone_jpeg_is_stored_resized_and_stripped(
     )
     assert set(photo["flags"]) == {FAR, OLD}
 
-    # Another caller may not fetch the photo of a report it cannot see.
-    outsider = await client.get(photo["url"], headers=await login("resident1"))
+    # Another caller may not fetch, with their token, the photo of a report it cannot see.
+    outsider = await client.get(f"/api/v1/photos/{photo['id']}", headers=await login("resident1"))
     assert outsider.status_code == 404
     assert outsider.headers["content-type"] == "application/problem+json"
 
@@ -214,7 +215,7 @@ async def test_photo_of_another_community_is_hidden_from_its_staff(
 ) -> None:
     response = await submit("courier1")
     assert response.status_code == 201, response.text
-    url = response.json()["photos"][0]["url"]
+    url = f"/api/v1/photos/{response.json()['photos'][0]['id']}"  # the bearer form
     assert (await client.get(url, headers=await login("staff1"))).status_code == 200
     assert (await client.get(url, headers=await login("staff2"))).status_code == 404
     assert (await client.get(url)).status_code == 401

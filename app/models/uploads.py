@@ -1,0 +1,45 @@
+"""Photos uploaded ahead of the report, job completion or check that will carry them: one photo
+per request, as a mini-program's ``wx.uploadFile`` sends it. An upload is processed and stored
+like any photo; a report claims it by id, and its row then becomes that report's photo row under
+the same id (the files stay where they are). Unclaimed uploads expire and are removed with their
+files by the worker."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import BigInteger, Float, ForeignKey, Index, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.models.base import Base, UUIDPrimaryKey, utcnow
+
+
+class Upload(UUIDPrimaryKey, Base):
+    __tablename__ = "uploads"
+    __table_args__ = (
+        # A caller's uploads waiting (their count is capped), and the expiry sweep.
+        Index("ix_uploads_uploader_expires", "uploader_id", "expires_at"),
+        Index("ix_uploads_expires", "expires_at"),
+    )
+
+    uploader_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    display_key: Mapped[str] = mapped_column(String(200), unique=True)
+    thumbnail_key: Mapped[str] = mapped_column(String(200), unique=True)
+    original_key: Mapped[str | None] = mapped_column(String(200))
+    content_type: Mapped[str] = mapped_column(String(50))
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    thumbnail_width: Mapped[int] = mapped_column(Integer)
+    thumbnail_height: Mapped[int] = mapped_column(Integer)
+    size_bytes: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64))
+    original_filename: Mapped[str | None] = mapped_column(String(200))
+    original_format: Mapped[str] = mapped_column(String(20))
+    # Where and when the photo was taken: from the file's EXIF, or, for a photo the phone made
+    # smaller (and so without EXIF), as the phone read them from the original.
+    exif_lat: Mapped[float | None] = mapped_column(Float)
+    exif_lng: Mapped[float | None] = mapped_column(Float)
+    exif_taken_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
