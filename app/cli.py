@@ -56,7 +56,7 @@ def serve(
 
     settings = get_settings()
     configure_logging(settings.log_level, settings.log_json)
-    console.print(f"Suishoupai API on http://{host}:{port}  (docs: /docs, big screen: /dashboard)")
+    console.print(f"Suishoupai API on http://{host}:{port}  (/docs, /dashboard, phones: /m/)")
     uvicorn.run(
         "app.main:create_served_app",
         factory=True,

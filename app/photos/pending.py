@@ -64,10 +64,27 @@ def upload_file(upload: Upload) -> PhotoFile:
     )
 
 
+# First key of the PostgreSQL advisory lock that serialises one person's uploads while the
+# cap is counted; the second comes from the person's id.
+UPLOADS_LOCK_NAMESPACE = 0x55_50_4C_44  # "UPLD"
+
+
 async def _check_room(
-    session: AsyncSession, settings: Settings, uploader_id: uuid.UUID, now: datetime
+    session: AsyncSession,
+    settings: Settings,
+    uploader_id: uuid.UUID,
+    now: datetime,
+    *,
+    locked: bool,
 ) -> None:
-    """A caller's unclaimed uploads are capped: storage is not a place to park photos."""
+    """A caller's unclaimed uploads are capped: storage is not a place to park photos. Counted
+    once before the photo work (to spare it when the cap is reached) and again, ``locked``,
+    just before the row is written: under a lock of the caller's own until the upload commits,
+    so that uploads sent at once cannot all pass the count (SQLite's one writer serialises
+    them anyway), held for the insert only, never through the photo work."""
+    if locked and session.get_bind().dialect.name == "postgresql":
+        key = int.from_bytes(uploader_id.bytes[:4], "big", signed=True)
+        await session.execute(select(func.pg_advisory_xact_lock(UPLOADS_LOCK_NAMESPACE, key)))
     waiting, oldest = (
         await session.execute(
             select(func.count(), func.min(Upload.expires_at)).where(
@@ -93,7 +110,7 @@ async def store_upload(
 ) -> Upload:
     """The photo checked, converted and stored, and its row written (committed with the
     request; the files are removed again if it is not)."""
-    await _check_room(session, services.settings, uploader_id, now)
+    await _check_room(session, services.settings, uploader_id, now, locked=False)
     try:
         (stored,) = await process_and_store([photo], services, now)
     except PhotosRejected as exc:
@@ -101,6 +118,7 @@ async def store_upload(
         exc.errors = [e.model_copy(update={"loc": ["body", "file"]}) for e in exc.errors or []]
         raise
     async with kept_if_committed(session, services.storage, [stored]):
+        await _check_room(session, services.settings, uploader_id, now, locked=True)
         file = stored.file
         gps = stored.processed.gps or _client_gps(taken)
         facts = {name: getattr(file, name) for name in PhotoFile.stored_fields()}

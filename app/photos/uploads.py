@@ -13,7 +13,7 @@ import uuid
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, fields, replace
-from datetime import datetime
+from datetime import UTC, datetime
 
 from fastapi import UploadFile
 from sqlalchemy import or_, select
@@ -123,7 +123,8 @@ class StoredPhoto:
             original_format=photo.original_format,
             exif_lat=photo.gps.lat if photo.gps else None,
             exif_lng=photo.gps.lng if photo.gps else None,
-            exif_taken_at=photo.taken_at,
+            # In UTC, as every time is stored and answered (the EXIF's own offset is not kept).
+            exif_taken_at=photo.taken_at.astimezone(UTC) if photo.taken_at else None,
         )
 
 

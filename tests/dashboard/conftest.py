@@ -8,10 +8,9 @@ the page in the test's event loop."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import re
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -21,17 +20,15 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 from selenium import webdriver
-from selenium.common.exceptions import TimeoutException, WebDriverException
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.select import Select
-from selenium.webdriver.support.wait import WebDriverWait
 
 from app.core.config import Settings
 from app.demo.activity import play_month
 from app.demo.keys import DEMO_DASHBOARD_KEY
 from app.demo.seed import demo_id
 from app.main import create_app
+from tests.browser import Page, require_chromium_and, start_chromium
 from tests.conftest import DEMO_PASSWORD, DatabaseFactory, make_test_settings
 from tests.reports.conftest import (
     photo_bytes,
@@ -39,17 +36,11 @@ from tests.reports.conftest import (
 )
 from tests.support import ROOT
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMEDRIVER = Path("/usr/bin/chromedriver")
-NEED_CHROMIUM = (
-    "Debian's chromium and chromium-driver are needed: apt-get install chromium chromium-driver"
-)
 BUILT_PAGE = ROOT / "app" / "dashboard" / "static" / "index.html"
 SCREENSHOTS = ROOT / "screenshots"
 SCREEN = {"width": 1920, "height": 1080, "deviceScaleFactor": 1, "mobile": False}
 # Few cases: every panel has something to show, and the month plays in a second or two.
 MONTH_CASES = 12
-WAIT_SECONDS = 20
 CHINA = ZoneInfo("Asia/Shanghai")
 PANELS = ("rates", "funnel", "lights", "categories", "series", "units", "couriers", "map", "ticker")
 KPIS = ("total", "open", "overdue_open", "closed", "closure_rate")
@@ -79,11 +70,6 @@ return JSON.stringify({
   kpis: Object.fromEntries([...document.querySelectorAll('[data-kpi]')]
     .map(k => [k.dataset.kpi, k.textContent.trim()])),
 });
-"""
-# No transition or finite animation is running (looping ones, a pulse, are left alone).
-SETTLED = """
-return document.getAnimations().every(a => a.playState !== 'running'
-  || a.effect === null || a.effect.getComputedTiming().endTime === Infinity);
 """
 # The first number an element shows ("1,234 件" → 1234, "70.7%" → 70.7), null if none.
 NUMBER_IN = """
@@ -145,10 +131,7 @@ def month_settings(month: Month) -> Settings:
 def browser_and_page() -> None:
     """Chromium and its driver are there (else the tests skip), and the page is built (else
     they fail): checked before anything is set up."""
-    if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
-        pytest.skip(NEED_CHROMIUM)
-    if not BUILT_PAGE.exists():
-        pytest.fail("the page is not built: make dashboard")
+    require_chromium_and(BUILT_PAGE, "dashboard")
 
 
 @pytest.fixture(scope="module")
@@ -208,71 +191,29 @@ def settings(month: Month) -> Settings:
 # --- The browser ---------------------------------------------------------------------------------
 
 
-def start_chromium() -> webdriver.Chrome:
+def start_dashboard_chromium() -> webdriver.Chrome:
     options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
-    for argument in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--window-size=1920,1080",
-        "--lang=zh-CN",
-    ):
-        options.add_argument(argument)
     options.set_capability("goog:loggingPrefs", {"performance": "ALL", "browser": "ALL"})
-    driver = webdriver.Chrome(options=options, service=Service(str(CHROMEDRIVER)))
+    driver = start_chromium(options, "--window-size=1920,1080")
     # The page's viewport is the wall screen's whole 1920×1080 (a window's frame takes some).
     driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", SCREEN)
     return driver
 
 
-class Browser:
-    """A Chromium window on the test's server; every call runs in a thread."""
+class Browser(Page):
+    """A Chromium window on the test's server, as big as a wall screen."""
 
-    def __init__(self, driver: webdriver.Chrome, base_url: str, test_name: str) -> None:
-        self.driver, self.base_url, self.test_name = driver, base_url, test_name
-
-    async def _call(self, function: Callable[..., Any], *args: Any) -> Any:
-        return await asyncio.to_thread(function, *args)
+    describe_page = DESCRIBE_PAGE
+    screenshots = SCREENSHOTS
+    screen_pixels = (int(SCREEN["width"]), int(SCREEN["height"]))
+    failed_screenshot = "dashboard-{test}-failed"
 
     async def open(self, path: str) -> None:
         await self._call(self.driver.get, self.base_url + path)
 
-    async def run(self, script: str, *args: Any) -> Any:
-        """Runs ``script`` (a function body: ``return …``) in the page."""
-        return await self._call(self.driver.execute_script, script, *args)
-
-    async def cdp(self, command: str, params: dict[str, Any]) -> Any:
-        return await self._call(self.driver.execute_cdp_cmd, command, params)
-
     async def url(self) -> str:
         address: str = await self._call(lambda: self.driver.current_url)
         return address
-
-    async def wait_until(self, script: str, *args: Any, what: str) -> Any:
-        """Polls ``script`` until it answers something truthy (at most WAIT_SECONDS); on
-        timeout, fails with ``what`` and what the page shows, and keeps a screenshot."""
-
-        def wait() -> Any:
-            return WebDriverWait(self.driver, WAIT_SECONDS, poll_frequency=0.1).until(
-                lambda driver: driver.execute_script(script, *args)
-            )
-
-        try:
-            return await self._call(wait)
-        except TimeoutException:
-            shown = await self.run(DESCRIBE_PAGE)
-            errors = await self.console_errors()
-            await self.screenshot(f"dashboard-{self.test_name}-failed")
-            pytest.fail(f"{what} within {WAIT_SECONDS} s; the page shows {shown}; {errors}")
-
-    async def console_errors(self) -> list[str]:
-        """The errors the page's scripts logged since the last call."""
-        try:
-            entries: list[dict[str, Any]] = await self._call(self.driver.get_log, "browser")
-        except WebDriverException:
-            return []
-        return [entry["message"] for entry in entries if entry.get("level") == "SEVERE"]
 
     async def number(self, selector: str) -> float | None:
         shown: float | None = await self.run(NUMBER_IN, selector)
@@ -282,26 +223,6 @@ class Browser:
         """Waits until the element shows ``expected`` (figures may count up to it)."""
         script = f"const shown = (() => {{ {NUMBER_IN} }})(); return shown === arguments[1];"
         await self.wait_until(script, selector, expected, what=f"{selector} shows {expected}")
-
-    async def screenshot(self, name: str) -> Path:
-        """The page as the screen shows it, in screenshots/<name>.png (1920×1080), once its
-        transitions have ended (for at most a few seconds: looping ones never do)."""
-        SCREENSHOTS.mkdir(exist_ok=True)
-
-        def settle() -> None:
-            with contextlib.suppress(TimeoutException):
-                WebDriverWait(self.driver, 3, poll_frequency=0.1).until(
-                    lambda driver: driver.execute_script(SETTLED)
-                )
-
-        await self._call(settle)
-        path = SCREENSHOTS / f"{name}.png"
-        png: bytes = await self._call(self.driver.get_screenshot_as_png)
-        assert png[:8] == b"\x89PNG\r\n\x1a\n"
-        size = (int.from_bytes(png[16:20]), int.from_bytes(png[20:24]))
-        assert size == (SCREEN["width"], SCREEN["height"]), f"a screenshot of {size}"
-        path.write_bytes(png)
-        return path
 
     async def network_log(self) -> list[dict[str, Any]]:
         """The DevTools events of the requests made since the last call (method, params)."""
@@ -313,7 +234,7 @@ class Browser:
 @pytest.fixture
 async def browser(live_server: str, request: pytest.FixtureRequest) -> AsyncIterator[Browser]:
     """A fresh Chromium on the test's server, closed before the server stops."""
-    driver = await asyncio.to_thread(start_chromium)
+    driver = await asyncio.to_thread(start_dashboard_chromium)
     name = re.sub(r"\W+", "-", request.node.name).strip("-")
     try:
         yield Browser(driver, live_server, name)

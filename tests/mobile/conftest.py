@@ -9,9 +9,8 @@ the page in the test's event loop."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import re
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,23 +18,16 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from selenium import webdriver
-from selenium.common.exceptions import TimeoutException, WebDriverException
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support.wait import WebDriverWait
 
 from app.core.config import Settings
 from app.main import create_app
+from tests.browser import Page, require_chromium_and, start_chromium
 from tests.conftest import DEMO_PASSWORD, LoginFn
 from tests.mobile.gate import Gate, GatedAnswers
 from tests.reports.conftest import COMMUNITY_1_POINT, PHOTOS, photo_bytes
 from tests.support import ROOT
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMEDRIVER = Path("/usr/bin/chromedriver")
-NEED_CHROMIUM = (
-    "Debian's chromium and chromium-driver are needed: apt-get install chromium chromium-driver"
-)
 BUILT_PAGE = ROOT / "app" / "mobile" / "static" / "index.html"
 SCREENSHOTS = ROOT / "screenshots" / "mobile"
 WIDTH, HEIGHT, PIXEL_RATIO = 360, 640, 2
@@ -43,7 +35,6 @@ PHONE_AGENT = (
     "Mozilla/5.0 (Linux; Android 13; Pixel 7) AppleWebKit/537.36 "
     "(KHTML, like Gecko) Chrome/120.0 Mobile Safari/537.36"
 )
-WAIT_SECONDS = 20
 
 # A 12-megapixel phone photo with its GPS position and time zone in EXIF (Helsinki, +03:00),
 # and a photo stored sideways with an EXIF orientation (the page must send it upright).
@@ -66,21 +57,13 @@ return JSON.stringify({
     submitting: d.submitting, error: d.error}),
 });
 """
-# No transition or finite animation is running (looping ones, a spinner, are left alone).
-SETTLED = """
-return document.getAnimations().every(a => a.playState !== 'running'
-  || a.effect === null || a.effect.getComputedTiming().endTime === Infinity);
-"""
 
 
 @pytest.fixture(scope="module", autouse=True)
 def browser_and_page() -> None:
     """Chromium and its driver are there (else the tests skip), and the page is built (else
     they fail): checked before anything is set up."""
-    if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
-        pytest.skip(NEED_CHROMIUM)
-    if not BUILT_PAGE.exists():
-        pytest.fail("the page is not built: make mobile")
+    require_chromium_and(BUILT_PAGE, "mobile")
 
 
 @pytest.fixture
@@ -102,11 +85,8 @@ def gate(app: FastAPI, live_server: str) -> Iterator[Gate]:
     held.release_all()
 
 
-def start_chromium() -> webdriver.Chrome:
+def start_phone_chromium() -> webdriver.Chrome:
     options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
-    for argument in ("--headless=new", "--no-sandbox", "--disable-gpu", "--lang=zh-CN"):
-        options.add_argument(argument)
     options.add_experimental_option(
         "mobileEmulation",
         {
@@ -115,33 +95,24 @@ def start_chromium() -> webdriver.Chrome:
         },
     )
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(options=options, service=Service(str(CHROMEDRIVER)))
+    driver = start_chromium(options)
     driver.execute_cdp_cmd("Emulation.setTimezoneOverride", {"timezoneId": "Asia/Shanghai"})
     driver.execute_cdp_cmd("Network.enable", {})
     return driver
 
 
-class Phone:
-    """A Chromium phone on the test's server; every call runs in a thread."""
+class Phone(Page):
+    """A Chromium phone on the test's server."""
 
-    def __init__(self, driver: webdriver.Chrome, base_url: str, test_name: str) -> None:
-        self.driver, self.base_url, self.test_name = driver, base_url, test_name
-
-    async def _call(self, function: Callable[..., Any], *args: Any) -> Any:
-        return await asyncio.to_thread(function, *args)
+    describe_page = DESCRIBE_PAGE
+    screenshots = SCREENSHOTS
+    screen_pixels = (WIDTH * PIXEL_RATIO, HEIGHT * PIXEL_RATIO)
 
     async def open(self, path: str = "/m/") -> None:
         await self._call(self.driver.get, self.base_url + path)
 
     async def reload(self) -> None:
         await self._call(self.driver.refresh)
-
-    async def run(self, script: str, *args: Any) -> Any:
-        """Runs ``script`` (a function body: ``return …``) in the page."""
-        return await self._call(self.driver.execute_script, script, *args)
-
-    async def cdp(self, command: str, params: dict[str, Any]) -> Any:
-        return await self._call(self.driver.execute_cdp_cmd, command, params)
 
     async def place_at(self, lat: float, lng: float, accuracy: float = 15) -> None:
         """The phone's position (and the page's permission to read it)."""
@@ -195,57 +166,12 @@ class Phone:
 
         await self._call(click)
 
-    async def wait_until(self, script: str, *args: Any, what: str) -> Any:
-        """Polls ``script`` until it answers something truthy (at most WAIT_SECONDS); on
-        timeout, fails with ``what`` and what the page shows, and keeps a screenshot."""
-
-        def wait() -> Any:
-            return WebDriverWait(self.driver, WAIT_SECONDS, poll_frequency=0.1).until(
-                lambda driver: driver.execute_script(script, *args)
-            )
-
-        try:
-            return await self._call(wait)
-        except TimeoutException:
-            shown = await self.run(DESCRIBE_PAGE)
-            errors = await self.console_errors()
-            await self.screenshot(f"{self.test_name}-failed")
-            pytest.fail(f"{what} within {WAIT_SECONDS} s; the page shows {shown}; {errors}")
-
-    async def console_errors(self) -> list[str]:
-        """The errors the page's scripts logged since the last call."""
-        try:
-            entries: list[dict[str, Any]] = await self._call(self.driver.get_log, "browser")
-        except WebDriverException:
-            return []
-        return [entry["message"] for entry in entries if entry.get("level") == "SEVERE"]
-
-    async def screenshot(self, name: str) -> Path:
-        """The screen as the courier sees it, in screenshots/mobile/<name>.png, once its
-        transitions have ended (for at most a few seconds: looping ones never do)."""
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-
-        def settle() -> None:
-            with contextlib.suppress(TimeoutException):
-                WebDriverWait(self.driver, 3, poll_frequency=0.1).until(
-                    lambda driver: driver.execute_script(SETTLED)
-                )
-
-        await self._call(settle)
-        png: bytes = await self._call(self.driver.get_screenshot_as_png)
-        assert png[:8] == b"\x89PNG\r\n\x1a\n"
-        size = (int.from_bytes(png[16:20]), int.from_bytes(png[20:24]))
-        assert size == (WIDTH * PIXEL_RATIO, HEIGHT * PIXEL_RATIO), f"a screenshot of {size}"
-        path = SCREENSHOTS / f"{name}.png"
-        path.write_bytes(png)
-        return path
-
 
 @pytest.fixture
 async def phone(live_server: str, request: pytest.FixtureRequest) -> AsyncIterator[Phone]:
     """A fresh Chromium phone on the test's server, standing in 东街社区; closed before the
     server stops."""
-    driver = await asyncio.to_thread(start_chromium)
+    driver = await asyncio.to_thread(start_phone_chromium)
     name = re.sub(r"\W+", "-", request.node.name).strip("-")
     try:
         browser = Phone(driver, live_server, name)
