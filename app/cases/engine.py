@@ -92,6 +92,11 @@ def enter(report: Report, status: ReportStatus, now: datetime) -> None:
     report.updated_at = now
 
 
+def cleared_on_the_spot(report: Report) -> bool:
+    """随手清: filed as handled by its reporter and not (yet) made an ordinary case."""
+    return report.handled_on_the_spot and report.accepted_at is None
+
+
 async def whistled(session: AsyncSession, report: Report) -> bool:
     """Whether the lead unit's completion resolved the case (rework then goes back to the
     units), rather than the community's own handling: a case whose units all declined may
@@ -158,6 +163,7 @@ async def transition(
             action,
             previous=report.status_before_hold,
             whistled=await whistled(session, report),
+            on_the_spot=cleared_on_the_spot(report),
         )
     except TransitionRefused as exc:
         raise refuse(exc) from exc

@@ -58,7 +58,9 @@ class Target(StrEnum):
     """Targets that depend on the case rather than on the table."""
 
     previous = "previous"  # resume: back to the status before the hold
-    handling = "handling"  # rework: back to in_progress (in-house) or dispatched (whistled)
+    # rework: back to in_progress (in-house) or dispatched (whistled); a case its reporter
+    # cleared on the spot (随手清) and the check found not done becomes an accepted case
+    handling = "handling"
 
 
 @dataclass(frozen=True)
@@ -179,15 +181,19 @@ def next_report_status(
     *,
     previous: ReportStatus | None = None,
     whistled: bool = False,
+    on_the_spot: bool = False,
 ) -> ReportStatus:
     """Where ``action`` takes a report in ``status``; ``previous`` is the status before a hold,
-    ``whistled`` whether units handle the case (for rework)."""
+    ``whistled`` whether units handle the case (for rework), ``on_the_spot`` whether it is a
+    case its reporter cleared on the spot, never accepted (for a failed check)."""
     to = report_rule(status, action).to
     if to is Target.previous:
         if previous is None:
             raise TransitionRefused("the report has no status to return to", by_status=True)
         return previous
     if to is Target.handling:
+        if on_the_spot:
+            return RS.accepted
         return RS.dispatched if whistled else RS.in_progress
     assert isinstance(to, ReportStatus)
     return to

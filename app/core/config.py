@@ -115,6 +115,8 @@ class Settings(BaseSettings):
     # Categories may override the two amounts.
     points_on_accept: int = 10
     points_close_bonus: int = 5
+    # 随手清: a hazard its reporter cleared on the spot, found done by the community's check.
+    points_self_resolved: int = 20
     points_daily_cap: int = 50
     points_monthly_cap: int = 300
 

@@ -237,6 +237,9 @@ DETAILS: Final[dict[str, str]] = {
     "write what was done": "请填写处置情况",
     "send {} to {} photos, not {}": "请发送 {0} 至 {1} 张照片，而不是 {2} 张",
     "Your role does not take photos for cases": "您的角色不能为案件上传照片",
+    "after photos show a hazard handled on the spot: say handled_on_the_spot": (
+        "“处理后”照片用于当场处理的隐患：请同时注明 handled_on_the_spot"
+    ),
     "send photos or photo_ids, not both": "请发送照片或 photo_ids，不要同时发送两者",
     "upload {} is listed twice": "上传的照片 {0} 重复列出",
     "upload {} does not exist or is already used": "上传的照片 {0} 不存在或已被使用",

@@ -337,6 +337,7 @@ VOCABULARIES: Final[dict[str, tuple[type[StrEnum], Labels]]] = {
         {
             "accepted": ("上报被受理", "Report accepted"),
             "closed_bonus": ("结案奖励", "Case closed bonus"),
+            "self_resolved": ("随手清", "Cleared on the spot"),
             "account_closed": ("账号注销清零", "Account cancelled"),
         },
     ),

@@ -17,6 +17,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -168,6 +169,9 @@ class Report(UUIDPrimaryKey, Base):
     reopen_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     reopened_at: Mapped[datetime | None]
     closure_type: Mapped[ClosureType | None] = mapped_column(str_enum(ClosureType, "closure_type"))
+    # 随手清: filed as already handled by its reporter, with "after" photos; it waits for the
+    # community's check, which closes it (self_resolved) or makes it an ordinary accepted case.
+    handled_on_the_spot: Mapped[bool] = mapped_column(default=False, server_default=false())
     # The reporter's rating (ratings.satisfaction), kept on the case too: the statistics count
     # it with the case's other columns instead of joining every rating ever given.
     satisfaction: Mapped[Satisfaction | None] = mapped_column(

@@ -31,7 +31,7 @@ def service_request(row: Any, link: PhotoLink) -> dict[str, Any]:
     return {
         "service_request_id": report.number,
         "status": status_of(report.status),
-        "status_notes": status_notes(report.status),
+        "status_notes": status_notes(report),
         "service_name": row.service_name,
         "service_code": report.category_code,
         "description": report.description,

@@ -43,6 +43,7 @@ _SHOWN = (
     Report.updated_at,
     Report.community_id,
     Report.region_id,
+    Report.handled_on_the_spot,
     *CLOCK_COLUMNS,  # the deadlines' lights of extended_attributes
 )
 
@@ -155,6 +156,9 @@ def status_of(status: ReportStatus) -> str:
     return "open" if status in OPEN_REPORT_STATUSES else "closed"
 
 
-def status_notes(status: ReportStatus) -> str:
-    label: str = labels_in("zh-CN").vocabularies["report_status"][status]
+def status_notes(report: Report) -> str:
+    """The case's status in Chinese; a hazard its reporter cleared on the spot says so."""
+    label: str = labels_in("zh-CN").vocabularies["report_status"][report.status]
+    if report.handled_on_the_spot and report.accepted_at is None:
+        return f"{label}（随手清：上报人当场处理）"
     return label

@@ -348,7 +348,9 @@ async def photos_in_hand(
     caller's transaction, and given back by its rollback. From here on one path."""
     stored = await process_and_store(sent.files, services, now) if sent.files else []
     async with kept_if_committed(session, services.storage, stored):
-        claimed = await claim_uploads(session, owner_id, sent.upload_ids, now)
+        claimed = (
+            await claim_uploads(session, owner_id, sent.upload_ids, now) if sent.upload_ids else []
+        )
         yield [photo.file for photo in stored] + claimed
 
 

@@ -13,6 +13,7 @@ class PointsRule(StrEnum):
 
     accepted = "accepted"
     closed_bonus = "closed_bonus"
+    self_resolved = "self_resolved"  # 随手清: cleared on the spot by its reporter, checked
     account_closed = "account_closed"
 
 

@@ -44,20 +44,21 @@ POINTS_LOCK_NAMESPACE = 0x50_4F_49_4E  # "POIN"
 async def award(
     session: AsyncSession,
     report: Report,
-    rule: Literal["accepted", "closed_bonus"],
+    rule: Literal["accepted", "closed_bonus", "self_resolved"],
     now: datetime,
     settings: Settings,
 ) -> PointsEntry | None:
     """Pay ``rule`` for ``report`` to its reporter, at most once per (report, rule).
 
     Call it after the transition that earns it: "accepted" when the report is accepted,
-    "closed_bonus" when its case is closed. The award is cut to what the reporter's daily and
-    monthly caps still allow (possibly to 0, and recorded all the same, so that it is never
-    paid later). Returns the new entry, or None when nothing was recorded: the source earns
-    nothing, the category pays nothing, the rule was already paid for this report (a retry,
-    a concurrent request, a case reopened and closed again), or the reporter's account was
-    cancelled (its ledger is closed). Never aborts the caller's transaction on a duplicate;
-    flushes only."""
+    "closed_bonus" when its case is closed; "self_resolved" (instead of both) when the check
+    finds a hazard its reporter cleared on the spot done. The award is cut to what the
+    reporter's daily and monthly caps still allow (possibly to 0, and recorded all the same,
+    so that it is never paid later). Returns the new entry, or None when nothing was
+    recorded: the source earns nothing, the category pays nothing, the rule was already paid
+    for this report (a retry, a concurrent request, a case reopened and closed again), or the
+    reporter's account was cancelled (its ledger is closed). Never aborts the caller's
+    transaction on a duplicate; flushes only."""
     points_rule = PointsRule(rule)
     if report.source not in EARNING_SOURCES:
         return None
@@ -101,6 +102,8 @@ async def _amount(
     category = await session.get_one(Category, report.category_code)
     if rule is PointsRule.accepted:
         override, default = category.points_on_accept, settings.points_on_accept
+    elif rule is PointsRule.self_resolved:
+        return settings.points_self_resolved
     else:
         override, default = category.points_close_bonus, settings.points_close_bonus
     return override if override is not None else default

@@ -13,6 +13,7 @@ from app.models.enums import ReportStatus
 from app.org.deps import LocatorCacheDep
 from app.photos.deps import PhotoServicesDep
 from app.photos.pending import sent_photos
+from app.photos.uploads import read_uploads
 from app.reports.intake import IntakeServices
 from app.reports.queries import ReportFilters
 from app.reports.schemas import SubmitReportForm, SubmitReportJSON
@@ -51,6 +52,9 @@ async def report_submission(request: Request) -> ReportSubmission:
         source=body.source,
         photos=sent.files,
         photo_ids=sent.upload_ids,
+        handled_on_the_spot=body.handled_on_the_spot,
+        after_photos=await read_uploads(getattr(body, "after_photos", None) or []),
+        after_photo_ids=getattr(body, "after_photo_ids", None) or [],
     )
 
 

@@ -38,6 +38,7 @@ from app.models import (
     Photo,
     Region,
     Report,
+    ReportEvent,
     User,
 )
 from app.models.enums import (
@@ -183,9 +184,12 @@ async def submit_report(
 
     category, lat, lng = await submission.check_fields(session, sub, services.settings, now)
     try:
-        async with photos_in_hand(session, services.photos, user_id, sub.photos_sent, now) as files:
+        async with (
+            photos_in_hand(session, services.photos, user_id, sub.photos_sent, now) as files,
+            photos_in_hand(session, services.photos, user_id, sub.after_sent, now) as after,
+        ):
             created = await _insert(
-                session, principal, sub, services, category, source, (lat, lng), files, now
+                session, principal, sub, services, category, source, (lat, lng), (files, after), now
             )
             body = created.model_dump(mode="json")
             if key and not await idempotency.save(
@@ -215,11 +219,13 @@ async def _insert(
     category: Category,
     source: ReportSource,
     point: tuple[float, float],
-    files: Sequence[PhotoFile],
+    files: tuple[Sequence[PhotoFile], Sequence[PhotoFile]],
     now: datetime,
 ) -> ReportCreated:
+    """``files``: the report's photos, and the "after" ones of a hazard cleared on the spot."""
     assert principal.user_id is not None
     lat, lng = point
+    before, after = files
     routed = await route_point(session, principal, lat, lng, sub.grid_id, services.locator)
     number = await next_report_number(session, now)
     # Looked up before the new report is written, so it cannot find itself.
@@ -234,17 +240,21 @@ async def _insert(
     report = _new_report(
         principal, sub, services, category, source, point, routed, number=number, now=now
     )
+    entry = _submitted_entry(principal, sub, report, routed, now)
     photos = [
         photo_row(
             photo,
             report_id=report.id,
-            kind=PhotoKind.report,
+            kind=kind,
             position=index,
             uploaded_by_id=principal.user_id,
             now=now,
+            # The "after" photos came with the filing: its timeline entry shows them.
+            event_id=entry.id if kind is PhotoKind.resolution else None,
             flags=submission.flags(photo, lat, lng, now, services.settings),
         )
-        for index, photo in enumerate(files)
+        for kind, taken in ((PhotoKind.report, before), (PhotoKind.resolution, after))
+        for index, photo in enumerate(taken)
     ]
     context = await _new_report_context(
         session,
@@ -257,7 +267,7 @@ async def _insert(
         calendar=services.calendar,
     )
     submission.check_within_integration(sub, context.region.path)
-    await _write(session, principal, sub, report, photos, routed, context.region.path, now)
+    await _write(session, sub, report, photos, entry, context.region.path, now)
     read = presenter.to_read(report, context, principal, now)
     # The fields as they are (nested models are not validated again), not a dump of them.
     return ReportCreated(**dict(read), possible_duplicates=queries.possible_duplicates(duplicates))
@@ -279,7 +289,10 @@ def _new_report(
     return Report(
         id=uuid.uuid4(),
         number=number,
-        status=ReportStatus.submitted,
+        # 随手清: filed as handled, waiting for the community's check (no clock runs).
+        status=ReportStatus.resolved if sub.handled_on_the_spot else ReportStatus.submitted,
+        handled_on_the_spot=sub.handled_on_the_spot,
+        resolved_at=now if sub.handled_on_the_spot else None,
         version=1,
         category_code=category.code,
         priority=category.default_priority,
@@ -299,7 +312,9 @@ def _new_report(
         region_id=routed.region_id,
         routing_method=routed.method,
         routing_distance_m=routed.distance_m,
-        accept_due_at=due_at(
+        accept_due_at=None
+        if sub.handled_on_the_spot
+        else due_at(
             services.calendar,
             now,
             category.accept_within_hours,
@@ -315,41 +330,44 @@ def _new_report(
     )
 
 
+def _submitted_entry(
+    principal: Principal, sub: ReportSubmission, report: Report, routed: Routed, now: datetime
+) -> ReportEvent:
+    data: dict[str, Any] = {"routing": routed.method.value, "distance_m": routed.distance_m}
+    if sub.integration is not None:
+        data |= {"via": "open311", "integration": sub.integration.name}
+    if sub.handled_on_the_spot:
+        data["handled_on_the_spot"] = True
+    return timeline_entry(
+        report,
+        seq=1,
+        type="submitted",
+        actor=principal,
+        actor_role=filing_role(principal, report),
+        to_status=report.status,
+        data=data,
+        at=now,
+    )
+
+
 async def _write(
     session: AsyncSession,
-    principal: Principal,
     sub: ReportSubmission,
     report: Report,
     photos: Sequence[Photo],
-    routed: Routed,
+    entry: ReportEvent,
     region_path: str,
     now: datetime,
 ) -> None:
     # Nothing about a report just filed needs to be read back: its rows are written as plain
     # inserts, in the order of their foreign keys, without the unit of work.
     await insert_new(session, [report])
+    await insert_new(session, [entry])
     await insert_new(session, photos)
-    data: dict[str, Any] = {"routing": routed.method.value, "distance_m": routed.distance_m}
     if sub.integration is not None:
         await insert_new(session, [_filing(report, sub.integration, now)])
-        data |= {"via": "open311", "integration": sub.integration.name}
     day_counts.note(
         session, StatsMetric.submitted, report.created_at, report.region_id, report.community_id
-    )
-    await insert_new(
-        session,
-        [
-            timeline_entry(
-                report,
-                seq=1,
-                type="submitted",
-                actor=principal,
-                actor_role=filing_role(principal, report),
-                to_status=ReportStatus.submitted,
-                data=data,
-                at=now,
-            )
-        ],
     )
     await insert_new(
         session,

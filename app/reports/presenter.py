@@ -233,6 +233,7 @@ def report_fields(
         "escalation_count": report.escalation_count,
         "rework_count": report.rework_count,
         "reopen_count": report.reopen_count,
+        "handled_on_the_spot": report.handled_on_the_spot,
         "closure_type": report.closure_type,
         "duplicate_of": report.duplicate_of_id,
         "created_at": report.created_at,

@@ -21,7 +21,7 @@ from app.models.enums import (
     Satisfaction,
     SupervisionLevel,
 )
-from app.photos.schemas import PhotoRead
+from app.photos.schemas import FormPhotos, PhotoIds, PhotoRead
 
 
 class CategoryRef(BaseModel):
@@ -108,6 +108,9 @@ class ReportRead(BaseModel):
     escalation_count: int = 0
     rework_count: int = Field(0, description="Verifications that failed (返工)")
     reopen_count: int = 0
+    handled_on_the_spot: bool = Field(
+        False, description="随手清: filed as already cleared by its reporter"
+    )
     closure_type: ClosureType | None = None
     duplicate_of: uuid.UUID | None = None
     created_at: datetime
@@ -203,6 +206,10 @@ class SubmitReportJSON(BaseModel):
     occurred_at: datetime | None = None
     grid_id: uuid.UUID | None = None
     source: ReportSource | None = None
+    handled_on_the_spot: bool = Field(
+        False, description="随手清: already cleared by the reporter; `after_photo_ids` show it"
+    )
+    after_photo_ids: PhotoIds
 
 
 class SubmitReportForm(BaseModel):
@@ -224,3 +231,9 @@ class SubmitReportForm(BaseModel):
         "where the report goes.",
     )
     source: ReportSource | None = None
+    handled_on_the_spot: bool = Field(
+        False,
+        description="随手清: the reporter already cleared the hazard; 1 to 9 `after_photos` "
+        "show it. The case is filed as resolved and waits for the community's check.",
+    )
+    after_photos: FormPhotos

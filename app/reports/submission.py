@@ -67,10 +67,18 @@ class ReportSubmission:
     integration: ThroughIntegration | None = None
     # Photos uploaded ahead (POST /uploads), claimed by id: instead of ``photos``.
     photo_ids: Sequence[uuid.UUID] = ()
+    # 随手清: the reporter already cleared the hazard, and shows it with "after" photos.
+    handled_on_the_spot: bool = False
+    after_photos: Sequence[UploadedPhoto] = ()
+    after_photo_ids: Sequence[uuid.UUID] = ()
 
     @property
     def photos_sent(self) -> PhotosSent:
         return PhotosSent(self.photos, self.photo_ids)
+
+    @property
+    def after_sent(self) -> PhotosSent:
+        return PhotosSent(self.after_photos, self.after_photo_ids)
 
 
 def fingerprint(sub: ReportSubmission) -> str:
@@ -87,6 +95,11 @@ def fingerprint(sub: ReportSubmission) -> str:
             "source": sub.source.value if sub.source else None,
             "photos": [p.sha256 or hashlib.sha256(p.data).hexdigest() for p in sub.photos],
             "photo_ids": [str(photo_id) for photo_id in sub.photo_ids],
+            "handled_on_the_spot": sub.handled_on_the_spot,
+            "after_photos": [
+                p.sha256 or hashlib.sha256(p.data).hexdigest() for p in sub.after_photos
+            ],
+            "after_photo_ids": [str(photo_id) for photo_id in sub.after_photo_ids],
             "integration": None
             if sub.integration is None
             else {"media_url": sub.integration.media_url, **asdict(sub.integration.contact)},
@@ -139,10 +152,30 @@ async def check_fields(
             )
     # An integration's report may come without a photo (Open311's media is optional).
     errors += sub.photos_sent.check(settings, at_least_one=sub.integration is None)
+    errors += _after_photo_errors(sub, settings)
     if errors:
         raise ValidationFailed("; ".join(e.msg for e in errors), errors=errors)
     assert category is not None
     return category, lat, lng
+
+
+def _after_photo_errors(sub: ReportSubmission, settings: Settings) -> list[FieldError]:
+    """A hazard cleared on the spot shows it with 1 to 9 "after" photos; others have none."""
+    after = sub.after_sent
+    if not sub.handled_on_the_spot:
+        if after.files or after.upload_ids:
+            return [
+                FieldError(
+                    loc=["body", "handled_on_the_spot"],
+                    msg="after photos show a hazard handled on the spot: say handled_on_the_spot",
+                )
+            ]
+        return []
+    # Named as the body names them: after_photos, after_photo_ids.
+    return [
+        e.model_copy(update={"loc": ["body", f"after_{e.loc[1]}", *e.loc[2:]]})
+        for e in after.check(settings, at_least_one=True)
+    ]
 
 
 def check_within_integration(sub: ReportSubmission, routed_region_path: str) -> None:

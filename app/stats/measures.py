@@ -68,9 +68,13 @@ def measure_columns(query: StatsQuery, case: Any) -> list[ColumnElement[Any]]:
         _count(is_open).label("open"),
         _count(overdue_open).label("overdue_open"),
         _count(due).label("due_to_close"),
-        _count(case.status == RS.closed.value).label("closed"),
-        _count(and_(case.status == RS.closed.value, case.closure_type == "normal")).label(
+        # Closed through the case's path (accepted first); 随手清 is counted on its own.
+        _count(and_(accepted, case.status == RS.closed.value)).label("closed"),
+        _count(and_(accepted, case.status == RS.closed.value, case.closure_type == "normal")).label(
             "closed_on_time"
+        ),
+        _count(and_(case.status == RS.closed.value, case.accepted_at.is_(None))).label(
+            "self_resolved"
         ),
         func.coalesce(func.sum(case.rework_count).filter(due), 0).label("reworks"),
         _count(
@@ -178,4 +182,5 @@ _COUNTS = (
     "accepted",
     "handled_by_community",
     "whistled",
+    "self_resolved",
 )

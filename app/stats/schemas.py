@@ -66,6 +66,11 @@ class CaseMeasures(BaseModel):
     handled_by_community: int = Field(description="Accepted and never dispatched (自办)")
     whistled: int = Field(description="Accepted and dispatched to units (吹哨)")
     whistled_share: Rate = Field(description="whistled ÷ accepted")
+    self_resolved: int = Field(
+        0,
+        description="随手清: hazards their reporters cleared on the spot, closed by the "
+        "community's check without ever being a case to handle (not among closed)",
+    )
     mean_hours_to_accept: float | None
     mean_hours_to_resolve: float | None
 

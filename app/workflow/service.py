@@ -23,19 +23,8 @@ from app.core.config import Settings
 from app.core.errors import InvalidTransition, ValidationFailed
 from app.core.workcalendar import WorkingCalendar, due_at
 from app.jobs.service import reopen_lead_job_for_rework, withdraw_open_jobs
-from app.models import (
-    Category,
-    Rating,
-    Report,
-    ReportEvent,
-    RoleAssignment,
-)
-from app.models.enums import (
-    ClosureType,
-    HoursKind,
-    PhotoKind,
-    Role,
-)
+from app.models import Category, Rating, Report, ReportEvent, RoleAssignment
+from app.models.enums import ClosureType, HoursKind, PhotoKind, Role
 from app.photos.pending import PhotosSent, photos_in_hand
 from app.photos.uploads import PhotoFile, PhotoServices, photo_row
 from app.points.service import award
@@ -264,6 +253,41 @@ async def resolve(
     return report
 
 
+def _check_facts(report: Report, passed: bool, on_the_spot: bool) -> dict[str, object]:
+    if on_the_spot:
+        return {"handled_on_the_spot": True, "passed": passed}
+    if passed and report.closure_type:
+        return {"closure_type": report.closure_type.value}
+    return {"rework_count": report.rework_count}
+
+
+async def _after_check(
+    ctx: ActionContext, report: Report, event: ReportEvent, passed: bool, on_the_spot: bool
+) -> None:
+    """Closed: the units at work stop, the reporter earns (随手清 its own points). Not done:
+    随手清 earns as an accepted case; any other case goes back to whoever handled it."""
+    if passed:
+        await _withdraw_open_jobs(ctx, report, event)
+        await award(
+            ctx.session,
+            report,
+            "self_resolved" if on_the_spot else "closed_bonus",
+            ctx.now,
+            ctx.settings,
+        )
+    elif on_the_spot:
+        await award(ctx.session, report, "accepted", ctx.now, ctx.settings)
+    else:
+        await reopen_lead_job_for_rework(
+            ctx.session,
+            report,
+            ctx.principal,
+            ctx.now,
+            calendar=ctx.calendar,
+            role=event.actor_role,
+        )
+
+
 def _closure_type(report: Report) -> ClosureType:
     late = report.resolve_due_at is not None and (
         report.resolved_at is None or report.resolved_at > report.resolve_due_at
@@ -288,8 +312,15 @@ async def verify(
     async with _photos_in_hand(ctx, sent, photos) as stored:
         # Only now: others may act on the case while the photos are converted.
         await lock_report(ctx.session, report.id)
+        on_the_spot = case_engine.cleared_on_the_spot(report)
         if passed:
-            report.closure_type = _closure_type(report)
+            report.closure_type = ClosureType.normal if on_the_spot else _closure_type(report)
+        elif on_the_spot:
+            # Not done after all: an ordinary case from now on, accepted by this check.
+            category = await ctx.session.get_one(Category, report.category_code)
+            report.resolve_due_at = _limit_due(
+                ctx.calendar, category, ctx.now, category.resolve_within_hours
+            )
         else:
             report.rework_count += 1
         event = await case_engine.transition(
@@ -299,24 +330,12 @@ async def verify(
             actors=actors,
             principal=ctx.principal,
             now=ctx.now,
+            calendar=ctx.calendar,
             note=note,
-            data={"closure_type": report.closure_type.value}
-            if passed and report.closure_type
-            else {"rework_count": report.rework_count},
+            data=_check_facts(report, passed, on_the_spot),
         )
         await _attach_photos(ctx, report, event.id, stored, PhotoKind.verification)
-        if passed:
-            await _withdraw_open_jobs(ctx, report, event)
-            await award(ctx.session, report, "closed_bonus", ctx.now, ctx.settings)
-        else:
-            await reopen_lead_job_for_rework(
-                ctx.session,
-                report,
-                ctx.principal,
-                ctx.now,
-                calendar=ctx.calendar,
-                role=event.actor_role,
-            )
+        await _after_check(ctx, report, event, passed, on_the_spot)
     return report
 
 

@@ -498,6 +498,7 @@ SUMMARY_MEASURES: dict[str, Any] = {
     "handled_by_community": 4,  # B C F L
     "whistled": 6,  # A D E I K M
     "whistled_share": 6 / 10,
+    "self_resolved": 0,
     "mean_hours_to_accept": 8.75 / 10,  # 1+1+1+1+0.5+0.5+1+0.5+1.75+0.5
     "mean_hours_to_resolve": 133.5 / 6,  # 12+6.5+9+37.5+16.5+52 = 22.25
 }
@@ -563,6 +564,7 @@ SCIENCE_CASES_MEASURES: dict[str, Any] = {
     "handled_by_community": 0,
     "whistled": 3,
     "whistled_share": 1.0,
+    "self_resolved": 0,
     "mean_hours_to_accept": 2.5 / 3,  # I 1 wh, D 1 h, M 0.5 h
     "mean_hours_to_resolve": 89.5 / 2,  # I 52 wh, D 37.5 h
 }
@@ -641,6 +643,7 @@ EAST_MEASURES: dict[str, Any] = {
     "handled_by_community": 3,  # B C F
     "whistled": 5,  # A D E I M
     "whistled_share": 5 / 8,
+    "self_resolved": 0,
     "mean_hours_to_accept": 6.5 / 8,  # A 1, B 1, C 1, D 1, E 0.5, F 0.5, I 1, M 0.5
     "mean_hours_to_resolve": 133.5 / 6,
 }
@@ -672,6 +675,7 @@ NORTH_MEASURES: dict[str, Any] = {
     "handled_by_community": 1,  # L
     "whistled": 1,  # K
     "whistled_share": 1 / 2,
+    "self_resolved": 0,
     "mean_hours_to_accept": 2.25 / 2,  # K 0.5 wh, L 1.75 h
     "mean_hours_to_resolve": None,
 }
@@ -703,6 +707,7 @@ MANHOLE_MEASURES: dict[str, Any] = {
     "handled_by_community": 3,  # C F L
     "whistled": 2,  # D M
     "whistled_share": 2 / 5,
+    "self_resolved": 0,
     "mean_hours_to_accept": 4.75 / 5,  # C 1, D 1, F 0.5, L 1.75, M 0.5 (calendar hours)
     "mean_hours_to_resolve": 46.5 / 2,  # C 9, D 37.5
 }
@@ -734,6 +739,7 @@ LIGHT_MEASURES: dict[str, Any] = {
     "handled_by_community": 1,  # B
     "whistled": 4,  # A E I K
     "whistled_share": 4 / 5,
+    "self_resolved": 0,
     "mean_hours_to_accept": 4 / 5,  # A 1, B 1, E 0.5, I 1, K 0.5 (working hours)
     "mean_hours_to_resolve": 87 / 4,  # A 12, B 6.5, E 16.5, I 52
 }
