@@ -43,7 +43,7 @@ SCREEN = {"width": 1920, "height": 1080, "deviceScaleFactor": 1, "mobile": False
 MONTH_CASES = 12
 CHINA = ZoneInfo("Asia/Shanghai")
 PANELS = ("rates", "funnel", "lights", "categories", "series", "units", "couriers", "map", "ticker")
-KPIS = ("total", "open", "overdue_open", "closed", "closure_rate")
+KPIS = ("total", "open", "overdue_open", "closed", "self_resolved", "closure_rate")
 
 Headers = dict[str, str]
 

@@ -40,7 +40,7 @@ async def test_the_demo_key_opens_the_banners_screen_with_the_apis_figures(
     assert "key=" not in address
     expected = await summary(client, KEY_HEADERS)
     assert expected["total"] >= 2  # the month's cases of this month, and the two filed today
-    for kpi in ("total", "open", "closed", "overdue_open"):
+    for kpi in ("total", "open", "closed", "overdue_open", "self_resolved"):
         await browser.wait_for_number(f'[data-kpi="{kpi}"]', expected[kpi])
     shown = await browser.run(
         "return [...document.querySelectorAll('section[data-panel]')].map(p => p.dataset.panel);"

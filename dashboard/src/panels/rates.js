@@ -136,6 +136,8 @@ function renderKpis(summary) {
   setKpi('open', int(summary.open));
   setKpi('overdue_open', int(summary.overdue_open));
   setKpi('closed', int(summary.closed));
+  // 随手清: hazards couriers cleared themselves, closed by the check (not among 结案).
+  setKpi('self_resolved', int(summary.self_resolved ?? 0), '上报人当场处理、经社区核查结案');
   setKpi(
     'closure_rate',
     pct(summary.closure_rate),
