@@ -23,7 +23,7 @@ from app.jobs import engine, queries
 from app.jobs.schemas import JobRead
 from app.models import ReportEvent
 from app.models.enums import JobStatus, PhotoKind
-from app.photos.pending import PhotosSent, photos_in_hand
+from app.photos.pending import PhotosSent, photos_in_hand, require_photos
 from app.photos.uploads import PhotoFile, PhotoServices, photo_row
 
 
@@ -32,12 +32,6 @@ def _required_note(note: str) -> str:
     if not text:
         raise ValidationFailed.at(["body", "note"], "write what was done")
     return text
-
-
-def _check_photos(sent: PhotosSent, services: PhotoServices, *, at_least_one: bool) -> None:
-    errors = sent.check(services.settings, at_least_one=at_least_one)
-    if errors:
-        raise ValidationFailed("; ".join(e.msg for e in errors), errors=errors)
 
 
 def _add_photos(
@@ -90,7 +84,7 @@ async def report_progress(
     case = await engine.load_job_for_action(session, principal, job_id, if_match, lock=False)
     engine.next_status(case.job, JobAction.progress, case.actors)
     text = _required_note(note)
-    _check_photos(sent, photos, at_least_one=False)
+    require_photos(sent, photos.settings, at_least_one=False)
     assert principal.user_id is not None
     async with photos_in_hand(session, photos, principal.user_id, sent, now) as stored:
         case, _ = await _locked_again(session, principal, case, if_match, JobAction.progress)
@@ -117,7 +111,7 @@ async def complete_job(
     case = await engine.load_job_for_action(session, principal, job_id, if_match, lock=False)
     engine.next_status(case.job, JobAction.complete, case.actors)
     text = _required_note(note)
-    _check_photos(sent, photos, at_least_one=True)
+    require_photos(sent, photos.settings, at_least_one=True)
     assert principal.user_id is not None
     async with photos_in_hand(session, photos, principal.user_id, sent, now) as stored:
         case, to = await _locked_again(session, principal, case, if_match, JobAction.complete)

@@ -203,7 +203,28 @@ class Report(UUIDPrimaryKey, Base):
     )
 
 
-class Photo(UUIDPrimaryKey, Base):
+class StoredFileColumns:
+    """A stored photo's files and what was read from it, kept alike by a report's photo and by
+    an upload waiting for its report (``app/photos/uploads.py``, ``PhotoFile``), so that a
+    claim turns one into the other field by field."""
+
+    display_key: Mapped[str] = mapped_column(String(200), unique=True)
+    thumbnail_key: Mapped[str] = mapped_column(String(200), unique=True)
+    original_key: Mapped[str | None] = mapped_column(String(200))
+    content_type: Mapped[str] = mapped_column(String(50))
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    thumbnail_width: Mapped[int] = mapped_column(Integer)
+    thumbnail_height: Mapped[int] = mapped_column(Integer)
+    size_bytes: Mapped[int] = mapped_column(BigInteger)
+    original_filename: Mapped[str | None] = mapped_column(String(200))
+    original_format: Mapped[str] = mapped_column(String(20))
+    exif_lat: Mapped[float | None] = mapped_column(Float)
+    exif_lng: Mapped[float | None] = mapped_column(Float)
+    exif_taken_at: Mapped[datetime | None]
+
+
+class Photo(StoredFileColumns, UUIDPrimaryKey, Base):
     __tablename__ = "photos"
     __table_args__ = (Index("ix_photos_report_position", "report_id", "position"),)
 
@@ -216,21 +237,7 @@ class Photo(UUIDPrimaryKey, Base):
     uploaded_by_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL")
     )
-    display_key: Mapped[str] = mapped_column(String(200), unique=True)
-    thumbnail_key: Mapped[str] = mapped_column(String(200), unique=True)
-    original_key: Mapped[str | None] = mapped_column(String(200))
-    content_type: Mapped[str] = mapped_column(String(50))
-    width: Mapped[int] = mapped_column(Integer)
-    height: Mapped[int] = mapped_column(Integer)
-    thumbnail_width: Mapped[int] = mapped_column(Integer)
-    thumbnail_height: Mapped[int] = mapped_column(Integer)
-    size_bytes: Mapped[int] = mapped_column(BigInteger)
     sha256: Mapped[str] = mapped_column(String(64), index=True)
-    original_filename: Mapped[str | None] = mapped_column(String(200))
-    original_format: Mapped[str] = mapped_column(String(20))
-    exif_lat: Mapped[float | None] = mapped_column(Float)
-    exif_lng: Mapped[float | None] = mapped_column(Float)
-    exif_taken_at: Mapped[datetime | None]
     # Reasons to doubt the photo (far from the report, taken long before): flagged, not refused.
     flags: Mapped[list[str]] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

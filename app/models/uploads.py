@@ -9,13 +9,14 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Float, ForeignKey, Index, Integer, String
+from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import Base, UUIDPrimaryKey, utcnow
+from app.models.reports import StoredFileColumns
 
 
-class Upload(UUIDPrimaryKey, Base):
+class Upload(StoredFileColumns, UUIDPrimaryKey, Base):
     __tablename__ = "uploads"
     __table_args__ = (
         # A caller's uploads waiting (their count is capped), and the expiry sweep.
@@ -24,22 +25,8 @@ class Upload(UUIDPrimaryKey, Base):
     )
 
     uploader_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
-    display_key: Mapped[str] = mapped_column(String(200), unique=True)
-    thumbnail_key: Mapped[str] = mapped_column(String(200), unique=True)
-    original_key: Mapped[str | None] = mapped_column(String(200))
-    content_type: Mapped[str] = mapped_column(String(50))
-    width: Mapped[int] = mapped_column(Integer)
-    height: Mapped[int] = mapped_column(Integer)
-    thumbnail_width: Mapped[int] = mapped_column(Integer)
-    thumbnail_height: Mapped[int] = mapped_column(Integer)
-    size_bytes: Mapped[int] = mapped_column(BigInteger)
+    # (Its EXIF position and time are the file's, or, for a photo the phone made smaller and
+    # so without EXIF, as the phone read them from the original.)
     sha256: Mapped[str] = mapped_column(String(64))
-    original_filename: Mapped[str | None] = mapped_column(String(200))
-    original_format: Mapped[str] = mapped_column(String(20))
-    # Where and when the photo was taken: from the file's EXIF, or, for a photo the phone made
-    # smaller (and so without EXIF), as the phone read them from the original.
-    exif_lat: Mapped[float | None] = mapped_column(Float)
-    exif_lng: Mapped[float | None] = mapped_column(Float)
-    exif_taken_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime]

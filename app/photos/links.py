@@ -12,6 +12,7 @@ the presenters that write photo URLs deep inside a case need no secret passed do
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import uuid
@@ -33,6 +34,14 @@ def link_signing_key(secret_key: str) -> bytes:
     return hmac.new(secret_key.encode(), b"suishoupai photo link v1", hashlib.sha256).digest()
 
 
+# Every photo of every case a list shows is signed twice (two sizes); the expiries are rounded,
+# so the same page read again within the quarter hour signs nothing anew.
+@functools.lru_cache(maxsize=65_536)
+def _signature(key: bytes, photo_id: uuid.UUID, size: PhotoSize, expires: int) -> str:
+    message = f"{photo_id}:{size}:{expires}".encode()
+    return hmac.new(key, message, hashlib.sha256).hexdigest()[:32]
+
+
 @dataclass(frozen=True)
 class PhotoSigner:
     key: bytes
@@ -43,8 +52,7 @@ class PhotoSigner:
         return cls(link_signing_key(secret_key), timedelta(minutes=lifetime_minutes))
 
     def signature(self, photo_id: uuid.UUID, size: PhotoSize, expires: int) -> str:
-        message = f"{photo_id}:{size}:{expires}".encode()
-        return hmac.new(self.key, message, hashlib.sha256).hexdigest()[:32]
+        return _signature(self.key, photo_id, size, expires)
 
     def path(self, photo_id: uuid.UUID, size: PhotoSize, now: datetime) -> str:
         """``/api/v1/photos/{id}?size=…&expires=…&signature=…``, valid for the lifetime or a

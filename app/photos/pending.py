@@ -334,6 +334,13 @@ class PhotosSent:
         return too_large(self.files, settings)
 
 
+def require_photos(sent: PhotosSent, settings: Settings, *, at_least_one: bool) -> None:
+    """422 with every fault of ``sent`` (see ``PhotosSent.check``)."""
+    errors = sent.check(settings, at_least_one=at_least_one)
+    if errors:
+        raise ValidationFailed("; ".join(e.msg for e in errors), errors=errors)
+
+
 @asynccontextmanager
 async def photos_in_hand(
     session: AsyncSession,

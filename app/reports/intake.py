@@ -199,9 +199,8 @@ async def submit_report(
     except _TwinCommittedFirst:
         # Undo ours (claimed uploads are given back), answer with the twin's answer.
         await session.rollback()
-        replay = await idempotency.winner(
-            session, user_id, key or "", IDEMPOTENCY_SCOPE, fingerprint
-        )
+        assert key is not None  # raised only after saving under the key
+        replay = await idempotency.winner(session, user_id, key, IDEMPOTENCY_SCOPE, fingerprint)
         return IntakeResult(replay.body, replay.status_code, replayed=True)
     count_on_commit(session, REPORTS_FILED.labels(category.code, source.value))
     return IntakeResult(body, 201, replayed=False)

@@ -19,13 +19,12 @@ from app.cases.context import ActionContext
 from app.cases.locks import lock_report
 from app.cases.parts import Parts
 from app.cases.transitions import ReportAction
-from app.core.config import Settings
 from app.core.errors import InvalidTransition, ValidationFailed
 from app.core.workcalendar import WorkingCalendar, due_at
 from app.jobs.service import reopen_lead_job_for_rework, withdraw_open_jobs
 from app.models import Category, Rating, Report, ReportEvent, RoleAssignment
 from app.models.enums import ClosureType, HoursKind, PhotoKind, Role
-from app.photos.pending import PhotosSent, photos_in_hand
+from app.photos.pending import PhotosSent, photos_in_hand, require_photos
 from app.photos.uploads import PhotoFile, PhotoServices, photo_row
 from app.points.service import award
 from app.workflow.schemas import (
@@ -210,12 +209,6 @@ async def _attach_photos(
     await ctx.session.flush()
 
 
-def _check_photos(sent: PhotosSent, settings: Settings) -> None:
-    errors = sent.check(settings, at_least_one=False)
-    if errors:
-        raise ValidationFailed("; ".join(e.msg for e in errors), errors=errors)
-
-
 def _photos_in_hand(
     ctx: ActionContext, sent: PhotosSent, photos: PhotoServices
 ) -> AbstractAsyncContextManager[list[PhotoFile]]:
@@ -235,7 +228,7 @@ async def resolve(
     case_engine.ensure_allowed(report, ReportAction.resolve, actors)
     if not sent.files and not sent.upload_ids:
         raise ValidationFailed.at(["body", "photos"], "send at least one photo of the result")
-    _check_photos(sent, ctx.settings)
+    require_photos(sent, ctx.settings, at_least_one=False)
     async with _photos_in_hand(ctx, sent, photos) as stored:
         # Only now: others may act on the case while the photos are converted.
         await lock_report(ctx.session, report.id)
@@ -308,7 +301,7 @@ async def verify(
     report, actors = await _load(ctx, report_id, lock=False)
     action = ReportAction.verify_pass if passed else ReportAction.verify_fail
     case_engine.ensure_allowed(report, action, actors)
-    _check_photos(sent, ctx.settings)
+    require_photos(sent, ctx.settings, at_least_one=False)
     async with _photos_in_hand(ctx, sent, photos) as stored:
         # Only now: others may act on the case while the photos are converted.
         await lock_report(ctx.session, report.id)

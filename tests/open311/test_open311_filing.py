@@ -439,6 +439,9 @@ async def test_the_communitys_staff_read_the_callers_contact_masked(
         response = await contact(client, login, report["id"], "staff1", **params)
         assert PHONE not in response.text, response.text
         assert EMAIL not in response.text, response.text
+    refused = await contact(client, login, report["id"], "staff1", unmasked="true")
+    assert refused.status_code == 403, refused.text
+    assert refused.headers["content-type"].startswith("application/problem+json")
     response = await contact(client, login, report["id"], "staff1")
     assert response.status_code == 200, response.text
     shown = response.json()
