@@ -51,7 +51,9 @@ from app.reports import schemas as reports_schemas
 from app.reports.router import router as reports_router
 from app.stats.export_router import router as export_router
 from app.stats.router import router as stats_router
+from app.store.router import router as store_router
 from app.users.router import router as users_router
+from app.wishes.router import router as wishes_router
 from app.workflow import schemas as workflow_schemas
 from app.workflow.router import router as workflow_router
 
@@ -84,6 +86,8 @@ DOMAIN_ROUTERS = (
     jobs_router,
     photos_router,
     points_router,
+    store_router,
+    wishes_router,
     privacy_router,
     integrations_router,
     stats_router,

@@ -10,6 +10,7 @@ import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -107,3 +108,21 @@ async def make_far_community(client: httpx.AsyncClient, admin: dict[str, str]) -
         assert response.status_code == 201, response.text
         made.append(response.json())
     return str(made[2]["id"]), str(made[0]["id"])
+
+
+Json = dict[str, Any]
+
+
+def problem(response: httpx.Response, status: int, code: str) -> Json:
+    """The body of an RFC 9457 problem answer with this status and code."""
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    body: Json = response.json()
+    assert body["code"] == code, body
+    return body
+
+
+def answer(response: httpx.Response, status: int = 200) -> Json:
+    assert response.status_code == status, response.text
+    body: Json = response.json()
+    return body

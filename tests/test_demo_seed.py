@@ -341,6 +341,13 @@ def test_demo_accounts_hold_the_documented_roles(demo: Demo) -> None:
         assert demo.role(username).region_id == demo.banner.id
     assert demo.role("admin").role is Role.admin
     assert demo.role("resident1").role is Role.reporter
+    assert demo.role("volunteer1").role is Role.volunteer
+    assert demo.role("volunteer1").community_id == first.id
+    assert demo.role("manager1").role is Role.company_manager
+    company_of = {b.id: b.company_id for b in demo.branches}
+    courier1_branch = demo.role("courier1").branch_id
+    assert courier1_branch is not None
+    assert demo.role("manager1").company_id == company_of[courier1_branch]
 
     unlimited_partners = {p.unit_id for p in demo.pairings_of(first) if p.category_codes is None}
     partners = {p.unit_id for p in demo.pairings_of(first)}
@@ -370,6 +377,7 @@ def test_demo_accounts_hold_the_documented_roles(demo: Demo) -> None:
         ScopeType.community: "community_id",
         ScopeType.unit: "unit_id",
         ScopeType.branch: "branch_id",
+        ScopeType.company: "company_id",
     }
     for assignments in demo.roles.values():
         for assignment in assignments:

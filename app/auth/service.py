@@ -24,6 +24,7 @@ from app.models import (
     AuthSession,
     Community,
     CourierBranch,
+    CourierCompany,
     RefreshToken,
     Region,
     RoleAssignment,
@@ -41,6 +42,7 @@ _GRANT_REGION = aliased(Region)
 _GRANT_COMMUNITY = aliased(Community)
 _GRANT_UNIT = aliased(Unit)
 _GRANT_BRANCH = aliased(CourierBranch)
+_GRANT_COMPANY = aliased(CourierCompany)
 
 _SelectT = TypeVar("_SelectT", bound=Select[*tuple[Any, ...]])
 
@@ -176,11 +178,13 @@ _GRANT_COLUMNS = (
     RoleAssignment.community_id,
     RoleAssignment.unit_id,
     RoleAssignment.branch_id,
+    RoleAssignment.company_id,
     _GRANT_REGION.name.label("region_name"),
     _GRANT_REGION.path.label("region_path"),
     _GRANT_COMMUNITY.name.label("community_name"),
     _GRANT_UNIT.name.label("unit_name"),
     _GRANT_BRANCH.name.label("branch_name"),
+    _GRANT_COMPANY.name.label("company_name"),
 )
 
 
@@ -190,6 +194,7 @@ def _with_grant_places(stmt: _SelectT) -> _SelectT:
         .outerjoin(_GRANT_COMMUNITY, RoleAssignment.community_id == _GRANT_COMMUNITY.id)
         .outerjoin(_GRANT_UNIT, RoleAssignment.unit_id == _GRANT_UNIT.id)
         .outerjoin(_GRANT_BRANCH, RoleAssignment.branch_id == _GRANT_BRANCH.id)
+        .outerjoin(_GRANT_COMPANY, RoleAssignment.company_id == _GRANT_COMPANY.id)
         .order_by(RoleAssignment.created_at, RoleAssignment.id)
     )
 
@@ -216,6 +221,7 @@ def _grant(row: Any) -> RoleGrant:
         ScopeType.community: (row.community_id, row.community_name),
         ScopeType.unit: (row.unit_id, row.unit_name),
         ScopeType.branch: (row.branch_id, row.branch_name),
+        ScopeType.company: (row.company_id, row.company_name),
         None: (None, None),
     }[scope_type]
     return RoleGrant(

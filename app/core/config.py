@@ -119,6 +119,10 @@ class Settings(BaseSettings):
     points_self_resolved: int = 20
     points_daily_cap: int = 50
     points_monthly_cap: int = 300
+    # 微心愿: what a volunteer earns when the resident confirms a wish fulfilled (within the
+    # caps), and how long the resident has to confirm before the community's staff may.
+    points_wish_fulfilled: int = Field(default=10, ge=0)
+    wish_confirm_days: float = Field(default=3.0, gt=0)
 
     # Statistics (docs/product.md, "What the dashboards measure"): the weights of the three
     # rates in the combined score, and what a "basically satisfied" rating counts for.

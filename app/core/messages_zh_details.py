@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from typing import Final
 
-DETAILS: Final[dict[str, str]] = {
+from app.core.messages_zh_programmes import PROGRAMME_DETAILS
+
+_GENERAL: Final[dict[str, str]] = {
     # Signing in, tokens, API keys
     "Sign in first: send `Authorization: Bearer <token>`": (
         "请先登录：发送 `Authorization: Bearer <token>`"
@@ -369,3 +371,5 @@ DETAILS: Final[dict[str, str]] = {
         "该范围按 {1} 米划分有 {0} 个网格，最多 {2} 个：请缩小范围或加大网格"
     ),
 }
+
+DETAILS: Final[dict[str, str]] = {**_GENERAL, **PROGRAMME_DETAILS}

@@ -22,6 +22,7 @@ from app.categories.taxonomy import seed_categories
 from app.core.workcalendar import WorkingCalendar
 from app.demo.keys import demo_keys
 from app.demo.organisation import Organisation, organisation
+from app.demo.programmes import add_programmes
 from app.models.base import utcnow
 from app.models.enums import CheckInStatus, RegionLevel, Role
 from app.models.org import (
@@ -100,6 +101,7 @@ class _DemoBuilder:
         self.community_places: dict[str, str] = {}  # community name → "<township><community>"
         self.units: dict[str, Unit] = {}
         self.branches: dict[tuple[str, int], CourierBranch] = {}
+        self.companies: dict[str, CourierCompany] = {}
         self.staff: dict[str, User] = {}
 
     async def build(self) -> None:
@@ -114,6 +116,8 @@ class _DemoBuilder:
         self._add_people()
         await self.session.flush()
         self._add_check_ins()
+        await self.session.flush()
+        add_programmes(self.session, self.communities, self.companies, self.staff, demo_id)
         await self.session.flush()
 
     def _add_region(
@@ -208,6 +212,7 @@ class _DemoBuilder:
                 short_name=company_spec.short_name,
             )
             self.session.add(company)
+            self.companies[company.name] = company
             for index, spec in enumerate(company_spec.branches):
                 branch = CourierBranch(
                     id=demo_id("courier_branch", company_spec.name, spec.name),
@@ -230,6 +235,7 @@ class _DemoBuilder:
         community: Community | None = None,
         unit: Unit | None = None,
         branch: CourierBranch | None = None,
+        company: CourierCompany | None = None,
     ) -> User:
         user = User(
             id=demo_id("user", username),
@@ -248,6 +254,7 @@ class _DemoBuilder:
                 community_id=community.id if community else None,
                 unit_id=unit.id if unit else None,
                 branch_id=branch.id if branch else None,
+                company_id=company.id if company else None,
             )
         )
         self.accounts.append(DemoAccount(username, display_name, role_description))
@@ -276,6 +283,21 @@ class _DemoBuilder:
                 branch=branch,
             )
         self._add_user("resident1", org.people["resident1"], Role.reporter, "reporter (resident)")
+        community_one = min(self.communities.values(), key=lambda community: community.name)
+        self._add_user(
+            "volunteer1",
+            org.people["volunteer1"],
+            Role.volunteer,
+            f"volunteer of {self.community_places[community_one.name]}",
+            community=community_one,
+        )
+        self._add_user(
+            "manager1",
+            org.people["manager1"],
+            Role.company_manager,
+            "manager of 顺丰速运 (its points store)",
+            company=self.companies["顺丰速运"],
+        )
 
     def _add_overseers(self, org: Organisation) -> None:
         """The administrator, the banner's and the seat township's supervisors, the viewer."""

@@ -60,9 +60,15 @@ class Audience:
         self.everything = principal.is_admin
         self.region_paths = tuple(principal.region_paths(*REGION_ROLES))
         self.communities = frozenset(principal.scope_ids(*STAFF_ROLES))
+        # A micro-wish's events are its community's staff's: its grid workers volunteer for
+        # wishes, and see a wish only once it is published (app/wishes/scope.py).
+        self.wish_communities = frozenset(principal.scope_ids(Role.community_staff))
         self.unit_uuids = frozenset(principal.scope_ids(Role.unit_staff))
         self.units = frozenset(str(u) for u in self.unit_uuids)
         self.user_id = principal.user_id
+
+    def _places_of(self, event: LiveEvent) -> frozenset[uuid.UUID]:
+        return self.wish_communities if event.type.startswith("wish.") else self.communities
 
     def sees(self, event: LiveEvent) -> bool:
         return (
@@ -71,7 +77,7 @@ class Audience:
                 event.region_path is not None
                 and any(event.region_path.startswith(p) for p in self.region_paths)
             )
-            or (event.community_id is not None and event.community_id in self.communities)
+            or (event.community_id is not None and event.community_id in self._places_of(event))
             or not self.units.isdisjoint(event.unit_ids)
             or (self.user_id is not None and event.reporter_id == self.user_id)
         )

@@ -18,15 +18,15 @@ from pydantic import (
 )
 
 from app.integrations.failures import DELIVERY_ERROR_DESCRIPTION, DeliveryError
-from app.models.enums import DeliveryStatus, JobStatus, ReportStatus
+from app.models.enums import DeliveryStatus, JobStatus, ReportStatus, WishStatus
 
 # The families of outbox event types. A pattern outside them is refused so that a typo such as
 # "reports.accepted" is caught at subscription time instead of silently matching nothing.
-EVENT_FAMILIES = ("report", "job")
+EVENT_FAMILIES = ("report", "job", "wish")
 EVENT_PATTERN = re.compile(r"^(\*|(?P<family>[a-z_]+)\.(\*|[a-z_]+))$")
 EVENTS_DESCRIPTION = (
     'Event types to receive: exact ("report.submitted", "job.dispatched"), a family '
-    '("report.*", "job.*"), or "*" for every event'
+    '("report.*", "job.*", "wish.*"), or "*" for every event'
 )
 
 WebhookUrl = Annotated[
@@ -49,7 +49,7 @@ def _check_events(events: list[str]) -> list[str]:
         if match is None or (match["family"] and match["family"] not in EVENT_FAMILIES):
             raise ValueError(
                 f'{pattern!r} is not an event type or pattern: use "report.<action>", '
-                '"job.<action>", "report.*", "job.*" or "*"'
+                '"job.<action>", "wish.<action>", "report.*", "job.*", "wish.*" or "*"'
             )
     return list(dict.fromkeys(events))  # duplicates dropped, order kept
 
@@ -182,15 +182,26 @@ class EventJob(BaseModel):
     status: JobStatus
 
 
+class EventWish(BaseModel):
+    """A micro-wish as events carry it: never the resident's contact."""
+
+    id: uuid.UUID
+    status: WishStatus
+    title: str
+    community_id: uuid.UUID
+
+
 class Event(BaseModel):
     """An event as a live stream sends it (the `data:` of a message) and a webhook POSTs it."""
 
     id: int = Field(description="Increases with every event; also the stream message's `id:`")
     type: str = Field(
-        description="`report.<action>` or `job.<action>`", examples=["report.submitted"]
+        description="`report.<action>`, `job.<action>` or `wish.<action>`",
+        examples=["report.submitted"],
     )
     occurred_at: datetime
-    report: EventReport
+    report: EventReport | None = Field(default=None, description="In report and job events")
+    wish: EventWish | None = Field(default=None, description="Only in micro-wish events")
     job: EventJob | None = Field(default=None, description="Only in job events")
     data: dict[str, Any] | None = Field(
         default=None, description="The change's details, when it has any", examples=[None]

@@ -13,6 +13,7 @@ from app.core.geo import CoordSystem
 from app.core.lights import Light
 from app.core.workcalendar import DaySource
 from app.integrations.failures import DeliveryError
+from app.labels.programmes import PROGRAMME_VOCABULARIES, WISH_EVENT_TYPES, Labels
 from app.models.audit import AuditAction
 from app.models.enums import (
     CategoryKind,
@@ -40,10 +41,6 @@ from app.models.enums import (
     SupervisionLevel,
     UnitKind,
 )
-from app.points.schemas import LeaderboardScope, PointsRule
-
-# (Chinese, English) for each value: the order of app.core.language.LANGUAGES.
-Labels = dict[str, tuple[str, str]]
 
 # The vocabularies, by the name clients look them up with.
 VOCABULARIES: Final[dict[str, tuple[type[StrEnum], Labels]]] = {
@@ -225,6 +222,8 @@ VOCABULARIES: Final[dict[str, tuple[type[StrEnum], Labels]]] = {
             "grid_worker": ("网格员", "Grid worker"),
             "unit_staff": ("报到单位工作人员", "Unit staff"),
             "courier": ("快递员", "Courier"),
+            "company_manager": ("快递公司管理员", "Courier company manager"),
+            "volunteer": ("志愿者", "Volunteer"),
             "reporter": ("群众", "Reporter"),
         },
     ),
@@ -235,6 +234,7 @@ VOCABULARIES: Final[dict[str, tuple[type[StrEnum], Labels]]] = {
             "community": ("社区", "Community"),
             "unit": ("单位", "Unit"),
             "branch": ("快递网点", "Courier branch"),
+            "company": ("快递公司", "Courier company"),
         },
     ),
     "region_level": (
@@ -332,23 +332,6 @@ VOCABULARIES: Final[dict[str, tuple[type[StrEnum], Labels]]] = {
             "weekday_rule": ("周一至周五规则", "Monday to Friday rule"),
         },
     ),
-    "points_rule": (
-        PointsRule,
-        {
-            "accepted": ("上报被受理", "Report accepted"),
-            "closed_bonus": ("结案奖励", "Case closed bonus"),
-            "self_resolved": ("随手清", "Cleared on the spot"),
-            "account_closed": ("账号注销清零", "Account cancelled"),
-        },
-    ),
-    "leaderboard_scope": (
-        LeaderboardScope,
-        {
-            "community": ("社区", "Community"),
-            "branch": ("网点", "Branch"),
-            "company": ("快递公司", "Courier company"),
-        },
-    ),
     "audit_action": (
         AuditAction,
         {
@@ -361,6 +344,7 @@ VOCABULARIES: Final[dict[str, tuple[type[StrEnum], Labels]]] = {
             ),
         },
     ),
+    **PROGRAMME_VOCABULARIES,
 }
 
 # The event types of the outbox, the live stream and webhooks (docs/api.md, "Events").
@@ -396,4 +380,5 @@ EVENT_TYPES: Final[Labels] = {
     "job.extension_refuse": ("驳回延期", "More time refused"),
     "job.rework": ("返工", "Rework"),
     "job.overdue": ("超期", "Job deadline passed"),
+    **WISH_EVENT_TYPES,
 }

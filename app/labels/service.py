@@ -5,7 +5,8 @@ from __future__ import annotations
 from functools import cache
 
 from app.core.language import LANGUAGES, Language
-from app.labels.catalogue import EVENT_TYPES, VOCABULARIES, Labels
+from app.labels.catalogue import EVENT_TYPES, VOCABULARIES
+from app.labels.programmes import Labels
 from app.labels.schemas import LabelsRead
 
 

@@ -25,8 +25,10 @@ from app.models.reports import (
     ReportNumberCounter,
 )
 from app.models.stats import CaseDayCount
-from app.models.uploads import Upload
+from app.models.store import Redemption, Reward
+from app.models.uploads import Picture, Upload
 from app.models.users import ApiKey, AuthSession, LoginThrottle, RefreshToken, RoleAssignment, User
+from app.models.wishes import Wish
 from app.models.workflow import Job, JobExtension, OverdueMark, Rating
 
 __all__ = [
@@ -52,19 +54,23 @@ __all__ = [
     "OverdueMark",
     "Pairing",
     "Photo",
+    "Picture",
     "PointsEntry",
     "Rating",
+    "Redemption",
     "RefreshToken",
     "Region",
     "Report",
     "ReportEvent",
     "ReportNumberCounter",
+    "Reward",
     "RoleAssignment",
     "Unit",
     "Upload",
     "User",
     "Webhook",
     "WebhookDelivery",
+    "Wish",
     "WorkingDay",
     "WorkingDaysBuilt",
 ]

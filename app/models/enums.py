@@ -28,8 +28,10 @@ class Role(StrEnum):
     viewer = "viewer"  # @region, read-only dashboards
     community_staff = "community_staff"  # @community
     grid_worker = "grid_worker"  # @community
+    volunteer = "volunteer"  # @community: a registered volunteer (党员/志愿者), for micro-wishes
     unit_staff = "unit_staff"  # @unit
     courier = "courier"  # @branch
+    company_manager = "company_manager"  # @company: a courier company's points store
     reporter = "reporter"  # no scope
 
 
@@ -38,6 +40,7 @@ class ScopeType(StrEnum):
     community = "community"
     unit = "unit"
     branch = "branch"
+    company = "company"
 
 
 # Which kind of place each role is scoped to; None means the role has no place.
@@ -48,8 +51,10 @@ ROLE_SCOPE: dict[Role, ScopeType | None] = {
     Role.viewer: ScopeType.region,
     Role.community_staff: ScopeType.community,
     Role.grid_worker: ScopeType.community,
+    Role.volunteer: ScopeType.community,
     Role.unit_staff: ScopeType.unit,
     Role.courier: ScopeType.branch,
+    Role.company_manager: ScopeType.company,
 }
 
 
@@ -200,3 +205,23 @@ class StatsMetric(StrEnum):
     accepted = "accepted"
     closed = "closed"
     overdue = "overdue"  # clocks recorded overdue by the sweep
+
+
+class RedemptionStatus(StrEnum):
+    """A reward bought with points (积分兑换), waiting at the shop or settled."""
+
+    pending = "pending"  # 待领取: paid, the item is held for the buyer
+    handed_over = "handed_over"  # 已领取
+    cancelled = "cancelled"  # 已取消: points and stock returned
+
+
+class WishStatus(StrEnum):
+    """A resident's micro-wish (微心愿): 居民点单 → 社区派单 → 志愿者接单."""
+
+    submitted = "submitted"  # 待审核
+    published = "published"  # 待认领
+    declined = "declined"  # 未通过
+    claimed = "claimed"  # 已认领
+    fulfilled = "fulfilled"  # 待确认: the volunteer says it is done
+    confirmed = "confirmed"  # 已圆梦
+    withdrawn = "withdrawn"  # 已撤回

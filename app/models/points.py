@@ -12,7 +12,8 @@ from app.models.base import Base, UUIDPrimaryKey, utcnow
 
 
 class PointsEntry(UUIDPrimaryKey, Base):
-    """One award. The unique key makes each rule pay at most once per report, whatever is
+    """One movement of points: an award, a purchase in the points store, its refund. The
+    unique keys make each rule pay at most once per report (or wish, or purchase), whatever is
     retried or reopened; an award cut by a cap is recorded with what was actually given. A
     cancelled account's ledger ends with a closing entry (no report) that takes the balance
     to zero."""
@@ -23,13 +24,22 @@ class PointsEntry(UUIDPrimaryKey, Base):
         Index("ix_points_entries_user_created", "user_id", "created_at"),
         # Leaderboards add up a month of entries.
         Index("ix_points_entries_created", "created_at"),
+        # A wish pays its volunteer once; a redemption is debited once and refunded once.
+        Index("uq_points_entries_wish_rule", "wish_id", "rule", unique=True),
+        Index("uq_points_entries_redemption_rule", "redemption_id", "rule", unique=True),
     )
 
     user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     report_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("reports.id", ondelete="CASCADE")
     )
-    rule: Mapped[str] = mapped_column(String(40))  # "accepted", "closed_bonus", "account_closed"
+    wish_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("wishes.id", ondelete="SET NULL"))
+    redemption_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("redemptions.id", ondelete="SET NULL")
+    )
+    # "accepted", "closed_bonus", "self_resolved", "wish_fulfilled" (earned); "redeemed",
+    # "redemption_refunded" (spent, given back); "account_closed" (forfeited).
+    rule: Mapped[str] = mapped_column(String(40))
     points: Mapped[int] = mapped_column(Integer)
     # The amount the rule would have given before the daily or monthly cap.
     points_before_cap: Mapped[int] = mapped_column(Integer)

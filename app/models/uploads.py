@@ -30,3 +30,19 @@ class Upload(StoredFileColumns, UUIDPrimaryKey, Base):
     sha256: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime]
+
+
+class Picture(StoredFileColumns, UUIDPrimaryKey, Base):
+    """A photo that belongs to something other than a report: a reward's picture, a wish's
+    photo or its fulfilment photo. Made from an upload (``POST /api/v1/uploads``), under the
+    same id; read at ``/api/v1/photos/{id}`` by a signed link handed out with what it shows."""
+
+    __tablename__ = "pictures"
+
+    sha256: Mapped[str] = mapped_column(String(64))
+    # "reward", "wish", "wish_fulfilment": what it shows, for the reader and the cleaner.
+    kind: Mapped[str] = mapped_column(String(20))
+    uploader_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -47,7 +47,8 @@ class RoleAssignment(UUIDPrimaryKey, Base):
             "(CASE WHEN region_id IS NULL THEN 0 ELSE 1 END"
             " + CASE WHEN community_id IS NULL THEN 0 ELSE 1 END"
             " + CASE WHEN unit_id IS NULL THEN 0 ELSE 1 END"
-            " + CASE WHEN branch_id IS NULL THEN 0 ELSE 1 END) <= 1",
+            " + CASE WHEN branch_id IS NULL THEN 0 ELSE 1 END"
+            " + CASE WHEN company_id IS NULL THEN 0 ELSE 1 END) <= 1",
             name="one_scope",
         ),
         Index("ix_role_assignments_community_role", "community_id", "role"),
@@ -68,6 +69,9 @@ class RoleAssignment(UUIDPrimaryKey, Base):
     )
     branch_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("courier_branches.id", ondelete="CASCADE"), index=True
+    )
+    company_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("courier_companies.id", ondelete="CASCADE"), index=True
     )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 

@@ -7,9 +7,11 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Header, Query, Response, UploadFile
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
-from sqlalchemy import ColumnElement, select, true
+from sqlalchemy import ColumnElement, or_, select, true
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.deps import OptionalPrincipal, UserPrincipal
+from app.auth.principal import Principal
 from app.auth.scope import report_scope
 from app.core.config import Settings
 from app.core.deps import ClockDep, SessionDep, SettingsDep
@@ -24,7 +26,7 @@ from app.core.errors import (
 )
 from app.core.params import PhotoId
 from app.core.storage import StoredPhotoNotFound
-from app.models import Photo, Report, Upload
+from app.models import Photo, Picture, Report, Upload
 from app.models.enums import Role
 from app.photos import pending
 from app.photos.deps import PhotoServicesDep, PhotoStorageDep
@@ -88,7 +90,7 @@ async def read_photo(
         raise Unauthorized("Sign in first: send `Authorization: Bearer <token>`")
     else:
         visible = report_scope(principal)
-    photo: Photo | Upload | None = await session.scalar(
+    photo: Photo | Upload | Picture | None = await session.scalar(
         select(Photo)
         .join(Report, Photo.report_id == Report.id)
         .where(Photo.id == photo_id, visible)
@@ -102,6 +104,8 @@ async def read_photo(
             select(Upload).where(Upload.id == photo_id, Upload.expires_at > clock.now(), uploader)
         )
     if photo is None:
+        photo = await _picture(session, photo_id, principal, signed=signature is not None)
+    if photo is None:
         raise NotFound("No such photo")
     tag = f'"{photo.sha256[:16]}-{size}"'
     headers = {"ETag": tag, "Cache-Control": CACHE_CONTROL}
@@ -113,6 +117,24 @@ async def read_photo(
     except StoredPhotoNotFound as exc:
         raise NotFound("The photo's file is missing from storage") from exc
     return Response(data, media_type=photo.content_type, headers=headers)
+
+
+async def _picture(
+    session: AsyncSession, picture_id: uuid.UUID, principal: Principal | None, signed: bool
+) -> Picture | None:
+    """A reward's or a wish's picture: by a signed link (handed out only with what it shows);
+    with a bearer token, a reward's picture (shops' shelves are public to signed-in people)
+    or one's own."""
+    if signed:
+        readable: ColumnElement[bool] = true()
+    elif principal is None:
+        return None
+    else:
+        readable = or_(Picture.kind == "reward", Picture.uploader_id == principal.user_id)
+    picture: Picture | None = await session.scalar(
+        select(Picture).where(Picture.id == picture_id, readable)
+    )
+    return picture
 
 
 class UploadPhotoForm(BaseModel):

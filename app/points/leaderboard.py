@@ -28,6 +28,7 @@ from app.models import (
     User,
 )
 from app.points.schemas import (
+    EARNING_RULE_VALUES,
     Leaderboard,
     LeaderboardEntry,
     LeaderboardScope,
@@ -123,10 +124,12 @@ def _ranked(query: LeaderboardQuery, starts_at: datetime, ends_at: datetime) -> 
     """Each place's (or each reporter's) sums in the month, named and ranked by points."""
     place_column = _SCOPE_COLUMN[query.scope]
     place_table = _SCOPE_TABLE[query.scope]
-    # Awards a cap cut to nothing are in the ledger but earned nothing: they do not rank.
+    # Awards a cap cut to nothing are in the ledger but earned nothing: they do not rank; nor
+    # do purchases, refunds or a closed ledger, which earn nothing.
     earned: list[ColumnElement[bool]] = [
         PointsEntry.created_at >= starts_at,
         PointsEntry.created_at < ends_at,
+        PointsEntry.rule.in_(EARNING_RULE_VALUES),
         PointsEntry.points > 0,
     ]
     if query.place_id is None:

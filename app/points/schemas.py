@@ -8,13 +8,31 @@ from pydantic import BaseModel, Field
 
 
 class PointsRule(StrEnum):
-    """Why points were given: a report accepted as valid, or its case closed; or why they were
-    taken: the account was cancelled (账号注销) and its balance forfeited."""
+    """Why points were given: a report accepted as valid, its case closed, a hazard cleared on
+    the spot, a micro-wish fulfilled; why they were spent: a reward bought in the points store
+    (and given back when the purchase was cancelled); or why they were taken: the account was
+    cancelled (账号注销) and its balance forfeited."""
 
     accepted = "accepted"
     closed_bonus = "closed_bonus"
     self_resolved = "self_resolved"  # 随手清: cleared on the spot by its reporter, checked
+    wish_fulfilled = "wish_fulfilled"  # 微心愿: a volunteer fulfilled a resident's wish
+    redeemed = "redeemed"  # 积分兑换: points spent on a reward
+    redemption_refunded = "redemption_refunded"  # the purchase was cancelled
     account_closed = "account_closed"
+
+
+# The rules that earn points: what caps, leaderboards and the courier statistics add up. Spending
+# and refunds move the balance only; a refund is not earning again.
+EARNING_RULES = frozenset(
+    {
+        PointsRule.accepted,
+        PointsRule.closed_bonus,
+        PointsRule.self_resolved,
+        PointsRule.wish_fulfilled,
+    }
+)
+EARNING_RULE_VALUES = sorted(rule.value for rule in EARNING_RULES)
 
 
 class LeaderboardScope(StrEnum):
@@ -35,7 +53,11 @@ class PointsEntryRead(BaseModel):
     points_before_cap: int = Field(description="What the rule gives before the caps")
     capped: bool = Field(description="True when a cap cut the award")
     report: ReportNumberRef | None = Field(
-        description="The report that earned the points; null for the closing entry"
+        description="The report that earned the points; null for other entries"
+    )
+    wish_id: uuid.UUID | None = Field(None, description="The micro-wish that earned the points")
+    redemption_id: uuid.UUID | None = Field(
+        None, description="The purchase that spent (or gave back) the points"
     )
     created_at: datetime
 
@@ -43,7 +65,7 @@ class PointsEntryRead(BaseModel):
 class PointsLedger(BaseModel):
     """The caller's balance, what the caps still allow, and the ledger, newest first."""
 
-    balance: int = Field(description="All points ever earned")
+    balance: int = Field(description="What may be spent: every entry of the ledger added up")
     earned_today: int = Field(description="Points earned today (China time)")
     earned_this_month: int = Field(description="Points earned this month (China time)")
     daily_cap: int

@@ -26,6 +26,7 @@ from app.models import (
 )
 from app.models.enums import ReportSource
 from app.points.schemas import (
+    EARNING_RULE_VALUES,
     PointsEntryRead,
     PointsLedger,
     PointsRule,
@@ -65,32 +66,88 @@ async def award(
     amount = await _amount(session, report, points_rule, settings)
     if amount <= 0:
         return None
+    return await _pay(
+        session,
+        report.reporter_id,
+        points_rule,
+        amount,
+        now,
+        settings,
+        source={"report_id": report.id},
+        place={
+            "community_id": report.community_id,
+            "branch_id": report.reporter_branch_id,
+            "company_id": await _company_of(session, report.reporter_branch_id),
+        },
+    )
+
+
+async def award_wish(
+    session: AsyncSession,
+    wish_id: uuid.UUID,
+    volunteer_id: uuid.UUID,
+    community_id: uuid.UUID,
+    branch_id: uuid.UUID | None,
+    now: datetime,
+    settings: Settings,
+) -> PointsEntry | None:
+    """Pay ``wish_fulfilled`` to the volunteer who fulfilled a wish, once per wish, within the
+    same caps as reports (None: nothing recorded, as for ``award``)."""
+    if settings.points_wish_fulfilled <= 0:
+        return None
+    return await _pay(
+        session,
+        volunteer_id,
+        PointsRule.wish_fulfilled,
+        settings.points_wish_fulfilled,
+        now,
+        settings,
+        source={"wish_id": wish_id},
+        place={
+            "community_id": community_id,
+            "branch_id": branch_id,
+            "company_id": await _company_of(session, branch_id),
+        },
+    )
+
+
+async def _pay(
+    session: AsyncSession,
+    user_id: uuid.UUID,
+    rule: PointsRule,
+    amount: int,
+    now: datetime,
+    settings: Settings,
+    *,
+    source: dict[str, uuid.UUID],
+    place: dict[str, uuid.UUID | None],
+) -> PointsEntry | None:
+    """Record an award of ``amount`` cut to the caps, unless the source (a report or a wish)
+    was already paid under this rule."""
     dialect = session.get_bind().dialect.name
-    # Two awards for one reporter at once would both read the caps before either wrote.
-    await _lock_ledger(session, report.reporter_id)
+    # Two awards for one person at once would both read the caps before either wrote.
+    await lock_ledger(session, user_id)
     # Read under the lock: an account cancelled at the same moment has its ledger closed
     # either after this award (and the award is forfeited with the rest) or before it.
-    if await _is_cancelled(session, report.reporter_id):
+    if await is_cancelled(session, user_id):
         return None
-    remaining = await _cap_remaining(session, report.reporter_id, now, settings)
+    remaining = await _cap_remaining(session, user_id, now, settings)
     insert = upsert_insert(dialect)
     stmt = (
         insert(PointsEntry)
         .values(
             id=uuid.uuid4(),
-            user_id=report.reporter_id,
-            report_id=report.id,
-            rule=points_rule.value,
+            user_id=user_id,
+            rule=rule.value,
             points=max(0, min(amount, remaining)),
             points_before_cap=amount,
-            community_id=report.community_id,
-            branch_id=report.reporter_branch_id,
-            company_id=await _company_of(session, report.reporter_branch_id),
             created_at=now,
+            **source,
+            **place,
         )
-        # The unique (report, rule) key decides; a concurrent twin waits for the first one's
+        # The unique (source, rule) key decides; a concurrent twin waits for the first one's
         # commit and then inserts nothing, without an error that would end the transaction.
-        .on_conflict_do_nothing(index_elements=["report_id", "rule"])
+        .on_conflict_do_nothing(index_elements=[*source, "rule"])
         .returning(PointsEntry)
     )
     return (await session.scalars(stmt)).one_or_none()
@@ -113,7 +170,7 @@ def _lock_key(user_id: uuid.UUID) -> int:
     return int.from_bytes(user_id.bytes[:4], "big", signed=True)
 
 
-async def _lock_ledger(session: AsyncSession, user_id: uuid.UUID) -> None:
+async def lock_ledger(session: AsyncSession, user_id: uuid.UUID) -> None:
     """Serialise the writers of one person's ledger until the transaction ends: on PostgreSQL
     the second waits for the first's commit. (On SQLite the writer's transaction already holds
     the database's one write lock: it changed a report or the account.)"""
@@ -123,7 +180,7 @@ async def _lock_ledger(session: AsyncSession, user_id: uuid.UUID) -> None:
         )
 
 
-async def _is_cancelled(session: AsyncSession, user_id: uuid.UUID) -> bool:
+async def is_cancelled(session: AsyncSession, user_id: uuid.UUID) -> bool:
     cancelled_at = await session.scalar(select(User.cancelled_at).where(User.id == user_id))
     return cancelled_at is not None
 
@@ -141,7 +198,7 @@ async def close_ledger(session: AsyncSession, user_id: uuid.UUID, now: datetime)
     past leaderboards and the places' totals do not change. Returns the points forfeited;
     closing a closed ledger does nothing. Call it after the account is marked cancelled, in the
     same transaction: an award waiting for the lock then finds the account cancelled."""
-    await _lock_ledger(session, user_id)
+    await lock_ledger(session, user_id)
     closed = await session.scalar(
         select(PointsEntry.id).where(
             PointsEntry.user_id == user_id, PointsEntry.rule == PointsRule.account_closed.value
@@ -185,7 +242,7 @@ def china_month(year: int, month: int) -> tuple[datetime, datetime]:
     return start, end
 
 
-def _month_of(now: datetime) -> tuple[datetime, datetime]:
+def month_of(now: datetime) -> tuple[datetime, datetime]:
     local = now.astimezone(CHINA_TZ)
     return china_month(local.year, local.month)
 
@@ -198,6 +255,8 @@ async def _earned_between(
             PointsEntry.user_id == user_id,
             PointsEntry.created_at >= bounds[0],
             PointsEntry.created_at < bounds[1],
+            # What was earned: a purchase spends, and does not make room under the caps.
+            PointsEntry.rule.in_(EARNING_RULE_VALUES),
         )
     )
     return int(total or 0)
@@ -207,7 +266,7 @@ async def _cap_remaining(
     session: AsyncSession, user_id: uuid.UUID, now: datetime, settings: Settings
 ) -> int:
     today = await _earned_between(session, user_id, china_day(now))
-    this_month = await _earned_between(session, user_id, _month_of(now))
+    this_month = await _earned_between(session, user_id, month_of(now))
     return min(settings.points_daily_cap - today, settings.points_monthly_cap - this_month)
 
 
@@ -240,7 +299,7 @@ async def ledger(
     return PointsLedger(
         balance=await balance_of(session, user_id),
         earned_today=await _earned_between(session, user_id, china_day(now)),
-        earned_this_month=await _earned_between(session, user_id, _month_of(now)),
+        earned_this_month=await _earned_between(session, user_id, month_of(now)),
         daily_cap=settings.points_daily_cap,
         monthly_cap=settings.points_monthly_cap,
         items=[
@@ -253,6 +312,8 @@ async def ledger(
                 report=ReportNumberRef(id=entry.report_id, number=numbers[entry.report_id])
                 if entry.report_id is not None
                 else None,
+                wish_id=entry.wish_id,
+                redemption_id=entry.redemption_id,
                 created_at=entry.created_at,
             )
             for entry in rows

@@ -50,6 +50,8 @@ from app.privacy.usernames import (
     retired_username_hash,
     tombstone_username,
 )
+from app.store.redemptions import cancel_pending_of
+from app.wishes.service import forget_person
 
 REVOKE_REASON = "account_cancelled"
 CHECK_IN_END_REASON = "账号已注销 (account cancelled)"
@@ -115,6 +117,9 @@ async def _cancel(
         )
     )
     await _forget_request_traces(session, user_id)
+    # Before the ledger closes: the items go back to the shelves, the points with the rest.
+    await cancel_pending_of(session, user_id, now)
+    await forget_person(session, user_id, now)
     points_forfeited = await close_ledger(session, user_id, now)
     reports_kept = int(
         await session.scalar(select(func.count()).where(Report.reporter_id == user_id)) or 0

@@ -34,6 +34,7 @@ from app.models.audit import AuditAction
 from app.photos.links import PHOTO_URL
 from app.points.schemas import PointsRule, ReportNumberRef
 from app.privacy.audit import AuditContext, record_personal_data_access
+from app.privacy.export_programmes import redemptions_of, wishes_of
 from app.privacy.schemas import (
     ExportAccess,
     ExportApiKey,
@@ -79,6 +80,8 @@ async def export_personal_data(
         comments=await _comments(session, user_id),
         ratings=await _ratings(session, user_id),
         points=await _points(session, user_id),
+        wishes=await wishes_of(session, user_id),
+        redemptions=await redemptions_of(session, user_id),
         webhooks=await _webhooks(session, user_id),
         accesses=await _accesses(session, user_id),
     )

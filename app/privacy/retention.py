@@ -31,8 +31,10 @@ from app.models import (
     LoginThrottle,
     RefreshToken,
     Report,
+    Wish,
 )
 from app.models.enums import OPEN_REPORT_STATUSES
+from app.wishes.transitions import FINAL_WISH_STATUSES
 
 # Per table and pass: a large backlog is worked off over several passes of the worker.
 MAX_BATCHES_PER_PASS = 20
@@ -105,15 +107,40 @@ def _integration_contacts(settings: Settings, now: datetime, limit: int) -> Upda
     )
 
 
+def _wish_contacts(settings: Settings, now: datetime, limit: int) -> Update:
+    """A wish that ended (declined, withdrawn, confirmed) longer ago than the retention period
+    keeps its story, not how to reach its resident."""
+    cutoff = now - timedelta(days=settings.retention_days)
+    batch = (
+        select(Wish.id)
+        .where(
+            Wish.status.in_(list(FINAL_WISH_STATUSES)),
+            Wish.updated_at < cutoff,
+            or_(
+                Wish.resident_name.is_not(None),
+                Wish.resident_phone.is_not(None),
+                Wish.address.is_not(None),
+            ),
+        )
+        .limit(limit)
+    )
+    return (
+        update(Wish)
+        .where(Wish.id.in_(batch))
+        .values(resident_name=None, resident_phone=None, address=None)
+    )
+
+
 # What each pass removes: rows deleted, or (contacts) personal fields erased from a row that stays.
 PRUNED_TABLES: dict[str, Callable[[Settings, datetime, int], Delete | Update]] = {
     "idempotency_records": _idempotency_records,
     "auth_sessions": _sessions,
     "login_throttles": _login_throttles,
     "integration_contacts": _integration_contacts,
+    "wish_contacts": _wish_contacts,
 }
 # Governed by ``retention_days`` (0 keeps everything it governs).
-_BY_RETENTION_DAYS = frozenset({"auth_sessions", "integration_contacts"})
+_BY_RETENTION_DAYS = frozenset({"auth_sessions", "integration_contacts", "wish_contacts"})
 
 
 async def prune_personal_data(

@@ -13,11 +13,13 @@ from app.core.schemas import Ref
 from app.models.enums import (
     CheckInStatus,
     PhotoKind,
+    RedemptionStatus,
     ReportSource,
     ReportStatus,
     Role,
     Satisfaction,
     ScopeType,
+    WishStatus,
 )
 from app.points.schemas import PointsRule, ReportNumberRef
 from app.reports.schemas import LatLng, SubmittedLocation
@@ -154,6 +156,36 @@ class ExportAccess(BaseModel):
     by_self: bool = Field(description="False when an administrator did it")
 
 
+class ExportWish(BaseModel):
+    """A micro-wish you posted (with the contact you gave) or claimed as a volunteer."""
+
+    id: uuid.UUID
+    part: Literal["resident", "volunteer"]
+    community: str
+    title: str
+    description: str | None
+    status: WishStatus
+    contact_name: str | None = Field(description="Only in the wishes you posted")
+    contact_phone: str | None
+    address: str | None
+    fulfilment_note: str | None
+    thanks_note: str | None
+    created_at: datetime
+
+
+class ExportRedemption(BaseModel):
+    """A reward you bought in a points store."""
+
+    id: uuid.UUID
+    reward: str
+    points: int
+    code: str
+    status: RedemptionStatus
+    created_at: datetime
+    handed_over_at: datetime | None
+    cancelled_at: datetime | None
+
+
 class PersonalDataExport(BaseModel):
     """A copy of the personal data the service holds about the caller (个人信息副本)."""
 
@@ -168,6 +200,8 @@ class PersonalDataExport(BaseModel):
     comments: list[ExportComment] = Field(description="Your public comments on cases")
     ratings: list[ExportRating]
     points: ExportPoints
+    wishes: list[ExportWish] = Field(description="Micro-wishes you posted or claimed")
+    redemptions: list[ExportRedemption] = Field(description="What you bought with points")
     webhooks: list[ExportWebhook]
     accesses: list[ExportAccess] = Field(
         description="Exports, cancellations and administrators' reads of your data, newest first"

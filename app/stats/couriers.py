@@ -22,6 +22,7 @@ from app.models import (
     Report,
 )
 from app.models.enums import CheckInStatus, ReportStatus
+from app.points.schemas import EARNING_RULE_VALUES
 from app.stats.schemas import CourierBranchRow, CourierCompanyRow, CourierSheet
 from app.stats.selection import StatsQuery, counted_cases, region_subtree, within
 from app.stats.summary import period_of
@@ -86,7 +87,7 @@ async def courier_sheet(session: AsyncSession, query: StatsQuery) -> CourierShee
     points = (
         select(func.coalesce(func.sum(PointsEntry.points), 0).label("points"))
         .join(CourierBranch, CourierBranch.id == PointsEntry.branch_id)
-        .where(*within(PointsEntry.created_at, query))
+        .where(*within(PointsEntry.created_at, query), PointsEntry.rule.in_(EARNING_RULE_VALUES))
     )
     if in_sight is not None:
         check_ins = check_ins.where(CheckIn.community_id.in_(in_sight))

@@ -22,6 +22,7 @@ from app.models import (
     CheckIn,
     Community,
     CourierBranch,
+    CourierCompany,
     Region,
     RoleAssignment,
     Unit,
@@ -208,6 +209,7 @@ async def _scope_exists(session: AsyncSession, scope_type: ScopeType, scope_id: 
         ScopeType.community: Community,
         ScopeType.unit: Unit,
         ScopeType.branch: CourierBranch,
+        ScopeType.company: CourierCompany,
     }[scope_type]
     return await session.get(model, scope_id) is not None
 

@@ -8,7 +8,8 @@ Requests are whole and valid, so that a caller the gate lets through gets the do
 first caller let through must get exactly that, so a request the matrix got wrong cannot pass
 for the domain's answer. An operation marked ``fresh`` uses up its object (a status change, a
 deletion): every caller it lets through gets one of its own, so that each meets the object as
-the action needs it."""
+the action needs it. The points store's and the micro-wishes' operations are in
+``operations_store.py``, registered at the end of this module."""
 
 from __future__ import annotations
 
@@ -1186,3 +1187,8 @@ _stats("couriers", "community")
 _stats("timeseries", "unit", lambda w, s: {"interval": "week", "metric": "closed"})
 _stats("heatmap", "township", _around)
 _stats("lights", "township")
+
+
+# --- the points store and micro-wishes: their own module, registered here -------------------
+
+from tests.authorization import operations_store  # noqa: E402, F401

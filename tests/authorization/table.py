@@ -17,22 +17,28 @@ The roles are the demo accounts of the README:
 - ``staff1`` and ``grid1``: community staff and grid worker of 东街社区 (陕坝镇).
 - ``unit1``: staff of 旗农牧和科技局, paired with 东街社区; ``unit3``: staff of 旗交通运输局,
   not paired with it.
-- ``courier1``: a courier checked in to 东街社区; ``resident1``: a resident, of no place.
+- ``courier1``: a courier checked in to 东街社区, so one of its volunteers for micro-wishes,
+  with points earned there to spend on its shelf; ``resident1``: a resident, of no place, who
+  posts micro-wishes to 东街社区.
 
 The columns (scopes):
 
 - ``in``: the callers' own place and things. 东街社区 of 陕坝镇 in 杭锦后旗: its cases (reported
   by courier1; a standing one whistled to unit1, with unit1's job and photo), its people, its
   pending check-in, unit1 and unit1's webhook (with a parked delivery), a 陕坝镇 courier
-  branch, the township 陕坝镇 and the banner. An action works on a new case in the status it
-  needs, so unit1 has a job on it only when it is dispatched.
+  branch, the township 陕坝镇 and the banner; a reward on its shelf (put up by staff1) and
+  courier1's purchase of it, and resident1's wish, published by staff1. An action works on a
+  new object (a case, reward, purchase or wish) in the status it needs, so unit1 has a job on
+  a case only when it is dispatched, and a wish is claimed by courier1.
 - ``out``: someone else's, outside every role's region: 东风社区 of 巴彦高勒镇 in 磴口县, a
   county of the same city made for the test. Its cases are filed by its own staff and
   whistled to unit3 (so unit3's job and webhook are there); its people, check-ins, units and
-  branches are its own.
+  branches are its own, and so are its shelf, its resident who posts wishes and its volunteer
+  who claims them and buys on the shelf.
 - ``near``, on a few rows: 头道桥社区 of 头道桥镇, a sibling of 陕坝镇 in the same banner, where
   the banner's supervisor, viewer and key reach and 陕坝镇's supervisor2 does not. Its cases are
-  filed by a courier of its own and whistled by its staff to unit3 (paired with it).
+  filed by a courier of its own and whistled by its staff to unit3 (paired with it); its
+  staff put a reward on its shelf and post a wish for a resident without an account.
 - ``any``: operations on nothing placed (the caller's own account, the calendar, categories,
   courier companies, the service's pages).
 
@@ -41,8 +47,8 @@ The outcomes:
 - ``OK``: the access gate let the call through: anything but 401, 403 and 404 (a 409 or 422
   of the domain counts; a 5xx never passes);
 - ``LISTED`` / ``UNLISTED``: a list answered, with / without the object of the column; the
-  lists of ``out`` are also asked filtered to the other county (its community, region, case
-  or unit), and then they must say the same, and be empty where the object is unlisted;
+  lists of ``out`` are also asked filtered to the other county (its community, region, case,
+  unit or reward), and then they must say the same, and be empty where the object is unlisted;
 - ``REFUSED`` (403), ``HIDDEN`` (404: the object is not revealed), ``SIGN_IN`` (401).
 
 In a cell, roles are separated by spaces and ``*`` stands for every signed-in role the cell
@@ -141,6 +147,44 @@ UNIT_ACTION: Row = {
 CASE_STAFF_ON_JOB: Row = {
     IN: {OK: "admin supervisor supervisor2 staff1", REFUSED: "*"},
     OUT: {OK: "admin", HIDDEN: "supervisor supervisor2 staff1", REFUSED: "*"},
+}
+# Who sees the shelf of each place's points store (积分超市): its community's people (its staff,
+# grid workers and volunteers, the couriers checked in with it, whoever earned points there)
+# and the supervisors, viewers and dashboard keys above it, who only read it.
+SHELF_IN_SEEN_BY = "admin supervisor supervisor2 viewer key staff1 grid1 courier1"
+# Who sees a shelf or a micro-wish of 头道桥社区: the administrator and the banner's overseers.
+NEAR_OVERSEEN_BY = "admin supervisor viewer key"
+# A purchase of a reward (积分兑换): its buyer and the shop that sold it; a dashboard key is
+# refused by its role (a purchase is a person's), everyone else is not told it exists.
+REDEMPTION: Row = {
+    IN: {OK: "admin staff1 courier1", REFUSED: "key", HIDDEN: "*"},
+    OUT: {OK: "admin", REFUSED: "key", HIDDEN: "*"},
+}
+# Who sees a micro-wish (微心愿) of 东街社区 from its publication on: its staff, the supervisors,
+# viewers and keys above it, its volunteers (grid1, and courier1, who claims it) and resident1,
+# whose wish it is. All but the units: only the wish's parties act on it, the others who see it
+# are refused. In the other county the administrator acts as the community's staff.
+WISH_IN_SEEN_BY = f"{SHELF_IN_SEEN_BY} resident1"
+
+
+def wish_action(in_acts: str, *, staff_act: bool) -> Row:
+    """A micro-wish's action from its publication on: ``in_acts`` may on a wish of 东街社区; on
+    one of the other county, the administrator as its staff if ``staff_act``, else nobody."""
+    out: Cell = {OK: "admin", REFUSED: "key", HIDDEN: "*"}
+    if not staff_act:
+        out = {REFUSED: "admin key", HIDDEN: "*"}
+    return {IN: {OK: in_acts, HIDDEN: "unit1 unit3", REFUSED: "*"}, OUT: out}
+
+
+# Reviewing a wish (publish, decline): its community's staff. Under review, it is seen by the
+# staff, the supervisors, viewers and keys above it and its resident, not yet by volunteers.
+WISH_REVIEW: Row = {
+    IN: {
+        OK: "admin staff1",
+        REFUSED: "supervisor supervisor2 viewer key resident1",
+        HIDDEN: "*",
+    },
+    OUT: {OK: "admin", REFUSED: "key", HIDDEN: "*"},
 }
 # Pairings (结对): admins anywhere, supervisors for their regions' communities.
 PAIRING_WRITE: Row = {
@@ -439,6 +483,92 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("POST", f"{V1}/jobs/{{job_id}}/cancel"): CASE_STAFF_ON_JOB,
     # --- points: the leaderboard shows sums and display names to every signed-in caller ---
     ("GET", f"{V1}/leaderboard"): same(SIGNED_IN),
+    # --- the points store (积分超市): a community's shelf, run by its staff -----------------
+    # Each column's shelf has a reward, bought by the place's volunteer (in 东街社区 courier1,
+    # with points earned there).
+    ("GET", f"{V1}/rewards"): {
+        IN: {LISTED: SHELF_IN_SEEN_BY, UNLISTED: "*"},
+        OUT: {LISTED: "admin", UNLISTED: "*"},
+        NEAR: {LISTED: NEAR_OVERSEEN_BY, UNLISTED: "*"},
+    },
+    ("GET", f"{V1}/rewards/{{reward_id}}"): {
+        IN: {OK: SHELF_IN_SEEN_BY, HIDDEN: "*"},
+        OUT: {OK: "admin", HIDDEN: "*"},
+        NEAR: {OK: NEAR_OVERSEEN_BY, HIDDEN: "*"},
+    },
+    # Stocking a shelf names it in the body: whoever does not run it is refused.
+    ("POST", f"{V1}/rewards"): {
+        IN: {OK: "admin staff1", REFUSED: "*"},
+        OUT: {OK: "admin", REFUSED: "*"},
+    },
+    ("PATCH", f"{V1}/rewards/{{reward_id}}"): {
+        IN: {
+            OK: "admin staff1",
+            REFUSED: "supervisor supervisor2 viewer key grid1 courier1",
+            HIDDEN: "*",
+        },
+        OUT: {OK: "admin", REFUSED: "key", HIDDEN: "*"},
+        NEAR: {OK: "admin", REFUSED: "supervisor viewer key", HIDDEN: "*"},
+    },
+    # Buying is for the shelf's people (a 409 if they lack the points): those who oversee it
+    # only read it.
+    ("POST", f"{V1}/redemptions"): {
+        IN: {
+            OK: "admin staff1 grid1 courier1",
+            REFUSED: "supervisor supervisor2 viewer key",
+            HIDDEN: "*",
+        },
+        OUT: {OK: "admin", REFUSED: "key", HIDDEN: "*"},
+    },
+    ("GET", f"{V1}/redemptions"): {
+        IN: {LISTED: "admin staff1 courier1", UNLISTED: "*", REFUSED: "key"},
+        OUT: {LISTED: "admin", UNLISTED: "*", REFUSED: "key"},
+    },
+    ("GET", f"{V1}/redemptions/{{redemption_id}}"): REDEMPTION,
+    # 核销: the shop, against the code its buyer shows; the buyer sees the purchase, and may
+    # not hand it over to themselves.
+    ("POST", f"{V1}/redemptions/hand-over"): {
+        IN: {OK: "admin staff1", REFUSED: "key courier1", HIDDEN: "*"},
+        OUT: {OK: "admin", REFUSED: "key", HIDDEN: "*"},
+    },
+    ("POST", f"{V1}/redemptions/{{redemption_id}}/cancel"): REDEMPTION,
+    # --- micro-wishes (微心愿): a resident posts, the community reviews, a volunteer claims --
+    # Anyone posts their own wish for any community.
+    ("POST", f"{V1}/wishes"): same(PEOPLE),
+    ("GET", f"{V1}/wishes"): {
+        IN: {LISTED: WISH_IN_SEEN_BY, UNLISTED: "*"},
+        OUT: {LISTED: "admin", UNLISTED: "*"},
+        NEAR: {LISTED: NEAR_OVERSEEN_BY, UNLISTED: "*"},
+    },
+    ("GET", f"{V1}/wishes/{{wish_id}}"): {
+        IN: {OK: WISH_IN_SEEN_BY, HIDDEN: "*"},
+        OUT: {OK: "admin", HIDDEN: "*"},
+        NEAR: {OK: NEAR_OVERSEEN_BY, HIDDEN: "*"},
+    },
+    ("POST", f"{V1}/wishes/{{wish_id}}/publish"): {
+        **WISH_REVIEW,
+        NEAR: {OK: "admin", REFUSED: "supervisor viewer key", HIDDEN: "*"},
+    },
+    ("POST", f"{V1}/wishes/{{wish_id}}/decline"): WISH_REVIEW,
+    # A published wish: its resident or staff take it back.
+    ("POST", f"{V1}/wishes/{{wish_id}}/withdraw"): wish_action(
+        "admin staff1 resident1", staff_act=True
+    ),
+    # The community's volunteers (not the resident, not its staff as such).
+    ("POST", f"{V1}/wishes/{{wish_id}}/claim"): wish_action("grid1 courier1", staff_act=False),
+    # A wish courier1 claimed: courier1 gives it up, or its staff take it back.
+    ("POST", f"{V1}/wishes/{{wish_id}}/release"): wish_action(
+        "admin staff1 courier1", staff_act=True
+    ),
+    # The claimant, with a photo of their own upload; nobody else, administrators included.
+    ("POST", f"{V1}/wishes/{{wish_id}}/fulfil"): wish_action("courier1", staff_act=False),
+    # A fulfilled wish whose resident let the time to confirm pass: the resident, or its staff.
+    ("POST", f"{V1}/wishes/{{wish_id}}/confirm"): wish_action(
+        "admin staff1 resident1", staff_act=True
+    ),
+    # The resident's own say: not done yet (a fulfilled wish), thanks (a confirmed one).
+    ("POST", f"{V1}/wishes/{{wish_id}}/reopen"): wish_action("resident1", staff_act=False),
+    ("POST", f"{V1}/wishes/{{wish_id}}/thank"): wish_action("resident1", staff_act=False),
     # --- webhooks and live events -----------------------------------------------------------
     ("POST", f"{V1}/webhooks"): {
         IN: {OK: "admin unit1", REFUSED: "*"},
@@ -507,6 +637,16 @@ VARIANTS: dict[tuple[str, str, str], Row] = {
         f"{V1}/webhooks/{{webhook_id}}/deliveries/{{delivery_id}}/retry",
         "another webhook's delivery",
     ): {IN: {HIDDEN: "admin unit1 unit3", REFUSED: "*"}},
+    # A wish for a resident without an account is the community's staff's to post.
+    ("POST", f"{V1}/wishes", "for a resident without an account"): {
+        IN: {OK: "admin staff1", REFUSED: "*"},
+        OUT: {OK: "admin", REFUSED: "*"},
+    },
+    # Volunteers see their community's wishes from publication on: one another volunteer
+    # claimed too (grid1; courier1 claimed it).
+    ("GET", f"{V1}/wishes/{{wish_id}}", "a wish another volunteer claimed"): {
+        IN: {OK: WISH_IN_SEEN_BY, HIDDEN: "*"},
+    },
 }
 
 # (method, path[, variant], scope, role) → why the service does not answer as the table

@@ -1,7 +1,8 @@
 """The world the authorisation matrix calls into: one cloned demo database per test process,
 signed-in callers for every role, standing objects in three places (东街社区, the callers' own;
 头道桥社区, a sibling township's; 东风社区, in a county made for the test that no role but the
-administrator reaches), and factories for the objects an action uses up.
+administrator reaches), and factories for the objects an action uses up: cases, jobs, people,
+places, and the points store's rewards and purchases and the micro-wishes.
 
 Access tokens are minted as ``POST /auth/token`` mints them (a login row and a JWT), without
 going through the password check: that endpoint is a row of the matrix like any other, and a
@@ -37,11 +38,14 @@ from app.models import (
     AuthSession,
     Community,
     OutboxEvent,
+    PointsEntry,
     RefreshToken,
     User,
     WebhookDelivery,
+    Wish,
 )
 from app.models.enums import DeliveryStatus
+from app.points.schemas import PointsRule
 from tests.conftest import DEMO_PASSWORD, make_test_settings
 
 API = "/api/v1"
@@ -97,6 +101,17 @@ FAR_BOUNDARY = {
 REMOTE_LNG, REMOTE_LAT = 100.0, 30.0
 
 CATEGORY = "chaotic_parking"
+
+# The points store: what a test reward costs and how many are on hand, and the points its buyers
+# (each place's volunteer) are given, as earned there before this month: enough for every
+# purchase the matrix makes, and this month's caps stay as the rest of the world leaves them.
+REWARD_PRICE = 1
+REWARD_STOCK = 1000
+BUYERS_POINTS = 1000
+POINTS_EARNED_DAYS_AGO = 40
+# The actions that take a new micro-wish (submitted) to confirmed, in order.
+WISH_ACTIONS = ("publish", "claim", "fulfil", "confirm")
+
 # Calls in flight at once: fewer than the app's pooled connections (ten on PostgreSQL).
 IN_FLIGHT = 8
 
@@ -127,15 +142,21 @@ class Place:
     unit: uuid.UUID  # the unit its cases are whistled to
     unit_role: str  # the staff of that unit
     reporter: str  # who files its reports (a role or a helper account)
-    staff: str  # who triages them
+    staff: str  # who triages them, runs its shelf and reviews its wishes
     whistler: str  # who calls its unit
+    # Who posts its micro-wishes (None: its staff, for a resident without an account).
+    resident: str | None = None
+    # A person of the community with points earned there: claims its wishes, buys on its shelf.
+    volunteer: str | None = None
 
 
 @dataclass
 class Base:
     """The standing objects of each place, made once per world: a case whistled to the place's
-    unit, its photo and job, a person and a pending check-in; for 东街社区 and 东风社区 also a
-    webhook of the unit with a parked delivery, a unit and a courier branch."""
+    unit, its photo and job, a person and a pending check-in, a reward on the community's shelf
+    and a published micro-wish; for 东街社区 and 东风社区 also a webhook of the unit with a
+    parked delivery, a unit, a courier branch and a purchase of the reward by the place's
+    volunteer."""
 
     report: dict[str, str] = field(default_factory=dict)
     photo: dict[str, str] = field(default_factory=dict)
@@ -146,6 +167,9 @@ class Base:
     check_in: dict[str, str] = field(default_factory=dict)
     unit: dict[str, str] = field(default_factory=dict)
     branch: dict[str, str] = field(default_factory=dict)
+    reward: dict[str, str] = field(default_factory=dict)
+    redemption: dict[str, str] = field(default_factory=dict)
+    wish: dict[str, str] = field(default_factory=dict)
     done_at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
 
@@ -261,6 +285,58 @@ class World:
         self.headers["key"] = {"Authorization": f"Bearer {key['key']}"}
 
     async def _build_places(self) -> None:
+        far = await self._build_far_county()
+        self.staff_id = {
+            "in": str(demo_id("user", "staff1")),
+            "out": far["farstaff"],
+            "near": str(demo_id("user", "staff5")),
+        }
+        self.places = {
+            "in": Place(
+                name="东街社区",
+                community=EAST_STREET,
+                township=SHANBA,
+                county=BANNER,
+                point=EAST_STREET_POINT,
+                unit=UNIT_1,
+                unit_role="unit1",
+                reporter="courier1",
+                staff="staff1",
+                whistler="staff1",
+                resident="resident1",
+                volunteer="courier1",
+            ),
+            "out": Place(
+                name="东风社区",
+                community=uuid.UUID(far["community"]),
+                township=uuid.UUID(far["township"]),
+                county=uuid.UUID(far["county"]),
+                point=FAR_POINT,
+                unit=UNIT_3,
+                unit_role="unit3",
+                reporter="farstaff",
+                staff="farstaff",
+                whistler="admin",
+                resident="farresident",
+                volunteer="farvolunteer",
+            ),
+            "near": Place(
+                name="头道桥社区",
+                community=TOUDAOQIAO,
+                township=demo_id("region", "头道桥镇"),
+                county=BANNER,
+                point=await self._centre_of(TOUDAOQIAO),
+                unit=UNIT_3,
+                unit_role="unit3",
+                reporter="courier6",
+                staff="staff5",
+                whistler="staff5",
+            ),
+        }
+
+    async def _build_far_county(self) -> dict[str, str]:
+        """磴口县, its township 巴彦高勒镇 and its community 东风社区 with its people, signed in:
+        a staff member, a resident and a volunteer. The ids, by kind of place and by username."""
         county = await self.ok(
             "admin",
             "POST",
@@ -279,61 +355,28 @@ class World:
             f"{API}/communities",
             json={"name": "东风社区", "region_id": township["id"], "boundary": FAR_BOUNDARY},
         )
-        far_staff = await self.ok(
-            "admin",
-            "POST",
-            f"{API}/users",
-            json={
-                "username": "farstaff",
-                "display_name": "东风社区工作人员",
-                "password": DEMO_PASSWORD,
-                "roles": [{"role": "community_staff", "scope_id": community["id"]}],
-            },
+        ids = {"county": county["id"], "township": township["id"], "community": community["id"]}
+        there = {"scope_id": community["id"]}
+        people = (
+            ("farstaff", "东风社区工作人员", {"role": "community_staff", **there}),
+            ("farresident", "东风社区居民", {"role": "reporter"}),
+            ("farvolunteer", "东风社区志愿者", {"role": "volunteer", **there}),
         )
-        self.headers["farstaff"] = await self.bearer("farstaff")
-        self.staff_id = {
-            "in": str(demo_id("user", "staff1")),
-            "out": far_staff["id"],
-            "near": str(demo_id("user", "staff5")),
-        }
-        self.places = {
-            "in": Place(
-                name="东街社区",
-                community=EAST_STREET,
-                township=SHANBA,
-                county=BANNER,
-                point=EAST_STREET_POINT,
-                unit=UNIT_1,
-                unit_role="unit1",
-                reporter="courier1",
-                staff="staff1",
-                whistler="staff1",
-            ),
-            "out": Place(
-                name="东风社区",
-                community=uuid.UUID(community["id"]),
-                township=uuid.UUID(township["id"]),
-                county=uuid.UUID(county["id"]),
-                point=FAR_POINT,
-                unit=UNIT_3,
-                unit_role="unit3",
-                reporter="farstaff",
-                staff="farstaff",
-                whistler="admin",
-            ),
-            "near": Place(
-                name="头道桥社区",
-                community=TOUDAOQIAO,
-                township=demo_id("region", "头道桥镇"),
-                county=BANNER,
-                point=await self._centre_of(TOUDAOQIAO),
-                unit=UNIT_3,
-                unit_role="unit3",
-                reporter="courier6",
-                staff="staff5",
-                whistler="staff5",
-            ),
-        }
+        for username, display_name, role in people:
+            person = await self.ok(
+                "admin",
+                "POST",
+                f"{API}/users",
+                json={
+                    "username": username,
+                    "display_name": display_name,
+                    "password": DEMO_PASSWORD,
+                    "roles": [role],
+                },
+            )
+            self.headers[username] = await self.bearer(username)
+            ids[username] = person["id"]
+        return ids
 
     async def _centre_of(self, community_id: uuid.UUID) -> tuple[float, float]:
         async with self.app.state.sessionmaker() as db:
@@ -343,7 +386,10 @@ class World:
         return community.center_lat, community.center_lng
 
     async def _build_base(self) -> None:
-        await asyncio.gather(*(self._build_base_of(scope) for scope in self.places))
+        await asyncio.gather(
+            *(self._build_base_of(scope) for scope in self.places),
+            *(self._build_programmes_of(scope) for scope in self.places),
+        )
         # Lists of reports are read up to here: what actions make later does not crowd them.
         await asyncio.sleep(0.002)
         self.base.done_at = datetime.now(UTC)
@@ -373,6 +419,16 @@ class World:
             base.unit[scope] = (await self.new_unit(scope))["id"]
             base.branch[scope] = (await self.new_branch(scope))["id"]
             base.check_in[scope] = (await self.check_in(scope))["id"]
+
+    async def _build_programmes_of(self, scope: str) -> None:
+        """The place's points store and micro-wishes: a reward on its shelf, a published wish;
+        where the place has a volunteer, their points and a purchase of the reward."""
+        base, place = self.base, self.places[scope]
+        base.reward[scope] = (await self.reward(scope))["id"]
+        base.wish[scope] = (await self.wish(scope, "published"))["id"]
+        if place.volunteer is not None:
+            await self.give_points(place.volunteer, place.community, BUYERS_POINTS)
+            base.redemption[scope] = (await self.redemption(scope))["id"]
 
     async def parked_delivery(self, webhook_id: str, report_id: str) -> str:
         """A delivery the worker gave up on, as the retry endpoint expects one: the worker does
@@ -742,3 +798,115 @@ class World:
                 json={"url": WEBHOOK_URL, "events": ["*"], "unit_id": str(unit)},
             )
         )
+
+    async def reward(self, scope: str) -> dict[str, Any]:
+        """A new reward on the place's shelf, put up by its staff."""
+        place = self.places[scope]
+        return dict(
+            await self.ok(
+                place.staff,
+                "POST",
+                f"{API}/rewards",
+                json={
+                    "name": self.name("环保购物袋"),
+                    "description": "社区定制",
+                    "points_price": REWARD_PRICE,
+                    "stock": REWARD_STOCK,
+                    "community_id": str(place.community),
+                },
+            )
+        )
+
+    async def redemption(self, scope: str) -> dict[str, Any]:
+        """A new purchase of the place's standing reward by its volunteer (pending, its code
+        not yet shown at the shop)."""
+        volunteer = self.volunteer_of(scope)
+        return dict(
+            await self.ok(
+                volunteer,
+                "POST",
+                f"{API}/redemptions",
+                json={"reward_id": self.base.reward[scope]},
+            )
+        )
+
+    def volunteer_of(self, scope: str) -> str:
+        volunteer = self.places[scope].volunteer
+        if volunteer is None:
+            raise SetupFailed(f"{self.places[scope].name} has no volunteer in the matrix")
+        return volunteer
+
+    async def give_points(self, username: str, community: uuid.UUID, points: int) -> None:
+        """Points ``username`` earned in ``community`` (an accepted report's award, as the
+        service records one) before this month: its shelf is then in their sight."""
+        async with self.app.state.sessionmaker() as db:
+            db.add(
+                PointsEntry(
+                    user_id=await self._user_id(db, username),
+                    rule=PointsRule.accepted.value,
+                    points=points,
+                    points_before_cap=points,
+                    community_id=community,
+                    created_at=datetime.now(UTC) - timedelta(days=POINTS_EARNED_DAYS_AGO),
+                )
+            )
+            await db.commit()
+
+    async def upload(self, role: str) -> str:
+        """A photo uploaded by ``role`` ahead of what it is for: its id."""
+        upload = await self.ok(
+            role, "POST", f"{API}/uploads", files=[("file", ("photo.jpg", PHOTO, "image/jpeg"))]
+        )
+        return str(upload["id"])
+
+    async def wish(
+        self, scope: str, status: str, *, resident_silent: bool = False
+    ) -> dict[str, Any]:
+        """A new micro-wish of the place, brought to ``status`` the ordinary way: posted by its
+        resident (or by its staff, for a resident without an account), published by its staff,
+        claimed and fulfilled (with a photo) by its volunteer, confirmed by its resident.
+        ``resident_silent``: fulfilled so long ago that the resident's time to confirm is over,
+        and its staff may confirm it for them."""
+        place = self.places[scope]
+        body = {
+            "community_id": str(place.community),
+            "title": self.name("微心愿"),
+            "address": "3号楼2单元401",
+        }
+        if place.resident is None:
+            body |= {"resident_name": "王秀英", "phone": "13804781234"}
+        wish = dict(
+            await self.ok(place.resident or place.staff, "POST", f"{API}/wishes", json=body)
+        )
+        for action in WISH_ACTIONS:
+            if wish["status"] == status:
+                return wish
+            wish = await self._wish_step(scope, wish["id"], action)
+            if action == "fulfil" and resident_silent:
+                await self._fulfilled_long_ago(wish["id"])
+        if wish["status"] != status:
+            raise SetupFailed(f"no way to a {status} wish")
+        return wish
+
+    async def _wish_step(self, scope: str, wish_id: str, action: str) -> dict[str, Any]:
+        place = self.places[scope]
+        if action == "publish":
+            actor = place.staff
+        elif action == "confirm":
+            actor = place.resident or place.staff
+        else:
+            actor = self.volunteer_of(scope)
+        body = (
+            {"photo_id": await self.upload(actor), "note": "已完成"} if action == "fulfil" else {}
+        )
+        return dict(await self.ok(actor, "POST", f"{API}/wishes/{wish_id}/{action}", json=body))
+
+    async def _fulfilled_long_ago(self, wish_id: str) -> None:
+        """As if the wish had been fulfilled a day longer ago than its resident has to confirm."""
+        days = self.settings.wish_confirm_days + 1
+        async with self.app.state.sessionmaker() as db:
+            wish = await db.get(Wish, uuid.UUID(wish_id))
+            if wish is None or wish.fulfilled_at is None:
+                raise SetupFailed(f"wish {wish_id} is not fulfilled")
+            wish.fulfilled_at = datetime.now(UTC) - timedelta(days=days)
+            await db.commit()

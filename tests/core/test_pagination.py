@@ -43,6 +43,9 @@ READERS = {
     "/api/v1/jobs": "admin",
     "/api/v1/points/me": "courier1",
     "/api/v1/leaderboard": "courier1",
+    "/api/v1/rewards": "admin",
+    "/api/v1/redemptions": "admin",
+    "/api/v1/wishes": "admin",
     "/api/v1/webhooks": "admin",
     "/api/v1/webhooks/{webhook_id}/deliveries": "admin",
 }

@@ -31,7 +31,7 @@ def test_the_event_types_are_those_the_api_documents() -> None:
     """docs/api.md lists the event types under "Events"; the labels name each, no more."""
     text = (ROOT / "docs" / "api.md").read_text(encoding="utf-8")
     documented: set[str] = set()
-    for family in ("report", "job"):
+    for family in ("report", "job", "wish"):
         block = re.search(rf"^- {family}: (.*?);?$(?:\n  .*$)*", text, re.MULTILINE)
         assert block is not None, family
         codes = re.findall(r"`([a-z_]+)`", block.group(0))

@@ -1,0 +1,44 @@
+"""Wish events on the outbox (``wish.submitted``, ``wish.<action>``): written in the transaction
+of the change, read by live streams and webhooks like the cases' events. They never carry the
+resident's contact."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.models import Community, OutboxEvent, Region, Wish
+
+
+async def record(session: AsyncSession, type: str, wish: Wish, now: datetime) -> None:
+    region_path = await session.scalar(
+        select(Region.path)
+        .join(Community, Community.region_id == Region.id)
+        .where(Community.id == wish.community_id)
+    )
+    session.add(
+        OutboxEvent(
+            type=type,
+            report_id=None,
+            job_id=None,
+            # The community's staff and the supervisors above it see it; the resident too.
+            community_id=wish.community_id,
+            region_path=region_path,
+            unit_ids=[],
+            reporter_id=wish.resident_id,
+            payload={
+                "type": type,
+                "occurred_at": now.isoformat(),
+                "wish": {
+                    "id": str(wish.id),
+                    "status": wish.status.value,
+                    "title": wish.title,
+                    "community_id": str(wish.community_id),
+                },
+            },
+            created_at=now,
+        )
+    )
+    await session.flush()

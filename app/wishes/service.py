@@ -1,0 +1,340 @@
+"""Micro-wishes (微心愿): posted, reviewed, claimed, fulfilled, confirmed — each step asked of
+the state machine (app/wishes/transitions.py) before anything is touched, and announced on the
+outbox in the same transaction."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth.principal import Principal
+from app.core.config import Settings
+from app.core.errors import Conflict, Forbidden, InvalidTransition, NotFound, ValidationFailed
+from app.core.pagination import Page, PageParams, SortKey, paginate
+from app.core.schemas import Ref
+from app.models import CheckIn, Community, User, Wish
+from app.models.enums import CheckInStatus, Role, WishStatus
+from app.photos.pictures import claim_picture, picture_links
+from app.points.service import award_wish
+from app.wishes import events
+from app.wishes.schemas import PersonName, WishContact, WishCreate, WishRead
+from app.wishes.scope import actors_of, sees_contact, wish_scope
+from app.wishes.transitions import WISH_TRANSITIONS, WishAction, WishActor
+
+NEWEST_FIRST = [SortKey(Wish.created_at, descending=True), SortKey(Wish.id, descending=True)]
+
+
+async def create_wish(
+    session: AsyncSession, principal: Principal, body: WishCreate, now: datetime
+) -> Wish:
+    assert principal.user_id is not None
+    if await session.get(Community, body.community_id) is None:
+        raise ValidationFailed.at(["body", "community_id"], "no such community")
+    on_behalf = body.resident_name is not None
+    if on_behalf:
+        # For a resident without an account: only the community's staff take such a wish.
+        if not (
+            principal.is_admin or body.community_id in principal.scope_ids(Role.community_staff)
+        ):
+            raise Forbidden("Only the community's staff post a wish for someone else")
+        if body.phone is None:
+            raise ValidationFailed.at(["body", "phone"], "give the resident's phone")
+    me = await session.get_one(User, principal.user_id)
+    wish = Wish(
+        community_id=body.community_id,
+        title=body.title,
+        description=body.description,
+        needed_by=body.needed_by,
+        status=WishStatus.submitted,
+        resident_id=None if on_behalf else me.id,
+        posted_by_id=me.id,
+        resident_name=body.resident_name if on_behalf else me.display_name,
+        resident_phone=body.phone if on_behalf else body.phone or me.phone,
+        address=body.address,
+        created_at=now,
+        updated_at=now,
+    )
+    if body.photo_id is not None:
+        picture = await claim_picture(session, me.id, body.photo_id, "wish", now)
+        wish.picture_id = picture.id
+    session.add(wish)
+    await session.flush()
+    await events.record(session, "wish.submitted", wish, now)
+    return wish
+
+
+async def get_visible_wish(
+    session: AsyncSession, principal: Principal, wish_id: uuid.UUID, *, for_update: bool = False
+) -> Wish:
+    stmt = select(Wish).where(Wish.id == wish_id, wish_scope(principal))
+    if for_update:
+        # Two volunteers claiming at once: the second waits, then finds it claimed.
+        stmt = stmt.with_for_update()
+    wish: Wish | None = await session.scalar(stmt)
+    if wish is None:
+        raise NotFound("No such wish")
+    return wish
+
+
+async def list_wishes(
+    session: AsyncSession,
+    principal: Principal,
+    params: PageParams,
+    settings: Settings,
+    now: datetime,
+    *,
+    status: WishStatus | None = None,
+    community_id: uuid.UUID | None = None,
+    mine: bool = False,
+) -> Page[WishRead]:
+    stmt = select(Wish).where(wish_scope(principal))
+    if status is not None:
+        stmt = stmt.where(Wish.status == status)
+    if community_id is not None:
+        stmt = stmt.where(Wish.community_id == community_id)
+    if mine:
+        stmt = stmt.where(
+            (Wish.resident_id == principal.user_id) | (Wish.claimant_id == principal.user_id)
+        )
+    rows, cursor = await paginate(session, stmt, NEWEST_FIRST, params)
+    return Page(items=await to_reads(session, principal, rows, settings, now), next_cursor=cursor)
+
+
+@dataclass(frozen=True)
+class ActionInput:
+    reason: str | None = None
+    note: str | None = None
+    photo_id: uuid.UUID | None = None
+
+
+async def act(
+    session: AsyncSession,
+    principal: Principal,
+    wish_id: uuid.UUID,
+    action: WishAction,
+    given: ActionInput,
+    settings: Settings,
+    now: datetime,
+) -> Wish:
+    wish = await get_visible_wish(session, principal, wish_id, for_update=True)
+    rule = WISH_TRANSITIONS.get((wish.status, action))
+    if rule is None:
+        raise InvalidTransition(f"cannot {action.value} a wish that is {wish.status.value}")
+    actors = await actors_of(session, principal, wish)
+    if rule.actors.isdisjoint(actors):
+        allowed = ", ".join(sorted(a.value for a in rule.actors))
+        raise Forbidden(f"only the {allowed} may {action.value} this wish")
+    if action is WishAction.confirm and WishActor.resident not in actors:
+        _staff_may_confirm(wish, settings, now)
+    if action is WishAction.thank and wish.thanks_note is not None:
+        raise Conflict("The resident has already thanked the volunteer")
+    await _apply(session, principal, wish, action, given, settings, now)
+    wish.status = rule.to
+    wish.updated_at = now
+    await session.flush()
+    await events.record(session, f"wish.{action.value}", wish, now)
+    return wish
+
+
+async def forget_person(session: AsyncSession, user_id: uuid.UUID, now: datetime) -> None:
+    """For a cancelled account: its wishes lose the contact, those not yet claimed are
+    withdrawn (nobody is left to help), and the wishes it had claimed are published again for
+    another volunteer."""
+    own = (await session.scalars(select(Wish).where(Wish.resident_id == user_id))).all()
+    for wish in own:
+        wish.resident_name = wish.resident_phone = wish.address = None
+        if (wish.status, WishAction.withdraw) in WISH_TRANSITIONS:
+            wish.status, wish.withdrawn_at, wish.updated_at = WishStatus.withdrawn, now, now
+            await events.record(session, "wish.withdraw", wish, now)
+    claimed = (
+        await session.scalars(
+            select(Wish).where(Wish.claimant_id == user_id, Wish.status == WishStatus.claimed)
+        )
+    ).all()
+    for wish in claimed:
+        wish.status, wish.claimant_id, wish.claimed_at, wish.updated_at = (
+            WishStatus.published,
+            None,
+            None,
+            now,
+        )
+        await events.record(session, "wish.release", wish, now)
+    await session.flush()
+
+
+def staff_confirm_from(wish: Wish, settings: Settings) -> datetime | None:
+    """When staff may confirm a fulfilled wish for its resident: at once for a resident without
+    an account, else once the resident let ``wish_confirm_days`` pass."""
+    if wish.fulfilled_at is None:
+        return None
+    if wish.resident_id is None:
+        return wish.fulfilled_at
+    return wish.fulfilled_at + timedelta(days=settings.wish_confirm_days)
+
+
+def _staff_may_confirm(wish: Wish, settings: Settings, now: datetime) -> None:
+    allowed_from = staff_confirm_from(wish, settings)
+    if allowed_from is not None and now < allowed_from:
+        raise Conflict(
+            f"the resident has until {allowed_from.isoformat()} to confirm; staff may after that"
+        )
+
+
+async def _apply(
+    session: AsyncSession,
+    principal: Principal,
+    wish: Wish,
+    action: WishAction,
+    given: ActionInput,
+    settings: Settings,
+    now: datetime,
+) -> None:
+    """What each action records besides the status."""
+    user_id = principal.user_id
+    if action in (WishAction.publish, WishAction.decline):
+        wish.reviewed_at, wish.reviewed_by_id = now, user_id
+        if action is WishAction.decline:
+            wish.decline_reason = given.reason
+    elif action is WishAction.withdraw:
+        wish.withdrawn_at = now
+    elif action is WishAction.claim:
+        wish.claimant_id, wish.claimed_at = user_id, now
+    elif action is WishAction.release:
+        wish.claimant_id, wish.claimed_at = None, None
+    elif action is WishAction.fulfil:
+        assert user_id is not None
+        assert given.photo_id is not None
+        picture = await claim_picture(session, user_id, given.photo_id, "wish_fulfilment", now)
+        wish.fulfilment_picture_id = picture.id
+        wish.fulfilment_note, wish.fulfilled_at = given.note, now
+    elif action is WishAction.reopen:
+        wish.fulfilled_at = None
+    elif action is WishAction.confirm:
+        wish.confirmed_at, wish.confirmed_by_id = now, user_id
+        assert wish.claimant_id is not None
+        await award_wish(
+            session,
+            wish.id,
+            wish.claimant_id,
+            wish.community_id,
+            await _branch_of(session, wish.claimant_id, wish.community_id),
+            now,
+            settings,
+        )
+    elif action is WishAction.thank:
+        wish.thanks_note = given.note
+
+
+async def _branch_of(
+    session: AsyncSession, courier_id: uuid.UUID, community_id: uuid.UUID
+) -> uuid.UUID | None:
+    """The branch a courier is checked in with at the community (for leaderboards by branch)."""
+    branch: uuid.UUID | None = await session.scalar(
+        select(CheckIn.branch_id).where(
+            CheckIn.courier_id == courier_id,
+            CheckIn.community_id == community_id,
+            CheckIn.status == CheckInStatus.approved,
+        )
+    )
+    return branch
+
+
+async def to_reads(
+    session: AsyncSession,
+    principal: Principal,
+    wishes: Sequence[Wish],
+    settings: Settings,
+    now: datetime,
+) -> list[WishRead]:
+    community_ids = {w.community_id for w in wishes}
+    claimant_ids = {w.claimant_id for w in wishes if w.claimant_id is not None}
+    communities = (
+        dict(
+            (
+                await session.execute(
+                    select(Community.id, Community.name).where(Community.id.in_(community_ids))
+                )
+            ).all()
+        )
+        if community_ids
+        else {}
+    )
+    names = (
+        dict(
+            (
+                await session.execute(
+                    select(User.id, User.display_name).where(User.id.in_(claimant_ids))
+                )
+            ).all()
+        )
+        if claimant_ids
+        else {}
+    )
+    return [
+        await _to_read(session, principal, w, communities, names, settings, now) for w in wishes
+    ]
+
+
+async def _to_read(
+    session: AsyncSession,
+    principal: Principal,
+    wish: Wish,
+    communities: dict[uuid.UUID, str],
+    names: dict[uuid.UUID, str],
+    settings: Settings,
+    now: datetime,
+) -> WishRead:
+    return WishRead(
+        id=wish.id,
+        title=wish.title,
+        description=wish.description,
+        needed_by=wish.needed_by,
+        status=wish.status,
+        community=Ref(id=wish.community_id, name=communities[wish.community_id]),
+        contact=WishContact(
+            name=wish.resident_name, phone=wish.resident_phone, address=wish.address
+        )
+        if sees_contact(principal, wish)
+        else None,
+        picture=picture_links(wish.picture_id, now),
+        claimant=PersonName(id=wish.claimant_id, display_name=names[wish.claimant_id])
+        if wish.claimant_id is not None
+        else None,
+        decline_reason=wish.decline_reason,
+        fulfilment_note=wish.fulfilment_note,
+        fulfilment_picture=picture_links(wish.fulfilment_picture_id, now),
+        thanks_note=wish.thanks_note,
+        created_at=wish.created_at,
+        reviewed_at=wish.reviewed_at,
+        claimed_at=wish.claimed_at,
+        fulfilled_at=wish.fulfilled_at,
+        confirmed_at=wish.confirmed_at,
+        withdrawn_at=wish.withdrawn_at,
+        staff_may_confirm_at=staff_confirm_from(wish, settings)
+        if wish.status is WishStatus.fulfilled
+        else None,
+        actions=await _actions(session, principal, wish, settings, now),
+    )
+
+
+async def _actions(
+    session: AsyncSession, principal: Principal, wish: Wish, settings: Settings, now: datetime
+) -> list[WishAction]:
+    actors = await actors_of(session, principal, wish)
+    allowed = []
+    for (status, action), rule in WISH_TRANSITIONS.items():
+        if status is not wish.status or rule.actors.isdisjoint(actors):
+            continue
+        if action is WishAction.confirm and WishActor.resident not in actors:
+            allowed_from = staff_confirm_from(wish, settings)
+            if allowed_from is not None and now < allowed_from:
+                continue
+        if action is WishAction.thank and wish.thanks_note is not None:
+            continue
+        allowed.append(action)
+    return allowed
