@@ -15,6 +15,7 @@ from app.auth.principal import Principal
 from app.cases.locks import lock_report
 from app.models import Report, ReportEvent
 from app.models.enums import ReportStatus, Role
+from app.models.ids import new_id
 
 
 class TimelineFields(TypedDict, total=False):
@@ -68,7 +69,7 @@ def timeline_entry(report: Report, *, seq: int, **fields: Unpack[TimelineFields]
     """A timeline row numbered ``seq`` (1 for a report just filed), not yet added."""
     actor = fields["actor"]
     return ReportEvent(
-        id=uuid.uuid4(),
+        id=new_id(),
         report_id=report.id,
         seq=seq,
         type=fields["type"],

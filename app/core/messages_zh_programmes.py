@@ -35,10 +35,18 @@ PROGRAMME_DETAILS: Final[dict[str, str]] = {
         "只有该社区的工作人员可以替他人发布心愿"
     ),
     "give the resident's phone": "请填写居民的电话",
+    "needed_by is already past": "needed_by 已经过去",
     "No such wish": "未找到该心愿",
     "cannot {} a wish that is {}": "心愿为 {1} 状态时不能执行 {0}",
     "only the {} may {} this wish": "只有 {0} 可以对此心愿执行 {1}",
     "The resident has already thanked the volunteer": "居民已经感谢过志愿者",
+    "You posted or reviewed this wish: another volunteer takes it": (
+        "这个心愿由您发布或审核，请由其他志愿者认领"
+    ),
+    "A volunteer does not confirm their own work": "志愿者不能确认自己完成的心愿",
+    "Another member of staff confirms a wish you posted for a resident": (
+        "您代居民发布的心愿，须由其他工作人员确认"
+    ),
     "the resident has until {} to confirm; staff may after that": (
         "居民可在 {0} 之前确认；此后社区工作人员方可代为确认"
     ),

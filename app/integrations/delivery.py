@@ -58,6 +58,7 @@ from app.integrations.targets import Resolver, TargetRefused, system_resolver
 from app.integrations.transport import guarded_client
 from app.models import OutboxEvent, Webhook, WebhookDelivery
 from app.models.enums import DeliveryStatus
+from app.models.ids import new_id
 
 log = logging.getLogger("app.integrations.delivery")
 
@@ -121,7 +122,7 @@ async def _fan_out_batch(session: AsyncSession, now: datetime) -> int:
             if webhook_wants(webhook, event):
                 session.add(
                     WebhookDelivery(
-                        id=uuid.uuid4(),
+                        id=new_id(),
                         webhook_id=webhook.id,
                         event_id=event.id,
                         status=DeliveryStatus.pending,

@@ -25,6 +25,7 @@ from app.integrations.failures import shown_error
 from app.integrations.schemas import DeliveryRead, WebhookCreate, WebhookUpdate
 from app.models import OutboxEvent, Unit, Webhook, WebhookDelivery
 from app.models.enums import DeliveryStatus, Role
+from app.models.ids import new_id
 
 log = logging.getLogger("app.integrations.service")
 
@@ -80,7 +81,7 @@ async def create_webhook(
     url = str(body.url)
     await check_target(policy, url)
     webhook = Webhook(
-        id=uuid.uuid4(),
+        id=new_id(),
         url=url,
         secret=new_secret(),
         events=body.events,

@@ -17,6 +17,7 @@ from app.jobs.exceptions import ExtensionAlreadyPending, NoPendingExtension
 from app.jobs.schemas import ExtensionCreate, JobRead
 from app.models import Job, JobExtension
 from app.models.enums import ExtensionStatus
+from app.models.ids import new_id
 
 
 async def _pending_extension(session: AsyncSession, job: Job) -> JobExtension | None:
@@ -45,7 +46,7 @@ async def request_extension(
             + (f" ({current.isoformat()})" if current else ""),
         )
     extension = JobExtension(
-        id=uuid.uuid4(),
+        id=new_id(),
         job_id=case.job.id,
         requested_until=body.until,
         previous_due_at=current,

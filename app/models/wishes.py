@@ -66,6 +66,9 @@ class Wish(UUIDPrimaryKey, Timestamps, Base):
         ForeignKey("users.id", ondelete="SET NULL")
     )
     thanks_note: Mapped[str | None] = mapped_column(String(500))
+    # Why the resident sent it back (for the claimant), and why it was withdrawn.
+    reopen_reason: Mapped[str | None] = mapped_column(String(500))
+    withdraw_reason: Mapped[str | None] = mapped_column(String(500))
     withdrawn_at: Mapped[datetime | None]
     # Optimistic lock: two volunteers claiming at once, one wins.
     version: Mapped[int] = mapped_column(Integer, default=1)

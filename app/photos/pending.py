@@ -83,7 +83,8 @@ async def _check_room(
     so that uploads sent at once cannot all pass the count (SQLite's one writer serialises
     them anyway), held for the insert only, never through the photo work."""
     if locked and session.get_bind().dialect.name == "postgresql":
-        key = int.from_bytes(uploader_id.bytes[:4], "big", signed=True)
+        # The id's last bytes: random in every kind of id (a UUIDv7 begins with its time).
+        key = int.from_bytes(uploader_id.bytes[-4:], "big", signed=True)
         await session.execute(select(func.pg_advisory_xact_lock(UPLOADS_LOCK_NAMESPACE, key)))
     waiting, oldest = (
         await session.execute(

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Header, Query, Response, UploadFile
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
-from sqlalchemy import ColumnElement, or_, select, true
+from sqlalchemy import ColumnElement, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.deps import OptionalPrincipal, UserPrincipal
@@ -122,15 +122,14 @@ async def read_photo(
 async def _picture(
     session: AsyncSession, picture_id: uuid.UUID, principal: Principal | None, signed: bool
 ) -> Picture | None:
-    """A reward's or a wish's picture: by a signed link (handed out only with what it shows);
-    with a bearer token, a reward's picture (shops' shelves are public to signed-in people)
-    or one's own."""
+    """A reward's or a wish's picture: by a signed link (handed out only with what it shows,
+    to those who may see it), or with a bearer token by the person who uploaded it."""
     if signed:
         readable: ColumnElement[bool] = true()
-    elif principal is None:
+    elif principal is None or principal.user_id is None:
         return None
     else:
-        readable = or_(Picture.kind == "reward", Picture.uploader_id == principal.user_id)
+        readable = Picture.uploader_id == principal.user_id
     picture: Picture | None = await session.scalar(
         select(Picture).where(Picture.id == picture_id, readable)
     )

@@ -25,8 +25,9 @@ from app.core.errors import FieldError
 from app.core.metrics import PHOTOS_REFUSED
 from app.core.storage import PhotoStorage, photo_key
 from app.core.workcalendar import CHINA_TZ
-from app.models import Photo, Upload
+from app.models import Photo, Picture, Upload
 from app.models.enums import PhotoKind
+from app.models.ids import new_id
 from app.photos.exceptions import PhotoRejected, PhotosRejected
 from app.photos.pool import PhotoPool
 from app.photos.processing import ProcessedPhoto
@@ -202,7 +203,7 @@ async def process_and_store(
     stored: list[StoredPhoto] = []
     puts: list[tuple[str, bytes, str]] = []
     for upload, photo in zip(uploads, processed, strict=True):
-        photo_id = uuid.uuid4()
+        photo_id = new_id()
         keys = StoredKeys(
             photo_id=photo_id,
             display=photo_key(day, photo_id, f"display.{photo.extension}"),
@@ -256,9 +257,11 @@ def _removed_if_rolled_back(
 
 
 async def referenced_keys(session: AsyncSession, keys: Sequence[str]) -> set[str]:
-    """The keys a photo row or an upload waiting for its report references."""
+    """The keys a photo row, an upload waiting for its report, or a picture (of a reward or a
+    wish) references."""
     found: set[str] = set()
-    for table in (Photo, Upload):
+    tables: tuple[type[Photo] | type[Upload] | type[Picture], ...] = (Photo, Upload, Picture)
+    for table in tables:
         rows = await session.execute(
             select(table.display_key, table.thumbnail_key, table.original_key).where(
                 or_(

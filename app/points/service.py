@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime, time, timedelta
 from typing import Literal
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.config import Settings
@@ -25,6 +25,7 @@ from app.models import (
     User,
 )
 from app.models.enums import ReportSource
+from app.models.ids import new_id
 from app.points.schemas import (
     EARNING_RULE_VALUES,
     PointsEntryRead,
@@ -136,7 +137,7 @@ async def _pay(
     stmt = (
         insert(PointsEntry)
         .values(
-            id=uuid.uuid4(),
+            id=new_id(),
             user_id=user_id,
             rule=rule.value,
             points=max(0, min(amount, remaining)),
@@ -167,16 +168,28 @@ async def _amount(
 
 
 def _lock_key(user_id: uuid.UUID) -> int:
-    return int.from_bytes(user_id.bytes[:4], "big", signed=True)
+    # The id's last bytes: random in every kind of id (a UUIDv7 starts with its time, which
+    # people created in the same minute share).
+    return int.from_bytes(user_id.bytes[-4:], "big", signed=True)
 
 
 async def lock_ledger(session: AsyncSession, user_id: uuid.UUID) -> None:
-    """Serialise the writers of one person's ledger until the transaction ends: on PostgreSQL
-    the second waits for the first's commit. (On SQLite the writer's transaction already holds
-    the database's one write lock: it changed a report or the account.)"""
+    """Serialise the writers of one person's ledger until the transaction ends, so that what
+    is read after it (a balance, the caps, a monthly limit) stays true until the commit. On
+    PostgreSQL an advisory lock: the second writer waits for the first's commit. On SQLite a
+    write of the person's row (that changes nothing) starts the transaction with the
+    database's one write lock, which other writers wait for; reads alone would run outside
+    any transaction and see the balance as it was before a concurrent purchase."""
     if session.get_bind().dialect.name == "postgresql":
         await session.execute(
             select(func.pg_advisory_xact_lock(POINTS_LOCK_NAMESPACE, _lock_key(user_id)))
+        )
+    else:
+        await session.execute(
+            update(User)
+            .where(User.id == user_id)
+            .values(is_active=User.is_active)
+            .execution_options(synchronize_session=False)
         )
 
 

@@ -49,6 +49,7 @@ from app.models.enums import (
     Role,
     StatsMetric,
 )
+from app.models.ids import new_id
 from app.org.locator_cache import LocatorCache
 from app.org.routing import Routed, route_point
 from app.photos.pending import photos_in_hand
@@ -286,7 +287,7 @@ def _new_report(
 ) -> Report:
     lat, lng = point
     return Report(
-        id=uuid.uuid4(),
+        id=new_id(),
         number=number,
         # 随手清: filed as handled, waiting for the community's check (no clock runs).
         status=ReportStatus.resolved if sub.handled_on_the_spot else ReportStatus.submitted,

@@ -62,31 +62,9 @@ async def redeem(
     assert principal.user_id is not None
     buyer = principal.user_id
     reward = await get_visible_reward(session, principal, reward_id, now)
-    offered = await session.scalar(
-        select(Reward.id).where(Reward.id == reward.id, reward_scope(principal, to_buy=True))
-    )
-    if offered is None:
-        raise Forbidden(
-            "This shelf is for the people of its community or company: you may read it, not buy"
-        )
-    if not (
-        reward.is_active
-        and (reward.available_from is None or reward.available_from <= now)
-        and (reward.available_until is None or reward.available_until > now)
-    ):
-        raise RewardUnavailable(f"{reward.name} is not on sale now")
+    await _check_offered(session, principal, reward, now)
     await lock_ledger(session, buyer)
-    if reward.monthly_limit is not None:
-        bought = (await bought_in_month(session, buyer, [reward.id], now)).get(reward.id, 0)
-        if bought >= reward.monthly_limit:
-            raise MonthlyLimitReached(
-                f"one person may buy {reward.monthly_limit} of {reward.name} a month"
-            )
-    balance = await balance_of(session, buyer)
-    if balance < reward.points_price:
-        raise NotEnoughPoints(
-            f"{reward.name} costs {reward.points_price} points; you have {balance}"
-        )
+    balance = await _check_purse(session, buyer, reward, now)
     price = await session.scalar(
         update(Reward)
         .where(Reward.id == reward.id, Reward.stock > 0)
@@ -117,6 +95,44 @@ async def redeem(
     )
     await session.flush()
     return redemption
+
+
+async def _check_offered(
+    session: AsyncSession, principal: Principal, reward: Reward, now: datetime
+) -> None:
+    """403 for a shelf read from above; 409 for an item not on sale now."""
+    offered = await session.scalar(
+        select(Reward.id).where(Reward.id == reward.id, reward_scope(principal, to_buy=True))
+    )
+    if offered is None:
+        raise Forbidden(
+            "This shelf is for the people of its community or company: you may read it, not buy"
+        )
+    if not (
+        reward.is_active
+        and (reward.available_from is None or reward.available_from <= now)
+        and (reward.available_until is None or reward.available_until > now)
+    ):
+        raise RewardUnavailable(f"{reward.name} is not on sale now")
+
+
+async def _check_purse(
+    session: AsyncSession, buyer: uuid.UUID, reward: Reward, now: datetime
+) -> int:
+    """Under the buyer's ledger lock: 409 past the monthly limit or beyond the balance; the
+    balance."""
+    if reward.monthly_limit is not None:
+        bought = (await bought_in_month(session, buyer, [reward.id], now)).get(reward.id, 0)
+        if bought >= reward.monthly_limit:
+            raise MonthlyLimitReached(
+                f"one person may buy {reward.monthly_limit} of {reward.name} a month"
+            )
+    balance = await balance_of(session, buyer)
+    if balance < reward.points_price:
+        raise NotEnoughPoints(
+            f"{reward.name} costs {reward.points_price} points; you have {balance}"
+        )
+    return balance
 
 
 async def replay(
@@ -154,7 +170,12 @@ async def _actors(
     actors = set()
     if redemption.user_id == principal.user_id:
         actors.add(ShopActor.buyer)
-    if runs_shop(principal, reward.community_id, reward.company_id):
+    # Nobody hands an item over to themselves: a shop's staff buying at their own shelf are
+    # served by a colleague.
+    if (
+        runs_shop(principal, reward.community_id, reward.company_id)
+        and redemption.user_id != principal.user_id
+    ):
         actors.add(ShopActor.shop)
     return actors
 
@@ -262,6 +283,8 @@ async def cancel(
 async def cancel_pending_of(session: AsyncSession, user_id: uuid.UUID, now: datetime) -> int:
     """A cancelled account's purchases not yet handed over: cancelled, their items back on the
     shelf (the points go with the closing of the ledger). Returns how many."""
+    # The ledger's lock first, as a purchase takes it: then the rows of the purchases.
+    await lock_ledger(session, user_id)
     pending = (
         await session.scalars(
             select(Redemption).where(
@@ -337,7 +360,9 @@ async def to_reads(
         reads.append(
             RedemptionRead(
                 id=r.id,
-                code=r.code,
+                # The code is the buyer's proof at the counter: the shop reads it from the
+                # buyer, never from the list.
+                code=r.code if r.user_id == principal.user_id else None,
                 status=r.status,
                 points=r.points,
                 reward=Ref(id=row.reward_id, name=row.reward_name),

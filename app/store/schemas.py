@@ -136,7 +136,10 @@ class BuyerRef(BaseModel):
 
 class RedemptionRead(BaseModel):
     id: uuid.UUID
-    code: str = Field(description="Shown to the buyer and the shop only", examples=["K7Q4MX2P"])
+    code: str | None = Field(
+        description="The code to show at the shop: for the buyer only (null for the shop)",
+        examples=["K7Q4MX2P"],
+    )
     status: RedemptionStatus
     points: int = Field(description="What it cost")
     reward: Ref

@@ -5,6 +5,7 @@ resident's contact."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -12,7 +13,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.models import Community, OutboxEvent, Region, Wish
 
 
-async def record(session: AsyncSession, type: str, wish: Wish, now: datetime) -> None:
+async def record(
+    session: AsyncSession,
+    type: str,
+    wish: Wish,
+    now: datetime,
+    data: dict[str, Any] | None = None,
+) -> None:
     region_path = await session.scalar(
         select(Region.path)
         .join(Community, Community.region_id == Region.id)
@@ -37,6 +44,8 @@ async def record(session: AsyncSession, type: str, wish: Wish, now: datetime) ->
                     "title": wish.title,
                     "community_id": str(wish.community_id),
                 },
+                # The reason given (a decline, a withdrawal, a release, a reopening).
+                **({"data": data} if data else {}),
             },
             created_at=now,
         )

@@ -124,6 +124,8 @@ class WishRead(BaseModel):
     fulfilment_note: str | None
     fulfilment_picture: PictureLinks | None
     thanks_note: str | None
+    reopen_reason: str | None = Field(description="Why the resident said it was not done")
+    withdraw_reason: str | None
     created_at: datetime
     reviewed_at: datetime | None
     claimed_at: datetime | None

@@ -10,6 +10,7 @@ it in for them) and, once the wish is claimed, to the claimant."""
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, and_, false, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -68,25 +69,33 @@ def wish_scope(principal: Principal) -> ColumnElement[bool]:
     return or_(*conditions)
 
 
-async def is_volunteer(
-    session: AsyncSession, principal: Principal, community_id: uuid.UUID
-) -> bool:
-    if community_id in principal.scope_ids(*VOLUNTEER_ROLES):
-        return True
-    if principal.user_id is None or Role.courier not in principal.roles:
-        return False
-    checked_in = await session.scalar(
-        select(CheckIn.id).where(
-            CheckIn.courier_id == principal.user_id,
-            CheckIn.community_id == community_id,
-            CheckIn.status == CheckInStatus.approved,
+@dataclass(frozen=True)
+class Standing:
+    """The caller as the wishes see them, worked out once a request: who they are and the
+    communities where they volunteer."""
+
+    principal: Principal
+    volunteers_in: frozenset[uuid.UUID]
+
+
+async def standing_of(session: AsyncSession, principal: Principal) -> Standing:
+    communities = set(principal.scope_ids(*VOLUNTEER_ROLES))
+    if principal.user_id is not None and Role.courier in principal.roles:
+        communities |= set(
+            await session.scalars(
+                select(CheckIn.community_id).where(
+                    CheckIn.courier_id == principal.user_id,
+                    CheckIn.status == CheckInStatus.approved,
+                )
+            )
         )
-    )
-    return checked_in is not None
+    return Standing(principal, frozenset(communities))
 
 
-async def actors_of(session: AsyncSession, principal: Principal, wish: Wish) -> set[WishActor]:
-    """The parts the caller plays for this wish."""
+def actors_of(standing: Standing, wish: Wish) -> set[WishActor]:
+    """The parts the caller plays for this wish. Nobody volunteers for a wish they posted or
+    reviewed: points are for helping someone else."""
+    principal = standing.principal
     actors: set[WishActor] = set()
     user_id = principal.user_id
     if user_id is not None and wish.resident_id == user_id:
@@ -97,8 +106,8 @@ async def actors_of(session: AsyncSession, principal: Principal, wish: Wish) -> 
         actors.add(WishActor.claimant)
     if (
         user_id is not None
-        and user_id != wish.resident_id
-        and await is_volunteer(session, principal, wish.community_id)
+        and user_id not in (wish.resident_id, wish.posted_by_id, wish.reviewed_by_id)
+        and wish.community_id in standing.volunteers_in
     ):
         actors.add(WishActor.volunteer)
     return actors

@@ -14,16 +14,24 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.principal import Principal
 from app.core.config import Settings
-from app.core.errors import Conflict, Forbidden, InvalidTransition, NotFound, ValidationFailed
+from app.core.errors import (
+    Conflict,
+    DomainError,
+    Forbidden,
+    InvalidTransition,
+    NotFound,
+    ValidationFailed,
+)
 from app.core.pagination import Page, PageParams, SortKey, paginate
 from app.core.schemas import Ref
+from app.core.workcalendar import CHINA_TZ
 from app.models import CheckIn, Community, User, Wish
 from app.models.enums import CheckInStatus, Role, WishStatus
 from app.photos.pictures import claim_picture, picture_links
 from app.points.service import award_wish
 from app.wishes import events
 from app.wishes.schemas import PersonName, WishContact, WishCreate, WishRead
-from app.wishes.scope import actors_of, sees_contact, wish_scope
+from app.wishes.scope import Standing, actors_of, sees_contact, standing_of, wish_scope
 from app.wishes.transitions import WISH_TRANSITIONS, WishAction, WishActor
 
 NEWEST_FIRST = [SortKey(Wish.created_at, descending=True), SortKey(Wish.id, descending=True)]
@@ -35,6 +43,8 @@ async def create_wish(
     assert principal.user_id is not None
     if await session.get(Community, body.community_id) is None:
         raise ValidationFailed.at(["body", "community_id"], "no such community")
+    if body.needed_by is not None and body.needed_by < now.astimezone(CHINA_TZ).date():
+        raise ValidationFailed.at(["body", "needed_by"], "needed_by is already past")
     on_behalf = body.resident_name is not None
     if on_behalf:
         # For a resident without an account: only the community's staff take such a wish.
@@ -125,20 +135,47 @@ async def act(
     rule = WISH_TRANSITIONS.get((wish.status, action))
     if rule is None:
         raise InvalidTransition(f"cannot {action.value} a wish that is {wish.status.value}")
-    actors = await actors_of(session, principal, wish)
-    if rule.actors.isdisjoint(actors):
-        allowed = ", ".join(sorted(a.value for a in rule.actors))
-        raise Forbidden(f"only the {allowed} may {action.value} this wish")
-    if action is WishAction.confirm and WishActor.resident not in actors:
-        _staff_may_confirm(wish, settings, now)
-    if action is WishAction.thank and wish.thanks_note is not None:
-        raise Conflict("The resident has already thanked the volunteer")
+    standing = await standing_of(session, principal)
+    refused = _refusal(standing, wish, action, settings, now)
+    if refused is not None:
+        raise refused
     await _apply(session, principal, wish, action, given, settings, now)
     wish.status = rule.to
     wish.updated_at = now
     await session.flush()
-    await events.record(session, f"wish.{action.value}", wish, now)
+    reason = {"reason": given.reason} if given.reason else None
+    await events.record(session, f"wish.{action.value}", wish, now, data=reason)
     return wish
+
+
+def _refusal(
+    standing: Standing, wish: Wish, action: WishAction, settings: Settings, now: datetime
+) -> DomainError | None:
+    """Why the caller may not take ``action`` on the wish in its status (None: they may)."""
+    rule = WISH_TRANSITIONS[(wish.status, action)]
+    actors = actors_of(standing, wish)
+    user_id = standing.principal.user_id
+    if rule.actors.isdisjoint(actors):
+        if action is WishAction.claim and user_id in (wish.posted_by_id, wish.reviewed_by_id):
+            return Forbidden("You posted or reviewed this wish: another volunteer takes it")
+        allowed = ", ".join(sorted(a.value for a in rule.actors))
+        return Forbidden(f"only the {allowed} may {action.value} this wish")
+    if action is WishAction.confirm and WishActor.resident not in actors:
+        # Staff confirming for the resident: never their own work, nor (for a resident
+        # without an account) a wish they posted themselves — a second person sees to it.
+        if user_id == wish.claimant_id:
+            return Forbidden("A volunteer does not confirm their own work")
+        if wish.resident_id is None and user_id == wish.posted_by_id:
+            return Forbidden("Another member of staff confirms a wish you posted for a resident")
+        allowed_from = staff_confirm_from(wish, settings)
+        if allowed_from is not None and now < allowed_from:
+            return Conflict(
+                f"the resident has until {china_minute(allowed_from)} to confirm; staff may "
+                "after that"
+            )
+    if action is WishAction.thank and wish.thanks_note is not None:
+        return Conflict("The resident has already thanked the volunteer")
+    return None
 
 
 async def forget_person(session: AsyncSession, user_id: uuid.UUID, now: datetime) -> None:
@@ -167,6 +204,10 @@ async def forget_person(session: AsyncSession, user_id: uuid.UUID, now: datetime
     await session.flush()
 
 
+def china_minute(moment: datetime) -> str:
+    return moment.astimezone(CHINA_TZ).strftime("%Y-%m-%d %H:%M")
+
+
 def staff_confirm_from(wish: Wish, settings: Settings) -> datetime | None:
     """When staff may confirm a fulfilled wish for its resident: at once for a resident without
     an account, else once the resident let ``wish_confirm_days`` pass."""
@@ -175,14 +216,6 @@ def staff_confirm_from(wish: Wish, settings: Settings) -> datetime | None:
     if wish.resident_id is None:
         return wish.fulfilled_at
     return wish.fulfilled_at + timedelta(days=settings.wish_confirm_days)
-
-
-def _staff_may_confirm(wish: Wish, settings: Settings, now: datetime) -> None:
-    allowed_from = staff_confirm_from(wish, settings)
-    if allowed_from is not None and now < allowed_from:
-        raise Conflict(
-            f"the resident has until {allowed_from.isoformat()} to confirm; staff may after that"
-        )
 
 
 async def _apply(
@@ -201,11 +234,12 @@ async def _apply(
         if action is WishAction.decline:
             wish.decline_reason = given.reason
     elif action is WishAction.withdraw:
-        wish.withdrawn_at = now
+        wish.withdrawn_at, wish.withdraw_reason = now, given.reason
     elif action is WishAction.claim:
-        wish.claimant_id, wish.claimed_at = user_id, now
+        wish.claimant_id, wish.claimed_at, wish.reopen_reason = user_id, now, None
     elif action is WishAction.release:
         wish.claimant_id, wish.claimed_at = None, None
+        _forget_fulfilment(wish)
     elif action is WishAction.fulfil:
         assert user_id is not None
         assert given.photo_id is not None
@@ -213,7 +247,8 @@ async def _apply(
         wish.fulfilment_picture_id = picture.id
         wish.fulfilment_note, wish.fulfilled_at = given.note, now
     elif action is WishAction.reopen:
-        wish.fulfilled_at = None
+        wish.reopen_reason = given.reason
+        _forget_fulfilment(wish)
     elif action is WishAction.confirm:
         wish.confirmed_at, wish.confirmed_by_id = now, user_id
         assert wish.claimant_id is not None
@@ -228,6 +263,14 @@ async def _apply(
         )
     elif action is WishAction.thank:
         wish.thanks_note = given.note
+
+
+def _forget_fulfilment(wish: Wish) -> None:
+    """A fulfilment the resident found wanting, or a volunteer gave up: whoever fulfils the
+    wish next starts afresh (the photo stays in storage, its row kept)."""
+    wish.fulfilled_at = None
+    wish.fulfilment_note = None
+    wish.fulfilment_picture_id = None
 
 
 async def _branch_of(
@@ -275,14 +318,12 @@ async def to_reads(
         if claimant_ids
         else {}
     )
-    return [
-        await _to_read(session, principal, w, communities, names, settings, now) for w in wishes
-    ]
+    standing = await standing_of(session, principal)
+    return [_to_read(standing, w, communities, names, settings, now) for w in wishes]
 
 
-async def _to_read(
-    session: AsyncSession,
-    principal: Principal,
+def _to_read(
+    standing: Standing,
     wish: Wish,
     communities: dict[uuid.UUID, str],
     names: dict[uuid.UUID, str],
@@ -299,7 +340,7 @@ async def _to_read(
         contact=WishContact(
             name=wish.resident_name, phone=wish.resident_phone, address=wish.address
         )
-        if sees_contact(principal, wish)
+        if sees_contact(standing.principal, wish)
         else None,
         picture=picture_links(wish.picture_id, now),
         claimant=PersonName(id=wish.claimant_id, display_name=names[wish.claimant_id])
@@ -318,23 +359,11 @@ async def _to_read(
         staff_may_confirm_at=staff_confirm_from(wish, settings)
         if wish.status is WishStatus.fulfilled
         else None,
-        actions=await _actions(session, principal, wish, settings, now),
+        reopen_reason=wish.reopen_reason,
+        withdraw_reason=wish.withdraw_reason,
+        actions=[
+            action
+            for (status, action) in WISH_TRANSITIONS
+            if status is wish.status and _refusal(standing, wish, action, settings, now) is None
+        ],
     )
-
-
-async def _actions(
-    session: AsyncSession, principal: Principal, wish: Wish, settings: Settings, now: datetime
-) -> list[WishAction]:
-    actors = await actors_of(session, principal, wish)
-    allowed = []
-    for (status, action), rule in WISH_TRANSITIONS.items():
-        if status is not wish.status or rule.actors.isdisjoint(actors):
-            continue
-        if action is WishAction.confirm and WishActor.resident not in actors:
-            allowed_from = staff_confirm_from(wish, settings)
-            if allowed_from is not None and now < allowed_from:
-                continue
-        if action is WishAction.thank and wish.thanks_note is not None:
-            continue
-        allowed.append(action)
-    return allowed

@@ -45,6 +45,7 @@ from app.models.enums import (
     StatsMetric,
     SupervisionLevel,
 )
+from app.models.ids import new_id
 from app.workflow.overdue_clocks import (
     BATCH_SIZE,
     OverdueClock,
@@ -225,7 +226,7 @@ async def _insert_marks(
         .values(
             [
                 {
-                    "id": uuid.uuid4(),
+                    "id": new_id(),
                     "report_id": c.report_id,
                     "job_id": c.job_id,
                     "clock": c.clock,

@@ -30,6 +30,7 @@ from app.core.workcalendar import due_at
 from app.integrations import outbox
 from app.models import Category, Job, Pairing, Region, Report, Unit
 from app.models.enums import OPEN_JOB_STATUSES, HoursKind, JobStatus, Role
+from app.models.ids import new_id
 from app.workflow.schemas import WhistleRequest
 
 
@@ -183,7 +184,7 @@ def _new_jobs(
         accept_due = min(accept_due, complete_due)
     return [
         Job(
-            id=uuid.uuid4(),
+            id=new_id(),
             report_id=report.id,
             unit_id=unit_id,
             is_lead=unit_id == lead_unit_id,

@@ -185,6 +185,8 @@ def upgrade() -> None:
         sa.Column("confirmed_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("confirmed_by_id", sa.Uuid(), nullable=True),
         sa.Column("thanks_note", sa.String(length=500), nullable=True),
+        sa.Column("reopen_reason", sa.String(length=500), nullable=True),
+        sa.Column("withdraw_reason", sa.String(length=500), nullable=True),
         sa.Column("withdrawn_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("version", sa.Integer(), nullable=False),
         sa.Column("id", sa.Uuid(), nullable=False),
@@ -349,6 +351,12 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    # The rules this revision brought are unknown to the code before it (and would count as
+    # earnings there): the purchases, refunds and wish awards leave the ledger with it.
+    op.execute(
+        "DELETE FROM points_entries"
+        " WHERE rule IN ('redeemed', 'redemption_refunded', 'wish_fulfilled')"
+    )
     op.execute("DELETE FROM role_assignments WHERE role IN ('company_manager', 'volunteer')")
     with op.batch_alter_table("role_assignments", schema=None) as batch_op:
         _role_checks(batch_op, ROLES_BEFORE, SCOPES_BEFORE)

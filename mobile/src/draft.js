@@ -13,13 +13,12 @@ import { accessToken, ensureFresh, recover, signedIn } from './auth.js';
 import { uuid } from './dom.js';
 import { kindOf, problemText } from './net.js';
 import { preparePhoto } from './photo.js';
+import { backoff } from './retry.js';
 import { dropBlob, getBlob, keepOnlyBlobs, load, putBlob, save } from './store.js';
 import { sendPhoto } from './uploads.js';
 
 export const MAX_PHOTOS = 9;
 const PARALLEL = 2;
-// Waits between attempts on a failing network: 1 s, 2 s, 4 s, … up to a minute.
-const BACKOFF_MS = [1000, 2000, 4000, 8000, 15000, 30000, 60000];
 // An upload this close to its expiry is not worth filing: the case would have no photo.
 const EXPIRY_MARGIN_MS = 10 * 60_000;
 
@@ -177,12 +176,6 @@ export function retryPhoto(id) {
 
 function fail(photo, message) {
   Object.assign(photo, { state: 'failed', error: message });
-}
-
-function backoff(attempts, retryAfter) {
-  const base = BACKOFF_MS[Math.min(attempts, BACKOFF_MS.length) - 1] || 1000;
-  const jittered = base * (0.8 + Math.random() * 0.4);
-  return Math.max(jittered, (retryAfter || 0) * 1000);
 }
 
 /** Uploads whose server copy is about to expire (~24 h after upload) must be taken again. */

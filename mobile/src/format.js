@@ -28,6 +28,16 @@ export function when(value) {
   return (sameYear ? dayTime : fullTime).format(date);
 }
 
+/** A date without a time ("2026-12-20", as the API writes one): "12月20日", or with its year
+ * when it is not this year's. */
+export function day(value) {
+  const match = /^(\d{4})-(\d{2})-(\d{2})/.exec(value || '');
+  if (!match) return '';
+  const [, year, month, date] = match.map(Number);
+  const text = `${month}月${date}日`;
+  return year === new Date().getFullYear() ? text : `${year}年${text}`;
+}
+
 /** This month as YYYY-MM in China time, and the one before. */
 export function months() {
   const parts = new Intl.DateTimeFormat('en-CA', { timeZone: ZONE, year: 'numeric', month: '2-digit' })

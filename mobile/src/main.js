@@ -1,5 +1,6 @@
-// The page: sign-in, the three tabs (随手拍, 我的上报, 我的积分) by the address's #hash (so
-// that the phone's back button works), and the word on what is still to be sent.
+// The page: sign-in, the four tabs (随手拍, 我的上报, 微心愿, 我的积分; 积分商城 is reached from
+// 我的积分) by the address's #hash (so that the phone's back button works), and the word on
+// what is still to be sent.
 
 import { onSignedOut, signIn, signOut, signedIn, username } from './auth.js';
 import { $, toast } from './dom.js';
@@ -8,9 +9,14 @@ import { refreshLabels } from './labels.js';
 import { loadMine, showCase } from './mine.js';
 import { MESSAGES } from './net.js';
 import { forgetPoints, showPoints } from './points.js';
+import { onPurchase, purchasesPending, resumePurchases } from './redeem.js';
 import { renderReport, setUpReport, showFiled, showReport } from './report.js';
+import { closeSheet } from './sheet.js';
+import { forgetShop, loadRedemptions, showStore } from './shop.js';
 import { load } from './store.js';
+import { showWishes } from './wishes.js';
 import './style.css';
+import './programmes.css';
 
 const RETRY_EVERY_MS = 15_000;
 const TITLES = {
@@ -20,7 +26,14 @@ const TITLES = {
   mine: '我的上报',
   case: '上报详情',
   points: '我的积分',
+  store: '积分商城',
+  redemptions: '积分商城',
+  wishes: '微心愿',
+  'my-wishes': '微心愿',
 };
+// The tab a screen belongs to, and where the back button leads when there is no history.
+const TAB_OF = { case: 'mine', filed: 'report', store: 'points', redemptions: 'points', 'my-wishes': 'wishes' };
+const PARENT = { case: '#/mine', store: '#/points', redemptions: '#/points' };
 
 let filed = null; // the case just filed, for its page
 
@@ -28,10 +41,11 @@ function showView(name) {
   for (const view of document.querySelectorAll('.view')) view.hidden = view.id !== `view-${name}`;
   $('#app').dataset.view = name;
   $('#toast').hidden = true; // a message belongs to the screen that raised it
+  closeSheet();
   $('#title').textContent = TITLES[name] || '随手拍';
-  $('#back').hidden = name !== 'case';
+  $('#back').hidden = !PARENT[name];
   $('#tabs').hidden = name === 'signin';
-  const tab = name === 'case' ? 'mine' : name === 'filed' ? 'report' : name;
+  const tab = TAB_OF[name] || name;
   for (const link of document.querySelectorAll('#tabs a')) {
     link.setAttribute('aria-current', link.dataset.tab === tab ? 'page' : 'false');
   }
@@ -54,6 +68,16 @@ function route() {
   } else if (name === 'points') {
     showView('points');
     showPoints();
+  } else if (name === 'store' && id === 'mine') {
+    showView('redemptions');
+    loadRedemptions(true);
+  } else if (name === 'store') {
+    showView('store');
+    showStore();
+  } else if (name === 'wishes') {
+    const view = id === 'mine' ? 'my-wishes' : 'wishes';
+    showView(view);
+    showWishes(view);
   } else if (name === 'filed') {
     showView('filed');
     showFiled(filed || load(`filed.${username()}`)?.report);
@@ -71,6 +95,8 @@ function renderNetwork() {
   const parts = [];
   if (photos) parts.push(`${photos} 张照片待上传`);
   if (filing) parts.push('1 份上报待提交');
+  const purchases = purchasesPending();
+  if (purchases) parts.push(`${purchases} 笔兑换待确认`);
   let text = '';
   if (!online) text = parts.length ? `网络不可用：${parts.join('，')}，联网后自动发送` : '网络不可用，填写的内容会保存在手机上';
   else if (parts.length && $('#app').dataset.view !== 'report') text = `正在后台发送：${parts.join('，')}`;
@@ -107,8 +133,10 @@ function setUpSignIn() {
 
 async function started() {
   forgetPoints();
+  forgetShop();
   await draft.open(username());
   route();
+  resumePurchases();
 }
 
 function setUp() {
@@ -123,11 +151,12 @@ function setUp() {
   });
   $('#back').addEventListener('click', () => {
     if (history.length > 1) history.back();
-    else location.hash = '#/mine';
+    else location.hash = PARENT[$('#app').dataset.view] || '#/report';
   });
   onSignedOut((message) => {
     draft.close();
     forgetPoints();
+    forgetShop();
     $('#sign-in-message').textContent = message === MESSAGES.signedOut ? '' : message;
     if (message === MESSAGES.signedOut) toast(message);
     route();
@@ -141,10 +170,13 @@ function setUp() {
     }
     renderNetwork();
   });
+  onPurchase(() => renderNetwork());
   window.addEventListener('hashchange', route);
   const networkChanged = () => {
-    if (navigator.onLine) draft.networkBack();
-    else draft.networkLost();
+    if (navigator.onLine) {
+      draft.networkBack();
+      resumePurchases();
+    } else draft.networkLost();
     if ($('#app').dataset.view === 'report') renderReport();
     renderNetwork();
   };

@@ -1,10 +1,11 @@
 // The category picker: a sheet over the form, the classes with their icons, each with its
 // categories as buttons; the last few used come first (a courier reports the same things).
 
-import { $, fill, h } from './dom.js';
+import { h } from './dom.js';
 import { icon } from './icons.js';
 import { label } from './labels.js';
 import { classesOf } from './refdata.js';
+import { closeSheet, openSheet } from './sheet.js';
 import { load, save } from './store.js';
 
 const RECENT = 'recent-categories';
@@ -32,15 +33,10 @@ function leafButton(leaf, top, choose) {
 
 /** Opens the sheet; onChoose(code) with the chosen leaf. */
 export function openPicker(list, current, onChoose) {
-  const sheet = $('#sheet');
-  const close = () => {
-    sheet.hidden = true;
-    document.body.classList.remove('sheet-open');
-  };
   const choose = (code) => {
     const recent = [code, ...load(RECENT, []).filter((c) => c !== code)].slice(0, RECENT_COUNT);
     save(RECENT, recent);
-    close();
+    closeSheet();
     onChoose(code);
   };
   const classes = classesOf(list);
@@ -64,20 +60,9 @@ export function openPicker(list, current, onChoose) {
       );
     }
   }
-  fill(
-    sheet,
-    h('div.sheet-body', { role: 'dialog', 'aria-modal': 'true', 'aria-label': '选择问题类型' },
-      h('header.sheet-head', null, h('h2', { text: '选择问题类型' }),
-        h('button.icon-button', { type: 'button', 'aria-label': '关闭', onclick: close }, icon('close'))),
-      h('div.sheet-scroll', null,
-        sections.length ? sections : h('p.empty', { text: '问题类型尚未载入，请联网后重试' }))),
-  );
-  for (const button of sheet.querySelectorAll(`[data-code="${CSS.escape(current || '')}"]`)) {
+  const { body } = openSheet('选择问题类型',
+    sections.length ? sections : h('p.empty', { text: '问题类型尚未载入，请联网后重试' }));
+  for (const button of body.querySelectorAll(`[data-code="${CSS.escape(current || '')}"]`)) {
     button.classList.add('chosen');
   }
-  sheet.onclick = (event) => {
-    if (event.target === sheet) close();
-  };
-  sheet.hidden = false;
-  document.body.classList.add('sheet-open');
 }

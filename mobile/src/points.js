@@ -1,9 +1,10 @@
-// 我的积分: the balance, what the caps still allow, the ledger, and the month's leaderboards of
-// the courier's company and of the communities they deliver in.
+// 我的积分: the balance, what the caps still allow, the way to 积分商城, the ledger, and the
+// month's leaderboards of the courier's company and of the communities they deliver in.
 
 import { api } from './api.js';
 import { $, fill, h } from './dom.js';
 import { months, when } from './format.js';
+import { icon } from './icons.js';
 import { label } from './labels.js';
 
 let places = null; // {company: {id, name} | null, communities: [{id, name}]}
@@ -45,6 +46,13 @@ function summary(ledger) {
     ),
   );
 }
+
+/** The way to 积分商城, under the balance. */
+const storeEntry = () =>
+  h('a.card.entry-link', { id: 'store-link', href: '#/store' },
+    h('span.entry-icon', null, icon('gift')),
+    h('span.entry-text', null, h('strong', { text: '积分商城' }), h('small', { text: '用积分兑换社区和公司的好物' })),
+    icon('chevron', 'entry-arrow'));
 
 function ledgerRows(ledger) {
   if (!ledger.items.length) return [h('li.empty', { text: '还没有积分记录：上报被受理后即可获得积分' })];
@@ -111,6 +119,7 @@ export async function showPoints() {
     $('#me-name').textContent = places.me?.display_name || '';
     fill(view,
       summary(ledger),
+      storeEntry(),
       h('section.card', null, h('h2', { text: '积分排行' }), h('div#leaderboard')),
       h('section.card', null, h('h2', { text: '积分明细' }), h('ul.ledger', null, ledgerRows(ledger))),
     );

@@ -1,7 +1,10 @@
 // One photo to POST /api/v1/uploads, by XMLHttpRequest (fetch reports no upload progress).
-// The answer is never thrown: the caller decides, from the status, whether to try again.
+// sendPhoto never throws: the caller (the report's draft) decides, from the status, whether to
+// try again. uploadPhoto sends until the upload is made (a wish's photo).
 
-import { baseHeaders, retryAfterSeconds } from './net.js';
+import { accessToken, ensureFresh, recover } from './auth.js';
+import { ApiError, baseHeaders, kindOf, retryAfterSeconds } from './net.js';
+import { persistently } from './retry.js';
 
 // No byte sent for this long: the connection is dead even if the socket is not closed yet.
 const STALL_MS = 30_000;
@@ -63,3 +66,27 @@ export function sendPhoto({ blob, filename, exif, key, token, onProgress }) {
   return { done, abort: () => xhr.abort() };
 }
 
+/**
+ * Sends a prepared photo ({blob, filename, exif}) until it is uploaded, with the same `key`
+ * each time (a repeat after a lost answer gets the same upload); answers the upload
+ * ({id, thumbnail_url, …}). Throws an ApiError when it is refused, or cancelled (see
+ * persistently).
+ */
+export function uploadPhoto({ blob, filename, exif, key, onProgress, onRetry, isCancelled }) {
+  const once = (token, signal) => {
+    const request = sendPhoto({ blob, filename, exif, key, token, onProgress });
+    signal.addEventListener('abort', request.abort);
+    return request.done;
+  };
+  return persistently(async ({ signal }) => {
+    await ensureFresh();
+    const token = accessToken();
+    if (!token) throw new ApiError('unauthorized', 401);
+    let answer = await once(token, signal);
+    if (answer.status === 401 && (await recover(token))) answer = await once(accessToken(), signal);
+    const { status, body, retryAfter } = answer;
+    if (status === 200 || status === 201) return body;
+    if (status === 413) throw new ApiError('client', 413, { detail: '照片太大，无法上传' });
+    throw new ApiError(kindOf(status, body?.code), status, body, retryAfter);
+  }, { onRetry, isCancelled });
+}

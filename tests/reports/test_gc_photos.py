@@ -25,7 +25,7 @@ from app.core.migrations import upgrade
 from app.core.storage import PhotoStorage, StoredPhotoNotFound
 from app.photos.gc import QUARANTINE, collect_orphans, quarantine_key
 from tests.conftest import LoginFn, make_test_settings
-from tests.reports.conftest import SubmitFn
+from tests.reports.conftest import SubmitFn, photo_bytes
 from tests.support import command_env, run_command
 
 ORPHAN = "2026/01/01/00000000-0000-0000-0000-000000000001/display.jpg"
@@ -295,3 +295,37 @@ async def test_the_command_quarantines_orphans_of_the_right_database(
     after = await keys(storage)
     assert after - before == {next(key for key in after if key.endswith(ORPHAN))}
     assert next(iter(after - before)).startswith(QUARANTINE)
+
+
+async def test_pictures_of_rewards_and_wishes_are_not_orphans(
+    client: httpx.AsyncClient, login: LoginFn, session: AsyncSession, storage: PhotoStorage
+) -> None:
+    staff = await login("staff1")
+    photo = ("shelf.jpg", photo_bytes("Canon_40D.jpg"), "image/jpeg")
+    uploads = [
+        (await client.post("/api/v1/uploads", files={"file": photo}, headers=staff)).json()["id"]
+        for _ in range(2)
+    ]
+    me = (await client.get("/api/v1/me", headers=staff)).json()
+    community = me["roles"][0]["scope_id"]
+    reward = await client.post(
+        "/api/v1/rewards",
+        json={"name": "毛巾", "points_price": 10, "stock": 5, "community_id": community,
+              "photo_id": uploads[0]},
+        headers=staff,
+    )  # fmt: skip
+    wish = await client.post(
+        "/api/v1/wishes",
+        json={"community_id": community, "title": "修灯", "photo_id": uploads[1]},
+        headers=staff,
+    )
+    assert (reward.status_code, wish.status_code) == (201, 201)
+    pictures = await keys(storage)
+    assert len(pictures) == 4
+
+    swept = await collect_orphans(session, storage, datetime.now(UTC) + LATER)
+
+    assert (swept.scanned, swept.orphans) == (4, [])
+    assert await keys(storage) == pictures
+    for answer in (reward.json()["picture"], wish.json()["picture"]):
+        assert (await client.get(answer["display_url"])).status_code == 200

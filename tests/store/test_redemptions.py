@@ -64,9 +64,10 @@ async def test_a_purchase_debits_the_balance_and_takes_one_item(store: Store) ->
     assert points["items"][0]["redemption_id"] == body["id"]
     mine = answer(await store.get("/redemptions", "courier1", mine="true"))
     assert [item["id"] for item in mine["items"]] == [body["id"]]
-    # The shop sees the purchase and its code, not the buyer's balance.
+    # The shop sees the purchase, but neither its code (the buyer's proof at the counter) nor
+    # the buyer's balance.
     seen = answer(await store.get(f"/redemptions/{body['id']}", "staff1"))
-    assert (seen["code"], seen["balance"]) == (body["code"], None)
+    assert (seen["code"], seen["balance"]) == (None, None)
 
 
 async def test_not_enough_points_buys_nothing(store: Store) -> None:

@@ -142,6 +142,11 @@ class Wishes:
         self.ids[username] = uuid.UUID(made["id"])
         self.passwords[username] = NEW_USER_PASSWORD
 
+    async def grant(self, username: str, role: Role, scope_id: uuid.UUID) -> None:
+        """One more role for an account, given by the administrator."""
+        body = {"role": role.value, "scope_id": str(scope_id)}
+        answer(await self.post(f"/users/{self.user_id(username)}/roles", "admin", body), 201)
+
     async def register(self, username: str, phone: str | None = None) -> None:
         """A resident signing up by themselves."""
         body = {

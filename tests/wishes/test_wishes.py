@@ -181,6 +181,9 @@ async def test_staff_confirm_for_a_silent_resident_after_the_time_out(wishes: Wi
 
 
 async def test_staff_confirm_at_once_for_a_resident_without_an_account(wishes: Wishes) -> None:
+    """For a resident without an account another member of staff confirms at once; the one
+    who posted it may not (a second person sees to it), nor may the volunteer."""
+    await wishes.make_user("staff_east2", Role.community_staff, EAST)
     posted = await wishes.create("staff1", resident_name="王大爷", phone="13904780000")
     assert posted["contact"] == {"name": "王大爷", "phone": "13904780000", "address": None}
     row = await wishes.row(posted["id"])
@@ -190,11 +193,37 @@ async def test_staff_confirm_at_once_for_a_resident_without_an_account(wishes: W
         answer(await wishes.act(wish_id, action, username))
     done = answer(await wishes.act(wish_id, A.fulfil, "courier1"))
     assert done["staff_may_confirm_at"] == done["fulfilled_at"]
-    assert (await wishes.read(wish_id, "staff1"))["actions"] == ["confirm"]
-    confirmed = answer(await wishes.act(wish_id, A.confirm, "staff1"))
+    assert (await wishes.read(wish_id, "staff1"))["actions"] == []
+    refused = problem(await wishes.act(wish_id, A.confirm, "staff1"), 403, "forbidden")
+    assert "Another member of staff" in refused["detail"]
+    assert (await wishes.read(wish_id, "staff_east2"))["actions"] == ["confirm"]
+    confirmed = answer(await wishes.act(wish_id, A.confirm, "staff_east2"))
     assert confirmed["status"] == "confirmed"
-    assert (await wishes.row(wish_id)).confirmed_by_id == demo_id("user", "staff1")
+    assert (await wishes.row(wish_id)).confirmed_by_id == wishes.user_id("staff_east2")
     assert await wishes.wish_points("courier1") == [(uuid.UUID(wish_id), 10, 10)]
+
+
+async def test_nobody_earns_points_from_a_wish_they_posted_reviewed_or_did(
+    wishes: Wishes,
+) -> None:
+    """Staff who are also volunteers (a grid worker's role besides) cannot claim a wish they
+    posted or published, and a volunteer who is also staff cannot confirm their own work."""
+    await wishes.make_user("both_east", Role.community_staff, EAST)
+    await wishes.grant("both_east", Role.grid_worker, EAST)
+    posted = await wishes.create("both_east", resident_name="虚构", phone="13904780001")
+    answer(await wishes.act(posted["id"], A.publish, "both_east"))
+    refused = problem(await wishes.act(posted["id"], A.claim, "both_east"), 403, "forbidden")
+    assert "another volunteer" in refused["detail"]
+    reviewed = await wishes.drive(WishStatus.submitted)
+    answer(await wishes.act(reviewed["id"], A.publish, "both_east"))
+    problem(await wishes.act(reviewed["id"], A.claim, "both_east"), 403, "forbidden")
+
+    theirs = await wishes.drive(WishStatus.published)
+    answer(await wishes.act(theirs["id"], A.claim, "both_east"))
+    answer(await wishes.act(theirs["id"], A.fulfil, "both_east"))
+    assert await wishes.wish_points("both_east") == []
+    refused = problem(await wishes.act(theirs["id"], A.confirm, "both_east"), 403, "forbidden")
+    assert "own work" in refused["detail"]
 
 
 async def test_every_kind_of_volunteer_may_claim(wishes: Wishes) -> None:
@@ -264,8 +293,16 @@ async def test_a_wish_is_fulfilled_only_with_the_claimants_own_upload(wishes: Wi
         ({"phone": "123"}, ["body", "phone"]),
         ({"resident_name": "王大爷"}, ["body", "phone"]),
         ({"photo_id": str(uuid.uuid4())}, ["body", "photo_id", 0]),
+        ({"needed_by": "2020-01-01"}, ["body", "needed_by"]),
     ],
-    ids=["empty title", "unknown community", "short phone", "no phone for", "unknown photo"],
+    ids=[
+        "empty title",
+        "unknown community",
+        "short phone",
+        "no phone for",
+        "unknown photo",
+        "needed by a past day",
+    ],
 )
 async def test_a_wish_that_cannot_be_posted(wishes: Wishes, fields: Json, loc: list[str]) -> None:
     count = await wishes.wish_count()

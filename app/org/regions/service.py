@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.core.errors import ValidationFailed
 from app.models import ApiKey, Community, Region, RoleAssignment, Unit
 from app.models.enums import RegionLevel
+from app.models.ids import new_id
 from app.org.exceptions import NameTaken, StillInUse
 from app.org.persistence import (
     apply_changes,
@@ -106,7 +107,7 @@ async def create_region(session: AsyncSession, body: RegionCreate) -> Region:
     await _check_name_free(session, body.name, body.parent_id, exclude=None)
     if body.code is not None:
         await _check_code_free(session, body.code, exclude=None)
-    region_id = uuid.uuid4()
+    region_id = new_id()
     region = Region(
         id=region_id,
         name=body.name,

@@ -18,7 +18,8 @@ function item(env, fresh) {
     },
     h('time', { datetime: env.occurred_at || null }, Number.isFinite(at) ? whenShort(at) : '--:--'),
     h('span', { class: 'ev-type' }, eventLabel(env.type)),
-    h('span', { class: 'ev-number' }, env.report?.number || '—'),
+    // A case's number; a micro-wish's title (its events carry no case).
+    h('span', { class: 'ev-number' }, env.report?.number || env.wish?.title || '—'),
   );
 }
 
