@@ -105,12 +105,17 @@ async def banner_box(db: Any, cell_m: float) -> tuple[tuple[float, float, float,
 
 async def export_window(db: Any, end: dt.datetime, rows: int) -> dt.datetime:
     """The start of the period ending at ``end`` that holds ``rows`` reports."""
-    start: dt.datetime = await db.fetchval(
+    start: dt.datetime | None = await db.fetchval(
         "SELECT created_at FROM reports WHERE created_at < $1 "
         "ORDER BY created_at DESC LIMIT 1 OFFSET $2",
         end,
         rows - 1,
     )
+    if start is None:
+        raise SystemExit(
+            f"fewer than {rows:,} reports were filed before {end:%Y-%m-%d}: load more "
+            "(--reports) or export fewer (--export-rows)"
+        )
     return start
 
 

@@ -9,6 +9,7 @@ number masked except to the reporter (app/reports/presenter.py)."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterable, AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -16,7 +17,7 @@ from typing import Any, Final
 
 from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from sqlalchemy.orm import load_only
+from sqlalchemy.orm import aliased
 
 from app.auth.principal import Principal
 from app.auth.scope import report_scope
@@ -26,7 +27,7 @@ from app.core.pagination import SortKey, after_cursor, planned_for_its_values
 from app.labels.service import labels_in
 from app.models import Category, Community, Grid, Region, Report, User
 from app.models.enums import ReportStatus
-from app.reports.presenter import Person, case_with_paths, reporter_fields
+from app.reports.presenter import Person, reporter_fields
 from app.reports.queries import ReportFilters, filter_conditions
 from app.stats.tabular import Cell
 
@@ -81,8 +82,11 @@ class LedgerQuery:
         ]
 
 
-# The columns of a report that a row shows or that decide what it shows.
+# The columns of a report that a row shows or that decide what it shows. Read as plain
+# columns, not as Report objects: an ORM instance costs more to build than the whole row costs
+# to write.
 _SHOWN = (
+    Report.id,
     Report.number,
     Report.status,
     Report.priority,
@@ -108,14 +112,17 @@ _SHOWN = (
     Report.accept_due_at,
     Report.resolve_due_at,
 )
+_PLACE = aliased(Region)
 
 
-def _statement(query: LedgerQuery) -> Select[Any]:
-    """The cases with what a row shows, oldest first (region and community are the ones
-    ``case_with_paths`` joins: the owning region and the case's community)."""
+def _statement(query: LedgerQuery) -> Select[*tuple[Any, ...]]:
+    """The cases with what a row shows, oldest first, with the paths their view depends on
+    (as ``case_with_paths`` joins them: the owning region's and the community's region's)."""
     return (
-        case_with_paths()
-        .add_columns(
+        select(
+            *_SHOWN,
+            Region.path.label("region_path"),
+            _PLACE.path.label("place_path"),
             Category.name.label("category_name"),
             Region.name.label("region_name"),
             Community.name.label("community_name"),
@@ -124,77 +131,99 @@ def _statement(query: LedgerQuery) -> Select[Any]:
             User.phone.label("reporter_phone"),
             lead_unit_name(),
         )
+        .join(Region, Region.id == Report.region_id)
+        .outerjoin(Community, Community.id == Report.community_id)
+        .outerjoin(_PLACE, _PLACE.id == Community.region_id)
         .join(Category, Category.code == Report.category_code)
         .join(User, User.id == Report.reporter_id)
         .outerjoin(Grid, Grid.id == Report.grid_id)
         .where(*query.conditions())
         .order_by(Report.created_at, Report.id)
-        .options(load_only(*_SHOWN))
     )
 
 
 LEDGER_ORDER = (SortKey(Report.created_at), SortKey(Report.id))
 
 
-def _after(report: Report) -> ColumnElement[bool]:
-    """The cases after ``report`` in the ledger's order: a row-value comparison, where the
+def _after(row: Any) -> ColumnElement[bool]:
+    """The cases after ``row`` in the ledger's order: a row-value comparison, where the
     index scan of the next batch starts (spelled out as an OR it would read every case of the
     batches before again, and a ledger of 100,000 cases would cost 50 times as much)."""
-    return after_cursor(LEDGER_ORDER, (report.created_at, report.id))
+    return after_cursor(LEDGER_ORDER, (row.created_at, row.id))
 
 
-def _held_hours(report: Report, now: datetime) -> float:
+def _held_hours(row: Any, now: datetime) -> float:
     """Every hold's length, the one still running included, in calendar hours."""
-    seconds = report.held_seconds
-    if report.status is ReportStatus.on_hold and report.on_hold_at is not None:
-        seconds += (now - report.on_hold_at).total_seconds()
+    seconds: float = row.held_seconds
+    if row.status is ReportStatus.on_hold and row.on_hold_at is not None:
+        seconds += (now - row.on_hold_at).total_seconds()
     return round(seconds / SECONDS_PER_HOUR, 2)
 
 
-def _reporter_cells(row: Any, principal: Principal) -> tuple[str | None, str | None]:
-    """The reporter's name and phone number as the case list shows them to ``principal``;
-    nothing for those who do not see the case's people."""
-    report: Report = row.Report
-    if not case_view(principal, report, row.region_path, row.place_path).people:
-        return None, None
-    person = Person(report.reporter_id, row.reporter_name, row.reporter_phone)
-    shown = reporter_fields(report, person, principal)
-    return shown["display_name"], shown["phone"]
+class _People:
+    """The reporter's name and phone number as the case list shows them to one caller, for
+    every row of a ledger: whether the caller sees a case's people depends only on the case's
+    community, owning region, community's region and whether the caller reported it
+    (app/cases/visibility.py), and a ledger has few of those; so has it of reporters' phones.
+    Each is worked out once."""
+
+    def __init__(self, principal: Principal) -> None:
+        self.principal = principal
+        self._sees: dict[tuple[Any, ...], bool] = {}
+        self._phones: dict[tuple[uuid.UUID, str | None], str | None] = {}
+
+    def cells(self, row: Any) -> tuple[str | None, str | None]:
+        own = row.reporter_id == self.principal.user_id
+        key = (row.community_id, own, row.region_path, row.place_path, row.source)
+        sees = self._sees.get(key)
+        if sees is None:
+            case = Report(
+                community_id=row.community_id, reporter_id=row.reporter_id, source=row.source
+            )
+            sees = case_view(self.principal, case, row.region_path, row.place_path).people
+            self._sees[key] = sees
+        if not sees:
+            return None, None
+        phone_key = (row.reporter_id, row.reporter_phone)
+        if phone_key not in self._phones:
+            case = Report(reporter_id=row.reporter_id)
+            person = Person(row.reporter_id, row.reporter_name, row.reporter_phone)
+            self._phones[phone_key] = reporter_fields(case, person, self.principal)["phone"]
+        return row.reporter_name, self._phones[phone_key]
 
 
-def _cells(row: Any, query: LedgerQuery) -> list[Cell]:
+def _cells(row: Any, query: LedgerQuery, people: _People) -> list[Cell]:
     """One case as a ledger row, in the order of LEDGER_HEADERS."""
-    report: Report = row.Report
     labels = labels_in("zh-CN").vocabularies
-    reporter, phone = _reporter_cells(row, query.principal)
+    reporter, phone = people.cells(row)
     return [
-        report.number,
-        labels["report_status"][report.status],
+        row.number,
+        labels["report_status"][row.status],
         row.category_name,
-        labels["report_source"][report.source],
-        labels["priority"][report.priority],
-        report.description,
-        report.address,
-        report.lat,
-        report.lng,
+        labels["report_source"][row.source],
+        labels["priority"][row.priority],
+        row.description,
+        row.address,
+        row.lat,
+        row.lng,
         row.region_name,
         row.community_name,
         row.grid_name,
         reporter,
         phone,
-        report.created_at,
-        report.accepted_at,
-        report.dispatched_at,
-        report.resolved_at,
-        report.closed_at,
-        report.accept_due_at,
-        report.resolve_due_at,
+        row.created_at,
+        row.accepted_at,
+        row.dispatched_at,
+        row.resolved_at,
+        row.closed_at,
+        row.accept_due_at,
+        row.resolve_due_at,
         row.lead_unit,
-        labels["supervision_level"].get(report.supervision_level or ""),
-        report.rework_count,
-        _held_hours(report, query.now),
-        labels["closure_type"].get(report.closure_type or ""),
-        labels["satisfaction"].get(report.satisfaction or ""),
+        labels["supervision_level"].get(row.supervision_level or ""),
+        row.rework_count,
+        _held_hours(row, query.now),
+        labels["closure_type"].get(row.closure_type or ""),
+        labels["satisfaction"].get(row.satisfaction or ""),
     ]
 
 
@@ -215,17 +244,18 @@ async def ledger_batches(
     """The ledger's rows, ``batch_size`` at a time, each batch read in a session of its own
     that is closed before the batch is handed on."""
     statement = _statement(query).limit(batch_size)
-    last: Report | None = None
+    people = _People(query.principal)
+    last: Any = None
     while True:
         async with sessionmaker() as session, planned_for_its_values(session, True):
             page = statement if last is None else statement.where(_after(last))
             rows = (await session.execute(page)).all()
-            batch = [_cells(row, query) for row in rows]
+            batch = [_cells(row, query, people) for row in rows]
         if batch:
             yield batch
         if len(rows) < batch_size:
             return
-        last = rows[-1].Report
+        last = rows[-1]
 
 
 async def rows_of(batches: AsyncIterable[Sequence[list[Cell]]]) -> AsyncIterator[list[Cell]]:
