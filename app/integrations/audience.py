@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any, Generic, Protocol, TypeVar
 
 from fastapi.sse import ServerSentEvent
 from sqlalchemy import ColumnElement, or_, select, true
@@ -99,3 +101,85 @@ class Audience:
         if self.user_id is not None:
             places.append(OutboxEvent.reporter_id == self.user_id)
         return or_(*places) if places else OutboxEvent.id.is_(None)
+
+
+class Listener(Protocol):
+    """An open stream, as the index finds it: by what its caller may see."""
+
+    audience: Audience
+
+
+L = TypeVar("L", bound=Listener)
+
+
+def _path_prefixes(path: str) -> list[str]:
+    """``/a/b/c/`` → ``/a/``, ``/a/b/``, ``/a/b/c/``: the region paths whose subtree holds it."""
+    parts = path.strip("/").split("/")
+    return ["/" + "/".join(parts[: depth + 1]) + "/" for depth in range(len(parts))]
+
+
+class ListenerIndex(Generic[L]):
+    """The open streams of a process, found for an event through the fields copied onto it
+    (the same ones ``Audience.sees`` reads): with thousands of streams across a province, an
+    event is offered to the few that may see it instead of to every one. The index narrows;
+    each stream still decides with ``sees``, so it never lets through what the rule would not.
+    """
+
+    def __init__(self) -> None:
+        self._all: set[L] = set()
+        self._everything: set[L] = set()
+        self._keyed: dict[tuple[str, Any], set[L]] = {}
+
+    def __len__(self) -> int:
+        return len(self._all)
+
+    def __iter__(self) -> Iterator[L]:
+        return iter(list(self._all))
+
+    @staticmethod
+    def _keys(audience: Audience) -> list[tuple[str, Any]]:
+        return [
+            *(("path", path) for path in audience.region_paths),
+            *(("community", community) for community in audience.communities),
+            *(("unit", unit) for unit in audience.units),
+            *([("reporter", audience.user_id)] if audience.user_id is not None else []),
+        ]
+
+    def add(self, listener: L) -> None:
+        self._all.add(listener)
+        if listener.audience.everything:
+            self._everything.add(listener)
+        for key in self._keys(listener.audience):
+            self._keyed.setdefault(key, set()).add(listener)
+
+    def discard(self, listener: L) -> None:
+        if listener not in self._all:
+            return
+        self._all.discard(listener)
+        self._everything.discard(listener)
+        for key in self._keys(listener.audience):
+            keyed = self._keyed.get(key)
+            if keyed is not None:
+                keyed.discard(listener)
+                if not keyed:
+                    del self._keyed[key]
+
+    def clear(self) -> None:
+        self._all.clear()
+        self._everything.clear()
+        self._keyed.clear()
+
+    def candidates(self, event: LiveEvent) -> set[L]:
+        """The streams that may see ``event`` (a superset of those that do)."""
+        keys: list[tuple[str, Any]] = []
+        if event.region_path is not None:
+            keys += [("path", prefix) for prefix in _path_prefixes(event.region_path)]
+        if event.community_id is not None:
+            keys.append(("community", event.community_id))
+        keys += [("unit", unit) for unit in event.unit_ids]
+        if event.reporter_id is not None:
+            keys.append(("reporter", event.reporter_id))
+        found = set(self._everything)
+        for key in keys:
+            found |= self._keyed.get(key, set())
+        return found

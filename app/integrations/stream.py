@@ -36,7 +36,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from app.auth.principal import Principal
 from app.core.config import Settings
-from app.integrations.audience import Audience, LiveEvent
+from app.integrations.audience import Audience, ListenerIndex, LiveEvent
 from app.integrations.outbox import NOTIFY_CHANNEL
 from app.models import OutboxEvent
 
@@ -103,7 +103,7 @@ class EventBroker:
         self._engine = engine
         self._sessionmaker = sessionmaker
         self._poll_seconds = poll_seconds
-        self._subscriptions: set[Subscription] = set()
+        self._subscriptions: ListenerIndex[Subscription] = ListenerIndex()
         self._lock = asyncio.Lock()
         self._active = asyncio.Event()
         self._wake = asyncio.Event()
@@ -227,7 +227,7 @@ class EventBroker:
             return len(rows) == POLL_BATCH
 
     def _publish(self, event: LiveEvent, *, late: bool) -> None:
-        for subscription in list(self._subscriptions):
+        for subscription in self._subscriptions.candidates(event):
             if not subscription.offer(event, late=late):
                 self._subscriptions.discard(subscription)
 
