@@ -180,14 +180,16 @@ def _refusal(
 
 async def forget_person(session: AsyncSession, user_id: uuid.UUID, now: datetime) -> None:
     """For a cancelled account: its wishes lose the contact, those not yet claimed are
-    withdrawn (nobody is left to help), and the wishes it had claimed are published again for
-    another volunteer."""
+    withdrawn (nobody is left to help), those under way become wishes of a resident without an
+    account (the community's staff confirm them when done), and the wishes it had claimed are
+    published again for another volunteer."""
     own = (await session.scalars(select(Wish).where(Wish.resident_id == user_id))).all()
     for wish in own:
         wish.resident_name = wish.resident_phone = wish.address = None
         if (wish.status, WishAction.withdraw) in WISH_TRANSITIONS:
             wish.status, wish.withdrawn_at, wish.updated_at = WishStatus.withdrawn, now, now
             await events.record(session, "wish.withdraw", wish, now)
+        wish.resident_id = None
     claimed = (
         await session.scalars(
             select(Wish).where(Wish.claimant_id == user_id, Wish.status == WishStatus.claimed)

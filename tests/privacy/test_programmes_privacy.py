@@ -18,6 +18,7 @@ from app.demo.seed import demo_id
 from app.models import PointsEntry, Reward, Wish
 from app.privacy.retention import prune_personal_data
 from tests.conftest import DEMO_PASSWORD, LoginFn
+from tests.reports.conftest import photo_bytes
 
 EAST = str(demo_id("community", "陕坝镇", "东街社区"))
 BAG = demo_id("reward", "东街社区", "环保购物袋")
@@ -114,6 +115,37 @@ async def test_a_cancelled_account_undoes_its_purchases_and_lets_go_of_its_wishe
     )
     assert total is not None
     assert total <= 0
+
+
+async def test_a_cancelled_residents_wish_under_way_is_confirmed_by_staff(
+    client: httpx.AsyncClient, login: LoginFn
+) -> None:
+    """Nobody is left to confirm it: the community's staff do, at once, once it is done."""
+    resident, staff, courier = (
+        await login("resident1"),
+        await login("staff1"),
+        await login("courier1"),
+    )
+    wish = await _wish(client, resident, "修自行车")
+    ok(await client.post(f"/api/v1/wishes/{wish}/publish", headers=staff))
+    ok(await client.post(f"/api/v1/wishes/{wish}/claim", headers=courier))
+    cancelled = await client.post(
+        "/api/v1/me/cancel", json={"password": DEMO_PASSWORD}, headers=resident
+    )
+    assert cancelled.status_code == 200, cancelled.text
+    claimed = ok(await client.get(f"/api/v1/wishes/{wish}", headers=courier))
+    # Still the volunteer's to do, with nobody left to call.
+    assert claimed["status"] == "claimed"
+    assert claimed["contact"] == {"name": None, "phone": None, "address": None}
+    photo = ("done.jpg", photo_bytes("Canon_40D.jpg"), "image/jpeg")
+    upload = ok(await client.post("/api/v1/uploads", files={"file": photo}, headers=courier), 201)
+    ok(
+        await client.post(
+            f"/api/v1/wishes/{wish}/fulfil", json={"photo_id": upload["id"]}, headers=courier
+        )
+    )
+    confirmed = ok(await client.post(f"/api/v1/wishes/{wish}/confirm", headers=staff))
+    assert confirmed["status"] == "confirmed"
 
 
 async def test_an_ended_wish_loses_its_contact_after_the_retention_period(
