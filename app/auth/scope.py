@@ -3,6 +3,8 @@ case sits in the region tree (the paths that supervisors' scopes are checked aga
 
 from __future__ import annotations
 
+import uuid
+
 from sqlalchemy import ColumnElement, false, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -57,10 +59,15 @@ async def place_path(session: AsyncSession, report: Report) -> str | None:
     """The materialised path of the region of the report's community (None: no community)."""
     if report.community_id is None:
         return None
+    return await community_region_path(session, report.community_id)
+
+
+async def community_region_path(session: AsyncSession, community_id: uuid.UUID) -> str | None:
+    """The materialised path of the region a community lies in."""
     return await session.scalar(
         select(Region.path)
         .join(Community, Community.region_id == Region.id)
-        .where(Community.id == report.community_id)
+        .where(Community.id == community_id)
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Collection
 from typing import Any, cast
 
-from sqlalchemy import ARRAY, ColumnElement, any_, bindparam
+from sqlalchemy import ARRAY, ColumnElement, any_, bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -24,6 +24,19 @@ def member_of(session: AsyncSession, column: Any, values: Collection[Any]) -> Co
         return cast(ColumnElement[bool], column.in_(list(values)))
     array = bindparam(None, list(values), type_=ARRAY(column.type))
     return cast(ColumnElement[bool], column == any_(array))
+
+
+async def names_by_id(
+    session: AsyncSession, id_column: Any, name_column: Any, ids: Collection[Any]
+) -> dict[Any, str]:
+    """``{id: name}`` for the rows of ``ids`` (a page's communities, units, people), in one
+    query; none for no ids."""
+    if not ids:
+        return {}
+    rows = await session.execute(
+        select(id_column, name_column).where(member_of(session, id_column, ids))
+    )
+    return dict(rows.all())
 
 
 def upsert_insert(

@@ -4,7 +4,6 @@ in one JSON document, recorded in the audit log."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -12,6 +11,7 @@ from sqlalchemy.orm import selectinload
 
 from app.auth.service import load_grants
 from app.core.schemas import Ref
+from app.core.sql import names_by_id
 from app.models import (
     ApiKey,
     AuditEntry,
@@ -216,8 +216,8 @@ async def _reports(session: AsyncSession, user_id: uuid.UUID) -> list[ExportRepo
     )
     if not reports:
         return []
-    communities = await _names(
-        session, Community, {r.community_id for r in reports if r.community_id}
+    communities = await names_by_id(
+        session, Community.id, Community.name, {r.community_id for r in reports if r.community_id}
     )
     photos: dict[uuid.UUID, list[ExportPhoto]] = {r.id: [] for r in reports}
     # The photos sent with the report; those of later steps belong to the staff who took them.
@@ -250,15 +250,6 @@ async def _reports(session: AsyncSession, user_id: uuid.UUID) -> list[ExportRepo
         )
         for r in reports
     ]
-
-
-async def _names(
-    session: AsyncSession, model: type[Community | Unit], ids: Collection[uuid.UUID]
-) -> dict[uuid.UUID, str]:
-    if not ids:
-        return {}
-    rows = await session.execute(select(model.id, model.name).where(model.id.in_(list(ids))))
-    return dict(rows.all())
 
 
 async def _comments(session: AsyncSession, user_id: uuid.UUID) -> list[ExportComment]:
@@ -335,7 +326,7 @@ async def _webhooks(session: AsyncSession, user_id: uuid.UUID) -> list[ExportWeb
             )
         ).all()
     )
-    units = await _names(session, Unit, {h.unit_id for h in hooks if h.unit_id})
+    units = await names_by_id(session, Unit.id, Unit.name, {h.unit_id for h in hooks if h.unit_id})
     return [
         ExportWebhook(
             id=hook.id,

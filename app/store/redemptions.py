@@ -147,9 +147,10 @@ async def replay(
 
 def visible_redemptions(principal: Principal) -> ColumnElement[bool]:
     """The buyer's own, and every purchase from the shelves the caller runs."""
-    mine = Redemption.user_id == principal.user_id if principal.user_id else None
     shops = Redemption.reward_id.in_(select(Reward.id).where(shops_run(principal)))
-    return or_(mine, shops) if mine is not None else shops
+    if principal.user_id is None:
+        return shops
+    return or_(Redemption.user_id == principal.user_id, shops)
 
 
 async def get_visible_redemption(
@@ -250,39 +251,55 @@ async def cancel(
         redemption.status, RedemptionAction.cancel, await _actors(session, principal, redemption)
     )
     await lock_ledger(session, redemption.user_id)
+    await _undo(session, redemption, principal.user_id, reason, now)
+    return redemption
+
+
+async def _undo(
+    session: AsyncSession,
+    redemption: Redemption,
+    by: uuid.UUID | None,
+    reason: str | None,
+    now: datetime,
+) -> None:
+    """Cancel a pending purchase under its buyer's ledger lock: the item back on the shelf,
+    the points back to the buyer — unless the account was cancelled (its ledger is closed)."""
     await _move(
         session,
         redemption,
         RedemptionAction.cancel,
-        {"cancelled_at": now, "cancelled_by_id": principal.user_id, "cancel_reason": reason},
+        {"cancelled_at": now, "cancelled_by_id": by, "cancel_reason": reason},
     )
-    await session.execute(
-        update(Reward)
-        .where(Reward.id == redemption.reward_id)
-        .values(stock=Reward.stock + 1, updated_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    if not await is_cancelled(session, redemption.user_id):
-        reward = await session.get_one(Reward, redemption.reward_id)
-        session.add(
-            PointsEntry(
-                user_id=redemption.user_id,
-                redemption_id=redemption.id,
-                rule=PointsRule.redemption_refunded.value,
-                points=redemption.points,
-                points_before_cap=redemption.points,
-                community_id=reward.community_id,
-                company_id=reward.company_id,
-                created_at=now,
-            )
+    reward = (
+        await session.execute(
+            update(Reward)
+            .where(Reward.id == redemption.reward_id)
+            .values(stock=Reward.stock + 1, updated_at=now)
+            .returning(Reward.community_id, Reward.company_id)
+            .execution_options(synchronize_session=False)
         )
-        await session.flush()
-    return redemption
+    ).one()
+    if await is_cancelled(session, redemption.user_id):
+        return
+    session.add(
+        PointsEntry(
+            user_id=redemption.user_id,
+            redemption_id=redemption.id,
+            rule=PointsRule.redemption_refunded.value,
+            points=redemption.points,
+            points_before_cap=redemption.points,
+            community_id=reward.community_id,
+            company_id=reward.company_id,
+            created_at=now,
+        )
+    )
+    await session.flush()
 
 
 async def cancel_pending_of(session: AsyncSession, user_id: uuid.UUID, now: datetime) -> int:
     """A cancelled account's purchases not yet handed over: cancelled, their items back on the
-    shelf (the points go with the closing of the ledger). Returns how many."""
+    shelf (the points go with the closing of the ledger: the account is cancelled first).
+    Returns how many."""
     # The ledger's lock first, as a purchase takes it: then the rows of the purchases.
     await lock_ledger(session, user_id)
     pending = (
@@ -293,18 +310,7 @@ async def cancel_pending_of(session: AsyncSession, user_id: uuid.UUID, now: date
         )
     ).all()
     for redemption in pending:
-        await _move(
-            session,
-            redemption,
-            RedemptionAction.cancel,
-            {"cancelled_at": now, "cancelled_by_id": None, "cancel_reason": "账号注销"},
-        )
-        await session.execute(
-            update(Reward)
-            .where(Reward.id == redemption.reward_id)
-            .values(stock=Reward.stock + 1, updated_at=now)
-            .execution_options(synchronize_session=False)
-        )
+        await _undo(session, redemption, None, "账号注销", now)
     return len(pending)
 
 
@@ -326,6 +332,12 @@ async def list_redemptions(
         stmt = stmt.where(Redemption.reward_id == reward_id)
     rows, cursor = await paginate(session, stmt, NEWEST_FIRST, params)
     return Page(items=await to_reads(session, principal, rows), next_cursor=cursor)
+
+
+async def to_read(
+    session: AsyncSession, principal: Principal, redemption: Redemption
+) -> RedemptionRead:
+    return (await to_reads(session, principal, [redemption]))[0]
 
 
 async def to_reads(

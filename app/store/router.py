@@ -83,7 +83,7 @@ async def create_reward(
 ) -> RewardRead:
     now = clock.now()
     reward = await service.create_reward(session, principal, body, now)
-    return (await service.to_reads(session, principal, [reward], now))[0]
+    return await service.to_read(session, principal, reward, now)
 
 
 @router.get(
@@ -97,7 +97,7 @@ async def read_reward(
 ) -> RewardRead:
     now = clock.now()
     reward = await service.get_visible_reward(session, principal, reward_id, now)
-    return (await service.to_reads(session, principal, [reward], now))[0]
+    return await service.to_read(session, principal, reward, now)
 
 
 @router.patch(
@@ -115,7 +115,7 @@ async def update_reward(
 ) -> RewardRead:
     now = clock.now()
     reward = await service.update_reward(session, principal, reward_id, body, now)
-    return (await service.to_reads(session, principal, [reward], now))[0]
+    return await service.to_read(session, principal, reward, now)
 
 
 @router.post(
@@ -153,7 +153,7 @@ async def redeem(
     if key and (replay := await redemptions.replay(session, principal.user_id, key, fingerprint)):
         return JSONResponse(replay.body, replay.status_code, {"Idempotent-Replayed": "true"})
     redemption = await redemptions.redeem(session, principal, body.reward_id, clock.now())
-    (read,) = await redemptions.to_reads(session, principal, [redemption])
+    read = await redemptions.to_read(session, principal, redemption)
     answer = read.model_dump(mode="json")
     if key and not await idempotency.save(
         session, principal.user_id, key, redemptions.IDEMPOTENCY_SCOPE, fingerprint, 201, answer
@@ -197,7 +197,7 @@ async def hand_over(
     body: HandOver, principal: UserPrincipal, session: SessionDep, clock: ClockDep
 ) -> RedemptionRead:
     redemption = await redemptions.hand_over(session, principal, body.code, clock.now())
-    return (await redemptions.to_reads(session, principal, [redemption]))[0]
+    return await redemptions.to_read(session, principal, redemption)
 
 
 @router.get(
@@ -210,7 +210,7 @@ async def read_redemption(
     redemption_id: RedemptionId, principal: UserPrincipal, session: SessionDep
 ) -> RedemptionRead:
     redemption = await redemptions.get_visible_redemption(session, principal, redemption_id)
-    return (await redemptions.to_reads(session, principal, [redemption]))[0]
+    return await redemptions.to_read(session, principal, redemption)
 
 
 @router.post(
@@ -231,4 +231,4 @@ async def cancel_redemption(
     redemption = await redemptions.cancel(
         session, principal, redemption_id, body.reason, clock.now()
     )
-    return (await redemptions.to_reads(session, principal, [redemption]))[0]
+    return await redemptions.to_read(session, principal, redemption)

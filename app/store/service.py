@@ -13,6 +13,7 @@ from app.auth.principal import Principal
 from app.core.errors import Forbidden, NotFound, ValidationFailed
 from app.core.pagination import Page, PageParams, SortKey, paginate
 from app.core.schemas import Ref
+from app.core.sql import names_by_id
 from app.models import Community, CourierCompany, Redemption, Reward
 from app.models.enums import RedemptionStatus
 from app.photos.pictures import claim_picture, picture_links
@@ -21,16 +22,6 @@ from app.store.schemas import RewardCreate, RewardRead, RewardUpdate
 from app.store.scope import reward_scope, runs_shop, shops_run
 
 NEWEST_FIRST = [SortKey(Reward.created_at, descending=True), SortKey(Reward.id, descending=True)]
-
-
-def on_shelf(now: datetime) -> ColumnElement[bool]:
-    """Rewards that can be bought now: active, in their window, in stock."""
-    return and_(
-        Reward.is_active.is_(True),
-        Reward.stock > 0,
-        or_(Reward.available_from.is_(None), Reward.available_from <= now),
-        or_(Reward.available_until.is_(None), Reward.available_until > now),
-    )
 
 
 def is_on_shelf(reward: Reward, now: datetime) -> bool:
@@ -82,13 +73,19 @@ async def list_rewards(
     return Page(items=await to_reads(session, principal, rows, now), next_cursor=cursor)
 
 
+async def to_read(
+    session: AsyncSession, principal: Principal, reward: Reward, now: datetime
+) -> RewardRead:
+    return (await to_reads(session, principal, [reward], now))[0]
+
+
 async def to_reads(
     session: AsyncSession, principal: Principal, rewards: Sequence[Reward], now: datetime
 ) -> list[RewardRead]:
     community_ids = {r.community_id for r in rewards if r.community_id is not None}
     company_ids = {r.company_id for r in rewards if r.company_id is not None}
-    communities = await _names(session, Community, community_ids)
-    companies = await _names(session, CourierCompany, company_ids)
+    communities = await names_by_id(session, Community.id, Community.name, community_ids)
+    companies = await names_by_id(session, CourierCompany.id, CourierCompany.name, company_ids)
     bought = await _bought_this_month(session, principal, [r.id for r in rewards], now)
     return [
         RewardRead(
@@ -115,17 +112,6 @@ async def to_reads(
         )
         for r in rewards
     ]
-
-
-async def _names(
-    session: AsyncSession,
-    model: type[Community] | type[CourierCompany],
-    ids: set[uuid.UUID],
-) -> dict[uuid.UUID, str]:
-    if not ids:
-        return {}
-    rows = await session.execute(select(model.id, model.name).where(model.id.in_(ids)))
-    return {row.id: row.name for row in rows}
 
 
 async def bought_in_month(

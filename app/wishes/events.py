@@ -7,10 +7,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.models import Community, OutboxEvent, Region, Wish
+from app.auth.scope import community_region_path
+from app.models import OutboxEvent, Wish
 
 
 async def record(
@@ -20,11 +20,7 @@ async def record(
     now: datetime,
     data: dict[str, Any] | None = None,
 ) -> None:
-    region_path = await session.scalar(
-        select(Region.path)
-        .join(Community, Community.region_id == Region.id)
-        .where(Community.id == wish.community_id)
-    )
+    region_path = await community_region_path(session, wish.community_id)
     session.add(
         OutboxEvent(
             type=type,

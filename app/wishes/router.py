@@ -1,9 +1,13 @@
 from __future__ import annotations
 
+import inspect
 import uuid
-from typing import Annotated
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Path, Query, status
+from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.deps import CurrentPrincipal, UserPrincipal
@@ -43,20 +47,6 @@ ACTION_ERRORS = error_responses(
 )
 
 
-async def _answer(
-    session: AsyncSession,
-    principal: Principal,
-    wish_id: uuid.UUID,
-    action: WishAction,
-    given: ActionInput,
-    settings: Settings,
-    clock: Clock,
-) -> WishRead:
-    now = clock.now()
-    wish = await service.act(session, principal, wish_id, action, given, settings, now)
-    return (await service.to_reads(session, principal, [wish], settings, now))[0]
-
-
 @router.post(
     "/wishes",
     response_model=WishRead,
@@ -79,7 +69,7 @@ async def create_wish(
 ) -> WishRead:
     now = clock.now()
     wish = await service.create_wish(session, principal, body, now)
-    return (await service.to_reads(session, principal, [wish], settings, now))[0]
+    return await service.answer(session, principal, wish, settings, now)
 
 
 @router.get(
@@ -130,170 +120,116 @@ async def read_wish(
     settings: SettingsDep,
     clock: ClockDep,
 ) -> WishRead:
-    now = clock.now()
-    wish = await service.get_visible_wish(session, principal, wish_id)
-    return (await service.to_reads(session, principal, [wish], settings, now))[0]
+    return await service.read_wish(session, principal, wish_id, settings, clock.now())
 
 
-@router.post(
-    "/wishes/{wish_id}/publish",
-    response_model=WishRead,
-    summary="Staff publish a wish for the community's volunteers (审核通过)",
-    responses=ACTION_ERRORS,
-)
-async def publish(
-    wish_id: WishId,
-    principal: UserPrincipal,
-    session: SessionDep,
-    settings: SettingsDep,
-    clock: ClockDep,
-) -> WishRead:
-    given = ActionInput()
-    return await _answer(session, principal, wish_id, WishAction.publish, given, settings, clock)
+@dataclass(frozen=True)
+class ActionRoute:
+    """One action's route: its summary, and the body it takes (None: none; ``optional``: may
+    be left out)."""
+
+    summary: str
+    body: type[BaseModel] | None = None
+    optional: bool = False
+    description: str | None = None
 
 
-@router.post(
-    "/wishes/{wish_id}/decline",
-    response_model=WishRead,
-    summary="Staff decline a wish, with the reason the resident will read",
-    responses=ACTION_ERRORS,
-)
-async def decline(
-    wish_id: WishId,
-    body: WishDecline,
-    principal: UserPrincipal,
-    session: SessionDep,
-    settings: SettingsDep,
-    clock: ClockDep,
-) -> WishRead:
-    given = ActionInput(reason=body.reason)
-    return await _answer(session, principal, wish_id, WishAction.decline, given, settings, clock)
-
-
-@router.post(
-    "/wishes/{wish_id}/withdraw",
-    response_model=WishRead,
-    summary="The resident (or staff) withdraws a wish nobody has claimed",
-    responses=ACTION_ERRORS,
-)
-async def withdraw(
-    wish_id: WishId,
-    principal: UserPrincipal,
-    session: SessionDep,
-    settings: SettingsDep,
-    clock: ClockDep,
-    body: Annotated[WishNote, Body()] = WishNote(),
-) -> WishRead:
-    given = ActionInput(reason=body.reason)
-    return await _answer(session, principal, wish_id, WishAction.withdraw, given, settings, clock)
-
-
-@router.post(
-    "/wishes/{wish_id}/claim",
-    response_model=WishRead,
-    summary="A volunteer of the community claims a published wish (接单); one claimant only",
-    description="The resident's contact is then shown to the claimant.",
-    responses=ACTION_ERRORS,
-)
-async def claim(
-    wish_id: WishId,
-    principal: UserPrincipal,
-    session: SessionDep,
-    settings: SettingsDep,
-    clock: ClockDep,
-) -> WishRead:
-    given = ActionInput()
-    return await _answer(session, principal, wish_id, WishAction.claim, given, settings, clock)
-
-
-@router.post(
-    "/wishes/{wish_id}/release",
-    response_model=WishRead,
-    summary="The claimant gives a wish up (or staff take it back): published again",
-    responses=ACTION_ERRORS,
-)
-async def release(
-    wish_id: WishId,
-    principal: UserPrincipal,
-    session: SessionDep,
-    settings: SettingsDep,
-    clock: ClockDep,
-    body: Annotated[WishNote, Body()] = WishNote(),
-) -> WishRead:
-    given = ActionInput(reason=body.reason)
-    return await _answer(session, principal, wish_id, WishAction.release, given, settings, clock)
-
-
-@router.post(
-    "/wishes/{wish_id}/fulfil",
-    response_model=WishRead,
-    summary="The claimant reports the wish fulfilled, with a photo (uploaded first)",
-    responses=ACTION_ERRORS,
-)
-async def fulfil(
-    wish_id: WishId,
-    body: WishFulfil,
-    principal: UserPrincipal,
-    session: SessionDep,
-    settings: SettingsDep,
-    clock: ClockDep,
-) -> WishRead:
-    given = ActionInput(note=body.note, photo_id=body.photo_id)
-    return await _answer(session, principal, wish_id, WishAction.fulfil, given, settings, clock)
-
-
-@router.post(
-    "/wishes/{wish_id}/confirm",
-    response_model=WishRead,
-    summary="The resident confirms the wish fulfilled; the volunteer earns points",
-    description=(
-        "The community's staff may confirm for a resident without an account at once, and for "
-        "a silent resident after `SSP_WISH_CONFIRM_DAYS` (the wish's `staff_may_confirm_at`)."
+ACTION_ROUTES: dict[WishAction, ActionRoute] = {
+    WishAction.publish: ActionRoute(
+        "Staff publish a wish for the community's volunteers (审核通过)"
     ),
-    responses=ACTION_ERRORS,
-)
-async def confirm(
-    wish_id: WishId,
-    principal: UserPrincipal,
-    session: SessionDep,
-    settings: SettingsDep,
-    clock: ClockDep,
-) -> WishRead:
-    given = ActionInput()
-    return await _answer(session, principal, wish_id, WishAction.confirm, given, settings, clock)
+    WishAction.decline: ActionRoute(
+        "Staff decline a wish, with the reason the resident will read", WishDecline
+    ),
+    WishAction.withdraw: ActionRoute(
+        "The resident (or staff) withdraws a wish nobody has claimed", WishNote, optional=True
+    ),
+    WishAction.claim: ActionRoute(
+        "A volunteer of the community claims a published wish (接单); one claimant only",
+        description="The resident's contact is then shown to the claimant. Not a wish the "
+        "caller posted or reviewed.",
+    ),
+    WishAction.release: ActionRoute(
+        "The claimant gives a wish up (or staff take it back): published again",
+        WishNote,
+        optional=True,
+    ),
+    WishAction.fulfil: ActionRoute(
+        "The claimant reports the wish fulfilled, with a photo (uploaded first)", WishFulfil
+    ),
+    WishAction.confirm: ActionRoute(
+        "The resident confirms the wish fulfilled; the volunteer earns points",
+        description="The community's staff may confirm for a resident without an account at "
+        "once (another member of staff than the one who posted it), and for a silent resident "
+        "after `SSP_WISH_CONFIRM_DAYS` (the wish's `staff_may_confirm_at`); never the "
+        "volunteer who did it.",
+    ),
+    WishAction.reopen: ActionRoute(
+        "The resident says it is not done: back to the claimant", WishReopen
+    ),
+    WishAction.thank: ActionRoute(
+        "The resident thanks the volunteer with a note (once)", WishThank
+    ),
+}
 
 
-@router.post(
-    "/wishes/{wish_id}/reopen",
-    response_model=WishRead,
-    summary="The resident says it is not done: back to the claimant",
-    responses=ACTION_ERRORS,
-)
-async def reopen(
-    wish_id: WishId,
-    body: WishReopen,
-    principal: UserPrincipal,
-    session: SessionDep,
-    settings: SettingsDep,
-    clock: ClockDep,
-) -> WishRead:
-    given = ActionInput(reason=body.reason)
-    return await _answer(session, principal, wish_id, WishAction.reopen, given, settings, clock)
+def _given(body: BaseModel | None) -> ActionInput:
+    """What an action's body says, whichever of the bodies it is."""
+    return ActionInput(
+        reason=getattr(body, "reason", None),
+        note=getattr(body, "note", None),
+        photo_id=getattr(body, "photo_id", None),
+    )
 
 
-@router.post(
-    "/wishes/{wish_id}/thank",
-    response_model=WishRead,
-    summary="The resident thanks the volunteer with a note (once)",
-    responses=ACTION_ERRORS,
-)
-async def thank(
-    wish_id: WishId,
-    body: WishThank,
-    principal: UserPrincipal,
-    session: SessionDep,
-    settings: SettingsDep,
-    clock: ClockDep,
-) -> WishRead:
-    given = ActionInput(note=body.note)
-    return await _answer(session, principal, wish_id, WishAction.thank, given, settings, clock)
+def _action_endpoint(action: WishAction, route: ActionRoute) -> Callable[..., Any]:
+    """The endpoint of one action: the same for all but its body, which FastAPI reads from the
+    signature (set here, as the body's type differs from action to action)."""
+
+    async def endpoint(
+        wish_id: uuid.UUID,
+        principal: Principal,
+        session: AsyncSession,
+        settings: Settings,
+        clock: Clock,
+        body: BaseModel | None = None,
+    ) -> WishRead:
+        now = clock.now()
+        wish = await service.act(session, principal, wish_id, action, _given(body), settings, now)
+        return await service.answer(session, principal, wish, settings, now)
+
+    parameters = [
+        inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=annotation)
+        for name, annotation in (
+            ("wish_id", WishId),
+            ("principal", UserPrincipal),
+            ("session", SessionDep),
+            ("settings", SettingsDep),
+            ("clock", ClockDep),
+        )
+    ]
+    if route.body is not None:
+        parameters.append(
+            inspect.Parameter(
+                "body",
+                inspect.Parameter.KEYWORD_ONLY,
+                annotation=Annotated[route.body, Body()],
+                default=route.body() if route.optional else inspect.Parameter.empty,
+            )
+        )
+    endpoint.__signature__ = inspect.Signature(parameters, return_annotation=WishRead)  # type: ignore[attr-defined]
+    # The operation id is the function's name (app/core/openapi.py): "wishes:claim".
+    endpoint.__name__ = endpoint.__qualname__ = action.value
+    return endpoint
+
+
+for _action, _route in ACTION_ROUTES.items():
+    router.add_api_route(
+        f"/wishes/{{wish_id}}/{_action.value}",
+        _action_endpoint(_action, _route),
+        methods=["POST"],
+        response_model=WishRead,
+        summary=_route.summary,
+        description=_route.description,
+        responses=ACTION_ERRORS,
+    )

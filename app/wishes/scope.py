@@ -12,7 +12,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, and_, false, or_, select, true
+from sqlalchemy import ColumnElement, and_, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.principal import Principal
@@ -29,44 +29,6 @@ VOLUNTEER_VISIBLE = frozenset(
 )
 # A claim hands the resident's contact to the claimant for as long as they hold the wish.
 CONTACT_SHARED_IN = frozenset({WishStatus.claimed, WishStatus.fulfilled, WishStatus.confirmed})
-
-
-def volunteer_communities(principal: Principal) -> ColumnElement[bool]:
-    """The wishes of the communities where the caller volunteers."""
-    conditions: list[ColumnElement[bool]] = []
-    if communities := principal.scope_ids(*VOLUNTEER_ROLES):
-        conditions.append(Wish.community_id.in_(communities))
-    if principal.user_id is not None and Role.courier in principal.roles:
-        conditions.append(
-            Wish.community_id.in_(
-                select(CheckIn.community_id).where(
-                    CheckIn.courier_id == principal.user_id,
-                    CheckIn.status == CheckInStatus.approved,
-                )
-            )
-        )
-    return or_(*conditions) if conditions else false()
-
-
-def wish_scope(principal: Principal) -> ColumnElement[bool]:
-    if principal.is_admin:
-        return true()
-    conditions: list[ColumnElement[bool]] = []
-    if paths := principal.region_paths(*REGION_ROLES):
-        subtree = select(Region.id).where(or_(*(Region.path.startswith(p) for p in paths)))
-        conditions.append(
-            Wish.community_id.in_(select(Community.id).where(Community.region_id.in_(subtree)))
-        )
-    if communities := principal.scope_ids(Role.community_staff):
-        conditions.append(Wish.community_id.in_(communities))
-    conditions.append(and_(Wish.status.in_(VOLUNTEER_VISIBLE), volunteer_communities(principal)))
-    if (user_id := principal.user_id) is not None:
-        conditions += [
-            Wish.resident_id == user_id,
-            Wish.posted_by_id == user_id,
-            Wish.claimant_id == user_id,
-        ]
-    return or_(*conditions)
 
 
 @dataclass(frozen=True)
@@ -90,6 +52,35 @@ async def standing_of(session: AsyncSession, principal: Principal) -> Standing:
             )
         )
     return Standing(principal, frozenset(communities))
+
+
+def wish_scope(standing: Standing) -> ColumnElement[bool]:
+    """The wishes the caller may see (the module's docstring says who sees which)."""
+    principal = standing.principal
+    if principal.is_admin:
+        return true()
+    conditions: list[ColumnElement[bool]] = []
+    if paths := principal.region_paths(*REGION_ROLES):
+        subtree = select(Region.id).where(or_(*(Region.path.startswith(p) for p in paths)))
+        conditions.append(
+            Wish.community_id.in_(select(Community.id).where(Community.region_id.in_(subtree)))
+        )
+    if communities := principal.scope_ids(Role.community_staff):
+        conditions.append(Wish.community_id.in_(communities))
+    if standing.volunteers_in:
+        conditions.append(
+            and_(
+                Wish.status.in_(VOLUNTEER_VISIBLE),
+                Wish.community_id.in_(standing.volunteers_in),
+            )
+        )
+    if (user_id := principal.user_id) is not None:
+        conditions += [
+            Wish.resident_id == user_id,
+            Wish.posted_by_id == user_id,
+            Wish.claimant_id == user_id,
+        ]
+    return or_(*conditions)
 
 
 def actors_of(standing: Standing, wish: Wish) -> set[WishActor]:

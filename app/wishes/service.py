@@ -24,6 +24,7 @@ from app.core.errors import (
 )
 from app.core.pagination import Page, PageParams, SortKey, paginate
 from app.core.schemas import Ref
+from app.core.sql import names_by_id
 from app.core.workcalendar import CHINA_TZ
 from app.models import CheckIn, Community, User, Wish
 from app.models.enums import CheckInStatus, Role, WishStatus
@@ -79,9 +80,9 @@ async def create_wish(
 
 
 async def get_visible_wish(
-    session: AsyncSession, principal: Principal, wish_id: uuid.UUID, *, for_update: bool = False
+    session: AsyncSession, standing: Standing, wish_id: uuid.UUID, *, for_update: bool = False
 ) -> Wish:
-    stmt = select(Wish).where(Wish.id == wish_id, wish_scope(principal))
+    stmt = select(Wish).where(Wish.id == wish_id, wish_scope(standing))
     if for_update:
         # Two volunteers claiming at once: the second waits, then finds it claimed.
         stmt = stmt.with_for_update()
@@ -102,7 +103,8 @@ async def list_wishes(
     community_id: uuid.UUID | None = None,
     mine: bool = False,
 ) -> Page[WishRead]:
-    stmt = select(Wish).where(wish_scope(principal))
+    standing = await standing_of(session, principal)
+    stmt = select(Wish).where(wish_scope(standing))
     if status is not None:
         stmt = stmt.where(Wish.status == status)
     if community_id is not None:
@@ -112,7 +114,7 @@ async def list_wishes(
             (Wish.resident_id == principal.user_id) | (Wish.claimant_id == principal.user_id)
         )
     rows, cursor = await paginate(session, stmt, NEWEST_FIRST, params)
-    return Page(items=await to_reads(session, principal, rows, settings, now), next_cursor=cursor)
+    return Page(items=await to_reads(session, standing, rows, settings, now), next_cursor=cursor)
 
 
 @dataclass(frozen=True)
@@ -131,11 +133,11 @@ async def act(
     settings: Settings,
     now: datetime,
 ) -> Wish:
-    wish = await get_visible_wish(session, principal, wish_id, for_update=True)
+    standing = await standing_of(session, principal)
+    wish = await get_visible_wish(session, standing, wish_id, for_update=True)
     rule = WISH_TRANSITIONS.get((wish.status, action))
     if rule is None:
         raise InvalidTransition(f"cannot {action.value} a wish that is {wish.status.value}")
-    standing = await standing_of(session, principal)
     refused = _refusal(standing, wish, action, settings, now)
     if refused is not None:
         raise refused
@@ -289,38 +291,43 @@ async def _branch_of(
     return branch
 
 
-async def to_reads(
+async def read_wish(
     session: AsyncSession,
     principal: Principal,
+    wish_id: uuid.UUID,
+    settings: Settings,
+    now: datetime,
+) -> WishRead:
+    """One wish as the caller sees it (404 when they may not)."""
+    standing = await standing_of(session, principal)
+    wish = await get_visible_wish(session, standing, wish_id)
+    return (await to_reads(session, standing, [wish], settings, now))[0]
+
+
+async def answer(
+    session: AsyncSession, principal: Principal, wish: Wish, settings: Settings, now: datetime
+) -> WishRead:
+    """A wish just changed, as the caller who changed it sees it."""
+    standing = await standing_of(session, principal)
+    return (await to_reads(session, standing, [wish], settings, now))[0]
+
+
+async def to_reads(
+    session: AsyncSession,
+    standing: Standing,
     wishes: Sequence[Wish],
     settings: Settings,
     now: datetime,
 ) -> list[WishRead]:
-    community_ids = {w.community_id for w in wishes}
-    claimant_ids = {w.claimant_id for w in wishes if w.claimant_id is not None}
-    communities = (
-        dict(
-            (
-                await session.execute(
-                    select(Community.id, Community.name).where(Community.id.in_(community_ids))
-                )
-            ).all()
-        )
-        if community_ids
-        else {}
+    communities = await names_by_id(
+        session, Community.id, Community.name, {w.community_id for w in wishes}
     )
-    names = (
-        dict(
-            (
-                await session.execute(
-                    select(User.id, User.display_name).where(User.id.in_(claimant_ids))
-                )
-            ).all()
-        )
-        if claimant_ids
-        else {}
+    names = await names_by_id(
+        session,
+        User.id,
+        User.display_name,
+        {w.claimant_id for w in wishes if w.claimant_id is not None},
     )
-    standing = await standing_of(session, principal)
     return [_to_read(standing, w, communities, names, settings, now) for w in wishes]
 
 
