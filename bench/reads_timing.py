@@ -116,9 +116,10 @@ async def throughput(
     }
 
 
-async def sweep_figures(database_url: str) -> dict[str, Any]:
+async def sweep_figures(database_url: str, at: dt.timedelta = dt.timedelta()) -> dict[str, Any]:
     """One catch-up pass of the overdue sweep, then idle passes: wall time and the time spent
-    in statements (sent to the database and answered)."""
+    in statements (sent to the database and answered). ``at``: the passes run that long after
+    the real time (every clock running then is due)."""
     from app.calendar.cache import CalendarCache
     from app.core.config import Settings
     from app.core.db import create_engine, create_sessionmaker
@@ -141,7 +142,7 @@ async def sweep_figures(database_url: str) -> dict[str, Any]:
 
     async def one_pass() -> tuple[int, float, float]:
         in_statements[0] = 0.0
-        now = dt.datetime.now(dt.UTC)
+        now = dt.datetime.now(dt.UTC) + at
         started = time.perf_counter()
         recorded = await overdue.sweep_overdue(sessionmaker, now, calendar, settings)
         return recorded, (time.perf_counter() - started) * 1000, in_statements[0] * 1000

@@ -124,7 +124,7 @@ class MovedClock(BaseModel):
 
 class MovedCase(BaseModel):
     report_id: uuid.UUID
-    number: str = Field(examples=["SSP-20270203-000042"])
+    number: str = Field(examples=["SSP-150826-20270203-000042"])
     clocks: list[MovedClock]
 
 

@@ -165,7 +165,7 @@ class EventReport(BaseModel):
     """The report an event is about, as the change left it."""
 
     id: uuid.UUID
-    number: str = Field(examples=["SSP-20261129-000042"])
+    number: str = Field(examples=["SSP-150826-20261129-000042"])
     status: ReportStatus
     version: int
     category_code: str = Field(examples=["chaotic_parking"])

@@ -104,7 +104,7 @@ class ExtensionRead(BaseModel):
 class JobRead(BaseModel):
     id: uuid.UUID
     report_id: uuid.UUID
-    report_number: str = Field(examples=["SSP-20261129-000042"])
+    report_number: str = Field(examples=["SSP-150826-20261129-000042"])
     report_status: ReportStatus
     needs_redispatch: bool = Field(
         description="The case is dispatched but has no open lead job (the lead declined or "

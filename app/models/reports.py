@@ -98,6 +98,9 @@ class Report(UUIDPrimaryKey, Base):
         ),
     )
 
+    # SSP-<county>-YYYYMMDD-NNNNNN. Taken as the last write of the filing (the county's counter
+    # row stays locked until commit); until then, inside that transaction only, the row holds
+    # its id's hex, which no number can equal.
     number: Mapped[str] = mapped_column(String(32), unique=True)
     status: Mapped[ReportStatus] = mapped_column(
         str_enum(ReportStatus, "report_status"), default=ReportStatus.submitted
@@ -267,10 +270,13 @@ class ReportEvent(UUIDPrimaryKey, Base):
 
 
 class ReportNumberCounter(Base):
-    """The last case number given out on a day (China time): SSP-YYYYMMDD-NNNNNN."""
+    """The last case number given out in a county on a day (China time):
+    SSP-<county code>-YYYYMMDD-NNNNNN. One row per county and day, so submissions in different
+    counties never wait for each other (app/reports/numbering.py)."""
 
     __tablename__ = "report_number_counters"
 
+    county_code: Mapped[str] = mapped_column(String(6), primary_key=True)
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     last_value: Mapped[int] = mapped_column(Integer)
 

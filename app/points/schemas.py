@@ -43,7 +43,7 @@ class LeaderboardScope(StrEnum):
 
 class ReportNumberRef(BaseModel):
     id: uuid.UUID
-    number: str = Field(examples=["SSP-20261129-000042"])
+    number: str = Field(examples=["SSP-150826-20261129-000042"])
 
 
 class PointsEntryRead(BaseModel):

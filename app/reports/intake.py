@@ -11,7 +11,7 @@ import asyncio
 import logging
 import uuid
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -22,19 +22,16 @@ from sqlalchemy.orm import Load
 from app.auth.principal import Principal
 from app.cases import day_counts
 from app.cases.clocks import NO_HISTORY
-from app.cases.parts import filing_role
-from app.cases.timeline import timeline_entry
 from app.core import idempotency
 from app.core.config import Settings
 from app.core.db import insert_new
 from app.core.metrics import REPORTS_FILED, count_on_commit
-from app.core.workcalendar import WorkingCalendar, due_at
+from app.core.workcalendar import WorkingCalendar
 from app.integrations import outbox
 from app.models import (
     Category,
     Community,
     Grid,
-    IntegrationFiling,
     Photo,
     Region,
     Report,
@@ -42,16 +39,12 @@ from app.models import (
     User,
 )
 from app.models.enums import (
-    HoursKind,
     PhotoKind,
     ReportSource,
-    ReportStatus,
-    Role,
     StatsMetric,
 )
-from app.models.ids import new_id
 from app.org.locator_cache import LocatorCache
-from app.org.routing import Routed, route_point
+from app.org.routing import route_point
 from app.photos.pending import photos_in_hand
 from app.photos.uploads import (
     PhotoFile,
@@ -59,10 +52,10 @@ from app.photos.uploads import (
     photo_row,
     with_digests,
 )
-from app.reports import presenter, queries, submission
-from app.reports.numbering import next_report_number
+from app.reports import new_rows, presenter, queries, submission
+from app.reports.numbering import county_code, take_number
 from app.reports.schemas import ReportCreated
-from app.reports.submission import ReportSubmission, ThroughIntegration
+from app.reports.submission import ReportSubmission
 
 log = logging.getLogger("app.reports.intake")
 
@@ -96,13 +89,6 @@ class IntakeResult:
     @property
     def version(self) -> int:
         return int(self.body["version"])
-
-
-def _branch(principal: Principal) -> uuid.UUID | None:
-    """The courier's branch, from the grants loaded with the caller: no query."""
-    return next(
-        (g.scope_id for g in principal.grants if g.role == Role.courier and g.scope_id), None
-    )
 
 
 # The rows a new report's answer shows besides its category and photos, in one round trip (each
@@ -189,9 +175,10 @@ async def submit_report(
             photos_in_hand(session, services.photos, user_id, sub.photos_sent, now) as files,
             photos_in_hand(session, services.photos, user_id, sub.after_sent, now) as after,
         ):
-            created = await _insert(
+            filed = await _insert(
                 session, principal, sub, services, category, source, (lat, lng), (files, after), now
             )
+            created = await _number_and_announce(session, principal, filed, now)
             body = created.model_dump(mode="json")
             if key and not await idempotency.save(
                 session, user_id, key, IDEMPOTENCY_SCOPE, fingerprint, 201, body
@@ -221,13 +208,13 @@ async def _insert(
     point: tuple[float, float],
     files: tuple[Sequence[PhotoFile], Sequence[PhotoFile]],
     now: datetime,
-) -> ReportCreated:
-    """``files``: the report's photos, and the "after" ones of a hazard cleared on the spot."""
+) -> _Filed:
+    """Write the report under its provisional number. ``files``: the report's photos, and the
+    "after" ones of a hazard cleared on the spot."""
     assert principal.user_id is not None
     lat, lng = point
     before, after = files
     routed = await route_point(session, principal, lat, lng, sub.grid_id, services.locator)
-    number = await next_report_number(session, now)
     # Looked up before the new report is written, so it cannot find itself.
     duplicates = await queries.open_reports_near(
         session,
@@ -237,10 +224,10 @@ async def _insert(
         category=category.code,
         limit=services.settings.possible_duplicates_limit,
     )
-    report = _new_report(
-        principal, sub, services, category, source, point, routed, number=number, now=now
+    report = new_rows.new_report(
+        principal, sub, services.calendar, category, source, point, routed, now=now
     )
-    entry = _submitted_entry(principal, sub, report, routed, now)
+    entry = new_rows.submitted_entry(principal, sub, report, routed, now)
     photos = [
         photo_row(
             photo,
@@ -267,86 +254,36 @@ async def _insert(
         calendar=services.calendar,
     )
     submission.check_within_integration(sub, context.region.path)
-    await _write(session, sub, report, photos, entry, context.region.path, now)
-    read = presenter.to_read(report, context, principal, now)
-    # The fields as they are (nested models are not validated again), not a dump of them.
-    return ReportCreated(**dict(read), possible_duplicates=queries.possible_duplicates(duplicates))
+    county = await county_code(session, context.region.path)
+    await _write(session, sub, report, photos, entry, now)
+    return _Filed(report, context, duplicates, county)
 
 
-def _new_report(
-    principal: Principal,
-    sub: ReportSubmission,
-    services: IntakeServices,
-    category: Category,
-    source: ReportSource,
-    point: tuple[float, float],
-    routed: Routed,
-    *,
-    number: str,
-    now: datetime,
-) -> Report:
-    lat, lng = point
-    return Report(
-        id=new_id(),
-        number=number,
-        # 随手清: filed as handled, waiting for the community's check (no clock runs).
-        status=ReportStatus.resolved if sub.handled_on_the_spot else ReportStatus.submitted,
-        handled_on_the_spot=sub.handled_on_the_spot,
-        resolved_at=now if sub.handled_on_the_spot else None,
-        version=1,
-        category_code=category.code,
-        priority=category.default_priority,
-        source=source,
-        description=sub.description.strip(),
-        address=sub.address.strip() if sub.address else None,
-        occurred_at=sub.occurred_at,
-        lat=lat,
-        lng=lng,
-        submitted_lat=sub.lat,
-        submitted_lng=sub.lng,
-        submitted_coord_system=sub.coord_system.value,
-        reporter_id=principal.user_id,
-        reporter_branch_id=_branch(principal),
-        community_id=routed.community_id,
-        grid_id=routed.grid_id,
-        region_id=routed.region_id,
-        routing_method=routed.method,
-        routing_distance_m=routed.distance_m,
-        accept_due_at=None
-        if sub.handled_on_the_spot
-        else due_at(
-            services.calendar,
-            now,
-            category.accept_within_hours,
-            category.hours_kind is HoursKind.working,
-        ),
-        escalation_count=0,
-        held_seconds=0.0,
-        held_working_seconds=0.0,
-        rework_count=0,
-        reopen_count=0,
-        created_at=now,
-        updated_at=now,
+@dataclass(frozen=True)
+class _Filed:
+    """A report written under its provisional number, with what its answer needs."""
+
+    report: Report
+    context: presenter.ReportContext
+    duplicates: Sequence[queries.OpenReportNear]
+    county: str
+
+
+async def _number_and_announce(
+    session: AsyncSession, principal: Principal, filed: _Filed, now: datetime
+) -> ReportCreated:
+    """The filing's last writes: its case number (locking the county's counter until the
+    commit that follows), then the event that carries it."""
+    report = filed.report
+    report.number = await take_number(session, report.id, filed.county, now)
+    announced = outbox.new_event(
+        "report.submitted", report, region_path=filed.context.region.path, unit_ids=(), now=now
     )
-
-
-def _submitted_entry(
-    principal: Principal, sub: ReportSubmission, report: Report, routed: Routed, now: datetime
-) -> ReportEvent:
-    data: dict[str, Any] = {"routing": routed.method.value, "distance_m": routed.distance_m}
-    if sub.integration is not None:
-        data |= {"via": "open311", "integration": sub.integration.name}
-    if sub.handled_on_the_spot:
-        data["handled_on_the_spot"] = True
-    return timeline_entry(
-        report,
-        seq=1,
-        type="submitted",
-        actor=principal,
-        actor_role=filing_role(principal, report),
-        to_status=report.status,
-        data=data,
-        at=now,
+    await insert_new(session, [announced])
+    read = presenter.to_read(report, filed.context, principal, now)
+    # The fields as they are (nested models are not validated again), not a dump of them.
+    return ReportCreated(
+        **dict(read), possible_duplicates=queries.possible_duplicates(filed.duplicates)
     )
 
 
@@ -356,7 +293,6 @@ async def _write(
     report: Report,
     photos: Sequence[Photo],
     entry: ReportEvent,
-    region_path: str,
     now: datetime,
 ) -> None:
     # Nothing about a report just filed needs to be read back: its rows are written as plain
@@ -365,26 +301,7 @@ async def _write(
     await insert_new(session, [entry])
     await insert_new(session, photos)
     if sub.integration is not None:
-        await insert_new(session, [_filing(report, sub.integration, now)])
+        await insert_new(session, [new_rows.filing(report, sub.integration, now)])
     day_counts.note(
         session, StatsMetric.submitted, report.created_at, report.region_id, report.community_id
-    )
-    await insert_new(
-        session,
-        [
-            outbox.new_event(
-                "report.submitted", report, region_path=region_path, unit_ids=(), now=now
-            )
-        ],
-    )
-
-
-def _filing(report: Report, through: ThroughIntegration, now: datetime) -> IntegrationFiling:
-    return IntegrationFiling(
-        report_id=report.id,
-        api_key_id=through.api_key_id,
-        integration=through.name,
-        media_url=through.media_url,
-        **asdict(through.contact),
-        created_at=now,
     )

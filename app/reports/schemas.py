@@ -77,7 +77,7 @@ class RatingRead(BaseModel):
 
 class ReportRead(BaseModel):
     id: uuid.UUID
-    number: str = Field(examples=["SSP-20261129-000042"])
+    number: str = Field(examples=["SSP-150826-20261129-000042"])
     status: ReportStatus
     version: int = Field(description="Changes with every update; also sent as the ETag")
     category: CategoryRef

@@ -233,7 +233,7 @@ async def filed_number(phone: Phone) -> str:
     """Waits for the page saying the report was filed; answers its case number."""
     await phone.wait_until(VIEW_IS, "filed", what="the page says the report was filed")
     number: str = await phone.run("return document.querySelector('#filed-number').textContent;")
-    assert re.fullmatch(r"SSP-\d{8}-\d{6}", number), number
+    assert re.fullmatch(r"SSP-\d{6}-\d{8}-\d{6}", number), number
     return number
 
 

@@ -66,7 +66,7 @@ SERVICE_FIELDS = (
 )
 # W3C date and time with a zone, whole seconds: what the specification's clients parse.
 W3C = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(Z|[+-]\d{2}:\d{2})")
-CASE_NUMBER = re.compile(r"SSP-\d{8}-\d{6}")
+CASE_NUMBER = re.compile(r"SSP-\d{6}-\d{8}-\d{6}")
 XML_DECLARATION = re.compile(
     r"<\?xml version=([\"'])1\.0\1 encoding=([\"'])utf-8\2\s*\?>", re.IGNORECASE
 )

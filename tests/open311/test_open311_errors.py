@@ -13,11 +13,11 @@ from tests.open311.conftest import BASE, FORMATS, json_ok, leaf_categories, ok, 
 
 NOT_FOUND = [
     ("services/no_such_service", {}),
-    ("requests/SSP-20260101-999999", {}),
+    ("requests/SSP-150826-20260101-999999", {}),
     ("requests/6f1c2b3a-0d4e-4f5a-9b8c-7d6e5f4a3b2c", {}),
     ("requests/no-such-case", {}),
     ("tokens/12345", {}),
-    ("tokens/SSP-20260101-000001", {}),
+    ("tokens/SSP-150826-20260101-000001", {}),
     ("requests", {"jurisdiction_id": "example.org"}),
     ("services", {"jurisdiction_id": "example.org"}),
     ("services/chaotic_parking", {"jurisdiction_id": "example.org"}),

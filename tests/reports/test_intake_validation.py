@@ -569,7 +569,7 @@ async def test_the_answer_carries_the_case(post_report: Callable[..., Any]) -> N
     assert response.headers["location"] == f"/api/v1/reports/{body['id']}"
     assert response.headers["etag"]
     uuid.UUID(body["id"])
-    match = re.fullmatch(r"SSP-(\d{8})-(\d{6})", body["number"])
+    match = re.fullmatch(r"SSP-150826-(\d{8})-(\d{6})", body["number"])
     assert match
     created = datetime.fromisoformat(body["created_at"])
     assert match.group(1) == created.astimezone(CHINA_TZ).strftime("%Y%m%d")

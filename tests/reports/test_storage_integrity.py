@@ -24,7 +24,7 @@ from app.core.config import Settings
 from app.core.storage import LocalPhotoStorage, S3PhotoStorage
 from app.main import create_app
 from app.models import IdempotencyRecord, Photo, Report, ReportEvent, ReportNumberCounter
-from app.reports import intake
+from app.reports import intake, new_rows
 from tests.conftest import LoginFn
 from tests.reports.conftest import COMMUNITY_1_POINT, photo_bytes
 
@@ -161,11 +161,13 @@ async def test_a_failed_database_write_leaves_no_photo(
         await real_put(self, key, data, ctype)
         written.append(key)
 
-    async def broken_numbering(session: AsyncSession, now: datetime) -> str:
+    async def broken_numbering(
+        session: AsyncSession, report_id: uuid.UUID, county: str, now: datetime
+    ) -> str:
         raise OperationalError("UPDATE report_number_counters", {}, Exception("disk I/O error"))
 
     monkeypatch.setattr(LocalPhotoStorage, "put", recording_put)
-    monkeypatch.setattr(intake, "next_report_number", broken_numbering)
+    monkeypatch.setattr(intake, "take_number", broken_numbering)
     response = await lenient_client.post(
         "/api/v1/reports",
         data=FORM,
@@ -201,7 +203,7 @@ async def test_a_failed_flush_of_the_rows_leaves_no_photo(
     def broken_event(*args: Any, **kwargs: Any) -> None:
         raise OperationalError("INSERT INTO report_events", {}, Exception("connection lost"))
 
-    monkeypatch.setattr(intake, "timeline_entry", broken_event)
+    monkeypatch.setattr(new_rows, "timeline_entry", broken_event)
     response = await lenient_client.post(
         "/api/v1/reports", data=FORM, files=files("Canon_40D.jpg"), headers=headers
     )
