@@ -6,7 +6,7 @@ import asyncio
 import json
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
@@ -16,13 +16,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.config import Settings, get_settings
 from app.core.db import create_engine, create_sessionmaker
+from app.photos.gc_cli import gc_photos
 from app.stats.cli import stats_cli
 from app.stats.export_cli import export_cli
-
-if TYPE_CHECKING:
-    from datetime import timedelta
-
-    from app.photos.gc import GcResult
 
 cli = typer.Typer(help="Suishoupai (随手拍) service commands.", no_args_is_help=True)
 console = Console()
@@ -214,126 +210,11 @@ def import_communities(
     console.print(f"Created {result.created}, updated {result.updated} communities.")
 
 
-@cli.command("gc-photos")
-def gc_photos(
-    grace_minutes: Annotated[
-        int, typer.Option(help="Leave files younger than this alone (in-flight submissions)")
-    ] = 60,
-    dry_run: Annotated[
-        bool, typer.Option("--dry-run", help="Print every file that would go; change nothing")
-    ] = False,
-    force: Annotated[
-        bool,
-        typer.Option(
-            "--force",
-            help="Go on although the database holds no photos or too many files look orphaned",
-        ),
-    ] = False,
-    max_percent: Annotated[
-        float,
-        typer.Option(min=0, max=100, help="Refuse when more than this share of the store would go"),
-    ] = 10.0,
-    quarantine_days: Annotated[
-        float,
-        typer.Option(
-            min=0, help="Delete files that have been in quarantine/ this long (on a later run)"
-        ),
-    ] = 7.0,
-) -> None:
-    """Quarantine stored photo files that no photo references; delete them on a later run.
-
-    Refuses (unless --force) when the database holds no photos while the store holds files, or
-    when more than --max-percent of the store would go: a run against the wrong database would
-    take every photo. Orphans move under quarantine/ in the same store (folder or bucket
-    prefix), are deleted once they have been there --quarantine-days, and go back to their
-    place if a photo references them again."""
-    from datetime import timedelta
-
-    result = _collect_orphans(
-        get_settings(),
-        grace=timedelta(minutes=grace_minutes),
-        max_share=max_percent / 100,
-        quarantine_period=timedelta(days=quarantine_days),
-        force=force,
-        dry_run=dry_run,
-    )
-    _print_gc_result(result, dry_run=dry_run, quarantine_days=quarantine_days)
-    if result.refused is not None and not dry_run:
-        raise typer.Exit(1)
-
-
-def _collect_orphans(
-    settings: Settings,
-    *,
-    grace: timedelta,
-    max_share: float,
-    quarantine_period: timedelta,
-    force: bool,
-    dry_run: bool,
-) -> GcResult:
-    """One garbage-collection run over the photo store, with the files scanned so far shown."""
-    from datetime import UTC, datetime
-
-    from app.core.storage import build_storage
-    from app.photos.gc import collect_orphans
-
-    storage = build_storage(settings)
-
-    async def work(session: AsyncSession) -> GcResult:
-        with console.status("Looking for orphaned photo files…") as status:
-
-            def on_progress(scanned: int) -> None:
-                status.update(f"Scanned {scanned} files…")
-
-            return await collect_orphans(
-                session,
-                storage,
-                datetime.now(UTC),
-                grace=grace,
-                max_share=max_share,
-                quarantine_period=quarantine_period,
-                force=force,
-                dry_run=dry_run,
-                on_progress=on_progress,
-            )
-
-    return _run_in_session(settings, work)
-
-
-def _print_gc_result(result: GcResult, *, dry_run: bool, quarantine_days: float) -> None:
-    """What a run did (or, dry, would do): every file with --dry-run, then the counts and the
-    reason for a refusal. File names are printed as they are, never read as markup."""
-    verb = "would" if not result.applied else "did"
-    if dry_run:
-        for key in result.orphans:
-            console.print(f"quarantine {key}", markup=False, highlight=False)
-        for entry in result.to_restore:
-            console.print(f"restore {entry.original_key}", markup=False, highlight=False)
-        for entry in result.to_delete:
-            console.print(f"delete {entry.key}", markup=False, highlight=False)
-    console.print(
-        f"Scanned {result.scanned} stored files ({result.photo_rows} photos in the database, "
-        f"{result.in_quarantine} files in quarantine); {verb} quarantine {len(result.orphans)} "
-        f"orphans, restore {len(result.to_restore)}, delete {len(result.to_delete)} "
-        f"quarantined for {quarantine_days:g} days or more.",
-        markup=False,
-        highlight=False,
-    )
-    if result.refused is not None:
-        console.print(
-            f"{'A real run would refuse' if dry_run else 'Refused, nothing changed'}: "
-            f"{result.refused} Check SSP_DATABASE_URL and the photo store's settings; "
-            "--dry-run lists the files, --force goes on.",
-            style="red",
-            markup=False,
-            highlight=False,
-        )
-
-
 calendar_cli = typer.Typer(
     help="The working calendar: holidays and make-up working days (调休).", no_args_is_help=True
 )
 cli.add_typer(calendar_cli, name="calendar")
+cli.command("gc-photos")(gc_photos)
 cli.add_typer(export_cli, name="export")
 cli.add_typer(stats_cli, name="stats")
 

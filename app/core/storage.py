@@ -1,8 +1,14 @@
 """Where photo files live: a local folder (the embedded default) or any S3-compatible store
 (MinIO, Aliyun OSS, Tencent COS, AWS S3) so that API replicas stay stateless.
 
-Keys are relative paths such as ``2026/11/29/<uuid>/display.jpg``. Every backend refuses keys
-that could escape its root: only ``[A-Za-z0-9._-]`` segments that do not start with a dot.
+A photo's files are keyed by kind first, then by its day (China time) and id:
+``display/2026/11/29/<uuid>.jpg``, ``thumb/2026/11/29/<uuid>.jpg``, ``original/2026/11/29/<uuid>``.
+The kind comes first so that a bucket's lifecycle rules, which match key prefixes, can treat
+each kind apart (originals to a colder storage class, thumbnails never); the day comes next so
+that garbage collection can list the last few days instead of a whole national bucket. Rows keep
+the key they were stored under: files of the earlier layout, ``2026/11/29/<uuid>/display.jpg``,
+are read as before. Every backend refuses keys that could escape its root: only
+``[A-Za-z0-9._-]`` segments that do not start with a dot.
 """
 
 from __future__ import annotations
@@ -77,10 +83,23 @@ class PhotoStorage(Protocol):
         """Every key starting with ``prefix``, in no promised order, for garbage collection."""
 
 
-def photo_key(day: date, photo_id: uuid.UUID, name: str) -> str:
-    key = f"{day:%Y/%m/%d}/{photo_id}/{name}"
+PhotoFileKind = Literal["display", "thumb", "original"]
+# The top-level prefix of each kind of file; nothing else is stored beside them but quarantine/.
+PHOTO_FILE_KINDS: Final[tuple[PhotoFileKind, ...]] = ("display", "thumb", "original")
+
+
+def photo_key(
+    kind: PhotoFileKind, day: date, photo_id: uuid.UUID, extension: str | None = None
+) -> str:
+    name = f"{photo_id}.{extension}" if extension else str(photo_id)
+    key = f"{day_prefix(kind, day)}{name}"
     check_key(key)
     return key
+
+
+def day_prefix(kind: PhotoFileKind, day: date) -> str:
+    """Where the files of one kind stored on one day (China time) are listed."""
+    return f"{kind}/{day:%Y/%m/%d}/"
 
 
 def check_key(key: str) -> None:

@@ -213,7 +213,8 @@ class StoredFileColumns:
 
     display_key: Mapped[str] = mapped_column(String(200), unique=True)
     thumbnail_key: Mapped[str] = mapped_column(String(200), unique=True)
-    original_key: Mapped[str | None] = mapped_column(String(200))
+    # Indexed for gc-photos, which looks up original/ keys in this column alone.
+    original_key: Mapped[str | None] = mapped_column(String(200), index=True, unique=True)
     content_type: Mapped[str] = mapped_column(String(50))
     width: Mapped[int] = mapped_column(Integer)
     height: Mapped[int] = mapped_column(Integer)

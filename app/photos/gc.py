@@ -10,7 +10,13 @@ the store holds files, or when more than a share of the store (10 % by default) 
 nothing is deleted at once: orphans are moved under ``quarantine/<time>/`` in the same store (a
 folder of the local store, a prefix of the bucket) and deleted by a later run once they have
 been there for the quarantine period (7 days by default). A quarantined file that a photo row
-references again (the right database is back) is moved back to its key by the next run."""
+references again (the right database is back) is moved back to its key by the next run.
+
+A national bucket holds billions of objects, so a run lists only the last few days: each kind's
+day prefixes (``display/2026/12/05/``, see ``app/core/storage.py``) of a window of days, and
+``quarantine/``. Both safety refusals are worked out over what was listed. The whole store is
+walked only when asked (``days=None``): once for files of the earlier layout, or now and then
+for orphans older than any window."""
 
 from __future__ import annotations
 
@@ -22,11 +28,16 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.storage import PhotoStorage, StoredPhotoNotFound
+from app.core.storage import PHOTO_FILE_KINDS, PhotoStorage, StoredPhotoNotFound, day_prefix
+from app.core.workcalendar import CHINA_TZ
 from app.models import Photo
 from app.photos.uploads import referenced_keys
 
 DEFAULT_GRACE = timedelta(hours=1)
+# Today and the two days before (China time): a daily run lists each day three times, so one
+# or two missed runs lose nothing, and a file written just before midnight is past the grace
+# period by the next run.
+DEFAULT_DAYS = 3
 DEFAULT_MAX_SHARE = 0.10
 DEFAULT_QUARANTINE_PERIOD = timedelta(days=7)
 QUARANTINE = "quarantine/"
@@ -45,7 +56,8 @@ class Quarantined:
 
 @dataclass
 class GcResult:
-    scanned: int = 0  # photo files in the store, quarantine not counted
+    scope: str = "the whole store"  # what was listed, in words
+    scanned: int = 0  # photo files listed, quarantine not counted
     photo_rows: int = 0
     orphans: list[str] = field(default_factory=list)  # to quarantine (or quarantined)
     to_restore: list[Quarantined] = field(default_factory=list)  # referenced again
@@ -78,16 +90,33 @@ def refusal(result: GcResult, max_share: float) -> str | None:
         return None
     if result.photo_rows == 0:
         return (
-            f"the database holds no photos, yet the store holds {result.scanned} files: "
-            "is this the database of this store?"
+            f"the database holds no photos, yet the store holds {result.scanned} files in "
+            f"{result.scope}: is this the database of this store?"
         )
     if result.share > max_share:
         return (
-            f"{len(result.orphans)} of {result.scanned} stored files ({result.share:.0%}) are "
-            f"referenced by no photo, more than the {max_share:.0%} allowed: is this the "
-            "database of this store?"
+            f"{len(result.orphans)} of {result.scanned} stored files ({result.share:.0%}) in "
+            f"{result.scope} are referenced by no photo, more than the {max_share:.0%} "
+            "allowed: is this the database of this store?"
         )
     return None
+
+
+def listed_prefixes(now: datetime, days: int | None) -> list[str]:
+    """What a run lists: every kind's prefixes of the last ``days`` days in China time (the
+    day a file is stored under, ``app/photos/uploads.py``) and ``quarantine/``; with ``None``
+    the whole store, quarantine included."""
+    if days is None:
+        return [""]
+    today = now.astimezone(CHINA_TZ).date()
+    recent = [today - timedelta(days=back) for back in range(days)]
+    return [day_prefix(kind, day) for kind in PHOTO_FILE_KINDS for day in recent] + [QUARANTINE]
+
+
+def describe_scope(days: int | None) -> str:
+    if days is None:
+        return "the whole store"
+    return "today's prefixes" if days == 1 else f"the prefixes of the last {days} days"
 
 
 async def plan_gc(
@@ -97,11 +126,16 @@ async def plan_gc(
     *,
     grace: timedelta = DEFAULT_GRACE,
     quarantine_period: timedelta = DEFAULT_QUARANTINE_PERIOD,
+    days: int | None = DEFAULT_DAYS,
     on_progress: Callable[[int], None] | None = None,
 ) -> GcResult:
-    """What a run would do, changing nothing: one walk of the store, references looked up
-    500 keys at a time."""
-    result = GcResult(photo_rows=await session.scalar(select(func.count()).select_from(Photo)) or 0)
+    """What a run would do, changing nothing: one walk of the listed prefixes (the last
+    ``days`` days, or with ``None`` the whole store), references looked up 500 listed keys at a
+    time, never the database's keys at large."""
+    result = GcResult(
+        scope=describe_scope(days),
+        photo_rows=await session.scalar(select(func.count()).select_from(Photo)) or 0,
+    )
     cutoff = now - grace
     batch: list[str] = []
     quarantined: list[Quarantined] = []
@@ -111,19 +145,20 @@ async def plan_gc(
         result.orphans += [key for key in batch if key not in referenced]
         batch.clear()
 
-    async for stored in storage.list_keys():
-        if stored.key.startswith(QUARANTINE):
-            result.in_quarantine += 1
-            if (entry := parse_quarantine_key(stored.key)) is not None:
-                quarantined.append(entry)
-            continue
-        result.scanned += 1
-        if stored.last_modified < cutoff:
-            batch.append(stored.key)
-            if len(batch) >= BATCH:
-                await sweep()
-        if on_progress is not None:
-            on_progress(result.scanned)
+    for prefix in listed_prefixes(now, days):
+        async for stored in storage.list_keys(prefix):
+            if stored.key.startswith(QUARANTINE):
+                result.in_quarantine += 1
+                if (entry := parse_quarantine_key(stored.key)) is not None:
+                    quarantined.append(entry)
+                continue
+            result.scanned += 1
+            if stored.last_modified < cutoff:
+                batch.append(stored.key)
+                if len(batch) >= BATCH:
+                    await sweep()
+            if on_progress is not None:
+                on_progress(result.scanned)
     if batch:
         await sweep()
 
@@ -146,6 +181,7 @@ async def collect_orphans(
     grace: timedelta = DEFAULT_GRACE,
     max_share: float = DEFAULT_MAX_SHARE,
     quarantine_period: timedelta = DEFAULT_QUARANTINE_PERIOD,
+    days: int | None = DEFAULT_DAYS,
     force: bool = False,
     dry_run: bool = False,
     on_progress: Callable[[int], None] | None = None,
@@ -158,6 +194,7 @@ async def collect_orphans(
         now,
         grace=grace,
         quarantine_period=quarantine_period,
+        days=days,
         on_progress=on_progress,
     )
     result.refused = None if force else refusal(result, max_share)

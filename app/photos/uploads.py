@@ -206,9 +206,9 @@ async def process_and_store(
         photo_id = new_id()
         keys = StoredKeys(
             photo_id=photo_id,
-            display=photo_key(day, photo_id, f"display.{photo.extension}"),
-            thumbnail=photo_key(day, photo_id, f"thumbnail.{photo.extension}"),
-            original=photo_key(day, photo_id, "original") if keep_originals else None,
+            display=photo_key("display", day, photo_id, photo.extension),
+            thumbnail=photo_key("thumb", day, photo_id, photo.extension),
+            original=photo_key("original", day, photo_id) if keep_originals else None,
         )
         stored.append(StoredPhoto(upload=upload, processed=photo, keys=keys))
         puts.append((keys.display, photo.display_bytes, photo.content_type))
@@ -258,21 +258,35 @@ def _removed_if_rolled_back(
 
 async def referenced_keys(session: AsyncSession, keys: Sequence[str]) -> set[str]:
     """The keys a photo row, an upload waiting for its report, or a picture (of a reward or a
-    wish) references."""
+    wish) references. A key of the current layout is looked up in its kind's column only (its
+    prefix says which); one of the earlier layout could be in any of them."""
+    by_column: dict[str, list[str]] = {}
+    for key in keys:
+        kind = key.partition("/")[0]
+        for column in _COLUMNS_OF_KIND.get(kind, _ALL_COLUMNS):
+            by_column.setdefault(column, []).append(key)
+    if not by_column:
+        return set()
     found: set[str] = set()
     tables: tuple[type[Photo] | type[Upload] | type[Picture], ...] = (Photo, Upload, Picture)
     for table in tables:
+        columns = {name: getattr(table, name) for name in by_column}
         rows = await session.execute(
-            select(table.display_key, table.thumbnail_key, table.original_key).where(
-                or_(
-                    table.display_key.in_(keys),
-                    table.thumbnail_key.in_(keys),
-                    table.original_key.in_(keys),
-                )
+            select(*columns.values()).where(
+                or_(*(columns[name].in_(wanted) for name, wanted in by_column.items()))
             )
         )
         found |= {key for row in rows for key in row if key}
-    return found
+    # A row found through one column brings its other keys along: only those asked about count.
+    return found & set(keys)
+
+
+_ALL_COLUMNS = ("display_key", "thumbnail_key", "original_key")
+_COLUMNS_OF_KIND: dict[str, tuple[str, ...]] = {
+    "display": ("display_key",),
+    "thumb": ("thumbnail_key",),
+    "original": ("original_key",),
+}
 
 
 @asynccontextmanager

@@ -181,12 +181,18 @@ async def test_prefixes_that_could_escape_are_refused(storage: PhotoStorage, pre
         await listed(storage, prefix)
 
 
-def test_photo_keys_follow_the_date_and_id() -> None:
+def test_photo_keys_start_with_the_kind_then_the_day_and_id() -> None:
     photo_id = uuid.UUID("0b7e8b9c-31d3-4c4e-9f3e-6f1d2a3b4c5d")
-    assert (
-        photo_key(date(2026, 11, 29), photo_id, "display.jpg")
-        == "2026/11/29/0b7e8b9c-31d3-4c4e-9f3e-6f1d2a3b4c5d/display.jpg"
-    )
+    day = date(2026, 11, 29)
+    assert [
+        photo_key("display", day, photo_id, "jpg"),
+        photo_key("thumb", day, photo_id, "jpg"),
+        photo_key("original", day, photo_id),
+    ] == [
+        "display/2026/11/29/0b7e8b9c-31d3-4c4e-9f3e-6f1d2a3b4c5d.jpg",
+        "thumb/2026/11/29/0b7e8b9c-31d3-4c4e-9f3e-6f1d2a3b4c5d.jpg",
+        "original/2026/11/29/0b7e8b9c-31d3-4c4e-9f3e-6f1d2a3b4c5d",
+    ]
 
 
 # --- Local folder -------------------------------------------------------------------------------

@@ -1,7 +1,9 @@
 """gc-photos: stored files no photo references go to quarantine, and are deleted by a later run
 after the quarantine period; a run that would take more than a share of the store, or any file
 while the database holds no photos (the wrong database), changes nothing unless forced. On the
-local folder and on S3 (moto's server on the loopback interface)."""
+local folder and on S3 (moto's server on the loopback interface). A run lists the last few days'
+prefixes of each kind unless told to walk the whole store; files of the earlier key layout are
+still served, and kept while referenced."""
 
 from __future__ import annotations
 
@@ -10,25 +12,31 @@ import os
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from fastapi import FastAPI
 from moto.server import ThreadedMotoServer
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.config import Settings
 from app.core.db import create_engine, create_sessionmaker
 from app.core.migrations import upgrade
-from app.core.storage import PhotoStorage, StoredPhotoNotFound
-from app.photos.gc import QUARANTINE, collect_orphans, quarantine_key
+from app.core.storage import PhotoStorage, StoredPhotoNotFound, photo_key
+from app.core.workcalendar import CHINA_TZ
+from app.models import Photo
+from app.photos.gc import QUARANTINE, collect_orphans, listed_prefixes, quarantine_key
+from app.photos.uploads import PhotoServices, UploadedPhoto, process_and_store
 from tests.conftest import LoginFn, make_test_settings
 from tests.reports.conftest import SubmitFn, photo_bytes
 from tests.support import command_env, run_command
 
-ORPHAN = "2026/01/01/00000000-0000-0000-0000-000000000001/display.jpg"
+TODAY = datetime.now(CHINA_TZ).date()
+ORPHAN = photo_key("display", TODAY, uuid.UUID(int=1), "jpg")
 LATER = timedelta(hours=2)  # every file written by the test is older than the grace period then
 WEEK = timedelta(days=7)
 
@@ -129,7 +137,7 @@ async def test_young_files_are_left_alone(
         pytest.skip("S3 sets an object's time itself; the rule does not depend on the store")
     await submit("courier1")
     for n in range(10):
-        await storage.put(f"2026/01/01/young{n}/display.jpg", b"in flight", "image/jpeg")
+        await storage.put(f"display/{TODAY:%Y/%m/%d}/young{n}.jpg", b"in flight", "image/jpeg")
     await storage.put(ORPHAN, b"left by a crash", "image/jpeg")
     two_hours_ago = time.time() - 7200
     for path in settings.photo_dir.rglob("*"):
@@ -141,7 +149,7 @@ async def test_young_files_are_left_alone(
     assert result.orphans == [ORPHAN]
     assert result.scanned == 13
     assert {key for key in await keys(storage) if "young" in key} == {
-        f"2026/01/01/young{n}/display.jpg" for n in range(10)
+        f"display/{TODAY:%Y/%m/%d}/young{n}.jpg" for n in range(10)
     }
 
 
@@ -219,7 +227,7 @@ async def test_files_under_quarantine_this_code_did_not_put_there_are_left_alone
     await submit("courier1")
     stranger = f"{QUARANTINE}notes/readme.txt"
     await storage.put(stranger, b"kept by hand", "text/plain")
-    result = await collect_orphans(session, storage, datetime.now(UTC) + 10 * WEEK)
+    result = await collect_orphans(session, storage, datetime.now(UTC) + 10 * WEEK, days=None)
     assert result.applied
     assert (result.scanned, result.in_quarantine, result.to_delete) == (2, 1, [])
     assert stranger in await keys(storage)
@@ -329,3 +337,130 @@ async def test_pictures_of_rewards_and_wishes_are_not_orphans(
     assert await keys(storage) == pictures
     for answer in (reward.json()["picture"], wish.json()["picture"]):
         assert (await client.get(answer["display_url"])).status_code == 200
+
+
+def day_path(day: date) -> str:
+    return f"{day:%Y/%m/%d}"
+
+
+async def test_a_new_photo_is_stored_under_its_kind_then_its_day_and_id(
+    app: FastAPI, submit: SubmitFn, storage: PhotoStorage, settings: Settings
+) -> None:
+    before = datetime.now(CHINA_TZ).date()
+    [photo] = (await submit("courier1")).json()["photos"]
+    days = {day_path(before), day_path(datetime.now(CHINA_TZ).date())}  # midnight between
+    stored = await keys(storage)
+    assert any(
+        stored == {f"display/{day}/{photo['id']}.jpg", f"thumb/{day}/{photo['id']}.jpg"}
+        for day in days
+    ), stored
+
+    # With originals kept; 01:30 in China is still the evening before in UTC.
+    keeping = PhotoServices(
+        settings.model_copy(update={"keep_original_photos": True}),
+        storage,
+        app.state.photo_pool,
+    )
+    upload = UploadedPhoto("a.jpg", photo_bytes("Canon_40D.jpg"))
+    [kept] = await process_and_store([upload], keeping, datetime(2026, 12, 5, 17, 30, tzinfo=UTC))
+    photo_id = kept.keys.photo_id
+    assert kept.keys.all() == [
+        f"display/2026/12/06/{photo_id}.jpg",
+        f"thumb/2026/12/06/{photo_id}.jpg",
+        f"original/2026/12/06/{photo_id}",
+    ]
+    assert await storage.get(f"original/2026/12/06/{photo_id}") == upload.data
+    assert await keys(storage) == stored | set(kept.keys.all())
+
+
+def test_a_run_lists_each_kind_of_the_last_days_and_the_quarantine() -> None:
+    evening_in_utc = datetime(2026, 12, 5, 17, 30, tzinfo=UTC)  # 6 December in China
+    assert listed_prefixes(evening_in_utc, 2) == [
+        "display/2026/12/06/",
+        "display/2026/12/05/",
+        "thumb/2026/12/06/",
+        "thumb/2026/12/05/",
+        "original/2026/12/06/",
+        "original/2026/12/05/",
+        QUARANTINE,
+    ]
+    assert listed_prefixes(evening_in_utc, None) == [""]
+
+
+async def test_an_orphan_of_an_older_day_is_left_unlisted_unless_the_whole_store_is_walked(
+    submit: SubmitFn, storage: PhotoStorage, settings: Settings, database_url: str
+) -> None:
+    await submit("courier1")
+    stale = photo_key("display", TODAY - timedelta(days=10), uuid.UUID(int=3), "jpg")
+    await storage.put(stale, b"left by a crash long ago", "image/jpeg")
+    before = await keys(storage)
+    env = cli_environment(settings, database_url)
+
+    code, output = await run_gc_photos(env)
+    said = " ".join(output.split())
+    assert code == 0, output
+    assert "Scanned 2 stored files in the prefixes of the last 3 days" in said
+    assert "would quarantine 0 orphans" in said or "did quarantine 0 orphans" in said
+    assert await keys(storage) == before
+
+    code, output = await run_gc_photos(env, "--full", "--max-percent", "50")
+    said = " ".join(output.split())
+    assert code == 0, output
+    assert "Scanned 3 stored files in the whole store" in said
+    assert "did quarantine 1 orphans" in said
+    after = await keys(storage)
+    assert stale not in after
+    [moved] = after - before
+    assert moved.startswith(QUARANTINE)
+    assert moved.endswith(f"/{stale}")
+
+    # A window that ends before the grace period does would never see a late file old enough.
+    code, output = await run_command("gc-photos", "--days", "1", env=env)
+    assert code == 2, output
+    assert "too short" in output
+
+
+async def test_files_of_the_earlier_layout_are_served_and_kept_while_referenced(
+    client: httpx.AsyncClient,
+    login: LoginFn,
+    submit: SubmitFn,
+    session: AsyncSession,
+    storage: PhotoStorage,
+) -> None:
+    [photo] = (await submit("courier1")).json()["photos"]
+    photo_id = uuid.UUID(photo["id"])
+    display, thumbnail = (
+        await session.execute(
+            select(Photo.display_key, Photo.thumbnail_key).where(Photo.id == photo_id)
+        )
+    ).one()
+    # Stored before the kinds came first: the same files under the keys of then.
+    old_display = f"2026/01/02/{photo_id}/display.jpg"
+    old_thumbnail = f"2026/01/02/{photo_id}/thumbnail.jpg"
+    await storage.move(display, old_display)
+    await storage.move(thumbnail, old_thumbnail)
+    await session.execute(
+        update(Photo)
+        .where(Photo.id == photo_id)
+        .values(display_key=old_display, thumbnail_key=old_thumbnail)
+    )
+    await session.commit()
+    old_orphan = f"2026/01/02/{uuid.UUID(int=4)}/display.jpg"
+    await storage.put(old_orphan, b"left by a crash", "image/jpeg")
+    headers = await login("courier1")
+
+    async def served() -> list[bytes]:
+        answers = [await client.get(photo[n], headers=headers) for n in ("url", "thumbnail_url")]
+        assert [answer.status_code for answer in answers] == [200, 200]
+        return [answer.content for answer in answers]
+
+    assert await served() == [await storage.get(old_display), await storage.get(old_thumbnail)]
+    now = datetime.now(UTC) + LATER
+
+    recent = await collect_orphans(session, storage, now)
+    assert (recent.scanned, recent.orphans, recent.applied) == (0, [], True)
+
+    whole = await collect_orphans(session, storage, now, days=None, max_share=0.5)
+    assert (whole.scanned, whole.orphans, whole.applied) == (3, [old_orphan], True)
+    assert await keys(storage) == {old_display, old_thumbnail, quarantine_key(old_orphan, now)}
+    await served()
