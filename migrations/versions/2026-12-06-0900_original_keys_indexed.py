@@ -1,7 +1,7 @@
 """photos, uploads, pictures: a unique index on original_key
 
 Revision ID: 5e0a7c3d9b21
-Revises: dc9006ff3d06
+Revises: 5e1f0a2b3c4d
 Create Date: 2026-12-06 09:00:00+00:00
 
 gc-photos looks each listed ``original/…`` key up in ``original_key`` alone, and keys of the
@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "5e0a7c3d9b21"
-down_revision: str | None = "dc9006ff3d06"
+down_revision: str | None = "5e1f0a2b3c4d"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
