@@ -1,5 +1,6 @@
 """What the API process runs beside the requests, for the lifespan of the app: the live-event
-broker, and in the embedded default (``embedded_worker``) the worker loop."""
+broker, the community locator's first build and its LISTEN, and in the embedded default
+(``embedded_worker``) the worker loop."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from fastapi import FastAPI
 
 from app.core.config import Settings
 from app.integrations.stream import event_broker
+from app.org.locator_cache import LocatorCache
 from app.worker import run_forever
 
 
@@ -21,6 +23,8 @@ async def background_work(app: FastAPI) -> AsyncIterator[None]:
     open stream."""
     settings: Settings = app.state.settings
     broker = event_broker(app)
+    locator: LocatorCache = app.state.community_locator
+    locator.start(app.state.engine)
     stop = asyncio.Event()
     worker = (
         asyncio.create_task(
@@ -43,3 +47,4 @@ async def background_work(app: FastAPI) -> AsyncIterator[None]:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
         await broker.close()
+        await locator.close()

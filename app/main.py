@@ -41,6 +41,7 @@ from app.mobile.router import install_mobile
 from app.open311.errors import install_open311_errors
 from app.open311.router import router as open311_router
 from app.ops.router import router as ops_router
+from app.org.locator_cache import LocatorCache
 from app.org.router import router as org_router
 from app.photos.links import PhotoSigner, SignedPhotoLinks
 from app.photos.pool import PhotoPool
@@ -142,7 +143,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
 
 def _set_state(app: FastAPI, settings: Settings, clock: Clock | None) -> None:
     """What the requests and the background work share: settings, clock, database, calendar,
-    photo storage and the photo workers."""
+    photo storage, the photo workers and the community locator."""
     engine = create_engine(settings)
     # A database that cannot serve is a 503 on every call that needs it, not a 500.
     watch_for_unavailability(engine)
@@ -159,6 +160,12 @@ def _set_state(app: FastAPI, settings: Settings, clock: Clock | None) -> None:
     app.state.working_days = WorkingDaysKeeper(app.state.sessionmaker)
     app.state.photo_storage = build_storage(settings)
     app.state.photo_pool = PhotoPool(settings.photo_workers)
+    # The communities and grids in memory, for routing every report (app/org/locator_cache.py).
+    app.state.community_locator = LocatorCache(
+        app.state.sessionmaker,
+        max_distance_m=settings.routing_max_distance_m,
+        refresh_seconds=settings.geo_index_refresh_seconds,
+    )
 
 
 # The bodies routes read by hand (a form with files, or JSON naming uploads), for the document.

@@ -159,7 +159,8 @@ class Settings(BaseSettings):
 
     # How far outside every boundary a point may be and still be routed to the nearest community.
     routing_max_distance_m: float = 1000.0
-    # How often an API process checks whether another process changed community boundaries.
+    # Where the locator cannot LISTEN for other processes' boundary changes (SQLite, or while
+    # its connection is lost), how often it reads the version row instead.
     geo_index_refresh_seconds: float = 5.0
     # How often a process (API or worker) checks whether another changed the working calendar.
     calendar_refresh_seconds: float = 30.0

@@ -1,8 +1,9 @@
 """A value built from database rows, kept in a process's memory and in step with the database.
 
-The community locator and the working calendar are read on every report but change rarely, and
-may be changed by any process. Each is kept as a snapshot with the version of the rows it was
-built from (a cheap fingerprint or a revision row). The snapshot goes stale in two ways: a write
+The working calendar is read on every report but changes rarely, and may be changed by any
+process. It is kept as a snapshot with the version of the rows it was built from (a revision
+row). (The community locator, whose rebuild is too long to hold lookups for, keeps its own:
+app/org/locator_cache.py.) The snapshot goes stale in two ways: a write
 by this process (its route calls :meth:`SnapshotCache.invalidate_after_commit`, and the next use
 rebuilds) or a write by another process, noticed by reading the version again at most every
 ``refresh_seconds``.

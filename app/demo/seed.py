@@ -36,6 +36,8 @@ from app.models.org import (
     Unit,
 )
 from app.models.users import RoleAssignment, User
+from app.org.communities.boundaries import store_boundary
+from app.org.locator_versions import record_locator_change
 
 DEMO_NAMESPACE = uuid.UUID("5b7e1c3a-9f0d-4e2b-8a61-3c5d7e9f1a24")
 
@@ -108,7 +110,7 @@ class _DemoBuilder:
         self._add_regions()
         await self.session.flush()
         self._add_communities()
-        await self.session.flush()
+        await record_locator_change(self.session, [c.id for c in self.communities.values()])
         self._add_units_and_pairings()
         await self.session.flush()
         self._add_courier_companies()
@@ -159,10 +161,10 @@ class _DemoBuilder:
                     region_id=self.regions[township.name].id,
                     address=spec.address,
                     phone=spec.phone,
-                    boundary=quad.geojson() if quad else None,
                     center_lng=center[0],
                     center_lat=center[1],
                 )
+                store_boundary(community, quad.geojson() if quad else None)
                 self.session.add(community)
                 self.communities[spec.name] = community
                 self.community_places[spec.name] = township.name + spec.name
@@ -170,14 +172,13 @@ class _DemoBuilder:
                 pieces = quad.split(columns, rows) if quad else [None] * (columns * rows)
                 for number, piece in enumerate(pieces):
                     grid_name = grid_names[number]
-                    self.session.add(
-                        Grid(
-                            id=demo_id("grid", township.name, spec.name, grid_name),
-                            community_id=community.id,
-                            name=grid_name,
-                            boundary=piece.geojson() if piece else None,
-                        )
+                    grid = Grid(
+                        id=demo_id("grid", township.name, spec.name, grid_name),
+                        community_id=community.id,
+                        name=grid_name,
                     )
+                    store_boundary(grid, piece.geojson() if piece else None)
+                    self.session.add(grid)
 
     def _add_units_and_pairings(self) -> None:
         org = organisation()

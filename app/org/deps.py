@@ -3,13 +3,14 @@ and the process's locator cache."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Request
 
 from app.auth.deps import UserPrincipal, require_roles
 from app.auth.principal import Principal
-from app.core.deps import SessionDep, SettingsDep
+from app.core.deps import SessionDep
 from app.core.errors import Forbidden
 from app.core.params import CheckInId, CommunityId, PairingId
 from app.models import CheckIn, Community, Pairing
@@ -19,24 +20,26 @@ from app.org.locator_cache import LocatorCache
 from app.org.units import service as service_units
 
 
-async def get_locator_cache(request: Request, settings: SettingsDep) -> LocatorCache:
-    """The locator of this process, made on first use; it lives as long as the app."""
-    cache: LocatorCache | None = getattr(request.app.state, "community_locator", None)
-    if cache is None:
-        cache = LocatorCache(
-            max_distance_m=settings.routing_max_distance_m,
-            refresh_seconds=settings.geo_index_refresh_seconds,
-        )
-        request.app.state.community_locator = cache
+async def get_locator_cache(request: Request) -> LocatorCache:
+    """The locator of this process (made with the app, app/main.py)."""
+    cache: LocatorCache = request.app.state.community_locator
     return cache
 
 
 LocatorCacheDep = Annotated[LocatorCache, Depends(get_locator_cache)]
 
 
-async def refresh_locator_after_commit(session: SessionDep, locator: LocatorCacheDep) -> None:
-    """For routes that change communities or grids: the next lookup sees the change."""
-    locator.invalidate_after_commit(session)
+async def commit_and_refresh_locator(
+    session: SessionDep, locator: LocatorCacheDep
+) -> AsyncIterator[None]:
+    """For routes that change communities or grids: commit here (the session's own commit then
+    finds nothing left to do), then wait until this process's locator has the change before
+    answering, so that the writer's next request is routed by it. Only this request waits:
+    every other lookup meanwhile answers from the snapshot it has (app/org/locator_cache.py).
+    Nothing happens when the route failed: the exception comes out of the ``yield``."""
+    yield
+    await session.commit()
+    await locator.catch_up()
 
 
 SupervisorPrincipal = Annotated[Principal, Depends(require_roles(Role.supervisor))]

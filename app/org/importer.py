@@ -24,9 +24,15 @@ from app.core.errors import FieldError, ValidationFailed
 from app.core.geo import InvalidGeometry, boundary_centroid, parse_boundary
 from app.models import Community, Region
 from app.models.enums import CommunityKind, RegionLevel
-from app.org.communities.boundaries import BOUNDARY, grids_outside, stored_boundary
+from app.org.communities.boundaries import (
+    BOUNDARY,
+    grids_outside,
+    store_boundary,
+    stored_boundary,
+)
 from app.org.communities.schemas import CommunityImport, ImportResult
 from app.org.exceptions import NameTaken
+from app.org.locator_versions import record_locator_change
 from app.org.persistence import flush_or_raise
 from app.org.schemas import NAME_MAX, Ref
 
@@ -302,7 +308,7 @@ async def _write(
             community = Community(name=feature.name, region_id=region.id)
             session.add(community)
             created += 1
-        community.boundary = feature.geojson
+        store_boundary(community, feature.geojson, feature.geometry)
         community.center_lat, community.center_lng = feature.center
         for key, value in feature.properties.items():
             setattr(community, key, value)
@@ -312,6 +318,7 @@ async def _write(
     await flush_or_raise(
         session, NameTaken("Another request created one of these communities meanwhile")
     )
+    await record_locator_change(session, [c.id for c in communities])
     return ImportResult(
         created=created,
         updated=len(communities) - created,

@@ -1,183 +1,262 @@
 """The community and grid locator of one API process, kept in step with the database.
 
-Building the STRtree costs far more than a lookup, so it is built once and reused, and rebuilt
-after a write of this process or when a cheap fingerprint of the tables shows another process
-wrote (see :mod:`app.core.snapshots`).
+Lookups never wait for a rebuild. The process holds one immutable :class:`LocatorSnapshot`
+and a lookup reads whichever one is current; a refresh builds the next one in the background
+(the index in a worker thread when it is large) and swaps the reference in one assignment, so a
+lookup made during a rebuild answers from the old snapshot. Only the very first lookup of a
+process waits, for the first snapshot (the lifespan starts building it at startup).
+
+A refresh reads the version row (app/org/locator_versions.py); if it moved, it reads again
+only the communities changed since the snapshot's version (all of them if that is most) and
+reuses everything else. Another process's change arrives by ``NOTIFY ssp_locator`` on
+PostgreSQL, on one LISTEN connection per process; where there is none (SQLite, or while the
+connection is lost) a lookup asks for a refresh at most every ``refresh_seconds`` instead.
+
+A change made through this process is read by its writer's next request: the route commits
+and then waits in :meth:`LocatorCache.catch_up` for a refresh begun after the commit, before
+answering (app/org/deps.py). Waiting there, rather than in the lookups after it, costs the one
+request that wrote a few milliseconds and leaves every other request of the process (intake
+above all) answering from the snapshot it has.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import functools
 import logging
 import time
 import uuid
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Collection
 from typing import Any
 
-from shapely.geometry.base import BaseGeometry
-from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from app.core.geo import InvalidGeometry, parse_boundary
-from app.core.snapshots import SnapshotCache
+from app.core.sql import member_of
 from app.models import Community, Grid
-from app.org.geo_index import AreaEntry, CommunityLocator, GridLocator, LocateMethod
+from app.org.locator_snapshot import (
+    CommunityRow,
+    GridRow,
+    Location,
+    LocatorSnapshot,
+    apply_changes,
+    build_snapshot,
+)
+from app.org.locator_versions import NOTIFY_CHANNEL, changed_since, read_version
+
+__all__ = ["Location", "LocatorCache"]
 
 log = logging.getLogger("app.org.locator")
 
-# Below this many areas a rebuild takes well under a millisecond: handing it to a thread would
+# Below this many areas a build takes well under a millisecond: handing it to a thread would
 # cost more than it saves.
 _BUILD_INLINE_MAX_AREAS = 200
+# More changed communities than this (or than a quarter of them all) are read as a whole.
+_INCREMENTAL_MAX_COMMUNITIES = 2000
+LISTEN_RETRY_SECONDS = 5.0
 
-Fingerprint = tuple[Any, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class Location:
-    """Where a point belongs: its community (how it was matched and how far away it is) and,
-    within the community, its grid if one covers it or is near."""
-
-    community_id: uuid.UUID
-    community_name: str
-    region_id: uuid.UUID  # the community's region
-    method: LocateMethod
-    distance_m: float
-    grid_id: uuid.UUID | None
-    grid_name: str | None
+Rows = tuple[list[CommunityRow], list[GridRow]]
 
 
-class _Areas:
-    """The communities and grids of one version of the tables, indexed."""
-
-    def __init__(
-        self,
-        communities: CommunityLocator,
-        community_names: dict[uuid.UUID, str],
-        community_regions: dict[uuid.UUID, uuid.UUID],
-        grids: dict[uuid.UUID, GridLocator],
-        grid_names: dict[uuid.UUID, str],
-    ) -> None:
-        self._communities = communities
-        self._community_names = community_names
-        self._community_regions = community_regions
-        self._grids = grids
-        self._grid_names = grid_names
-
-    def locate(self, lat: float, lng: float, max_distance_m: float) -> Location | None:
-        found = self._communities.locate(lat, lng, max_distance_m)
-        if found is None:
-            return None
-        grids = self._grids.get(found.community_id)
-        grid = grids.locate(lat, lng, max_distance_m) if grids is not None else None
-        return Location(
-            community_id=found.community_id,
-            community_name=self._community_names[found.community_id],
-            region_id=self._community_regions[found.community_id],
-            method=found.method,
-            distance_m=found.distance_m,
-            grid_id=grid.area_id if grid else None,
-            grid_name=self._grid_names[grid.area_id] if grid else None,
-        )
-
-
-def _geometry(kind: str, area_id: uuid.UUID, geojson: dict[str, Any] | None) -> BaseGeometry | None:
-    if geojson is None:
-        return None
-    try:
-        return parse_boundary(geojson)
-    except InvalidGeometry as exc:
-        # Only rows written around the API can get here; locate by the centre rather than fail
-        # every lookup.
-        log.warning("ignoring the invalid boundary of %s %s: %s", kind, area_id, exc)
-        return None
-
-
-def _build(community_rows: Sequence[Any], grid_rows: Sequence[Any]) -> _Areas:
-    community_entries: list[AreaEntry[uuid.UUID]] = []
-    community_names: dict[uuid.UUID, str] = {}
-    community_regions: dict[uuid.UUID, uuid.UUID] = {}
-    for community_id, name, region_id, boundary, center_lat, center_lng in community_rows:
-        center = (
-            (center_lat, center_lng) if center_lat is not None and center_lng is not None else None
-        )
-        community_entries.append(
-            (community_id, _geometry("community", community_id, boundary), center)
-        )
-        community_names[community_id] = name
-        community_regions[community_id] = region_id
-    grid_entries: dict[uuid.UUID, list[AreaEntry[uuid.UUID]]] = {}
-    grid_names: dict[uuid.UUID, str] = {}
-    for grid_id, community_id, name, boundary in grid_rows:
-        geometry = _geometry("grid", grid_id, boundary)
-        if geometry is not None:
-            grid_entries.setdefault(community_id, []).append((grid_id, geometry, None))
-            grid_names[grid_id] = name
-    return _Areas(
-        CommunityLocator(community_entries),
-        community_names,
-        community_regions,
-        {community_id: GridLocator(entries) for community_id, entries in grid_entries.items()},
-        grid_names,
-    )
-
-
-async def _fingerprint(session: AsyncSession) -> Fingerprint:
-    """Changes whenever a community or grid is added, changed or deleted: a deletion lowers a
-    count, anything else moves a latest ``updated_at``."""
-    row = (
-        await session.execute(
-            select(
-                select(func.count()).select_from(Community).scalar_subquery(),
-                select(func.max(Community.updated_at)).scalar_subquery(),
-                select(func.count()).select_from(Grid).scalar_subquery(),
-                select(func.max(Grid.updated_at)).scalar_subquery(),
-            )
-        )
-    ).one()
-    return tuple(row)
-
-
-async def _load(session: AsyncSession, _: Fingerprint) -> _Areas:
-    community_rows = (
-        await session.execute(
-            select(
-                Community.id,
-                Community.name,
-                Community.region_id,
-                Community.boundary,
-                Community.center_lat,
-                Community.center_lng,
-            )
-        )
-    ).all()
-    grid_rows = (
-        await session.execute(select(Grid.id, Grid.community_id, Grid.name, Grid.boundary))
-    ).all()
-    if len(community_rows) + len(grid_rows) <= _BUILD_INLINE_MAX_AREAS:
-        return _build(community_rows, grid_rows)
-    return await asyncio.to_thread(_build, community_rows, grid_rows)
-
-
-class LocatorCache(SnapshotCache[_Areas, Fingerprint]):
+class LocatorCache:
     """Locates points among the communities and grids of the database, from memory."""
 
     def __init__(
         self,
+        sessionmaker: async_sessionmaker[AsyncSession],
         *,
         max_distance_m: float,
         refresh_seconds: float,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
-        super().__init__(_fingerprint, _load, refresh_seconds=refresh_seconds, monotonic=monotonic)
         self.max_distance_m = max_distance_m
+        self._sessionmaker = sessionmaker
+        self._refresh_seconds = refresh_seconds
+        self._monotonic = monotonic
+        self._snapshot: LocatorSnapshot | None = None
+        self._next_check = 0.0
+        # Refreshes asked for, and the number of the last request a finished pass began after.
+        self._requested = 0
+        self._done = 0
+        self._progress = asyncio.Condition()
+        self._pass_lock = asyncio.Lock()
+        self._refresher: asyncio.Task[None] | None = None
+        self._listener: asyncio.Task[None] | None = None
+        self.listening = False
+
+    @property
+    def snapshot(self) -> LocatorSnapshot | None:
+        return self._snapshot
 
     async def locate(
-        self, session: AsyncSession, lat: float, lng: float, max_distance_m: float | None = None
+        self, lat: float, lng: float, max_distance_m: float | None = None
     ) -> Location | None:
         """The community covering the WGS-84 point, else the nearest within ``max_distance_m``
         (the routing distance of the settings by default), with its grid."""
-        areas = await self.get(session)
-        return areas.locate(
+        snapshot = self._snapshot
+        if snapshot is None:
+            snapshot = await self._first_snapshot()
+        elif not self.listening and self._monotonic() >= self._next_check:
+            self._next_check = self._monotonic() + self._refresh_seconds
+            self.request_refresh()
+        return snapshot.locate(
             lat, lng, self.max_distance_m if max_distance_m is None else max_distance_m
         )
+
+    def request_refresh(self) -> int:
+        """Have the background refresher look at the version row (soon, never now); the number
+        of this request, for :meth:`catch_up`."""
+        self._requested += 1
+        if self._refresher is None or self._refresher.done():
+            self._refresher = asyncio.create_task(self._refresh_while_asked(), name="locator")
+        return self._requested
+
+    async def catch_up(self) -> None:
+        """Return once a refresh begun after this call has ended: everything committed before
+        it is in the snapshot (unless the database failed that refresh, which is logged)."""
+        wanted = self.request_refresh()
+        async with self._progress:
+            await self._progress.wait_for(lambda: self._done >= wanted)
+
+    def start(self, engine: AsyncEngine) -> None:
+        """For the app's lifespan: build the first snapshot now, and on PostgreSQL follow the
+        other processes' changes by LISTEN."""
+        self.request_refresh()
+        if engine.dialect.name == "postgresql" and self._listener is None:
+            self._listener = asyncio.create_task(self._listen(engine), name="locator-listen")
+
+    async def close(self) -> None:
+        for task in (self._listener, self._refresher):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        self._listener = self._refresher = None
+        self.listening = False
+
+    async def _first_snapshot(self) -> LocatorSnapshot:
+        # In the caller's task, so that a database that cannot serve fails this request.
+        await self._refresh_once()
+        assert self._snapshot is not None
+        return self._snapshot
+
+    async def _refresh_while_asked(self) -> None:
+        while self._done < self._requested:
+            began_after = self._requested
+            try:
+                await self._refresh_once()
+            except Exception:
+                log.exception("refreshing the community locator failed; keeping the old one")
+                self._next_check = 0.0  # the next lookup asks again
+            async with self._progress:
+                self._done = began_after
+                self._progress.notify_all()
+
+    async def _refresh_once(self) -> None:
+        async with self._pass_lock:
+            snapshot = self._snapshot
+            async with self._sessionmaker() as session:
+                # The version first: rows read after it are at least as new, so a change
+                # committed in between is only ever read twice, never missed.
+                version = await read_version(session)
+                if snapshot is not None and version == snapshot.version:
+                    return
+                changed = await self._changed(session, snapshot, version)
+                rows = await _read_rows(session, changed)
+            # The connection is back in the pool before the (possibly long) build.
+            if snapshot is None or changed is None:
+                build = functools.partial(build_snapshot, version, *rows)
+                areas = len(rows[0]) + len(rows[1])
+            else:
+                build = functools.partial(apply_changes, snapshot, version, changed, *rows)
+                areas = len(snapshot) + len(rows[1])
+            fresh = build() if areas <= _BUILD_INLINE_MAX_AREAS else await asyncio.to_thread(build)
+            self._snapshot = fresh
+
+    @staticmethod
+    async def _changed(
+        session: AsyncSession, snapshot: LocatorSnapshot | None, version: int
+    ) -> list[uuid.UUID] | None:
+        """The communities to read again, or None for all of them."""
+        if snapshot is None or version < snapshot.version:  # none yet, or a restored database
+            return None
+        changed = await changed_since(session, snapshot.version)
+        if len(changed) > min(_INCREMENTAL_MAX_COMMUNITIES, max(len(snapshot) // 4, 1)):
+            return None
+        return changed
+
+    async def _listen(self, engine: AsyncEngine) -> None:
+        while True:
+            try:
+                await self._listen_until_lost(engine)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.warning("LISTEN %s failed; polling for now", NOTIFY_CHANNEL, exc_info=True)
+            finally:
+                self.listening = False
+            await asyncio.sleep(LISTEN_RETRY_SECONDS)
+
+    async def _listen_until_lost(self, engine: AsyncEngine) -> None:
+        async with engine.connect() as conn:
+            raw = await conn.get_raw_connection()
+            driver: Any = raw.driver_connection  # the asyncpg connection
+            lost = asyncio.Event()
+            driver.add_termination_listener(lambda _conn: lost.set())
+            await driver.add_listener(NOTIFY_CHANNEL, self._on_notify)
+            self.listening = True
+            # A change committed before the LISTEN began was announced to nobody here.
+            self.request_refresh()
+            try:
+                await lost.wait()
+            finally:
+                if not driver.is_closed():
+                    await driver.remove_listener(NOTIFY_CHANNEL, self._on_notify)
+            log.warning("the locator's LISTEN connection was lost; polling for now")
+
+    def _on_notify(self, _conn: object, _pid: int, _channel: str, payload: str) -> None:
+        snapshot = self._snapshot
+        # This process's own changes arrive too, usually after its writer caught up.
+        if snapshot is None or not payload.isdigit() or int(payload) != snapshot.version:
+            self.request_refresh()
+
+
+async def _read_rows(session: AsyncSession, changed: Collection[uuid.UUID] | None) -> Rows:
+    """The communities (``changed`` ones, or all) and all their grids."""
+    communities = select(
+        Community.id,
+        Community.name,
+        Community.region_id,
+        Community.boundary_wkb,
+        Community.center_lat,
+        Community.center_lng,
+    )
+    grids = select(Grid.id, Grid.community_id, Grid.name, Grid.boundary_wkb)
+    # GeoJSON only for boundaries written without their WKB (around the API).
+    community_json = select(Community.id, Community.boundary).where(
+        Community.boundary_wkb.is_(None), Community.boundary.is_not(None)
+    )
+    grid_json = select(Grid.id, Grid.boundary).where(
+        Grid.boundary_wkb.is_(None), Grid.boundary.is_not(None)
+    )
+    if changed is not None:
+        if not changed:
+            return [], []
+        communities = communities.where(member_of(session, Community.id, changed))
+        community_json = community_json.where(member_of(session, Community.id, changed))
+        grids = grids.where(member_of(session, Grid.community_id, changed))
+        grid_json = grid_json.where(member_of(session, Grid.community_id, changed))
+    community_geojson: dict[uuid.UUID, Any] = {
+        row[0]: row[1] for row in await session.execute(community_json)
+    }
+    grid_geojson: dict[uuid.UUID, Any] = {
+        row[0]: row[1] for row in await session.execute(grid_json)
+    }
+    return (
+        [
+            CommunityRow(*row, boundary=community_geojson.get(row[0]))
+            for row in await session.execute(communities)
+        ],
+        [GridRow(*row, boundary=grid_geojson.get(row[0])) for row in await session.execute(grids)],
+    )

@@ -70,7 +70,7 @@ async def route_point(
     """The community (and grid) responsible for the point. A named grid decides for the grid
     workers of its community (routing ``grid``); for anyone else it must lie in the community
     the point is routed to, else 422: naming a grid cannot send a report elsewhere."""
-    found = await locator.locate(session, lat, lng)
+    found = await locator.locate(lat, lng)
     if grid_id is not None:
         grid = await _named_grid(session, grid_id)
         if grid.community_id in principal.scope_ids(Role.grid_worker):

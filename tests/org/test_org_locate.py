@@ -1,18 +1,27 @@
 """Which community covers a point: coordinate systems, the nearest-community fallback, and the
-process's locator cache keeping up with writes."""
+process's locator cache keeping up with writes without holding lookups up."""
 
 from __future__ import annotations
 
+import asyncio
+import threading
+import time
+import uuid
 from collections.abc import Callable
 from typing import Any
 
 import httpx
 import pytest
+from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.geo import CoordSystem, wgs84_to_bd09, wgs84_to_gcj02
 from app.models import Community
-from app.org.locator_cache import LocatorCache
+from app.org import locator_cache
+from app.org.communities.boundaries import store_boundary
+from app.org.locator_cache import Location, LocatorCache
+from app.org.locator_snapshot import apply_changes
+from app.org.locator_versions import record_locator_change
 from tests.conftest import LoginFn
 from tests.org.conftest import DemoIds, Headers
 
@@ -170,39 +179,140 @@ class FakeMonotonic:
         return self.now
 
 
+def new_cache(app: FastAPI, clock: FakeMonotonic, refresh_seconds: float) -> LocatorCache:
+    return LocatorCache(
+        app.state.sessionmaker,
+        max_distance_m=1000,
+        refresh_seconds=refresh_seconds,
+        monotonic=clock,
+    )
+
+
+async def eventually_located(cache: LocatorCache, lat: float, lng: float) -> Location:
+    """The lookup once the refresh running in the background has swapped its snapshot in."""
+    for _ in range(500):
+        found = await cache.locate(lat, lng)
+        if found is not None:
+            return found
+        await asyncio.sleep(0.01)
+    raise AssertionError("the refresh never brought the community in")
+
+
 async def test_the_cache_notices_writes_of_other_processes_after_the_refresh_interval(
-    session: AsyncSession, demo: DemoIds, square: Callable[..., dict[str, Any]]
+    app: FastAPI, session: AsyncSession, demo: DemoIds, square: Callable[..., dict[str, Any]]
 ) -> None:
     clock = FakeMonotonic()
-    cache = LocatorCache(max_distance_m=1000, refresh_seconds=5, monotonic=clock)
-    assert await cache.locate(session, 40.90, 107.40) is None
-    await session.rollback()
+    cache = new_cache(app, clock, refresh_seconds=5)
+    assert await cache.locate(40.90, 107.40) is None
 
-    # Another replica (or the CLI) adds a community: nothing tells this process.
-    session.add(Community(name="别处社区", region_id=demo.seat, boundary=square(107.40, 40.90)))
+    # Another replica (or the CLI) adds a community: no NOTIFY reaches this cache (nothing
+    # LISTENs for it here), so it finds out by reading the version row.
+    community = Community(name="别处社区", region_id=demo.seat)
+    store_boundary(community, square(107.40, 40.90))
+    session.add(community)
+    await session.flush()
+    await record_locator_change(session, [community.id])
     await session.commit()
     clock.now += 4
-    assert await cache.locate(session, 40.90, 107.40) is None  # served from memory
+    assert await cache.locate(40.90, 107.40) is None  # served from memory, no look
     clock.now += 2
-    found = await cache.locate(session, 40.90, 107.40)
-    assert found is not None
+    found = await eventually_located(cache, 40.90, 107.40)
     assert found.community_name == "别处社区"
 
 
-async def test_the_cache_rebuilds_after_a_commit_of_this_process(
-    session: AsyncSession, demo: DemoIds, square: Callable[..., dict[str, Any]]
+async def test_a_refresh_reads_again_only_the_changed_communities(
+    app: FastAPI,
+    session: AsyncSession,
+    demo: DemoIds,
+    square: Callable[..., dict[str, Any]],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    clock = FakeMonotonic()
-    cache = LocatorCache(max_distance_m=1000, refresh_seconds=3600, monotonic=clock)
-    assert await cache.locate(session, 40.90, 107.40) is None
+    cache = new_cache(app, FakeMonotonic(), refresh_seconds=3600)
+    assert await cache.locate(40.90, 107.40) is None
+    read: list[list[uuid.UUID] | None] = []
+    real_read_rows = locator_cache._read_rows
 
-    session.add(Community(name="本地社区", region_id=demo.seat, boundary=square(107.40, 40.90)))
-    cache.invalidate_after_commit(session)
-    await session.flush()
-    # Until the commit the cache keeps what it has: nothing is known to have changed yet.
-    assert await cache.locate(session, 40.90, 107.40) is None
+    async def spy(session: AsyncSession, changed: Any) -> Any:
+        read.append(None if changed is None else sorted(changed))
+        return await real_read_rows(session, changed)
+
+    monkeypatch.setattr(locator_cache, "_read_rows", spy)
+    east = await session.get_one(Community, demo.east_street)
+    east.name = "东街社区（新）"
+    await record_locator_change(session, [east.id])
     await session.commit()
-    found = await cache.locate(session, 40.90, 107.40)
+    await cache.catch_up()
+    assert read == [[demo.east_street]]
+    inside = bilinear((east.boundary or {})["coordinates"][0], 0.5, 0.5)
+    found = await cache.locate(*inside)
     assert found is not None
-    assert found.community_name == "本地社区"
+    assert found.community_name == "东街社区（新）"
+    assert found.grid_name is not None  # its grids were read with it
+
+    await cache.catch_up()  # nothing changed: the version row alone is read
+    assert read == [[demo.east_street]]
+
+
+async def test_a_boundary_stored_without_its_wkb_is_located_by_its_geojson(
+    app: FastAPI, session: AsyncSession, demo: DemoIds, square: Callable[..., dict[str, Any]]
+) -> None:
+    # Written around the API (by hand, an old script): the GeoJSON alone.
+    community = Community(name="手写社区", region_id=demo.seat, boundary=square(107.40, 40.90))
+    session.add(community)
+    await session.flush()
+    await record_locator_change(session, [community.id])
+    await session.commit()
+    cache = new_cache(app, FakeMonotonic(), refresh_seconds=3600)
+    found = await cache.locate(40.90, 107.40)
+    assert found is not None
+    assert found.community_name == "手写社区"
     assert found.method == "boundary"
+
+
+async def test_a_locate_during_a_rebuild_answers_from_the_old_snapshot(
+    app: FastAPI,
+    session: AsyncSession,
+    demo: DemoIds,
+    square: Callable[..., dict[str, Any]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    cache = new_cache(app, FakeMonotonic(), refresh_seconds=3600)
+    east = await session.get_one(Community, demo.east_street)
+    point = bilinear((east.boundary or {})["coordinates"][0], 0.5, 0.5)
+    before = await cache.locate(*point)
+    assert before is not None
+    assert before.community_name == "东街社区"
+
+    # The rebuild (in its thread, as a large one is) is held until the test lets it go.
+    building = threading.Event()
+    release = threading.Event()
+
+    def held_apply(*args: Any) -> Any:
+        building.set()
+        assert release.wait(10)
+        return apply_changes(*args)
+
+    monkeypatch.setattr("app.org.locator_cache.apply_changes", held_apply)
+    monkeypatch.setattr(locator_cache, "_BUILD_INLINE_MAX_AREAS", 0)
+    # 东街社区 moves out into open country.
+    store_boundary(east, square(107.40, 40.90))
+    await record_locator_change(session, [east.id])
+    await session.commit()
+    caught_up = asyncio.create_task(cache.catch_up())
+    assert await asyncio.to_thread(building.wait, 10)
+
+    started = time.perf_counter()
+    during = await cache.locate(*point)
+    waited = time.perf_counter() - started
+    assert during == before  # the old snapshot, at once
+    assert waited < 0.1
+    assert await cache.locate(40.90, 107.40) is None
+    assert not caught_up.done()
+
+    release.set()
+    await caught_up
+    moved = await cache.locate(40.90, 107.40)
+    assert moved is not None
+    assert moved.community_id == demo.east_street
+    after = await cache.locate(*point)
+    assert after is None or after.community_id != demo.east_street

@@ -1,5 +1,6 @@
 """Boundaries on the way in: GeoJSON whose shape the models have checked, checked again by the
-shared parser for what a schema cannot say; and grids kept inside their community."""
+shared parser for what a schema cannot say; stored in both their forms; and grids kept inside
+their community."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import geojson_pydantic
+import shapely
 from pydantic import TypeAdapter
 from shapely import MultiPolygon, Polygon
 from shapely.geometry.base import BaseGeometry
@@ -17,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.errors import ValidationFailed
 from app.core.geo import InvalidGeometry, parse_boundary
-from app.models import Grid
+from app.models import Community, Grid
 from app.org.communities.schemas import Boundary
 
 # About a metre: grids are often traced along the community's edge by hand, and the two
@@ -34,6 +36,23 @@ def stored_boundary(boundary: BoundaryModel) -> dict[str, Any]:
     """The geometry as stored and answered: only its type and coordinates (no ``bbox``)."""
     stored: dict[str, Any] = boundary.model_dump(mode="json", include={"type", "coordinates"})
     return stored
+
+
+def store_boundary(
+    row: Community | Grid,
+    geojson: dict[str, Any] | None,
+    geometry: BaseGeometry | None = None,
+) -> None:
+    """Set a community's or grid's boundary: the GeoJSON the API answers with and, always
+    beside it, the WKB the locators build from. ``geometry``: the parsed boundary, if the caller
+    has it (else the GeoJSON is parsed here)."""
+    row.boundary = geojson
+    if geojson is None:
+        row.boundary_wkb = None
+        return
+    if geometry is None:
+        geometry = parse_boundary(geojson)
+    row.boundary_wkb = shapely.to_wkb(geometry)
 
 
 async def read_boundary(

@@ -26,14 +26,15 @@ from app.org.communities.schemas import (
     ImportResult,
     LocateRead,
 )
-from app.org.deps import LocatorCacheDep, refresh_locator_after_commit
+from app.org.deps import LocatorCacheDep, commit_and_refresh_locator
 from app.org.exceptions import NameTaken, StillInUse
 from app.org.importer import import_communities
 
 router = APIRouter(tags=["communities"])
 
-# Writes that move boundaries or rename areas: the process's locator rebuilds after the commit.
-_REFRESHES_LOCATOR = [Depends(refresh_locator_after_commit)]
+# Writes that move boundaries or rename areas: they answer once the process's locator has the
+# change. Exited before the response is sent (scope "function"), as the session is.
+_REFRESHES_LOCATOR = [Depends(commit_and_refresh_locator, scope="function")]
 
 
 @router.get(

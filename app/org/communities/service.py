@@ -20,6 +20,7 @@ from app.org.communities.boundaries import (
     grid_fits_community,
     grids_outside,
     read_boundary,
+    store_boundary,
     stored_boundary,
 )
 from app.org.communities.schemas import (
@@ -35,6 +36,7 @@ from app.org.communities.schemas import (
 )
 from app.org.exceptions import NameTaken, StillInUse
 from app.org.locator_cache import LocatorCache
+from app.org.locator_versions import record_locator_change
 from app.org.persistence import (
     apply_changes,
     delete_or_raise,
@@ -45,6 +47,10 @@ from app.org.persistence import (
     region_subtree_ids,
 )
 from app.org.schemas import LatLng, Ref
+
+# A community's fields a locator answers with or locates by; a change to its address or phone
+# leaves the processes' locators alone.
+_WHAT_LOCATORS_SHOW = frozenset({"name", "region_id", "boundary", "center"})
 
 
 def community_read(community: Community, has_boundary: bool) -> CommunityRead:
@@ -186,7 +192,7 @@ async def create_community(session: AsyncSession, body: CommunityCreate) -> Comm
     )
     if body.boundary is not None:
         geometry = await read_boundary(body.boundary, ["body", "boundary"])
-        community.boundary = stored_boundary(body.boundary)
+        store_boundary(community, stored_boundary(body.boundary), geometry)
         community.center_lat, community.center_lng = await asyncio.to_thread(
             boundary_centroid, geometry
         )
@@ -196,6 +202,7 @@ async def create_community(session: AsyncSession, body: CommunityCreate) -> Comm
     await flush_or_raise(
         session, NameTaken(f"The region already has a community named {body.name!r}")
     )
+    await record_locator_change(session, [community.id])
     return await get_community_detail(session, community.id)
 
 
@@ -213,7 +220,7 @@ async def update_community(
         )
     if "boundary" in body.model_fields_set:
         if body.boundary is None:
-            community.boundary = None
+            store_boundary(community, None)
         else:
             geometry = await read_boundary(body.boundary, ["body", "boundary"])
             outside = (await grids_outside(session, {community.id: geometry})).get(community.id)
@@ -223,7 +230,7 @@ async def update_community(
                     f"the grids {', '.join(outside)} would lie outside the new boundary; "
                     "change or delete them first",
                 )
-            community.boundary = stored_boundary(body.boundary)
+            store_boundary(community, stored_boundary(body.boundary), geometry)
             if "center" not in body.model_fields_set:
                 community.center_lat, community.center_lng = await asyncio.to_thread(
                     boundary_centroid, geometry
@@ -234,6 +241,8 @@ async def update_community(
         community.center_lng = center.lng if center else None
     apply_changes(community, changes)
     await flush_or_raise(session, NameTaken("The region already has a community of that name"))
+    if body.model_fields_set & _WHAT_LOCATORS_SHOW:
+        await record_locator_change(session, [community.id])
     return await get_community_detail(session, community.id)
 
 
@@ -253,6 +262,7 @@ async def delete_community(session: AsyncSession, community_id: uuid.UUID) -> No
         delete(Community).where(Community.id == community.id),
         StillInUse(f"{community.name} is still referenced"),
     )
+    await record_locator_change(session, [community.id])
 
 
 async def locate(
@@ -263,7 +273,7 @@ async def locate(
     coord_system: CoordSystem,
 ) -> LocateRead:
     wgs_lat, wgs_lng = to_wgs84(lat, lng, coord_system)
-    found = await locator.locate(session, wgs_lat, wgs_lng)
+    found = await locator.locate(wgs_lat, wgs_lng)
     location = LatLng(lat=wgs_lat, lng=wgs_lng)
     if found is None:
         return LocateRead(
@@ -293,7 +303,7 @@ async def _check_grid_name_free(
         raise NameTaken(f"The community already has a grid named {name!r}")
 
 
-async def _grid_boundary(community: Community, boundary: BoundaryModel) -> dict[str, Any]:
+async def _store_grid_boundary(grid: Grid, community: Community, boundary: BoundaryModel) -> None:
     geometry = await read_boundary(boundary, ["body", "boundary"])
     if community.boundary is not None and not await grid_fits_community(
         community.boundary, geometry
@@ -301,7 +311,7 @@ async def _grid_boundary(community: Community, boundary: BoundaryModel) -> dict[
         raise ValidationFailed.at(
             ["body", "boundary"], f"the grid does not lie within the boundary of {community.name}"
         )
-    return stored_boundary(boundary)
+    store_boundary(grid, stored_boundary(boundary), geometry)
 
 
 async def create_grid(session: AsyncSession, community_id: uuid.UUID, body: GridCreate) -> Grid:
@@ -309,11 +319,12 @@ async def create_grid(session: AsyncSession, community_id: uuid.UUID, body: Grid
     await _check_grid_name_free(session, community.id, body.name)
     grid = Grid(community_id=community.id, name=body.name)
     if body.boundary is not None:
-        grid.boundary = await _grid_boundary(community, body.boundary)
+        await _store_grid_boundary(grid, community, body.boundary)
     session.add(grid)
     await flush_or_raise(
         session, NameTaken(f"The community already has a grid named {body.name!r}")
     )
+    await record_locator_change(session, [community.id])
     return grid
 
 
@@ -324,11 +335,12 @@ async def update_grid(session: AsyncSession, grid_id: uuid.UUID, body: GridUpdat
         grid.name = body.name
     if "boundary" in body.model_fields_set:
         if body.boundary is None:
-            grid.boundary = None
+            store_boundary(grid, None)
         else:
             community = await session.get_one(Community, grid.community_id)
-            grid.boundary = await _grid_boundary(community, body.boundary)
+            await _store_grid_boundary(grid, community, body.boundary)
     await flush_or_raise(session, NameTaken("The community already has a grid of that name"))
+    await record_locator_change(session, [grid.community_id])
     return grid
 
 
@@ -339,3 +351,4 @@ async def delete_grid(session: AsyncSession, grid_id: uuid.UUID) -> None:
         delete(Grid).where(Grid.id == grid.id),
         StillInUse(f"{grid.name} is still referenced"),
     )
+    await record_locator_change(session, [grid.community_id])
