@@ -64,7 +64,16 @@ def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]
 
 
 _ON_ROLLBACK = "ssp_on_rollback"
+_AFTER_COMMIT = "ssp_after_commit"
 log = logging.getLogger("app.db")
+
+
+def after_commit(session: AsyncSession, callback: Callable[[], Awaitable[None]]) -> None:
+    """Run ``callback`` once this unit of work has committed, before the answer goes out: for
+    what this process must have in step with the committed change when the caller's next
+    request comes (the locator of a boundary just edited). A callback that fails is logged:
+    the change is committed, and the answer says so."""
+    session.info.setdefault(_AFTER_COMMIT, []).append(callback)
 
 
 def on_rollback(session: AsyncSession, callback: Callable[[], Awaitable[None]]) -> None:
@@ -80,6 +89,7 @@ async def session_scope(factory: async_sessionmaker[AsyncSession]) -> AsyncItera
             yield session
             await session.commit()
         except BaseException:
+            session.info.pop(_AFTER_COMMIT, None)
             await session.rollback()
             for callback in session.info.pop(_ON_ROLLBACK, []):
                 try:
@@ -87,6 +97,11 @@ async def session_scope(factory: async_sessionmaker[AsyncSession]) -> AsyncItera
                 except Exception:  # the original error matters more; log this one
                     log.exception("a rollback clean-up failed")
             raise
+        for callback in session.info.pop(_AFTER_COMMIT, []):
+            try:
+                await callback()
+            except Exception:
+                log.exception("work after a commit failed")
 
 
 async def insert_new(session: AsyncSession, rows: Sequence[Any]) -> None:

@@ -3,13 +3,13 @@ and the process's locator cache."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Request
 
 from app.auth.deps import UserPrincipal, require_roles
 from app.auth.principal import Principal
+from app.core.db import after_commit
 from app.core.deps import SessionDep
 from app.core.errors import Forbidden
 from app.core.params import CheckInId, CommunityId, PairingId
@@ -29,17 +29,12 @@ async def get_locator_cache(request: Request) -> LocatorCache:
 LocatorCacheDep = Annotated[LocatorCache, Depends(get_locator_cache)]
 
 
-async def commit_and_refresh_locator(
-    session: SessionDep, locator: LocatorCacheDep
-) -> AsyncIterator[None]:
-    """For routes that change communities or grids: commit here (the session's own commit then
-    finds nothing left to do), then wait until this process's locator has the change before
-    answering, so that the writer's next request is routed by it. Only this request waits:
-    every other lookup meanwhile answers from the snapshot it has (app/org/locator_cache.py).
-    Nothing happens when the route failed: the exception comes out of the ``yield``."""
-    yield
-    await session.commit()
-    await locator.catch_up()
+async def refresh_locator_after_commit(session: SessionDep, locator: LocatorCacheDep) -> None:
+    """For routes that change communities or grids: once the change is committed, wait until
+    this process's locator has it before answering, so that the writer's next request is routed
+    by it. Only this request waits: every other lookup meanwhile answers from the snapshot it
+    has (app/org/locator_cache.py). Nothing is waited for when the route failed."""
+    after_commit(session, locator.catch_up)
 
 
 SupervisorPrincipal = Annotated[Principal, Depends(require_roles(Role.supervisor))]

@@ -26,7 +26,7 @@ from app.org.communities.schemas import (
     ImportResult,
     LocateRead,
 )
-from app.org.deps import LocatorCacheDep, commit_and_refresh_locator
+from app.org.deps import LocatorCacheDep, refresh_locator_after_commit
 from app.org.exceptions import NameTaken, StillInUse
 from app.org.importer import import_communities
 
@@ -34,7 +34,7 @@ router = APIRouter(tags=["communities"])
 
 # Writes that move boundaries or rename areas: they answer once the process's locator has the
 # change. Exited before the response is sent (scope "function"), as the session is.
-_REFRESHES_LOCATOR = [Depends(commit_and_refresh_locator, scope="function")]
+_REFRESHES_LOCATOR = [Depends(refresh_locator_after_commit)]
 
 
 @router.get(

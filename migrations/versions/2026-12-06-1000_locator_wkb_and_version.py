@@ -1,7 +1,7 @@
 """locator: boundaries as WKB beside the GeoJSON, and a version row instead of a fingerprint
 
 Revision ID: 7a2b3c4d5e6f
-Revises: dc9006ff3d06
+Revises: 5e0a7c3d9b21
 Create Date: 2026-12-06 01:00:00+00:00
 
 ``communities.boundary_wkb`` and ``grids.boundary_wkb`` hold each boundary as WKB, written with
@@ -24,7 +24,7 @@ from alembic import op
 from shapely.geometry import shape
 
 revision: str = "7a2b3c4d5e6f"
-down_revision: str | None = "dc9006ff3d06"
+down_revision: str | None = "5e0a7c3d9b21"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
