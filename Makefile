@@ -32,7 +32,7 @@ MOBILE_PAGE := app/mobile/static/index.html
 MOBILE_MODULES := mobile/node_modules/.package-lock.json
 MOBILE_SOURCES := mobile/build.mjs $(shell find mobile/src -type f 2>/dev/null)
 
-.PHONY: run test test-sqlite test-postgres lint format install migrate seed clean bench dashboard mobile
+.PHONY: run test test-sqlite test-postgres test-pgbouncer lint format install migrate seed clean bench dashboard mobile
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -84,6 +84,21 @@ test-sqlite: $(STAMP) $(DASHBOARD_PAGE) $(MOBILE_PAGE)
 
 test-postgres: $(STAMP) $(DASHBOARD_PAGE) $(MOBILE_PAGE)
 	SSP_TEST_DATABASE_URL=$${SSP_TEST_DATABASE_URL:-$(TEST_POSTGRES_URL)} $(PYTEST)
+
+# Behind a real PgBouncer in transaction mode (Debian: apt-get install pgbouncer), which each test
+# process starts on a free port in front of that server (tests/pgbouncer.py): the tests that only
+# PostgreSQL runs, and a smoke run of the rest, concurrent writers among them.
+PGBOUNCER_TESTS := tests/core/test_pgbouncer.py tests/processes tests/test_migration_lock.py \
+	tests/core/test_database_conflicts.py tests/core/test_database_unavailable.py \
+	tests/workflow/test_overdue_batches.py tests/integrations/test_stream.py \
+	tests/integrations/test_delivery.py \
+	tests/auth/test_auth.py tests/points/test_award.py tests/store/test_redemption_races.py \
+	tests/workflow/test_concurrency.py tests/reports/test_idempotency.py \
+	tests/reports/test_intake_photos.py
+
+test-pgbouncer: $(STAMP)
+	SSP_TEST_PGBOUNCER=1 SSP_TEST_DATABASE_URL=$${SSP_TEST_DATABASE_URL:-$(TEST_POSTGRES_URL)} \
+		$(PYTEST) $(PGBOUNCER_TESTS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check app tests bench migrations

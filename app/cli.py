@@ -80,7 +80,8 @@ def migrate(
     settings = get_settings()
     if settings.is_sqlite:
         create_engine(settings)  # makes the folder of the SQLite file
-    upgrade(settings.database_url, revision)
+    # Straight to PostgreSQL: the migrations' lock is a session's, which a pooler cannot keep.
+    upgrade(settings.direct_database_url, revision)
     console.print(f"Database migrated to {revision}.")
 
 

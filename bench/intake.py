@@ -26,6 +26,11 @@ What it does:
 
 Run: .venv/bin/python bench/intake.py [--clients N] [--requests M] [--database-url URL]
      [--workers K] [--warmup W] [--keep-alive] [--output PATH]
+     [--statement-cache on|off] [--pgbouncer-url URL]
+--statement-cache off runs the server with asyncpg's statement caches off
+(SSP_DATABASE_STATEMENT_CACHE=false); --pgbouncer-url has it reach the same database through a
+PgBouncer in transaction mode started beforehand (SSP_DATABASE_POOLER=pgbouncer-transaction, the
+caches off unless --statement-cache on), migrations and seeding still straight to PostgreSQL.
 Each report goes on a new connection unless --keep-alive: with kept-alive connections, uvicorn's
 workers do not share the load (a connection stays with the worker that accepted it). A second run
 on the same database refuses to start; a run on a machine busy with other work is flagged.
@@ -419,6 +424,17 @@ def parse_args() -> argparse.Namespace:
         help="reports of 9 photos per flow and round in the two-step comparison (10; 0 skips)",
     )
     parser.add_argument("--output", type=Path, default=RESULTS, help="where to write the JSON")
+    parser.add_argument(
+        "--statement-cache",
+        choices=("on", "off"),
+        default=None,
+        help="asyncpg's statement caches in the server (default: the server's own choice)",
+    )
+    parser.add_argument(
+        "--pgbouncer-url",
+        default=None,
+        help="the server reaches --database-url's database through this PgBouncer URL",
+    )
     args = parser.parse_args()
     if args.clients < 1 or args.requests < 1 or args.workers < 1:
         parser.error("--clients, --requests and --workers must be at least 1")
@@ -445,7 +461,9 @@ def exclusive(url: URL) -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def bench_environment(database_url: str) -> Iterator[dict[str, str]]:
+def bench_environment(
+    database_url: str, connection: dict[str, str] | None = None
+) -> Iterator[dict[str, str]]:
     """A fresh, migrated and seeded database and a temporary photo folder; both removed after."""
     url = make_url(database_url)
     if not url.get_backend_name() == "postgresql" or not url.database:
@@ -466,12 +484,28 @@ def bench_environment(database_url: str) -> Iterator[dict[str, str]]:
         recreate_database(url)
         run_cli(env, "migrate")
         run_cli(env, "seed-demo")
+        env.update(connection or {})
         env["BENCH_WORKDIR"] = str(workdir)
         yield env
     finally:
         with contextlib.suppress(Exception):
             drop_database(url)
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+def server_connection(args: argparse.Namespace) -> dict[str, str]:
+    """The server's connection settings besides the database URL's."""
+    settings: dict[str, str] = {}
+    if args.pgbouncer_url:
+        pooled = make_url(args.pgbouncer_url).set(database=make_url(args.database_url).database)
+        settings |= {
+            "SSP_DATABASE_URL": pooled.render_as_string(hide_password=False),
+            "SSP_DATABASE_POOLER": "pgbouncer-transaction",
+            "SSP_DATABASE_DIRECT_URL": args.database_url,
+        }
+    if args.statement_cache:
+        settings["SSP_DATABASE_STATEMENT_CACHE"] = str(args.statement_cache == "on").lower()
+    return settings
 
 
 def main() -> None:
@@ -491,7 +525,7 @@ def run(args: argparse.Namespace) -> None:
     log(f"Pillow alone, {threads} threads (before the server run)")
     pillow = pillow_rounds(photo, threads, PILLOW_ROUNDS // 2)
 
-    with bench_environment(args.database_url) as env:
+    with bench_environment(args.database_url, server_connection(args)) as env:
         log(f"starting the server ({args.workers} worker(s))")
         server = start_server(env, args.workers, Path(env["BENCH_WORKDIR"]))
         try:
@@ -541,6 +575,9 @@ def run(args: argparse.Namespace) -> None:
             "category": CATEGORY,
             "point": [LAT, LNG],
             "keep_alive": args.keep_alive,
+            "statement_cache": args.statement_cache or "the server's default",
+            "pgbouncer_url": args.pgbouncer_url
+            and make_url(args.pgbouncer_url).render_as_string(hide_password=True),
             "pillow_threads": threads,
             "pillow_rounds": PILLOW_ROUNDS,
             "pillow_photos_per_round": PILLOW_PHOTOS_PER_ROUND,

@@ -20,7 +20,7 @@ target_metadata = Base.metadata
 
 
 def _url() -> str:
-    return config.attributes.get("database_url") or get_settings().database_url
+    return config.attributes.get("database_url") or get_settings().direct_database_url
 
 
 def _render_item(type_: str, obj: Any, autogen_context: AutogenContext) -> str | Literal[False]:
@@ -62,7 +62,9 @@ async def run_migrations_online() -> None:
         return
     from app.core.config import Settings
 
-    settings = Settings(database_url=_url(), env="dev")
+    # The URL is one straight to PostgreSQL (`migrate` uses SSP_DATABASE_DIRECT_URL): the lock
+    # below is a session's, which a transaction pooler would lose between two transactions.
+    settings = Settings(database_url=_url(), env="dev", database_pooler="none")
     engine = create_engine(settings)
     try:
         async with engine.connect() as conn, migration_lock(conn), conn.begin():

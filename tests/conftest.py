@@ -29,6 +29,7 @@ from app.core.migrations import upgrade
 from app.core.security import hash_password, use_password_hash_cost
 from app.demo.seed import seed_demo
 from app.main import create_app
+from tests import pgbouncer
 
 DEMO_PASSWORD = "suishoupai-demo"
 # The least argon2 allows: a sign-in costs microseconds instead of a fifth of a second.
@@ -90,7 +91,13 @@ _build_routes_once_per_process()
 
 
 def pytest_report_header() -> str:
-    return f"database: {'PostgreSQL ' + PG_URL if PG_URL else 'SQLite'}"
+    behind = ", behind PgBouncer in transaction mode" if pgbouncer.WANTED else ""
+    return f"database: {'PostgreSQL ' + PG_URL + behind if PG_URL else 'SQLite'}"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if pgbouncer.WANTED and not PG_URL:
+        raise pytest.UsageError("SSP_TEST_PGBOUNCER needs SSP_TEST_DATABASE_URL")
 
 
 def _freeze_what_lives() -> None:
@@ -127,6 +134,7 @@ def make_test_settings(database_url: str, tmp_path: Path, **overrides: object) -
         "embedded_worker": False,
         "demo_password": DEMO_PASSWORD,
         **CHEAP_PASSWORD_HASHING,
+        **pgbouncer.connection_settings(database_url),
     }
     values.update(overrides)
     return Settings(**values)
@@ -151,7 +159,11 @@ class DatabaseFactory:
     (a new clone is some 470 files): up to seconds on a busy disk. So a test hands its database
     over and goes on; the drops happen behind the tests, up to PENDING_DROPS at once (drops
     that wait for a checkpoint are all served by the next one), on connections kept for the
-    session. ``close`` waits for them."""
+    session. ``close`` waits for them.
+
+    Behind PgBouncer (tests/pgbouncer.py) the demo-seeded clones are reached through it; the
+    empty databases, which tests migrate, and the suite's own admin work go straight to the
+    server, as a deployment's migrations do."""
 
     def __init__(self, workdir: Path) -> None:
         self.workdir = workdir
@@ -199,7 +211,7 @@ class DatabaseFactory:
         self._next_clone = None
         url = await asyncio.shield(clone)  # a test cancelled while waiting leaves it whole
         self._next_clone = asyncio.ensure_future(self._pg_clone())
-        return url
+        return pgbouncer.running.pooled(url) if pgbouncer.running else url
 
     async def _pg_clone(self) -> str:
         if self.template_url is None:
@@ -267,9 +279,18 @@ class DatabaseFactory:
 async def database_factory(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> AsyncIterator[DatabaseFactory]:
+    if pgbouncer.WANTED:
+        assert PG_URL is not None
+        pgbouncer.running = pgbouncer.PgBouncer(PG_URL)
+        pgbouncer.running.start()
     factory = DatabaseFactory(tmp_path_factory.mktemp("databases"))
-    yield factory
-    await factory.close()
+    try:
+        yield factory
+        await factory.close()
+    finally:
+        if pgbouncer.running is not None:
+            pgbouncer.running.close()
+            pgbouncer.running = None
 
 
 @pytest.fixture

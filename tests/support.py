@@ -17,6 +17,7 @@ import httpx
 from app.core.config import Settings
 from app.demo.seed import demo_id
 from app.main import create_app
+from tests import pgbouncer
 from tests.conftest import CHEAP_PASSWORD_HASHING
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -53,8 +54,13 @@ def command_env(database_url: str, **variables: str) -> dict[str, str]:
         "SSP_LOG_JSON": "false",
         "COLUMNS": "300",
         **{f"SSP_{name.upper()}": str(value) for name, value in CHEAP_PASSWORD_HASHING.items()},
+        **_as_variables(pgbouncer.connection_settings(database_url)),
         **variables,
     }
+
+
+def _as_variables(settings: dict[str, Any]) -> dict[str, str]:
+    return {f"SSP_{name.upper()}": str(value) for name, value in settings.items()}
 
 
 async def start_command(

@@ -15,6 +15,7 @@ from app.core.db import create_engine, create_sessionmaker
 from app.core.migrations import alembic_config, downgrade, upgrade
 from app.models import Base
 from app.models.enums import JobStatus
+from tests import pgbouncer
 from tests.conftest import DatabaseFactory
 from tests.workflow.test_overdue import LEAD_UNIT, T0, add_job, add_report
 
@@ -107,6 +108,8 @@ async def test_the_last_migration_downgrades_without_losing_rows(database_url: s
     """A downgrade drops columns in place: copying a table to drop them would drop the old
     table, and with foreign keys on, SQLite deletes every row referring to it (a case's jobs,
     photos, timeline)."""
+    # Migrations run straight on the server (SSP_DATABASE_DIRECT_URL), not through a pooler.
+    database_url = pgbouncer.direct_url(database_url)
     engine = create_engine(Settings(env="test", database_url=database_url))
     try:
         async with create_sessionmaker(engine)() as session:

@@ -42,6 +42,18 @@ class Settings(BaseSettings):
     # on every request; after a database restart SQLAlchemy sees the first dropped connection
     # fail, discards the whole pool, and that one request is answered 500.
     database_pre_ping: bool = False
+    # What stands between the service and PostgreSQL (README, "Connections and PgBouncer").
+    # "pgbouncer-transaction": PgBouncer in transaction mode, where a server connection is the
+    # service's for one transaction only, so no startup parameters and no prepared statements
+    # kept from one transaction to the next.
+    database_pooler: Literal["none", "pgbouncer-transaction"] = "none"
+    # Straight to PostgreSQL, for what needs a session of its own: LISTEN for live events and
+    # the migrations' lock. Unset: database_url; behind the pooler it must be set.
+    database_direct_url: str | None = None
+    # asyncpg's and SQLAlchemy's caches of prepared statements. Unset: on, except behind
+    # PgBouncer in transaction mode (before 1.21, or without max_prepared_statements, PgBouncer
+    # hands a cached statement's next use to a server connection that never prepared it).
+    database_statement_cache: bool | None = None
 
     secret_key: str = DEFAULT_SECRET_KEY
     access_token_minutes: int = 30
@@ -216,6 +228,26 @@ class Settings(BaseSettings):
                 f"{PASSWORD_HASH_FLOOR_MEMORY_KIB}"
             )
         return self
+
+    @model_validator(mode="after")
+    def _direct_url_behind_the_pooler(self) -> Settings:
+        if self.database_pooler != "none" and not self.database_direct_url:
+            raise ValueError(
+                "SSP_DATABASE_POOLER is set: set SSP_DATABASE_DIRECT_URL to a connection "
+                "straight to PostgreSQL, for LISTEN and the migrations' lock (a transaction "
+                "pooler cannot keep either)"
+            )
+        return self
+
+    @property
+    def direct_database_url(self) -> str:
+        return self.database_direct_url or self.database_url
+
+    @property
+    def statement_cache(self) -> bool:
+        if self.database_statement_cache is not None:
+            return self.database_statement_cache
+        return self.database_pooler == "none"
 
     @property
     def open311_reads_public(self) -> bool:

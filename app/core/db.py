@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.pool import NullPool
 
 from app.core.config import Settings
 
@@ -31,8 +32,10 @@ def _set_sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def create_engine(settings: Settings) -> AsyncEngine:
-    url = make_url(settings.database_url)
+def create_engine(settings: Settings, *, direct: bool = False) -> AsyncEngine:
+    """The engine of ``settings.database_url``; ``direct``: one without a pool on the direct URL,
+    for what holds a session of its own (LISTEN), which a transaction pooler cannot keep."""
+    url = make_url(settings.direct_database_url if direct else settings.database_url)
     kwargs: dict[str, Any] = {"echo": settings.database_echo}
     if url.get_backend_name() == "sqlite":
         if url.database and url.database != ":memory:":
@@ -43,20 +46,37 @@ def create_engine(settings: Settings) -> AsyncEngine:
                 # fails /readyz until the file can be opened.
                 log.warning("cannot make the folder of the SQLite file: %s", exc)
         kwargs["connect_args"] = {"timeout": 10}
+    elif direct:
+        kwargs.update(poolclass=NullPool, connect_args=_postgresql_connect_args(pooled=False))
     else:
         kwargs.update(
             pool_size=settings.database_pool_size,
             max_overflow=10,
             pool_pre_ping=settings.database_pre_ping,
-            # No JIT: it compiles a statement's expressions each time it runs one the planner
-            # thinks costly, some 100 ms for a statistic over a month of cases that then runs
-            # in a few tens; the service's statements are all short.
-            connect_args={"server_settings": {"jit": "off"}},
+            connect_args=_postgresql_connect_args(
+                pooled=settings.database_pooler != "none", cache=settings.statement_cache
+            ),
         )
     engine = create_async_engine(url, **kwargs)
     if url.get_backend_name() == "sqlite":
         event.listen(engine.sync_engine, "connect", _set_sqlite_pragmas)
     return engine
+
+
+def _postgresql_connect_args(*, pooled: bool, cache: bool = True) -> dict[str, Any]:
+    args: dict[str, Any] = {}
+    if not pooled:
+        # No JIT: it compiles a statement's expressions each time it runs one the planner
+        # thinks costly, some 100 ms for a statistic over a month of cases that then runs
+        # in a few tens; the service's statements are all short. PgBouncer refuses startup
+        # parameters it does not know: behind it the database says so instead (README,
+        # "Connections and PgBouncer": ALTER DATABASE … SET jit = off).
+        args["server_settings"] = {"jit": "off"}
+    if not cache:
+        # Each statement is then parsed again in the message that runs it (asyncpg's unnamed
+        # statement), so it needs no server connection to remember it between transactions.
+        args.update(statement_cache_size=0, prepared_statement_cache_size=0)
+    return args
 
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -4,8 +4,10 @@ One ``EventBroker`` per API process reads new outbox rows and hands each to the 
 the callers allowed to see it. It reads the database, not process memory, so a change made
 through any API process (or worker) reaches every stream. It polls every ``sse_poll_seconds``;
 on PostgreSQL the outbox writer also sends ``NOTIFY ssp_outbox`` at commit, which the broker
-LISTENs for on one connection, so events usually arrive within milliseconds. While no stream is
-open the broker does no database work at all and holds no connection.
+LISTENs for on one connection of its own, straight to PostgreSQL (``SSP_DATABASE_DIRECT_URL``:
+behind a transaction pooler a LISTEN would stay on a server connection the service no longer
+holds), so events usually arrive within milliseconds. While no stream is open the broker does
+no database work at all and holds no connection.
 
 Ids come from a sequence that PostgreSQL hands out at insert time, so a transaction holding id
 10 may commit after one holding id 11. Reading "ids above the last one seen" alone would lose
@@ -36,6 +38,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from app.auth.principal import Principal
 from app.core.config import Settings
+from app.core.db import create_engine
 from app.integrations.audience import Audience, ListenerIndex, LiveEvent
 from app.integrations.outbox import NOTIFY_CHANNEL
 from app.models import OutboxEvent
@@ -98,11 +101,13 @@ class EventBroker:
         self,
         engine: AsyncEngine,
         sessionmaker: async_sessionmaker[AsyncSession],
-        poll_seconds: float,
+        settings: Settings,
+        poll_seconds: float | None = None,
     ) -> None:
         self._engine = engine
         self._sessionmaker = sessionmaker
-        self._poll_seconds = poll_seconds
+        self._settings = settings
+        self._poll_seconds = settings.sse_poll_seconds if poll_seconds is None else poll_seconds
         self._subscriptions: ListenerIndex[Subscription] = ListenerIndex()
         self._lock = asyncio.Lock()
         self._active = asyncio.Event()
@@ -244,18 +249,22 @@ class EventBroker:
             await asyncio.sleep(LISTEN_RETRY_SECONDS)
 
     async def _listen_until_lost(self) -> None:
-        async with self._engine.connect() as conn:
-            raw = await conn.get_raw_connection()
-            driver: Any = raw.driver_connection  # the asyncpg connection
-            lost = asyncio.Event()
-            driver.add_termination_listener(lambda _conn: lost.set())
-            await driver.add_listener(NOTIFY_CHANNEL, self._on_notify)
-            try:
-                await lost.wait()
-            finally:
-                if not driver.is_closed():
-                    await driver.remove_listener(NOTIFY_CHANNEL, self._on_notify)
-            log.warning("the LISTEN connection was lost; polling only for now")
+        engine = create_engine(self._settings, direct=True)
+        try:
+            async with engine.connect() as conn:
+                raw = await conn.get_raw_connection()
+                driver: Any = raw.driver_connection  # the asyncpg connection
+                lost = asyncio.Event()
+                driver.add_termination_listener(lambda _conn: lost.set())
+                await driver.add_listener(NOTIFY_CHANNEL, self._on_notify)
+                try:
+                    await lost.wait()
+                finally:
+                    if not driver.is_closed():
+                        await driver.remove_listener(NOTIFY_CHANNEL, self._on_notify)
+                log.warning("the LISTEN connection was lost; polling only for now")
+        finally:
+            await engine.dispose()
 
     def _on_notify(self, *_args: object) -> None:
         self._wake.set()
@@ -266,7 +275,7 @@ def event_broker(app: FastAPI) -> EventBroker:
     broker: EventBroker | None = getattr(app.state, "event_broker", None)
     if broker is None:
         settings: Settings = app.state.settings
-        broker = EventBroker(app.state.engine, app.state.sessionmaker, settings.sse_poll_seconds)
+        broker = EventBroker(app.state.engine, app.state.sessionmaker, settings)
         app.state.event_broker = broker
     return broker
 

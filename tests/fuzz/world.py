@@ -42,6 +42,7 @@ from app.models import (
     User,
     Webhook,
 )
+from tests import pgbouncer
 from tests.conftest import DEMO_PASSWORD, make_test_settings
 
 PHOTO = Path(__file__).resolve().parents[1] / "fixtures" / "photos" / "Canon_40D.jpg"
@@ -266,7 +267,7 @@ async def _play_scenario(http: httpx.AsyncClient) -> None:
 
 
 async def _collect_ids(database_url: str) -> dict[str, list[str]]:
-    engine = create_async_engine(database_url)
+    engine = create_async_engine(pgbouncer.direct_url(database_url))
     try:
         async with engine.connect() as conn:
             ids: dict[str, list[str]] = {}

@@ -270,7 +270,7 @@ async def test_on_postgresql_notify_wakes_the_broker_between_polls(
     if settings.is_sqlite:
         pytest.skip("LISTEN/NOTIFY is PostgreSQL's; on SQLite the broker polls")
     # A broker that would poll only every 30 s: the event can only come that fast by NOTIFY.
-    broker = stream.EventBroker(app.state.engine, app.state.sessionmaker, poll_seconds=30)
+    broker = stream.EventBroker(app.state.engine, app.state.sessionmaker, settings, poll_seconds=30)
     admin = await login("admin")
     try:
         principal = await _principal(app, admin)

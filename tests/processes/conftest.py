@@ -32,6 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from app.core.config import Settings
 from app.core.storage import PhotoStorage, build_storage
+from tests import pgbouncer
 from tests.conftest import DEMO_PASSWORD, PG_URL
 from tests.integrations.conftest import RECEIVER_HOSTS
 
@@ -228,6 +229,10 @@ class Stack:
             "SSP_PHOTO_WORKERS": "1",
             "SSP_LOG_JSON": "false",
             "SSP_LOG_LEVEL": "WARNING",
+            **{
+                f"SSP_{name.upper()}": str(value)
+                for name, value in pgbouncer.connection_settings(self.database_url).items()
+            },
             **overrides,
         }
 
@@ -243,6 +248,7 @@ class Stack:
             s3_access_key=S3_ACCESS_KEY,
             s3_secret_key=S3_SECRET_KEY,
             s3_addressing_style="path",
+            **pgbouncer.connection_settings(self.database_url),
         )
 
     def storage(self) -> PhotoStorage:
@@ -319,7 +325,7 @@ async def stack(
 @pytest.fixture
 async def db(database_url: str) -> AsyncIterator[AsyncEngine]:
     """The test's database, for what only the database can tell (while a process is frozen)."""
-    engine = create_async_engine(database_url, pool_size=2)
+    engine = create_async_engine(pgbouncer.direct_url(database_url), pool_size=2)
     yield engine
     await engine.dispose()
 
