@@ -24,7 +24,7 @@ async def background_work(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
     broker = event_broker(app)
     locator: LocatorCache = app.state.community_locator
-    locator.start(app.state.engine)
+    locator.start(settings)
     stop = asyncio.Event()
     worker = (
         asyncio.create_task(

@@ -29,7 +29,6 @@ import logging
 import time
 from collections import deque
 from collections.abc import AsyncIterator
-from typing import Any
 
 from fastapi import FastAPI
 from fastapi.sse import ServerSentEvent
@@ -38,7 +37,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from app.auth.principal import Principal
 from app.core.config import Settings
-from app.core.db import create_engine
+from app.core.listen import keep_listening
 from app.integrations.audience import Audience, ListenerIndex, LiveEvent
 from app.integrations.outbox import NOTIFY_CHANNEL
 from app.models import OutboxEvent
@@ -53,7 +52,6 @@ MAX_TRACKED_GAPS = 1000
 # Ids below the newest one that may still be in flight when the broker starts reading.
 START_LOOKBACK = 100
 RECONNECT_MILLISECONDS = 3000
-LISTEN_RETRY_SECONDS = 5.0
 
 
 class Subscription:
@@ -173,7 +171,11 @@ class EventBroker:
     async def _run(self) -> None:
         while True:
             await self._active.wait()
-            listener = asyncio.create_task(self._listen()) if self.listens else None
+            listener = (
+                asyncio.create_task(keep_listening(self._settings, NOTIFY_CHANNEL, self._on_notify))
+                if self.listens
+                else None
+            )
             try:
                 while self._subscriptions:
                     try:
@@ -235,36 +237,6 @@ class EventBroker:
         for subscription in self._subscriptions.candidates(event):
             if not subscription.offer(event, late=late):
                 self._subscriptions.discard(subscription)
-
-    async def _listen(self) -> None:
-        """LISTEN on the outbox channel (PostgreSQL) and wake the poller on every NOTIFY; on a
-        lost connection, fall back to polling and try again a little later."""
-        while True:
-            try:
-                await self._listen_until_lost()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.warning("LISTEN %s failed; polling only for now", NOTIFY_CHANNEL, exc_info=True)
-            await asyncio.sleep(LISTEN_RETRY_SECONDS)
-
-    async def _listen_until_lost(self) -> None:
-        engine = create_engine(self._settings, direct=True)
-        try:
-            async with engine.connect() as conn:
-                raw = await conn.get_raw_connection()
-                driver: Any = raw.driver_connection  # the asyncpg connection
-                lost = asyncio.Event()
-                driver.add_termination_listener(lambda _conn: lost.set())
-                await driver.add_listener(NOTIFY_CHANNEL, self._on_notify)
-                try:
-                    await lost.wait()
-                finally:
-                    if not driver.is_closed():
-                        await driver.remove_listener(NOTIFY_CHANNEL, self._on_notify)
-                log.warning("the LISTEN connection was lost; polling only for now")
-        finally:
-            await engine.dispose()
 
     def _on_notify(self, *_args: object) -> None:
         self._wake.set()

@@ -31,8 +31,11 @@ from collections.abc import Callable, Collection
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app.core.config import Settings
+from app.core.listen import keep_listening
 from app.core.sql import member_of
 from app.models import Community, Grid
 from app.org.locator_snapshot import (
@@ -54,7 +57,6 @@ log = logging.getLogger("app.org.locator")
 _BUILD_INLINE_MAX_AREAS = 200
 # More changed communities than this (or than a quarter of them all) are read as a whole.
 _INCREMENTAL_MAX_COMMUNITIES = 2000
-LISTEN_RETRY_SECONDS = 5.0
 
 Rows = tuple[list[CommunityRow], list[GridRow]]
 
@@ -119,12 +121,20 @@ class LocatorCache:
         async with self._progress:
             await self._progress.wait_for(lambda: self._done >= wanted)
 
-    def start(self, engine: AsyncEngine) -> None:
+    def start(self, settings: Settings) -> None:
         """For the app's lifespan: build the first snapshot now, and on PostgreSQL follow the
         other processes' changes by LISTEN."""
         self.request_refresh()
-        if engine.dialect.name == "postgresql" and self._listener is None:
-            self._listener = asyncio.create_task(self._listen(engine), name="locator-listen")
+        postgres = make_url(settings.database_url).get_backend_name() == "postgresql"
+        if postgres and self._listener is None:
+            listening = keep_listening(
+                settings,
+                NOTIFY_CHANNEL,
+                self._on_notify,
+                on_listening=self._listening_began,
+                on_lost=self._listening_ended,
+            )
+            self._listener = asyncio.create_task(listening, name="locator-listen")
 
     async def close(self) -> None:
         for task in (self._listener, self._refresher):
@@ -186,34 +196,13 @@ class LocatorCache:
             return None
         return changed
 
-    async def _listen(self, engine: AsyncEngine) -> None:
-        while True:
-            try:
-                await self._listen_until_lost(engine)
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.warning("LISTEN %s failed; polling for now", NOTIFY_CHANNEL, exc_info=True)
-            finally:
-                self.listening = False
-            await asyncio.sleep(LISTEN_RETRY_SECONDS)
+    def _listening_began(self) -> None:
+        self.listening = True
+        # A change committed before the LISTEN began was announced to nobody here.
+        self.request_refresh()
 
-    async def _listen_until_lost(self, engine: AsyncEngine) -> None:
-        async with engine.connect() as conn:
-            raw = await conn.get_raw_connection()
-            driver: Any = raw.driver_connection  # the asyncpg connection
-            lost = asyncio.Event()
-            driver.add_termination_listener(lambda _conn: lost.set())
-            await driver.add_listener(NOTIFY_CHANNEL, self._on_notify)
-            self.listening = True
-            # A change committed before the LISTEN began was announced to nobody here.
-            self.request_refresh()
-            try:
-                await lost.wait()
-            finally:
-                if not driver.is_closed():
-                    await driver.remove_listener(NOTIFY_CHANNEL, self._on_notify)
-            log.warning("the locator's LISTEN connection was lost; polling for now")
+    def _listening_ended(self) -> None:
+        self.listening = False
 
     def _on_notify(self, _conn: object, _pid: int, _channel: str, payload: str) -> None:
         snapshot = self._snapshot
