@@ -109,8 +109,8 @@ WITH g AS MATERIALIZED (
         status_before_hold, closure_type, created_at, accepted_at, started_at, dispatched_at,
         on_hold_at, resolved_at, closed_at, rejected_at, duplicate_at, updated_at)
     SELECT md5('bench-report-' || i)::uuid,
-           'SSP-' || to_char(created_at AT TIME ZONE 'Asia/Shanghai', 'YYYYMMDD') || '-'
-               || lpad(i::text, 7, '0'),
+           'SSP-150826-' || to_char(created_at AT TIME ZONE 'Asia/Shanghai', 'YYYYMMDD')
+               || '-' || lpad(i::text, 7, '0'),
            status, 3, cat_code[ki], default_priority, 'courier',
            cat_name || '（压测数据）', lat, lng, lat, lng, 'wgs84', courier_id[wi],
            courier_branch[wi], comm_id[ci], comm_region[ci], 'boundary',

@@ -4,9 +4,10 @@ database (bench/reads_data.py; made first when it is missing, kept for next time
 
 1. idle: passes at the real time, after a first pass has caught up with the last day's clocks
    the data set leaves un-noted;
-2. catch-up: a pass forty days later, when every running clock of every open case (reports' and
-   jobs') is past its deadline and past the red card's threshold: how many it recorded, its wall
-   time and its database time, then idle passes at that time;
+2. catch-up: every overdue mark and card taken away and every clock's notes cleared (as if no
+   clock had ever run out), then a pass forty days later, when every running clock of every
+   open case (reports' and jobs') is past its deadline and past the red card's threshold: how
+   many it recorded, its wall time and its database time, then idle passes at that time;
 3. side by side, the read the sweep made at every pass before clocks noted where it was with
    them: every running clock past its deadline (hand-written SQL, the same moment), which grows
    with every clock recorded and never goes back down while the cases stay open.
@@ -86,6 +87,28 @@ async def _drop_copy(admin_dsn: str) -> None:
         await admin.close()
 
 
+# As if no running clock had ever run out: no marks, no cards, no notes on the clocks.
+FORGET_EVERY_OVERDUE = (
+    "DELETE FROM overdue_marks",
+    f"UPDATE reports SET accept_due_recorded = NULL, accept_due_swept = NULL, "
+    f"resolve_due_recorded = NULL, resolve_due_swept = NULL, supervision_level = NULL "
+    f"WHERE status IN {RUNNING}",
+    "UPDATE jobs SET accept_due_recorded = NULL, accept_due_swept = NULL, "
+    "complete_due_recorded = NULL, complete_due_swept = NULL "
+    "WHERE status IN ('pending', 'accepted')",
+    "VACUUM ANALYZE",
+)
+
+
+async def _forget_every_overdue(dsn: str) -> None:
+    connection = await asyncpg.connect(dsn)
+    try:
+        for statement in FORGET_EVERY_OVERDUE:
+            await connection.execute(statement)
+    finally:
+        await connection.close()
+
+
 async def _old_pass(dsn: str, at: dt.timedelta) -> dict[str, Any]:
     connection = await asyncpg.connect(dsn)
     try:
@@ -135,7 +158,8 @@ def main() -> None:
         copy_async = copy_url.render_as_string(hide_password=False)
         idle = asyncio.run(sweep_figures(copy_async))
         old_now = asyncio.run(_old_pass(copy_dsn, dt.timedelta()))
-        log(f"catch-up {LATER.days} days later")
+        log(f"every clock's overdue forgotten; the catch-up {LATER.days} days later")
+        asyncio.run(_forget_every_overdue(copy_dsn))
         later = asyncio.run(sweep_figures(copy_async, LATER))
         old_later = asyncio.run(_old_pass(copy_dsn, LATER))
     finally:
