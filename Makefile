@@ -127,6 +127,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/reads.py --keep
 	$(BIN)/python bench/stats.py --keep
 	$(BIN)/python bench/open311.py --keep
+	$(BIN)/python bench/scale.py
 
 clean:
 	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache dashboard/node_modules app/dashboard/static \
