@@ -23,19 +23,19 @@ import asyncio
 import uuid
 from collections.abc import Callable, Sequence
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app.cases import day_counts
-from app.cases.timeline import append_event
 from app.cases.transitions import HANDLING, JOB_CLOCKS_RUN_IN
 from app.core.config import Settings
 from app.core.metrics import OVERDUE_MARKS, count_on_commit
 from app.core.sql import upsert_insert
 from app.core.workcalendar import WorkingCalendar
-from app.integrations import outbox
 from app.models import Job, OverdueMark, Report
 from app.models.enums import (
     OPEN_REPORT_STATUSES,
@@ -46,6 +46,7 @@ from app.models.enums import (
     SupervisionLevel,
 )
 from app.models.ids import new_id
+from app.workflow import overdue_events
 from app.workflow.overdue_clocks import (
     BATCH_SIZE,
     OverdueClock,
@@ -160,10 +161,12 @@ async def _process(
         best = cards.get(clock.report_id)
         if best is None or level_rank(card) > level_rank(best[0]):
             cards[clock.report_id] = (card, clock)
+    announcements = []
     for clock in new_clocks:
-        await _announce_overdue(session, reports[clock.report_id], clock, jobs, now)
-    for report_id, (card, clock) in sorted(cards.items()):
-        await _raise_supervision(session, reports[report_id], card, clock, now)
+        count_on_commit(session, OVERDUE_MARKS.labels(clock.clock.value))
+        announcements.append(overdue_events.overdue(reports[clock.report_id], clock, jobs))
+    announcements += await _raise_supervision(session, reports, cards, now)
+    await overdue_events.write(session, announcements, now)
     # Every clock still running is recorded now, by this sweep or by another meanwhile.
     await _note_progress(session, recorded_column, [c for c in running if not c.marked])
     done += [c for c in running if reports[c.report_id].supervision_level is SupervisionLevel.red]
@@ -270,59 +273,38 @@ async def _jobs(session: AsyncSession, job_ids: set[uuid.UUID]) -> dict[uuid.UUI
     return {job.id: job for job in rows}
 
 
-async def _announce_overdue(
-    session: AsyncSession,
-    report: Report,
-    clock: OverdueClock,
-    jobs: dict[uuid.UUID, Job],
-    now: datetime,
-) -> None:
-    data = clock.event_data()
-    count_on_commit(session, OVERDUE_MARKS.labels(clock.clock.value))
-    await append_event(
-        session, report, type="overdue", actor=None, is_internal=True, data=data, at=now
-    )
-    job = jobs[clock.job_id] if clock.is_job_clock else None
-    await outbox.record(
-        session,
-        "job.overdue" if job is not None else "report.overdue",
-        report,
-        now=now,
-        job=job,
-        data=data,
-        internal=True,
-    )
-
-
 async def _raise_supervision(
     session: AsyncSession,
-    report: Report,
-    card: SupervisionLevel,
-    clock: OverdueClock,
+    reports: dict[uuid.UUID, Report],
+    cards: dict[uuid.UUID, tuple[SupervisionLevel, OverdueClock]],
     now: datetime,
-) -> None:
-    before = report.supervision_level
-    # Read afresh under the lock: another sweep or a supervisor may have raised it already.
-    if level_rank(card) <= level_rank(before):
-        return
-    report.supervision_level = card
-    report.updated_at = now
-    await session.flush()  # bumps the version: open consoles see the card
-    data = {
-        "from": before.value if before else None,
-        "to": card.value,
-        "region_id": str(report.region_id),
-        **clock.event_data(),
-    }
-    await append_event(
-        session,
-        report,
-        type="supervision_raised",
-        actor=None,
-        is_internal=True,
-        data=data,
-        at=now,
+) -> list[overdue_events.Announcement]:
+    """Raise each report to its card (levels read afresh under the lock: another sweep or a
+    supervisor may have raised it already), bumping its version so that open consoles see the
+    card: one UPDATE for them all, the locked rows' objects brought in step with it."""
+    raised = []
+    for report_id, (card, clock) in sorted(cards.items()):
+        report = reports[report_id]
+        before = report.supervision_level
+        if level_rank(card) > level_rank(before):
+            raised.append((report, before, card, clock))
+    if not raised:
+        return []
+    table = cast(Table, Report.__table__)
+    await session.execute(
+        update(table)
+        .where(table.c.id == bindparam("row_id"))
+        .values(
+            supervision_level=bindparam("card"),
+            version=table.c.version + 1,
+            updated_at=now,
+        ),
+        [{"row_id": report.id, "card": card} for report, _, card, _ in raised],
     )
-    await outbox.record(
-        session, "report.supervision_raised", report, now=now, data=data, internal=True
-    )
+    for report, _, card, _ in raised:
+        set_committed_value(report, "supervision_level", card)
+        set_committed_value(report, "version", report.version + 1)
+        set_committed_value(report, "updated_at", now)
+    return [
+        overdue_events.card_raised(report, before, clock) for report, before, _, clock in raised
+    ]

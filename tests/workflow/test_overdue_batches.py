@@ -8,8 +8,8 @@ from datetime import datetime, timedelta
 
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import func, select, text, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import event, func, select, text, update
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from app.core.config import Settings
 from app.models import OverdueMark, Report
@@ -147,3 +147,40 @@ async def test_a_pass_reads_the_partial_index_of_its_stage(
     name = "unrecorded" if stage is Stage.record else "unswept"
     assert f"ix_{table}_{due}_{name}" in plan, plan
     await session.rollback()
+
+
+async def test_what_a_batch_writes_does_not_grow_with_its_clocks(
+    session: AsyncSession, settings: Settings
+) -> None:
+    """Five clocks or forty in one batch: the same statements, each clock still announced
+    (its entry numbered after the report's latest) and each case carded once."""
+    assert isinstance(session.bind, AsyncEngine)
+    engine = session.bind.sync_engine
+    sent: list[str] = []
+
+    def count(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        sent.append(statement)
+
+    async def statements_of_a_pass(size: int, due: datetime) -> tuple[int, list[Report]]:
+        reports = [await add_report(session, accept_due_at=due) for _ in range(size)]
+        await session.commit()
+        sweeping = async_sessionmaker(session.bind, expire_on_commit=False)
+        sent.clear()
+        event.listen(engine, "before_cursor_execute", count)
+        try:
+            at = due + timedelta(hours=1)
+            assert await sweep_overdue(sweeping, at, CALENDAR, settings) == size
+        finally:
+            event.remove(engine, "before_cursor_execute", count)
+        for report in reports:
+            await session.refresh(report)
+        return len(sent), reports
+
+    few, _ = await statements_of_a_pass(5, T0 + timedelta(hours=2))
+    many, reports = await statements_of_a_pass(40, T0 + timedelta(hours=4))
+    assert many == few, (few, many)
+    for report in reports:
+        timeline = await events(session, report)
+        assert [e.type for e in timeline][-2:] == ["overdue", "supervision_raised"]
+        assert [e.seq for e in timeline] == list(range(1, len(timeline) + 1))
+        assert report.supervision_level is SupervisionLevel.yellow
