@@ -4,6 +4,7 @@ case sits in the region tree (the paths that supervisors' scopes are checked aga
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 
 from sqlalchemy import ColumnElement, false, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -76,3 +77,30 @@ async def region_path(session: AsyncSession, report: Report) -> str:
     path = await session.scalar(select(Region.path).where(Region.id == report.region_id))
     assert path is not None  # region_id is a non-null foreign key
     return path
+
+
+async def event_paths(session: AsyncSession, reports: Iterable[Report]) -> dict[uuid.UUID, str]:
+    """For many reports at once, the path each one's events carry (as ``outbox.record`` takes
+    it one at a time): its community's region (``place_path``), else the region owning it
+    (``region_path``). Two queries, whatever the number of reports."""
+    reports = list(reports)
+    community_ids = {r.community_id for r in reports if r.community_id is not None}
+    places = {
+        row.id: row.path
+        for row in await session.execute(
+            select(Community.id, Region.path)
+            .join(Region, Region.id == Community.region_id)
+            .where(Community.id.in_(community_ids))
+        )
+    }
+    owners = {
+        row.id: row.path
+        for row in await session.execute(
+            select(Region.id, Region.path).where(Region.id.in_({r.region_id for r in reports}))
+        )
+    }
+    paths: dict[uuid.UUID, str] = {}
+    for report in reports:
+        place = places.get(report.community_id) if report.community_id else None
+        paths[report.id] = place or owners[report.region_id]
+    return paths

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth.scope import place_path, region_path
+from app.auth.scope import event_paths, place_path, region_path
+from app.core.db import insert_new
 from app.models import Job, OutboxEvent, Report
 
 # The channel the live-event brokers LISTEN on (PostgreSQL only; see app/integrations/stream.py).
@@ -53,6 +54,42 @@ async def record(
     # of the caller's transaction should see it.
     await session.flush()
     return event
+
+
+# What record_all writes for one event: its type, the report, the job (or None), its data.
+EventAbout = tuple[str, Report, Job | None, dict[str, Any]]
+
+
+async def record_all(
+    session: AsyncSession, events: Sequence[EventAbout], *, now: datetime, internal: bool = False
+) -> None:
+    """``record`` for many events at once (the overdue sweep's batch): the units of their
+    reports and the paths they carry read in one query each, the rows inserted together."""
+    if not events:
+        return
+    reports = {report.id: report for _, report, _, _ in events}
+    units: dict[uuid.UUID, list[uuid.UUID]] = {}
+    for row in await session.execute(
+        select(Job.report_id, Job.unit_id).where(Job.report_id.in_(list(reports))).distinct()
+    ):
+        units.setdefault(row.report_id, []).append(row.unit_id)
+    paths = await event_paths(session, reports.values())
+    await insert_new(
+        session,
+        [
+            new_event(
+                type,
+                report,
+                region_path=paths[report.id],
+                unit_ids=units.get(report.id, ()),
+                now=now,
+                job=job,
+                data=data,
+                internal=internal,
+            )
+            for type, report, job, data in events
+        ],
+    )
 
 
 def new_event(

@@ -10,23 +10,20 @@ the batch has written before (the marks, the cards), so it holds the database's 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.cases.timeline import timeline_entry
 from app.core.db import insert_new
 from app.integrations import outbox
-from app.models import Community, Job, Region, Report, ReportEvent
+from app.models import Job, Report, ReportEvent
 from app.models.enums import SupervisionLevel
 from app.workflow.overdue_clocks import OverdueClock
-
-K = TypeVar("K")
-V = TypeVar("V")
 
 
 @dataclass(frozen=True)
@@ -65,12 +62,14 @@ async def write(
     if not announcements:
         return
     reports = {a.report.id: a.report for a in announcements}
-    last_seq = await _pairs(
-        session,
-        select(ReportEvent.report_id, func.max(ReportEvent.seq))
-        .where(ReportEvent.report_id.in_(list(reports)))
-        .group_by(ReportEvent.report_id),
-    )
+    last_seq = {
+        row.report_id: row.seq
+        for row in await session.execute(
+            select(ReportEvent.report_id, func.max(ReportEvent.seq).label("seq"))
+            .where(ReportEvent.report_id.in_(list(reports)))
+            .group_by(ReportEvent.report_id)
+        )
+    }
     entries = []
     for a in announcements:
         seq = last_seq[a.report.id] = last_seq.get(a.report.id, 0) + 1
@@ -86,58 +85,9 @@ async def write(
             )
         )
     await insert_new(session, entries)
-    units = await _unit_ids(session, reports)
-    paths = await _paths(session, reports.values())
-    events = [
-        outbox.new_event(
-            a.event_type,
-            a.report,
-            region_path=paths[a.report.id],
-            unit_ids=units.get(a.report.id, ()),
-            now=now,
-            job=a.job,
-            data=a.data,
-            internal=True,
-        )
-        for a in announcements
-    ]
-    await insert_new(session, events)
-
-
-async def _unit_ids(
-    session: AsyncSession, report_ids: Iterable[uuid.UUID]
-) -> dict[uuid.UUID, list[uuid.UUID]]:
-    rows = await session.execute(
-        select(Job.report_id, Job.unit_id).where(Job.report_id.in_(list(report_ids))).distinct()
-    )
-    units: dict[uuid.UUID, list[uuid.UUID]] = {}
-    for report_id, unit_id in rows:
-        units.setdefault(report_id, []).append(unit_id)
-    return units
-
-
-async def _paths(session: AsyncSession, reports: Iterable[Report]) -> dict[uuid.UUID, str]:
-    """Where each case happened, as its events carry it: its community's region (an escalated
-    case is owned above it, and the supervisors of both see it), else the region owning it."""
-    reports = list(reports)
-    community_ids = {r.community_id for r in reports if r.community_id is not None}
-    region_ids = {r.region_id for r in reports}
-    community_paths = await _pairs(
+    await outbox.record_all(
         session,
-        select(Community.id, Region.path)
-        .join(Region, Region.id == Community.region_id)
-        .where(Community.id.in_(community_ids)),
+        [(a.event_type, a.report, a.job, a.data) for a in announcements],
+        now=now,
+        internal=True,
     )
-    region_paths = await _pairs(
-        session, select(Region.id, Region.path).where(Region.id.in_(region_ids))
-    )
-    paths: dict[uuid.UUID, str] = {}
-    for report in reports:
-        place = community_paths.get(report.community_id) if report.community_id else None
-        paths[report.id] = place or region_paths[report.region_id]
-    return paths
-
-
-async def _pairs(session: AsyncSession, query: Select[K, V]) -> dict[K, V]:
-    # Not dict(result): a Result has keys() (its columns'), which dict() would take for a mapping.
-    return {row[0]: row[1] for row in (await session.execute(query)).all()}
