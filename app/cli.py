@@ -1,4 +1,4 @@
-"""The command line: ``python -m app serve|migrate|create-user|seed-demo|import-communities``."""
+"""The command line: ``python -m app serve|migrate|create-user|seed-demo|import-communities|…``."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.config import Settings, get_settings
 from app.core.db import create_engine, create_sessionmaker
+from app.ops.partitions_cli import partitions
 from app.photos.gc_cli import gc_photos
 from app.stats.cli import stats_cli
 from app.stats.export_cli import export_cli
@@ -216,6 +217,7 @@ calendar_cli = typer.Typer(
 )
 cli.add_typer(calendar_cli, name="calendar")
 cli.command("gc-photos")(gc_photos)
+cli.command("partitions")(partitions)
 cli.add_typer(export_cli, name="export")
 cli.add_typer(stats_cli, name="stats")
 

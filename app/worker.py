@@ -30,6 +30,7 @@ from app.core.config import Settings
 from app.core.database_faults import DatabaseUnavailable, watch_for_unavailability
 from app.core.db import create_engine, create_sessionmaker
 from app.core.metrics_access import serve_worker_metrics
+from app.core.partitions import make_ahead
 from app.core.storage import PhotoStorage, build_storage
 from app.core.workcalendar import CalendarSource
 from app.integrations.delivery import (
@@ -54,6 +55,7 @@ class PassResult:
     pruned: PruneResult = field(default_factory=PruneResult)
     personal_data_pruned: PersonalDataPruned = field(default_factory=PersonalDataPruned)
     uploads_expired: int = 0
+    partitions_made: list[str] = field(default_factory=list)
     failed_steps: list[str] = field(default_factory=list)
 
 
@@ -79,8 +81,8 @@ async def run_once(
     storage: PhotoStorage | None = None,
 ) -> PassResult:
     """One pass: fan new events out, send due deliveries, sweep overdue clocks, prune what
-    outlived retention, remove the uploads nobody claimed. The sweep runs before the fan-out
-    so that the events it writes leave in the same pass."""
+    outlived retention, remove the uploads nobody claimed, make the coming months' partitions.
+    The sweep runs before the fan-out so that the events it writes leave in the same pass."""
     result = PassResult()
 
     async def step(name: str, work: Callable[[], Awaitable[None]]) -> None:
@@ -118,8 +120,16 @@ async def run_once(
         photos = storage or build_storage(settings)
         result.uploads_expired = await expire_uploads(sessionmaker, photos, clock.now())
 
+    async def make_partitions() -> None:
+        # One catalogue read a pass when they are all there.
+        async with sessionmaker() as session, session.begin():
+            result.partitions_made = await make_ahead(
+                session, clock.now(), settings.partition_months_ahead
+            )
+
     await step("prune_personal_data", prune_personal)
     await step("expire_uploads", expire)
+    await step("partitions", make_partitions)
     return result
 
 

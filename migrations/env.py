@@ -7,13 +7,14 @@ from typing import Any, Literal
 
 from alembic import context
 from alembic.autogenerate.api import AutogenContext
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, make_url
 
 from app.core.config import get_settings
 from app.core.db import create_engine
-from app.core.migrations import migration_lock
+from app.core.migrations import check_foreign_keys, foreign_keys_held_off, migration_lock
 from app.models import Base
 from app.models.base import UTCDateTime
+from app.models.partitioning import compared_with
 
 config = context.config
 target_metadata = Base.metadata
@@ -32,6 +33,11 @@ def _render_item(type_: str, obj: Any, autogen_context: AutogenContext) -> str |
 
 
 def _configure(connection: Connection | None = None, url: str | None = None) -> None:
+    dialect = (
+        connection.dialect.name
+        if connection is not None
+        else make_url(url or "").get_backend_name()
+    )
     context.configure(
         connection=connection,
         url=url,
@@ -40,6 +46,9 @@ def _configure(connection: Connection | None = None, url: str | None = None) -> 
         render_item=_render_item,
         compare_type=True,
         literal_binds=connection is None,
+        # Month partitions and per-partition uniqueness are made by the migrations and
+        # app/core/partitions.py, not by the models.
+        include_object=compared_with(dialect),
     )
 
 
@@ -53,6 +62,7 @@ def _run_sync(connection: Connection) -> None:
     _configure(connection=connection)
     with context.begin_transaction():
         context.run_migrations()
+        check_foreign_keys(connection)
 
 
 async def run_migrations_online() -> None:
@@ -67,7 +77,12 @@ async def run_migrations_online() -> None:
     settings = Settings(database_url=_url(), env="dev", database_pooler="none")
     engine = create_engine(settings)
     try:
-        async with engine.connect() as conn, migration_lock(conn), conn.begin():
+        async with (
+            engine.connect() as conn,
+            migration_lock(conn),
+            foreign_keys_held_off(conn),
+            conn.begin(),
+        ):
             # The current revision is read after the lock: another process may have just
             # migrated.
             await conn.run_sync(_run_sync)

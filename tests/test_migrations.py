@@ -15,6 +15,7 @@ from app.core.db import create_engine, create_sessionmaker
 from app.core.migrations import alembic_config, downgrade, upgrade
 from app.models import Base
 from app.models.enums import JobStatus
+from app.models.partitioning import compared_with, is_partition_name
 from tests import pgbouncer
 from tests.conftest import DatabaseFactory
 from tests.workflow.test_overdue import LEAD_UNIT, T0, add_job, add_report
@@ -33,8 +34,18 @@ async def _diff_and_tables(url: str) -> tuple[list[object], set[str]]:
         async with engine.connect() as conn:
 
             def inspect_sync(sync_conn: Connection) -> tuple[list[object], set[str]]:
-                context = MigrationContext.configure(sync_conn, opts={"compare_type": True})
-                tables = set(inspect(sync_conn).get_table_names()) - {"alembic_version"}
+                context = MigrationContext.configure(
+                    sync_conn,
+                    opts={
+                        "compare_type": True,
+                        "include_object": compared_with(sync_conn.dialect.name),
+                    },
+                )
+                tables = {
+                    name
+                    for name in inspect(sync_conn).get_table_names()
+                    if not is_partition_name(name)
+                } - {"alembic_version"}
                 return compare_metadata(context, Base.metadata), tables
 
             return await conn.run_sync(inspect_sync)
@@ -73,6 +84,8 @@ async def _partial_indexes(url: str) -> dict[str, str]:
                 inspector = inspect(sync_conn)
                 found = {}
                 for table in inspector.get_table_names():
+                    if is_partition_name(table):
+                        continue  # a partition's copies of its table's indexes
                     for index in inspector.get_indexes(table):
                         options = index.get("dialect_options", {})
                         where = options.get("postgresql_where") or options.get("sqlite_where")

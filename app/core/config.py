@@ -165,6 +165,9 @@ class Settings(BaseSettings):
     # How long an Idempotency-Key's answer is kept for retries (then deleted by the worker).
     idempotency_key_hours: int = Field(default=168, ge=1)
     retention_batch_size: int = Field(default=1000, ge=1, le=50_000)
+    # PostgreSQL: the worker keeps this month's partitions of the case tables and those of this
+    # many months after it made (app/core/partitions.py).
+    partition_months_ahead: int = Field(default=3, ge=1, le=24)
     # A `python -m app worker` process serves its own Prometheus metrics (the overdue sweep,
     # deliveries, pruning) on this port; 0: none. The embedded worker's are on the API's /metrics.
     worker_metrics_port: int = Field(default=0, ge=0, le=65535)

@@ -14,6 +14,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import text
+from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -73,6 +74,37 @@ async def migration_lock(connection: AsyncConnection) -> AsyncIterator[None]:
             await connection.rollback()  # a migration failed: let its transaction go first
         await connection.execute(text("SELECT pg_advisory_unlock(:key)"), key)
         await connection.commit()
+
+
+@asynccontextmanager
+async def foreign_keys_held_off(connection: AsyncConnection) -> AsyncIterator[None]:
+    """SQLite: foreign keys off while migrating on ``connection``, as SQLite prescribes for
+    changes it makes by copying a table (a new key, a foreign key changed): dropping the old
+    copy would otherwise delete or empty every row pointing at it (a case's jobs, photos and
+    timeline). ``check_foreign_keys`` verifies the result before the commit. Elsewhere
+    nothing."""
+    if connection.dialect.name != "sqlite":
+        yield
+        return
+    # Outside any transaction, where SQLite takes the setting (inside one it ignores it).
+    await connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+    await connection.commit()
+    try:
+        yield
+    finally:
+        if connection.in_transaction():
+            await connection.rollback()
+        await connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+        await connection.commit()
+
+
+def check_foreign_keys(connection: Connection) -> None:
+    """SQLite: refuse to commit migrations that left a row pointing at nothing."""
+    if connection.dialect.name != "sqlite":
+        return
+    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
+    if broken:
+        raise RuntimeError(f"the migration left rows pointing at nothing: {broken[:10]}")
 
 
 async def current_revisions(engine: AsyncEngine) -> set[str]:

@@ -44,6 +44,7 @@ from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.types import TypeEngine
 
 from app.core.errors import FieldError, ValidationFailed
+from app.core.pruning import KeyFollowsTime, prunes
 
 T = TypeVar("T")
 DEFAULT_LIMIT = 50
@@ -142,6 +143,23 @@ async def page_params(
 class SortKey:
     column: InstrumentedAttribute[Any]
     descending: bool = False
+    # A time key a partition key follows: a cursor then also bounds the partition key.
+    partition_key: KeyFollowsTime | None = None
+
+
+def _partition_bounds(
+    session: AsyncSession, keys: Sequence[SortKey], after: Sequence[Any] | None
+) -> list[ColumnElement[bool]]:
+    """What the cursor implies for the partition key (app/core/pruning.py)."""
+    if after is None or not prunes(session):
+        return []
+    bounds = []
+    for key, value in zip(keys, after, strict=True):
+        if key.partition_key is not None:
+            follows = key.partition_key
+            bound = follows.before(value) if key.descending else follows.from_(value)
+            bounds += [bound] if bound is not None else []
+    return bounds
 
 
 def _encode_datetime(value: datetime) -> int:
@@ -327,7 +345,7 @@ async def paginate_union(
 
     def bounded(stmt: Select[*tuple[Any, ...]]) -> Select[*tuple[Any, ...]]:
         if after is not None:
-            stmt = stmt.where(after_cursor(keys, after))
+            stmt = stmt.where(after_cursor(keys, after), *_partition_bounds(session, keys, after))
         return stmt.order_by(*order_by(keys)).limit(params.limit + 1)
 
     if not branches:
@@ -360,7 +378,7 @@ async def paginate(
     The last key must be unique (an id) so that the order is total."""
     shape = CursorShape.of(keys)
     if (after := decode_cursor(params, shape)) is not None:
-        stmt = stmt.where(after_cursor(keys, after))
+        stmt = stmt.where(after_cursor(keys, after), *_partition_bounds(session, keys, after))
     rows = list(
         (await session.scalars(stmt.order_by(*order_by(keys)).limit(params.limit + 1))).all()
     )

@@ -71,7 +71,7 @@ async def _lock_case_of(
         raise NotFound("No such job")
     note_locked(session, report.id)
     # populate_existing: an action that did its slow work first read the job before the lock.
-    return await session.get_one(Job, job_id, populate_existing=True), report
+    return await session.get_one(Job, (job_id, report.id), populate_existing=True), report
 
 
 async def load_job_for_action(

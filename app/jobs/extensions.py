@@ -48,6 +48,7 @@ async def request_extension(
     extension = JobExtension(
         id=new_id(),
         job_id=case.job.id,
+        report_id=case.job.report_id,
         requested_until=body.until,
         previous_due_at=current,
         reason=body.reason,

@@ -20,6 +20,7 @@ from app.cases.transitions import JOB_CLOCKS_RUN_IN
 from app.core.errors import NotFound
 from app.core.lights import ClockRules, light
 from app.core.pagination import PageParams, SortKey, paginate_union
+from app.core.pruning import KeyFollowsTime
 from app.core.sql import member_of
 from app.core.workcalendar import WorkingCalendar
 from app.jobs.schemas import JobRead
@@ -328,7 +329,13 @@ async def list_jobs(
     keys_only = (
         select(Job.created_at, Job.id).join(Report, Report.id == Job.report_id).where(*conditions)
     )
-    keys = [SortKey(Job.created_at, descending=True), SortKey(Job.id, descending=True)]
+    keys = [
+        # A job is made after its case was filed: the case's id bounds the months to read.
+        SortKey(
+            Job.created_at, descending=True, partition_key=KeyFollowsTime(Job.report_id, False)
+        ),
+        SortKey(Job.id, descending=True),
+    ]
     # An unfiltered unit inbox reads its own index newest first whatever the unit; filters,
     # and the scopes that join the cases, are planned for their values.
     plain = filters == JobFilters() and principal.roles <= {Role.unit_staff}

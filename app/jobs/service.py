@@ -177,7 +177,7 @@ async def reopen_lead_job_for_rework(
     )
     if resolved_by is None or resolved_by.type != ReportAction.lead_completed.value:
         return None
-    job = await session.get_one(Job, uuid.UUID(resolved_by.data["job_id"]))
+    job = await session.get_one(Job, (uuid.UUID(resolved_by.data["job_id"]), report.id))
     case = engine.JobCase(job=job, report=report, actors=on_behalf_of(role))
     to = engine.next_status(job, JobAction.rework, case.actors)
     category = await session.get_one(Category, report.category_code)

@@ -68,6 +68,13 @@ class UUIDPrimaryKey:
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
 
 
+class CaseRowId:
+    """The id of a row that hangs off a case; its key is ``case_row_key()``, the id with the
+    case's (app/models/partitioning.py)."""
+
+    id: Mapped[uuid.UUID] = mapped_column(default=new_id)
+
+
 class Timestamps:
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

@@ -13,6 +13,7 @@ import os
 import threading
 import time
 import uuid
+from datetime import UTC, datetime, timedelta
 
 _VERSION = 0x7
 _VARIANT = 0b10
@@ -46,3 +47,34 @@ def new_id() -> uuid.UUID:
 def id_time_ms(value: uuid.UUID) -> int:
     """The Unix time in milliseconds a UUIDv7 was made at."""
     return value.int >> 80
+
+
+def id_at(moment: datetime) -> uuid.UUID:
+    """A UUIDv7 of ``moment`` (to the millisecond), random in the rest: the id of a row whose
+    time is given (a case filed at ``moment``), so that it sorts and partitions with the rows
+    made then."""
+    ms = _ms(moment)
+    random_bits = int.from_bytes(os.urandom(10), "big")
+    sequence = random_bits >> 68 & _MAX_SEQUENCE
+    rest = random_bits & ((1 << 62) - 1)
+    return uuid.UUID(int=(ms << 80) | (_VERSION << 76) | (sequence << 64) | (_VARIANT << 62) | rest)
+
+
+def id_floor(moment: datetime) -> uuid.UUID:
+    """The least UUIDv7 of ``moment``'s millisecond: every id made at ``moment`` or later is
+    greater or equal, every one made earlier is less (a range bound on an id column)."""
+    return uuid.UUID(int=_ms(moment) << 80)
+
+
+def id_moment(value: uuid.UUID) -> datetime:
+    """The moment (to the millisecond, UTC) a UUIDv7 was made at."""
+    return _EPOCH + timedelta(milliseconds=id_time_ms(value))
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _ms(moment: datetime) -> int:
+    if moment.tzinfo is None:
+        raise ValueError("naive datetime given for an id")
+    return (moment - _EPOCH) // timedelta(milliseconds=1)

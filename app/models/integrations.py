@@ -6,7 +6,16 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import Base, UUIDPrimaryKey, utcnow
@@ -27,10 +36,10 @@ class OutboxEvent(Base):
 
     id: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
     type: Mapped[str] = mapped_column(String(60))  # e.g. "report.accepted", "job.declined"
-    report_id: Mapped[uuid.UUID | None] = mapped_column(
-        ForeignKey("reports.id", ondelete="SET NULL")
-    )
-    job_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("jobs.id", ondelete="SET NULL"))
+    # The case and job, by id alone: an event outlives its case's month in the database (see
+    # app/models/partitioning.py), so no foreign key holds it to the case's partitions.
+    report_id: Mapped[uuid.UUID | None]
+    job_id: Mapped[uuid.UUID | None]
     # Who may see the event (copied here so that streams filter without joins).
     community_id: Mapped[uuid.UUID | None]
     region_path: Mapped[str | None] = mapped_column(String(400))

@@ -30,9 +30,9 @@ class PointsEntry(UUIDPrimaryKey, Base):
     )
 
     user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
-    report_id: Mapped[uuid.UUID | None] = mapped_column(
-        ForeignKey("reports.id", ondelete="CASCADE")
-    )
+    # The case the points were for, by id alone: the ledger is kept whole while its cases'
+    # months are archived (app/models/partitioning.py), so no foreign key holds it to them.
+    report_id: Mapped[uuid.UUID | None]
     wish_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("wishes.id", ondelete="SET NULL"))
     redemption_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("redemptions.id", ondelete="SET NULL")

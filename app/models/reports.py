@@ -9,19 +9,29 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
+    CheckConstraint,
     Date,
     Float,
     ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Integer,
     String,
     Text,
     UniqueConstraint,
+    event,
     false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.models.base import Base, UUIDPrimaryKey, clock_indexes, open_index, utcnow
+from app.models.base import (
+    Base,
+    CaseRowId,
+    UUIDPrimaryKey,
+    clock_indexes,
+    open_index,
+    utcnow,
+)
 from app.models.enums import (
     OPEN_REPORT_STATUSES,
     ClosureType,
@@ -34,7 +44,9 @@ from app.models.enums import (
     Satisfaction,
     SupervisionLevel,
 )
+from app.models.ids import id_at, id_moment, new_id
 from app.models.org import str_enum
+from app.models.partitioning import case_row_key, per_partition
 
 OPEN_STATUS_VALUES = tuple(status.value for status in OPEN_REPORT_STATUSES)
 
@@ -96,12 +108,23 @@ class Report(UUIDPrimaryKey, Base):
             "resolve_due_swept",
             ("accepted", "in_progress", "dispatched"),
         ),
+        # SSP-<county>-YYYYMMDD-NNNNNN: unique by construction (one counter per county and
+        # day), and checked in each month's partition on PostgreSQL.
+        per_partition(UniqueConstraint("number", name="uq_reports_number")),
+        # The id is the moment of filing (see ``_id_of_the_filing_moment`` below): the month
+        # partition a case lands in, and what bounds a list's pages to the months they need.
+        CheckConstraint(
+            "('x' || substr(replace(id::text, '-', ''), 1, 12))::bit(48)::bigint"
+            " = floor(extract(epoch FROM created_at) * 1000)::bigint",
+            name="id_is_filing_moment",
+        ).ddl_if(dialect="postgresql"),
+        {"postgresql_partition_by": "RANGE (id)"},
     )
 
-    # SSP-<county>-YYYYMMDD-NNNNNN. Taken as the last write of the filing (the county's counter
-    # row stays locked until commit); until then, inside that transaction only, the row holds
-    # its id's hex, which no number can equal.
-    number: Mapped[str] = mapped_column(String(32), unique=True)
+    # Taken as the last write of the filing (the county's counter row stays locked until
+    # commit); until then, inside that transaction only, the row holds its id's hex, which no
+    # number can equal.
+    number: Mapped[str] = mapped_column(String(32))
     status: Mapped[ReportStatus] = mapped_column(
         str_enum(ReportStatus, "report_status"), default=ReportStatus.submitted
     )
@@ -147,9 +170,9 @@ class Report(UUIDPrimaryKey, Base):
     resolve_due_recorded: Mapped[datetime | None]
     resolve_due_swept: Mapped[datetime | None]
 
-    duplicate_of_id: Mapped[uuid.UUID | None] = mapped_column(
-        ForeignKey("reports.id", ondelete="SET NULL")
-    )
+    # The earlier case this one repeats, by id alone: a month of cases is archived whole, and
+    # a later month's duplicate must not hold it back (app/models/partitioning.py).
+    duplicate_of_id: Mapped[uuid.UUID | None]
 
     # Handling.
     assignee_id: Mapped[uuid.UUID | None] = mapped_column(
@@ -228,14 +251,30 @@ class StoredFileColumns:
     exif_taken_at: Mapped[datetime | None]
 
 
-class Photo(StoredFileColumns, UUIDPrimaryKey, Base):
+class Photo(StoredFileColumns, CaseRowId, Base):
     __tablename__ = "photos"
-    __table_args__ = (Index("ix_photos_report_position", "report_id", "position"),)
+    __table_args__ = (
+        Index("ix_photos_report_position", "report_id", "position"),
+        # The event that brought the photo (a completion, a check): of the same case. Events
+        # are deleted only with their case, and its photos go with it.
+        ForeignKeyConstraint(
+            ["event_id", "report_id"],
+            ["report_events.id", "report_events.report_id"],
+            name="fk_photos_event_id_report_events",
+        ),
+        # The files' keys hold the photo's id: unique by construction, checked per partition.
+        per_partition(UniqueConstraint("display_key", name="uq_photos_display_key")),
+        per_partition(UniqueConstraint("thumbnail_key", name="uq_photos_thumbnail_key")),
+        per_partition(Index("ix_photos_original_key", "original_key", unique=True)),
+        case_row_key(),
+        {"postgresql_partition_by": "RANGE (report_id)"},
+    )
 
     report_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"))
-    event_id: Mapped[uuid.UUID | None] = mapped_column(
-        ForeignKey("report_events.id", ondelete="SET NULL")
-    )
+    event_id: Mapped[uuid.UUID | None]
+    display_key: Mapped[str] = mapped_column(String(200))
+    thumbnail_key: Mapped[str] = mapped_column(String(200))
+    original_key: Mapped[str | None] = mapped_column(String(200))
     kind: Mapped[PhotoKind] = mapped_column(str_enum(PhotoKind, "photo_kind"))
     position: Mapped[int] = mapped_column(Integer, default=0)
     uploaded_by_id: Mapped[uuid.UUID | None] = mapped_column(
@@ -249,11 +288,15 @@ class Photo(StoredFileColumns, UUIDPrimaryKey, Base):
     report: Mapped[Report] = relationship(back_populates="photos", lazy="raise")
 
 
-class ReportEvent(UUIDPrimaryKey, Base):
+class ReportEvent(CaseRowId, Base):
     """One line of a report's timeline: append-only, the audit trail and the basis of statistics."""
 
     __tablename__ = "report_events"
-    __table_args__ = (UniqueConstraint("report_id", "seq"),)
+    __table_args__ = (
+        UniqueConstraint("report_id", "seq"),
+        case_row_key(),
+        {"postgresql_partition_by": "RANGE (report_id)"},
+    )
 
     report_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"))
     seq: Mapped[int] = mapped_column(Integer)
@@ -305,6 +348,7 @@ class IntegrationFiling(Base):
     case has been over for the retention period (``contact_erased_at``)."""
 
     __tablename__ = "integration_filings"
+    __table_args__ = ({"postgresql_partition_by": "RANGE (report_id)"},)
 
     report_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("reports.id", ondelete="CASCADE"), primary_key=True
@@ -322,3 +366,18 @@ class IntegrationFiling(Base):
     account_id: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     contact_erased_at: Mapped[datetime | None]
+
+
+@event.listens_for(Report, "init")
+def _id_of_the_filing_moment(target: Report, args: Any, kwargs: dict[str, Any]) -> None:
+    """A case's id is a UUIDv7 of the moment it was filed, to the millisecond, and its
+    ``created_at`` that moment (PostgreSQL checks it): a case dated back (a demo's history,
+    an import) lands in its own month, and an id bound follows a time bound."""
+    if "id" in kwargs:
+        return
+    filed = kwargs.get("created_at")
+    if filed is None:
+        kwargs["id"] = new_id()
+        kwargs["created_at"] = id_moment(kwargs["id"])
+    else:
+        kwargs["id"] = id_at(filed)

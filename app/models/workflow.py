@@ -5,10 +5,18 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    ForeignKey,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.models.base import Base, UUIDPrimaryKey, clock_indexes, utcnow
+from app.models.base import Base, CaseRowId, clock_indexes, utcnow
 from app.models.enums import (
     DeadlineClock,
     DeclineReason,
@@ -17,9 +25,10 @@ from app.models.enums import (
     Satisfaction,
 )
 from app.models.org import str_enum
+from app.models.partitioning import case_row_key
 
 
-class Job(UUIDPrimaryKey, Base):
+class Job(CaseRowId, Base):
     """One unit called by the whistle (派单): the lead (主办) or an assisting unit (协办)."""
 
     __tablename__ = "jobs"
@@ -38,8 +47,11 @@ class Job(UUIDPrimaryKey, Base):
         *clock_indexes(
             "jobs", "complete_due_at", "complete_due_recorded", "complete_due_swept", ("accepted",)
         ),
+        case_row_key(),
+        {"postgresql_partition_by": "RANGE (report_id)"},
     )
 
+    # In the key: the table is partitioned with its case (app/models/partitioning.py).
     report_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"))
     unit_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("units.id", ondelete="RESTRICT"))
     is_lead: Mapped[bool] = mapped_column(default=False)
@@ -74,13 +86,25 @@ class Job(UUIDPrimaryKey, Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
-class JobExtension(UUIDPrimaryKey, Base):
+class JobExtension(CaseRowId, Base):
     """A unit's request for more time (延期申请) and the community's or supervisor's answer."""
 
     __tablename__ = "job_extensions"
-    __table_args__ = (Index("ix_job_extensions_job_status", "job_id", "status"),)
+    __table_args__ = (
+        Index("ix_job_extensions_job_status", "job_id", "status"),
+        ForeignKeyConstraint(
+            ["job_id", "report_id"],
+            ["jobs.id", "jobs.report_id"],
+            name="fk_job_extensions_job_id_jobs",
+            ondelete="CASCADE",
+        ),
+        case_row_key(),
+        {"postgresql_partition_by": "RANGE (report_id)"},
+    )
 
-    job_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"))
+    job_id: Mapped[uuid.UUID]
+    # The job's case: the extension is kept in its case's partition.
+    report_id: Mapped[uuid.UUID]
     requested_until: Mapped[datetime]
     previous_due_at: Mapped[datetime | None]
     reason: Mapped[str] = mapped_column(Text)
@@ -102,6 +126,7 @@ class Rating(Base):
     """The reporter's satisfaction with a closed case; once per report."""
 
     __tablename__ = "ratings"
+    __table_args__ = ({"postgresql_partition_by": "RANGE (report_id)"},)
 
     report_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("reports.id", ondelete="CASCADE"), primary_key=True
@@ -114,7 +139,7 @@ class Rating(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class OverdueMark(UUIDPrimaryKey, Base):
+class OverdueMark(CaseRowId, Base):
     """A clock that ran out, recorded once by the sweep (per clock and deadline: an extension
     sets a new deadline, which may run out again)."""
 
@@ -122,6 +147,8 @@ class OverdueMark(UUIDPrimaryKey, Base):
     __table_args__ = (
         UniqueConstraint("report_id", "job_id", "clock", "due_at"),
         Index("ix_overdue_marks_report", "report_id"),
+        case_row_key(),
+        {"postgresql_partition_by": "RANGE (report_id)"},
     )
 
     report_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"))

@@ -14,7 +14,7 @@ from app.cases.timeline import timeline_entry
 from app.core.workcalendar import WorkingCalendar, due_at
 from app.models import Category, IntegrationFiling, Report, ReportEvent
 from app.models.enums import HoursKind, ReportSource, ReportStatus, Role
-from app.models.ids import new_id
+from app.models.ids import id_at
 from app.org.routing import Routed
 from app.reports.numbering import provisional_number
 from app.reports.submission import ReportSubmission, ThroughIntegration
@@ -39,7 +39,7 @@ def new_report(
     now: datetime,
 ) -> Report:
     lat, lng = point
-    report_id = new_id()
+    report_id = id_at(now)  # the moment of filing (app/models/partitioning.py)
     return Report(
         id=report_id,
         number=provisional_number(report_id),

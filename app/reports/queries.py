@@ -26,6 +26,7 @@ from app.auth.scope import REGION_ROLES, report_scope, report_scope_branches
 from app.core.errors import NotFound
 from app.core.geo import haversine_m
 from app.core.pagination import PageParams, SortKey, paginate_union
+from app.core.pruning import KeyFollowsTime, prunes, within_period
 from app.core.sql import member_of
 from app.core.workcalendar import WorkingCalendar
 from app.models import Job, Region, Report
@@ -97,6 +98,10 @@ def overdue_condition(now: datetime) -> ColumnElement[bool]:
     )
 
 
+# A case's id is the moment it was filed (app/models/partitioning.py).
+FILED_AT_ID = KeyFollowsTime(Report.id)
+
+
 def filter_conditions(
     principal: Principal, filters: ReportFilters, now: datetime
 ) -> list[ColumnElement[bool]]:
@@ -166,8 +171,10 @@ async def list_reports(
     one bounded index scan per branch of the caller's scope, then the rows and what they
     show."""
     conditions = filter_conditions(principal, filters, now)
+    if prunes(session):  # the months of the period alone (app/core/pruning.py)
+        conditions += within_period(FILED_AT_ID, filters.created_from, filters.created_to)
     keys = [
-        SortKey(Report.created_at, descending=not filters.oldest_first),
+        SortKey(Report.created_at, not filters.oldest_first, partition_key=FILED_AT_ID),
         SortKey(Report.id, descending=not filters.oldest_first),
     ]
     branches = [

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.clock import FrozenClock
 from app.models import Report
+from app.models.ids import id_at
 from tests.conftest import LoginFn
 from tests.open311.conftest import (
     BASE,
@@ -112,7 +113,7 @@ async def _copies(session: AsyncSession, report_id: str, count: int) -> list[str
     rows = [
         {
             **columns,
-            "id": uuid.uuid4(),
+            "id": id_at(original.created_at - timedelta(minutes=1 + i)),
             "number": f"SSP-{day}-{900000 + i:06d}",
             "created_at": original.created_at - timedelta(minutes=1 + i),
             "updated_at": original.created_at - timedelta(minutes=1 + i),

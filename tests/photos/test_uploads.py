@@ -551,7 +551,7 @@ async def test_expiry_leaves_claimed_photos_and_waiting_uploads_alone(
     assert await expire_uploads(app.state.sessionmaker, storage, at_expiry) == 0
 
     await session.rollback()
-    photo = await session.get(Photo, uuid.UUID(claimed["id"]))
+    photo = await session.scalar(select(Photo).where(Photo.id == uuid.UUID(claimed["id"])))
     assert photo is not None
     assert await storage.exists(photo.display_key)
     assert await storage.exists(photo.thumbnail_key)

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.demo.seed import demo_id
 from app.models import Job, Report
 from app.models.enums import JobStatus, ReportStatus
+from app.models.ids import id_at
 from tests.conftest import LoginFn
 
 EAST = demo_id("community", "陕坝镇", "东街社区")  # staff1's
@@ -54,7 +55,7 @@ def _moment(i: int) -> datetime:
 def _report_row(seeded: Seeded) -> dict[str, Any]:
     return {
         "id": seeded.id,
-        "number": f"SSP-PAGE-{seeded.id.hex[:12]}",
+        "number": f"SSP-PAGE-{seeded.id.hex[-12:]}",
         "status": seeded.status,
         "category_code": seeded.category_code,
         "priority": "normal",
@@ -79,7 +80,7 @@ def _plan(count: int) -> Iterator[Seeded]:
     for i in range(count):
         community = NORTH if i % 11 == 3 else FAR if i % 13 == 5 else EAST
         yield Seeded(
-            id=uuid.uuid4(),
+            id=id_at(_moment(i)),  # a case's id carries its filing moment
             created_at=_moment(i),
             community_id=community,
             reporter_id=COURIER1 if i % 3 else COURIER2,
@@ -118,9 +119,13 @@ class Arrivals:
 
     async def report(self) -> None:
         n = next(self.counter)
-        made = [Seeded(uuid.uuid4(), LATER + timedelta(seconds=n), *self._shape())]
+        made = [
+            Seeded(
+                id_at(LATER + timedelta(seconds=n)), LATER + timedelta(seconds=n), *self._shape()
+            )
+        ]
         if n % 3 == 0:
-            made.append(Seeded(uuid.uuid4(), _moment(4 * (n % 60)), *self._shape()))
+            made.append(Seeded(id_at(_moment(4 * (n % 60))), _moment(4 * (n % 60)), *self._shape()))
         await add_reports(self.session, made)
         self.reports += made
 

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.demo.seed import demo_id
 from app.models import Job, JobExtension, Photo, Rating, Report
 from app.models.enums import JobStatus, ReportStatus
+from app.models.ids import id_at
 from tests.conftest import PG_URL, LoginFn
 
 EAST = demo_id("community", "陕坝镇", "东街社区")  # staff1's
@@ -70,10 +71,10 @@ async def statements_of(
 
 
 def _report(created_at: datetime) -> dict[str, Any]:
-    report_id = uuid.uuid4()
+    report_id = id_at(created_at)  # a case's id carries its filing moment
     return {
         "id": report_id,
-        "number": f"SSP-COUNT-{report_id.hex[:12]}",
+        "number": f"SSP-COUNT-{report_id.hex[-12:]}",
         "status": ReportStatus.dispatched,
         "category_code": "chaotic_parking",
         "priority": "normal",
@@ -140,6 +141,7 @@ def _extension(job: dict[str, Any]) -> dict[str, Any]:
     return {
         "id": uuid.uuid4(),
         "job_id": job["id"],
+        "report_id": job["report_id"],
         "requested_until": job["complete_due_at"] + timedelta(days=2),
         "previous_due_at": job["complete_due_at"],
         "reason": "等配件到货",

@@ -58,7 +58,6 @@ async def add_report(
     """A report of courier1 in 东街社区, written straight to the database with its deadlines
     (intake and the accept action compute them; the sweep only reads them)."""
     report = Report(
-        id=uuid.uuid4(),
         number=f"SSP-TEST-{uuid.uuid4().hex[:10]}",
         status=status,
         category_code=category_code,

@@ -1,0 +1,226 @@
+"""The case tables' month partitions on PostgreSQL (app/models/partitioning.py): made ahead of
+time by the worker, detached for archiving by ``python -m app partitions --detach-before``.
+
+A month runs from its first midnight in China to the next month's; its bounds are the least
+UUIDv7 of those two moments, the same for every case table, so a case and its rows share a
+month. A row filed in a month nobody made a partition for (the worker stopped for months) goes
+to the table's default partition, and that month is then left to it: a partition cannot be
+made over rows the default one already holds. The worker makes this month and
+``partition_months_ahead`` after it, so that does not happen while it runs.
+
+Making a partition locks its table for a moment; the statements wait at most ``LOCK_TIMEOUT``
+for a long read to finish and otherwise give up until the next pass, instead of holding up
+every request queued behind them. One process at a time (an advisory lock).
+
+Detaching takes a month's tables out of their parents, the rows hanging off a case first, so
+that no foreign key is left pointing into what is detached; the detached tables keep their
+names (``reports_p202501`` …) and rows, stripped of their foreign keys onto the case tables, to
+be dumped and dropped by the operator (README, "Partitions")."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.models.ids import id_floor
+from app.models.partitioning import (
+    CASE_TABLES,
+    default_partition_name,
+    partition_month,
+    partition_name,
+)
+
+log = logging.getLogger("app.partitions")
+
+CHINA = ZoneInfo("Asia/Shanghai")
+LOCK_TIMEOUT = "2s"
+# Any constant shared by every process of the deployment ("ssp-part" in ASCII).
+ADVISORY_LOCK_KEY = 0x7373702D70617274
+
+
+@dataclass(frozen=True, order=True)
+class Month:
+    """A calendar month in China time."""
+
+    year: int
+    month: int
+
+    @classmethod
+    def of(cls, moment: datetime) -> Month:
+        local = moment.astimezone(CHINA)
+        return cls(local.year, local.month)
+
+    @classmethod
+    def parse(cls, value: str) -> Month:
+        """``YYYY-MM``; ValueError for anything else."""
+        year, _, month = value.partition("-")
+        if len(year) != 4 or len(month) != 2 or not (year + month).isdigit():
+            raise ValueError(f"not a month (YYYY-MM): {value!r}")
+        found = cls(int(year), int(month))
+        if not 1 <= found.month <= 12:
+            raise ValueError(f"not a month (YYYY-MM): {value!r}")
+        return found
+
+    def plus(self, months: int) -> Month:
+        index = self.year * 12 + self.month - 1 + months
+        return Month(index // 12, index % 12 + 1)
+
+    def start(self) -> datetime:
+        return datetime(self.year, self.month, 1, tzinfo=CHINA)
+
+    def bounds(self) -> tuple[str, str]:
+        """The least id of this month and of the next: the partition's FROM and TO."""
+        return str(id_floor(self.start())), str(id_floor(self.plus(1).start()))
+
+    def __str__(self) -> str:
+        return f"{self.year:04d}-{self.month:02d}"
+
+
+async def _partitioned(session: AsyncSession) -> bool:
+    if session.get_bind().dialect.name != "postgresql":
+        return False
+    kind: str | None = await session.scalar(
+        text("SELECT relkind::text FROM pg_class WHERE oid = to_regclass('reports')")
+    )
+    return kind == "p"
+
+
+async def attached_months(session: AsyncSession) -> dict[str, list[Month]]:
+    """Each case table's attached month partitions, oldest first (empty on SQLite)."""
+    found: dict[str, list[Month]] = {table.name: [] for table in CASE_TABLES}
+    if not await _partitioned(session):
+        return found
+    rows = await session.execute(
+        text(
+            "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid"
+            " WHERE i.inhparent::regclass::text = ANY(:tables)"
+        ),
+        {"tables": [table.name for table in CASE_TABLES]},
+    )
+    for (name,) in rows:
+        parsed = partition_month(name)
+        if parsed is not None:
+            table, year, month = parsed
+            found[table].append(Month(year, month))
+    return {table: sorted(months) for table, months in found.items()}
+
+
+async def _take_the_lock(session: AsyncSession) -> bool:
+    await session.execute(text(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'"))
+    held = await session.scalar(
+        text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": ADVISORY_LOCK_KEY}
+    )
+    return bool(held)
+
+
+async def _default_holds(session: AsyncSession, month: Month) -> bool:
+    low, high = month.bounds()
+    found = await session.scalar(
+        text(
+            f'SELECT 1 FROM "{default_partition_name("reports")}"'
+            " WHERE id >= CAST(:low AS uuid) AND id < CAST(:high AS uuid) LIMIT 1"
+        ),
+        {"low": low, "high": high},
+    )
+    return found is not None
+
+
+async def make_month(session: AsyncSession, month: Month) -> list[str]:
+    """The partitions of ``month`` that were missing, made (names); none if the default
+    partition already holds cases of that month."""
+    if await _default_holds(session, month):
+        log.warning(
+            "cases of %s sit in the default partitions; no partition is made for that month",
+            month,
+        )
+        return []
+    low, high = month.bounds()
+    made = []
+    for table in CASE_TABLES:
+        name = partition_name(table.name, month.year, month.month)
+        if await session.scalar(text("SELECT to_regclass(:name)"), {"name": name}) is not None:
+            continue
+        await session.execute(
+            text(
+                f'CREATE TABLE "{name}" PARTITION OF "{table.name}"'
+                f" FOR VALUES FROM ('{low}') TO ('{high}')"
+            )
+        )
+        for suffix, columns in table.per_partition:
+            listed = ", ".join(f'"{column}"' for column in columns)
+            await session.execute(
+                text(f'CREATE UNIQUE INDEX "{name}_{suffix}" ON "{name}" ({listed})')
+            )
+        made.append(name)
+    return made
+
+
+async def make_ahead(session: AsyncSession, now: datetime, months_ahead: int) -> list[str]:
+    """This month's partitions and those of the ``months_ahead`` months after it, where
+    missing (names made). Commits nothing: the caller's transaction holds the lock."""
+    if not await _partitioned(session):
+        return []
+    wanted = [Month.of(now).plus(i) for i in range(months_ahead + 1)]
+    attached = await attached_months(session)
+    missing = [m for m in wanted if any(m not in months for months in attached.values())]
+    if not missing or not await _take_the_lock(session):
+        return []
+    made = []
+    for month in missing:
+        made += await make_month(session, month)
+    if made:
+        log.info("partitions made: %s", ", ".join(made))
+    return made
+
+
+async def _drop_foreign_keys_onto_cases(session: AsyncSession, name: str) -> None:
+    """A detached table's foreign keys onto the case tables (its parent kept them as its own):
+    they would hold back the next detach and mean nothing in an archive."""
+    rows = await session.execute(
+        text(
+            "SELECT conname FROM pg_constraint WHERE contype = 'f' AND conparentid = 0"
+            " AND conrelid = CAST(:name AS regclass)"
+            " AND (confrelid::regclass::text = ANY(:tables)"
+            " OR EXISTS (SELECT 1 FROM pg_inherits i WHERE i.inhrelid = confrelid"
+            " AND i.inhparent::regclass::text = ANY(:tables)))"
+        ),
+        {"name": name, "tables": [table.name for table in CASE_TABLES]},
+    )
+    for (constraint,) in rows.all():
+        await session.execute(text(f'ALTER TABLE "{name}" DROP CONSTRAINT "{constraint}"'))
+
+
+async def detach_before(session: AsyncSession, before: Month) -> list[str]:
+    """Detach every month partition older than ``before`` from its table (names detached)."""
+    if not await _partitioned(session) or not await _take_the_lock(session):
+        return []
+    attached = await attached_months(session)
+    months = sorted({m for found in attached.values() for m in found if m < before})
+    detached = []
+    for month in months:
+        for table in reversed(CASE_TABLES):
+            if month not in attached[table.name]:
+                continue
+            name = partition_name(table.name, month.year, month.month)
+            await session.execute(text(f'ALTER TABLE "{table.name}" DETACH PARTITION "{name}"'))
+            await _drop_foreign_keys_onto_cases(session, name)
+            detached.append(name)
+    if detached:
+        log.info("partitions detached: %s", ", ".join(detached))
+    return detached
+
+
+def months_of(names: Iterable[str]) -> list[Month]:
+    """The months among partition names, each once, oldest first."""
+    months = set()
+    for name in names:
+        parsed = partition_month(name)
+        if parsed is not None:
+            months.add(Month(parsed[1], parsed[2]))
+    return sorted(months)

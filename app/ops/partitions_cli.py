@@ -1,0 +1,84 @@
+"""``python -m app partitions``: the case tables' month partitions (app/core/partitions.py) —
+list them, make them ahead, detach old months for archiving."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from app.core.clock import Clock
+from app.core.config import get_settings
+from app.core.db import create_engine, create_sessionmaker
+from app.core.partitions import Month, attached_months, detach_before, make_ahead
+from app.models.partitioning import CASE_TABLES
+
+console = Console()
+
+Ahead = Annotated[
+    int | None,
+    typer.Option(
+        min=0,
+        max=24,
+        help="Make this month's partitions and those of this many months after it "
+        "(default: SSP_PARTITION_MONTHS_AHEAD)",
+    ),
+]
+DetachBefore = Annotated[
+    str | None,
+    typer.Option(
+        "--detach-before",
+        help="Detach every month before this one (YYYY-MM) for archiving; the tables keep "
+        "their rows under their names until dropped",
+    ),
+]
+
+
+def _month(value: str | None) -> Month | None:
+    if value is None:
+        return None
+    try:
+        return Month.parse(value)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--detach-before") from None
+
+
+def partitions(ahead: Ahead = None, detach_before_month: DetachBefore = None) -> None:
+    """List the month partitions of the case tables (PostgreSQL), making the coming ones and
+    detaching old ones when asked."""
+    settings = get_settings()
+    before = _month(detach_before_month)
+    if before is not None and before > Month.of(Clock().now()):
+        raise typer.BadParameter(
+            "a month still to come: cases of this month would go with it",
+            param_hint="--detach-before",
+        )
+
+    async def work() -> tuple[list[str], list[str], dict[str, list[Month]]]:
+        engine = create_engine(settings)
+        try:
+            async with create_sessionmaker(engine)() as session, session.begin():
+                months = settings.partition_months_ahead if ahead is None else ahead
+                made = await make_ahead(session, Clock().now(), months)
+                detached = await detach_before(session, before) if before else []
+                return made, detached, await attached_months(session)
+        finally:
+            await engine.dispose()
+
+    made, detached, attached = asyncio.run(work())
+    if not any(attached.values()):
+        console.print("No month partitions: the database is not PostgreSQL, or not migrated.")
+        return
+    for label, names in (("Made", made), ("Detached (to archive and drop)", detached)):
+        if names:
+            console.print(f"{label}: {', '.join(names)}")
+    table = Table("month (China time)", "tables with a partition", "missing")
+    for month in sorted({m for found in attached.values() for m in found}):
+        missing = [t.name for t in CASE_TABLES if month not in attached[t.name]]
+        table.add_row(
+            str(month), f"{len(CASE_TABLES) - len(missing)}/{len(CASE_TABLES)}", ", ".join(missing)
+        )
+    console.print(table)
