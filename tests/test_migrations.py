@@ -3,22 +3,28 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
+from datetime import timedelta
+from types import SimpleNamespace
+from typing import cast
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import inspect, text
+from sqlalchemy import String, Uuid, column, insert, inspect, select, table, text, update
 from sqlalchemy.engine import Connection
 
 from app.core.config import Settings
 from app.core.db import create_engine, create_sessionmaker
 from app.core.migrations import alembic_config, downgrade, upgrade
-from app.models import Base
+from app.models import Base, OutboxEvent, PointsEntry, Report
+from app.models.base import UTCDateTime
 from app.models.enums import JobStatus
+from app.models.ids import id_moment
 from app.models.partitioning import compared_with, is_partition_name
 from tests import pgbouncer
 from tests.conftest import DatabaseFactory
-from tests.workflow.test_overdue import LEAD_UNIT, T0, add_job, add_report
+from tests.workflow.test_overdue import COURIER, LEAD_UNIT, T0, add_job, add_report
 
 COUNTS = ("SELECT count(*) FROM reports", "SELECT count(*) FROM jobs")
 
@@ -139,3 +145,76 @@ async def test_the_last_migration_downgrades_without_losing_rows(database_url: s
     finally:
         await engine.dispose()
     assert counts[1] == 1
+
+
+async def test_cases_made_before_the_partitions_keep_every_row_that_names_them(
+    database_url: str,
+) -> None:
+    """Upgrading a database that holds cases: a case whose id does not carry its filing moment
+    (made before ids did) gets one that does on PostgreSQL, and its job, the job's request for
+    more time, its event in the outbox and its points follow; on SQLite the ids stay. Either
+    way the request for more time now carries its case's id."""
+    database_url = pgbouncer.direct_url(database_url)
+    await asyncio.to_thread(downgrade, database_url, _revisions()[-2])
+    legacy = uuid.uuid4()
+    engine = create_engine(Settings(env="test", database_url=database_url))
+    try:
+        async with create_sessionmaker(engine)() as session:
+            report = await add_report(session, accept_due_at=T0)
+            await session.execute(update(Report).where(Report.id == report.id).values(id=legacy))
+            job = await add_job(
+                session,
+                cast(Report, SimpleNamespace(id=legacy)),
+                LEAD_UNIT,
+                status=JobStatus.accepted,
+            )
+            # The table as it was: no case id yet.
+            extensions = table(
+                "job_extensions",
+                *(column(name, Uuid()) for name in ("id", "job_id")),
+                *(column(name, UTCDateTime()) for name in ("requested_until", "requested_at")),
+                *(column(name, String()) for name in ("reason", "status")),
+            )
+            await session.execute(
+                insert(extensions).values(
+                    id=uuid.uuid4(),
+                    job_id=job.id,
+                    requested_until=T0 + timedelta(days=3),
+                    requested_at=T0,
+                    reason="雨天施工困难",
+                    status="pending",
+                )
+            )
+            session.add(
+                OutboxEvent(type="report.accepted", report_id=legacy, job_id=job.id, payload={})
+            )
+            session.add(
+                PointsEntry(
+                    user_id=COURIER,
+                    report_id=legacy,
+                    rule="valid_report",
+                    points=2,
+                    points_before_cap=2,
+                )
+            )
+            await session.commit()
+    finally:
+        await engine.dispose()
+    await asyncio.to_thread(upgrade, database_url)
+    engine = create_engine(Settings(env="test", database_url=database_url))
+    try:
+        async with engine.connect() as conn:
+            case_id = await conn.scalar(select(Report.id))
+            assert case_id is not None
+            named = [
+                uuid.UUID(str(await conn.scalar(text(f"SELECT report_id FROM {table}"))))
+                for table in ("jobs", "job_extensions", "outbox_events", "points_entries")
+            ]
+    finally:
+        await engine.dispose()
+    if engine.dialect.name == "postgresql":
+        assert case_id != legacy
+        assert id_moment(case_id) == T0
+    else:
+        assert case_id == legacy
+    assert named == [case_id] * 4

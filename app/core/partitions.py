@@ -179,6 +179,18 @@ async def make_ahead(session: AsyncSession, now: datetime, months_ahead: int) ->
     return made
 
 
+async def make_months(session: AsyncSession, first: datetime, last: datetime) -> list[str]:
+    """The partitions of every month from ``first``'s to ``last``'s, where missing: for cases
+    dated back (the demo's history, an import) before they are written."""
+    if not await _partitioned(session) or not await _take_the_lock(session):
+        return []
+    made, month = [], Month.of(first)
+    while month <= Month.of(last):
+        made += await make_month(session, month)
+        month = month.plus(1)
+    return made
+
+
 async def _drop_foreign_keys_onto_cases(session: AsyncSession, name: str) -> None:
     """A detached table's foreign keys onto the case tables (its parent kept them as its own):
     they would hold back the next detach and mean nothing in an archive."""

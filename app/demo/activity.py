@@ -20,11 +20,14 @@ from PIL import Image, ImageDraw
 
 from app.core.clock import Clock, FrozenClock
 from app.core.config import Settings
+from app.core.partitions import make_months
 from app.demo.organisation import organisation
 from app.demo.plans import Plan, Step, Story
 from app.workflow.overdue import sweep_overdue
 
 V1 = "/api/v1"
+# The oldest case of the month is filed this many days before now.
+DAYS_BACK = 27
 # What people report, with what they write: (category, description).
 HAZARDS: tuple[tuple[str, str], ...] = (
     ("chaotic_parking", "小区门口车辆乱停，堵住了人行道"),
@@ -158,7 +161,7 @@ class DemoMonth:
         days_back = (
             self.rng.uniform(0.2, 6)
             if fate in ("submitted", "resolved")
-            else (self.rng.uniform(1, 27))
+            else (self.rng.uniform(1, DAYS_BACK))
         )
         filed = self.end - timedelta(days=days_back)
         return Plan(self, story, filed).steps(fate)
@@ -185,6 +188,9 @@ async def play_month(app: FastAPI, settings: Settings, cases: int) -> None:
 
     try:
         await app.state.photo_storage.prepare()
+        async with app.state.sessionmaker() as session, session.begin():
+            # The month's cases are filed in the past: their months' partitions first.
+            await make_months(session, now - timedelta(days=DAYS_BACK), now)
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://demo") as client:
             await DemoMonth(client, turn_back, settings.demo_password, now).play(cases)

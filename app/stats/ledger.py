@@ -24,11 +24,12 @@ from app.auth.scope import report_scope
 from app.cases.columns import lead_unit_name
 from app.cases.visibility import case_view
 from app.core.pagination import SortKey, after_cursor, planned_for_its_values
+from app.core.pruning import prunes, within_period
 from app.labels.service import labels_in
 from app.models import Category, Community, Grid, Region, Report, User
 from app.models.enums import ReportStatus
 from app.reports.presenter import Person, reporter_fields
-from app.reports.queries import ReportFilters, filter_conditions
+from app.reports.queries import FILED_AT_ID, ReportFilters, filter_conditions
 from app.stats.tabular import Cell
 
 BATCH_SIZE: Final = 2_000
@@ -249,6 +250,9 @@ async def ledger_batches(
     while True:
         async with sessionmaker() as session, planned_for_its_values(session, True):
             page = statement if last is None else statement.where(_after(last))
+            if prunes(session):  # the months from the last row's to the period's end alone
+                start = query.filters.created_from if last is None else last.created_at
+                page = page.where(*within_period(FILED_AT_ID, start, query.filters.created_to))
             rows = (await session.execute(page)).all()
             batch = [_cells(row, query, people) for row in rows]
         if batch:
