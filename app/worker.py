@@ -22,15 +22,17 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 import httpx
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.calendar.cache import CalendarCache
 from app.core.clock import Clock
 from app.core.config import Settings
 from app.core.database_faults import DatabaseUnavailable, watch_for_unavailability
+from app.core.day_partitions import DAYS_AHEAD, make_days_ahead
 from app.core.db import create_engine, create_sessionmaker
 from app.core.metrics_access import serve_worker_metrics
-from app.core.partitions import make_ahead
+from app.core.partitions import lock_timed_out, make_ahead
 from app.core.storage import PhotoStorage, build_storage
 from app.core.workcalendar import CalendarSource
 from app.integrations.delivery import (
@@ -69,6 +71,24 @@ async def _sweep(
     # refresh interval.
     working_calendar = await calendar.current()
     return await sweep_overdue(sessionmaker, clock.now(), working_calendar, settings)
+
+
+async def _make_partitions(
+    sessionmaker: async_sessionmaker[AsyncSession], settings: Settings, clock: Clock
+) -> list[str]:
+    """The coming months' and days' partitions (PostgreSQL): one catalogue read a pass when
+    they are all there. A table too busy to lock for a moment is left to a later pass (they
+    are made days and months ahead)."""
+    try:
+        async with sessionmaker() as session, session.begin():
+            return await make_ahead(
+                session, clock.now(), settings.partition_months_ahead
+            ) + await make_days_ahead(session, clock.now(), DAYS_AHEAD)
+    except DBAPIError as exc:
+        if not lock_timed_out(exc):
+            raise
+        log.info("a table was busy; its partitions are made on a later pass")
+        return []
 
 
 async def run_once(
@@ -121,11 +141,7 @@ async def run_once(
         result.uploads_expired = await expire_uploads(sessionmaker, photos, clock.now())
 
     async def make_partitions() -> None:
-        # One catalogue read a pass when they are all there.
-        async with sessionmaker() as session, session.begin():
-            result.partitions_made = await make_ahead(
-                session, clock.now(), settings.partition_months_ahead
-            )
+        result.partitions_made = await _make_partitions(sessionmaker, settings, clock)
 
     await step("prune_personal_data", prune_personal)
     await step("expire_uploads", expire)

@@ -26,6 +26,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models.ids import id_floor
@@ -82,11 +83,13 @@ class Month:
         return f"{self.year:04d}-{self.month:02d}"
 
 
-async def _partitioned(session: AsyncSession) -> bool:
+async def is_partitioned(session: AsyncSession, table: str = "reports") -> bool:
+    """Whether ``table`` is a partitioned table here (PostgreSQL, migrated)."""
     if session.get_bind().dialect.name != "postgresql":
         return False
     kind: str | None = await session.scalar(
-        text("SELECT relkind::text FROM pg_class WHERE oid = to_regclass('reports')")
+        text("SELECT relkind::text FROM pg_class WHERE oid = to_regclass(:table)"),
+        {"table": table},
     )
     return kind == "p"
 
@@ -94,7 +97,7 @@ async def _partitioned(session: AsyncSession) -> bool:
 async def attached_months(session: AsyncSession) -> dict[str, list[Month]]:
     """Each case table's attached month partitions, oldest first (empty on SQLite)."""
     found: dict[str, list[Month]] = {table.name: [] for table in CASE_TABLES}
-    if not await _partitioned(session):
+    if not await is_partitioned(session):
         return found
     rows = await session.execute(
         text(
@@ -111,7 +114,17 @@ async def attached_months(session: AsyncSession) -> dict[str, list[Month]]:
     return {table: sorted(months) for table, months in found.items()}
 
 
-async def _take_the_lock(session: AsyncSession) -> bool:
+LOCK_NOT_AVAILABLE = "55P03"
+
+
+def lock_timed_out(error: DBAPIError) -> bool:
+    """Whether a statement gave up waiting for a table's lock (``LOCK_TIMEOUT``)."""
+    return getattr(error.orig, "sqlstate", None) == LOCK_NOT_AVAILABLE
+
+
+async def take_the_lock(session: AsyncSession) -> bool:
+    """This transaction's turn at making or dropping partitions (False: another process has
+    it), with statements waiting at most ``LOCK_TIMEOUT`` for a table's lock."""
     await session.execute(text(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'"))
     held = await session.scalar(
         text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": ADVISORY_LOCK_KEY}
@@ -164,12 +177,12 @@ async def make_month(session: AsyncSession, month: Month) -> list[str]:
 async def make_ahead(session: AsyncSession, now: datetime, months_ahead: int) -> list[str]:
     """This month's partitions and those of the ``months_ahead`` months after it, where
     missing (names made). Commits nothing: the caller's transaction holds the lock."""
-    if not await _partitioned(session):
+    if not await is_partitioned(session):
         return []
     wanted = [Month.of(now).plus(i) for i in range(months_ahead + 1)]
     attached = await attached_months(session)
     missing = [m for m in wanted if any(m not in months for months in attached.values())]
-    if not missing or not await _take_the_lock(session):
+    if not missing or not await take_the_lock(session):
         return []
     made = []
     for month in missing:
@@ -182,7 +195,7 @@ async def make_ahead(session: AsyncSession, now: datetime, months_ahead: int) ->
 async def make_months(session: AsyncSession, first: datetime, last: datetime) -> list[str]:
     """The partitions of every month from ``first``'s to ``last``'s, where missing: for cases
     dated back (the demo's history, an import) before they are written."""
-    if not await _partitioned(session) or not await _take_the_lock(session):
+    if not await is_partitioned(session) or not await take_the_lock(session):
         return []
     made, month = [], Month.of(first)
     while month <= Month.of(last):
@@ -210,7 +223,7 @@ async def _drop_foreign_keys_onto_cases(session: AsyncSession, name: str) -> Non
 
 async def detach_before(session: AsyncSession, before: Month) -> list[str]:
     """Detach every month partition older than ``before`` from its table (names detached)."""
-    if not await _partitioned(session) or not await _take_the_lock(session):
+    if not await is_partitioned(session) or not await take_the_lock(session):
         return []
     attached = await attached_months(session)
     months = sorted({m for found in attached.values() for m in found if m < before})

@@ -125,6 +125,7 @@ async def _fan_out_batch(session: AsyncSession, now: datetime) -> int:
                         id=new_id(),
                         webhook_id=webhook.id,
                         event_id=event.id,
+                        event_created_at=event.created_at,
                         status=DeliveryStatus.pending,
                         attempts=0,
                         next_attempt_at=now,

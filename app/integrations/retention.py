@@ -21,6 +21,13 @@ What stays, however old:
 Live streams follow the newest events; only a client resuming a position older than the
 retention period misses what was deleted, and it receives everything that is left.
 
+On PostgreSQL a whole day of events goes at once first: the outbox and the deliveries are kept
+in day partitions (app/core/day_partitions.py), and a day that ended before the cutoff, with
+every event in it fanned out before the cutoff, every delivery of it delivered before the
+cutoff and not the newest event, is dropped as two tables instead of deleted row by row. A day
+holding back (a parked delivery, a worker that was down) is left to the row-by-row pass below,
+which keeps what must stay.
+
 How: the events are walked oldest id first, a window of ``retention_batch_size`` ids at a time
 (the primary key serves the walk; no index on the creation time is needed). Within a window,
 its old delivered deliveries go first, at most a batch per transaction, then its events that
@@ -37,12 +44,16 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, exists, func, select, text
+from sqlalchemy import bindparam, delete, exists, func, select, text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.core.config import Settings
+from app.core.day_partitions import Day, attached_days, drop_day
 from app.core.metrics import RETENTION_PRUNED, count_on_commit
+from app.core.partitions import lock_timed_out, take_the_lock
 from app.models import OutboxEvent, WebhookDelivery
+from app.models.base import UTCDateTime
 from app.models.enums import DeliveryStatus
 
 log = logging.getLogger("app.integrations.retention")
@@ -57,6 +68,7 @@ class PruneResult:
     events: int = 0
     deliveries: int = 0
     batches: int = 0  # transactions that deleted something
+    days_dropped: int = 0  # days of events and deliveries dropped whole (PostgreSQL)
     # False when the pass stopped early (its batch budget, or another worker pruning); the
     # rest is left for the next pass.
     finished: bool = True
@@ -196,6 +208,68 @@ class _Pruner:
         return deleted
 
 
+async def _day_holds_back(session: AsyncSession, day: Day, cutoff: datetime, newest: int) -> bool:
+    """Whether anything in ``day``'s partitions must stay: an event not fanned out before the
+    cutoff, a delivery not delivered before it, or the newest event."""
+    events, deliveries = day.table("outbox_events"), day.table("webhook_deliveries")
+    held = await session.scalar(
+        text(
+            f'SELECT EXISTS (SELECT 1 FROM "{events}" WHERE id = :newest'
+            " OR fanned_out_at IS NULL OR fanned_out_at >= :cutoff)"
+            f' OR EXISTS (SELECT 1 FROM "{deliveries}" WHERE status <> :delivered'
+            " OR delivered_at IS NULL OR delivered_at >= :cutoff)"
+        ).bindparams(bindparam("cutoff", type_=UTCDateTime())),
+        {"newest": newest, "cutoff": cutoff, "delivered": DeliveryStatus.delivered.value},
+    )
+    return bool(held)
+
+
+async def _drop_whole_days(
+    sessionmaker: async_sessionmaker[AsyncSession], cutoff: datetime, result: PruneResult
+) -> None:
+    """PostgreSQL: drop each day of events and deliveries that ended before the cutoff and
+    holds nothing back, one short transaction a day (dropping a partition locks its table)."""
+    async with sessionmaker() as session:
+        days = await attached_days(session)
+        newest = await session.scalar(select(func.max(OutboxEvent.id)))
+    for day in days:
+        if day.plus(1).start() > cutoff or newest is None:
+            return
+        try:
+            dropped = await _drop_day_if_done(sessionmaker, day, cutoff, newest)
+        except DBAPIError as exc:
+            if not lock_timed_out(exc):
+                raise
+            log.info("the outbox was busy; day %s is dropped on a later pass", day)
+            result.finished = False
+            return
+        if dropped is not None:
+            result.events += dropped[0]
+            result.deliveries += dropped[1]
+            result.days_dropped += 1
+
+
+async def _drop_day_if_done(
+    sessionmaker: async_sessionmaker[AsyncSession], day: Day, cutoff: datetime, newest: int
+) -> tuple[int, int] | None:
+    """Drop ``day``'s events and deliveries unless something in them must stay: (events,
+    deliveries) dropped, or None."""
+    async with sessionmaker() as session, session.begin():
+        if not await take_the_lock(session) or await _day_holds_back(session, day, cutoff, newest):
+            return None
+        counted = await session.execute(
+            text(
+                f'SELECT (SELECT count(*) FROM "{day.table("outbox_events")}"),'
+                f' (SELECT count(*) FROM "{day.table("webhook_deliveries")}")'
+            )
+        )
+        events, deliveries = counted.one()
+        await drop_day(session, day)
+        count_on_commit(session, RETENTION_PRUNED.labels("outbox_events"), events)
+        count_on_commit(session, RETENTION_PRUNED.labels("webhook_deliveries"), deliveries)
+    return events, deliveries
+
+
 async def prune(
     sessionmaker: async_sessionmaker[AsyncSession],
     settings: Settings,
@@ -207,7 +281,12 @@ async def prune(
     cutoff = retention_cutoff(settings, now)
     if cutoff is None:
         return PruneResult()
+    days = PruneResult()
+    await _drop_whole_days(sessionmaker, cutoff, days)
     result = await _Pruner(sessionmaker, settings, cutoff, max_batches).run()
+    result.events += days.events
+    result.deliveries += days.deliveries
+    result.days_dropped = days.days_dropped
     if result.events or result.deliveries:
         log.info(
             "pruned %d outbox events and %d webhook deliveries older than %d days%s",

@@ -72,17 +72,20 @@ class Webhook(UUIDPrimaryKey, Base):
 class WebhookDelivery(UUIDPrimaryKey, Base):
     __tablename__ = "webhook_deliveries"
     __table_args__ = (
-        UniqueConstraint("webhook_id", "event_id"),
+        # One delivery of an event to a webhook (the event's time completes the key on
+        # PostgreSQL, where the table is partitioned on it).
+        UniqueConstraint("webhook_id", "event_id", "event_created_at"),
         Index("ix_webhook_deliveries_due", "status", "next_attempt_at"),
-        # Pruning an event checks its deliveries (ON DELETE CASCADE) and the backlog gauges
-        # join on the event: without this, each is a scan of every delivery.
+        # Pruning an event checks its deliveries and the backlog gauges join on the event:
+        # without this, each is a scan of every delivery.
         Index("ix_webhook_deliveries_event_id", "event_id"),
     )
 
     webhook_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("webhooks.id", ondelete="CASCADE"))
-    event_id: Mapped[int] = mapped_column(
-        BigIntId, ForeignKey("outbox_events.id", ondelete="CASCADE")
-    )
+    # The event, by id, and when it was made: on PostgreSQL a day's events and their
+    # deliveries share the day's partitions and go together (app/models/partitioning.py).
+    event_id: Mapped[int] = mapped_column(BigIntId)
+    event_created_at: Mapped[datetime]
     status: Mapped[DeliveryStatus] = mapped_column(
         str_enum(DeliveryStatus, "delivery_status"), default=DeliveryStatus.pending
     )

@@ -16,7 +16,15 @@ id in its keys) and checked per partition by a unique index on each (``PER_PARTI
 SQLite, which keeps plain tables, it is the table's constraint as before.
 
 Ledgers a person owns stay whole: ``points_entries`` (a courier's balance is the sum of all of
-them; a third are not about a case) is not partitioned."""
+them; a third are not about a case) is not partitioned.
+
+The outbox and the webhook deliveries are kept in daily partitions (China days) on PostgreSQL:
+``outbox_events`` on ``created_at``, ``webhook_deliveries`` on its event's ``created_at``, so a
+day's events and their deliveries go together when the retention period is over: the worker
+drops the day's two tables instead of deleting their rows (app/integrations/retention.py).
+Their keys there are ``(id, created_at)`` and ``(id, event_created_at)``; the models keep the
+plain key SQLite has (the outbox's id counts up by itself there), and the migrations make the
+partitioned shape (``DAY_TABLES``)."""
 
 from __future__ import annotations
 
@@ -57,17 +65,27 @@ CASE_TABLES: tuple[PartitionedTable, ...] = (
     PartitionedTable("integration_filings", "report_id"),
 )
 CASE_TABLE_NAMES = frozenset(table.name for table in CASE_TABLES)
+# The daily ones, events first: (table, the column the day bounds apply to).
+DAY_TABLES: tuple[tuple[str, str], ...] = (
+    ("outbox_events", "created_at"),
+    ("webhook_deliveries", "event_created_at"),
+)
 
-# reports_p202612, photos_p202612, …; reports_default takes a row no month is made for.
+# reports_p202612, photos_p202612, …; outbox_events_d20261206, …; <table>_default takes a row
+# no month or day is made for.
 _PARTITION_NAME = re.compile(
-    r"^(?P<table>{})_(?:p(?P<month>\d{{6}})|default)$".format(
-        "|".join(sorted(CASE_TABLE_NAMES, key=len, reverse=True))
+    r"^(?P<table>{})_(?:p(?P<month>\d{{6}})|d(?P<day>\d{{8}})|default)$".format(
+        "|".join(sorted([*CASE_TABLE_NAMES, *(t for t, _ in DAY_TABLES)], key=len, reverse=True))
     )
 )
 
 
 def partition_name(table: str, year: int, month: int) -> str:
     return f"{table}_p{year:04d}{month:02d}"
+
+
+def day_partition_name(table: str, year: int, month: int, day: int) -> str:
+    return f"{table}_d{year:04d}{month:02d}{day:02d}"
 
 
 def default_partition_name(table: str) -> str:
@@ -78,6 +96,15 @@ def is_partition_name(name: str) -> bool:
     """A table of a month (attached, or detached and awaiting its archiving) or a default
     partition: made by ``app/core/partitions.py``, not by the models."""
     return _PARTITION_NAME.match(name) is not None
+
+
+def partition_day(name: str) -> tuple[str, int, int, int] | None:
+    """(table, year, month, day) of a day's partition name; None for any other name."""
+    found = _PARTITION_NAME.match(name)
+    if found is None or found["day"] is None:
+        return None
+    day = found["day"]
+    return found["table"], int(day[:4]), int(day[4:6]), int(day[6:])
 
 
 def partition_month(name: str) -> tuple[str, int, int] | None:

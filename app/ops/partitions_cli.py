@@ -1,5 +1,6 @@
 """``python -m app partitions``: the case tables' month partitions (app/core/partitions.py) —
-list them, make them ahead, detach old months for archiving."""
+list them, make them ahead, detach old months for archiving — and the outbox's days
+(app/core/day_partitions.py), made ahead."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from rich.table import Table
 
 from app.core.clock import Clock
 from app.core.config import get_settings
+from app.core.day_partitions import DAYS_AHEAD, Day, attached_days, make_days_ahead
 from app.core.db import create_engine, create_sessionmaker
 from app.core.partitions import Month, attached_months, detach_before, make_ahead
 from app.models.partitioning import CASE_TABLES
@@ -57,18 +59,19 @@ def partitions(ahead: Ahead = None, detach_before_month: DetachBefore = None) ->
             param_hint="--detach-before",
         )
 
-    async def work() -> tuple[list[str], list[str], dict[str, list[Month]]]:
+    async def work() -> tuple[list[str], list[str], dict[str, list[Month]], list[Day]]:
         engine = create_engine(settings)
         try:
             async with create_sessionmaker(engine)() as session, session.begin():
                 months = settings.partition_months_ahead if ahead is None else ahead
                 made = await make_ahead(session, Clock().now(), months)
+                made += await make_days_ahead(session, Clock().now(), DAYS_AHEAD)
                 detached = await detach_before(session, before) if before else []
-                return made, detached, await attached_months(session)
+                return made, detached, await attached_months(session), await attached_days(session)
         finally:
             await engine.dispose()
 
-    made, detached, attached = asyncio.run(work())
+    made, detached, attached, days = asyncio.run(work())
     if not any(attached.values()):
         console.print("No month partitions: the database is not PostgreSQL, or not migrated.")
         return
@@ -82,3 +85,8 @@ def partitions(ahead: Ahead = None, detach_before_month: DetachBefore = None) ->
             str(month), f"{len(CASE_TABLES) - len(missing)}/{len(CASE_TABLES)}", ", ".join(missing)
         )
     console.print(table)
+    if days:
+        console.print(
+            f"Days of the outbox and webhook deliveries: {days[0]} to {days[-1]} ({len(days)});"
+            " the worker drops each once its retention is over."
+        )

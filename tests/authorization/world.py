@@ -435,17 +435,20 @@ class World:
         not run in the tests, so it is written as the worker would have left it."""
         delivery_id = uuid.uuid4()
         async with self.app.state.sessionmaker() as db:
-            event_id = await db.scalar(
-                select(OutboxEvent.id)
-                .where(OutboxEvent.report_id == uuid.UUID(report_id))
-                .order_by(OutboxEvent.id)
-                .limit(1)
-            )
+            event = (
+                await db.execute(
+                    select(OutboxEvent.id, OutboxEvent.created_at)
+                    .where(OutboxEvent.report_id == uuid.UUID(report_id))
+                    .order_by(OutboxEvent.id)
+                    .limit(1)
+                )
+            ).one()
             db.add(
                 WebhookDelivery(
                     id=delivery_id,
                     webhook_id=uuid.UUID(webhook_id),
-                    event_id=event_id,
+                    event_id=event.id,
+                    event_created_at=event.created_at,
                     status=DeliveryStatus.parked,
                     attempts=self.settings.webhook_max_attempts,
                     last_status_code=503,

@@ -123,7 +123,12 @@ async def webhook_id(session: AsyncSession, reports: None) -> uuid.UUID:
     session.add_all(events)
     await session.flush()
     session.add_all(
-        WebhookDelivery(webhook_id=hooks[0].id, event_id=event.id, status=DeliveryStatus.pending)
+        WebhookDelivery(
+            webhook_id=hooks[0].id,
+            event_id=event.id,
+            event_created_at=event.created_at,
+            status=DeliveryStatus.pending,
+        )
         for event in events
     )
     await session.commit()
