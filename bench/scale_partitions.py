@@ -31,7 +31,8 @@ What it does:
    the statement without the bounds the same way, and that one on ``reports_flat`` (by name),
    the best a plain table does; checks that all three return the same rows;
 5. times (a) and (b) through HTTP: ``python -m app serve`` (one process, the embedded worker
-   off), R requests one at a time after 20 warm-up ones (p50/p95);
+   off), R requests one at a time after 20 warm-up ones (p50/p95); and where their time goes:
+   each statement of the request as the app in this process waited for it (median of 20);
 6. prints the table and writes ``bench/results/scale_partitions.json`` (or --output); drops
    the database unless --keep.
 
@@ -90,6 +91,9 @@ PARTITION = re.compile(r"^reports_(p\d{6}|default)$")
 # A page's keys, as paginate_union selects them (app/core/pagination.py).
 PAGE_KEYS = re.compile(r"^SELECT (\w+)\.created_at, \1\.id\s+FROM", re.S)
 INDEX_ON_REPORTS = re.compile(r"^CREATE (UNIQUE )?INDEX (\w+) ON (?:ONLY )?(?:\w+\.)?reports USING")
+# The lists timed through HTTP, and how many requests time their statements in this process.
+HTTP_READS = ("a_staff_first", "b_staff_12_months_back")
+BREAKDOWN_REQUESTS = 20
 VARIANTS = {
     "bounded": "bounded (today)",
     "unbounded": "no bound (before)",
@@ -233,18 +237,61 @@ async def sign_in(client: httpx.AsyncClient, username: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {response.json()['access_token']}"}
 
 
+def _label(statement: str) -> str:
+    return " ".join(statement.split())[:56] + " …"
+
+
+async def statement_times(
+    client: httpx.AsyncClient, path: str, headers: dict[str, str], took: list[tuple[str, float]]
+) -> dict[str, Any]:
+    """Where a request's time goes: each statement's time as the app waited for it (sent,
+    answered and read by the driver), median of BREAKDOWN_REQUESTS requests, in their order."""
+    requests: list[float] = []
+    per_statement: dict[str, list[float]] = {}
+    for _ in range(BREAKDOWN_REQUESTS):
+        took.clear()
+        started = time.perf_counter()
+        response = await client.get(path, headers=headers)
+        requests.append((time.perf_counter() - started) * 1000)
+        if response.status_code != 200:
+            raise RuntimeError(f"{path}: {response.status_code} {response.text[:300]}")
+        this: dict[str, float] = {}
+        for statement, ms in took:
+            this[_label(statement)] = this.get(_label(statement), 0.0) + ms
+        for label, ms in this.items():
+            per_statement.setdefault(label, []).append(ms)
+    return {
+        "request_ms": round(statistics.median(requests), 2),
+        "statements_ms": {
+            label: round(statistics.median(times), 2)
+            for label, times in per_statement.items()
+            if label in this
+        },
+    }
+
+
 async def captured_statements(settings: Settings, reads: list[ListRead]) -> None:
     """Each list's page-keys statement and parameters, with the bounds and without, from the
-    app answering the request in this process (``read.figures["statements"]``)."""
+    app answering the request in this process (``read.figures["statements"]``); for the lists
+    also timed through HTTP, the time of each statement of their request."""
     app = create_app(settings)
     sent: list[tuple[str, Any]] = []
+    started: dict[int, float] = {}
+    took: list[tuple[str, float]] = []
 
     def keep(
-        _conn: Any, _cursor: Any, statement: str, parameters: Any, _context: Any, _many: bool
+        _conn: Any, cursor: Any, statement: str, parameters: Any, _context: Any, _many: bool
     ) -> None:
         sent.append((statement, parameters))
+        started[id(cursor)] = time.perf_counter()
+
+    def answered(
+        _conn: Any, cursor: Any, statement: str, _parameters: Any, _context: Any, _many: bool
+    ) -> None:
+        took.append((statement, (time.perf_counter() - started.pop(id(cursor))) * 1000))
 
     event.listen(app.state.engine.sync_engine, "before_cursor_execute", keep)
+    event.listen(app.state.engine.sync_engine, "after_cursor_execute", answered)
     transport = httpx.ASGITransport(app=app)
     async with (
         app.router.lifespan_context(app),
@@ -273,6 +320,10 @@ async def captured_statements(settings: Settings, reads: list[ListRead]) -> None
             if found["bounded"].ids != found["unbounded"].ids:
                 raise RuntimeError(f"{read.name}: the pages with and without bounds differ")
             read.figures["statements"] = found
+            if read.name in HTTP_READS:
+                read.figures["in_process"] = await statement_times(
+                    client, read.path(settings.secret_key), headers[read.user], took
+                )
 
 
 # --- the plain table ------------------------------------------------------------------------
@@ -444,7 +495,7 @@ async def http_timings(
 ) -> None:
     async with httpx.AsyncClient(base_url=base_url, timeout=60) as client:
         for read in reads:
-            if read.name not in ("a_staff_first", "b_staff_12_months_back"):
+            if read.name not in HTTP_READS:
                 continue
             headers = await sign_in(client, read.user)
             path = read.path(secret_key)
@@ -496,6 +547,10 @@ def print_table(reads: list[ListRead], reports: int, attached: int) -> None:
                 f"  HTTP {read.label}: p50 {http['p50']} ms, p95 {http['p95']} ms "
                 f"({http['n']} requests, one at a time)"
             )
+            inside = read.figures["in_process"]
+            print(f"    in this process {inside['request_ms']} ms, of which (median):")
+            for label, ms in inside["statements_ms"].items():
+                print(f"    {ms:8.2f} ms  {label}")
 
 
 def parse_args() -> argparse.Namespace:
@@ -582,7 +637,7 @@ def main() -> None:
                     variant: {k: v for k, v in plan.items() if k != "ids"}
                     for variant, plan in read.figures["plans"].items()
                 },
-                **({"http_ms": read.figures["http_ms"]} if "http_ms" in read.figures else {}),
+                **{k: read.figures[k] for k in ("http_ms", "in_process") if k in read.figures},
             }
             for read in reads
         },
