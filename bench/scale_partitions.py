@@ -38,8 +38,8 @@ What it does:
 
 Run: .venv/bin/python bench/scale_partitions.py [--reports N] [--keep] [--requests R]
      [--database-url URL] [--output PATH]
-240,000 reports (the default) take ~4 minutes in all on 2 cores; bench/scale.py runs it as
-its part ``partitions``.
+240,000 reports (the default) take about 3 minutes in all on 2 cores (170–210 s measured, the
+load ~105–150 s of it); bench/scale.py runs it as its part ``partitions``.
 """
 
 from __future__ import annotations
