@@ -69,7 +69,7 @@ from common import (
     start_server,
     status_kb,
 )
-from reads_data import load
+from reads_data import SPAN_DAYS, load
 from reads_plan import build_reads, sign_in
 from reads_timing import (
     SEQUENTIAL_WARMUP,
@@ -113,9 +113,12 @@ async def analyze(dsn: str) -> None:
 
 
 @contextlib.contextmanager
-def bench_database(args: argparse.Namespace) -> Iterator[tuple[dict[str, str], dict[str, Any]]]:
-    """A database holding the data set (reused with --keep when it holds N reports), the
-    environment of the app's commands, and how the data set was made."""
+def bench_database(
+    args: argparse.Namespace, span_days: float = SPAN_DAYS
+) -> Iterator[tuple[dict[str, str], dict[str, Any]]]:
+    """A database holding the data set (reused with --keep when it holds N reports), filed
+    over the ``span_days`` before now, the environment of the app's commands, and how the data
+    set was made."""
     url = make_url(args.database_url)
     if url.get_backend_name() != "postgresql" or not url.database:
         raise SystemExit("--database-url must name a PostgreSQL database")
@@ -145,7 +148,7 @@ def bench_database(args: argparse.Namespace) -> Iterator[tuple[dict[str, str], d
             # The organisation and its accounts, without the demo's month of cases: the
             # database then holds exactly N reports, which is how --keep knows it again.
             run_cli(env, "seed-demo", "--cases", "0")
-            times = asyncio.run(load(dsn, args.reports, dt.datetime.now(dt.UTC)))
+            times = asyncio.run(load(dsn, args.reports, dt.datetime.now(dt.UTC), span_days))
             loaded = {"reused": False, **{k: round(v, 1) for k, v in times.__dict__.items()}}
             loaded["total_s"] = round(times.total_s, 1)
             log(f"loaded in {times.total_s:.0f} s")

@@ -6,7 +6,10 @@ It is built on top of the demo organisation (``python -m app seed-demo``):
   reports, the rest follow a Zipf law (the demo's 新民村, staff9's, is 30th: ~0.5 %);
 - 2,000 more couriers (and one staff account per added community); the demo's courier1 files
   one report in 500, the others a Zipf share each;
-- N reports over the last two years, in order of time; the leaf categories in Zipf shares;
+- N reports over the last two years (or the span given), in order of time, each with the id
+  a case filed then gets (a UUIDv7 of its created_at), so that it and its rows go to their
+  month's partitions, made first where missing (app/core/partitions.py); the leaf categories
+  in Zipf shares;
   5 % open (most of them from the last three weeks, the rest a stale backlog), the others
   closed, rejected or duplicates, with each status's timestamp and the accept/resolve
   deadlines set;
@@ -32,12 +35,16 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import asyncpg
 from common import log
 from reads_data_sql import CHUNK_SQL, MARKS_SQL, chain_rows
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
+
+from app.core.partitions import Month, make_month
 
 EXTRA_COMMUNITIES = 186
 EXTRA_COURIERS = 2_000
@@ -202,6 +209,24 @@ async def _parameters(conn: Any) -> None:
     )
 
 
+async def make_months(dsn: str, first: datetime, last: datetime) -> list[str]:
+    """The case tables' partitions of every month from ``first``'s to ``last``'s (China time),
+    where missing, as the worker makes them (names made): the rows go to their month, not to
+    the default partitions."""
+    url = make_url(dsn).set(drivername="postgresql+asyncpg")
+    engine = create_async_engine(url)
+    try:
+        made: list[str] = []
+        async with AsyncSession(engine) as session, session.begin():
+            month = Month.of(first)
+            while month <= Month.of(last):
+                made += await make_month(session, month)
+                month = month.plus(1)
+        return made
+    finally:
+        await engine.dispose()
+
+
 def progress(done: int, total: int, started: float) -> None:
     width = 40
     filled = round(width * done / total)
@@ -216,6 +241,7 @@ def progress(done: int, total: int, started: float) -> None:
 
 @dataclass
 class LoadTimes:
+    partitions_s: float
     organisation_s: float
     reports_s: float
     marks_s: float
@@ -223,11 +249,22 @@ class LoadTimes:
 
     @property
     def total_s(self) -> float:
-        return self.organisation_s + self.reports_s + self.marks_s + self.vacuum_analyze_s
+        return (
+            self.partitions_s
+            + self.organisation_s
+            + self.reports_s
+            + self.marks_s
+            + self.vacuum_analyze_s
+        )
 
 
-async def load(dsn: str, reports: int, now: datetime) -> LoadTimes:
-    """The data set above, into the migrated and seeded database at ``dsn``."""
+async def load(dsn: str, reports: int, now: datetime, span_days: float = SPAN_DAYS) -> LoadTimes:
+    """The data set above, filed over the ``span_days`` before ``now``, into the migrated and
+    seeded database at ``dsn``."""
+    started = time.perf_counter()
+    made = await make_months(dsn, now - timedelta(days=span_days), now)
+    partitions_s = time.perf_counter() - started
+    log(f"  partitions: {len(made)} made in {partitions_s:.1f} s")
     conn = await asyncpg.connect(dsn)
     try:
         await conn.execute(
@@ -244,7 +281,7 @@ async def load(dsn: str, reports: int, now: datetime) -> LoadTimes:
         started = time.perf_counter()
         for low in range(1, reports + 1, CHUNK):
             high = min(low + CHUNK - 1, reports)
-            await conn.execute(CHUNK_SQL, low, high, reports, now, SPAN_DAYS, COURIER1_EVERY)
+            await conn.execute(CHUNK_SQL, low, high, reports, now, span_days, COURIER1_EVERY)
             progress(high, reports, started)
         log("")
         reports_s = time.perf_counter() - started
@@ -256,6 +293,8 @@ async def load(dsn: str, reports: int, now: datetime) -> LoadTimes:
         started = time.perf_counter()
         log("  VACUUM ANALYZE")
         await conn.execute("VACUUM ANALYZE")
-        return LoadTimes(organisation_s, reports_s, marks_s, time.perf_counter() - started)
+        return LoadTimes(
+            partitions_s, organisation_s, reports_s, marks_s, time.perf_counter() - started
+        )
     finally:
         await conn.close()

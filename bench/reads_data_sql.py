@@ -53,8 +53,19 @@ def chain_rows() -> list[tuple[Any, ...]]:
     return rows
 
 
-# One chunk of reports ($1..$2 of $3, filed up to $4) with their photos, timeline and jobs.
-CHUNK_SQL = """
+# A case's id is the moment it was filed (app/models/ids.py): a UUIDv7 whose first 48 bits are
+# its created_at in Unix milliseconds (the check ``ck_reports_id_is_filing_moment`` holds it),
+# the rest drawn from a hash of its number in the data set, so that the case goes to its
+# month's partition and every row naming it (photos, timeline, jobs …) to the same month's.
+REPORT_ID = (
+    "(lpad(to_hex(floor(extract(epoch FROM created_at) * 1000)::bigint), 12, '0') || '7' "
+    "|| substr(md5('bench-report-' || i), 1, 3) || '8' "
+    "|| substr(md5('bench-report-' || i), 4, 15))::uuid"
+)
+
+# One chunk of reports ($1..$2 of $3, filed up to $4, over the $5 days before) with their
+# photos, timeline and jobs.
+CHUNK_SQL = f"""
 WITH g AS MATERIALIZED (
     SELECT i, random() AS u_comm, random() AS u_cat, random() AS u_status, random() AS u_who,
            random() AS u_x, random() AS u_y, random() AS u_t1, random() AS u_t2,
@@ -108,7 +119,7 @@ WITH g AS MATERIALIZED (
         community_id, region_id, routing_method, accept_due_at, resolve_due_at,
         status_before_hold, closure_type, created_at, accepted_at, started_at, dispatched_at,
         on_hold_at, resolved_at, closed_at, rejected_at, duplicate_at, updated_at)
-    SELECT md5('bench-report-' || i)::uuid,
+    SELECT {REPORT_ID},
            'SSP-150826-' || to_char(created_at AT TIME ZONE 'Asia/Shanghai', 'YYYYMMDD')
                || '-' || lpad(i::text, 7, '0'),
            status, 3, cat_code[ki], default_priority, 'courier',
@@ -160,7 +171,7 @@ WITH g AS MATERIALIZED (
                 WHEN 'staff' THEN 'community_staff' END,
            c.from_status, c.to_status,
            CASE WHEN c.type = 'comment' THEN '已联系上报人，现场核实中' END,
-           c.is_internal, '{}'::json,
+           c.is_internal, '{{}}'::json,
            CASE c.at_kind WHEN 'created' THEN r.created_at
                 WHEN 'created+' THEN least(r.created_at + interval '20 minutes' * c.seq, $4)
                 WHEN 'accepted' THEN r.accepted_at

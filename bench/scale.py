@@ -8,7 +8,10 @@ gathered into one file. Each part is a script of its own, runnable alone:
 - sweep: the overdue sweep's idle pass at a million reports and its catch-up when every running
   clock falls due at once, beside the read it made before (bench/scale_sweep.py);
 - sse: the CPU an API process spends on one live event with 10,000 open streams, through the
-  index of streams and offering it to every stream (bench/sse.py).
+  index of streams and offering it to every stream (bench/sse.py);
+- partitions: a case list's page at 24 monthly partitions: the partitions read, buffers and
+  time with the cursor's bound on the partition key, without it, and on one plain table
+  (bench/scale_partitions.py).
 
 Run: .venv/bin/python bench/scale.py [--only PART]... [--skip PART]...
 Writes bench/results/scale.json from the parts' own files (a part not run this time keeps the
@@ -32,19 +35,30 @@ PARTS: dict[str, tuple[str, str]] = {
     "locator": ("locator_scale.py", "locator_scale.json"),
     "sweep": ("scale_sweep.py", "scale_sweep.json"),
     "sse": ("sse.py", "sse.json"),
+    "partitions": ("scale_partitions.py", "scale_partitions.json"),
 }
 
 
 def _gathered() -> dict[str, Any]:
+    """Each part's figures from its file, with when it was measured: the file's time, or, for
+    figures the last scale.json gathered already, the time it gave them (a checkout gives every
+    file the time of the checkout)."""
+    before_path = RESULTS / "scale.json"
+    before: dict[str, Any] = json.loads(before_path.read_text()) if before_path.exists() else {}
     parts: dict[str, Any] = {}
     for name, (_, result) in PARTS.items():
         path = RESULTS / result
         if path.exists():
-            measured = dt.datetime.fromtimestamp(path.stat().st_mtime, dt.UTC)
+            figures = json.loads(path.read_text())
+            measured = dt.datetime.fromtimestamp(path.stat().st_mtime, dt.UTC).isoformat(
+                timespec="seconds"
+            )
+            if name in before and before[name].get("figures") == figures:
+                measured = before[name]["measured_at"]
             parts[name] = {
                 "file": f"bench/results/{result}",
-                "measured_at": measured.isoformat(timespec="seconds"),
-                "figures": json.loads(path.read_text()),
+                "measured_at": measured,
+                "figures": figures,
             }
     return parts
 

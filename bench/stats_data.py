@@ -176,12 +176,13 @@ SELECT md5('bench-job-declined-' || l.report_id)::uuid, l.report_id,
        least(l.created_at + interval '1 hour' * (0.2 + 3 * l.u_when), $1::timestamptz)
 FROM lead l CROSS JOIN units_ u
 WHERE l.u_pick < 0.08
-ON CONFLICT (id) DO NOTHING
+ON CONFLICT (id, report_id) DO NOTHING
 """
 
 EXTENSIONS_SQL = f"""
 WITH asked AS (
-    SELECT j.id, j.unit_id, j.status, j.accepted_at, j.complete_due_at, j.dispatched_by_id,
+    SELECT j.id, j.report_id, j.unit_id, j.status, j.accepted_at, j.complete_due_at,
+           j.dispatched_by_id,
            r.status IN ('submitted', 'accepted', 'in_progress', 'dispatched', 'on_hold',
                         'resolved') AS case_open,
            least(j.complete_due_at, coalesce(j.completed_at, j.cancelled_at, $1::timestamptz))
@@ -201,9 +202,9 @@ WITH asked AS (
     FROM asked a
 )
 INSERT INTO job_extensions (
-    id, job_id, requested_until, previous_due_at, reason, status, requested_by_id,
+    id, job_id, report_id, requested_until, previous_due_at, reason, status, requested_by_id,
     requested_at, decided_by_id, decided_at, decision_note)
-SELECT md5('bench-extension-' || a.id)::uuid, a.id,
+SELECT md5('bench-extension-' || a.id)::uuid, a.id, a.report_id,
        a.complete_due_at + interval '1 hour' * (24 + 48 * a.u_more), a.complete_due_at,
        '材料采购需要时间，申请延期', a.answer,
        (SELECT ra.user_id FROM role_assignments ra
@@ -215,14 +216,15 @@ SELECT md5('bench-extension-' || a.id)::uuid, a.id,
                        $1::timestamptz) END,
        CASE WHEN a.answer = 'refused' THEN '请按原期限办结' END
 FROM answered a
-ON CONFLICT (id) DO NOTHING
+ON CONFLICT (id, report_id) DO NOTHING
 """
 
 # A granted request moved the job's completion deadline (extension_count: those granted).
 EXTENDED_JOBS_SQL = """
 UPDATE jobs j SET extension_count = 1, complete_due_at = x.requested_until
 FROM job_extensions x
-WHERE x.job_id = j.id AND x.status = 'granted' AND j.extension_count = 0
+WHERE x.job_id = j.id AND x.report_id = j.report_id AND x.status = 'granted'
+  AND j.extension_count = 0
   AND x.id = md5('bench-extension-' || j.id)::uuid
 """
 
