@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.cases.transitions import ReportAction
 from app.core.lights import ClockRules, Light, Pause, light
-from app.core.sql import member_of
+from app.core.pruning import of_cases
 from app.models import Report, ReportEvent
 from app.models.enums import OPEN_REPORT_STATUSES, ReportStatus
 
@@ -52,7 +52,7 @@ async def load_histories(
     rows = await session.execute(
         select(ReportEvent.report_id, ReportEvent.type, ReportEvent.created_at, ReportEvent.data)
         .where(
-            member_of(session, ReportEvent.report_id, report_ids),
+            of_cases(session, ReportEvent.report_id, report_ids),
             ReportEvent.type.in_(
                 [ReportAction.hold.value, ReportAction.resume.value, JOB_REWORK_EVENT]
             ),

@@ -20,7 +20,7 @@ from app.cases.transitions import JOB_CLOCKS_RUN_IN
 from app.core.errors import NotFound
 from app.core.lights import ClockRules, light
 from app.core.pagination import PageParams, SortKey, paginate_union
-from app.core.pruning import KeyFollowsTime
+from app.core.pruning import KeyFollowsTime, of_cases, one_plan_for_any_values
 from app.core.sql import member_of
 from app.core.workcalendar import WorkingCalendar
 from app.jobs.schemas import JobRead
@@ -182,7 +182,10 @@ def _presented_jobs() -> Select[
             Category.hours_kind,
             needs_redispatch_condition().label("needs_redispatch"),
             # Most jobs never ask for more time: their requests are read only where there are.
-            exists().where(JobExtension.job_id == Job.id).correlate(Job).label("asked_for_time"),
+            exists()
+            .where(JobExtension.job_id == Job.id, JobExtension.report_id == Job.report_id)
+            .correlate(Job)
+            .label("asked_for_time"),
         )
         .join(Unit, Unit.id == Job.unit_id)
         .join(Report, Report.id == Job.report_id)
@@ -201,11 +204,14 @@ async def present_where(
     ``job_fields``), in the order of their cases and whistles (lead first): one query for the
     jobs with their units and reports, one for the extensions, however many jobs match, and
     one for the holds and reworks of the few cases that had any."""
-    rows = (await session.execute(_presented_jobs().where(condition))).all()
-    extensions = await _extensions_of(session, [row.Job.id for row in rows if row.asked_for_time])
-    histories = await load_histories(
-        session, {row.Job.report_id for row in rows if row.held_seconds or row.Job.rework_count}
-    )
+    async with one_plan_for_any_values(session):
+        rows = (await session.execute(_presented_jobs().where(condition))).all()
+        asked = [row.Job for row in rows if row.asked_for_time]
+        extensions = await _extensions_of(session, asked)
+        histories = await load_histories(
+            session,
+            {row.Job.report_id for row in rows if row.held_seconds or row.Job.rework_count},
+        )
     rules = {
         kind: ClockRules(working=kind is HoursKind.working, calendar=calendar) for kind in HoursKind
     }
@@ -230,15 +236,18 @@ _JobRow = Row[Job, str, str, ReportStatus, datetime | None, float, HoursKind, bo
 
 
 async def _extensions_of(
-    session: AsyncSession, asked: list[uuid.UUID]
+    session: AsyncSession, asked: list[Job]
 ) -> dict[uuid.UUID, list[dict[str, Any]]]:
     """The requests for more time of the jobs that asked for some, oldest first, in one query
     (none when no job asked)."""
-    extensions: dict[uuid.UUID, list[dict[str, Any]]] = {job_id: [] for job_id in asked}
+    extensions: dict[uuid.UUID, list[dict[str, Any]]] = {job.id: [] for job in asked}
     if asked:
         for extension in await session.scalars(
             select(JobExtension)
-            .where(member_of(session, JobExtension.job_id, asked))
+            .where(
+                member_of(session, JobExtension.job_id, list(extensions)),
+                of_cases(session, JobExtension.report_id, {job.report_id for job in asked}),
+            )
             .order_by(JobExtension.requested_at, JobExtension.id)
         ):
             extensions[extension.job_id].append(_extension_fields(extension))

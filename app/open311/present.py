@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.cases.clocks import NO_HISTORY, accept_light, load_histories, reading_time, resolve_light
 from app.core.lights import ClockRules
-from app.core.sql import member_of
+from app.core.pruning import of_cases
 from app.core.workcalendar import WorkingCalendar
 from app.models import Job, Photo, Unit
 from app.models.enums import HoursKind, JobStatus, PhotoKind
@@ -55,7 +55,7 @@ async def _units(session: AsyncSession, ids: Sequence[uuid.UUID]) -> dict[uuid.U
     rows = await session.execute(
         select(Job.report_id, Unit.name, Job.is_lead, Job.status)
         .join(Unit, Unit.id == Job.unit_id)
-        .where(member_of(session, Job.report_id, ids), Job.status != JobStatus.declined)
+        .where(of_cases(session, Job.report_id, ids), Job.status != JobStatus.declined)
         .order_by(Job.report_id, Job.is_lead.desc(), Job.created_at, Job.id)
     )
     units: dict[uuid.UUID, list[Any]] = {}
@@ -69,7 +69,7 @@ async def _units(session: AsyncSession, ids: Sequence[uuid.UUID]) -> dict[uuid.U
 async def _photos(session: AsyncSession, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[Any]]:
     rows = await session.execute(
         select(Photo.report_id, Photo.id)
-        .where(member_of(session, Photo.report_id, ids), Photo.kind == PhotoKind.report)
+        .where(of_cases(session, Photo.report_id, ids), Photo.kind == PhotoKind.report)
         .order_by(Photo.report_id, Photo.position, Photo.id)
     )
     photos: dict[uuid.UUID, list[Any]] = {}

@@ -27,7 +27,7 @@ from app.cases.clocks import (
 from app.cases.visibility import CaseView, case_view
 from app.core.lights import ClockRules
 from app.core.phones import mask_phone
-from app.core.sql import member_of
+from app.core.pruning import of_cases, one_plan_for_any_values
 from app.core.workcalendar import WorkingCalendar
 from app.jobs.queries import present_where
 from app.models import Category, Community, Grid, Job, Photo, Rating, Region, Report, User
@@ -341,7 +341,7 @@ async def load_contexts(
     """Everything to present ``reports``."""
     loaded = await load_where(
         session,
-        member_of(session, Report.id, [r.id for r in reports]),
+        of_cases(session, Report.id, [r.id for r in reports]),
         now,
         calendar,
         with_photos=with_photos,
@@ -361,22 +361,25 @@ async def load_where(
     them, in a fixed number of statements however many there are: the reports with their
     related rows, their photos, their jobs (and the jobs' extensions, if any), and the holds
     and reworks of the few cases that had any."""
-    rows = (await session.execute(_context_statement().where(condition))).all()
-    report_ids = [row.Report.id for row in rows]
-    photos: dict[uuid.UUID, list[Photo]] = {report_id: [] for report_id in report_ids}
-    jobs: dict[uuid.UUID, list[dict[str, Any]]] = {report_id: [] for report_id in report_ids}
-    if report_ids and with_photos:
-        for photo in await session.scalars(
-            select(Photo)
-            .where(member_of(session, Photo.report_id, report_ids), Photo.event_id.is_(None))
-            .order_by(Photo.report_id, Photo.position)
-        ):
-            photos[photo.report_id].append(photo)
-    if report_ids:
-        in_case = member_of(session, Job.report_id, report_ids)
-        for job in await present_where(session, in_case, now, calendar):
-            jobs[job["report_id"]].append(job)
-    histories = await load_histories(session, {r.Report.id for r in rows if r.Report.held_seconds})
+    async with one_plan_for_any_values(session):
+        rows = (await session.execute(_context_statement().where(condition))).all()
+        report_ids = [row.Report.id for row in rows]
+        photos: dict[uuid.UUID, list[Photo]] = {report_id: [] for report_id in report_ids}
+        jobs: dict[uuid.UUID, list[dict[str, Any]]] = {report_id: [] for report_id in report_ids}
+        if report_ids and with_photos:
+            for photo in await session.scalars(
+                select(Photo)
+                .where(of_cases(session, Photo.report_id, report_ids), Photo.event_id.is_(None))
+                .order_by(Photo.report_id, Photo.position)
+            ):
+                photos[photo.report_id].append(photo)
+        if report_ids:
+            in_case = of_cases(session, Job.report_id, report_ids)
+            for job in await present_where(session, in_case, now, calendar):
+                jobs[job["report_id"]].append(job)
+        histories = await load_histories(
+            session, {r.Report.id for r in rows if r.Report.held_seconds}
+        )
     return [
         (
             row.Report,

@@ -26,8 +26,7 @@ from app.auth.scope import REGION_ROLES, report_scope, report_scope_branches
 from app.core.errors import NotFound
 from app.core.geo import haversine_m
 from app.core.pagination import PageParams, SortKey, paginate_union
-from app.core.pruning import KeyFollowsTime, prunes, within_period
-from app.core.sql import member_of
+from app.core.pruning import KeyFollowsTime, of_cases, prunes, within_period
 from app.core.workcalendar import WorkingCalendar
 from app.models import Job, Region, Report
 from app.models.base import status_among
@@ -187,7 +186,7 @@ async def list_reports(
     if not page:
         return [], cursor
     loaded = await presenter.load_where(
-        session, member_of(session, Report.id, [row.id for row in page]), now, calendar
+        session, of_cases(session, Report.id, [row.id for row in page]), now, calendar
     )
     by_id = {report.id: (report, context) for report, context in loaded}
     shown = [by_id[row.id] for row in page]

@@ -118,12 +118,21 @@ def _capture(app: FastAPI) -> tuple[list[tuple[str, Any]], Any]:
 
 
 async def _partitions_read(session: AsyncSession, statement: str, parameters: Any) -> set[str]:
-    """The partitions the plan of ``statement`` reads (EXPLAIN, as PostgreSQL would run it)."""
+    """The partitions ``statement`` reads when PostgreSQL runs it (EXPLAIN ANALYZE: those left
+    out when it was planned or started, or at each run of a subquery, are not)."""
     conn = await session.connection()
-    plan = (await conn.exec_driver_sql("EXPLAIN (FORMAT JSON) " + statement, parameters)).scalar()
+    explain = "EXPLAIN (ANALYZE, FORMAT JSON) "
+    plan = (await conn.exec_driver_sql(explain + statement, parameters)).scalar()
+    return _relations_run(plan)
+
+
+def _relations_run(plan: Any) -> set[str]:
+    """The tables an EXPLAIN ANALYZE (FORMAT JSON) shows were read (not those never run)."""
     found: set[str] = set()
 
     def walk(node: dict[str, Any]) -> None:
+        if node.get("Actual Loops") == 0:
+            return
         if "Relation Name" in node:
             found.add(node["Relation Name"])
         for child in node.get("Plans", []):
@@ -132,6 +141,30 @@ async def _partitions_read(session: AsyncSession, statement: str, parameters: An
     assert plan is not None
     walk((json.loads(plan) if isinstance(plan, str) else plan)[0]["Plan"])
     return found
+
+
+def _literal(value: Any) -> str:
+    if isinstance(value, list | tuple):
+        return "'{" + ",".join(str(item) for item in value) + "}'"
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+async def _partitions_read_generic(
+    session: AsyncSession, statement: str, parameters: Any
+) -> set[str]:
+    """The partitions ``statement`` reads run as a connection runs it after its first five
+    times: one plan for any values (a generic plan), whose months PostgreSQL can leave out
+    only when it starts the statement with the values given."""
+    conn = await session.connection()
+    await conn.exec_driver_sql("SET LOCAL plan_cache_mode = force_generic_plan")
+    await conn.exec_driver_sql(f"PREPARE probe AS {statement}")
+    values = ", ".join(_literal(value) for value in parameters)
+    explained = await conn.exec_driver_sql(
+        f"EXPLAIN (ANALYZE, FORMAT JSON) EXECUTE probe({values})"
+    )
+    plan = explained.scalar()
+    await conn.exec_driver_sql("DEALLOCATE probe")
+    return _relations_run(plan)
 
 
 @postgresql
@@ -248,3 +281,31 @@ def test_a_month_is_read_as_yyyy_mm_only() -> None:
     for bad in ("2026-13", "2026-1", "26-01", "2026/01", "2026-00", "latest"):
         with pytest.raises(ValueError, match="not a month"):
             Month.parse(bad)
+
+
+@postgresql
+async def test_a_pages_cases_are_read_with_their_rows_from_their_month_alone(
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    login: LoginFn,
+    session: AsyncSession,
+    months_of_cases: dict[Month, list[uuid.UUID]],
+) -> None:
+    """The cases of a page, their photos and their jobs are read by id: a range of the ids
+    beside the array lets PostgreSQL read only the months they were filed in."""
+    headers = await login("staff1")
+    sent, record = _capture(app)
+    try:
+        page = (await client.get("/api/v1/reports?limit=3", headers=headers)).json()["items"]
+    finally:
+        event.remove(app.state.engine.sync_engine, "before_cursor_execute", record)
+    months = {Month.of(datetime.fromisoformat(item["created_at"])) for item in page}
+    assert months == {PAST[-1]}
+    for table in ("photos", "jobs"):
+        statement, parameters = next((s, p) for s, p in sent if f"FROM {table}" in s)
+        read = {
+            name
+            for name in await _partitions_read_generic(session, statement, parameters)
+            if name.startswith(f"{table}_")
+        }
+        assert read == {partition_name(table, PAST[-1].year, PAST[-1].month)}, read

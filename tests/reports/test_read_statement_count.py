@@ -41,8 +41,12 @@ LIST_REPORTS = 24
 # - a case: as a page of reports less the page's keys (the caller's scope is in the first);
 # - on PostgreSQL a filtered page, or one whose scope has subqueries (a supervisor's region, a
 #   unit's cases), is planned for its values: a SET before it and after it.
+# - on PostgreSQL the rows read by key (a page's or a case's cases, photos, jobs, requests and
+#   holds) use one plan per connection for any values (app/core/pruning.py): a SET before them
+#   and after them.
 PLANNING = 2 if PG_URL else 0
-MAX_STATEMENTS = {"reports": 6, "jobs": 4, "detail": 5}
+ONE_PLAN = 2 if PG_URL else 0
+MAX_STATEMENTS = {"reports": 6 + ONE_PLAN, "jobs": 4 + ONE_PLAN, "detail": 5 + ONE_PLAN}
 
 
 @contextmanager
