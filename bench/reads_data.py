@@ -44,7 +44,7 @@ from reads_data_sql import CHUNK_SQL, MARKS_SQL, chain_rows
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 
-from app.core.partitions import Month, make_month
+from app.core import partitions
 
 EXTRA_COMMUNITIES = 186
 EXTRA_COURIERS = 2_000
@@ -213,16 +213,10 @@ async def make_months(dsn: str, first: datetime, last: datetime) -> list[str]:
     """The case tables' partitions of every month from ``first``'s to ``last``'s (China time),
     where missing, as the worker makes them (names made): the rows go to their month, not to
     the default partitions."""
-    url = make_url(dsn).set(drivername="postgresql+asyncpg")
-    engine = create_async_engine(url)
+    engine = create_async_engine(make_url(dsn).set(drivername="postgresql+asyncpg"))
     try:
-        made: list[str] = []
         async with AsyncSession(engine) as session, session.begin():
-            month = Month.of(first)
-            while month <= Month.of(last):
-                made += await make_month(session, month)
-                month = month.plus(1)
-        return made
+            return await partitions.make_months(session, first, last)
     finally:
         await engine.dispose()
 

@@ -14,7 +14,7 @@ import contextlib
 import uuid
 from collections.abc import AsyncIterator, Collection
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, text
@@ -24,7 +24,6 @@ from sqlalchemy.orm import InstrumentedAttribute
 from app.core.sql import member_of
 from app.models.ids import id_floor
 
-_MILLISECOND = timedelta(milliseconds=1)
 _ONE_PLAN = "one_plan_for_any_values"
 
 
@@ -39,7 +38,7 @@ class KeyFollowsTime:
 
     def before(self, moment: datetime) -> ColumnElement[bool]:
         """Rows whose time is before ``moment`` (or at it) have a key below this."""
-        return self.key < id_floor(moment + _MILLISECOND)
+        return self.key < id_floor(moment, milliseconds_later=1)
 
     def strictly_before(self, moment: datetime) -> ColumnElement[bool]:
         """Rows whose time is before ``moment`` have a key below this (a period's exclusive

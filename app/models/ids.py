@@ -60,10 +60,13 @@ def id_at(moment: datetime) -> uuid.UUID:
     return uuid.UUID(int=(ms << 80) | (_VERSION << 76) | (sequence << 64) | (_VARIANT << 62) | rest)
 
 
-def id_floor(moment: datetime) -> uuid.UUID:
-    """The least UUIDv7 of ``moment``'s millisecond: every id made at ``moment`` or later is
-    greater or equal, every one made earlier is less (a range bound on an id column)."""
-    return uuid.UUID(int=_ms(moment) << 80)
+def id_floor(moment: datetime, *, milliseconds_later: int = 0) -> uuid.UUID:
+    """The least UUIDv7 of ``moment``'s millisecond (or of the one ``milliseconds_later``):
+    every id made then or later is greater or equal, every one made earlier is less (a range
+    bound on an id column). Moments outside what a UUIDv7 can hold (before 1970, after the
+    year 10889) give the least or the greatest bound."""
+    ms = min(max(_ms(moment) + milliseconds_later, 0), _MAX_MS + 1)
+    return uuid.UUID(int=min(ms << 80, _MAX_UUID))
 
 
 def id_moment(value: uuid.UUID) -> datetime:
@@ -72,6 +75,8 @@ def id_moment(value: uuid.UUID) -> datetime:
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MAX_MS = (1 << 48) - 1
+_MAX_UUID = (1 << 128) - 1
 
 
 def _ms(moment: datetime) -> int:

@@ -6,11 +6,12 @@ import itertools
 import threading
 import time
 import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 
-from app.models.ids import id_time_ms, new_id
+from app.models.ids import id_at, id_floor, id_moment, id_time_ms, new_id
 from tests.conftest import LoginFn
 from tests.reports.conftest import COMMUNITY_1_POINT, photo_bytes
 
@@ -75,3 +76,16 @@ async def test_rows_the_api_writes_get_time_ordered_ids(
         await client.get(f"/api/v1/reports/{second['id']}/timeline", headers=await login("staff1"))
     ).json()
     assert uuid.UUID(timeline[0]["id"]).version == 7
+
+
+def test_an_id_bound_holds_any_moment_a_client_may_send() -> None:
+    """A list's period from a client bounds the case ids too (app/core/pruning.py): a year 207
+    or 9999 must give a bound, not an error."""
+    long_ago = datetime(207, 5, 29, tzinfo=UTC)
+    far_ahead = datetime(9999, 12, 31, 23, 59, 59, 999_999, tzinfo=UTC)
+    assert id_floor(long_ago) == uuid.UUID(int=0)
+    assert id_floor(far_ahead, milliseconds_later=1) > id_floor(far_ahead)
+    now = datetime.now(UTC)
+    made = id_at(now)
+    assert id_floor(now) <= made < id_floor(now, milliseconds_later=1)
+    assert id_moment(made) == now.replace(microsecond=now.microsecond // 1000 * 1000)
