@@ -348,11 +348,13 @@ async def list_jobs(
     # An unfiltered unit inbox reads its own index newest first whatever the unit; filters,
     # and the scopes that join the cases, are planned for their values.
     plain = filters == JobFilters() and principal.roles <= {Role.unit_staff}
-    page, cursor = await paginate_union(
-        session, [keys_only], keys, params, plan_for_values=not plain
-    )
-    if not page:
-        return [], cursor
-    on_page = member_of(session, Job.id, [row.id for row in page])
-    by_id = {read["id"]: read for read in await present_where(session, on_page, now, calendar)}
+    async with one_plan_for_any_values(session):  # as for a page of cases
+        page, cursor = await paginate_union(
+            session, [keys_only], keys, params, plan_for_values=not plain
+        )
+        if not page:
+            return [], cursor
+        on_page = member_of(session, Job.id, [row.id for row in page])
+        presented = await present_where(session, on_page, now, calendar)
+    by_id = {read["id"]: read for read in presented}
     return [by_id[row.id] for row in page], cursor

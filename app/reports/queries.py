@@ -26,7 +26,13 @@ from app.auth.scope import REGION_ROLES, report_scope, report_scope_branches
 from app.core.errors import NotFound
 from app.core.geo import haversine_m
 from app.core.pagination import PageParams, SortKey, paginate_union
-from app.core.pruning import KeyFollowsTime, of_cases, prunes, within_period
+from app.core.pruning import (
+    KeyFollowsTime,
+    of_cases,
+    one_plan_for_any_values,
+    prunes,
+    within_period,
+)
 from app.core.workcalendar import WorkingCalendar
 from app.models import Job, Region, Report
 from app.models.base import status_among
@@ -180,14 +186,18 @@ async def list_reports(
         select(Report.created_at, Report.id).where(branch, *conditions)
         for branch in report_scope_branches(principal)
     ]
-    page, cursor = await paginate_union(
-        session, branches, keys, params, plan_for_values=_plan_for_values(principal, filters)
-    )
-    if not page:
-        return [], cursor
-    loaded = await presenter.load_where(
-        session, of_cases(session, Report.id, [row.id for row in page]), now, calendar
-    )
+    # The page's keys too use the one plan for any values, unless a filter wants its own plan
+    # (see ``_plan_for_values``): planned at each run, a first page over every month's
+    # partitions costs more to plan than to read.
+    async with one_plan_for_any_values(session):
+        page, cursor = await paginate_union(
+            session, branches, keys, params, plan_for_values=_plan_for_values(principal, filters)
+        )
+        if not page:
+            return [], cursor
+        loaded = await presenter.load_where(
+            session, of_cases(session, Report.id, [row.id for row in page]), now, calendar
+        )
     by_id = {report.id: (report, context) for report, context in loaded}
     shown = [by_id[row.id] for row in page]
     return [presenter.report_fields(r, ctx, principal, now) for r, ctx in shown], cursor
