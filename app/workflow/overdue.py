@@ -33,6 +33,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from app.cases import day_counts
 from app.cases.transitions import HANDLING, JOB_CLOCKS_RUN_IN
 from app.core.config import Settings
+from app.core.pruning import one_plan_for_any_values
 from app.core.metrics import OVERDUE_MARKS, count_on_commit
 from app.core.sql import upsert_insert
 from app.core.workcalendar import WorkingCalendar
@@ -103,7 +104,8 @@ async def sweep_overdue(
             while True:
                 async with sessionmaker() as session, session.begin():
                     stmt = candidates(clock, stage, now, settings, after=after, limit=batch_size)
-                    rows = await session.execute(stmt)
+                    async with one_plan_for_any_values(session):
+                        rows = await session.execute(stmt)
                     batch = [overdue_clock(clock, stage, row) for row in rows]
                     recorded += await _process(session, batch, now, calendar, settings)
                 if len(batch) < batch_size:
