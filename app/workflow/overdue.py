@@ -33,8 +33,8 @@ from sqlalchemy.orm.attributes import set_committed_value
 from app.cases import day_counts
 from app.cases.transitions import HANDLING, JOB_CLOCKS_RUN_IN
 from app.core.config import Settings
-from app.core.pruning import one_plan_for_any_values
 from app.core.metrics import OVERDUE_MARKS, count_on_commit
+from app.core.pruning import one_plan_for_any_values
 from app.core.sql import upsert_insert
 from app.core.workcalendar import WorkingCalendar
 from app.models import Job, OverdueMark, Report
