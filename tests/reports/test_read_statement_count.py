@@ -195,6 +195,7 @@ async def cases(session: AsyncSession) -> dict[str, uuid.UUID]:
     ("user", "path", "bound"),
     [
         ("staff1", "/api/v1/reports", MAX_STATEMENTS["reports"]),
+        ("admin", "/api/v1/reports", MAX_STATEMENTS["reports"]),
         ("supervisor", "/api/v1/reports", MAX_STATEMENTS["reports"] + PLANNING),
         ("unit1", "/api/v1/jobs", MAX_STATEMENTS["jobs"]),
     ],
