@@ -76,7 +76,7 @@ async def _sweep(
 async def _make_partitions(
     sessionmaker: async_sessionmaker[AsyncSession], settings: Settings, clock: Clock
 ) -> list[str]:
-    """The coming months' and days' partitions (PostgreSQL): one catalogue read a pass when
+    """The coming months' and days' partitions (PostgreSQL): two catalogue reads a pass when
     they are all there. A table too busy to lock for a moment is left to a later pass (they
     are made days and months ahead)."""
     try:

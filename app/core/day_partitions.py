@@ -16,7 +16,7 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import bindparam, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.partitions import CHINA, is_partitioned, take_the_lock
+from app.core.partitions import CHINA, partition_children, take_the_lock
 from app.models.base import UTCDateTime
 from app.models.partitioning import DAY_TABLES, day_partition_name, partition_day
 
@@ -53,22 +53,18 @@ class Day:
         return self.day.isoformat()
 
 
-async def attached_days(session: AsyncSession) -> list[Day]:
-    """The days with a partition of the outbox, oldest first (none on SQLite)."""
-    if not await is_partitioned(session, "outbox_events"):
-        return []
-    rows = await session.execute(
-        text(
-            "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid"
-            " WHERE i.inhparent = CAST('outbox_events' AS regclass)"
-        )
-    )
+def _days(children: dict[str, list[str]] | None) -> list[Day]:
     days = []
-    for (name,) in rows:
+    for name in (children or {}).get("outbox_events", []):
         parsed = partition_day(name)
         if parsed is not None:
             days.append(Day(date(parsed[1], parsed[2], parsed[3])))
     return sorted(days)
+
+
+async def attached_days(session: AsyncSession) -> list[Day]:
+    """The days with a partition of the outbox, oldest first (none on SQLite)."""
+    return _days(await partition_children(session, ["outbox_events"]))
 
 
 async def _default_holds(session: AsyncSession, day: Day) -> bool:
@@ -107,10 +103,12 @@ async def make_day(session: AsyncSession, day: Day) -> list[str]:
 
 async def make_days_ahead(session: AsyncSession, now: datetime, days_ahead: int) -> list[str]:
     """Today's partitions and those of the ``days_ahead`` days after it, where missing."""
-    if not await is_partitioned(session, "outbox_events"):
+    children = await partition_children(session, ["outbox_events"])
+    if children is None:
         return []
+    attached = set(_days(children))
     wanted = [Day.of(now).plus(i) for i in range(days_ahead + 1)]
-    missing = [day for day in wanted if day not in set(await attached_days(session))]
+    missing = [day for day in wanted if day not in attached]
     if not missing or not await take_the_lock(session):
         return []
     made = []

@@ -45,6 +45,7 @@ from sqlalchemy.types import TypeEngine
 
 from app.core.errors import FieldError, ValidationFailed
 from app.core.pruning import KeyFollowsTime, prunes
+from app.core.sql import settings_for_the_block
 
 T = TypeVar("T")
 DEFAULT_LIMIT = 50
@@ -313,16 +314,11 @@ async def planned_for_its_values(session: AsyncSession, wanted: bool) -> AsyncIt
     read 0.45 ms. Planning a page's statement costs ~0.15 ms and two round trips (the SETs);
     the other statements of a request keep their cached plans. A page with one plan that fits
     every value (a community's inbox: its own index, newest first) does without."""
-    if not wanted or session.get_bind().dialect.name != "postgresql":
+    if not wanted:
         yield
         return
-    # What was in force (a setting of the role or the database, say) is put back afterwards.
-    # Not after an error: the transaction is being rolled back then, setting and all.
-    before = await plan_for_the_values(session)
-    yield
-    await session.execute(
-        text("SELECT set_config('plan_cache_mode', :before, true)"), {"before": before}
-    )
+    async with settings_for_the_block(session, {"plan_cache_mode": "force_custom_plan"}):
+        yield
 
 
 async def paginate_union(

@@ -20,7 +20,7 @@ be dumped and dropped by the operator (README, "Partitions")."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -38,6 +38,7 @@ from app.models.partitioning import (
 )
 
 log = logging.getLogger("app.partitions")
+CASE_TABLE_NAMES_IN_ORDER = [table.name for table in CASE_TABLES]
 
 CHINA = ZoneInfo("Asia/Shanghai")
 LOCK_TIMEOUT = "2s"
@@ -94,24 +95,46 @@ async def is_partitioned(session: AsyncSession, table: str = "reports") -> bool:
     return kind == "p"
 
 
-async def attached_months(session: AsyncSession) -> dict[str, list[Month]]:
-    """Each case table's attached month partitions, oldest first (empty on SQLite)."""
+async def partition_children(
+    session: AsyncSession, parents: Sequence[str]
+) -> dict[str, list[str]] | None:
+    """The partitions attached to each of ``parents`` (names), in one catalogue read; None
+    where they are not partitioned tables here (SQLite, or not migrated)."""
+    if session.get_bind().dialect.name != "postgresql":
+        return None
+    rows = (
+        await session.execute(
+            text(
+                "SELECT p.relname, c.relname FROM pg_class p"
+                " LEFT JOIN pg_inherits i ON i.inhparent = p.oid"
+                " LEFT JOIN pg_class c ON c.oid = i.inhrelid"
+                " WHERE p.relname = ANY(:parents) AND p.relkind = 'p'"
+            ),
+            {"parents": list(parents)},
+        )
+    ).all()
+    if not rows:
+        return None
+    found: dict[str, list[str]] = {parent: [] for parent in parents}
+    for parent, child in rows:
+        if child is not None:
+            found[parent].append(child)
+    return found
+
+
+def _months(children: dict[str, list[str]] | None) -> dict[str, list[Month]]:
     found: dict[str, list[Month]] = {table.name: [] for table in CASE_TABLES}
-    if not await is_partitioned(session):
-        return found
-    rows = await session.execute(
-        text(
-            "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid"
-            " WHERE i.inhparent::regclass::text = ANY(:tables)"
-        ),
-        {"tables": [table.name for table in CASE_TABLES]},
-    )
-    for (name,) in rows:
+    for name in (child for names in (children or {}).values() for child in names):
         parsed = partition_month(name)
         if parsed is not None:
             table, year, month = parsed
             found[table].append(Month(year, month))
     return {table: sorted(months) for table, months in found.items()}
+
+
+async def attached_months(session: AsyncSession) -> dict[str, list[Month]]:
+    """Each case table's attached month partitions, oldest first (empty on SQLite)."""
+    return _months(await partition_children(session, CASE_TABLE_NAMES_IN_ORDER))
 
 
 LOCK_NOT_AVAILABLE = "55P03"
@@ -177,10 +200,11 @@ async def make_month(session: AsyncSession, month: Month) -> list[str]:
 async def make_ahead(session: AsyncSession, now: datetime, months_ahead: int) -> list[str]:
     """This month's partitions and those of the ``months_ahead`` months after it, where
     missing (names made). Commits nothing: the caller's transaction holds the lock."""
-    if not await is_partitioned(session):
+    children = await partition_children(session, CASE_TABLE_NAMES_IN_ORDER)
+    if children is None:
         return []
     wanted = [Month.of(now).plus(i) for i in range(months_ahead + 1)]
-    attached = await attached_months(session)
+    attached = _months(children)
     missing = [m for m in wanted if any(m not in months for months in attached.values())]
     if not missing or not await take_the_lock(session):
         return []
@@ -223,9 +247,10 @@ async def _drop_foreign_keys_onto_cases(session: AsyncSession, name: str) -> Non
 
 async def detach_before(session: AsyncSession, before: Month) -> list[str]:
     """Detach every month partition older than ``before`` from its table (names detached)."""
-    if not await is_partitioned(session) or not await take_the_lock(session):
+    children = await partition_children(session, CASE_TABLE_NAMES_IN_ORDER)
+    if children is None or not await take_the_lock(session):
         return []
-    attached = await attached_months(session)
+    attached = _months(children)
     months = sorted({m for found in attached.values() for m in found if m < before})
     detached = []
     for month in months:
@@ -239,13 +264,3 @@ async def detach_before(session: AsyncSession, before: Month) -> list[str]:
     if detached:
         log.info("partitions detached: %s", ", ".join(detached))
     return detached
-
-
-def months_of(names: Iterable[str]) -> list[Month]:
-    """The months among partition names, each once, oldest first."""
-    months = set()
-    for name in names:
-        parsed = partition_month(name)
-        if parsed is not None:
-            months.add(Month(parsed[1], parsed[2]))
-    return sorted(months)

@@ -17,14 +17,18 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, text
+from sqlalchemy import ColumnElement, and_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
-from app.core.sql import member_of
+from app.core.sql import member_of, settings_for_the_block
 from app.models.ids import id_floor
 
 _ONE_PLAN = "one_plan_for_any_values"
+_ONE_PLAN_SETTINGS = {
+    "plan_cache_mode": "force_generic_plan",
+    "max_parallel_workers_per_gather": "0",
+}
 
 
 @dataclass(frozen=True)
@@ -87,29 +91,12 @@ async def one_plan_for_any_values(session: AsyncSession) -> AsyncIterator[None]:
     if not prunes(session) or session.info.get(_ONE_PLAN):
         yield  # SQLite; or inside such a block already (a page's cases, then their jobs)
         return
-    before = (
-        await session.execute(
-            text(
-                "SELECT current_setting('plan_cache_mode'),"
-                " current_setting('max_parallel_workers_per_gather'),"
-                " set_config('plan_cache_mode', 'force_generic_plan', true),"
-                " set_config('max_parallel_workers_per_gather', '0', true)"
-            )
-        )
-    ).one()
     session.info[_ONE_PLAN] = True
     try:
-        yield
+        async with settings_for_the_block(session, _ONE_PLAN_SETTINGS):
+            yield
     finally:
         session.info.pop(_ONE_PLAN, None)
-    # Not after an error: the transaction is being rolled back then, settings and all.
-    await session.execute(
-        text(
-            "SELECT set_config('plan_cache_mode', :mode, true),"
-            " set_config('max_parallel_workers_per_gather', :workers, true)"
-        ),
-        {"mode": before[0], "workers": before[1]},
-    )
 
 
 def within_period(

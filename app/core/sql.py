@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
+import contextlib
+from collections.abc import AsyncIterator, Callable, Collection
 from typing import Any, cast
 
-from sqlalchemy import ARRAY, ColumnElement, any_, bindparam, select
+from sqlalchemy import ARRAY, ColumnElement, any_, bindparam, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -45,3 +46,28 @@ def upsert_insert(
     """The INSERT of the database named ``dialect``, which can say what to do ``ON CONFLICT``
     (PostgreSQL and SQLite spell it alike; SQLAlchemy has one construct for each)."""
     return postgresql.insert if dialect == "postgresql" else sqlite.insert
+
+
+@contextlib.asynccontextmanager
+async def settings_for_the_block(
+    session: AsyncSession, settings: dict[str, str]
+) -> AsyncIterator[None]:
+    """``settings`` in force for the statements inside (PostgreSQL: ``set_config(…, true)``,
+    the transaction's), what was in force before (a setting of the role or the database, say)
+    put back after them: two round trips. Not after an error: the transaction is being rolled
+    back then, settings and all. Nothing elsewhere."""
+    if session.get_bind().dialect.name != "postgresql":
+        yield
+        return
+    names = list(settings)
+    swap = ", ".join(
+        f"current_setting(:name{i}), set_config(:name{i}, :value{i}, true)"
+        for i in range(len(names))
+    )
+    values = {f"name{i}": name for i, name in enumerate(names)}
+    values.update({f"value{i}": settings[name] for i, name in enumerate(names)})
+    before = (await session.execute(text(f"SELECT {swap}"), values)).one()
+    yield
+    restore = ", ".join(f"set_config(:name{i}, :value{i}, true)" for i in range(len(names)))
+    values.update({f"value{i}": before[2 * i] for i in range(len(names))})
+    await session.execute(text(f"SELECT {restore}"), values)
