@@ -15,7 +15,10 @@ every request queued behind them. One process at a time (an advisory lock).
 Detaching takes a month's tables out of their parents, the rows hanging off a case first, so
 that no foreign key is left pointing into what is detached; the detached tables keep their
 names (``reports_p202501`` …) and rows, stripped of their foreign keys onto the case tables, to
-be dumped and dropped by the operator (README, "Partitions")."""
+be dumped and dropped by the operator (README, "Partitions"). Attaching a month again (a
+detached one, or one restored from its dump) puts the tables back in the same order reversed,
+the cases first; PostgreSQL checks every row against the month's bounds and the foreign keys it
+gives the table back."""
 
 from __future__ import annotations
 
@@ -264,3 +267,54 @@ async def detach_before(session: AsyncSession, before: Month) -> list[str]:
     if detached:
         log.info("partitions detached: %s", ", ".join(detached))
     return detached
+
+
+class AttachRefused(Exception):
+    """A month that cannot be attached as it stands; the message says why."""
+
+
+async def _existing(session: AsyncSession, names: Sequence[str]) -> set[str]:
+    rows = await session.scalars(
+        text("SELECT relname::text FROM pg_class WHERE relname = ANY(:names) AND relkind = 'r'"),
+        {"names": list(names)},
+    )
+    return set(rows.all())
+
+
+async def attach_month(session: AsyncSession, month: Month) -> list[str]:
+    """Attach ``month``'s tables that stand apart under their partition names (detached, or
+    restored from an archive) to their parents again: the cases first, then the tables that
+    hang off them, whose foreign keys onto the cases come back with them. Names attached;
+    AttachRefused when the month cannot be."""
+    children = await partition_children(session, CASE_TABLE_NAMES_IN_ORDER)
+    if children is None or not await take_the_lock(session):
+        return []
+    attached = _months(children)
+    apart = [table for table in CASE_TABLES if month not in attached[table.name]]
+    names = {t.name: partition_name(t.name, month.year, month.month) for t in apart}
+    present = await _existing(session, list(names.values()))
+    if not present:
+        return []
+    if month not in attached["reports"] and names["reports"] not in present:
+        # The other tables' rows would name cases that are not there.
+        raise AttachRefused(f"{names['reports']} is missing: the month's cases come first")
+    if await _default_holds(session, month):
+        raise AttachRefused(f"cases of {month} were filed into the default partitions since")
+    low, high = month.bounds()
+    done = []
+    for table in apart:
+        name = names[table.name]
+        if name not in present:
+            continue
+        try:
+            await session.execute(
+                text(
+                    f'ALTER TABLE "{table.name}" ATTACH PARTITION "{name}"'
+                    f" FOR VALUES FROM ('{low}') TO ('{high}')"
+                )
+            )
+        except DBAPIError as error:  # a row outside the month, or naming a case not there
+            raise AttachRefused(f"{name}: {error.orig}") from error
+        done.append(name)
+    log.info("partitions attached: %s", ", ".join(done))
+    return done

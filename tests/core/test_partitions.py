@@ -1,6 +1,6 @@
 """The case tables' month partitions (PostgreSQL): made by the migration and ahead of time, a
 case and its rows in the month it was filed, a page skipping the months after its cursor, old
-months detached whole, uniqueness held in each partition."""
+months detached whole and attached again, uniqueness held in each partition."""
 
 from __future__ import annotations
 
@@ -16,7 +16,15 @@ from sqlalchemy import event, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.partitions import Month, attached_months, detach_before, make_ahead, make_month
+from app.core.partitions import (
+    AttachRefused,
+    Month,
+    attach_month,
+    attached_months,
+    detach_before,
+    make_ahead,
+    make_month,
+)
 from app.models.partitioning import CASE_TABLES, partition_name
 from tests.conftest import PG_URL, LoginFn
 from tests.reports.conftest import SubmitFn
@@ -235,6 +243,66 @@ async def test_old_months_are_detached_whole_with_their_rows(
     )
     onto_cases = [t for t in keys.all() if t.split("_p")[0] in {c.name for c in CASE_TABLES}]
     assert onto_cases == []
+
+
+async def _keys_onto_cases(session: AsyncSession, month: Month) -> set[tuple[str, str]]:
+    """The foreign keys of ``month``'s tables onto the case tables (table, referenced)."""
+    rows = await session.execute(
+        text(
+            "SELECT conrelid::regclass::text, confrelid::regclass::text FROM pg_constraint"
+            " WHERE contype = 'f' AND conrelid::regclass::text LIKE :pattern"
+        ),
+        {"pattern": f"%_p{month.year:04d}{month.month:02d}"},
+    )
+    cases = {c.name for c in CASE_TABLES}
+    return {(t, r) for t, r in rows.all() if r.split("_p")[0] in cases}
+
+
+@postgresql
+async def test_a_detached_month_is_attached_again_with_its_rows_and_keys(
+    session: AsyncSession, months_of_cases: dict[Month, list[uuid.UUID]]
+) -> None:
+    first = PAST[0]
+    keys_before = await _keys_onto_cases(session, first)
+    assert keys_before  # photos, events, jobs … name their cases
+    await detach_before(session, PAST[1])
+    await session.commit()
+
+    attached = await attach_month(session, first)
+    await session.commit()
+    assert attached == [partition_name(t.name, first.year, first.month) for t in CASE_TABLES]
+    case = months_of_cases[first][0]
+    for table, column in (("reports", "id"), ("jobs", "report_id"), ("photos", "report_id")):
+        assert await _home(session, table, column, case) == {
+            partition_name(table, first.year, first.month)
+        }
+    assert all(first in months for months in (await attached_months(session)).values())
+    # The keys onto the cases came back with the attaching: the month is whole again.
+    assert await _keys_onto_cases(session, first) == keys_before
+    assert await attach_month(session, first) == []  # nothing of it stands apart now
+
+
+@postgresql
+async def test_a_month_is_not_attached_without_its_cases_or_over_newer_rows(
+    session: AsyncSession, months_of_cases: dict[Month, list[uuid.UUID]]
+) -> None:
+    first = PAST[0]
+    await detach_before(session, PAST[1])
+    await session.commit()
+    # A case filed into that month meanwhile went to the default partition.
+    late = await add_case(session, _at(first, 20), photos=1, jobs=0, rated=False)
+    await session.commit()
+    assert await _home(session, "reports", "id", late) == {"reports_default"}
+    with pytest.raises(AttachRefused, match="default partitions"):
+        await attach_month(session, first)
+    await session.rollback()
+    for table, column in (("photos", "report_id"), ("reports", "id")):
+        await session.execute(text(f"DELETE FROM {table} WHERE {column} = :id"), {"id": late})
+    # The month's cases dropped, the rows hanging off them kept: they would name no case.
+    await session.execute(text(f"DROP TABLE {partition_name('reports', first.year, first.month)}"))
+    await session.commit()
+    with pytest.raises(AttachRefused, match="cases come first"):
+        await attach_month(session, first)
 
 
 @postgresql

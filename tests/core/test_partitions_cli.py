@@ -1,5 +1,5 @@
-"""``python -m app partitions`` refuses a month it cannot read and a month still to come,
-before touching the database."""
+"""``python -m app partitions`` refuses a month it cannot read, a month still to come and
+attaching a month it detaches, before touching the database."""
 
 from __future__ import annotations
 
@@ -21,6 +21,8 @@ NEXT_MONTH = str(Month.of(datetime.now(UTC)).plus(1))
         (["--detach-before", "last-month"], "not a month"),
         (["--detach-before", NEXT_MONTH], "still to come"),
         (["--ahead", "99"], "--ahead"),
+        (["--attach", "2026-1"], "not a month"),
+        (["--detach-before", "2026-03", "--attach", "2026-01"], "the same command detaches"),
     ],
 )
 def test_bad_arguments_are_refused_with_the_reason(arguments: list[str], said: str) -> None:
