@@ -47,6 +47,7 @@ from app.models.enums import (
 from app.models.ids import id_at, id_moment, new_id
 from app.models.org import str_enum
 from app.models.partitioning import case_row_key, per_partition
+from app.models.settled import measure_indexes
 
 OPEN_STATUS_VALUES = tuple(status.value for status in OPEN_REPORT_STATUSES)
 
@@ -64,29 +65,7 @@ class Report(UUIDPrimaryKey, Base):
         Index("ix_reports_reporter_created", "reporter_id", "created_at", "id"),
         Index("ix_reports_category_created", "category_code", "created_at", "id"),
         Index("ix_reports_created", "created_at", "id"),
-        # The statistics' reads of the cases filed in a period (counts per day, the case
-        # measures) from the index alone, without visiting the cases' rows (PostgreSQL).
-        Index(
-            "ix_reports_created_measures",
-            "created_at",
-            postgresql_include=[
-                "region_id",
-                "community_id",
-                "category_code",
-                "status",
-                "accept_due_at",
-                "resolve_due_at",
-                "accepted_at",
-                "rejected_at",
-                "duplicate_at",
-                "dispatched_at",
-                "closure_type",
-                "rework_count",
-                "satisfaction",
-                "hours_to_accept",
-                "hours_to_resolve",
-            ],
-        ),
+        *measure_indexes(),
         # "Already reported?" and "nearby" look for open reports near a point.
         open_index(
             "ix_reports_open_category_lat_lng",

@@ -13,21 +13,23 @@ console = Console()
 
 @stats_cli.command("rebuild-counts")
 def rebuild_counts() -> None:
-    """Count the cases' events per day and place again from the cases (``case_day_counts``,
-    which the service keeps as it goes): after loading cases by other means than the API, or
-    to check the kept counts against a fresh count."""
+    """Count the cases' events per day and place (``case_day_counts``) and the settled cases'
+    measures per day, place and category (``case_measure_days``) again from the cases, which
+    the service keeps as it goes: after loading cases by other means than the API, or to check
+    the kept figures against a fresh count."""
     from app.core.config import get_settings
     from app.core.db import create_engine, create_sessionmaker
-    from app.stats.day_counts import rebuild
+    from app.stats import day_counts, measure_days
 
-    async def main() -> int:
+    async def main() -> tuple[int, int]:
         engine = create_engine(get_settings())
         try:
             async with create_sessionmaker(engine)() as session, session.begin():
-                return await rebuild(session)
+                return await day_counts.rebuild(session), await measure_days.rebuild(session)
         finally:
             await engine.dispose()
 
-    with console.status("Counting the cases' events per day…"):
-        rows = asyncio.run(main())
-    console.print(f"case_day_counts: {rows:,} rows written.")
+    with console.status("Counting the cases' events and measures per day…"):
+        counts, measures = asyncio.run(main())
+    console.print(f"case_day_counts: {counts:,} rows written.")
+    console.print(f"case_measure_days: {measures:,} rows written.")

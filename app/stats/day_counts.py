@@ -9,6 +9,7 @@ cases.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, time
 from typing import Any
 
@@ -33,16 +34,19 @@ EVENT_MOMENT: dict[StatsMetric, Any] = {
 _PLACE_COLUMNS = {"region_id": CaseDayCount.region_id, "community_id": CaseDayCount.community_id}
 
 
-def _on_counts(condition: ColumnElement[bool]) -> ColumnElement[bool] | None:
-    """``condition`` on the cases' place columns, said of the table's; None when it reads any
-    other column of the cases (a unit's jobs, a category), which the table does not have."""
+def said_of(
+    condition: ColumnElement[bool], columns: Mapping[str, Any]
+) -> ColumnElement[bool] | None:
+    """``condition`` on the cases' columns, said of a kept table's ``columns`` (by the cases'
+    column names); None when it reads any other column of the cases (a unit's jobs, a
+    category where the table has none), which the table cannot answer."""
     foreign = False
 
     def replace(element: Any, **_: Any) -> Any:
         nonlocal foreign
         if isinstance(element, Column) and element.table is Report.__table__:
-            if element.key in _PLACE_COLUMNS:
-                return _PLACE_COLUMNS[element.key]
+            if element.key in columns:
+                return columns[element.key]
             foreign = True
         return None
 
@@ -51,19 +55,37 @@ def _on_counts(condition: ColumnElement[bool]) -> ColumnElement[bool] | None:
     return None if foreign else adapted
 
 
-def _counts_conditions(query: StatsQuery) -> list[ColumnElement[bool]] | None:
-    if query.categories is not None or query.unit_id is not None:
+def filters_said_of(
+    query: StatsQuery, columns: Mapping[str, Any]
+) -> list[ColumnElement[bool]] | None:
+    """The caller's scope and the filters, said of a kept table (None: they cannot be)."""
+    if query.unit_id is not None:
         return None
     conditions = []
     for condition in case_filters(query):
-        if (adapted := _on_counts(condition)) is None:
+        if (adapted := said_of(condition, columns)) is None:
             return None
         conditions.append(adapted)
     return conditions
 
 
-def _midnight(number: int) -> datetime:
+def _counts_conditions(query: StatsQuery) -> list[ColumnElement[bool]] | None:
+    if query.categories is not None:
+        return None
+    return filters_said_of(query, _PLACE_COLUMNS)
+
+
+def midnight(number: int) -> datetime:
     return datetime.combine(day_from_number(number), time(), CHINA_TZ)
+
+
+def whole_days(query: StatsQuery) -> tuple[int, int]:
+    """The period's whole China days as day numbers, first and after the last (none when the
+    first is not before the other)."""
+    first = day_number(query.start)
+    if midnight(first) < query.start:
+        first += 1  # the first whole day
+    return first, day_number(query.end)  # the day the period ends in: not whole, or not in it
 
 
 async def _from_cases(
@@ -106,14 +128,11 @@ async def events_per_day(
 ) -> dict[int, int]:
     """The period's events per China day (day numbers; days without any left out)."""
     conditions = _counts_conditions(query) if use_table else None
-    first = day_number(query.start)
-    if _midnight(first) < query.start:
-        first += 1  # the first whole day
-    end = day_number(query.end)  # the day the period ends in: not whole, or not in it
+    first, end = whole_days(query)
     if conditions is None or first >= end:
         return await _from_cases(session, query, metric, query.start, query.end)
     counts = await _from_table(session, conditions, metric, first, end)
-    for start, stop in ((query.start, _midnight(first)), (_midnight(end), query.end)):
+    for start, stop in ((query.start, midnight(first)), (midnight(end), query.end)):
         if start < stop:
             for day, count in (await _from_cases(session, query, metric, start, stop)).items():
                 counts[day] = counts.get(day, 0) + count

@@ -16,6 +16,7 @@ from app.core.deps import CalendarDep, ClockDep, SessionDep
 from app.core.errors import ValidationFailed
 from app.core.pagination import plan_for_the_values
 from app.core.params import Moment
+from app.core.pruning import prunes
 from app.models.enums import Role
 from app.reports.deps import floats
 from app.stats.selection import (
@@ -122,6 +123,7 @@ async def stats_query(
         community_id=community_id,
         unit_id=unit_id,
         categories=codes,
+        partitioned=prunes(session),
     )
 
 

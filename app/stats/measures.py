@@ -1,113 +1,88 @@
-"""The case measures (docs/product.md, "The case measures") as one aggregate over the counted
-cases: the summary runs it once, the community and category sheets once grouped. Counts come
-from the database; a rate is the quotient of two of them."""
+"""The case measures (docs/product.md, "The case measures"; defined in app/cases/measures.py)
+of the counted cases: the summary reads them once, the community and category sheets once
+grouped. Settled cases of the period's whole days come from the days kept for them
+(app/stats/measure_days.py), the others from the cases. Counts come from the database; a rate
+is the quotient of two of them."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, case, func, literal, null, or_, select
+from sqlalchemy import ColumnElement, Select, Subquery, not_, or_, select, union_all
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.cases.measures import measure_columns, measured_columns
 from app.core.config import Settings
 from app.models import Report
-from app.models.enums import ReportStatus, Satisfaction
-from app.models.reports import OPEN_STATUS_VALUES
+from app.models.settled import settled
+from app.stats.day_counts import midnight
+from app.stats.measure_days import add_kept, kept_days, kept_measures
 from app.stats.selection import StatsQuery, counted_cases
 
-RS = ReportStatus
-HANDLING = (RS.accepted.value, RS.in_progress.value, RS.dispatched.value)
-ENDED_RESOLVED = (RS.resolved.value, RS.closed.value)
+Extra = Callable[[Any], list[ColumnElement[Any]]]
 
 
-def _count(condition: ColumnElement[bool]) -> ColumnElement[int]:
-    return func.count().filter(condition)
-
-
-def counted_rows(query: StatsQuery, *keys: Any) -> Any:
+def counted_rows(query: StatsQuery, *keys: Any) -> Subquery:
     """The counted cases, each with what the measures read of it and the ``keys`` it is
-    grouped by. The hours are the ones kept on the case (app/cases/measured.py); hours to
-    resolve count for a case that is resolved or closed, not for one sent back to rework."""
-    resolved = Report.status.in_(ENDED_RESOLVED)
-    statement: Select[Any] = select(
-        *keys,
-        Report.status,
-        Report.accept_due_at,
-        Report.resolve_due_at,
-        Report.accepted_at,
-        func.coalesce(Report.accepted_at, Report.rejected_at, Report.duplicate_at).label(
-            "answered_at"
-        ),
-        Report.dispatched_at,
-        Report.closure_type,
-        Report.rework_count,
-        Report.satisfaction,
-        Report.hours_to_accept,
-        case((resolved, Report.hours_to_resolve), else_=null()).label("hours_to_resolve"),
-    )
-    return statement.where(*counted_cases(query)).subquery("counted")
+    grouped by."""
+    return select(*keys, *measured_columns()).where(*counted_cases(query)).subquery("counted")
 
 
-# long: one labelled column per measure, each a line of the definitions table
-def measure_columns(query: StatsQuery, case: Any) -> list[ColumnElement[Any]]:
-    """The measures over ``counted_rows``' columns (``case``)."""
-    now = literal(query.now, Report.created_at.type)
-    is_open = case.status.in_(OPEN_STATUS_VALUES)
-    overdue_open = or_(
-        and_(case.status == RS.submitted.value, case.accept_due_at < now),
-        and_(case.status.in_(HANDLING), case.resolve_due_at < now),
-    )
-    accepted = case.accepted_at.is_not(None)
-    due = and_(
-        accepted,
-        case.status != RS.on_hold.value,
-        or_(case.status.in_(ENDED_RESOLVED), case.resolve_due_at <= now),
-    )
-    return [
-        func.count().label("total"),
-        _count(is_open).label("open"),
-        _count(overdue_open).label("overdue_open"),
-        _count(due).label("due_to_close"),
-        # Closed through the case's path (accepted first); 随手清 is counted on its own.
-        _count(and_(accepted, case.status == RS.closed.value)).label("closed"),
-        _count(and_(accepted, case.status == RS.closed.value, case.closure_type == "normal")).label(
-            "closed_on_time"
-        ),
-        _count(and_(case.status == RS.closed.value, case.accepted_at.is_(None))).label(
-            "self_resolved"
-        ),
-        func.coalesce(func.sum(case.rework_count).filter(due), 0).label("reworks"),
-        _count(
-            and_(
-                case.accept_due_at.is_not(None),
-                or_(case.accept_due_at <= now, case.answered_at.is_not(None)),
-            )
-        ).label("response_due"),
-        _count(case.answered_at <= case.accept_due_at).label("responded_on_time"),
-        _count(and_(due, case.status.in_(ENDED_RESOLVED))).label("resolved"),
-        func.count(case.satisfaction).label("ratings"),
-        *(_count(case.satisfaction == level.value).label(level.value) for level in Satisfaction),
-        _count(accepted).label("accepted"),
-        _count(and_(accepted, case.dispatched_at.is_(None))).label("handled_by_community"),
-        _count(and_(accepted, case.dispatched_at.is_not(None))).label("whistled"),
-        func.count(case.hours_to_accept).label("measured_accept"),
-        func.count(case.hours_to_resolve).label("measured_resolve"),
-        func.avg(case.hours_to_accept).label("mean_hours_to_accept"),
-        func.avg(case.hours_to_resolve).label("mean_hours_to_resolve"),
+def _unkept_rows(query: StatsQuery, keys: tuple[Any, ...], days: tuple[int, int]) -> Subquery:
+    """The counted cases the kept days do not hold: those not settled (an index of their
+    own), and the settled ones filed in the period's partial days at either end."""
+
+    def cases(*conditions: ColumnElement[bool]) -> Select[Any]:
+        return select(*keys, *measured_columns()).where(*counted_cases(query), *conditions)
+
+    first, end = midnight(days[0]), midnight(days[1])
+    cuts = [
+        cut
+        for cut, present in (
+            (Report.created_at < first, query.start < first),
+            (Report.created_at >= end, end < query.end),
+        )
+        if present
     ]
+    unsettled = cases(not_(settled(Report)))
+    if not cuts:
+        return unsettled.subquery("counted")
+    return union_all(unsettled, cases(settled(Report), or_(*cuts))).subquery("counted")
 
 
 def measures_statement(
+    query: StatsQuery, *keys: Any, extra: Extra | None = None, rows: Subquery | None = None
+) -> Select[Any]:
+    """The case measures of the counted cases (or of ``rows``, some of them), one row per value
+    of the ``keys`` (labelled columns of reports; one row without keys); ``extra`` adds columns
+    over the same cases."""
+    case = (counted_rows(query, *keys) if rows is None else rows).c
+    groups = [case[key.name] for key in keys]
+    statement = select(*groups, *measure_columns(query.now, case), *(extra(case) if extra else []))
+    return statement.group_by(*groups) if groups else statement
+
+
+async def measure_rows(
+    session: AsyncSession,
     query: StatsQuery,
     *keys: Any,
-    extra: Callable[[Any], list[ColumnElement[Any]]] | None = None,
-) -> Select[Any]:
-    """The case measures of the counted cases, one row per value of the ``keys`` (labelled
-    columns of reports; one row without keys); ``extra`` adds columns over the same cases."""
-    case = counted_rows(query, *keys).c
-    groups = [case[key.name] for key in keys]
-    statement = select(*groups, *measure_columns(query, case), *(extra(case) if extra else []))
-    return statement.group_by(*groups) if groups else statement
+    extra: Extra | None = None,
+    kept: dict[tuple[Any, ...], dict[str, Any]] | None = None,
+) -> list[dict[str, Any]]:
+    """The case measures per value of the ``keys`` (one row without keys): the kept days'
+    (``kept``, when read already) where they answer, with the other cases' added. ``extra``
+    columns must be kept ones."""
+    days = kept_days(query)
+    rows = None if days is None else _unkept_rows(query, keys, days)
+    statement = measures_statement(query, *keys, extra=extra, rows=rows)
+    live = [dict(row) for row in (await session.execute(statement)).mappings()]
+    if days is None:
+        return live
+    names = [key.name for key in keys]
+    if kept is None:
+        kept = await kept_measures(session, query, names, days)
+    return add_kept(live, kept, names)
 
 
 def rate(numerator: float, denominator: int) -> float | None:
@@ -155,8 +130,8 @@ def case_measures(row: Any, settings: Settings) -> dict[str, Any]:
             settings,
         ),
         "whistled_share": rate(row["whistled"], row["accepted"]),
-        "mean_hours_to_accept": optional_float(row["mean_hours_to_accept"]),
-        "mean_hours_to_resolve": optional_float(row["mean_hours_to_resolve"]),
+        "mean_hours_to_accept": rate(row["hours_to_accept_sum"], row["measured_accept"]),
+        "mean_hours_to_resolve": rate(row["hours_to_resolve_sum"], row["measured_resolve"]),
     }
 
 

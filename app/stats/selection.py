@@ -15,9 +15,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.auth.principal import Principal
 from app.auth.scope import REGION_ROLES, STAFF_ROLES
 from app.core.errors import NotFound
+from app.core.pruning import within_period
 from app.core.sql import member_of
 from app.models import Category, Community, Job, Pairing, Region, Report, Unit
 from app.models.enums import Role
+from app.reports.queries import FILED_AT_ID
 
 
 @dataclass(frozen=True)
@@ -34,6 +36,9 @@ class StatsQuery:
     # The caller's scope, and the region filter, as conditions on reports (``scope_of``).
     scope: ColumnElement[bool] = field(default_factory=true)
     region: ColumnElement[bool] | None = None
+    # Whether the cases are in month partitions here (PostgreSQL): a period also bounds their
+    # ids, so that only its months are read.
+    partitioned: bool = False
 
 
 def region_subtree(
@@ -108,11 +113,10 @@ def case_filters(query: StatsQuery) -> list[ColumnElement[bool]]:
 
 def counted_cases(query: StatsQuery) -> list[ColumnElement[bool]]:
     """The cases filed in the period that the caller may see and the filters keep."""
-    return [
-        *case_filters(query),
-        Report.created_at >= query.start,
-        Report.created_at < query.end,
-    ]
+    filed = [Report.created_at >= query.start, Report.created_at < query.end]
+    if query.partitioned:
+        filed += within_period(FILED_AT_ID, query.start, query.end)
+    return [*case_filters(query), *filed]
 
 
 def within(column: Any, query: StatsQuery) -> list[ColumnElement[bool]]:

@@ -3,15 +3,21 @@ cases, whole or grouped."""
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from sqlalchemy import ColumnElement, Float, Select, cast, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.cases.measures import status_columns
 from app.core.config import Settings
+from app.core.sql import settings_for_the_block
 from app.models import Category, Community, Report
+from app.models.base import status_among
 from app.models.enums import ReportStatus
-from app.stats.measures import case_measures, counted_rows, measures_statement
+from app.models.settled import ENDED_RESOLVED
+from app.stats.measure_days import kept_days, kept_measures
+from app.stats.measures import case_measures, counted_rows, measure_rows, measures_statement
 from app.stats.schemas import (
     CategoryRow,
     CategorySheet,
@@ -21,28 +27,26 @@ from app.stats.schemas import (
     Period,
     StatsSummary,
 )
-from app.stats.selection import StatsQuery
+from app.stats.selection import StatsQuery, counted_cases
 
 P90 = 0.9
+# From this many settled cases on, a summary reads their measures from the kept days; from this
+# many cases with hours on, the 90th percentile is read from the top of the hours' own index (a
+# tenth of the cases, and no sort). Fewer are read at once from the cases, the percentiles
+# with them: one statement costs less than the three that spare reading them.
+MANY = 20_000
+_HOURS = {"accept": "hours_to_accept", "resolve": "hours_to_resolve"}
 
 
 def period_of(query: StatsQuery) -> Period:
     return Period(from_=query.start, to=query.end)
 
 
-def _status_columns(case: Any) -> list[ColumnElement[int]]:
-    return [
-        func.count().filter(case.status == status.value).label(f"status_{status.value}")
-        for status in ReportStatus
-    ]
-
-
-def _p90_columns(case: Any) -> list[ColumnElement[float]]:
-    """PostgreSQL's own interpolating percentile of each kind of hours."""
-    return [
-        func.percentile_cont(P90).within_group(case.hours_to_accept).label("p90_accept"),
-        func.percentile_cont(P90).within_group(case.hours_to_resolve).label("p90_resolve"),
-    ]
+async def _p90_sorted(session: AsyncSession, query: StatsQuery, column: str) -> float | None:
+    """PostgreSQL's own interpolating percentile of the counted cases' hours."""
+    hours = counted_rows(query).c[column]
+    value = await session.scalar(select(func.percentile_cont(P90).within_group(hours)))
+    return None if value is None else float(value)
 
 
 async def _p90_by_rank(session: AsyncSession, query: StatsQuery, column: str) -> float | None:
@@ -67,31 +71,104 @@ async def _p90_by_rank(session: AsyncSession, query: StatsQuery, column: str) ->
     return None if value is None else float(value)
 
 
+async def _p90_from_the_top(
+    session: AsyncSession, query: StatsQuery, kind: str, count: int
+) -> float | None:
+    """The percentile as PostgreSQL's interpolates it, of ``count`` cases' hours: the two
+    values around position 0.9 × (count − 1) read from the top of the hours' index (partial:
+    the cases with such hours, as its predicate is written here). None if the cases changed
+    since they were counted (fewer than expected)."""
+    hours = getattr(Report, _HOURS[kind])
+    conditions: list[ColumnElement[bool]] = [hours.is_not(None)]
+    if kind == "resolve":
+        conditions.append(status_among(Report.status, ENDED_RESOLVED))
+    position = P90 * (count - 1)
+    low, high = math.floor(position), math.ceil(position)
+    statement = (
+        select(hours)
+        .where(*counted_cases(query), *conditions)
+        .order_by(hours.desc())
+        .offset(count - 1 - high)
+        .limit(high - low + 1)
+    )
+    values = list(await session.scalars(statement))
+    if len(values) != high - low + 1:
+        return None
+    upper, lower = values[0], values[-1]
+    return float(lower + (position - low) * (upper - lower))
+
+
+async def p90_hours(
+    session: AsyncSession, query: StatsQuery, kind: str, count: int
+) -> float | None:
+    """The 90th percentile of the counted cases' hours to accept or to resolve (``kind``),
+    ``count`` of them having such hours."""
+    if not count:
+        return None
+    if count >= MANY:
+        value = await _p90_from_the_top(session, query, kind, count)
+        if value is not None:
+            return value
+    if session.get_bind().dialect.name == "postgresql":
+        return await _p90_sorted(session, query, _HOURS[kind])
+    return await _p90_by_rank(session, query, _HOURS[kind])
+
+
+# The measures read few rows each (kept days, cases not settled, a tenth of the hours): parallel
+# workers would take longer to start than the reads.
+SERIAL = {"max_parallel_workers_per_gather": "0"}
+
+
 async def summary(session: AsyncSession, query: StatsQuery, settings: Settings) -> StatsSummary:
-    postgres = session.get_bind().dialect.name == "postgresql"
+    async with settings_for_the_block(session, SERIAL):
+        return await _summary(session, query, settings)
+
+
+def _p90_columns(case: Any) -> list[ColumnElement[float]]:
+    return [
+        func.percentile_cont(P90).within_group(case.hours_to_accept).label("p90_accept"),
+        func.percentile_cont(P90).within_group(case.hours_to_resolve).label("p90_resolve"),
+    ]
+
+
+async def _measured(session: AsyncSession, query: StatsQuery) -> tuple[dict[str, Any], list[Any]]:
+    """The summary's measures and its two percentiles (to accept, to resolve)."""
+    days = kept_days(query)
+    kept = await kept_measures(session, query, (), days) if days else {}
+    if kept.get((), {}).get("total", 0) >= MANY:
+        async with settings_for_the_block(session, SERIAL):
+            (row,) = await measure_rows(session, query, extra=status_columns, kept=kept)
+            kinds = ("accept", "resolve")
+            p90s = [await p90_hours(session, query, k, row[f"measured_{k}"]) for k in kinds]
+        return row, p90s
+    if session.get_bind().dialect.name != "postgresql":
+        statement = measures_statement(query, extra=status_columns)
+        found = dict((await session.execute(statement)).mappings().one())
+        return found, [await _p90_by_rank(session, query, _HOURS[k]) for k in ("accept", "resolve")]
 
     def extra(case: Any) -> list[ColumnElement[Any]]:
-        return _status_columns(case) + (_p90_columns(case) if postgres else [])
+        return status_columns(case) + _p90_columns(case)
 
-    row = (await session.execute(measures_statement(query, extra=extra))).mappings().one()
-    if postgres:
-        p90_accept, p90_resolve = row["p90_accept"], row["p90_resolve"]
-    else:
-        p90_accept = await _p90_by_rank(session, query, "hours_to_accept")
-        p90_resolve = await _p90_by_rank(session, query, "hours_to_resolve")
+    statement = measures_statement(query, extra=extra)
+    found = dict((await session.execute(statement)).mappings().one())
+    return found, [_optional(found["p90_accept"]), _optional(found["p90_resolve"])]
+
+
+def _optional(value: Any) -> float | None:
+    return None if value is None else float(value)
+
+
+async def _summary(session: AsyncSession, query: StatsQuery, settings: Settings) -> StatsSummary:
+    row, (p90_accept, p90_resolve) = await _measured(session, query)
     measures = case_measures(row, settings)
     return StatsSummary(
         period=period_of(query),
         counts_by_status={status: row[f"status_{status.value}"] for status in ReportStatus},
         hours_to_accept=Hours(
-            count=row["measured_accept"],
-            mean=measures["mean_hours_to_accept"],
-            p90=None if p90_accept is None else float(p90_accept),
+            count=row["measured_accept"], mean=measures["mean_hours_to_accept"], p90=p90_accept
         ),
         hours_to_resolve=Hours(
-            count=row["measured_resolve"],
-            mean=measures["mean_hours_to_resolve"],
-            p90=None if p90_resolve is None else float(p90_resolve),
+            count=row["measured_resolve"], mean=measures["mean_hours_to_resolve"], p90=p90_resolve
         ),
         **measures,
     )
@@ -100,46 +177,62 @@ async def summary(session: AsyncSession, query: StatsQuery, settings: Settings) 
 async def by_community(
     session: AsyncSession, query: StatsQuery, settings: Settings
 ) -> CommunitySheet:
-    grouped = measures_statement(query, Report.community_id.label("community_id")).subquery()
-    statement = (
-        select(grouped, Community.name, Community.region_id)
-        .outerjoin(Community, Community.id == grouped.c.community_id)
-        .order_by(grouped.c.total.desc(), Community.name)
-    )
-    rows = (await session.execute(statement)).mappings().all()
-    return CommunitySheet(
-        period=period_of(query),
-        items=[
+    async with settings_for_the_block(session, SERIAL):
+        rows = await measure_rows(session, query, Report.community_id.label("community_id"))
+    ids = [row["community_id"] for row in rows if row["community_id"] is not None]
+    places = {
+        place.id: place
+        for place in await session.execute(
+            select(Community.id, Community.name, Community.region_id).where(Community.id.in_(ids))
+        )
+    }
+    items = []
+    for row in rows:
+        place = places.get(row["community_id"])
+        items.append(
             CommunityRow(
                 community_id=row["community_id"],
-                name=row["name"] or "区域待派",
-                region_id=row["region_id"],
+                name=place.name if place else "区域待派",
+                region_id=place.region_id if place else None,
                 **case_measures(row, settings),
             )
-            for row in rows
-        ],
-    )
+        )
+    # The busiest first; then by name, the region's queue (no community) last among equals.
+    items.sort(key=lambda item: (-item.total, item.community_id is None, item.name))
+    return CommunitySheet(period=period_of(query), items=items)
 
 
 async def by_category(
     session: AsyncSession, query: StatsQuery, settings: Settings
 ) -> CategorySheet:
-    grouped = measures_statement(query, Report.category_code.label("category_code")).subquery()
-    statement = (
-        select(grouped, Category.name, Category.parent_code)
-        .join(Category, Category.code == grouped.c.category_code)
-        .order_by(grouped.c.total.desc(), Category.sort_order, Category.code)
+    async with settings_for_the_block(session, SERIAL):
+        rows = await measure_rows(session, query, Report.category_code.label("category_code"))
+    codes = [row["category_code"] for row in rows]
+    categories = {
+        category.code: category
+        for category in await session.execute(
+            select(Category.code, Category.name, Category.parent_code, Category.sort_order).where(
+                Category.code.in_(codes)
+            )
+        )
+    }
+    ordered = sorted(
+        (row for row in rows if row["category_code"] in categories),
+        key=lambda row: (
+            -row["total"],
+            categories[row["category_code"]].sort_order,
+            row["category_code"],
+        ),
     )
-    rows = (await session.execute(statement)).mappings().all()
     return CategorySheet(
         period=period_of(query),
         items=[
             CategoryRow(
                 category=row["category_code"],
-                name=row["name"],
-                parent=row["parent_code"],
+                name=categories[row["category_code"]].name,
+                parent=categories[row["category_code"]].parent_code,
                 **case_measures(row, settings),
             )
-            for row in rows
+            for row in ordered
         ],
     )
