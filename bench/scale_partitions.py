@@ -88,7 +88,7 @@ RUNS, WARMUP = 5, 6
 LIST_PATH = "/api/v1/reports"
 FLAT = "reports_flat"
 PARTITION = re.compile(r"^reports_(p\d{6}|default)$")
-# A page's keys, as paginate_union selects them (app/core/pagination.py).
+# A page's keys, as paginate_union selects them (app/core/union_pages.py).
 PAGE_KEYS = re.compile(r"^SELECT (\w+)\.created_at, \1\.id\s+FROM", re.S)
 INDEX_ON_REPORTS = re.compile(r"^CREATE (UNIQUE )?INDEX (\w+) ON (?:ONLY )?(?:\w+\.)?reports USING")
 # The lists timed through HTTP, and how many requests time their statements in this process.
