@@ -120,19 +120,8 @@ def beyond(clock: DeadlineClock, last: tuple[datetime, uuid.UUID]) -> ColumnElem
     return or_(due > last[0], and_(due == last[0], key > last[1]))
 
 
-def candidates(
-    clock: DeadlineClock,
-    stage: Stage,
-    now: datetime,
-    settings: Settings,
-    *,
-    after: tuple[datetime, uuid.UUID] | None = None,
-    limit: int = BATCH_SIZE,
-) -> Select[Any]:
-    """Running clocks of one kind that the stage is about, by deadline (the partial index of
-    its stage: app/models/base.py, ``clock_indexes``). Their reports are locked, skipping those
-    another sweeper holds; a row another sweeper changed meanwhile is read again and left out
-    if it no longer qualifies."""
+def _wanted(clock: DeadlineClock, stage: Stage, now: datetime, settings: Settings) -> Select[Any]:
+    """Running clocks of one kind that the stage is about, in no order, unlocked."""
     due, recorded = due_column(clock), recorded_column(clock)
     if stage is Stage.record:
         wanted = and_(recorded.is_distinct_from(due), due < now)
@@ -153,9 +142,24 @@ def candidates(
     else:
         running = report_running(clock)
         base = select(*columns).select_from(Report)
+    return base.join(Category, Category.code == Report.category_code).where(running, wanted)
+
+
+def candidates(
+    clock: DeadlineClock,
+    stage: Stage,
+    now: datetime,
+    settings: Settings,
+    *,
+    after: tuple[datetime, uuid.UUID] | None = None,
+    limit: int = BATCH_SIZE,
+) -> Select[Any]:
+    """Running clocks of one kind that the stage is about, by deadline (the partial index of
+    its stage: app/models/base.py, ``clock_indexes``). Their reports are locked, skipping those
+    another sweeper holds; a row another sweeper changed meanwhile is read again and left out
+    if it no longer qualifies."""
     stmt = (
-        base.join(Category, Category.code == Report.category_code)
-        .where(running, wanted)
+        _wanted(clock, stage, now, settings)
         .order_by(*order_columns(clock))
         .limit(limit)
         # A job clock's job too: the sweep then never waits for a row once it has claimed its
@@ -163,6 +167,24 @@ def candidates(
         .with_for_update(of=[Report, Job] if is_job_clock(clock) else Report, skip_locked=True)
     )
     return stmt if after is None else stmt.where(beyond(clock, after))
+
+
+# Every kind of clock at each stage, in the order a pass goes through them.
+CLOCK_STAGES = tuple((clock, stage) for clock in DeadlineClock for stage in Stage)
+
+
+def clock_stages_with_work(now: datetime, settings: Settings) -> Select[*tuple[bool, ...]]:
+    """One row: for each of ``CLOCK_STAGES``, whether ``candidates`` would find any clock
+    (locked by another sweeper or not). A pass asks this first and reads the candidates of
+    those alone: when nothing is due, as at nearly every pass, that is one statement instead of
+    one transaction per kind of clock and stage, each planned or started over every month's
+    partitions."""
+    return select(
+        *(
+            _wanted(clock, stage, now, settings).exists().label(f"{clock.value}_{stage.value}")
+            for clock, stage in CLOCK_STAGES
+        )
+    )
 
 
 def report_running(clock: DeadlineClock) -> ColumnElement[bool]:

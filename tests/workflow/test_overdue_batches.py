@@ -15,7 +15,12 @@ from app.core.config import Settings
 from app.models import OverdueMark, Report
 from app.models.enums import DeadlineClock, JobStatus, ReportStatus, SupervisionLevel
 from app.workflow.overdue import sweep_overdue
-from app.workflow.overdue_clocks import Stage, candidates
+from app.workflow.overdue_clocks import (
+    CLOCK_STAGES,
+    Stage,
+    candidates,
+    clock_stages_with_work,
+)
 from tests.conftest import PG_URL
 from tests.workflow.test_overdue import (
     CALENDAR,
@@ -194,3 +199,63 @@ async def test_what_a_batch_writes_does_not_grow_with_its_clocks(
         assert [e.type for e in timeline][-2:] == ["overdue", "supervision_raised"]
         assert [e.seq for e in timeline] == list(range(1, len(timeline) + 1))
         assert report.supervision_level is SupervisionLevel.yellow
+
+
+async def test_a_pass_with_nothing_due_asks_once(session: AsyncSession, settings: Settings) -> None:
+    """Which kinds of clock and stages have work is one statement; with none, the pass ends
+    there instead of reading each kind of clock at each stage in a transaction of its own."""
+    await some_overdue_clocks(session)
+    await sweep(session, settings, T0 + timedelta(hours=3))
+    assert isinstance(session.bind, AsyncEngine)
+    engine = session.bind.sync_engine
+    sent: list[str] = []
+
+    def count(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        sent.append(statement)
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        sweeping = async_sessionmaker(session.bind, expire_on_commit=False)
+        assert await sweep_overdue(sweeping, T0 + timedelta(hours=4), CALENDAR, settings) == 0
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    # On PostgreSQL, the one plan for any values around it: a SET before and after.
+    assert len(sent) == (3 if PG_URL else 1), "\n\n".join(sent)
+
+
+async def test_the_question_finds_the_stages_the_candidates_find(
+    session: AsyncSession, settings: Settings
+) -> None:
+    await some_overdue_clocks(session)
+    await session.commit()
+    at = T0 + timedelta(hours=3)
+
+    async def stages_with_work(at: datetime) -> set[tuple[DeadlineClock, Stage]]:
+        found = (await session.execute(clock_stages_with_work(at, settings))).one()
+        await session.commit()
+        return {pair for pair, any_clock in zip(CLOCK_STAGES, found, strict=True) if any_clock}
+
+    async def stages_of_candidates(at: datetime) -> set[tuple[DeadlineClock, Stage]]:
+        found = {
+            (clock, stage)
+            for clock, stage in CLOCK_STAGES
+            if (await session.execute(candidates(clock, stage, at, settings))).first()
+        }
+        await session.commit()  # the candidates' locks go
+        return found
+
+    assert await stages_with_work(T0) == set()
+    expected = {
+        (DeadlineClock.report_accept, Stage.record),
+        (DeadlineClock.job_accept, Stage.record),
+        (DeadlineClock.job_complete, Stage.record),
+    }
+    assert await stages_of_candidates(at) == expected
+    assert await stages_with_work(at) == expected
+    # Recorded, yellow: each waits for the red card, once far enough past its deadline.
+    assert await sweep(session, settings, at) == 7
+    assert await stages_with_work(at) == set()
+    late = T0 + timedelta(days=3)
+    red_card = {(clock, Stage.red_card) for clock, _ in expected}
+    assert await stages_of_candidates(late) == red_card
+    assert await stages_with_work(late) == red_card
