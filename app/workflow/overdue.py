@@ -104,7 +104,7 @@ async def sweep_overdue(
     a pass with nothing due, as nearly every one is, ends there."""
     async with sessionmaker() as session, session.begin(), one_plan_for_any_values(session):
         found = (await session.execute(clock_stages_with_work(now, settings))).one()
-    waiting = {pair for pair, any_clock in zip(CLOCK_STAGES, found, strict=True) if any_clock}
+    waiting = stages_with_work(found, now, calendar, settings)
     recorded = 0
     for clock, stage in CLOCK_STAGES:
         if (clock, stage) not in waiting:
@@ -118,6 +118,27 @@ async def sweep_overdue(
             # if it had been waiting when the pass began.
             waiting.add((clock, Stage.red_card))
     return recorded
+
+
+def stages_with_work(
+    found: Sequence[object], now: datetime, calendar: WorkingCalendar, settings: Settings
+) -> set[tuple[DeadlineClock, Stage]]:
+    """The kinds of clock and stages with work, from the row ``clock_stages_with_work`` read:
+    a red-card stage whose clocks are all counted in working hours at the yellow card has none
+    until the earliest of them is late enough for the red card (a later deadline is less
+    late), as ``card_for`` counts it."""
+    values = iter(found)
+    waiting = set()
+    for clock, stage in CLOCK_STAGES:
+        any_clock = bool(next(values))
+        if stage is Stage.red_card:
+            earliest = next(values)
+            if isinstance(earliest, datetime):
+                late = calendar.working_hours_between(earliest, now)
+                any_clock |= late > settings.overdue_red_card_after_hours
+        if any_clock:
+            waiting.add((clock, stage))
+    return waiting
 
 
 async def _sweep_stage(

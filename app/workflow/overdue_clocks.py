@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, literal_column, or_, select
+from sqlalchemy import ColumnElement, Select, and_, func, literal_column, or_, select
 from sqlalchemy.orm import InstrumentedAttribute
 
 from app.cases.transitions import HANDLING
@@ -173,18 +173,34 @@ def candidates(
 CLOCK_STAGES = tuple((clock, stage) for clock in DeadlineClock for stage in Stage)
 
 
-def clock_stages_with_work(now: datetime, settings: Settings) -> Select[*tuple[bool, ...]]:
+def clock_stages_with_work(now: datetime, settings: Settings) -> Select[*tuple[Any, ...]]:
     """One row: for each of ``CLOCK_STAGES``, whether ``candidates`` would find any clock
-    (locked by another sweeper or not). A pass asks this first and reads the candidates of
-    those alone: when nothing is due, as at nearly every pass, that is one statement instead of
-    one transaction per kind of clock and stage, each planned or started over every month's
-    partitions."""
-    return select(
-        *(
-            _wanted(clock, stage, now, settings).exists().label(f"{clock.value}_{stage.value}")
-            for clock, stage in CLOCK_STAGES
+    (locked by another sweeper or not); for a red-card stage, whether it would find any other
+    than a clock counted in working hours whose case is at the yellow card, and the earliest
+    deadline of those. Such a clock waits for its red card through nights and weekends, when
+    no working hour passes: it has nothing to do until the earliest of them is due for it
+    (``stages_with_work``).
+
+    A pass asks this first and reads the candidates of the stages with work alone: when nothing
+    is due, as at nearly every pass, that is one statement instead of one transaction per kind
+    of clock and stage, each planned or started over every month's partitions."""
+    columns: list[Any] = []
+    for clock, stage in CLOCK_STAGES:
+        wanted = _wanted(clock, stage, now, settings)
+        if stage is Stage.record:
+            columns.append(wanted.exists())
+            continue
+        waiting = and_(
+            Report.supervision_level == SupervisionLevel.yellow,
+            Category.hours_kind == HoursKind.working,
         )
-    )
+        others = or_(
+            Report.supervision_level.is_distinct_from(SupervisionLevel.yellow),
+            Category.hours_kind.is_distinct_from(HoursKind.working),
+        )
+        earliest = wanted.where(waiting).with_only_columns(func.min(due_column(clock)))
+        columns += [wanted.where(others).exists(), earliest.scalar_subquery()]
+    return select(*columns)
 
 
 def report_running(clock: DeadlineClock) -> ColumnElement[bool]:

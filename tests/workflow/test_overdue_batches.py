@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from app.core.config import Settings
 from app.models import OverdueMark, Report
 from app.models.enums import DeadlineClock, JobStatus, ReportStatus, SupervisionLevel
-from app.workflow.overdue import sweep_overdue
+from app.workflow.overdue import stages_with_work, sweep_overdue
 from app.workflow.overdue_clocks import (
     CLOCK_STAGES,
     Stage,
@@ -25,6 +25,7 @@ from tests.conftest import PG_URL
 from tests.workflow.test_overdue import (
     CALENDAR,
     LEAD_UNIT,
+    ROAD,
     T0,
     add_job,
     add_report,
@@ -223,6 +224,15 @@ async def test_a_pass_with_nothing_due_asks_once(session: AsyncSession, settings
     assert len(sent) == (3 if PG_URL else 1), "\n\n".join(sent)
 
 
+async def waiting(
+    session: AsyncSession, settings: Settings, at: datetime
+) -> set[tuple[DeadlineClock, Stage]]:
+    """The kinds of clock and stages a pass at ``at`` reads (``stages_with_work``)."""
+    found = (await session.execute(clock_stages_with_work(at, settings))).one()
+    await session.commit()
+    return stages_with_work(found, at, CALENDAR, settings)
+
+
 async def test_the_question_finds_the_stages_the_candidates_find(
     session: AsyncSession, settings: Settings
 ) -> None:
@@ -231,9 +241,7 @@ async def test_the_question_finds_the_stages_the_candidates_find(
     at = T0 + timedelta(hours=3)
 
     async def stages_with_work(at: datetime) -> set[tuple[DeadlineClock, Stage]]:
-        found = (await session.execute(clock_stages_with_work(at, settings))).one()
-        await session.commit()
-        return {pair for pair, any_clock in zip(CLOCK_STAGES, found, strict=True) if any_clock}
+        return await waiting(session, settings, at)
 
     async def stages_of_candidates(at: datetime) -> set[tuple[DeadlineClock, Stage]]:
         found = {
@@ -259,3 +267,29 @@ async def test_the_question_finds_the_stages_the_candidates_find(
     red_card = {(clock, Stage.red_card) for clock, _ in expected}
     assert await stages_of_candidates(late) == red_card
     assert await stages_with_work(late) == red_card
+
+
+async def test_a_clock_in_working_hours_waits_for_its_red_card_through_the_weekend(
+    session: AsyncSession, settings: Settings
+) -> None:
+    """Recorded at the yellow card on a Friday evening, a clock counted in working hours is
+    not read again until 24 working hours have passed (Thursday), though it waits in the
+    red-card stage's index from Saturday on."""
+    friday_evening = T0 + timedelta(days=4, hours=8)  # Friday 17:00 in China
+    await add_report(session, category_code=ROAD, accept_due_at=friday_evening)
+    assert await sweep(session, settings, friday_evening + timedelta(hours=1)) == 1
+    stage = (DeadlineClock.report_accept, Stage.red_card)
+    sunday = friday_evening + timedelta(days=2)
+    assert (await session.execute(candidates(*stage, sunday, settings))).first() is not None
+    await session.commit()
+    assert await waiting(session, settings, sunday) == set()
+    wednesday_noon = friday_evening + timedelta(days=5, hours=-5)  # 20 working hours late
+    assert await waiting(session, settings, wednesday_noon) == set()
+    thursday_noon = wednesday_noon + timedelta(days=1)  # 28
+    assert await waiting(session, settings, thursday_noon) == {stage}
+    assert await sweep(session, settings, thursday_noon) == 0
+    assert await waiting(session, settings, thursday_noon) == set()
+    red = await session.scalar(
+        select(Report.supervision_level).where(Report.accept_due_at == friday_evening)
+    )
+    assert red is SupervisionLevel.red
