@@ -13,9 +13,9 @@ What it does:
 2. starts ``python -m app serve`` of this tree ("after") and of the tree at --before
    ("before", a checkout of the other version: ``git worktree add`` or ``git archive``), one
    process each, the embedded worker off; signs in once per demo account;
-3. for each read of bench/reads_plan.py, after a warm-up of both, R rounds of one request to
-   each version, and checks that both answer with the same rows; p50/p95 of each and after /
-   before of the p50s;
+3. for each read of bench/reads_plan.py, and a few filtered lists without a period
+   (``filtered_lists``), after a warm-up of both, R rounds of one request to each version, and
+   checks that both answer with the same rows; p50/p95 of each and after / before of the p50s;
 4. the overdue sweep: in rounds, each version's idle passes in a process of its own
    (bench/reads_timing.py ``sweep_figures``), wall time and time in statements;
 5. prints the table and writes ``bench/results/reads_ab.json`` (or --output).
@@ -45,7 +45,7 @@ from sqlalchemy.engine import make_url
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import ROOT, asyncpg_dsn, log, machine, percentile, server_log, start_server
-from reads_plan import Read, api, build_reads, sign_in
+from reads_plan import Account, Read, api, build_reads, sign_in
 from reads_timing import report_ids
 
 RESULTS = Path(__file__).resolve().parent / "results" / "reads_ab.json"
@@ -82,6 +82,32 @@ async def alternate(
     return times
 
 
+async def filtered_lists(db: Any, accounts: dict[str, Account]) -> list[Read]:
+    """First pages of filtered lists without a period, which bench/reads_plan.py does not read
+    (they have no hand SQL there): the big community's rarest category, for its staff and for
+    the banner's supervisor; a status, for the big community and for a township; the open
+    statuses of a small community, whose page spans many months."""
+    community = accounts["staff1"].caller.communities[0]
+    rare = await db.fetchval(
+        "SELECT category_code FROM reports WHERE community_id = $1 GROUP BY 1 ORDER BY count(*) "
+        "LIMIT 1",
+        community,
+    )
+    lists = [
+        ("staff1", f"category={rare}", "category (big community)"),
+        ("supervisor", f"category={rare}", "category (banner supervisor)"),
+        ("staff1", "status=submitted", "a status (big community)"),
+        ("supervisor2", "status=dispatched", "a status (township supervisor)"),
+        ("staff9", "status=dispatched&status=accepted", "open statuses (small community)"),
+    ]
+    return [
+        Read(
+            f"filtered_{n}", label, accounts[user], f"/api/v1/reports?limit=50&{query}", "", {}, 25
+        )
+        for n, (user, query, label) in enumerate(lists)
+    ]
+
+
 async def measure(args: argparse.Namespace, base_urls: dict[str, str], dsn: str) -> dict[str, Any]:
     figures: dict[str, Any] = {}
     db = await asyncpg.connect(dsn)
@@ -90,6 +116,7 @@ async def measure(args: argparse.Namespace, base_urls: dict[str, str], dsn: str)
         # Tokens and cursors are the deployment's, not a version's: either serves both.
         accounts = {u: await sign_in(clients["after"], db, u) for u in USERS}
         reads = await build_reads(clients["after"], db, accounts, dt.datetime.now(dt.UTC))
+        reads += await filtered_lists(db, accounts)
         for read in reads:
             log(f"  {read.name}: {args.requests} rounds + {WARMUP} warm-up")
             answers = {name: await api(client, read) for name, client in clients.items()}
