@@ -204,9 +204,11 @@ def _is_uvicorn_worker(pid: int) -> bool:
     return b"spawn_main" in cmdline
 
 
-def start_server(env: dict[str, str], workers: int, log_dir: Path) -> Server:
+def start_server(env: dict[str, str], workers: int, log_dir: Path, source: Path = ROOT) -> Server:
+    """``python -m app serve`` of the tree at ``source`` (this one unless another version is
+    compared with it: bench/reads_ab.py)."""
     port = free_port()
-    log_path = log_dir / "server.log"
+    log_path = log_dir / ("server.log" if source == ROOT else f"server-{port}.log")
     with log_path.open("wb") as log_file:
         process = subprocess.Popen(
             [
@@ -221,7 +223,7 @@ def start_server(env: dict[str, str], workers: int, log_dir: Path) -> Server:
                 "--workers",
                 str(workers),
             ],
-            cwd=ROOT,
+            cwd=source,
             env=env,
             stdout=log_file,
             stderr=subprocess.STDOUT,

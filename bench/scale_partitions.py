@@ -73,6 +73,7 @@ from reads_plan import PASSWORD
 from reads_timing import SEQUENTIAL_WARMUP, summary, timed
 
 import app.core.pagination as pagination
+import app.core.union_pages as union_pages
 import app.reports.queries as queries
 from app.core.config import Settings
 from app.core.pagination import CursorShape, PageParams, SortKey, cursor_signing_key, encode_cursor
@@ -88,7 +89,7 @@ RUNS, WARMUP = 5, 6
 LIST_PATH = "/api/v1/reports"
 FLAT = "reports_flat"
 PARTITION = re.compile(r"^reports_(p\d{6}|default)$")
-# A page's keys, as paginate_union selects them (app/core/pagination.py).
+# A page's keys, as paginate_union selects them (app/core/union_pages.py).
 PAGE_KEYS = re.compile(r"^SELECT (\w+)\.created_at, \1\.id\s+FROM", re.S)
 INDEX_ON_REPORTS = re.compile(r"^CREATE (UNIQUE )?INDEX (\w+) ON (?:ONLY )?(?:\w+\.)?reports USING")
 # The lists timed through HTTP, and how many requests time their statements in this process.
@@ -216,7 +217,7 @@ class Statement:
 @contextlib.contextmanager
 def bounds_left_out() -> Iterator[None]:
     """The app as it was before lists bounded the partition key: no bound from a cursor, none
-    from a period (the statements are otherwise the same)."""
+    from a period, no window of newest months (the statements are otherwise the same)."""
 
     def never(_: Any) -> bool:
         return False
@@ -224,6 +225,7 @@ def bounds_left_out() -> Iterator[None]:
     with (
         mock.patch.object(pagination, "prunes", never),
         mock.patch.object(queries, "prunes", never),
+        mock.patch.object(union_pages, "prunes", never),
     ):
         yield
 

@@ -28,16 +28,13 @@ from fastapi.dependencies.models import Dependant
 from pydantic import BaseModel
 from sqlalchemy import (
     ColumnElement,
-    Row,
     Select,
     TypeDecorator,
     and_,
     literal,
     or_,
-    select,
     text,
     tuple_,
-    union,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
@@ -148,7 +145,7 @@ class SortKey:
     partition_key: KeyFollowsTime | None = None
 
 
-def _partition_bounds(
+def partition_bounds(
     session: AsyncSession, keys: Sequence[SortKey], after: Sequence[Any] | None
 ) -> list[ColumnElement[bool]]:
     """What the cursor implies for the partition key (app/core/pruning.py)."""
@@ -321,48 +318,6 @@ async def planned_for_its_values(session: AsyncSession, wanted: bool) -> AsyncIt
         yield
 
 
-async def paginate_union(
-    session: AsyncSession,
-    branches: Sequence[Select[*tuple[Any, ...]]],
-    keys: Sequence[SortKey],
-    params: PageParams,
-    *,
-    plan_for_values: bool = True,
-) -> tuple[list[Row[*tuple[Any, ...]]], str | None]:
-    """One page of the union of ``branches``, each a query selecting exactly the key columns,
-    in the keys' order; the rows are those columns. Each branch is read after the cursor, in
-    order, up to the page size (a bounded scan of its own index), and the merge keeps the
-    first page's worth: a caller whose scope is a few conditions OR-ed together (see
-    app/auth/scope.py) pays a few short index scans instead of sorting every match. A row
-    found by two branches is listed once."""
-    shape = CursorShape.of(keys)
-    after = decode_cursor(params, shape)
-    names = [key.column.key for key in keys]
-
-    def bounded(stmt: Select[*tuple[Any, ...]]) -> Select[*tuple[Any, ...]]:
-        if after is not None:
-            stmt = stmt.where(after_cursor(keys, after), *_partition_bounds(session, keys, after))
-        return stmt.order_by(*order_by(keys)).limit(params.limit + 1)
-
-    if not branches:
-        return [], None
-    if len(branches) == 1:
-        stmt = bounded(branches[0])
-    else:
-        merged = union(*(select(*bounded(b).subquery().c) for b in branches)).subquery()
-        merged_order = [
-            merged.c[name].desc() if key.descending else merged.c[name].asc()
-            for name, key in zip(names, keys, strict=True)
-        ]
-        stmt = select(*merged.c).order_by(*merged_order).limit(params.limit + 1)
-    async with planned_for_its_values(session, plan_for_values):
-        rows = list((await session.execute(stmt)).all())
-    if len(rows) <= params.limit:
-        return rows, None
-    rows = rows[: params.limit]
-    return rows, encode_cursor(params, shape, [getattr(rows[-1], name) for name in names])
-
-
 async def paginate(
     session: AsyncSession,
     stmt: Select[Any],
@@ -374,7 +329,7 @@ async def paginate(
     The last key must be unique (an id) so that the order is total."""
     shape = CursorShape.of(keys)
     if (after := decode_cursor(params, shape)) is not None:
-        stmt = stmt.where(after_cursor(keys, after), *_partition_bounds(session, keys, after))
+        stmt = stmt.where(after_cursor(keys, after), *partition_bounds(session, keys, after))
     rows = list(
         (await session.scalars(stmt.order_by(*order_by(keys)).limit(params.limit + 1))).all()
     )

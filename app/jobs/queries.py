@@ -19,9 +19,10 @@ from app.cases.clocks import NO_HISTORY, ClockHistory, load_histories, reading_t
 from app.cases.transitions import JOB_CLOCKS_RUN_IN
 from app.core.errors import NotFound
 from app.core.lights import ClockRules, light
-from app.core.pagination import PageParams, SortKey, paginate_union
+from app.core.pagination import PageParams, SortKey
 from app.core.pruning import KeyFollowsTime, of_cases, one_plan_for_any_values
 from app.core.sql import member_of
+from app.core.union_pages import paginate_union
 from app.core.workcalendar import WorkingCalendar
 from app.jobs.schemas import JobRead
 from app.models import Category, Job, JobExtension, Region, Report, Unit
@@ -334,9 +335,12 @@ async def list_jobs(
         conditions.append(Job.unit_id == filters.unit_id)
     if filters.report_id:
         conditions.append(Job.report_id == filters.report_id)
-    # The page's keys alone: the jobs themselves are read once, by ``present_where``.
+    # The page's keys, and each job's case (the partition key, to read the jobs by): the jobs
+    # themselves are read once, by ``present_where``.
     keys_only = (
-        select(Job.created_at, Job.id).join(Report, Report.id == Job.report_id).where(*conditions)
+        select(Job.created_at, Job.id, Job.report_id)
+        .join(Report, Report.id == Job.report_id)
+        .where(*conditions)
     )
     keys = [
         # A job is made after its case was filed: the case's id bounds the months to read.
@@ -354,7 +358,12 @@ async def list_jobs(
         )
         if not page:
             return [], cursor
-        on_page = member_of(session, Job.id, [row.id for row in page])
+        # The cases' range beside the ids: PostgreSQL leaves out the months none of them was
+        # filed in, where the ids alone had it probe every month's key index.
+        on_page = and_(
+            member_of(session, Job.id, [row.id for row in page]),
+            of_cases(session, Job.report_id, {row.report_id for row in page}),
+        )
         presented = await present_where(session, on_page, now, calendar)
     by_id = {read["id"]: read for read in presented}
     return [by_id[row.id] for row in page], cursor

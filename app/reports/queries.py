@@ -25,14 +25,16 @@ from app.auth.principal import Principal
 from app.auth.scope import REGION_ROLES, report_scope, report_scope_branches
 from app.core.errors import NotFound
 from app.core.geo import haversine_m
-from app.core.pagination import PageParams, SortKey, paginate_union
+from app.core.pagination import PageParams, SortKey
 from app.core.pruning import (
     KeyFollowsTime,
+    NewestMonthsFirst,
     of_cases,
     one_plan_for_any_values,
     prunes,
     within_period,
 )
+from app.core.union_pages import paginate_union
 from app.core.workcalendar import WorkingCalendar
 from app.models import Job, Region, Report
 from app.models.base import status_among
@@ -188,12 +190,25 @@ async def list_reports(
         select(Report.created_at, Report.id).where(branch, *conditions)
         for branch in report_scope_branches(principal)
     ]
+    # Newest first, the page is looked for in its newest months first (app/core/pruning.py).
+    window = (
+        None
+        if filters.oldest_first
+        else NewestMonthsFirst(
+            FILED_AT_ID, Report.created_at, now, filters.created_from, filters.created_to
+        )
+    )
     # The page's keys too use the one plan for any values, unless a filter wants its own plan
     # (see ``_plan_for_values``): planned at each run, a first page over every month's
     # partitions costs more to plan than to read.
     async with one_plan_for_any_values(session):
         page, cursor = await paginate_union(
-            session, branches, keys, params, plan_for_values=_plan_for_values(principal, filters)
+            session,
+            branches,
+            keys,
+            params,
+            plan_for_values=_plan_for_values(principal, filters),
+            window=window,
         )
         if not page:
             return [], cursor

@@ -50,9 +50,11 @@ from app.models.ids import new_id
 from app.workflow import overdue_events
 from app.workflow.overdue_clocks import (
     BATCH_SIZE,
+    CLOCK_STAGES,
     OverdueClock,
     Stage,
     candidates,
+    clock_stages_with_work,
     overdue_clock,
     recorded_column,
     swept_column,
@@ -96,23 +98,74 @@ async def sweep_overdue(
     Each batch is a transaction of its own that claims its reports with FOR UPDATE SKIP LOCKED:
     two sweepers share the work instead of queueing, a staff action waits for one batch at
     most, and a catch-up after downtime or an import goes by in short steps, with requests
-    served in between."""
+    served in between.
+
+    Which kinds of clock and stages have any clock waiting is asked first, in one statement:
+    a pass with nothing due, as nearly every one is, ends there."""
+    async with sessionmaker() as session, session.begin(), one_plan_for_any_values(session):
+        found = (await session.execute(clock_stages_with_work(now, settings))).one()
+    waiting = stages_with_work(found, now, calendar, settings)
     recorded = 0
-    for clock in DeadlineClock:
-        for stage in Stage:
-            after: tuple[datetime, uuid.UUID] | None = None
-            while True:
-                async with sessionmaker() as session, session.begin():
-                    stmt = candidates(clock, stage, now, settings, after=after, limit=batch_size)
-                    async with one_plan_for_any_values(session):
-                        rows = await session.execute(stmt)
-                    batch = [overdue_clock(clock, stage, row) for row in rows]
-                    recorded += await _process(session, batch, now, calendar, settings)
-                if len(batch) < batch_size:
-                    break
-                after = batch[-1].order_key
-                await asyncio.sleep(0)  # the requests waiting on this process go first
+    for clock, stage in CLOCK_STAGES:
+        if (clock, stage) not in waiting:
+            continue
+        read, recorded_here = await _sweep_stage(
+            sessionmaker, clock, stage, now, calendar, settings, batch_size
+        )
+        recorded += recorded_here
+        if read and stage is Stage.record:
+            # What this stage recorded may be due for the red card already: read at once, as
+            # if it had been waiting when the pass began.
+            waiting.add((clock, Stage.red_card))
     return recorded
+
+
+def stages_with_work(
+    found: Sequence[object], now: datetime, calendar: WorkingCalendar, settings: Settings
+) -> set[tuple[DeadlineClock, Stage]]:
+    """The kinds of clock and stages with work, from the row ``clock_stages_with_work`` read:
+    a red-card stage whose clocks are all counted in working hours at the yellow card has none
+    until the earliest of them is late enough for the red card (a later deadline is less
+    late), as ``card_for`` counts it."""
+    values = iter(found)
+    waiting = set()
+    for clock, stage in CLOCK_STAGES:
+        any_clock = bool(next(values))
+        if stage is Stage.red_card:
+            earliest = next(values)
+            if isinstance(earliest, datetime):
+                late = calendar.working_hours_between(earliest, now)
+                any_clock |= late > settings.overdue_red_card_after_hours
+        if any_clock:
+            waiting.add((clock, stage))
+    return waiting
+
+
+async def _sweep_stage(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    clock: DeadlineClock,
+    stage: Stage,
+    now: datetime,
+    calendar: WorkingCalendar,
+    settings: Settings,
+    batch_size: int,
+) -> tuple[int, int]:
+    """The clocks of one kind at one stage, a batch at a time: how many were read, and how
+    many recorded."""
+    read = recorded = 0
+    after: tuple[datetime, uuid.UUID] | None = None
+    while True:
+        async with sessionmaker() as session, session.begin():
+            stmt = candidates(clock, stage, now, settings, after=after, limit=batch_size)
+            async with one_plan_for_any_values(session):
+                rows = await session.execute(stmt)
+            batch = [overdue_clock(clock, stage, row) for row in rows]
+            recorded += await _process(session, batch, now, calendar, settings)
+        read += len(batch)
+        if len(batch) < batch_size:
+            return read, recorded
+        after = batch[-1].order_key
+        await asyncio.sleep(0)  # the requests waiting on this process go first
 
 
 async def _process(

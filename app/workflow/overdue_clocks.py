@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, literal_column, or_, select
+from sqlalchemy import ColumnElement, Select, and_, func, literal_column, or_, select
 from sqlalchemy.orm import InstrumentedAttribute
 
 from app.cases.transitions import HANDLING
@@ -120,19 +120,8 @@ def beyond(clock: DeadlineClock, last: tuple[datetime, uuid.UUID]) -> ColumnElem
     return or_(due > last[0], and_(due == last[0], key > last[1]))
 
 
-def candidates(
-    clock: DeadlineClock,
-    stage: Stage,
-    now: datetime,
-    settings: Settings,
-    *,
-    after: tuple[datetime, uuid.UUID] | None = None,
-    limit: int = BATCH_SIZE,
-) -> Select[Any]:
-    """Running clocks of one kind that the stage is about, by deadline (the partial index of
-    its stage: app/models/base.py, ``clock_indexes``). Their reports are locked, skipping those
-    another sweeper holds; a row another sweeper changed meanwhile is read again and left out
-    if it no longer qualifies."""
+def _wanted(clock: DeadlineClock, stage: Stage, now: datetime, settings: Settings) -> Select[Any]:
+    """Running clocks of one kind that the stage is about, in no order, unlocked."""
     due, recorded = due_column(clock), recorded_column(clock)
     if stage is Stage.record:
         wanted = and_(recorded.is_distinct_from(due), due < now)
@@ -153,9 +142,24 @@ def candidates(
     else:
         running = report_running(clock)
         base = select(*columns).select_from(Report)
+    return base.join(Category, Category.code == Report.category_code).where(running, wanted)
+
+
+def candidates(
+    clock: DeadlineClock,
+    stage: Stage,
+    now: datetime,
+    settings: Settings,
+    *,
+    after: tuple[datetime, uuid.UUID] | None = None,
+    limit: int = BATCH_SIZE,
+) -> Select[Any]:
+    """Running clocks of one kind that the stage is about, by deadline (the partial index of
+    its stage: app/models/base.py, ``clock_indexes``). Their reports are locked, skipping those
+    another sweeper holds; a row another sweeper changed meanwhile is read again and left out
+    if it no longer qualifies."""
     stmt = (
-        base.join(Category, Category.code == Report.category_code)
-        .where(running, wanted)
+        _wanted(clock, stage, now, settings)
         .order_by(*order_columns(clock))
         .limit(limit)
         # A job clock's job too: the sweep then never waits for a row once it has claimed its
@@ -163,6 +167,40 @@ def candidates(
         .with_for_update(of=[Report, Job] if is_job_clock(clock) else Report, skip_locked=True)
     )
     return stmt if after is None else stmt.where(beyond(clock, after))
+
+
+# Every kind of clock at each stage, in the order a pass goes through them.
+CLOCK_STAGES = tuple((clock, stage) for clock in DeadlineClock for stage in Stage)
+
+
+def clock_stages_with_work(now: datetime, settings: Settings) -> Select[*tuple[Any, ...]]:
+    """One row: for each of ``CLOCK_STAGES``, whether ``candidates`` would find any clock
+    (locked by another sweeper or not); for a red-card stage, whether it would find any other
+    than a clock counted in working hours whose case is at the yellow card, and the earliest
+    deadline of those. Such a clock waits for its red card through nights and weekends, when
+    no working hour passes: it has nothing to do until the earliest of them is due for it
+    (``stages_with_work``).
+
+    A pass asks this first and reads the candidates of the stages with work alone: when nothing
+    is due, as at nearly every pass, that is one statement instead of one transaction per kind
+    of clock and stage, each planned or started over every month's partitions."""
+    columns: list[Any] = []
+    for clock, stage in CLOCK_STAGES:
+        wanted = _wanted(clock, stage, now, settings)
+        if stage is Stage.record:
+            columns.append(wanted.exists())
+            continue
+        waiting = and_(
+            Report.supervision_level == SupervisionLevel.yellow,
+            Category.hours_kind == HoursKind.working,
+        )
+        others = or_(
+            Report.supervision_level.is_distinct_from(SupervisionLevel.yellow),
+            Category.hours_kind.is_distinct_from(HoursKind.working),
+        )
+        earliest = wanted.where(waiting).with_only_columns(func.min(due_column(clock)))
+        columns += [wanted.where(others).exists(), earliest.scalar_subquery()]
+    return select(*columns)
 
 
 def report_running(clock: DeadlineClock) -> ColumnElement[bool]:

@@ -377,3 +377,32 @@ async def test_a_pages_cases_are_read_with_their_rows_from_their_month_alone(
             if name.startswith(f"{table}_")
         }
         assert read == {partition_name(table, PAST[-1].year, PAST[-1].month)}, read
+
+
+@postgresql
+async def test_a_units_page_of_jobs_is_read_from_its_cases_months_alone(
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    login: LoginFn,
+    session: AsyncSession,
+    months_of_cases: dict[Month, list[uuid.UUID]],
+) -> None:
+    """The jobs of a unit's page are read by id with their cases' range beside the ids: the
+    months none of their cases was filed in are left out, where the ids alone had every
+    month's key index probed."""
+    headers = await login("unit1")
+    sent, record = _capture(app)
+    try:
+        page = (await client.get("/api/v1/jobs?limit=3", headers=headers)).json()["items"]
+    finally:
+        event.remove(app.state.engine.sync_engine, "before_cursor_execute", record)
+    assert {uuid.UUID(job["report_id"]) for job in page} <= set(months_of_cases[PAST[-1]])
+    statement, parameters = next(
+        (s, p) for s, p in sent if "FROM jobs" in s and "ANY" in s and "LIMIT" not in s
+    )
+    read = {
+        name
+        for name in await _partitions_read_generic(session, statement, parameters)
+        if name.startswith("jobs_")
+    }
+    assert read == {partition_name("jobs", PAST[-1].year, PAST[-1].month)}, read

@@ -14,12 +14,18 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from app.core.config import Settings
 from app.models import OverdueMark, Report
 from app.models.enums import DeadlineClock, JobStatus, ReportStatus, SupervisionLevel
-from app.workflow.overdue import sweep_overdue
-from app.workflow.overdue_clocks import Stage, candidates
+from app.workflow.overdue import stages_with_work, sweep_overdue
+from app.workflow.overdue_clocks import (
+    CLOCK_STAGES,
+    Stage,
+    candidates,
+    clock_stages_with_work,
+)
 from tests.conftest import PG_URL
 from tests.workflow.test_overdue import (
     CALENDAR,
     LEAD_UNIT,
+    ROAD,
     T0,
     add_job,
     add_report,
@@ -194,3 +200,96 @@ async def test_what_a_batch_writes_does_not_grow_with_its_clocks(
         assert [e.type for e in timeline][-2:] == ["overdue", "supervision_raised"]
         assert [e.seq for e in timeline] == list(range(1, len(timeline) + 1))
         assert report.supervision_level is SupervisionLevel.yellow
+
+
+async def test_a_pass_with_nothing_due_asks_once(session: AsyncSession, settings: Settings) -> None:
+    """Which kinds of clock and stages have work is one statement; with none, the pass ends
+    there instead of reading each kind of clock at each stage in a transaction of its own."""
+    await some_overdue_clocks(session)
+    await sweep(session, settings, T0 + timedelta(hours=3))
+    assert isinstance(session.bind, AsyncEngine)
+    engine = session.bind.sync_engine
+    sent: list[str] = []
+
+    def count(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        sent.append(statement)
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        sweeping = async_sessionmaker(session.bind, expire_on_commit=False)
+        assert await sweep_overdue(sweeping, T0 + timedelta(hours=4), CALENDAR, settings) == 0
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    # On PostgreSQL, the one plan for any values around it: a SET before and after.
+    assert len(sent) == (3 if PG_URL else 1), "\n\n".join(sent)
+
+
+async def waiting(
+    session: AsyncSession, settings: Settings, at: datetime
+) -> set[tuple[DeadlineClock, Stage]]:
+    """The kinds of clock and stages a pass at ``at`` reads (``stages_with_work``)."""
+    found = (await session.execute(clock_stages_with_work(at, settings))).one()
+    await session.commit()
+    return stages_with_work(found, at, CALENDAR, settings)
+
+
+async def test_the_question_finds_the_stages_the_candidates_find(
+    session: AsyncSession, settings: Settings
+) -> None:
+    await some_overdue_clocks(session)
+    await session.commit()
+    at = T0 + timedelta(hours=3)
+
+    async def stages_with_work(at: datetime) -> set[tuple[DeadlineClock, Stage]]:
+        return await waiting(session, settings, at)
+
+    async def stages_of_candidates(at: datetime) -> set[tuple[DeadlineClock, Stage]]:
+        found = {
+            (clock, stage)
+            for clock, stage in CLOCK_STAGES
+            if (await session.execute(candidates(clock, stage, at, settings))).first()
+        }
+        await session.commit()  # the candidates' locks go
+        return found
+
+    assert await stages_with_work(T0) == set()
+    expected = {
+        (DeadlineClock.report_accept, Stage.record),
+        (DeadlineClock.job_accept, Stage.record),
+        (DeadlineClock.job_complete, Stage.record),
+    }
+    assert await stages_of_candidates(at) == expected
+    assert await stages_with_work(at) == expected
+    # Recorded, yellow: each waits for the red card, once far enough past its deadline.
+    assert await sweep(session, settings, at) == 7
+    assert await stages_with_work(at) == set()
+    late = T0 + timedelta(days=3)
+    red_card = {(clock, Stage.red_card) for clock, _ in expected}
+    assert await stages_of_candidates(late) == red_card
+    assert await stages_with_work(late) == red_card
+
+
+async def test_a_clock_in_working_hours_waits_for_its_red_card_through_the_weekend(
+    session: AsyncSession, settings: Settings
+) -> None:
+    """Recorded at the yellow card on a Friday evening, a clock counted in working hours is
+    not read again until 24 working hours have passed (Thursday), though it waits in the
+    red-card stage's index from Saturday on."""
+    friday_evening = T0 + timedelta(days=4, hours=8)  # Friday 17:00 in China
+    await add_report(session, category_code=ROAD, accept_due_at=friday_evening)
+    assert await sweep(session, settings, friday_evening + timedelta(hours=1)) == 1
+    stage = (DeadlineClock.report_accept, Stage.red_card)
+    sunday = friday_evening + timedelta(days=2)
+    assert (await session.execute(candidates(*stage, sunday, settings))).first() is not None
+    await session.commit()
+    assert await waiting(session, settings, sunday) == set()
+    wednesday_noon = friday_evening + timedelta(days=5, hours=-5)  # 20 working hours late
+    assert await waiting(session, settings, wednesday_noon) == set()
+    thursday_noon = wednesday_noon + timedelta(days=1)  # 28
+    assert await waiting(session, settings, thursday_noon) == {stage}
+    assert await sweep(session, settings, thursday_noon) == 0
+    assert await waiting(session, settings, thursday_noon) == set()
+    red = await session.scalar(
+        select(Report.supervision_level).where(Report.accept_due_at == friday_evening)
+    )
+    assert red is SupervisionLevel.red
