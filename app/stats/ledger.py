@@ -10,7 +10,7 @@ number masked except to the reporter (app/reports/presenter.py)."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterable, AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
@@ -287,10 +287,3 @@ async def ledger_batches(
         if len(rows) < batch_size:
             return
         last = rows[-1]
-
-
-async def rows_of(batches: AsyncIterable[Sequence[list[Cell]]]) -> AsyncIterator[list[Cell]]:
-    """The rows of the batches, one at a time, as the writers of app/stats/tabular.py read."""
-    async for batch in batches:
-        for row in batch:
-            yield row
