@@ -84,9 +84,10 @@ from app.stats.tabular_sql import (
 )
 
 FileFormat = Literal["csv", "xlsx"]
-# Cases read a batch: each batch's statement is planned anew (for its values, see
-# ledger_batches), some 15 ms at a time over the months of cases and of jobs.
-TEXT_BATCH_SIZE = 10_000
+# Cases read a batch. Each batch's statement is planned anew (for its values, see
+# ledger_batches), some 15 ms at a time over the months of cases and of jobs; two batches are
+# held at a time, some 25 MB of the sheet's rows each.
+TEXT_BATCH_SIZE = 5_000
 # A batch's transaction: its statement planned for its values (as ledger_batches's), and the
 # memory to sort and join a batch's rows without temporary files (bench/stats.py gives its
 # hand SQL as much).
