@@ -83,11 +83,11 @@ async def _write_ledger(
     partial = output.with_name(output.name + ".part")
     written = 0
 
-    async def counted(pieces: AsyncIterable[WrittenRows]) -> AsyncIterator[str]:
+    async def counted(pieces: AsyncIterable[WrittenRows]) -> AsyncIterator[bytes]:
         nonlocal written
         async for piece in pieces:
             written += piece.rows
-            yield piece.text
+            yield piece.data
 
     try:
         sessionmaker = create_sessionmaker(engine)

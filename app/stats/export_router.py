@@ -97,12 +97,12 @@ def download(
 
 async def _resumed(
     first: WrittenRows | None, rest: AsyncIterator[WrittenRows]
-) -> AsyncIterator[str]:
+) -> AsyncIterator[bytes]:
     if first is None:
         return
-    yield first.text
+    yield first.data
     async for written in rest:
-        yield written.text
+        yield written.data
 
 
 @router.get(

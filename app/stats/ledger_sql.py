@@ -268,8 +268,9 @@ def _text_statement(
     plain: list[Any] = [literal_column(f"{_CASE}.{name}").label(name) for name in keys]
     return (
         select(
-            literal_column(head).label("head"),
-            literal_column(tail).label("tail"),
+            # As bytes: the file's UTF-8, with no decoding and encoding again in between.
+            literal_column(f"convert_to({head}, 'UTF8')").label("head"),
+            literal_column(f"convert_to({tail}, 'UTF8')").label("tail"),
             literal_column(f"{_CASE}.row_number" if file_format == "xlsx" else "NULL").label(
                 "row_number"
             ),
@@ -285,35 +286,35 @@ Shown = tuple[str | None, str | None]  # the reporter's name and phone number, o
 
 @dataclass(frozen=True)
 class WrittenRows:
-    """Rows of the file as its text, each row ended (``csv_written_chunks``,
-    ``xlsx_written_chunks`` of app/stats/tabular.py write them out)."""
+    """Rows of the file, each ended, in UTF-8 (``csv_written_chunks``, ``xlsx_written_chunks``
+    of app/stats/tabular.py write them out)."""
 
-    text: str
+    data: bytes
     rows: int
 
 
 class _PeopleCells:
-    """The reporter's two cells of each row as the file has them, written once for each
-    reporter, case's place and source (what ``People`` decides by)."""
+    """The reporter's two cells of each row as the file has them, in UTF-8, written once for
+    each reporter, case's place and source (what ``People`` decides by)."""
 
     def __init__(self, people: People, file_format: FileFormat) -> None:
         self.people = people
-        self._lines: dict[tuple[Any, ...], str] = {}
-        self._shown_lines: dict[Shown, str] = {}
+        self._lines: dict[tuple[Any, ...], bytes] = {}
+        self._shown_lines: dict[Shown, bytes] = {}
         self._texts: dict[tuple[Any, ...], Shown] = {}
         self.write = self._in_a_line if file_format == "csv" else self._in_a_row
 
-    def _in_a_line(self, row: Any) -> str:
+    def _in_a_line(self, row: Any) -> bytes:
         line = self._lines.get(key := row[_PEOPLE_KEY])
         if line is None:
             shown = self.people.cells(row)
             line = self._shown_lines.get(shown)
             if line is None:
-                line = self._shown_lines[shown] = csv_fields(shown)
+                line = self._shown_lines[shown] = csv_fields(shown).encode()
             self._lines[key] = line
         return line
 
-    def _in_a_row(self, row: Any) -> str:
+    def _in_a_row(self, row: Any) -> bytes:
         texts = self._texts.get(key := row[_PEOPLE_KEY])
         if texts is None:
             name, phone = (
@@ -322,9 +323,10 @@ class _PeopleCells:
             texts = self._texts[key] = (name, phone)
         name, phone = texts
         number = row.row_number
-        return ("" if name is None else inline_string_xml(f"{_NAME_LETTER}{number}", name)) + (
-            "" if phone is None else inline_string_xml(f"{_PHONE_LETTER}{number}", phone)
-        )
+        return (
+            ("" if name is None else inline_string_xml(f"{_NAME_LETTER}{number}", name))
+            + ("" if phone is None else inline_string_xml(f"{_PHONE_LETTER}{number}", phone))
+        ).encode()
 
 
 def written_by_the_database(session: AsyncSession) -> bool:
@@ -380,8 +382,8 @@ async def _written_by_the_database(
                 )
             for start in range(0, len(rows), BATCH_ROWS):
                 part = rows[start : start + BATCH_ROWS]
-                text = "".join([row[0] + people.write(row) + row[1] for row in part])
-                yield WrittenRows(text, len(part))
+                data = b"".join([row[0] + people.write(row) + row[1] for row in part])
+                yield WrittenRows(data, len(part))
                 # The reading of the next batch goes on: its round trips need the event loop,
                 # which a writer that never waits (a fast client's) would otherwise not hand.
                 await asyncio.sleep(0)
@@ -423,5 +425,5 @@ async def _written_in_python(
             lines = csv_lines(batch)
         else:
             lines = xlsx_rows(written + 1, _LETTERS, batch)
-        yield WrittenRows("".join(lines), len(lines))
+        yield WrittenRows("".join(lines).encode(), len(lines))
         written += len(batch)

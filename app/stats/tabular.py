@@ -176,13 +176,13 @@ def csv_lines(rows: Iterable[Sequence[Cell]]) -> list[str]:
 
 
 async def csv_written_chunks(
-    headers: Sequence[str], texts: AsyncIterable[str]
+    headers: Sequence[str], lines: AsyncIterable[bytes]
 ) -> AsyncIterator[bytes]:
-    """The CSV file of ``csv_chunks`` from rows written already: texts of whole lines, each
-    with its end."""
+    """The CSV file of ``csv_chunks`` from rows written already: whole lines, each with its
+    end, in UTF-8."""
     yield _csv_head(headers)
-    async for text in texts:
-        yield text.encode()
+    async for data in lines:
+        yield data
 
 
 async def _each(rows: Rows) -> AsyncIterator[Sequence[Cell]]:
@@ -318,14 +318,14 @@ def xlsx_chunks(sheet_name: str, headers: Sequence[str], rows: Rows) -> AsyncIte
 
 
 def xlsx_written_chunks(
-    sheet_name: str, headers: Sequence[str], texts: AsyncIterable[str]
+    sheet_name: str, headers: Sequence[str], rows: AsyncIterable[bytes]
 ) -> AsyncIterator[bytes]:
-    """The workbook of ``xlsx_chunks`` from rows written already: texts of whole ``<row>``
-    elements of the sheet's XML, numbered from 2 (the headers are row 1)."""
-    return _workbook_chunks(sheet_name, headers, texts)
+    """The workbook of ``xlsx_chunks`` from rows written already: whole ``<row>`` elements of
+    the sheet's XML in UTF-8, numbered from 2 (the headers are row 1)."""
+    return _workbook_chunks(sheet_name, headers, rows)
 
 
-async def _sheet_rows(rows: Rows, letters: Sequence[str]) -> AsyncIterator[str]:
+async def _sheet_rows(rows: Rows, letters: Sequence[str]) -> AsyncIterator[bytes]:
     """The rows' XML, BATCH_ROWS rows at a time."""
     batch: list[str] = []
     number = 1
@@ -333,14 +333,14 @@ async def _sheet_rows(rows: Rows, letters: Sequence[str]) -> AsyncIterator[str]:
         number += 1
         batch.append(_row_xml(number, letters, row))
         if len(batch) == BATCH_ROWS:
-            yield "".join(batch)
+            yield "".join(batch).encode()
             batch.clear()
     if batch:
-        yield "".join(batch)
+        yield "".join(batch).encode()
 
 
 async def _workbook_chunks(
-    sheet_name: str, headers: Sequence[str], sheet_rows: AsyncIterable[str]
+    sheet_name: str, headers: Sequence[str], sheet_rows: AsyncIterable[bytes]
 ) -> AsyncIterator[bytes]:
     sink = Drain()
     letters = column_letters(len(headers))
@@ -353,7 +353,7 @@ async def _workbook_chunks(
             async for xml in sheet_rows:
                 # In a thread: zlib lets go of the interpreter lock while it compresses, and
                 # the event loop reads the next rows meanwhile.
-                await asyncio.to_thread(sheet.write, xml.encode())
+                await asyncio.to_thread(sheet.write, xml)
                 yield sink.take()
             sheet.write(b"</sheetData></worksheet>")
     yield sink.take()
