@@ -108,15 +108,8 @@ async def awkward(
         answer = await submit(username, description=f"案件 {i}")
         assert answer.status_code == 201, answer.text
         numbers.append(answer.json()["number"])
-        if i == 0:  # a lead unit
-            staff1 = await login("staff1")
-            url = f"/api/v1/reports/{answer.json()['id']}"
-            accepted = await client.post(f"{url}/accept", json={}, headers=staff1)
-            assert accepted.status_code == 200, accepted.text
-            whistled = await client.post(
-                f"{url}/whistle", json={"unit_ids": [LEAD_UNIT]}, headers=staff1
-            )
-            assert whistled.status_code == 200, whistled.text
+        if i in (0, 2):  # a lead unit; one that declined, which no row shows
+            await whistled_to_the_lead_unit(client, login, answer.json()["id"], declined=i == 2)
         case_id = uuid.UUID(answer.json()["id"])
         await session.execute(update(Report).where(Report.id == case_id).values(**values))
     # Names from the other tables, awkward too: the category, the community, the lead unit,
@@ -135,6 +128,25 @@ async def awkward(
     )
     await session.commit()
     return Ledger(numbers)
+
+
+async def whistled_to_the_lead_unit(
+    client: httpx.AsyncClient, login: LoginFn, case_id: str, *, declined: bool
+) -> None:
+    staff1 = await login("staff1")
+    url = f"/api/v1/reports/{case_id}"
+    accepted = await client.post(f"{url}/accept", json={}, headers=staff1)
+    assert accepted.status_code == 200, accepted.text
+    whistled = await client.post(f"{url}/whistle", json={"unit_ids": [LEAD_UNIT]}, headers=staff1)
+    assert whistled.status_code == 200, whistled.text
+    if declined:
+        (job,) = whistled.json()["jobs"]
+        refused = await client.post(
+            f"/api/v1/jobs/{job['id']}/decline",
+            json={"reason_code": "wrong_area", "reason": "不在辖区"},
+            headers=await login("unit1"),
+        )
+        assert refused.status_code == 200, refused.text
 
 
 async def download(client: httpx.AsyncClient, headers: dict[str, str], file_format: str) -> bytes:
@@ -202,6 +214,7 @@ async def test_the_csv_is_python_s_byte_for_byte(
         assert admin.count(number.encode()) == 1
     assert '"\'=吴桂兰, ""小吴"""'.encode() in admin
     assert "'-东街\n社区".encode() in admin
+    assert admin.count("@单位\r甲 😀".encode()) == 1  # the lead that declined is not shown
 
 
 async def test_the_sheet_is_python_s_cell_for_cell(
