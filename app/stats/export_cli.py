@@ -70,33 +70,35 @@ async def _write_ledger(
 ) -> int:
     """The ledger into ``output`` (through a ``.part`` file beside it, renamed when complete),
     with a progress bar; the number of rows written."""
-    from collections.abc import AsyncIterable, AsyncIterator, Sequence
+    from collections.abc import AsyncIterable, AsyncIterator
 
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
     from app.core.db import create_engine, create_sessionmaker
-    from app.stats.ledger import LEDGER_HEADERS, LEDGER_SHEET, count_ledger, ledger_batches, rows_of
-    from app.stats.tabular import Cell, csv_chunks, xlsx_chunks
+    from app.stats.ledger import LEDGER_HEADERS, LEDGER_SHEET, count_ledger
+    from app.stats.ledger_sql import FileFormat, WrittenRows, ledger_text_batches
+    from app.stats.tabular import csv_written_chunks, xlsx_written_chunks
 
     engine = create_engine(settings)
     partial = output.with_name(output.name + ".part")
     written = 0
 
-    async def counted(rows: AsyncIterable[Sequence[Cell]]) -> AsyncIterator[Sequence[Cell]]:
+    async def counted(pieces: AsyncIterable[WrittenRows]) -> AsyncIterator[bytes]:
         nonlocal written
-        async for row in rows:
-            written += 1
-            yield row
+        async for piece in pieces:
+            written += piece.rows
+            yield piece.data
 
     try:
         sessionmaker = create_sessionmaker(engine)
         async with sessionmaker() as session:
             total = await count_ledger(session, query)
-        rows = counted(rows_of(ledger_batches(sessionmaker, query)))
+        ledger_format: FileFormat = "xlsx" if file_format == "xlsx" else "csv"
+        rows = counted(ledger_text_batches(sessionmaker, query, ledger_format))
         chunks = (
-            xlsx_chunks(LEDGER_SHEET, LEDGER_HEADERS, rows)
+            xlsx_written_chunks(LEDGER_SHEET, LEDGER_HEADERS, rows)
             if file_format == "xlsx"
-            else csv_chunks(LEDGER_HEADERS, rows)
+            else csv_written_chunks(LEDGER_HEADERS, rows)
         )
         columns = (*Progress.get_default_columns()[:1], BarColumn(), MofNCompleteColumn())
         with Progress(*columns, TimeElapsedColumn(), console=console) as progress:

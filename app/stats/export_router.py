@@ -20,20 +20,16 @@ from app.core.errors import Unauthorized, ValidationFailed, error_responses
 from app.core.head import is_head
 from app.core.workcalendar import CHINA_TZ
 from app.reports.deps import ReportFiltersDep
-from app.stats.ledger import (
-    LEDGER_HEADERS,
-    LEDGER_SHEET,
-    LedgerQuery,
-    ledger_batches,
-    rows_of,
-)
+from app.stats.ledger import LEDGER_HEADERS, LEDGER_SHEET, LedgerQuery
+from app.stats.ledger_sql import WrittenRows, ledger_text_batches
 from app.stats.tabular import (
     CSV_MEDIA_TYPE,
     XLSX_MEDIA_TYPE,
-    Cell,
     Rows,
     csv_chunks,
+    csv_written_chunks,
     xlsx_chunks,
+    xlsx_written_chunks,
 )
 
 router = APIRouter(tags=["reports"])
@@ -82,6 +78,13 @@ def table_download(
         chunks = xlsx_chunks(title, headers, rows)
     else:
         chunks = csv_chunks(headers, rows)
+    return download(file_format, chunks, title=title, stem=stem, now=now)
+
+
+def download(
+    file_format: ExportFormat, chunks: AsyncIterator[bytes], *, title: str, stem: str, now: datetime
+) -> StreamingResponse:
+    """A file's bytes as a download (see ``table_download``)."""
     return StreamingResponse(
         chunks,
         media_type=MEDIA_TYPES[file_format],
@@ -93,13 +96,13 @@ def table_download(
 
 
 async def _resumed(
-    first: list[list[Cell]] | None, rest: AsyncIterator[list[list[Cell]]]
-) -> AsyncIterator[list[list[Cell]]]:
+    first: WrittenRows | None, rest: AsyncIterator[WrittenRows]
+) -> AsyncIterator[bytes]:
     if first is None:
         return
-    yield first
-    async for batch in rest:
-        yield batch
+    yield first.data
+    async for written in rest:
+        yield written.data
 
 
 @router.get(
@@ -140,13 +143,11 @@ async def export_reports(
     # The request's own session ends before the body is sent: the ledger reads in sessions of
     # its own. The first batch is read now, so that a database fault is an error answer rather
     # than a file cut short.
-    batches = ledger_batches(sessionmaker, LedgerQuery(principal, filters, now))
+    batches = ledger_text_batches(sessionmaker, LedgerQuery(principal, filters, now), export_format)
     first = await anext(batches, None)
-    return table_download(
-        export_format,
-        title=LEDGER_SHEET,
-        stem=LEDGER_FILE_STEM,
-        headers=LEDGER_HEADERS,
-        rows=rows_of(_resumed(first, batches)),
-        now=now,
-    )
+    rows = _resumed(first, batches)
+    if export_format == "xlsx":
+        chunks = xlsx_written_chunks(LEDGER_SHEET, LEDGER_HEADERS, rows)
+    else:
+        chunks = csv_written_chunks(LEDGER_HEADERS, rows)
+    return download(export_format, chunks, title=LEDGER_SHEET, stem=LEDGER_FILE_STEM, now=now)

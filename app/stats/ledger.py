@@ -10,7 +10,7 @@ number masked except to the reporter (app/reports/presenter.py)."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterable, AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
@@ -63,7 +63,7 @@ LEDGER_HEADERS: Final = (
     "结案类型",
     "满意度",
 )
-SECONDS_PER_HOUR: Final = 3600
+HUNDREDTH_OF_AN_HOUR: Final = 36.0  # seconds
 
 
 @dataclass(frozen=True)
@@ -83,21 +83,17 @@ class LedgerQuery:
         ]
 
 
-# The columns of a report that a row shows or that decide what it shows. Read as plain
-# columns, not as Report objects: an ORM instance costs more to build than the whole row costs
-# to write.
+# The columns of a report that a row shows (its people aside). Read as plain columns, not as
+# Report objects: an ORM instance costs more to build than the whole row costs to write.
 _SHOWN = (
     Report.id,
     Report.number,
     Report.status,
     Report.priority,
-    Report.source,
     Report.description,
     Report.address,
     Report.lat,
     Report.lng,
-    Report.reporter_id,
-    Report.community_id,
     Report.region_id,
     Report.supervision_level,
     Report.held_seconds,
@@ -114,23 +110,32 @@ _SHOWN = (
     Report.resolve_due_at,
 )
 _PLACE = aliased(Region)
+# What People reads of a case, in the order of People.READS: what its view of the case's people
+# depends on (with the paths as ``case_with_paths`` joins them: the owning region's and the
+# community's region's), and the people.
+PEOPLE_COLUMNS = (
+    Report.reporter_id,
+    Report.community_id,
+    Region.path.label("region_path"),
+    _PLACE.path.label("place_path"),
+    Report.source,
+    User.display_name.label("reporter_name"),
+    User.phone.label("reporter_phone"),
+)
 
 
-def _statement(query: LedgerQuery) -> Select[*tuple[Any, ...]]:
-    """The cases with what a row shows, oldest first, with the paths their view depends on
-    (as ``case_with_paths`` joins them: the owning region's and the community's region's)."""
+def cases_statement(query: LedgerQuery, *, lead_unit: bool = True) -> Select[*tuple[Any, ...]]:
+    """The cases with what a row shows and what decides what it shows of their people, oldest
+    first; without ``lead_unit``, the lead unit is left for the caller to join."""
     return (
         select(
             *_SHOWN,
-            Region.path.label("region_path"),
-            _PLACE.path.label("place_path"),
+            *PEOPLE_COLUMNS,
             Category.name.label("category_name"),
             Region.name.label("region_name"),
             Community.name.label("community_name"),
             Grid.name.label("grid_name"),
-            User.display_name.label("reporter_name"),
-            User.phone.label("reporter_phone"),
-            lead_unit_name(),
+            *([lead_unit_name()] if lead_unit else []),
         )
         .join(Region, Region.id == Report.region_id)
         .outerjoin(Community, Community.id == Report.community_id)
@@ -153,20 +158,46 @@ def _after(row: Any) -> ColumnElement[bool]:
     return after_cursor(LEDGER_ORDER, (row.created_at, row.id))
 
 
+def page_statement(
+    session: AsyncSession,
+    query: LedgerQuery,
+    last: Any,
+    batch_size: int,
+    cases: Select[*tuple[Any, ...]] | None = None,
+) -> Select[*tuple[Any, ...]]:
+    """The ``batch_size`` cases after ``last`` (a row of the batch before, or None), with what
+    their rows show (``cases``: ``cases_statement`` or one made from it)."""
+    page = (cases_statement(query) if cases is None else cases).limit(batch_size)
+    if last is not None:
+        page = page.where(_after(last))
+    if prunes(session):  # the months from the last row's to the period's end alone
+        start = query.filters.created_from if last is None else last.created_at
+        page = page.where(*within_period(FILED_AT_ID, start, query.filters.created_to))
+    return page
+
+
 def _held_hours(row: Any, now: datetime) -> float:
-    """Every hold's length, the one still running included, in calendar hours."""
+    """Every hold's length, the one still running included, in calendar hours to the hundredth.
+    Worked out in doubles as app/stats/ledger_sql.py works it out in PostgreSQL, step for step,
+    so that both write the same figure: the running hold's seconds exact to the microsecond
+    then rounded to a double, hundredths of an hour (36 s) rounded half to even (``round`` and
+    PostgreSQL's ``round`` of a double both do), then divided by 100."""
     seconds: float = row.held_seconds
     if row.status is ReportStatus.on_hold and row.on_hold_at is not None:
         seconds += (now - row.on_hold_at).total_seconds()
-    return round(seconds / SECONDS_PER_HOUR, 2)
+    return round(seconds / HUNDREDTH_OF_AN_HOUR) / 100
 
 
-class _People:
+class People:
     """The reporter's name and phone number as the case list shows them to one caller, for
     every row of a ledger: whether the caller sees a case's people depends only on the case's
     community, owning region, community's region and whether the caller reported it
     (app/cases/visibility.py), and a ledger has few of those; so has it of reporters' phones.
     Each is worked out once."""
+
+    # What ``cells`` reads of a row: all it decides by (app/stats/ledger_sql.py has the cells
+    # written once for all the rows alike in these).
+    READS: Final = tuple(column.key for column in PEOPLE_COLUMNS)
 
     def __init__(self, principal: Principal) -> None:
         self.principal = principal
@@ -193,7 +224,7 @@ class _People:
         return row.reporter_name, self._phones[phone_key]
 
 
-def _cells(row: Any, query: LedgerQuery, people: _People) -> list[Cell]:
+def _cells(row: Any, query: LedgerQuery, people: People) -> list[Cell]:
     """One case as a ledger row, in the order of LEDGER_HEADERS."""
     labels = labels_in("zh-CN").vocabularies
     reporter, phone = people.cells(row)
@@ -244,15 +275,11 @@ async def ledger_batches(
 ) -> AsyncIterator[list[list[Cell]]]:
     """The ledger's rows, ``batch_size`` at a time, each batch read in a session of its own
     that is closed before the batch is handed on."""
-    statement = _statement(query).limit(batch_size)
-    people = _People(query.principal)
+    people = People(query.principal)
     last: Any = None
     while True:
         async with sessionmaker() as session, planned_for_its_values(session, True):
-            page = statement if last is None else statement.where(_after(last))
-            if prunes(session):  # the months from the last row's to the period's end alone
-                start = query.filters.created_from if last is None else last.created_at
-                page = page.where(*within_period(FILED_AT_ID, start, query.filters.created_to))
+            page = page_statement(session, query, last, batch_size)
             rows = (await session.execute(page)).all()
             batch = [_cells(row, query, people) for row in rows]
         if batch:
@@ -260,10 +287,3 @@ async def ledger_batches(
         if len(rows) < batch_size:
             return
         last = rows[-1]
-
-
-async def rows_of(batches: AsyncIterable[Sequence[list[Cell]]]) -> AsyncIterator[list[Cell]]:
-    """The rows of the batches, one at a time, as the writers of app/stats/tabular.py read."""
-    async for batch in batches:
-        for row in batch:
-            yield row

@@ -438,7 +438,7 @@ async def test_a_head_request_answers_what_the_download_is_without_reading_the_c
     def no_reading(*args: Any, **kwargs: Any) -> Any:
         raise AssertionError("the ledger was read for a HEAD request")
 
-    monkeypatch.setattr("app.stats.export_router.ledger_batches", no_reading)
+    monkeypatch.setattr("app.stats.export_router.ledger_text_batches", no_reading)
     headers = await login("admin")
     for export_format, media_type in (("csv", "text/csv"), ("xlsx", "spreadsheetml")):
         response = await client.head(

@@ -1,0 +1,191 @@
+"""The cells of app/stats/tabular.py written by PostgreSQL: SQL expressions that make of a column
+the very text that tabular.py's CSV writer or .xlsx writer would write for its value.
+
+A table too big to write a cell at a time in Python (the ledger: app/stats/ledger_sql.py) has
+the database write each row's text, and Python only joins the rows. The rules are tabular.py's,
+said again in SQL: text guarded against formulas (``neutralise``); in CSV, quoted where it holds
+a comma, a quote or a line break, its quotes doubled, and NULL empty; in the sheet, cut to
+Excel's limit, rid of the characters XML forbids, Excel's own escapes escaped, XML-escaped, and
+an empty cell left out. The markup around a value is tabular.py's own, cut around the cell's
+reference and its value; a code's label is written by tabular.py once, when the statement is
+built. The two writers' files are held equal byte for byte (tests/stats/test_ledger_sql.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from enum import Enum
+from typing import Final
+
+from app.core.workcalendar import CHINA_TZ
+from app.stats.tabular import (
+    EXCEL_EPOCH,
+    FORMULA_STARTS,
+    MAX_CELL_CHARS,
+    csv_fields,
+    datetime_xml,
+    inline_string_xml,
+    number_xml,
+    text_xml,
+)
+
+
+class Kind(Enum):
+    TEXT = "text"  # text (or a code shown as its label)
+    INTEGER = "integer"
+    FLOAT = "float"  # double precision
+    MOMENT = "moment"  # timestamp with time zone
+
+
+@dataclass(frozen=True)
+class SqlColumn:
+    """A column of a table as the statement has it: the SQL of its value and what it is. A
+    code shown as a label has the labels by code; one without a label is an empty cell."""
+
+    sql: str
+    kind: Kind = Kind.TEXT
+    labels: Mapping[str, str] | None = None
+
+
+def sql_string(text: str) -> str:
+    """``text`` as an SQL string literal (standard_conforming_strings: only quotes doubled)."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+# China's wall clock as tabular.wall_clock reads it: a fixed offset, as CHINA_TZ is (a zone's
+# name would bring in the summer times of 1986–1991).
+_OFFSET = CHINA_TZ.utcoffset(None) or timedelta()
+_OFFSET_SECONDS: Final = int(_OFFSET.total_seconds())
+_CHINA_CLOCK: Final = f"INTERVAL '{_OFFSET_SECONDS} seconds'"
+# By their code points: ascii() reads a text's first one without making a new text.
+_GUARD_STARTS: Final = ", ".join(str(ord(start)) for start in FORMULA_STARTS)
+# A field the csv module quotes (QUOTE_MINIMAL, lineterminator "\r\n"): it holds the delimiter,
+# the quote character or a character of the line's end.
+_CSV_QUOTED: Final = sql_string('[",\\r\\n]')
+# What _text_xml changes in a text: the characters XML forbids (NUL aside: PostgreSQL's text
+# never holds it), _xHHHH_, the XML specials and the carriage return. A text with none of these
+# is written as it is, which is most of them: one scan instead of six.
+_NOT_IN_XML: Final = sql_string("[\\x01-\\x08\\x0b\\x0c\\x0e-\\x1f\\ufffe\\uffff]")
+_EXCEL_ESCAPE: Final = sql_string("_(x[0-9A-Fa-f]{4}_)")
+_XML_WORK: Final = sql_string("[\\x01-\\x1f&<>\\ufffe\\uffff]|_x")
+# Seconds from Excel's day 0 to 1970-01-01, the epoch PostgreSQL counts from.
+_EXCEL_EPOCH_SECONDS: Final = int(
+    (EXCEL_EPOCH.replace(year=1970, month=1, day=1) - EXCEL_EPOCH).total_seconds()
+)
+
+
+def _guard(value: str) -> str:
+    """The apostrophe ``neutralise`` puts before a text that starts like a formula, or ''."""
+    return f"(CASE WHEN ascii({value}) IN ({_GUARD_STARTS}) THEN '''' ELSE '' END)"
+
+
+def _csv_text(value: str) -> str:
+    quoted = f"""'"' || {_guard(value)} || replace({value}, '"', '""') || '"'"""
+    return (
+        f"coalesce(CASE WHEN {value} ~ {_CSV_QUOTED} THEN {quoted} "
+        f"ELSE {_guard(value)} || {value} END, '')"
+    )
+
+
+def _xml_text(value: str) -> str:
+    """The text as ``text_xml`` writes it (NULL for NULL)."""
+    cut = f"left({_guard(value)} || {value}, {MAX_CELL_CHARS})"
+    cleaned = f"regexp_replace({cut}, {_NOT_IN_XML}, '', 'g')"
+    unescaped = f"regexp_replace({cleaned}, {_EXCEL_ESCAPE}, '_x005F_\\1', 'g')"
+    escaped = unescaped
+    for special, reference in (("&", "&amp;"), (">", "&gt;"), ("<", "&lt;"), ("\r", "&#13;")):
+        escaped = f"replace({escaped}, {sql_string(special)}, {sql_string(reference)})"
+    return f"CASE WHEN {value} ~ {_XML_WORK} THEN {escaped} ELSE {cut} END"
+
+
+def float_text(value: str) -> str:
+    """What ``repr`` writes of a double (the CSV writer's text of a float, and the sheet's),
+    NULL for NaN and the infinities, which both writers leave empty. PostgreSQL's text of a
+    double has the same digits as Python's (each is the shortest that reads back as the same
+    double; extra_float_digits at its default, 1); the two differ in form only: Python writes a
+    whole number with ".0", and a number from 1e15 to 1e16 without an exponent."""
+    digits = f"replace(split_part(ltrim({value}::text, '-'), 'e', 1), '.', '')"
+    without_exponent = (
+        f"(CASE WHEN {value} < 0 THEN '-' ELSE '' END) || CASE WHEN length({digits}) > 16 "
+        f"THEN left({digits}, 16) || '.' || substr({digits}, 17) "
+        f"ELSE rpad({digits}, 16, '0') || '.0' END"
+    )
+    return (
+        f"CASE WHEN {value} IN ('NaN', 'Infinity', '-Infinity') THEN NULL "
+        f"WHEN abs({value}) < 1e15 THEN CASE WHEN {value} = trunc({value}) "
+        f"THEN {value}::text || '.0' ELSE {value}::text END "
+        f"WHEN abs({value}) >= 1e16 THEN {value}::text "
+        f"ELSE {without_exponent} END"
+    )
+
+
+def china_wall_clock(moment: str) -> str:
+    """A timestamp with time zone as China's wall clock (a timestamp without one)."""
+    return f"({moment} AT TIME ZONE {_CHINA_CLOCK})"
+
+
+def excel_serial(moment: str) -> str:
+    """``tabular.excel_serial`` in SQL: the whole seconds of China's wall clock since Excel's
+    day 0, then divided by 86,400 as doubles, as Python divides them. The seconds since 1970
+    are the moment's microseconds divided by a million as a double (``date_part``), rounded
+    down. That is exact between the years 1425 and 2514 (2^34 seconds either side of 1970):
+    there the double is within half a millionth of a second of the true quotient, and a
+    fraction of a second ends at least a millionth short of the next second."""
+    seconds = f"floor(date_part('epoch', {moment}))"
+    return f"(({seconds} + {_EXCEL_EPOCH_SECONDS + _OFFSET_SECONDS}) / 86400)"
+
+
+def _labelled(column: SqlColumn, write: Callable[[str], str]) -> str:
+    assert column.labels is not None
+    cases = " ".join(
+        f"WHEN {sql_string(code)} THEN {sql_string(write(label))}"
+        for code, label in column.labels.items()
+    )
+    return f"CASE {column.sql} {cases} END"
+
+
+def csv_cell(column: SqlColumn) -> str:
+    """The cell as the CSV writer writes it: text, never NULL."""
+    if column.labels is not None:
+        return f"coalesce({_labelled(column, lambda label: csv_fields([label]))}, '')"
+    if column.kind is Kind.TEXT:
+        return _csv_text(column.sql)
+    if column.kind is Kind.INTEGER:
+        return f"coalesce({column.sql}::text, '')"
+    if column.kind is Kind.FLOAT:
+        return f"coalesce({float_text(column.sql)}, '')"
+    clock = f"to_char({china_wall_clock(column.sql)}, 'YYYY-MM-DD HH24:MI:SS')"
+    return f"coalesce({clock}, '')"
+
+
+def _around(write: Callable[[str, str], str], letter: str, value_sql: str, row_number: str) -> str:
+    """tabular.py's markup of a cell (``write(ref, value)``) around the SQL of the value and
+    of the row's number; empty (a cell left out) where the value is NULL."""
+    before_ref, after_ref = write("\0", "\1").split("\0")
+    between, after = after_ref.split("\1")
+    return (
+        f"coalesce({sql_string(before_ref + letter)} || {row_number} || {sql_string(between)}"
+        f" || {value_sql} || {sql_string(after)}, '')"
+    )
+
+
+def xlsx_cell(column: SqlColumn, letter: str, row_number: str, serial: str | None = None) -> str:
+    """The cell as the .xlsx writer writes it in column ``letter`` of the row numbered
+    ``row_number`` (SQL): text, '' for an empty cell. A moment's ``serial`` is the SQL of its
+    ``excel_serial``, worked out once (it is read three times)."""
+    if column.labels is not None:
+        return _around(inline_string_xml, letter, _labelled(column, text_xml), row_number)
+    if column.kind is Kind.TEXT:
+        return _around(inline_string_xml, letter, _xml_text(column.sql), row_number)
+    if column.kind is Kind.INTEGER:
+        return _around(number_xml, letter, f"{column.sql}::text", row_number)
+    if column.kind is Kind.FLOAT:
+        return _around(number_xml, letter, float_text(column.sql), row_number)
+    return _around(datetime_xml, letter, float_text(serial or excel_serial(column.sql)), row_number)
+
+
+def joined(parts: Sequence[str], separator: str = "") -> str:
+    """The SQL of the parts' texts one after the other, ``separator`` between them."""
+    glue = f" || {sql_string(separator)} || " if separator else " || "
+    return glue.join(parts)

@@ -1,0 +1,275 @@
+"""The ledger written by PostgreSQL (app/stats/ledger_sql.py) is the ledger Python writes a cell
+at a time (app/stats/ledger.py, app/stats/tabular.py): the same CSV, byte for byte, and the same
+sheet, for cases whose every cell is awkward — quotes, commas, line breaks, carriage returns,
+text that starts like a formula, Excel's own escapes, characters XML forbids, emoji, empty
+texts and NULLs, numbers in each of the forms Python writes, a hold still running, negative
+numbers, dates on a second's edge and at midnight — and for callers who see the reporter as
+the case list shows them: in full, masked, or not at all.
+
+Both files come through the API; the Python one with the database's writing turned off, as on
+SQLite. PostgreSQL only: elsewhere the ledger is Python's anyway."""
+
+from __future__ import annotations
+
+import io
+import uuid
+import zipfile
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import openpyxl
+import pytest
+from fastapi import FastAPI
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core.clock import FrozenClock
+from app.demo.seed import demo_id
+from app.models import Category, Community, Report, Unit, User
+from app.models.enums import ReportStatus
+from app.stats import ledger_sql
+from tests.conftest import PG_URL, LoginFn
+from tests.reports.conftest import SubmitFn
+
+pytestmark = pytest.mark.skipif(not PG_URL, reason="the ledger is written by PostgreSQL")
+
+EXPORT = "/api/v1/reports/export"
+# The moment of every download (the hold still running is as long in each); tokens are issued
+# and checked by the same clock.
+NOW = datetime.now(UTC).replace(microsecond=345_678)
+LEAD_UNIT = str(demo_id("unit", "旗农牧和科技局"))  # unit1's, paired with 东街社区
+CALLERS = ("admin", "staff1", "resident1", "courier1", "viewer", "unit1")
+CHINA_MIDNIGHT = datetime(2026, 12, 3, 16, 0, tzinfo=UTC)  # a whole day: the serial's ".0"
+
+# Each filed case's awkward cells, set in the database past the API's checks.
+AWKWARD: list[dict[str, Any]] = [
+    {
+        "description": 'He said "hi", then\nleft\r\n=SUM(A1)',
+        "address": '=1+1, "quoted"',
+        "accepted_at": CHINA_MIDNIGHT,
+        "supervision_level": "yellow",
+    },
+    {
+        "description": "+86 emoji 😀 中文 _x0041_ and _\x01x0042_ and _x004G_",
+        "address": "",
+        "lat": -33.8688,
+        "lng": -0.0,
+        "closure_type": "special",
+        "satisfaction": "basically_satisfied",
+    },
+    {
+        "description": "-5 degrees\ttab",
+        "address": None,
+        "lat": 41.0,
+        "lng": 1234567890123456.8,  # Python writes it without an exponent
+        "dispatched_at": datetime(2026, 12, 1, 1, 2, 3, 999_999, tzinfo=UTC),
+    },
+    {
+        "description": "@mention",
+        "address": "\ttabbed",
+        "lat": 1e-05,
+        "lng": 1.23456e22,
+        "rework_count": -1,
+        "held_seconds": -10.0,
+        "resolved_at": datetime(1969, 12, 31, 23, 59, 59, 500_000, tzinfo=UTC),
+    },
+    {
+        "description": "\rCR first",
+        "address": "ctl:\x01\x08\x0b\x0c\x0e\x1f\ufffe\uffff end & <b>tag</b> > x\r",
+        "lat": float("nan"),
+        "lng": float("-inf"),
+        "closed_at": datetime(999, 5, 6, 7, 8, 9, tzinfo=UTC),
+    },
+    {
+        # Past Excel's 32,767 characters of a cell, with what needs escaping either side.
+        "description": "&" + "x" * 32_760 + '&<>"\r\n_x0041_' + "y" * 10,
+        "status": ReportStatus.on_hold,
+        "on_hold_at": NOW - timedelta(hours=1, minutes=23, seconds=45, microseconds=678_901),
+        "held_seconds": 1234.5678,
+    },
+]
+
+
+@dataclass
+class Ledger:
+    numbers: list[str]
+
+
+@pytest.fixture
+async def awkward(
+    app: FastAPI, client: httpx.AsyncClient, login: LoginFn, submit: SubmitFn, session: AsyncSession
+) -> Ledger:
+    app.state.clock = FrozenClock(NOW)
+    numbers = []
+    for i, values in enumerate(AWKWARD):
+        username = "courier1" if i % 3 == 1 else "resident1"
+        answer = await submit(username, description=f"案件 {i}")
+        assert answer.status_code == 201, answer.text
+        numbers.append(answer.json()["number"])
+        if i in (0, 2):  # a lead unit; one that declined, which no row shows
+            await whistled_to_the_lead_unit(client, login, answer.json()["id"], declined=i == 2)
+        case_id = uuid.UUID(answer.json()["id"])
+        await session.execute(update(Report).where(Report.id == case_id).values(**values))
+    # Names from the other tables, awkward too: the category, the community, the lead unit,
+    # and the reporter (whose two cells Python writes in both).
+    await session.execute(
+        update(Category).where(Category.code == "chaotic_parking").values(name='"乱停",车')
+    )
+    await session.execute(
+        update(Community).where(Community.name == "东街社区").values(name="-东街\n社区")
+    )
+    await session.execute(
+        update(Unit).where(Unit.id == uuid.UUID(LEAD_UNIT)).values(name="@单位\r甲 😀")
+    )
+    await session.execute(
+        update(User).where(User.username == "resident1").values(display_name='=吴桂兰, "小吴"')
+    )
+    await session.commit()
+    return Ledger(numbers)
+
+
+async def whistled_to_the_lead_unit(
+    client: httpx.AsyncClient, login: LoginFn, case_id: str, *, declined: bool
+) -> None:
+    staff1 = await login("staff1")
+    url = f"/api/v1/reports/{case_id}"
+    accepted = await client.post(f"{url}/accept", json={}, headers=staff1)
+    assert accepted.status_code == 200, accepted.text
+    whistled = await client.post(f"{url}/whistle", json={"unit_ids": [LEAD_UNIT]}, headers=staff1)
+    assert whistled.status_code == 200, whistled.text
+    if declined:
+        (job,) = whistled.json()["jobs"]
+        refused = await client.post(
+            f"/api/v1/jobs/{job['id']}/decline",
+            json={"reason_code": "wrong_area", "reason": "不在辖区"},
+            headers=await login("unit1"),
+        )
+        assert refused.status_code == 200, refused.text
+
+
+async def download(client: httpx.AsyncClient, headers: dict[str, str], file_format: str) -> bytes:
+    response = await client.get(EXPORT, params={"format": file_format}, headers=headers)
+    assert response.status_code == 200, response.text
+    return response.content
+
+
+@pytest.fixture
+def written_in_python(monkeypatch: pytest.MonkeyPatch) -> Any:
+    """Downloads through the Python writer while the context is open; and a check that the
+    downloads outside it were PostgreSQL's."""
+
+    class Switch:
+        def __init__(self) -> None:
+            self.python_batches = 0
+            self.on = False
+
+        def __enter__(self) -> None:
+            self.on = True
+
+        def __exit__(self, *_: object) -> None:
+            self.on = False
+
+    switch = Switch()
+    by_the_database = ledger_sql.written_by_the_database
+    python = ledger_sql._written_in_python
+
+    def written_by_the_database(session: AsyncSession) -> bool:
+        return not switch.on and by_the_database(session)
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        switch.python_batches += 1
+        return python(*args, **kwargs)
+
+    monkeypatch.setattr(ledger_sql, "written_by_the_database", written_by_the_database)
+    monkeypatch.setattr(ledger_sql, "_written_in_python", counted)
+    return switch
+
+
+def sheet_xml(content: bytes) -> bytes:
+    with zipfile.ZipFile(io.BytesIO(content)) as book:
+        return book.read("xl/worksheets/sheet1.xml")
+
+
+def cells(content: bytes) -> list[tuple[Any, ...]]:
+    sheet = openpyxl.load_workbook(io.BytesIO(content)).active
+    assert sheet is not None
+    return list(sheet.iter_rows(values_only=True))
+
+
+async def test_the_csv_is_python_s_byte_for_byte(
+    client: httpx.AsyncClient, login: LoginFn, awkward: Ledger, written_in_python: Any
+) -> None:
+    for username in CALLERS:
+        headers = await login(username)
+        by_the_database = await download(client, headers, "csv")
+        with written_in_python:
+            by_python = await download(client, headers, "csv")
+        assert by_the_database == by_python, username
+    assert written_in_python.python_batches == len(CALLERS)
+    # The awkward cases are there (the admin's file), each a record of its own.
+    admin = await download(client, await login("admin"), "csv")
+    for number in awkward.numbers:
+        assert admin.count(number.encode()) == 1
+    assert '"\'=吴桂兰, ""小吴"""'.encode() in admin
+    assert "'-东街\n社区".encode() in admin
+    assert admin.count("@单位\r甲 😀".encode()) == 1  # the lead that declined is not shown
+
+
+async def test_the_sheet_is_python_s_cell_for_cell(
+    client: httpx.AsyncClient, login: LoginFn, awkward: Ledger, written_in_python: Any
+) -> None:
+    for username in CALLERS:
+        headers = await login(username)
+        by_the_database = await download(client, headers, "xlsx")
+        with written_in_python:
+            by_python = await download(client, headers, "xlsx")
+        # The sheet's XML itself, and what a reader makes of it.
+        assert sheet_xml(by_the_database) == sheet_xml(by_python), username
+        assert cells(by_the_database) == cells(by_python), username
+    assert written_in_python.python_batches == len(CALLERS)
+    rows = {row[0]: row for row in cells(await download(client, await login("admin"), "xlsx"))}
+    assert set(awkward.numbers) <= set(rows)
+    held = rows[awkward.numbers[5]]
+    assert len(str(held[5])) == 32_767  # the description, cut at Excel's limit
+    assert isinstance(held[24], float)  # the hours on hold, a number
+    assert held[24] == pytest.approx((1234.5678 + 5025.678901) / 3600, abs=0.005)
+
+
+async def test_rows_read_in_small_batches_are_the_rows_read_at_once(
+    client: httpx.AsyncClient,
+    login: LoginFn,
+    awkward: Ledger,
+    written_in_python: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Batches of two cases: the cursor, the months left and each row's number in the sheet
+    carry over from one batch to the next."""
+    headers = await login("admin")
+    at_once = {fmt: await download(client, headers, fmt) for fmt in ("csv", "xlsx")}
+    monkeypatch.setattr(ledger_sql, "TEXT_BATCH_SIZE", 2)
+    assert await download(client, headers, "csv") == at_once["csv"]
+    assert sheet_xml(await download(client, headers, "xlsx")) == sheet_xml(at_once["xlsx"])
+    assert written_in_python.python_batches == 0
+    assert len(cells(at_once["xlsx"])) > 2 * 2
+
+
+async def test_the_people_follow_the_case_list_in_both(
+    client: httpx.AsyncClient, login: LoginFn, awkward: Ledger, session: AsyncSession
+) -> None:
+    """The two cells Python puts between PostgreSQL's: in full to the reporter, masked to the
+    community's staff, not at all to a dashboard viewer."""
+    phone = await session.scalar(select(User.phone).where(User.username == "resident1"))
+    assert phone
+    first = awkward.numbers[0]  # resident1's
+    shown: dict[str, tuple[Any, Any]] = {}
+    for username in ("resident1", "staff1", "viewer"):
+        rows = cells(await download(client, await login(username), "xlsx"))
+        (row,) = [row for row in rows if row[0] == first]
+        shown[username] = (row[12], row[13])
+    assert shown["resident1"] == ('\'=吴桂兰, "小吴"', phone)
+    assert shown["staff1"][0] == shown["resident1"][0]
+    assert shown["staff1"][1] != phone
+    assert "*" in shown["staff1"][1]
+    assert shown["viewer"] == (None, None)
