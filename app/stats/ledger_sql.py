@@ -22,7 +22,7 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
-from typing import Any, Final
+from typing import Any, Final, Literal
 
 from sqlalchemy import (
     CTE,
@@ -62,12 +62,15 @@ from app.stats.ledger import (
     ledger_batches,
     page_statement,
 )
-from app.stats.ledger_people import LETTERS, PEOPLE_AT, FileFormat, PeopleCells
 from app.stats.tabular import (
     BATCH_ROWS,
     CSV_LINE_END,
+    column_letters,
+    csv_fields,
     csv_lines,
+    inline_string_xml,
     row_xml,
+    text_xml,
     xlsx_rows,
 )
 from app.stats.tabular_sql import (
@@ -80,6 +83,7 @@ from app.stats.tabular_sql import (
     xlsx_cell,
 )
 
+FileFormat = Literal["csv", "xlsx"]
 # Cases read a batch. Each batch's statement is planned anew (for its values, see
 # ledger_batches), some 15 ms at a time over the months of cases and of jobs; two batches are
 # held at a time, some 25 MB of the sheet's rows each.
@@ -103,6 +107,11 @@ _MOMENTS: Final = (
     "accept_due_at",
     "resolve_due_at",
 )
+# What People reads of a row: the statement's columns after the text and the row's number.
+_PEOPLE_KEY: Final = slice(3, 3 + len(People.READS))
+_LETTERS: Final = column_letters(len(LEDGER_HEADERS))
+_PEOPLE_AT: Final = LEDGER_HEADERS.index("上报人")  # the reporter, then the phone number
+_NAME_LETTER, _PHONE_LETTER = _LETTERS[_PEOPLE_AT], _LETTERS[_PEOPLE_AT + 1]
 
 
 def _column(name: str, kind: Kind = Kind.TEXT, vocabulary: str | None = None) -> SqlColumn:
@@ -138,7 +147,7 @@ def _cells_around_the_people() -> tuple[tuple[SqlColumn, ...], tuple[SqlColumn, 
         _column("closure_type", vocabulary="closure_type"),
         _column("satisfaction", vocabulary="satisfaction"),
     )
-    assert len(before) == PEOPLE_AT
+    assert len(before) == _PEOPLE_AT
     assert len(before) + 2 + len(after) == len(LEDGER_HEADERS)
     return before, after
 
@@ -155,7 +164,7 @@ def _row_text(file_format: FileFormat) -> tuple[str, str]:
     number = f"{_CASE}.row_number"
     start, end = row_xml("\0", "\1").split("\0")
     between, end = end.split("\1")
-    after_letters = LETTERS[PEOPLE_AT + 2 :]
+    after_letters = _LETTERS[_PEOPLE_AT + 2 :]
     serials: list[str | None] = [f"{_CASE}.{moment}_serial" for moment in _MOMENTS]
     serials += [None] * (len(after) - len(_MOMENTS))
     return (
@@ -163,7 +172,7 @@ def _row_text(file_format: FileFormat) -> tuple[str, str]:
             [sql_string(start), number, sql_string(between)]
             + [
                 xlsx_cell(column, letter, number)
-                for column, letter in zip(before, LETTERS[:PEOPLE_AT], strict=True)
+                for column, letter in zip(before, _LETTERS[:_PEOPLE_AT], strict=True)
             ]
         ),
         joined(
@@ -272,6 +281,9 @@ def _text_statement(
     )
 
 
+Shown = tuple[str | None, str | None]  # the reporter's name and phone number, or None
+
+
 @dataclass(frozen=True)
 class WrittenRows:
     """Rows of the file, each ended, in UTF-8 (``csv_written_chunks``, ``xlsx_written_chunks``
@@ -279,6 +291,42 @@ class WrittenRows:
 
     data: bytes
     rows: int
+
+
+class _PeopleCells:
+    """The reporter's two cells of each row as the file has them, in UTF-8, written once for
+    each reporter, case's place and source (what ``People`` decides by)."""
+
+    def __init__(self, people: People, file_format: FileFormat) -> None:
+        self.people = people
+        self._lines: dict[tuple[Any, ...], bytes] = {}
+        self._shown_lines: dict[Shown, bytes] = {}
+        self._texts: dict[tuple[Any, ...], Shown] = {}
+        self.write = self._in_a_line if file_format == "csv" else self._in_a_row
+
+    def _in_a_line(self, row: Any) -> bytes:
+        line = self._lines.get(key := row[_PEOPLE_KEY])
+        if line is None:
+            shown = self.people.cells(row)
+            line = self._shown_lines.get(shown)
+            if line is None:
+                line = self._shown_lines[shown] = csv_fields(shown).encode()
+            self._lines[key] = line
+        return line
+
+    def _in_a_row(self, row: Any) -> bytes:
+        texts = self._texts.get(key := row[_PEOPLE_KEY])
+        if texts is None:
+            name, phone = (
+                None if cell is None else text_xml(cell) for cell in self.people.cells(row)
+            )
+            texts = self._texts[key] = (name, phone)
+        name, phone = texts
+        number = row.row_number
+        return (
+            ("" if name is None else inline_string_xml(f"{_NAME_LETTER}{number}", name))
+            + ("" if phone is None else inline_string_xml(f"{_PHONE_LETTER}{number}", phone))
+        ).encode()
 
 
 def written_by_the_database(session: AsyncSession) -> bool:
@@ -317,7 +365,7 @@ async def _written_by_the_database(
     """Each batch is read while the one before is written out: PostgreSQL writes the next
     rows' text on one core while this process sends the last ones on the other. At most two
     batches are held, and a connection only while a batch is read."""
-    people = PeopleCells(People(query.principal), file_format)
+    people = _PeopleCells(People(query.principal), file_format)
     written = 1  # the headers' row
     reading = asyncio.ensure_future(
         _read(sessionmaker, query, file_format, None, written, batch_size)
@@ -373,6 +421,9 @@ async def _written_in_python(
 ) -> AsyncIterator[WrittenRows]:
     written = 1  # the headers' row
     async for batch in ledger_batches(sessionmaker, query, batch_size=batch_size):
-        lines = csv_lines(batch) if file_format == "csv" else xlsx_rows(written + 1, LETTERS, batch)
+        if file_format == "csv":
+            lines = csv_lines(batch)
+        else:
+            lines = xlsx_rows(written + 1, _LETTERS, batch)
         yield WrittenRows("".join(lines).encode(), len(lines))
         written += len(batch)
