@@ -76,7 +76,8 @@ async def _write_ledger(
 
     from app.core.db import create_engine, create_sessionmaker
     from app.stats.ledger import LEDGER_HEADERS, LEDGER_SHEET, count_ledger
-    from app.stats.ledger_sql import FileFormat, WrittenRows, ledger_text_batches
+    from app.stats.ledger_sql import FileFormat
+    from app.stats.ledger_text import WrittenRows, ledger_text_batches
     from app.stats.tabular import csv_written_chunks, xlsx_written_chunks
 
     engine = create_engine(settings)

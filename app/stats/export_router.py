@@ -21,7 +21,7 @@ from app.core.head import is_head
 from app.core.workcalendar import CHINA_TZ
 from app.reports.deps import ReportFiltersDep
 from app.stats.ledger import LEDGER_HEADERS, LEDGER_SHEET, LedgerQuery
-from app.stats.ledger_sql import WrittenRows, ledger_text_batches
+from app.stats.ledger_text import WrittenRows, ledger_text_batches
 from app.stats.tabular import (
     CSV_MEDIA_TYPE,
     XLSX_MEDIA_TYPE,

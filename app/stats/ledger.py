@@ -195,7 +195,7 @@ class People:
     (app/cases/visibility.py), and a ledger has few of those; so has it of reporters' phones.
     Each is worked out once."""
 
-    # What ``cells`` reads of a row: all it decides by (app/stats/ledger_sql.py has the cells
+    # What ``cells`` reads of a row: all it decides by (app/stats/ledger_text.py has the cells
     # written once for all the rows alike in these).
     READS: Final = tuple(column.key for column in PEOPLE_COLUMNS)
 

@@ -1,25 +1,19 @@
-"""The ledger's rows (app/stats/ledger.py) as the file's text, written by PostgreSQL: each batch's
-statement returns every row as the CSV line or the sheet's ``<row>`` that app/stats/tabular.py
-would write for it (each cell's SQL: app/stats/tabular_sql.py), and Python joins the rows.
-Written a cell at a time in Python, 100,000 rows took 8 (CSV) and 12 (Excel) times as long as
-PostgreSQL's own ``COPY`` of them; see README, "The ledger's ratio".
+"""The statement of a batch of the ledger (app/stats/ledger.py) written by PostgreSQL: it
+returns every row as the CSV line or the sheet's ``<row>`` that app/stats/tabular.py would
+write for it (each cell's SQL: app/stats/tabular_sql.py), in UTF-8. Written a cell at a time in
+Python, 100,000 rows took 8 (CSV) and 12 (Excel) times as long as PostgreSQL's own ``COPY`` of
+them; see README, "The ledger's ratio".
 
 Two cells are not the database's to write: the reporter's name and phone number follow the case
 list's access rules (``People``: app/cases/visibility.py, app/reports/presenter.py), which stay
 in one place. The statement returns each row as the text before those two cells and the text
-after them, with what ``People`` reads; the two cells are written in Python, once for each
-reporter and what the caller sees of them, and put in between.
+after them, with what ``People`` reads (app/stats/ledger_text.py puts the two cells in).
 
-The batches are the Python path's: by key, each in a short transaction of its own, around the
-same statement (``page_statement``, pruned to the months left). Elsewhere than on PostgreSQL
-(SQLite) the rows are written a cell at a time in Python, to the same text."""
+The batch is the Python path's: the cases after a cursor, oldest first, pruned to the months
+left (``page_statement``)."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
 from typing import Any, Final, Literal
@@ -45,33 +39,24 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.dialects.postgresql import distinct_on
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.pruning import KeyFollowsTime, within_period
-from app.core.sql import settings_for_the_block
 from app.labels.service import labels_in
 from app.models import Job, Report, Unit
 from app.models.enums import JobStatus, ReportStatus
 from app.stats.ledger import (
-    BATCH_SIZE,
     HUNDREDTH_OF_AN_HOUR,
     LEDGER_HEADERS,
     LedgerQuery,
     People,
     cases_statement,
-    ledger_batches,
     page_statement,
 )
 from app.stats.tabular import (
-    BATCH_ROWS,
     CSV_LINE_END,
     column_letters,
-    csv_fields,
-    csv_lines,
-    inline_string_xml,
     row_xml,
-    text_xml,
-    xlsx_rows,
 )
 from app.stats.tabular_sql import (
     Kind,
@@ -84,14 +69,6 @@ from app.stats.tabular_sql import (
 )
 
 FileFormat = Literal["csv", "xlsx"]
-# Cases read a batch. Each batch's statement is planned anew (for its values, see
-# ledger_batches), some 15 ms at a time over the months of cases and of jobs; two batches are
-# held at a time, some 25 MB of the sheet's rows each.
-TEXT_BATCH_SIZE = 5_000
-# A batch's transaction: its statement planned for its values (as ledger_batches's), and the
-# memory to sort and join a batch's rows without temporary files (bench/stats.py gives its
-# hand SQL as much).
-_BATCH_SETTINGS: Final = {"plan_cache_mode": "force_custom_plan", "work_mem": "64MB"}
 
 _CASE: Final = "ledger_case"  # the batch's cases (page_statement)
 _LEAD: Final = "ledger_lead"  # their lead units
@@ -108,10 +85,10 @@ _MOMENTS: Final = (
     "resolve_due_at",
 )
 # What People reads of a row: the statement's columns after the text and the row's number.
-_PEOPLE_KEY: Final = slice(3, 3 + len(People.READS))
-_LETTERS: Final = column_letters(len(LEDGER_HEADERS))
+PEOPLE_KEY: Final = slice(3, 3 + len(People.READS))
+LETTERS: Final = column_letters(len(LEDGER_HEADERS))
 _PEOPLE_AT: Final = LEDGER_HEADERS.index("上报人")  # the reporter, then the phone number
-_NAME_LETTER, _PHONE_LETTER = _LETTERS[_PEOPLE_AT], _LETTERS[_PEOPLE_AT + 1]
+NAME_LETTER, PHONE_LETTER = LETTERS[_PEOPLE_AT], LETTERS[_PEOPLE_AT + 1]
 
 
 def _column(name: str, kind: Kind = Kind.TEXT, vocabulary: str | None = None) -> SqlColumn:
@@ -164,7 +141,7 @@ def _row_text(file_format: FileFormat) -> tuple[str, str]:
     number = f"{_CASE}.row_number"
     start, end = row_xml("\0", "\1").split("\0")
     between, end = end.split("\1")
-    after_letters = _LETTERS[_PEOPLE_AT + 2 :]
+    after_letters = LETTERS[_PEOPLE_AT + 2 :]
     serials: list[str | None] = [f"{_CASE}.{moment}_serial" for moment in _MOMENTS]
     serials += [None] * (len(after) - len(_MOMENTS))
     return (
@@ -172,7 +149,7 @@ def _row_text(file_format: FileFormat) -> tuple[str, str]:
             [sql_string(start), number, sql_string(between)]
             + [
                 xlsx_cell(column, letter, number)
-                for column, letter in zip(before, _LETTERS[:_PEOPLE_AT], strict=True)
+                for column, letter in zip(before, LETTERS[:_PEOPLE_AT], strict=True)
             ]
         ),
         joined(
@@ -249,7 +226,7 @@ def _lead_units(page: CTE, bounds: list[ColumnElement[bool]]) -> Subquery:
     )
 
 
-def _text_statement(
+def text_statement(
     session: AsyncSession,
     query: LedgerQuery,
     last: Any,
@@ -279,151 +256,3 @@ def _text_statement(
         .select_from(page.outerjoin(lead, lead.c.report_id == row.id))
         .order_by(row.created_at, row.id)
     )
-
-
-Shown = tuple[str | None, str | None]  # the reporter's name and phone number, or None
-
-
-@dataclass(frozen=True)
-class WrittenRows:
-    """Rows of the file, each ended, in UTF-8 (``csv_written_chunks``, ``xlsx_written_chunks``
-    of app/stats/tabular.py write them out)."""
-
-    data: bytes
-    rows: int
-
-
-class _PeopleCells:
-    """The reporter's two cells of each row as the file has them, in UTF-8, written once for
-    each reporter, case's place and source (what ``People`` decides by)."""
-
-    def __init__(self, people: People, file_format: FileFormat) -> None:
-        self.people = people
-        self._lines: dict[tuple[Any, ...], bytes] = {}
-        self._shown_lines: dict[Shown, bytes] = {}
-        self._texts: dict[tuple[Any, ...], Shown] = {}
-        self.write = self._in_a_line if file_format == "csv" else self._in_a_row
-
-    def _in_a_line(self, row: Any) -> bytes:
-        line = self._lines.get(key := row[_PEOPLE_KEY])
-        if line is None:
-            shown = self.people.cells(row)
-            line = self._shown_lines.get(shown)
-            if line is None:
-                line = self._shown_lines[shown] = csv_fields(shown).encode()
-            self._lines[key] = line
-        return line
-
-    def _in_a_row(self, row: Any) -> bytes:
-        texts = self._texts.get(key := row[_PEOPLE_KEY])
-        if texts is None:
-            name, phone = (
-                None if cell is None else text_xml(cell) for cell in self.people.cells(row)
-            )
-            texts = self._texts[key] = (name, phone)
-        name, phone = texts
-        number = row.row_number
-        return (
-            ("" if name is None else inline_string_xml(f"{_NAME_LETTER}{number}", name))
-            + ("" if phone is None else inline_string_xml(f"{_PHONE_LETTER}{number}", phone))
-        ).encode()
-
-
-def written_by_the_database(session: AsyncSession) -> bool:
-    """Whether the rows' text is PostgreSQL's to write (SQLite has none of its functions)."""
-    return session.get_bind().dialect.name == "postgresql"
-
-
-async def ledger_text_batches(
-    sessionmaker: async_sessionmaker[AsyncSession],
-    query: LedgerQuery,
-    file_format: FileFormat,
-    *,
-    batch_size: int | None = None,
-) -> AsyncIterator[WrittenRows]:
-    """The ledger's rows as the file's text (``csv_written_chunks``, ``xlsx_written_chunks``
-    of app/stats/tabular.py write them out), a few hundred rows at a time; read ``batch_size``
-    at a time (TEXT_BATCH_SIZE, or BATCH_SIZE where Python writes them), each batch in a
-    session of its own, closed before the batch is handed on."""
-    async with sessionmaker() as session:
-        by_the_database = written_by_the_database(session)
-    if by_the_database:
-        size = batch_size or TEXT_BATCH_SIZE
-        batches = _written_by_the_database(sessionmaker, query, file_format, size)
-    else:
-        batches = _written_in_python(sessionmaker, query, file_format, batch_size or BATCH_SIZE)
-    async for batch in batches:
-        yield batch
-
-
-async def _written_by_the_database(
-    sessionmaker: async_sessionmaker[AsyncSession],
-    query: LedgerQuery,
-    file_format: FileFormat,
-    batch_size: int,
-) -> AsyncIterator[WrittenRows]:
-    """Each batch is read while the one before is written out: PostgreSQL writes the next
-    rows' text on one core while this process sends the last ones on the other. At most two
-    batches are held, and a connection only while a batch is read."""
-    people = _PeopleCells(People(query.principal), file_format)
-    written = 1  # the headers' row
-    reading = asyncio.ensure_future(
-        _read(sessionmaker, query, file_format, None, written, batch_size)
-    )
-    try:
-        while True:
-            rows = await reading
-            written += len(rows)
-            more = len(rows) == batch_size
-            if more:
-                last = rows[-1]
-                reading = asyncio.ensure_future(
-                    _read(sessionmaker, query, file_format, last, written, batch_size)
-                )
-            for start in range(0, len(rows), BATCH_ROWS):
-                part = rows[start : start + BATCH_ROWS]
-                data = b"".join([row[0] + people.write(row) + row[1] for row in part])
-                yield WrittenRows(data, len(part))
-                # The reading of the next batch goes on: its round trips need the event loop,
-                # which a writer that never waits (a fast client's) would otherwise not hand.
-                await asyncio.sleep(0)
-            if not more:
-                return
-    finally:
-        if not reading.done():  # the download was given up
-            reading.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await reading
-
-
-async def _read(
-    sessionmaker: async_sessionmaker[AsyncSession],
-    query: LedgerQuery,
-    file_format: FileFormat,
-    last: Any,
-    written: int,
-    batch_size: int,
-) -> Sequence[Any]:
-    """The batch after ``last`` (None: the first), its rows numbered after ``written``."""
-    async with sessionmaker() as session, settings_for_the_block(session, _BATCH_SETTINGS):
-        statement = _text_statement(session, query, last, batch_size, file_format)
-        # Core rows: an ORM result would load each row through the ORM's machinery.
-        connection = await session.connection()
-        result = await connection.execute(statement, {"ledger_rows_before": written})
-        return result.all()
-
-
-async def _written_in_python(
-    sessionmaker: async_sessionmaker[AsyncSession],
-    query: LedgerQuery,
-    file_format: FileFormat,
-    batch_size: int,
-) -> AsyncIterator[WrittenRows]:
-    written = 1  # the headers' row
-    async for batch in ledger_batches(sessionmaker, query, batch_size=batch_size):
-        if file_format == "csv":
-            lines = csv_lines(batch)
-        else:
-            lines = xlsx_rows(written + 1, _LETTERS, batch)
-        yield WrittenRows("".join(lines).encode(), len(lines))
-        written += len(batch)

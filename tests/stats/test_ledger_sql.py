@@ -1,10 +1,10 @@
-"""The ledger written by PostgreSQL (app/stats/ledger_sql.py) is the ledger Python writes a cell
-at a time (app/stats/ledger.py, app/stats/tabular.py): the same CSV, byte for byte, and the same
-sheet, for cases whose every cell is awkward — quotes, commas, line breaks, carriage returns,
-text that starts like a formula, Excel's own escapes, characters XML forbids, emoji, empty
-texts and NULLs, numbers in each of the forms Python writes, a hold still running, negative
-numbers, dates on a second's edge and at midnight — and for callers who see the reporter as
-the case list shows them: in full, masked, or not at all.
+"""The ledger written by PostgreSQL (app/stats/ledger_sql.py, app/stats/ledger_text.py) is the
+ledger Python writes a cell at a time (app/stats/ledger.py, app/stats/tabular.py): the same CSV,
+byte for byte, and the same sheet, for cases whose every cell is awkward — quotes, commas, line
+breaks, carriage returns, text that starts like a formula, Excel's own escapes, characters XML
+forbids, emoji, empty texts and NULLs, numbers in each of the forms Python writes, a hold still
+running, negative numbers, dates on a second's edge and at midnight — and for callers who see the
+reporter as the case list shows them: in full, masked, or not at all.
 
 Both files come through the API; the Python one with the database's writing turned off, as on
 SQLite. PostgreSQL only: elsewhere the ledger is Python's anyway."""
@@ -29,7 +29,7 @@ from app.core.clock import FrozenClock
 from app.demo.seed import demo_id
 from app.models import Category, Community, Report, Unit, User
 from app.models.enums import ReportStatus
-from app.stats import ledger_sql
+from app.stats import ledger_text
 from tests.conftest import PG_URL, LoginFn
 from tests.reports.conftest import SubmitFn
 
@@ -172,8 +172,8 @@ def written_in_python(monkeypatch: pytest.MonkeyPatch) -> Any:
             self.on = False
 
     switch = Switch()
-    by_the_database = ledger_sql.written_by_the_database
-    python = ledger_sql._written_in_python
+    by_the_database = ledger_text.written_by_the_database
+    python = ledger_text._written_in_python
 
     def written_by_the_database(session: AsyncSession) -> bool:
         return not switch.on and by_the_database(session)
@@ -182,8 +182,8 @@ def written_in_python(monkeypatch: pytest.MonkeyPatch) -> Any:
         switch.python_batches += 1
         return python(*args, **kwargs)
 
-    monkeypatch.setattr(ledger_sql, "written_by_the_database", written_by_the_database)
-    monkeypatch.setattr(ledger_sql, "_written_in_python", counted)
+    monkeypatch.setattr(ledger_text, "written_by_the_database", written_by_the_database)
+    monkeypatch.setattr(ledger_text, "_written_in_python", counted)
     return switch
 
 
@@ -248,7 +248,7 @@ async def test_rows_read_in_small_batches_are_the_rows_read_at_once(
     carry over from one batch to the next."""
     headers = await login("admin")
     at_once = {fmt: await download(client, headers, fmt) for fmt in ("csv", "xlsx")}
-    monkeypatch.setattr(ledger_sql, "TEXT_BATCH_SIZE", 2)
+    monkeypatch.setattr(ledger_text, "TEXT_BATCH_SIZE", 2)
     assert await download(client, headers, "csv") == at_once["csv"]
     assert sheet_xml(await download(client, headers, "xlsx")) == sheet_xml(at_once["xlsx"])
     assert written_in_python.python_batches == 0
