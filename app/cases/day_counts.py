@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import event, inspect, select
+from sqlalchemy import Table, event, inspect, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
-from app.core.sql import upsert_insert
+from app.core.sql import add_to_kept_rows
 from app.core.workcalendar import CHINA_TZ, EPOCH_DAY
 from app.models import CaseDayCount, OverdueMark, Report
 from app.models.enums import StatsMetric
@@ -96,21 +96,9 @@ def _add_notes(session: Session) -> None:
     notes: dict[Key, int] | None = session.info.pop(_NOTES, None)
     if not notes:
         return
-    columns = ("metric", "day_number", "region_id", "community_id")
-    rows = [
-        {**dict(zip(columns, key, strict=True)), "count": change}
-        for key, change in sorted(notes.items())
-        if change
-    ]
-    if not rows:
-        return
-    insert = upsert_insert(session.get_bind().dialect.name)(CaseDayCount).values(rows)
-    session.execute(
-        insert.on_conflict_do_update(
-            index_elements=list(columns),
-            set_={"count": CaseDayCount.count + insert.excluded["count"]},
-        )
-    )
+    keys = ("metric", "day_number", "region_id", "community_id")
+    changes = {key: (change,) for key, change in notes.items()}
+    add_to_kept_rows(session, cast(Table, CaseDayCount.__table__), keys, ("count",), changes)
 
 
 @event.listens_for(Session, "after_soft_rollback")

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 
 from app.cases.day_counts import day_number
 from app.cases.measures import kept_columns, measured_columns
-from app.core.sql import upsert_insert
+from app.core.sql import add_to_kept_rows
 from app.models import Report
 from app.models.settled import SETTLED_STATUSES, settled
 from app.models.stats import MEASURE_COUNTS, MEASURE_DAY_KEYS, MEASURE_SUMS, NO_COMMUNITY
@@ -121,23 +121,7 @@ def _add_changes(session: Session) -> None:
     settled_now = [i for i, report in unit.touched.items() if report.status in SETTLED_STATUSES]
     if settled_now:
         unit.add(session.execute(case_measures(settled_now)), +1)
-    rows = [
-        {
-            **dict(zip(MEASURE_DAY_KEYS, key, strict=True)),
-            **dict(zip(MEASURES, change, strict=True)),
-        }
-        for key, change in sorted(unit.changes.items())
-        if any(change)
-    ]
-    if not rows:
-        return
-    insert = upsert_insert(session.get_bind().dialect.name)(table).values(rows)
-    session.execute(
-        insert.on_conflict_do_update(
-            index_elements=list(MEASURE_DAY_KEYS),
-            set_={name: table.c[name] + insert.excluded[name] for name in MEASURES},
-        )
-    )
+    add_to_kept_rows(session, table, MEASURE_DAY_KEYS, MEASURES, unit.changes)
 
 
 @event.listens_for(Session, "after_soft_rollback")

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Callable, Collection
+from collections.abc import AsyncIterator, Callable, Collection, Mapping, Sequence
 from typing import Any, cast
 
-from sqlalchemy import ARRAY, ColumnElement, any_, bindparam, select, text
+from sqlalchemy import ARRAY, ColumnElement, Table, any_, bindparam, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 
 def member_of(session: AsyncSession, column: Any, values: Collection[Any]) -> ColumnElement[bool]:
@@ -46,6 +47,33 @@ def upsert_insert(
     """The INSERT of the database named ``dialect``, which can say what to do ``ON CONFLICT``
     (PostgreSQL and SQLite spell it alike; SQLAlchemy has one construct for each)."""
     return postgresql.insert if dialect == "postgresql" else sqlite.insert
+
+
+def add_to_kept_rows(
+    session: Session,
+    table: Table,
+    keys: Sequence[str],
+    amounts: Sequence[str],
+    changes: Mapping[tuple[Any, ...], Sequence[float]],
+) -> None:
+    """Add ``changes`` (per key: an amount for each of ``amounts``) to ``table``'s rows, made
+    where missing, in one statement in key order: run just before a commit, the rows are locked
+    for its last moment, and no two writers take them in a different order. Keys whose amounts
+    are all zero are left out."""
+    rows = [
+        {**dict(zip(keys, key, strict=True)), **dict(zip(amounts, change, strict=True))}
+        for key, change in sorted(changes.items())
+        if any(change)
+    ]
+    if not rows:
+        return
+    insert = upsert_insert(session.get_bind().dialect.name)(table).values(rows)
+    session.execute(
+        insert.on_conflict_do_update(
+            index_elements=list(keys),
+            set_={name: table.c[name] + insert.excluded[name] for name in amounts},
+        )
+    )
 
 
 @contextlib.asynccontextmanager

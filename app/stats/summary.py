@@ -17,7 +17,13 @@ from app.models.base import status_among
 from app.models.enums import ReportStatus
 from app.models.settled import ENDED_RESOLVED
 from app.stats.measure_days import kept_days, kept_measures
-from app.stats.measures import case_measures, counted_rows, measure_rows, measures_statement
+from app.stats.measures import (
+    case_measures,
+    counted_rows,
+    measure_rows,
+    measures_statement,
+    optional_float,
+)
 from app.stats.schemas import (
     CategoryRow,
     CategorySheet,
@@ -151,11 +157,7 @@ async def _measured(session: AsyncSession, query: StatsQuery) -> tuple[dict[str,
 
     statement = measures_statement(query, extra=extra)
     found = dict((await session.execute(statement)).mappings().one())
-    return found, [_optional(found["p90_accept"]), _optional(found["p90_resolve"])]
-
-
-def _optional(value: Any) -> float | None:
-    return None if value is None else float(value)
+    return found, [optional_float(found["p90_accept"]), optional_float(found["p90_resolve"])]
 
 
 async def _summary(session: AsyncSession, query: StatsQuery, settings: Settings) -> StatsSummary:

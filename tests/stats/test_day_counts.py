@@ -190,26 +190,32 @@ CALLERS = {
 }
 
 
+async def caller_query(session: AsyncSession, caller: str, period: str) -> StatsQuery:
+    """What ``caller`` (a key of CALLERS) asks of the period (a key of PERIODS), at its end."""
+    start, end = PERIODS[period]
+    filters = CALLERS[caller]
+    principal = await _principal(session, caller.split(",")[0])
+    region_id: uuid.UUID | None = filters.get("region_id")
+    return StatsQuery(
+        principal=principal,
+        start=start,
+        end=end,
+        now=end,
+        scope=await scope_of(session, principal),
+        region=None if region_id is None else await region_filter(session, region_id),
+        region_id=region_id,
+        community_id=filters.get("community_id"),
+    )
+
+
 @pytest.mark.parametrize("period", PERIODS)
 async def test_series_from_the_counts_equal_series_from_the_cases(
     walked: Scenario, period: str
 ) -> None:
-    start, end = PERIODS[period]
     compared = 0
     async with walked.app.state.sessionmaker() as session:
-        for caller, filters in CALLERS.items():
-            principal = await _principal(session, caller.split(",")[0])
-            region_id: uuid.UUID | None = filters.get("region_id")
-            query = StatsQuery(
-                principal=principal,
-                start=start,
-                end=end,
-                now=end,
-                scope=await scope_of(session, principal),
-                region=None if region_id is None else await region_filter(session, region_id),
-                region_id=region_id,
-                community_id=filters.get("community_id"),
-            )
+        for caller in CALLERS:
+            query = await caller_query(session, caller, period)
             for metric in StatsMetric:
                 from_counts = await events_per_day(session, query, metric)
                 from_cases = await events_per_day(session, query, metric, use_table=False)

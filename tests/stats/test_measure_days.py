@@ -15,7 +15,6 @@ drive cases through the API. Afterwards:
 from __future__ import annotations
 
 import asyncio
-import uuid
 from typing import Any
 
 import pytest
@@ -32,10 +31,10 @@ from app.models.stats import case_measure_days as table
 from app.stats import measures as stats_measures
 from app.stats import summary as summaries
 from app.stats.measure_days import kept_days, rebuild
-from app.stats.selection import StatsQuery, region_filter, scope_of
+from app.stats.selection import StatsQuery
 from tests import pgbouncer
 from tests.conftest import PG_URL
-from tests.stats.test_day_counts import CALLERS, PERIODS, _principal, walked
+from tests.stats.test_day_counts import CALLERS, PERIODS, caller_query, walked
 from tests.stats.test_stats_scenario import Scenario
 
 __all__ = ["walked"]  # the fixture, shared with the day counts' tests
@@ -76,23 +75,6 @@ async def test_the_kept_measures_equal_a_fresh_count(walked: Scenario) -> None:
     assert sum(values[status_closed] for values in kept.values()) > 0
 
 
-async def _query(session: AsyncSession, caller: str, period: str) -> StatsQuery:
-    start, end = PERIODS[period]
-    filters = CALLERS[caller]
-    principal = await _principal(session, caller.split(",")[0])
-    region_id: uuid.UUID | None = filters.get("region_id")
-    return StatsQuery(
-        principal=principal,
-        start=start,
-        end=end,
-        now=end,
-        scope=await scope_of(session, principal),
-        region=None if region_id is None else await region_filter(session, region_id),
-        region_id=region_id,
-        community_id=filters.get("community_id"),
-    )
-
-
 async def _sheets(session: AsyncSession, query: StatsQuery, settings: Settings) -> list[Any]:
     return [
         (await summaries.summary(session, query, settings)).model_dump(),
@@ -119,7 +101,7 @@ async def test_measures_with_the_kept_days_equal_measures_of_the_cases(
     used = 0
     async with walked.app.state.sessionmaker() as session:
         for caller in CALLERS:
-            query = await _query(session, caller, period)
+            query = await caller_query(session, caller, period)
             used += kept_days(query) is not None
             with monkeypatch.context() as patched:
                 patched.setattr(summaries, "MANY", 0)  # the kept days however few the cases
@@ -139,7 +121,7 @@ async def test_the_90th_percentile_read_from_the_top_is_the_sorted_one(
     compared = 0
     async with walked.app.state.sessionmaker() as session:
         for caller in CALLERS:
-            query = await _query(session, caller, "whole days")
+            query = await caller_query(session, caller, "whole days")
             for kind in ("accept", "resolve"):
                 count = (
                     await summaries.summary(session, query, walked.app.state.settings)
@@ -160,7 +142,7 @@ async def test_the_90th_percentile_read_from_the_top_is_the_sorted_one(
 @pytest.mark.skipif(not PG_URL, reason="the plan is PostgreSQL's")
 async def test_the_cases_not_settled_are_read_from_their_own_index(walked: Scenario) -> None:
     async with walked.app.state.sessionmaker() as session:
-        query = await _query(session, "staff1", "whole days")
+        query = await caller_query(session, "staff1", "whole days")
         days = kept_days(query)
         assert days is not None
         rows = stats_measures._unkept_rows(query, (), days)
