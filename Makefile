@@ -94,7 +94,8 @@ PGBOUNCER_TESTS := tests/core/test_pgbouncer.py tests/processes tests/test_migra
 	tests/integrations/test_delivery.py \
 	tests/auth/test_auth.py tests/points/test_award.py tests/store/test_redemption_races.py \
 	tests/workflow/test_concurrency.py tests/reports/test_idempotency.py \
-	tests/reports/test_intake_photos.py tests/reports/test_numbering.py
+	tests/reports/test_intake_photos.py tests/reports/test_numbering.py \
+	tests/stats/test_ledger_sql.py
 
 test-pgbouncer: $(STAMP)
 	SSP_TEST_PGBOUNCER=1 SSP_TEST_DATABASE_URL=$${SSP_TEST_DATABASE_URL:-$(TEST_POSTGRES_URL)} \

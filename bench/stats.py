@@ -17,9 +17,9 @@ What it does:
    signs in the banner's supervisor and two communities' staff;
 3. for each statistic, after a warm-up, times R requests one at a time through a kept-alive
    httpx client, and R times the hand SQL through one asyncpg connection of this process
-   (bench/stats_hand_sql.py, in a session with JIT off and work_mem 64 MB; the statistics:
-   bench/stats_plan.py); compares the two answers
-   figure by figure and lists every difference;
+   (bench/stats_hand_sql.py, in a session with JIT off, work_mem 64 MB and partitionwise
+   joins; the statistics: bench/stats_plan.py); compares the two answers figure by figure and
+   lists every difference;
 4. the ledger of the 100,000 cases filed last before this month, as CSV and as .xlsx,
    streamed through the API (rows/s, and the peak resident memory of the API process during
    each: VmHWM, reset before each download), against the same rows copied out by the hand SQL
@@ -77,8 +77,9 @@ USERS = ("supervisor", "staff1", "staff9")
 RSS_BUDGET_MB = 300.0
 WARMUP = 5
 # The hand SQL's session: no JIT compilation (it costs 150–330 ms a statement here, more than
-# it saves), and the memory to hash and sort a year of cases without temporary files.
-HAND_SQL_SETTINGS = {"jit": "off", "work_mem": "64MB"}
+# it saves), the memory to hash and sort a year of cases without temporary files, and a case
+# joined to its jobs month by month (as the API's unit sheet joins them, app/core/sql.py).
+HAND_SQL_SETTINGS = {"jit": "off", "work_mem": "64MB", "enable_partitionwise_join": "on"}
 
 
 async def measure_stat(

@@ -5,12 +5,18 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import ColumnElement, false, func, or_, true
+from sqlalchemy.orm import QueryableAttribute
 
 from app.auth.principal import Principal
 from app.cases.parts import case_parts
 from app.cases.transitions import Actor
 from app.models import Photo, Report
 from app.models.enums import Role
+
+Column = ColumnElement[Any] | QueryableAttribute[Any]
 
 # The parts of a case (app/cases/parts.py) that see it from the inside: its internal
 # timeline entries and which member of staff did what.
@@ -62,3 +68,31 @@ def case_view(
         internal=internal,
         capture_data=not COMMUNITY_PARTS.isdisjoint(parts),
     )
+
+
+def sees_people(
+    principal: Principal,
+    *,
+    community_id: Column,
+    reporter_id: Column,
+    region_path: Column,
+    place_path: Column,
+) -> ColumnElement[bool]:
+    """``case_view(…).people`` as a condition on a statement's columns, for a statement that
+    writes people row by row (the ledger written by PostgreSQL, app/stats/ledger_sql.py): the
+    case's staff parts, a supervisor above where it is owned or where it happened, or its
+    reporter. Held equal to ``case_view`` for every kind of caller and case by
+    tests/cases/test_sees_people.py. A path is compared by its first characters, exactly as
+    ``covers_region_path`` compares it (LIKE would read ``_`` as a wildcard)."""
+    if principal.is_admin:
+        return true()
+    conditions: list[ColumnElement[bool]] = []
+    communities = principal.scope_ids(Role.community_staff, Role.grid_worker)
+    if communities:
+        conditions.append(community_id.in_(sorted(communities)))
+    for path in principal.region_paths(Role.supervisor):
+        for column in (region_path, place_path):
+            conditions.append(func.substr(column, 1, len(path)) == path)
+    if principal.user_id is not None:
+        conditions.append(reporter_id == principal.user_id)
+    return or_(*conditions) if conditions else false()

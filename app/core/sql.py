@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator, Callable, Collection, Mapping, Sequence
-from typing import Any, cast
+from typing import Any, Final, cast
 
 from sqlalchemy import ARRAY, ColumnElement, Table, any_, bindparam, select, text
 from sqlalchemy.dialects import postgresql, sqlite
@@ -74,6 +74,13 @@ def add_to_kept_rows(
             set_={name: table.c[name] + insert.excluded[name] for name in amounts},
         )
     )
+
+
+# A case's rows (jobs, events, marks …) lie in the month partition of the case (app/core/
+# partitions.py): joined month by month, the planner sees how few rows each month's join has
+# and looks each case up by its index, where over the whole table it counts every month's index
+# for each look-up and reads every case instead (the unit sheet: 566 ms, not 110).
+CASES_WITH_THEIR_ROWS: Final = {"enable_partitionwise_join": "on"}
 
 
 @contextlib.asynccontextmanager

@@ -146,12 +146,13 @@ def filter_conditions(
     if filters.near:
         conditions.append(within(*filters.near))
     if filters.q:
-        like = f"%{filters.q.strip()}%"
+        # The words as they are: a % or _ in them is no wildcard, a backslash no escape.
+        words = filters.q.strip()
         conditions.append(
             or_(
-                Report.description.ilike(like),
-                Report.number.ilike(like),
-                Report.address.ilike(like),
+                Report.description.icontains(words, autoescape=True),
+                Report.number.icontains(words, autoescape=True),
+                Report.address.icontains(words, autoescape=True),
             )
         )
     return conditions

@@ -109,7 +109,7 @@ _SHOWN = (
     Report.accept_due_at,
     Report.resolve_due_at,
 )
-_PLACE = aliased(Region)
+PLACE_REGION = aliased(Region)
 # What People reads of a case, in the order of People.READS: what its view of the case's people
 # depends on (with the paths as ``case_with_paths`` joins them: the owning region's and the
 # community's region's), and the people.
@@ -117,7 +117,7 @@ PEOPLE_COLUMNS = (
     Report.reporter_id,
     Report.community_id,
     Region.path.label("region_path"),
-    _PLACE.path.label("place_path"),
+    PLACE_REGION.path.label("place_path"),
     Report.source,
     User.display_name.label("reporter_name"),
     User.phone.label("reporter_phone"),
@@ -139,7 +139,7 @@ def cases_statement(query: LedgerQuery, *, lead_unit: bool = True) -> Select[*tu
         )
         .join(Region, Region.id == Report.region_id)
         .outerjoin(Community, Community.id == Report.community_id)
-        .outerjoin(_PLACE, _PLACE.id == Community.region_id)
+        .outerjoin(PLACE_REGION, PLACE_REGION.id == Community.region_id)
         .join(Category, Category.code == Report.category_code)
         .join(User, User.id == Report.reporter_id)
         .outerjoin(Grid, Grid.id == Report.grid_id)

@@ -1,22 +1,23 @@
-"""The statement of a batch of the ledger (app/stats/ledger.py) written by PostgreSQL: it
-returns every row as the CSV line or the sheet's ``<row>`` that app/stats/tabular.py would
-write for it (each cell's SQL: app/stats/tabular_sql.py), in UTF-8. Written a cell at a time in
-Python, 100,000 rows took 8 (CSV) and 12 (Excel) times as long as PostgreSQL's own ``COPY`` of
-them; see README, "The ledger's ratio".
+"""The statement of a batch of the ledger (app/stats/ledger.py) written by PostgreSQL's ``COPY``:
+for CSV each row's cells as the text that app/stats/tabular.py would write for them, left to
+COPY to quote; for the sheet each row's ``<row>`` element, one column in COPY's text format (each
+cell's SQL: app/stats/tabular_sql.py). Written a cell at a time in Python, 100,000 rows took 8
+(CSV) and 12 (Excel) times as long as a plain ``COPY`` of them; see README, "The ledger's ratio".
 
-Two cells are not the database's to write: the reporter's name and phone number follow the case
-list's access rules (``People``: app/cases/visibility.py, app/reports/presenter.py), which stay
-in one place. The statement returns each row as the text before those two cells and the text
-after them, with what ``People`` reads (app/stats/ledger_text.py puts the two cells in).
+The reporter's name and phone number follow the case list's access rules: ``sees_people``
+(app/cases/visibility.py) and ``masked_phone_sql`` (app/core/phones.py) are the SQL twins of
+``case_view`` and ``mask_phone``, held equal to them by their tests.
 
 The batch is the Python path's: the cases after a cursor, oldest first, pruned to the months
 left (``page_statement``)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from functools import cache
-from typing import Any, Final, Literal
+from typing import Any, ClassVar, Final, Literal
 
 from sqlalchemy import (
     CTE,
@@ -28,40 +29,40 @@ from sqlalchemy import (
     Subquery,
     Text,
     and_,
-    any_,
-    bindparam,
     case,
     cast,
     extract,
+    false,
     func,
     literal,
     literal_column,
+    null,
     select,
+    union_all,
 )
 from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.auth.principal import Principal
+from app.cases.visibility import sees_people
+from app.core.phones import masked_phone_sql
 from app.core.pruning import KeyFollowsTime, within_period
 from app.labels.service import labels_in
-from app.models import Job, Report, Unit
+from app.models import Job, Region, Report, Unit, User
 from app.models.enums import JobStatus, ReportStatus
 from app.stats.ledger import (
     HUNDREDTH_OF_AN_HOUR,
     LEDGER_HEADERS,
+    PLACE_REGION,
     LedgerQuery,
-    People,
     cases_statement,
     page_statement,
 )
-from app.stats.tabular import (
-    CSV_LINE_END,
-    column_letters,
-    row_xml,
-)
+from app.stats.tabular import ROW_END, column_letters, row_xml
 from app.stats.tabular_sql import (
     Kind,
     SqlColumn,
-    csv_cell,
+    csv_value,
     excel_serial,
     joined,
     sql_string,
@@ -84,11 +85,8 @@ _MOMENTS: Final = (
     "accept_due_at",
     "resolve_due_at",
 )
-# What People reads of a row: the statement's columns after the text and the row's number.
-PEOPLE_KEY: Final = slice(3, 3 + len(People.READS))
 LETTERS: Final = column_letters(len(LEDGER_HEADERS))
 _PEOPLE_AT: Final = LEDGER_HEADERS.index("上报人")  # the reporter, then the phone number
-NAME_LETTER, PHONE_LETTER = LETTERS[_PEOPLE_AT], LETTERS[_PEOPLE_AT + 1]
 
 
 def _column(name: str, kind: Kind = Kind.TEXT, vocabulary: str | None = None) -> SqlColumn:
@@ -129,36 +127,48 @@ def _cells_around_the_people() -> tuple[tuple[SqlColumn, ...], tuple[SqlColumn, 
     return before, after
 
 
+def _people(principal: Principal) -> list[ColumnElement[Any]]:
+    """The reporter's name and phone number as ``People`` shows them to ``principal``: the
+    name to those who see the case's people, the number masked but to the reporter."""
+    seen = sees_people(
+        principal,
+        community_id=Report.community_id,
+        reporter_id=Report.reporter_id,
+        region_path=Region.path,
+        place_path=PLACE_REGION.path,
+    )
+    masked = literal_column(masked_phone_sql(f"{User.__tablename__}.phone"), Text)
+    own = Report.reporter_id == principal.user_id if principal.user_id else false()
+    return [
+        case((seen, User.display_name)).label("shown_name"),
+        case((seen, case((own, User.phone), else_=masked))).label("shown_phone"),
+    ]
+
+
 @cache
-def _row_text(file_format: FileFormat) -> tuple[str, str]:
-    """The SQL of a row's text before the reporter's cells, and after them."""
+def _csv_values() -> tuple[str, ...]:
+    """The SQL of each cell's text before COPY quotes it, NULL for an empty cell."""
     before, after = _cells_around_the_people()
-    if file_format == "csv":
-        return (
-            joined([*map(csv_cell, before), "''"], ","),
-            joined(["''", *map(csv_cell, after)], ",") + f" || {sql_string(CSV_LINE_END)}",
-        )
+    people = (_column("shown_name"), _column("shown_phone"))
+    return tuple(csv_value(column) for column in (*before, *people, *after))
+
+
+@cache
+def _row_xml() -> str:
+    """The SQL of a row's ``<row>`` element, its line's end aside (COPY ends each line)."""
+    before, after = _cells_around_the_people()
+    columns = (*before, _column("shown_name"), _column("shown_phone"), *after)
     number = f"{_CASE}.row_number"
     start, end = row_xml("\0", "\1").split("\0")
     between, end = end.split("\1")
-    after_letters = LETTERS[_PEOPLE_AT + 2 :]
-    serials: list[str | None] = [f"{_CASE}.{moment}_serial" for moment in _MOMENTS]
-    serials += [None] * (len(after) - len(_MOMENTS))
-    return (
-        joined(
-            [sql_string(start), number, sql_string(between)]
-            + [
-                xlsx_cell(column, letter, number)
-                for column, letter in zip(before, LETTERS[:_PEOPLE_AT], strict=True)
-            ]
-        ),
-        joined(
-            [
-                xlsx_cell(column, letter, number, serial)
-                for column, letter, serial in zip(after, after_letters, serials, strict=True)
-            ]
-            + [sql_string(end)]
-        ),
+    serials = {f"{_CASE}.{moment}": f"{_CASE}.{moment}_serial" for moment in _MOMENTS}
+    return joined(
+        [sql_string(start), number, sql_string(between)]
+        + [
+            xlsx_cell(column, letter, number, serials.get(column.sql))
+            for column, letter in zip(columns, LETTERS, strict=True)
+        ]
+        + [sql_string(end.removesuffix(ROW_END))]
     )
 
 
@@ -183,14 +193,18 @@ def _double(number: float) -> ColumnElement[float]:
     return literal_column(f"{number!r}::float8", Float)
 
 
-def _worked_out(query: LedgerQuery, file_format: FileFormat) -> list[ColumnElement[Any]]:
+def _worked_out(
+    query: LedgerQuery, file_format: FileFormat, written: int
+) -> list[ColumnElement[Any]]:
     """What a row reads more than once, worked out once with the case: the hold's hours and,
     in the sheet, the row's number and each date's serial number."""
-    columns: list[ColumnElement[Any]] = [_held_hours(query.now)]
+    in_the_batch = func.row_number().over(order_by=(Report.created_at, Report.id))
+    columns: list[ColumnElement[Any]] = [
+        _held_hours(query.now),
+        in_the_batch.label("batch_row"),  # (the last, BatchEnd's, found by it: no sort)
+    ]
     if file_format == "xlsx":
-        number = bindparam("ledger_rows_before", type_=Integer) + func.row_number().over(
-            order_by=(Report.created_at, Report.id)
-        )
+        number = literal(written, Integer) + in_the_batch
         columns.append(cast(number, Text).label("row_number"))  # as text: in every cell's ref
         columns += [
             literal_column(excel_serial(f"{_REPORTS}.{moment}"), Float).label(f"{moment}_serial")
@@ -201,16 +215,15 @@ def _worked_out(query: LedgerQuery, file_format: FileFormat) -> list[ColumnEleme
 
 def _lead_units(page: CTE, bounds: list[ColumnElement[bool]]) -> Subquery:
     """The lead unit of each case of the page (``lead_unit_name``: the latest lead job not
-    declined), read in one pass over the jobs of the page's cases, by their ids in an array,
-    where ``lead_unit_name`` would look each case's up in turn: in the months of the period
-    left (``bounds``, known when the statement is planned) and, of those, from the least id of
-    the page to the greatest (known when it starts)."""
-    ids = select(page.c.id).scalar_subquery()
+    declined), read in one pass over the jobs of the page's cases, joined to the page, where
+    ``lead_unit_name`` would look each case's up in turn: in the months of the period left
+    (``bounds``, known when the statement is planned) and, of those, from the least id of the
+    page to the greatest (known when it starts)."""
     return (
         select(Job.report_id, Unit.name.label("lead_unit"))
         .join(Unit, Unit.id == Job.unit_id)
+        .join(page, page.c.id == Job.report_id)
         .where(
-            Job.report_id == any_(func.array(ids)),
             # (PostgreSQL 15 has no min() or max() of uuids)
             Job.report_id.between(
                 select(page.c.id).order_by(page.c.id).limit(1).scalar_subquery(),
@@ -226,33 +239,68 @@ def _lead_units(page: CTE, bounds: list[ColumnElement[bool]]) -> Subquery:
     )
 
 
-def text_statement(
+def copy_statement(
     session: AsyncSession,
     query: LedgerQuery,
     last: Any,
     batch_size: int,
     file_format: FileFormat,
-) -> Select[*tuple[Any, ...]]:
-    """The batch's rows as text, with what ``People`` reads and the cursor's keys."""
-    cases = cases_statement(query, lead_unit=False).add_columns(*_worked_out(query, file_format))
+    written: int,
+) -> str:
+    """The batch after ``last`` (a ``BatchEnd``, None: the first) as the statement COPY writes
+    out, all values written into it (the sheet's rows numbered after ``written``): in CSV, each
+    row's cells; for the sheet, each row's ``<row>`` (COPY's text format, one column). A last
+    line follows the rows: how many there were and the keys of the last (``BatchEnd.read``),
+    where the next batch starts."""
+    cases = (
+        cases_statement(query, lead_unit=False)
+        .add_columns(*_people(query.principal))
+        .add_columns(*_worked_out(query, file_format, written))
+    )
     page = page_statement(session, query, last, batch_size, cases).cte(_CASE)
     start = query.filters.created_from if last is None else last.created_at
     lead = _lead_units(page, within_period(_JOBS_CASE, start, query.filters.created_to))
-    head, tail = _row_text(file_format)
+    texts = _csv_values() if file_format == "csv" else (_row_xml(),)
+    cells: list[ColumnElement[Any]] = [
+        literal_column(sql).label(f"cell{i}") for i, sql in enumerate(texts)
+    ]
     row = page.c
-    # As the driver reads them (no conversion a row): what People reads, the cursor's keys.
-    keys = (*People.READS, "created_at", "id")
-    plain: list[Any] = [literal_column(f"{_CASE}.{name}").label(name) for name in keys]
-    return (
-        select(
-            # As bytes: the file's UTF-8, with no decoding and encoding again in between.
-            literal_column(f"convert_to({head}, 'UTF8')").label("head"),
-            literal_column(f"convert_to({tail}, 'UTF8')").label("tail"),
-            literal_column(f"{_CASE}.row_number" if file_format == "xlsx" else "NULL").label(
-                "row_number"
-            ),
-            *plain,
-        )
-        .select_from(page.outerjoin(lead, lead.c.report_id == row.id))
-        .order_by(row.created_at, row.id)
+    rows = select(*cells, row.batch_row).select_from(
+        page.outerjoin(lead, lead.c.report_id == row.id)
     )
+    end: Select[*tuple[Any, ...]] = select(
+        literal_column(BatchEnd.SQL.format(cases=_CASE)).label("cell0"),
+        *(null().label(f"cell{i}") for i in range(1, len(cells))),
+        literal_column(str(batch_size + 1)).label("batch_row"),  # after every row
+    )
+    both = union_all(rows, end).subquery("ledger_rows")
+    statement = select(*(both.c[f"cell{i}"] for i in range(len(cells)))).order_by(both.c.batch_row)
+    return str(
+        statement.compile(
+            dialect=session.get_bind().dialect, compile_kwargs={"literal_binds": True}
+        )
+    )
+
+
+@dataclass(frozen=True)
+class BatchEnd:
+    """The last line of a batch's COPY: its rows and the keys of the last (a cursor)."""
+
+    rows: int
+    created_at: datetime | None
+    id: uuid.UUID | None
+
+    # (as UTC text to the microsecond: the keys compare exactly with the next batch's)
+    SQL: ClassVar[str] = (
+        "(SELECT count(*) FROM {cases})::text || ' ' || coalesce((SELECT "
+        "to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US') || ' ' || id::text "
+        "FROM {cases} WHERE batch_row = (SELECT count(*) FROM {cases})), '')"
+    )
+
+    @classmethod
+    def read(cls, line: bytes) -> BatchEnd:
+        count, *last = line.decode().split(",", 1)[0].strip().split(" ")
+        if not last or not last[0]:
+            return cls(int(count), None, None)
+        moment = datetime.fromisoformat(last[0]).replace(tzinfo=UTC)
+        return cls(int(count), moment, uuid.UUID(last[1]))

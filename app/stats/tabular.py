@@ -52,7 +52,10 @@ CSV_MEDIA_TYPE = "text/csv; charset=utf-8"
 XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # Rows written between two drains of the output: a few hundred kilobytes at most.
 BATCH_ROWS = 500
-CSV_LINE_END = "\r\n"
+# Lines end as PostgreSQL's COPY ends them (the ledger's rows are written by it): a line feed.
+CSV_LINE_END = "\n"
+# Each row of the sheet on a line of its own, as COPY writes the ledger's rows.
+ROW_END = "\n"
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 # zlib's fastest: the ledger's sheet of 90,000 rows (140 MB of XML) is compressed in a quarter
 # of the time of the default level (6), into a file a third larger (18.4 MB, not 14.0).
@@ -121,10 +124,23 @@ def _csv_cell(value: Cell) -> Any:
     return value
 
 
+class _LinesEndedByLineFeeds:
+    """What the csv module writes its lines to: each line written with "\r\n", so that a field
+    holding a carriage return alone is quoted too (as COPY quotes it; with "\n" the module
+    would leave it bare, and a reader would end the row there), and put down ended by
+    CSV_LINE_END."""
+
+    def __init__(self, buffer: io.StringIO) -> None:
+        self.buffer = buffer
+
+    def write(self, line: str) -> int:
+        return self.buffer.write(line[:-2] + CSV_LINE_END)
+
+
 def _csv_writer(buffer: io.StringIO) -> Any:
     # Fields are quoted where they hold the delimiter, a quote or a line break (QUOTE_MINIMAL),
-    # quotes doubled: app/stats/tabular_sql.py writes the same in SQL.
-    return csv.writer(buffer, lineterminator=CSV_LINE_END)
+    # quotes doubled: PostgreSQL's COPY quotes the ledger's fields so.
+    return csv.writer(_LinesEndedByLineFeeds(buffer), lineterminator="\r\n")
 
 
 def _csv_head(headers: Sequence[str]) -> bytes:
@@ -143,7 +159,8 @@ def csv_fields(values: Sequence[Cell]) -> str:
 
 async def csv_chunks(headers: Sequence[str], rows: Rows) -> AsyncIterator[bytes]:
     """A CSV file: UTF-8 with a byte order mark (so that Excel reads it as UTF-8), rows ended by
-    CRLF (RFC 4180), a header row first; bytes a batch of rows at a time."""
+    a line feed (as COPY ends them; Excel, WPS and LibreOffice read them), a header row first;
+    bytes a batch of rows at a time."""
     yield _csv_head(headers)
     buffer = io.StringIO()
     writer = _csv_writer(buffer)
@@ -224,7 +241,15 @@ def _text_xml(text: str) -> str:
     if "_x" in text:
         text = _EXCEL_ESCAPE.sub(r"_x005F_\1", text)
     # A carriage return as a reference: an XML reader turns a literal one into a line feed.
-    return escape(text).replace("\r", "&#13;")
+    # Line feeds, tabs and backslashes too: each row of the ledger's sheet is a line of COPY's
+    # text format, which would escape them.
+    return (
+        escape(text)
+        .replace("\r", "&#13;")
+        .replace("\n", "&#10;")
+        .replace("\t", "&#9;")
+        .replace("\\", "&#92;")
+    )
 
 
 def text_xml(text: str) -> str:
@@ -276,7 +301,7 @@ def _cell_xml(ref: str, value: Cell) -> str:
 
 def row_xml(number: str, cells: str) -> str:
     """A row of the sheet: ``cells`` is its cells' XML."""
-    return f'<row r="{number}">{cells}</row>'
+    return f'<row r="{number}">{cells}</row>{ROW_END}'
 
 
 def _row_xml(number: int, letters: Sequence[str], values: Sequence[Cell]) -> str:

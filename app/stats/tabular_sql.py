@@ -1,10 +1,11 @@
 """The cells of app/stats/tabular.py written by PostgreSQL: SQL expressions that make of a column
-the very text that tabular.py's CSV writer or .xlsx writer would write for its value.
+the very text that tabular.py's CSV writer (before quoting: COPY quotes as it does) or .xlsx
+writer would write for its value.
 
 A table too big to write a cell at a time in Python (the ledger: app/stats/ledger_sql.py) has
 the database write each row's text, and Python only joins the rows. The rules are tabular.py's,
-said again in SQL: text guarded against formulas (``neutralise``); in CSV, quoted where it holds
-a comma, a quote or a line break, its quotes doubled, and NULL empty; in the sheet, cut to
+said again in SQL: text guarded against formulas (``neutralise``); in CSV, an empty text NULL
+(COPY quotes the rest as the csv module does); in the sheet, cut to
 Excel's limit, rid of the characters XML forbids, Excel's own escapes escaped, XML-escaped, and
 an empty cell left out. The markup around a value is tabular.py's own, cut around the cell's
 reference and its value; a code's label is written by tabular.py once, when the statement is
@@ -23,9 +24,9 @@ from app.stats.tabular import (
     EXCEL_EPOCH,
     FORMULA_STARTS,
     MAX_CELL_CHARS,
-    csv_fields,
     datetime_xml,
     inline_string_xml,
+    neutralise,
     number_xml,
     text_xml,
 )
@@ -60,15 +61,12 @@ _OFFSET_SECONDS: Final = int(_OFFSET.total_seconds())
 _CHINA_CLOCK: Final = f"INTERVAL '{_OFFSET_SECONDS} seconds'"
 # By their code points: ascii() reads a text's first one without making a new text.
 _GUARD_STARTS: Final = ", ".join(str(ord(start)) for start in FORMULA_STARTS)
-# A field the csv module quotes (QUOTE_MINIMAL, lineterminator "\r\n"): it holds the delimiter,
-# the quote character or a character of the line's end.
-_CSV_QUOTED: Final = sql_string('[",\\r\\n]')
 # What _text_xml changes in a text: the characters XML forbids (NUL aside: PostgreSQL's text
 # never holds it), _xHHHH_, the XML specials and the carriage return. A text with none of these
 # is written as it is, which is most of them: one scan instead of six.
 _NOT_IN_XML: Final = sql_string("[\\x01-\\x08\\x0b\\x0c\\x0e-\\x1f\\ufffe\\uffff]")
 _EXCEL_ESCAPE: Final = sql_string("_(x[0-9A-Fa-f]{4}_)")
-_XML_WORK: Final = sql_string("[\\x01-\\x1f&<>\\ufffe\\uffff]|_x")
+_XML_WORK: Final = sql_string("[\\x01-\\x1f&<>\\\\\\ufffe\\uffff]|_x")
 # Seconds from Excel's day 0 to 1970-01-01, the epoch PostgreSQL counts from.
 _EXCEL_EPOCH_SECONDS: Final = int(
     (EXCEL_EPOCH.replace(year=1970, month=1, day=1) - EXCEL_EPOCH).total_seconds()
@@ -80,21 +78,21 @@ def _guard(value: str) -> str:
     return f"(CASE WHEN ascii({value}) IN ({_GUARD_STARTS}) THEN '''' ELSE '' END)"
 
 
-def _csv_text(value: str) -> str:
-    quoted = f"""'"' || {_guard(value)} || replace({value}, '"', '""') || '"'"""
-    return (
-        f"coalesce(CASE WHEN {value} ~ {_CSV_QUOTED} THEN {quoted} "
-        f"ELSE {_guard(value)} || {value} END, '')"
-    )
-
-
 def _xml_text(value: str) -> str:
     """The text as ``text_xml`` writes it (NULL for NULL)."""
     cut = f"left({_guard(value)} || {value}, {MAX_CELL_CHARS})"
     cleaned = f"regexp_replace({cut}, {_NOT_IN_XML}, '', 'g')"
     unescaped = f"regexp_replace({cleaned}, {_EXCEL_ESCAPE}, '_x005F_\\1', 'g')"
     escaped = unescaped
-    for special, reference in (("&", "&amp;"), (">", "&gt;"), ("<", "&lt;"), ("\r", "&#13;")):
+    for special, reference in (
+        ("&", "&amp;"),
+        (">", "&gt;"),
+        ("<", "&lt;"),
+        ("\r", "&#13;"),
+        ("\n", "&#10;"),
+        ("\t", "&#9;"),
+        ("\\", "&#92;"),
+    ):
         escaped = f"replace({escaped}, {sql_string(special)}, {sql_string(reference)})"
     return f"CASE WHEN {value} ~ {_XML_WORK} THEN {escaped} ELSE {cut} END"
 
@@ -117,6 +115,15 @@ def float_text(value: str) -> str:
         f"THEN {value}::text || '.0' ELSE {value}::text END "
         f"WHEN abs({value}) >= 1e16 THEN {value}::text "
         f"ELSE {without_exponent} END"
+    )
+
+
+def serial_text(serial: str) -> str:
+    """``float_text`` of a date's serial number (``excel_serial``), in fewer steps: a date of the
+    years 1425–2514 has a serial far from NaN, the infinities and 1e15, so only a whole number's
+    ".0" differs between PostgreSQL's text and Python's (a sheet writes 7 dates a row)."""
+    return (
+        f"CASE WHEN {serial} = trunc({serial}) THEN {serial}::text || '.0' ELSE {serial}::text END"
     )
 
 
@@ -145,18 +152,19 @@ def _labelled(column: SqlColumn, write: Callable[[str], str]) -> str:
     return f"CASE {column.sql} {cases} END"
 
 
-def csv_cell(column: SqlColumn) -> str:
-    """The cell as the CSV writer writes it: text, never NULL."""
+def csv_value(column: SqlColumn) -> str:
+    """The cell's text as the CSV writer writes it before quoting it (COPY quotes it as the csv
+    module does), NULL for an empty cell: COPY writes NULL as nothing and an empty text as
+    two quotes."""
     if column.labels is not None:
-        return f"coalesce({_labelled(column, lambda label: csv_fields([label]))}, '')"
+        return _labelled(column, neutralise)
     if column.kind is Kind.TEXT:
-        return _csv_text(column.sql)
+        return f"nullif({_guard(column.sql)} || {column.sql}, '')"
     if column.kind is Kind.INTEGER:
-        return f"coalesce({column.sql}::text, '')"
+        return f"{column.sql}::text"
     if column.kind is Kind.FLOAT:
-        return f"coalesce({float_text(column.sql)}, '')"
-    clock = f"to_char({china_wall_clock(column.sql)}, 'YYYY-MM-DD HH24:MI:SS')"
-    return f"coalesce({clock}, '')"
+        return float_text(column.sql)
+    return f"to_char({china_wall_clock(column.sql)}, 'YYYY-MM-DD HH24:MI:SS')"
 
 
 def _around(write: Callable[[str, str], str], letter: str, value_sql: str, row_number: str) -> str:
@@ -182,7 +190,9 @@ def xlsx_cell(column: SqlColumn, letter: str, row_number: str, serial: str | Non
         return _around(number_xml, letter, f"{column.sql}::text", row_number)
     if column.kind is Kind.FLOAT:
         return _around(number_xml, letter, float_text(column.sql), row_number)
-    return _around(datetime_xml, letter, float_text(serial or excel_serial(column.sql)), row_number)
+    return _around(
+        datetime_xml, letter, serial_text(serial or excel_serial(column.sql)), row_number
+    )
 
 
 def joined(parts: Sequence[str], separator: str = "") -> str:

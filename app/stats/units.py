@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.scope import REGION_ROLES, STAFF_ROLES
 from app.core.config import Settings
+from app.core.sql import CASES_WITH_THEIR_ROWS, settings_for_the_block
 from app.models import Category, Job, JobExtension, Report, Unit
 from app.models.enums import (
     DeclineReason,
@@ -230,7 +231,8 @@ async def unit_sheet(session: AsyncSession, query: StatsQuery, settings: Setting
         .where(listed)
         .order_by(func.coalesce(worked.c.received, 0).desc(), Unit.name)
     )
-    rows = (await session.execute(statement)).mappings().all()
+    async with settings_for_the_block(session, CASES_WITH_THEIR_ROWS):
+        rows = (await session.execute(statement)).mappings().all()
     return UnitSheet(period=period_of(query), items=[_row(row, settings) for row in rows])
 
 

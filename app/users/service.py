@@ -177,9 +177,14 @@ async def list_users(
         if unit_id is not None:
             match.append(RoleAssignment.unit_id == unit_id)
         stmt = stmt.where(exists().where(*match))
-    if q:
-        like = f"%{q.strip()}%"
-        stmt = stmt.where(or_(User.username.ilike(like), User.display_name.ilike(like)))
+    if q:  # the words as they are: a % or _ in them is no wildcard
+        words = q.strip()
+        stmt = stmt.where(
+            or_(
+                User.username.icontains(words, autoescape=True),
+                User.display_name.icontains(words, autoescape=True),
+            )
+        )
     users, cursor = await paginate(
         session, stmt, [SortKey(User.username), SortKey(User.id)], params
     )

@@ -157,6 +157,10 @@ async def test_detail_carries_an_etag_and_the_whole_case(
         ("&status=accepted&status=closed", set()),
         ("&q=塌陷", {"road"}),
         ("&q=SSP-", {"parking", "road", "parking2", "north"}),
+        # The words as they are: no wildcard matches every case, no backslash escapes.
+        ("&q=%25", set()),
+        ("&q=SSP_", set()),
+        ("&q=S%5CSP", set()),
     ],
 )
 async def test_simple_filters(

@@ -127,9 +127,11 @@ def read_csv(response: httpx.Response) -> list[Row]:
     assert response.content.startswith(BOM)
     lines = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"), newline="")))
     assert lines[0] == HEADERS
-    # Records end with CRLF (a line break inside a quoted cell is the cell's own).
-    assert response.content.startswith(BOM + ",".join(HEADERS).encode() + b"\r\n")
-    assert response.content.endswith(b"\r\n")
+    # Records end with a line feed, as COPY ends them (a line break inside a quoted cell is the
+    # cell's own).
+    assert response.content.startswith(BOM + ",".join(HEADERS).encode() + b"\n")
+    assert response.content.endswith(b"\n")
+    assert not response.content.endswith(b"\r\n")
     return [dict(zip(HEADERS, line, strict=True)) for line in lines[1:]]
 
 
@@ -424,8 +426,8 @@ async def test_a_table_in_memory_reads_back_as_written() -> None:
     )
     text = b"".join([chunk async for chunk in csv_chunks(names, table)]).decode("utf-8-sig")
     assert (
-        text.split("\r\n", 1)[1]
-        == '_x0041_ a\x01b,,-3,2026-12-05 07:30:00,2026-12-04,TRUE,"两行\n文字"\r\n'
+        text.split("\n", 1)[1]
+        == '_x0041_ a\x01b,,-3,2026-12-05 07:30:00,2026-12-04,TRUE,"两行\n文字"\n'
     )
 
 

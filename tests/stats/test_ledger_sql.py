@@ -11,6 +11,7 @@ SQLite. PostgreSQL only: elsewhere the ledger is Python's anyway."""
 
 from __future__ import annotations
 
+import csv
 import io
 import uuid
 import zipfile
@@ -89,6 +90,11 @@ AWKWARD: list[dict[str, Any]] = [
         "on_hold_at": NOW - timedelta(hours=1, minutes=23, seconds=45, microseconds=678_901),
         "held_seconds": 1234.5678,
     },
+    {
+        # What COPY's formats escape or mark: backslashes, its NULL and end-of-data markers.
+        "description": "C:\\temp\\new \\N \\. \\\\ end\\",
+        "address": "\\.",
+    },
 ]
 
 
@@ -113,7 +119,7 @@ async def awkward(
         case_id = uuid.UUID(answer.json()["id"])
         await session.execute(update(Report).where(Report.id == case_id).values(**values))
     # Names from the other tables, awkward too: the category, the community, the lead unit,
-    # and the reporter (whose two cells Python writes in both).
+    # and the reporters (a number with separators, masked a character at a time).
     await session.execute(
         update(Category).where(Category.code == "chaotic_parking").values(name='"乱停",车')
     )
@@ -125,6 +131,11 @@ async def awkward(
     )
     await session.execute(
         update(User).where(User.username == "resident1").values(display_name='=吴桂兰, "小吴"')
+    )
+    await session.execute(
+        update(User)
+        .where(User.username == "courier1")
+        .values(display_name="\\快递\t员\r", phone="+86 (0478) 812-3456")
     )
     await session.commit()
     return Ledger(numbers)
@@ -215,6 +226,10 @@ async def test_the_csv_is_python_s_byte_for_byte(
     assert '"\'=吴桂兰, ""小吴"""'.encode() in admin
     assert "'-东街\n社区".encode() in admin
     assert admin.count("@单位\r甲 😀".encode()) == 1  # the lead that declined is not shown
+    assert '"\\快递\t员\r"'.encode() in admin  # a carriage return alone is quoted too
+    lines = io.StringIO(admin.decode("utf-8-sig"), newline="")
+    records = {record[0]: record for record in csv.reader(lines)}
+    assert records[awkward.numbers[6]][5:7] == [AWKWARD[6]["description"], "\\."]
 
 
 async def test_the_sheet_is_python_s_cell_for_cell(
@@ -235,6 +250,8 @@ async def test_the_sheet_is_python_s_cell_for_cell(
     assert len(str(held[5])) == 32_767  # the description, cut at Excel's limit
     assert isinstance(held[24], float)  # the hours on hold, a number
     assert held[24] == pytest.approx((1234.5678 + 5025.678901) / 3600, abs=0.005)
+    backslashes = rows[awkward.numbers[6]]
+    assert (backslashes[5], backslashes[6]) == (AWKWARD[6]["description"], "\\.")
 
 
 async def test_rows_read_in_small_batches_are_the_rows_read_at_once(
@@ -248,18 +265,45 @@ async def test_rows_read_in_small_batches_are_the_rows_read_at_once(
     carry over from one batch to the next."""
     headers = await login("admin")
     at_once = {fmt: await download(client, headers, fmt) for fmt in ("csv", "xlsx")}
-    monkeypatch.setattr(ledger_text, "TEXT_BATCH_SIZE", 2)
+    monkeypatch.setattr(ledger_text, "TEXT_BATCH_SIZE", {"csv": 2, "xlsx": 2})
     assert await download(client, headers, "csv") == at_once["csv"]
     assert sheet_xml(await download(client, headers, "xlsx")) == sheet_xml(at_once["xlsx"])
     assert written_in_python.python_batches == 0
     assert len(cells(at_once["xlsx"])) > 2 * 2
 
 
+# What to search for, and which of the awkward cases it finds (ILIKE: whatever the case).
+SEARCHES = {"C:\\temp\\new": [6], "'; DROP TABLE reports; --": [], '%_"\\': [], 'he SAID "hi"': [0]}
+
+
+@pytest.mark.parametrize("search", SEARCHES)
+async def test_the_filters_written_into_the_statement_are_the_filters(
+    client: httpx.AsyncClient, login: LoginFn, awkward: Ledger, written_in_python: Any, search: str
+) -> None:
+    """COPY takes no parameters: the list's filters are written into its statement as SQL
+    literals. Text that would break out of a literal or a pattern finds what the list finds."""
+    headers = await login("admin")
+    params = {"format": "csv", "q": search, "from": (NOW - timedelta(days=1)).isoformat()}
+    by_the_database = await client.get(EXPORT, params=params, headers=headers)
+    with written_in_python:
+        by_python = await client.get(EXPORT, params=params, headers=headers)
+    assert by_the_database.status_code == by_python.status_code == 200, by_the_database.text
+    assert by_the_database.content == by_python.content
+    listed = await client.get(
+        "/api/v1/reports", params={"q": search, "limit": 100}, headers=headers
+    )
+    numbers = sorted(case["number"] for case in listed.json()["items"])
+    lines = io.StringIO(by_the_database.content.decode("utf-8-sig"), newline="")
+    assert sorted(record[0] for record in list(csv.reader(lines))[1:]) == numbers
+    # (the words as they are: no wildcard, no escape)
+    assert numbers == [awkward.numbers[i] for i in SEARCHES[search]]
+
+
 async def test_the_people_follow_the_case_list_in_both(
     client: httpx.AsyncClient, login: LoginFn, awkward: Ledger, session: AsyncSession
 ) -> None:
-    """The two cells Python puts between PostgreSQL's: in full to the reporter, masked to the
-    community's staff, not at all to a dashboard viewer."""
+    """The reporter's two cells: in full to the reporter, masked to the community's staff, not
+    at all to a dashboard viewer."""
     phone = await session.scalar(select(User.phone).where(User.username == "resident1"))
     assert phone
     first = awkward.numbers[0]  # resident1's

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import random
+
 import httpx
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.phones import mask_phone
-from tests.conftest import LoginFn
+from app.core.phones import mask_phone, masked_phone_sql
+from tests.conftest import PG_URL, LoginFn
 
 
 @pytest.mark.parametrize(
@@ -75,3 +79,28 @@ async def test_staff_see_a_reporters_phone_masked_by_the_rule(
     assert courier["phone"] == mask_phone(me["phone"])
     assert courier["phone"] != me["phone"]
     assert sum(char.isdigit() for char in courier["phone"]) <= len(me["phone"]) // 3
+
+
+@pytest.mark.skipif(not PG_URL, reason="the SQL mask is PostgreSQL's (the ledger written by it)")
+async def test_the_sql_mask_is_the_mask(session: AsyncSession) -> None:
+    """``masked_phone_sql`` (the ledger's, app/stats/ledger_sql.py) masks as ``mask_phone``:
+    numbers of digits alone, with separators anywhere, of separators alone, of other digits,
+    empty and NULL."""
+    draw = random.Random(12)
+    phones: list[str | None] = [
+        None,
+        "",
+        "1",
+        "12",
+        "+",
+        "()",
+        "１２３４５６７",
+        "+86 (0478) 812-3456",
+    ]
+    phones += ["".join(draw.choices("0123456789", k=n)) for n in range(3, 21)]
+    phones += ["".join(draw.choices("0123456789+-() x", k=draw.randint(1, 24))) for _ in range(300)]
+    phones_in = "unnest(CAST(:phones AS text[])) AS phone"
+    statement = text(f"SELECT phone, {masked_phone_sql('phone')} FROM {phones_in}")
+    masked = (await session.execute(statement, {"phones": phones})).all()
+    assert len(masked) == len(phones)
+    assert dict(masked) == {phone: mask_phone(phone) for phone in phones}
