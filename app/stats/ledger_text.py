@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from dataclasses import dataclass
 from typing import Final
 
@@ -51,7 +51,7 @@ async def ledger_text_batches(
     file_format: FileFormat,
     *,
     batch_size: int | None = None,
-) -> AsyncIterator[WrittenRows]:
+) -> AsyncGenerator[WrittenRows, None]:
     """The ledger's rows as the file's text (``csv_written_chunks``, ``xlsx_written_chunks``
     of app/stats/tabular.py write them out), a few hundred rows at a time; read ``batch_size``
     at a time (TEXT_BATCH_SIZE, or BATCH_SIZE where Python writes them), each batch in a
@@ -63,8 +63,10 @@ async def ledger_text_batches(
         batches = _written_by_the_database(sessionmaker, query, file_format, size)
     else:
         batches = _written_in_python(sessionmaker, query, file_format, batch_size or BATCH_SIZE)
-    async for batch in batches:
-        yield batch
+    # Closed with this generator: a download given up stops the batch being read at once.
+    async with contextlib.aclosing(batches):
+        async for batch in batches:
+            yield batch
 
 
 async def _written_by_the_database(
@@ -72,7 +74,7 @@ async def _written_by_the_database(
     query: LedgerQuery,
     file_format: FileFormat,
     batch_size: int,
-) -> AsyncIterator[WrittenRows]:
+) -> AsyncGenerator[WrittenRows, None]:
     """Each batch is read while the one before is written out: PostgreSQL writes the next
     rows' text on one core while this process sends the last ones on the other. At most two
     batches are held, and a connection only while a batch is read."""
@@ -141,7 +143,7 @@ async def _written_in_python(
     query: LedgerQuery,
     file_format: FileFormat,
     batch_size: int,
-) -> AsyncIterator[WrittenRows]:
+) -> AsyncGenerator[WrittenRows, None]:
     written = 1  # the headers' row
     async for batch in ledger_batches(sessionmaker, query, batch_size=batch_size):
         lines = csv_lines(batch) if file_format == "csv" else xlsx_rows(written + 1, LETTERS, batch)

@@ -11,6 +11,7 @@ SQLite. PostgreSQL only: elsewhere the ledger is Python's anyway."""
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import uuid
@@ -23,14 +24,19 @@ import httpx
 import openpyxl
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.auth.principal import Principal
+from app.auth.service import load_grants
 from app.core.clock import FrozenClock
 from app.demo.seed import demo_id
 from app.models import Category, Community, Report, Unit, User
 from app.models.enums import ReportStatus
+from app.reports.queries import ReportFilters
 from app.stats import ledger_text
+from app.stats.ledger import LedgerQuery
+from app.stats.ledger_sql import copy_statement
 from tests.conftest import PG_URL, LoginFn
 from tests.reports.conftest import SubmitFn
 
@@ -317,3 +323,60 @@ async def test_the_people_follow_the_case_list_in_both(
     assert shown["staff1"][1] != phone
     assert "*" in shown["staff1"][1]
     assert shown["viewer"] == (None, None)
+
+
+async def test_a_download_given_up_mid_batch_leaves_the_connections_sound(
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    login: LoginFn,
+    awkward: Ledger,
+    session: AsyncSession,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A client that goes away while the next batch's COPY is under way (each batch made to
+    take a minute): the batch is cancelled, on the server too, the connection goes back to the
+    pool usable (or is dropped), and the next download is whole."""
+    headers = await login("admin")
+    whole = await download(client, headers, "csv")
+    admin = (await session.scalars(select(User).where(User.username == "admin"))).one()
+    principal = Principal(admin.id, "admin", await load_grants(session, admin.id))
+    query = LedgerQuery(principal, ReportFilters(), NOW)
+    statement = copy_statement
+
+    def slow(*args: Any) -> str:
+        # (the sleep first: pg_stat_activity shows a statement's first kilobyte)
+        return (
+            "WITH slow AS MATERIALIZED (SELECT pg_sleep(60)) SELECT batch.* "
+            f"FROM ({statement(*args)}) AS batch WHERE (SELECT count(*) FROM slow) = 1"
+        )
+
+    monkeypatch.setattr(ledger_text, "copy_statement", slow)
+    running = text(
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+        "AND state = 'active' AND query LIKE '%pg_sleep%' AND pid <> pg_backend_pid()"
+    )
+
+    async def batches_running() -> int:
+        count = await session.scalar(running)
+        await session.rollback()  # (the activity is read once a transaction)
+        return int(count or 0)
+
+    monkeypatch.setattr(ledger_text, "TEXT_BATCH_SIZE", {"csv": 2, "xlsx": 2})
+    for _ in range(3):  # more downloads given up than the pool keeps idle connections
+        batches = ledger_text.ledger_text_batches(app.state.sessionmaker, query, "csv")
+        reading_the_first = asyncio.ensure_future(anext(batches))
+        for _ in range(200):  # until the first batch's COPY is under way
+            if await batches_running():
+                break
+            await asyncio.sleep(0.05)
+        else:
+            raise AssertionError("the batch's COPY never started")
+        reading_the_first.cancel()
+        # Not a minute: the batch's COPY is cancelled, not waited for.
+        done, _ = await asyncio.wait({reading_the_first}, timeout=10)
+        assert done, "the batch's COPY was waited for"
+        assert reading_the_first.cancelled()
+        await asyncio.wait_for(batches.aclose(), timeout=10)
+        assert await batches_running() == 0
+    monkeypatch.setattr(ledger_text, "copy_statement", statement)
+    assert await download(client, headers, "csv") == whole
