@@ -305,6 +305,53 @@ async def test_the_filters_written_into_the_statement_are_the_filters(
     assert numbers == [awkward.numbers[i] for i in SEARCHES[search]]
 
 
+# Every filter of the case list, each written into the statement as literals.
+FILTERS: list[dict[str, Any]] = [
+    {"status": ["submitted", "accepted"]},
+    {"category": "chaotic_parking"},
+    {"community_id": "the first case's"},
+    {"region_id": str(demo_id("region", "杭锦后旗"))},
+    {"unit_id": LEAD_UNIT},
+    {"mine": "true"},
+    {"overdue": "true"},
+    {"bbox": "100,30,120,50"},
+    {"near": "40.75,107.4,50000"},
+    {"created_to": (NOW + timedelta(days=1)).isoformat(), "sort": "created_at"},
+]
+
+
+@pytest.mark.parametrize("filters", FILTERS, ids=lambda filters: ",".join(filters))
+@pytest.mark.parametrize("username", ["supervisor", "resident1"])
+async def test_every_list_filter_is_the_list_s(
+    client: httpx.AsyncClient,
+    login: LoginFn,
+    awkward: Ledger,
+    written_in_python: Any,
+    filters: dict[str, Any],
+    username: str,
+) -> None:
+    """Each of the list's filters, written into the batch's statement as literals, gives the
+    Python writer's file and the list's cases: for a supervisor (a region's subtree) and a
+    resident (their own reports)."""
+    headers = await login(username)
+    if "community_id" in filters:
+        first = await client.get(
+            "/api/v1/reports", params={"q": awkward.numbers[0]}, headers=await login("admin")
+        )
+        filters = {"community_id": first.json()["items"][0]["community"]["id"]}
+    params = {"format": "csv", **filters}
+    by_the_database = await client.get(EXPORT, params=params, headers=headers)
+    assert by_the_database.status_code == 200, by_the_database.text
+    with written_in_python:
+        by_python = await client.get(EXPORT, params=params, headers=headers)
+    assert by_the_database.content == by_python.content
+    listed = await client.get("/api/v1/reports", params={**filters, "limit": 100}, headers=headers)
+    assert listed.status_code == 200, listed.text
+    lines = io.StringIO(by_the_database.content.decode("utf-8-sig"), newline="")
+    numbers = sorted(record[0] for record in list(csv.reader(lines))[1:])
+    assert numbers == sorted(case["number"] for case in listed.json()["items"])
+
+
 async def test_the_people_follow_the_case_list_in_both(
     client: httpx.AsyncClient, login: LoginFn, awkward: Ledger, session: AsyncSession
 ) -> None:
