@@ -110,9 +110,9 @@ _SHOWN = (
     Report.resolve_due_at,
 )
 PLACE_REGION = aliased(Region)
-# What People reads of a case, in the order of People.READS: what its view of the case's people
-# depends on (with the paths as ``case_with_paths`` joins them: the owning region's and the
-# community's region's), and the people.
+# What People reads of a case: what its view of the case's people depends on (with the paths as
+# ``case_with_paths`` joins them: the owning region's and the community's region's), and the
+# people. (PostgreSQL's ledger decides the same in SQL: app/stats/ledger_sql.py.)
 PEOPLE_COLUMNS = (
     Report.reporter_id,
     Report.community_id,
@@ -194,10 +194,6 @@ class People:
     community, owning region, community's region and whether the caller reported it
     (app/cases/visibility.py), and a ledger has few of those; so has it of reporters' phones.
     Each is worked out once."""
-
-    # What ``cells`` reads of a row: all it decides by (app/stats/ledger_text.py has the cells
-    # written once for all the rows alike in these).
-    READS: Final = tuple(column.key for column in PEOPLE_COLUMNS)
 
     def __init__(self, principal: Principal) -> None:
         self.principal = principal

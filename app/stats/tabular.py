@@ -149,14 +149,6 @@ def _csv_head(headers: Sequence[str]) -> bytes:
     return UTF8_BOM + _take(buffer)
 
 
-def csv_fields(values: Sequence[Cell]) -> str:
-    """Cells as a CSV line writes them, without the line's end: a piece of a line whose other
-    fields were written elsewhere (app/stats/ledger_sql.py), to go between two commas."""
-    buffer = io.StringIO()
-    _csv_writer(buffer).writerow([_csv_cell(value) for value in values])
-    return buffer.getvalue()[: -len(CSV_LINE_END)]
-
-
 async def csv_chunks(headers: Sequence[str], rows: Rows) -> AsyncIterator[bytes]:
     """A CSV file: UTF-8 with a byte order mark (so that Excel reads it as UTF-8), rows ended by
     a line feed (as COPY ends them; Excel, WPS and LibreOffice read them), a header row first;
