@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from app.core.sql import sql_string
+
 # Kept as they are when a number is masked; everything else counts as a digit.
 PHONE_SEPARATORS = frozenset("+-() ")
 
@@ -51,12 +53,8 @@ def masked_phone_sql(phone: str) -> str:
         f"count(*) FILTER (WHERE {is_digit}) OVER () AS d "
         f"FROM unnest(string_to_array({phone}, NULL)) WITH ORDINALITY AS c(ch, i)) AS digits)"
     )
-    without_separators = f"translate({phone}, {_sql_text(''.join(sorted(PHONE_SEPARATORS)))}, '')"
+    without_separators = f"translate({phone}, {sql_string(''.join(sorted(PHONE_SEPARATORS)))}, '')"
     return (
         f"CASE WHEN {phone} IS NULL THEN NULL WHEN {without_separators} = {phone} "
         f"THEN {sliced} ELSE coalesce({by_character}, '') END"
     )
-
-
-def _sql_text(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"

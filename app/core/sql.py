@@ -12,6 +12,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
 
+def sql_string(text: str) -> str:
+    """``text`` as an SQL string literal (standard_conforming_strings: only quotes doubled), for
+    SQL written as text (the ledger's cells, app/stats/tabular_sql.py; phone masks)."""
+    return "'" + text.replace("'", "''") + "'"
+
+
 def member_of(session: AsyncSession, column: Any, values: Collection[Any]) -> ColumnElement[bool]:
     """``column`` is one of ``values``: ``column = ANY(:values)`` with one array parameter on
     PostgreSQL, ``column IN (…)`` elsewhere.

@@ -47,6 +47,7 @@ from app.auth.principal import Principal
 from app.cases.visibility import sees_people
 from app.core.phones import masked_phone_sql
 from app.core.pruning import KeyFollowsTime, within_period
+from app.core.sql import sql_string
 from app.labels.service import labels_in
 from app.models import Job, Region, Report, Unit, User
 from app.models.enums import JobStatus, ReportStatus
@@ -65,7 +66,6 @@ from app.stats.tabular_sql import (
     csv_value,
     excel_serial,
     joined,
-    sql_string,
     xlsx_cell,
 )
 

@@ -19,6 +19,7 @@ from datetime import timedelta
 from enum import Enum
 from typing import Final
 
+from app.core.sql import sql_string
 from app.core.workcalendar import CHINA_TZ
 from app.stats.tabular import (
     EXCEL_EPOCH,
@@ -47,11 +48,6 @@ class SqlColumn:
     sql: str
     kind: Kind = Kind.TEXT
     labels: Mapping[str, str] | None = None
-
-
-def sql_string(text: str) -> str:
-    """``text`` as an SQL string literal (standard_conforming_strings: only quotes doubled)."""
-    return "'" + text.replace("'", "''") + "'"
 
 
 # China's wall clock as tabular.wall_clock reads it: a fixed offset, as CHINA_TZ is (a zone's

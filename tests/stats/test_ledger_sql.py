@@ -43,6 +43,7 @@ from tests.reports.conftest import SubmitFn
 pytestmark = pytest.mark.skipif(not PG_URL, reason="the ledger is written by PostgreSQL")
 
 EXPORT = "/api/v1/reports/export"
+CSV: dict[str, Any] = {"format": "csv"}
 # The moment of every download (the hold still running is as long in each); tokens are issued
 # and checked by the same clock.
 NOW = datetime.now(UTC).replace(microsecond=345_678)
@@ -215,15 +216,40 @@ def cells(content: bytes) -> list[tuple[Any, ...]]:
     return list(sheet.iter_rows(values_only=True))
 
 
+async def both_writers(
+    client: httpx.AsyncClient,
+    headers: dict[str, str],
+    params: dict[str, Any],
+    written_in_python: Any,
+) -> tuple[bytes, bytes]:
+    """The same download written by PostgreSQL, then by Python."""
+    by_the_database = await client.get(EXPORT, params=params, headers=headers)
+    assert by_the_database.status_code == 200, by_the_database.text
+    with written_in_python:
+        by_python = await client.get(EXPORT, params=params, headers=headers)
+    assert by_python.status_code == 200, by_python.text
+    return by_the_database.content, by_python.content
+
+
+def case_numbers(csv_file: bytes) -> list[str]:
+    lines = io.StringIO(csv_file.decode("utf-8-sig"), newline="")
+    return sorted(record[0] for record in list(csv.reader(lines))[1:])
+
+
+async def listed_numbers(
+    client: httpx.AsyncClient, headers: dict[str, str], filters: dict[str, Any]
+) -> list[str]:
+    listed = await client.get("/api/v1/reports", params={**filters, "limit": 100}, headers=headers)
+    assert listed.status_code == 200, listed.text
+    return sorted(case["number"] for case in listed.json()["items"])
+
+
 async def test_the_csv_is_python_s_byte_for_byte(
     client: httpx.AsyncClient, login: LoginFn, awkward: Ledger, written_in_python: Any
 ) -> None:
     for username in CALLERS:
-        headers = await login(username)
-        by_the_database = await download(client, headers, "csv")
-        with written_in_python:
-            by_python = await download(client, headers, "csv")
-        assert by_the_database == by_python, username
+        files = await both_writers(client, await login(username), CSV, written_in_python)
+        assert files[0] == files[1], username
     assert written_in_python.python_batches == len(CALLERS)
     # The awkward cases are there (the admin's file), each a record of its own.
     admin = await download(client, await login("admin"), "csv")
@@ -242,10 +268,10 @@ async def test_the_sheet_is_python_s_cell_for_cell(
     client: httpx.AsyncClient, login: LoginFn, awkward: Ledger, written_in_python: Any
 ) -> None:
     for username in CALLERS:
-        headers = await login(username)
-        by_the_database = await download(client, headers, "xlsx")
-        with written_in_python:
-            by_python = await download(client, headers, "xlsx")
+        params = {"format": "xlsx"}
+        by_the_database, by_python = await both_writers(
+            client, await login(username), params, written_in_python
+        )
         # The sheet's XML itself, and what a reader makes of it.
         assert sheet_xml(by_the_database) == sheet_xml(by_python), username
         assert cells(by_the_database) == cells(by_python), username
@@ -289,20 +315,13 @@ async def test_the_filters_written_into_the_statement_are_the_filters(
     """COPY takes no parameters: the list's filters are written into its statement as SQL
     literals. Text that would break out of a literal or a pattern finds what the list finds."""
     headers = await login("admin")
-    params = {"format": "csv", "q": search, "from": (NOW - timedelta(days=1)).isoformat()}
-    by_the_database = await client.get(EXPORT, params=params, headers=headers)
-    with written_in_python:
-        by_python = await client.get(EXPORT, params=params, headers=headers)
-    assert by_the_database.status_code == by_python.status_code == 200, by_the_database.text
-    assert by_the_database.content == by_python.content
-    listed = await client.get(
-        "/api/v1/reports", params={"q": search, "limit": 100}, headers=headers
-    )
-    numbers = sorted(case["number"] for case in listed.json()["items"])
-    lines = io.StringIO(by_the_database.content.decode("utf-8-sig"), newline="")
-    assert sorted(record[0] for record in list(csv.reader(lines))[1:]) == numbers
+    filters = {"q": search, "created_from": (NOW - timedelta(days=1)).isoformat()}
+    file, by_python = await both_writers(client, headers, {**CSV, **filters}, written_in_python)
+    assert file == by_python
+    numbers = await listed_numbers(client, headers, filters)
+    assert case_numbers(file) == numbers
     # (the words as they are: no wildcard, no escape)
-    assert numbers == [awkward.numbers[i] for i in SEARCHES[search]]
+    assert numbers == sorted(awkward.numbers[i] for i in SEARCHES[search])
 
 
 # Every filter of the case list, each written into the statement as literals.
@@ -339,17 +358,9 @@ async def test_every_list_filter_is_the_list_s(
             "/api/v1/reports", params={"q": awkward.numbers[0]}, headers=await login("admin")
         )
         filters = {"community_id": first.json()["items"][0]["community"]["id"]}
-    params = {"format": "csv", **filters}
-    by_the_database = await client.get(EXPORT, params=params, headers=headers)
-    assert by_the_database.status_code == 200, by_the_database.text
-    with written_in_python:
-        by_python = await client.get(EXPORT, params=params, headers=headers)
-    assert by_the_database.content == by_python.content
-    listed = await client.get("/api/v1/reports", params={**filters, "limit": 100}, headers=headers)
-    assert listed.status_code == 200, listed.text
-    lines = io.StringIO(by_the_database.content.decode("utf-8-sig"), newline="")
-    numbers = sorted(record[0] for record in list(csv.reader(lines))[1:])
-    assert numbers == sorted(case["number"] for case in listed.json()["items"])
+    file, by_python = await both_writers(client, headers, {**CSV, **filters}, written_in_python)
+    assert file == by_python
+    assert case_numbers(file) == await listed_numbers(client, headers, filters)
 
 
 async def test_the_people_follow_the_case_list_in_both(
