@@ -52,10 +52,10 @@ def measured_columns() -> list[Any]:
 
 
 # long: one labelled column per measure, each a line of the definitions table
-def measure_columns(now: datetime, case: Any) -> list[ColumnElement[Any]]:
-    """The measures at ``now`` over the columns of ``measured_columns`` (``case``), labelled
-    as app/models/stats.py names them."""
-    moment = literal(now, Report.created_at.type)
+def measure_columns(now: datetime | ColumnElement[datetime], case: Any) -> list[ColumnElement[Any]]:
+    """The measures at ``now`` (a moment, or a parameter holding it) over the columns of
+    ``measured_columns`` (``case``), labelled as app/models/stats.py names them."""
+    moment = now if isinstance(now, ColumnElement) else literal(now, Report.created_at.type)
     is_open = case.status.in_(OPEN_STATUS_VALUES)
     overdue_open = or_(
         and_(case.status == RS.submitted.value, case.accept_due_at < moment),

@@ -25,6 +25,7 @@ from app.stats.selection import (
     check_community,
     check_region,
     check_unit,
+    one_community,
     region_filter,
     scope_of,
 )
@@ -124,6 +125,7 @@ async def stats_query(
         unit_id=unit_id,
         categories=codes,
         partitioned=prunes(session),
+        cached_plan_fits=region_id is None and one_community(principal),
     )
 
 

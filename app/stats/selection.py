@@ -7,7 +7,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import ColumnElement, Select, false, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -39,6 +39,22 @@ class StatsQuery:
     # Whether the cases are in month partitions here (PostgreSQL): a period also bounds their
     # ids, so that only its months are read.
     partitioned: bool = False
+    # Whether a plan made once for a statement fits every call (``one_community``): the
+    # statistics are otherwise planned for each call's values (app/stats/deps.py).
+    cached_plan_fits: bool = False
+
+
+def one_community(principal: Principal) -> bool:
+    """Whether the caller's scope is one community's cases (its staff, nothing else): the
+    scope is then an equality (``scope_of``), and a statement over its cases reads that
+    community's index whatever the community and the period, a plan made without the values
+    as well as one made for them."""
+    return (
+        not principal.is_admin
+        and not principal.region_paths(*REGION_ROLES)
+        and not principal.scope_ids(Role.unit_staff)
+        and len(principal.scope_ids(*STAFF_ROLES)) == 1
+    )
 
 
 def region_subtree(
@@ -60,6 +76,17 @@ async def _subtree(session: AsyncSession, paths: list[str]) -> tuple[list[Any], 
     return regions, communities
 
 
+def _one_of(session: AsyncSession, column: Any, ids: list[Any]) -> ColumnElement[bool]:
+    """``column`` is one of ``ids``: an equality for one (most callers have one community), so
+    that a plan kept for the statement reads the place's index, which it cannot know to do
+    for an array of unknown length (app/core/sql.member_of)."""
+    if not ids:
+        return false()
+    if len(ids) == 1:
+        return cast(ColumnElement[bool], column == ids[0])
+    return member_of(session, column, ids)
+
+
 def _in_places(
     session: AsyncSession, regions: list[Any], communities: list[Any]
 ) -> ColumnElement[bool]:
@@ -68,8 +95,8 @@ def _in_places(
     lists of ids, read beforehand: each arm then reads its (…, created_at) index for the
     period, where a sub-select in an OR leaves PostgreSQL no index to use."""
     return or_(
-        member_of(session, Report.region_id, regions) if regions else false(),
-        member_of(session, Report.community_id, communities) if communities else false(),
+        _one_of(session, Report.region_id, regions),
+        _one_of(session, Report.community_id, communities),
     )
 
 
@@ -82,7 +109,7 @@ async def scope_of(session: AsyncSession, principal: Principal) -> ColumnElement
     if paths := principal.region_paths(*REGION_ROLES):
         branches.append(_in_places(session, *await _subtree(session, paths)))
     if communities := principal.scope_ids(*STAFF_ROLES):
-        branches.append(member_of(session, Report.community_id, communities))
+        branches.append(_one_of(session, Report.community_id, list(communities)))
     if units := principal.scope_ids(Role.unit_staff):
         branches.append(Report.id.in_(select(Job.report_id).where(Job.unit_id.in_(units))))
     # The reports a supervisor or a unit's staff filed themselves elsewhere are not counted:

@@ -146,7 +146,7 @@ async def test_the_cases_not_settled_are_read_from_their_own_index(walked: Scena
         days = kept_days(query)
         assert days is not None
         rows = stats_measures._unkept_rows(query, (), days)
-        compiled = rows.select().compile(
+        compiled = rows.compile(
             dialect=session.get_bind().dialect, compile_kwargs={"render_postcompile": True}
         )
         parameters = compiled.construct_params()
