@@ -41,7 +41,7 @@ def xlsx_rows(content: bytes) -> int:
     """The rows of the first sheet of an .xlsx, the header aside."""
     with zipfile.ZipFile(io.BytesIO(content)) as book:
         name = next(n for n in book.namelist() if n.startswith("xl/worksheets/"))
-        return book.read(name).count(b"<row ") - 1
+        return book.read(name).count(b"</row>") - 1
 
 
 async def download(

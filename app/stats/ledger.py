@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
 
-from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy import ColumnElement, Select, func, literal, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
 
@@ -158,22 +158,43 @@ def _after(row: Any) -> ColumnElement[bool]:
     return after_cursor(LEDGER_ORDER, (row.created_at, row.id))
 
 
+def _through(row: Any) -> ColumnElement[bool]:
+    """The cases up to ``row`` in the ledger's order, ``row`` included."""
+    keys = tuple_(Report.created_at, Report.id)
+    return keys <= tuple_(
+        literal(row.created_at, Report.created_at.type), literal(row.id, Report.id.type)
+    )
+
+
 def page_statement(
     session: AsyncSession,
     query: LedgerQuery,
     last: Any,
     batch_size: int,
     cases: Select[*tuple[Any, ...]] | None = None,
+    through: Any = None,
 ) -> Select[*tuple[Any, ...]]:
     """The ``batch_size`` cases after ``last`` (a row of the batch before, or None), with what
-    their rows show (``cases``: ``cases_statement`` or one made from it)."""
-    page = (cases_statement(query) if cases is None else cases).limit(batch_size)
+    their rows show (``cases``: ``cases_statement`` or one made from it); or, ``through`` a
+    row (``batch_end_statement``'s), every case after ``last`` up to it, however many."""
+    page = cases_statement(query) if cases is None else cases
+    page = page.limit(batch_size) if through is None else page.where(_through(through))
     if last is not None:
         page = page.where(_after(last))
     if prunes(session):  # the months from the last row's to the period's end alone
         start = query.filters.created_from if last is None else last.created_at
         page = page.where(*within_period(FILED_AT_ID, start, query.filters.created_to))
     return page
+
+
+def batch_end_statement(
+    session: AsyncSession, query: LedgerQuery, last: Any, batch_size: int
+) -> Select[*tuple[Any, ...]]:
+    """The keys (``created_at``, ``id``) of the ``batch_size``-th case after ``last``: where a
+    whole batch after ``last`` ends; no row when fewer are left. A batch read ``through`` them
+    needs nothing of the batch before but where it ends, so batches can be read side by side."""
+    keys = cases_statement(query, lead_unit=False).with_only_columns(Report.created_at, Report.id)
+    return page_statement(session, query, last, batch_size, keys).offset(batch_size - 1).limit(1)
 
 
 def _held_hours(row: Any, now: datetime) -> float:

@@ -24,7 +24,6 @@ from sqlalchemy import (
     ColumnElement,
     DateTime,
     Float,
-    Integer,
     Select,
     Subquery,
     Text,
@@ -59,7 +58,7 @@ from app.stats.ledger import (
     cases_statement,
     page_statement,
 )
-from app.stats.tabular import ROW_END, column_letters, row_xml
+from app.stats.tabular import ROW_END, row_xml
 from app.stats.tabular_sql import (
     Kind,
     SqlColumn,
@@ -85,8 +84,9 @@ _MOMENTS: Final = (
     "accept_due_at",
     "resolve_due_at",
 )
-LETTERS: Final = column_letters(len(LEDGER_HEADERS))
-_PEOPLE_AT: Final = LEDGER_HEADERS.index("上报人")  # the reporter, then the phone number
+_PEOPLE_AT: Final = LEDGER_HEADERS.index("上报人")
+# The batch's end line sorts after its rows, however many (a bigint's greatest value).
+_AFTER_EVERY_ROW: Final = 2**63 - 1  # the reporter, then the phone number
 
 
 def _column(name: str, kind: Kind = Kind.TEXT, vocabulary: str | None = None) -> SqlColumn:
@@ -158,16 +158,11 @@ def _row_xml() -> str:
     """The SQL of a row's ``<row>`` element, its line's end aside (COPY ends each line)."""
     before, after = _cells_around_the_people()
     columns = (*before, _column("shown_name"), _column("shown_phone"), *after)
-    number = f"{_CASE}.row_number"
-    start, end = row_xml("\0", "\1").split("\0")
-    between, end = end.split("\1")
+    start, end = row_xml("\0").split("\0")
     serials = {f"{_CASE}.{moment}": f"{_CASE}.{moment}_serial" for moment in _MOMENTS}
     return joined(
-        [sql_string(start), number, sql_string(between)]
-        + [
-            xlsx_cell(column, letter, number, serials.get(column.sql))
-            for column, letter in zip(columns, LETTERS, strict=True)
-        ]
+        [sql_string(start)]
+        + [xlsx_cell(column, serials.get(column.sql)) for column in columns]
         + [sql_string(end.removesuffix(ROW_END))]
     )
 
@@ -193,19 +188,15 @@ def _double(number: float) -> ColumnElement[float]:
     return literal_column(f"{number!r}::float8", Float)
 
 
-def _worked_out(
-    query: LedgerQuery, file_format: FileFormat, written: int
-) -> list[ColumnElement[Any]]:
+def _worked_out(query: LedgerQuery, file_format: FileFormat) -> list[ColumnElement[Any]]:
     """What a row reads more than once, worked out once with the case: the hold's hours and,
-    in the sheet, the row's number and each date's serial number."""
+    in the sheet, each date's serial number."""
     in_the_batch = func.row_number().over(order_by=(Report.created_at, Report.id))
     columns: list[ColumnElement[Any]] = [
         _held_hours(query.now),
         in_the_batch.label("batch_row"),  # (the last, BatchEnd's, found by it: no sort)
     ]
     if file_format == "xlsx":
-        number = literal(written, Integer) + in_the_batch
-        columns.append(cast(number, Text).label("row_number"))  # as text: in every cell's ref
         columns += [
             literal_column(excel_serial(f"{_REPORTS}.{moment}"), Float).label(f"{moment}_serial")
             for moment in _MOMENTS
@@ -245,19 +236,19 @@ def copy_statement(
     last: Any,
     batch_size: int,
     file_format: FileFormat,
-    written: int,
+    through: Any = None,
 ) -> str:
-    """The batch after ``last`` (a ``BatchEnd``, None: the first) as the statement COPY writes
-    out, all values written into it (the sheet's rows numbered after ``written``): in CSV, each
-    row's cells; for the sheet, each row's ``<row>`` (COPY's text format, one column). A last
-    line follows the rows: how many there were and the keys of the last (``BatchEnd.read``),
-    where the next batch starts."""
+    """The batch after ``last`` (a ``BatchEnd``, None: the first), ``batch_size`` cases or
+    those up to ``through`` (``page_statement``), as the statement COPY writes out, all values
+    written into it: in CSV, each row's cells; for the sheet, each row's ``<row>`` (COPY's text
+    format, one column). A last line follows the rows: how many there were and the keys of the
+    last (``BatchEnd.read``), where the next batch starts."""
     cases = (
         cases_statement(query, lead_unit=False)
         .add_columns(*_people(query.principal))
-        .add_columns(*_worked_out(query, file_format, written))
+        .add_columns(*_worked_out(query, file_format))
     )
-    page = page_statement(session, query, last, batch_size, cases).cte(_CASE)
+    page = page_statement(session, query, last, batch_size, cases, through).cte(_CASE)
     start = query.filters.created_from if last is None else last.created_at
     lead = _lead_units(page, within_period(_JOBS_CASE, start, query.filters.created_to))
     texts = _csv_values() if file_format == "csv" else (_row_xml(),)
@@ -271,7 +262,7 @@ def copy_statement(
     end: Select[*tuple[Any, ...]] = select(
         literal_column(BatchEnd.SQL.format(cases=_CASE)).label("cell0"),
         *(null().label(f"cell{i}") for i in range(1, len(cells))),
-        literal_column(str(batch_size + 1)).label("batch_row"),  # after every row
+        literal_column(str(_AFTER_EVERY_ROW)).label("batch_row"),
     )
     both = union_all(rows, end).subquery("ledger_rows")
     statement = select(*(both.c[f"cell{i}"] for i in range(len(cells)))).order_by(both.c.batch_row)

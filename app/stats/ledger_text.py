@@ -6,22 +6,25 @@ transaction of its own."""
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 from collections.abc import AsyncGenerator
 from dataclasses import dataclass
-from typing import Final
+from typing import Any, Final
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.core.sql import settings_for_the_block
-from app.stats.ledger import BATCH_SIZE, LedgerQuery, ledger_batches
-from app.stats.ledger_sql import LETTERS, BatchEnd, FileFormat, copy_statement
+from app.stats.ledger import BATCH_SIZE, LedgerQuery, batch_end_statement, ledger_batches
+from app.stats.ledger_sql import BatchEnd, FileFormat, copy_statement
 from app.stats.tabular import csv_lines, xlsx_rows
 
 # Cases read a batch, by format. Each batch's statement is planned anew, some 10 ms at a time
-# over the months of cases and of jobs, and sorts its rows; two batches are held at a time, as
-# bytes: some 17 MB of CSV, or 16 MB of the sheet's rows.
+# over the months of cases and of jobs, and sorts its rows; three batches are held at a time,
+# as bytes: some 17 MB of CSV each, or 12 MB of the sheet's rows.
 TEXT_BATCH_SIZE: Final[dict[FileFormat, int]] = {"csv": 50_000, "xlsx": 10_000}
+# Batches read side by side: PostgreSQL writes each one's text on a core of its own.
+READ_AT_ONCE: Final = 2
 # What is handed on at a time: a few hundred rows.
 _PIECE_BYTES: Final = 256 * 1024
 # A batch's transaction: the memory to sort and join a batch's rows without temporary files
@@ -75,57 +78,82 @@ async def _written_by_the_database(
     file_format: FileFormat,
     batch_size: int,
 ) -> AsyncGenerator[WrittenRows, None]:
-    """Each batch is read while the one before is written out: PostgreSQL writes the next
-    rows' text on one core while this process sends the last ones on the other. At most two
-    batches are held, and a connection only while a batch is read."""
-    written = 1  # the headers' row
-    reading = asyncio.ensure_future(
-        _copied(sessionmaker, query, file_format, None, written, batch_size)
-    )
+    """READ_AT_ONCE batches are read side by side while the one before them is written out:
+    PostgreSQL writes their rows' text on two cores, and this process sends the rows before.
+    Each batch but the last is read through the keys where it ends (``batch_end_statement``,
+    found first): the cases up to them, whatever was filed or removed meanwhile, so that the
+    batches meet with no case missed or read twice. The last one (fewer than ``batch_size``
+    cases were left) is read as a page; should it be whole (cases filed meanwhile), more
+    batches follow after it."""
+    reading: collections.deque[asyncio.Future[tuple[bytes, BatchEnd]]] = collections.deque()
+    after: Any = None  # where the next batch starts (None: at the beginning)
+    all_started = False
+
+    async def start_more() -> None:
+        nonlocal after, all_started
+        while not all_started and len(reading) < READ_AT_ONCE:
+            through = await _batch_end(sessionmaker, query, after, batch_size)
+            batch = _copied(sessionmaker, query, file_format, after, through, batch_size)
+            reading.append(asyncio.ensure_future(batch))
+            if through is None:
+                all_started = True
+            else:
+                after = through
+
     try:
-        while True:
-            data, end = await reading
-            written += end.rows
-            more = end.rows == batch_size
-            if more:
-                reading = asyncio.ensure_future(
-                    _copied(sessionmaker, query, file_format, end, written, batch_size)
-                )
+        await start_more()
+        while reading:
+            data, end = await reading.popleft()
+            if not reading and all_started and end.rows == batch_size:
+                all_started, after = False, end  # the last page was whole: more may follow
+            await start_more()
             handed = 0
             for start in range(0, len(data), _PIECE_BYTES):
                 piece = data[start : start + _PIECE_BYTES]
                 rows = end.rows * (start + len(piece)) // len(data) - handed
                 handed += rows
                 yield WrittenRows(piece, rows)
-                # The reading of the next batch goes on: its round trips need the event loop,
-                # which a writer that never waits (a fast client's) would otherwise not hand.
+                # The reading of the next batches goes on: their round trips need the event
+                # loop, which a writer that never waits (a fast client's) would otherwise not
+                # hand.
                 await asyncio.sleep(0)
-            if not more:
-                return
     finally:
-        if not reading.done():  # the download was given up
-            reading.cancel()
+        for batch in reading:  # the download was given up
+            batch.cancel()
+        for batch in reading:
             with contextlib.suppress(asyncio.CancelledError):
-                await reading
+                await batch
+
+
+async def _batch_end(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    query: LedgerQuery,
+    last: Any,
+    batch_size: int,
+) -> Any:
+    """The keys where the whole batch after ``last`` ends, or None: fewer cases are left."""
+    async with sessionmaker() as session, settings_for_the_block(session, _BATCH_SETTINGS):
+        statement = batch_end_statement(session, query, last, batch_size)
+        return (await session.execute(statement)).one_or_none()
 
 
 async def _copied(
     sessionmaker: async_sessionmaker[AsyncSession],
     query: LedgerQuery,
     file_format: FileFormat,
-    last: BatchEnd | None,
-    written: int,
+    last: Any,
+    through: Any,
     batch_size: int,
 ) -> tuple[bytes, BatchEnd]:
-    """The batch after ``last`` (None: the first) as COPY writes it, its rows numbered after
-    ``written``; and where it ended (its last line, cut off)."""
+    """The batch after ``last`` (None: the first), through the keys ``through`` or
+    ``batch_size`` cases, as COPY writes it; and where it ended (its last line, cut off)."""
     chunks: list[bytes] = []
 
     async def keep(chunk: bytes) -> None:
         chunks.append(chunk)
 
     async with sessionmaker() as session, settings_for_the_block(session, _BATCH_SETTINGS):
-        statement = copy_statement(session, query, last, batch_size, file_format, written)
+        statement = copy_statement(session, query, last, batch_size, file_format, through)
         connection = await (await session.connection()).get_raw_connection()
         assert connection.driver_connection is not None  # (asyncpg's)
         await connection.driver_connection.copy_from_query(
@@ -144,8 +172,6 @@ async def _written_in_python(
     file_format: FileFormat,
     batch_size: int,
 ) -> AsyncGenerator[WrittenRows, None]:
-    written = 1  # the headers' row
     async for batch in ledger_batches(sessionmaker, query, batch_size=batch_size):
-        lines = csv_lines(batch) if file_format == "csv" else xlsx_rows(written + 1, LETTERS, batch)
+        lines = csv_lines(batch) if file_format == "csv" else xlsx_rows(batch)
         yield WrittenRows("".join(lines).encode(), len(lines))
-        written += len(batch)

@@ -30,7 +30,7 @@ import zipfile
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Sequence
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Final
 from xml.sax.saxutils import escape
 
 from app.core.workcalendar import CHINA_TZ
@@ -216,18 +216,6 @@ def _take(buffer: io.StringIO) -> bytes:
 _EXCEL_ESCAPE = re.compile("_(x[0-9A-Fa-f]{4}_)")
 
 
-def column_letters(count: int) -> list[str]:
-    """A, B, …, Z, AA, AB, …: the names of the first ``count`` columns."""
-    names = []
-    for number in range(1, count + 1):
-        name = ""
-        while number:
-            number, rest = divmod(number - 1, 26)
-            name = chr(ord("A") + rest) + name
-        names.append(name)
-    return names
-
-
 def _text_xml(text: str) -> str:
     text = NOT_IN_XML.sub("", text[:MAX_CELL_CHARS])
     if "_x" in text:
@@ -250,19 +238,26 @@ def text_xml(text: str) -> str:
     return _text_xml(neutralise(text))
 
 
-def inline_string_xml(ref: str, body: str, style: str = "") -> str:
+# A cell's place is its place in its row, and a row's its place in the sheet: no cell or row
+# names its reference (``r``, optional in SpreadsheetML), an empty cell is written as one, and
+# a sheet's rows can be written by parts that do not know each other's lengths (the ledger's
+# batches, read two at a time: app/stats/ledger_text.py). A fifth of the XML less, too.
+EMPTY_CELL: Final = "<c/>"
+
+
+def inline_string_xml(body: str, style: str = "") -> str:
     """A text cell: ``body`` is its text as ``text_xml`` writes it."""
     # xml:space="preserve": spaces at either end are part of the text.
-    return f'<c r="{ref}" t="inlineStr"{style}><is><t xml:space="preserve">{body}</t></is></c>'
+    return f'<c t="inlineStr"{style}><is><t xml:space="preserve">{body}</t></is></c>'
 
 
-def number_xml(ref: str, number: str) -> str:
-    return f'<c r="{ref}"><v>{number}</v></c>'
+def number_xml(number: str) -> str:
+    return f"<c><v>{number}</v></c>"
 
 
-def datetime_xml(ref: str, serial: str) -> str:
+def datetime_xml(serial: str) -> str:
     """A date and time cell: ``serial`` is the day number (``excel_serial``) as text."""
-    return f'<c r="{ref}" s="{DATETIME_STYLE}"><v>{serial}</v></c>'
+    return f'<c s="{DATETIME_STYLE}"><v>{serial}</v></c>'
 
 
 def excel_serial(value: datetime) -> float:
@@ -270,85 +265,75 @@ def excel_serial(value: datetime) -> float:
     return (wall_clock(value) - EXCEL_EPOCH).total_seconds() / 86_400
 
 
-def _inline_string(ref: str, text: str, style: str = "") -> str:
-    return inline_string_xml(ref, text_xml(text), style)
+def _inline_string(text: str, style: str = "") -> str:
+    return inline_string_xml(text_xml(text), style)
 
 
-def _cell_xml(ref: str, value: Cell) -> str:
+def _cell_xml(value: Cell) -> str:
     if value is None:
-        return ""
+        return EMPTY_CELL
     if isinstance(value, str):
-        return _inline_string(ref, value)
+        return _inline_string(value)
     if isinstance(value, bool):
-        return f'<c r="{ref}" t="b"><v>{int(value)}</v></c>'
+        return f'<c t="b"><v>{int(value)}</v></c>'
     if isinstance(value, datetime):
-        return datetime_xml(ref, repr(excel_serial(value)))
+        return datetime_xml(repr(excel_serial(value)))
     if isinstance(value, date):
         serial = (value - EXCEL_EPOCH.date()).days
-        return f'<c r="{ref}" s="{DATE_STYLE}"><v>{serial}</v></c>'
+        return f'<c s="{DATE_STYLE}"><v>{serial}</v></c>'
     if isinstance(value, float) and not math.isfinite(value):
-        return ""  # a spreadsheet has no NaN or infinity: left empty
-    return number_xml(ref, str(value))
+        return EMPTY_CELL  # a spreadsheet has no NaN or infinity: left empty
+    return number_xml(str(value))
 
 
-def row_xml(number: str, cells: str) -> str:
+def row_xml(cells: str) -> str:
     """A row of the sheet: ``cells`` is its cells' XML."""
-    return f'<row r="{number}">{cells}</row>{ROW_END}'
+    return f"<row>{cells}</row>{ROW_END}"
 
 
-def _row_xml(number: int, letters: Sequence[str], values: Sequence[Cell]) -> str:
-    cells = "".join(
-        _cell_xml(f"{col}{number}", value) for col, value in zip(letters, values, strict=True)
-    )
-    return row_xml(str(number), cells)
+def _row_xml(values: Sequence[Cell]) -> str:
+    return row_xml("".join(_cell_xml(value) for value in values))
 
 
-def xlsx_rows(first: int, letters: Sequence[str], rows: Iterable[Sequence[Cell]]) -> list[str]:
-    """Rows as ``<row>`` elements of the sheet (``xlsx_written_chunks``), numbered from
-    ``first``, their cells in the columns ``letters``."""
-    return [_row_xml(number, letters, row) for number, row in enumerate(rows, start=first)]
+def xlsx_rows(rows: Iterable[Sequence[Cell]]) -> list[str]:
+    """Rows as ``<row>`` elements of the sheet (``xlsx_written_chunks``)."""
+    return [_row_xml(row) for row in rows]
 
 
-def _sheet_head(headers: Sequence[str], letters: Sequence[str]) -> str:
+def _sheet_head(headers: Sequence[str]) -> str:
     widths = "".join(
         f'<col min="{i}" max="{i}" width="{max(10, 2 * len(header) + 4)}" customWidth="1"/>'
         for i, header in enumerate(headers, start=1)
     )
     bold = f' s="{HEADER_STYLE}"'
-    header_cells = "".join(
-        _inline_string(f"{col}1", header, bold)
-        for col, header in zip(letters, headers, strict=True)
-    )
+    header_cells = "".join(_inline_string(header, bold) for header in headers)
     return (
         XML_DECLARATION + f'<worksheet {SPREADSHEET_NS} xmlns:r="{RELATIONSHIPS_NS}"><sheetViews>'
         '<sheetView workbookViewId="0"><pane ySplit="1" topLeftCell="A2" activePane="bottomLeft"'
         ' state="frozen"/></sheetView></sheetViews><sheetFormatPr defaultRowHeight="15"/>'
-        f'<cols>{widths}</cols><sheetData><row r="1">{header_cells}</row>'
+        f"<cols>{widths}</cols><sheetData><row>{header_cells}</row>"
     )
 
 
 def xlsx_chunks(sheet_name: str, headers: Sequence[str], rows: Rows) -> AsyncIterator[bytes]:
     """An Excel workbook of one sheet: the headers (bold, frozen) and the rows; bytes a batch
     of rows at a time."""
-    letters = column_letters(len(headers))
-    return _workbook_chunks(sheet_name, headers, _sheet_rows(rows, letters))
+    return _workbook_chunks(sheet_name, headers, _sheet_rows(rows))
 
 
 def xlsx_written_chunks(
     sheet_name: str, headers: Sequence[str], rows: AsyncIterable[bytes]
 ) -> AsyncIterator[bytes]:
     """The workbook of ``xlsx_chunks`` from rows written already: whole ``<row>`` elements of
-    the sheet's XML in UTF-8, numbered from 2 (the headers are row 1)."""
+    the sheet's XML in UTF-8, in order, after the headers' row."""
     return _workbook_chunks(sheet_name, headers, rows)
 
 
-async def _sheet_rows(rows: Rows, letters: Sequence[str]) -> AsyncIterator[bytes]:
+async def _sheet_rows(rows: Rows) -> AsyncIterator[bytes]:
     """The rows' XML, BATCH_ROWS rows at a time."""
     batch: list[str] = []
-    number = 1
     async for row in _each(rows):
-        number += 1
-        batch.append(_row_xml(number, letters, row))
+        batch.append(_row_xml(row))
         if len(batch) == BATCH_ROWS:
             yield "".join(batch).encode()
             batch.clear()
@@ -360,13 +345,12 @@ async def _workbook_chunks(
     sheet_name: str, headers: Sequence[str], sheet_rows: AsyncIterable[bytes]
 ) -> AsyncIterator[bytes]:
     sink = Drain()
-    letters = column_letters(len(headers))
     with zipfile.ZipFile(
         sink, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=SHEET_COMPRESSION
     ) as archive:
         write_fixed_parts(archive, sheet_name)
         with archive.open(SHEET_PART, "w") as sheet:
-            sheet.write(_sheet_head(headers, letters).encode())
+            sheet.write(_sheet_head(headers).encode())
             async for xml in sheet_rows:
                 # In a thread: zlib lets go of the interpreter lock while it compresses, and
                 # the event loop reads the next rows meanwhile.

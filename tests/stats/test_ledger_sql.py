@@ -293,8 +293,8 @@ async def test_rows_read_in_small_batches_are_the_rows_read_at_once(
     written_in_python: Any,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """Batches of two cases: the cursor, the months left and each row's number in the sheet
-    carry over from one batch to the next."""
+    """Batches of two cases, read two at a time, each through the keys where it ends: they
+    meet with no case missed or read twice, the months left carried over."""
     headers = await login("admin")
     at_once = {fmt: await download(client, headers, fmt) for fmt in ("csv", "xlsx")}
     monkeypatch.setattr(ledger_text, "TEXT_BATCH_SIZE", {"csv": 2, "xlsx": 2})
@@ -302,6 +302,33 @@ async def test_rows_read_in_small_batches_are_the_rows_read_at_once(
     assert sheet_xml(await download(client, headers, "xlsx")) == sheet_xml(at_once["xlsx"])
     assert written_in_python.python_batches == 0
     assert len(cells(at_once["xlsx"])) > 2 * 2
+
+
+async def test_a_last_batch_found_whole_is_followed_by_more(
+    client: httpx.AsyncClient,
+    login: LoginFn,
+    awkward: Ledger,
+    written_in_python: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Cases filed while the ledger is read come after the batches planned: the batch read
+    last is then whole, and the reading goes on after it. As if every batch were the last
+    (the keys where a batch ends never found), the file is the same."""
+    headers = await login("admin")
+    at_once = {fmt: await download(client, headers, fmt) for fmt in ("csv", "xlsx")}
+    monkeypatch.setattr(ledger_text, "TEXT_BATCH_SIZE", {"csv": 2, "xlsx": 2})
+    planned: list[Any] = []
+
+    async def never_found(*args: Any) -> None:
+        planned.append(args)
+
+    monkeypatch.setattr(ledger_text, "_batch_end", never_found)
+    assert await download(client, headers, "csv") == at_once["csv"]
+    assert sheet_xml(await download(client, headers, "xlsx")) == sheet_xml(at_once["xlsx"])
+    # One look per batch of each file (the headers' row aside): each was read as a last page.
+    cases = len(cells(at_once["xlsx"])) - 1
+    assert len(planned) == 2 * (cases // 2 + 1)
+    assert written_in_python.python_batches == 0
 
 
 # What to search for, and which of the awkward cases it finds (ILIKE: whatever the case).
