@@ -65,7 +65,7 @@ from common import (
     start_server,
 )
 from reads import DEFAULT_DATABASE_URL, bench_database
-from reads_plan import sign_in
+from reads_plan import Account, sign_in
 from reads_timing import summary, timed
 from stats_data import add_stats_data, data_figures
 from stats_explain import explain_misses
@@ -116,6 +116,21 @@ async def measure_stat(
     return figures
 
 
+async def request_floor(
+    client: httpx.AsyncClient, accounts: dict[str, Account], requests: int
+) -> dict[str, float]:
+    """An authenticated request that reads nothing else (``GET /api/v1/me``, a community's
+    staff): what every API figure costs before its statistic, the hand SQL's auth lookup
+    included."""
+    staff = accounts["staff9"]
+
+    async def me() -> None:
+        response = await client.get("/api/v1/me", headers=staff.headers)
+        response.raise_for_status()
+
+    return summary(await timed(me, requests, WARMUP))
+
+
 def selected(args: argparse.Namespace, name: str) -> bool:
     return not args.only or any(part in name for part in args.only)
 
@@ -129,6 +144,7 @@ async def measure(
     try:
         async with httpx.AsyncClient(base_url=base_url, timeout=300) as client:
             accounts = {u: await sign_in(client, db, u) for u in USERS}
+            figures["request_floor_ms"] = await request_floor(client, accounts, args.requests)
             stats, figures["places"] = await build_stats(db, accounts, now)
             for stat in stats:
                 if selected(args, stat.name):
@@ -199,6 +215,11 @@ def print_table(results: dict[str, Any]) -> None:
             f"{export['ratio_p50']}×); API peak RSS {export['peak_rss_mb']} MB"
             f" — {'met' if export['met'] else 'NOT met'}"
         )
+    floor = results["request_floor_ms"]
+    print(
+        f"  the floor of a request (GET /api/v1/me, signed in): p50 {floor['p50']} ms, "
+        f"p95 {floor['p95']} ms"
+    )
     rss = results["api_rss_mb"]
     print(
         f"  API process RSS: sampled max {rss['sampled_max']} MB, peak during the exports "

@@ -12,6 +12,7 @@ community and category filters); a question of a unit's cases is answered from t
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from typing import Any
 
@@ -49,6 +50,18 @@ def _kept_key(name: str, value: Any) -> Any:
     return None if name == "community_id" and value == NO_COMMUNITY else value
 
 
+@functools.cache
+def _sums(keys: tuple[str, ...]) -> Select[Any]:
+    """The kept measures summed per value of the ``keys`` columns, the rows yet to be chosen:
+    some forty sums, put together once (they cost more to than a small community's rows take
+    to read)."""
+    groups = [table.c[key] for key in keys]
+    statement: Select[Any] = select(
+        *groups, *(func.sum(table.c[name]).label(name) for name in MEASURES)
+    )
+    return statement.group_by(*groups) if groups else statement
+
+
 async def kept_measures(
     session: AsyncSession, query: StatsQuery, keys: Sequence[str], days: tuple[int, int]
 ) -> dict[tuple[Any, ...], Measures]:
@@ -56,12 +69,9 @@ async def kept_measures(
     table's ``keys`` columns (one entry keyed ``()`` without keys)."""
     conditions = filters_said_of(query, _KEPT_COLUMNS)
     assert conditions is not None  # checked by kept_days
-    groups = [table.c[key] for key in keys]
-    statement: Select[Any] = select(
-        *groups, *(func.sum(table.c[name]).label(name) for name in MEASURES)
-    ).where(table.c.day_number >= days[0], table.c.day_number < days[1], *conditions)
-    if groups:
-        statement = statement.group_by(*groups)
+    statement = _sums(tuple(keys)).where(
+        table.c.day_number >= days[0], table.c.day_number < days[1], *conditions
+    )
     kept: dict[tuple[Any, ...], Measures] = {}
     for row in (await session.execute(statement)).mappings():
         if row[MEASURES[0]] is None:  # no kept row at all: the sums of nothing
