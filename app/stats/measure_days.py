@@ -62,6 +62,16 @@ def _sums(keys: tuple[str, ...]) -> Select[Any]:
     return statement.group_by(*groups) if groups else statement
 
 
+def kept_total(query: StatsQuery, days: tuple[int, int]) -> Select[Any]:
+    """How many settled cases the kept days ``days`` hold of the query's places (a row)."""
+    conditions = filters_said_of(query, _KEPT_COLUMNS)
+    assert conditions is not None  # checked by kept_days
+    total = func.coalesce(func.sum(table.c.total), 0).label("total")
+    return select(total).where(
+        table.c.day_number >= days[0], table.c.day_number < days[1], *conditions
+    )
+
+
 async def kept_measures(
     session: AsyncSession, query: StatsQuery, keys: Sequence[str], days: tuple[int, int]
 ) -> dict[tuple[Any, ...], Measures]:

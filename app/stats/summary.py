@@ -16,7 +16,7 @@ from app.models import Category, Community, Report
 from app.models.base import status_among
 from app.models.enums import ReportStatus
 from app.models.settled import ENDED_RESOLVED
-from app.stats.measure_days import kept_days, kept_measures
+from app.stats.measure_days import kept_days, kept_measures, kept_total
 from app.stats.measures import (
     case_measures,
     counted_rows,
@@ -158,25 +158,60 @@ def _statuses_and_p90s(case: Any) -> list[ColumnElement[Any]]:
 async def _measured(session: AsyncSession, query: StatsQuery) -> tuple[dict[str, Any], list[Any]]:
     """The summary's measures and its two percentiles (to accept, to resolve)."""
     if session.get_bind().dialect.name != "postgresql":
-        kept = await _kept(session, query)
-        if kept.get((), {}).get("total", 0) >= MANY:
-            return await _from_the_kept_days(session, query, kept)
-        statement = measures_statement(query, extra=status_columns)
-        found = dict((await session.execute(statement)).mappings().one())
-        kinds = ("accept", "resolve")
-        return found, [await _p90_by_rank(session, query, _HOURS[k]) for k in kinds]
+        return await _measured_without_percentiles(session, query)
+    kept = None
     planning = SERIAL | CACHED_PLAN if query.cached_plan_fits else SERIAL
     async with settings_for_the_block(session, planning):
-        kept = await _kept(session, query)
-        if kept.get((), {}).get("total", 0) < MANY:
-            # One statement, PostgreSQL's own percentiles among its columns.
-            statement = measures_statement(query, extra=_statuses_and_p90s)
-            found = dict((await session.execute(statement)).mappings().one())
-            p90s = [optional_float(found["p90_accept"]), optional_float(found["p90_resolve"])]
-            return found, p90s
+        if query.cached_plan_fits:
+            few = await _few(session, query)
+        else:
+            kept = await _kept(session, query)
+            few = await _all_at_once(session, query) if _total(kept) < MANY else None
+    if few is not None:
+        return few, [optional_float(few["p90_accept"]), optional_float(few["p90_resolve"])]
     # Each statement planned for its values (the percentiles' offsets among them), whoever asks.
     async with settings_for_the_block(session, SERIAL):
+        kept = await _kept(session, query) if kept is None else kept
         return await _from_the_kept_days(session, query, kept)
+
+
+async def _all_at_once(session: AsyncSession, query: StatsQuery) -> dict[str, Any]:
+    """The measures of the counted cases in one statement, PostgreSQL's own percentiles among
+    its columns."""
+    statement = measures_statement(query, extra=_statuses_and_p90s)
+    return dict((await session.execute(statement)).mappings().one())
+
+
+async def _few(session: AsyncSession, query: StatsQuery) -> dict[str, Any] | None:
+    """``_all_at_once`` where the kept days hold fewer than MANY of the cases; None where they
+    hold more. One round trip either way, where the statement's plan is kept (it costs no
+    planning then): the statement counts the kept cases first, and reads none of the cases
+    when there are many (a one-time filter)."""
+    if (days := kept_days(query)) is None:  # no kept days: the cases alone, however many
+        return await _all_at_once(session, query)
+    kept = kept_total(query, days).cte("kept")
+    total = select(kept.c.total).scalar_subquery()
+    statement = measures_statement(query, extra=_statuses_and_p90s)
+    statement = statement.add_columns(total.label("kept_total")).where(total < MANY)
+    found = dict((await session.execute(statement)).mappings().one())
+    return None if found["kept_total"] >= MANY else found
+
+
+def _total(kept: dict[tuple[Any, ...], Any]) -> int:
+    return int(kept.get((), {}).get("total", 0))
+
+
+async def _measured_without_percentiles(
+    session: AsyncSession, query: StatsQuery
+) -> tuple[dict[str, Any], list[Any]]:
+    """``_measured`` where the database has no percentile function (SQLite)."""
+    kept = await _kept(session, query)
+    if _total(kept) >= MANY:
+        return await _from_the_kept_days(session, query, kept)
+    statement = measures_statement(query, extra=status_columns)
+    found = dict((await session.execute(statement)).mappings().one())
+    kinds = ("accept", "resolve")
+    return found, [await _p90_by_rank(session, query, _HOURS[k]) for k in kinds]
 
 
 async def _kept(session: AsyncSession, query: StatsQuery) -> dict[tuple[Any, ...], Any]:
