@@ -101,7 +101,10 @@ async def throughput(
     limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
     async with httpx.AsyncClient(base_url=base_url, limits=limits, timeout=60) as client:
         api_rate = await rate([lambda: api(client, read)] * clients, per_client)
-    connections = [await asyncpg.connect(dsn) for _ in range(clients)]
+    # (JIT off, as bench/reads.py's hand SQL and the service's own sessions)
+    connections = [
+        await asyncpg.connect(dsn, server_settings={"jit": "off"}) for _ in range(clients)
+    ]
     statement = read.statement()
     try:
         works = [functools.partial(hand_sql, c, read, statement) for c in connections]
