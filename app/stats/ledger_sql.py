@@ -84,9 +84,9 @@ _MOMENTS: Final = (
     "accept_due_at",
     "resolve_due_at",
 )
-_PEOPLE_AT: Final = LEDGER_HEADERS.index("上报人")
+_PEOPLE_AT: Final = LEDGER_HEADERS.index("上报人")  # the reporter, then the phone number
 # The batch's end line sorts after its rows, however many (a bigint's greatest value).
-_AFTER_EVERY_ROW: Final = 2**63 - 1  # the reporter, then the phone number
+_AFTER_EVERY_ROW: Final = 2**63 - 1
 
 
 def _column(name: str, kind: Kind = Kind.TEXT, vocabulary: str | None = None) -> SqlColumn:

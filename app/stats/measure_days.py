@@ -53,8 +53,8 @@ def _kept_key(name: str, value: Any) -> Any:
 @functools.cache
 def _sums(keys: tuple[str, ...]) -> Select[Any]:
     """The kept measures summed per value of the ``keys`` columns, the rows yet to be chosen:
-    some forty sums, put together once (they cost more to than a small community's rows take
-    to read)."""
+    some forty sums, put together once (building them cost more than reading a small
+    community's rows)."""
     groups = [table.c[key] for key in keys]
     statement: Select[Any] = select(
         *groups, *(func.sum(table.c[name]).label(name) for name in MEASURES)
@@ -62,14 +62,17 @@ def _sums(keys: tuple[str, ...]) -> Select[Any]:
     return statement.group_by(*groups) if groups else statement
 
 
-def kept_total(query: StatsQuery, days: tuple[int, int]) -> Select[Any]:
-    """How many settled cases the kept days ``days`` hold of the query's places (a row)."""
+def _kept_rows(query: StatsQuery, days: tuple[int, int]) -> list[ColumnElement[bool]]:
+    """The kept rows of the whole days ``days`` and of the query's places."""
     conditions = filters_said_of(query, _KEPT_COLUMNS)
     assert conditions is not None  # checked by kept_days
+    return [table.c.day_number >= days[0], table.c.day_number < days[1], *conditions]
+
+
+def kept_total(query: StatsQuery, days: tuple[int, int]) -> Select[Any]:
+    """How many settled cases the kept days ``days`` hold of the query's places (a row)."""
     total = func.coalesce(func.sum(table.c.total), 0).label("total")
-    return select(total).where(
-        table.c.day_number >= days[0], table.c.day_number < days[1], *conditions
-    )
+    return select(total).where(*_kept_rows(query, days))
 
 
 async def kept_measures(
@@ -77,11 +80,7 @@ async def kept_measures(
 ) -> dict[tuple[Any, ...], Measures]:
     """The settled cases' measures of the whole days ``days``, summed per value of the kept
     table's ``keys`` columns (one entry keyed ``()`` without keys)."""
-    conditions = filters_said_of(query, _KEPT_COLUMNS)
-    assert conditions is not None  # checked by kept_days
-    statement = _sums(tuple(keys)).where(
-        table.c.day_number >= days[0], table.c.day_number < days[1], *conditions
-    )
+    statement = _sums(tuple(keys)).where(*_kept_rows(query, days))
     kept: dict[tuple[Any, ...], Measures] = {}
     for row in (await session.execute(statement)).mappings():
         if row[MEASURES[0]] is None:  # no kept row at all: the sums of nothing
