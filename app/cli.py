@@ -86,6 +86,16 @@ def migrate(
     console.print(f"Database migrated to {revision}.")
 
 
+@cli.command("rebuild-clock-timers")
+def rebuild_clock_timers() -> None:
+    """Give every case with a running clock its timer for the overdue sweep, made from the
+    cases (after rows were written around the service: an import in SQL, a restored backup)."""
+    from app.cases.clock_timers import rebuild
+
+    _run_in_session(get_settings(), rebuild)
+    console.print("Every case with a running clock has its timer for the overdue sweep.")
+
+
 @cli.command("create-user")
 def create_user(
     username: str,

@@ -40,7 +40,7 @@ from typing import Any
 
 import asyncpg
 from common import log
-from reads_data_sql import CHUNK_SQL, MARKS_SQL, chain_rows
+from reads_data_sql import CHUNK_SQL, MARKS_SQL, chain_rows, timers_sql
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 
@@ -283,6 +283,7 @@ async def load(dsn: str, reports: int, now: datetime, span_days: float = SPAN_DA
         async with conn.transaction():
             for statement in MARKS_SQL:
                 await conn.execute(statement, *([now] if "$1" in statement else []))
+            await conn.execute(timers_sql())
         marks_s = time.perf_counter() - started
         started = time.perf_counter()
         log("  VACUUM ANALYZE")

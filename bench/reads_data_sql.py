@@ -297,3 +297,16 @@ MARKS_SQL = [
            {_noted("j", "job_complete", "complete_due")}
        FROM overdue_marks m JOIN reports r ON r.id = m.report_id WHERE m.job_id = j.id""",
 ]
+
+
+def timers_sql() -> str:
+    """The service's own statement that gives every case with a running clock its timer for the
+    overdue sweep (app/cases/clock_timers.py), as asyncpg runs it: for rows written around the
+    service, as these are."""
+    from sqlalchemy.dialects.postgresql.base import PGDialect
+
+    from app.cases.clock_timers import rebuild_statement
+
+    stmt = rebuild_statement("postgresql")
+    dialect = PGDialect()  # type: ignore[no-untyped-call]  # (SQLAlchemy's dialects are untyped)
+    return str(stmt.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))

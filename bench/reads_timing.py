@@ -15,6 +15,7 @@ from typing import Any
 import asyncpg
 import httpx
 from common import percentile
+from reads_data_sql import timers_sql
 from reads_plan import Read, api, hand_sql
 from sqlalchemy import event
 
@@ -184,6 +185,8 @@ FORGET_PROGRESS = (
     "UPDATE jobs SET accept_due_recorded = NULL, accept_due_swept = NULL, "
     "complete_due_recorded = NULL, complete_due_swept = NULL "
     "WHERE accept_due_recorded IS NOT NULL OR complete_due_recorded IS NOT NULL",
+    # Rows changed around the service: their cases' timers made again from them.
+    timers_sql(),
 )
 
 

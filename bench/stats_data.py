@@ -34,6 +34,7 @@ from typing import Any
 
 import asyncpg
 from common import log
+from reads_data_sql import timers_sql
 from stats_hand_sql import DAY_S, china_seconds, hours
 
 from app.core.workcalendar import WorkingCalendar
@@ -449,6 +450,8 @@ async def add_stats_data(dsn: str, now: datetime) -> dict[str, Any]:
             ("points", POINTS_SQL),
             ("check_ins", CHECK_INS_SQL),
             *((f"past_marks_{k}", sql) for k, sql in enumerate(PAST_MARKS_SQL)),
+            # Extended jobs moved deadlines: the sweep's timers follow.
+            ("clock_timers", timers_sql()),
         ]
         times: dict[str, Any] = {"reused": False}
         started_all = time.perf_counter()

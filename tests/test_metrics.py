@@ -197,11 +197,8 @@ async def test_overdue_marks_delivery_outcomes_and_parked_deliveries(
     await create_webhook(client, admin, _closed_port_url(), ["report.*"])
     report = (await submit("courier1")).json()
     async with app.state.sessionmaker() as db:  # its acceptance deadline has passed
-        await db.execute(
-            update(Report)
-            .where(Report.id == uuid.UUID(report["id"]))
-            .values(accept_due_at=datetime.now(UTC) - timedelta(hours=2))
-        )
+        case = await db.get_one(Report, uuid.UUID(report["id"]))
+        case.accept_due_at = datetime.now(UTC) - timedelta(hours=2)
         await db.commit()
     # Two attempts: the broken receiver's deliveries are retried once, then parked.
     worker_settings = settings_for(

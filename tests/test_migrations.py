@@ -8,16 +8,18 @@ from datetime import timedelta
 from types import SimpleNamespace
 from typing import cast
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import String, Uuid, column, insert, inspect, select, table, text, update
 from sqlalchemy.engine import Connection
 
+from app.cases import clock_timers
 from app.core.config import Settings
 from app.core.db import create_engine, create_sessionmaker
 from app.core.migrations import alembic_config, downgrade, upgrade
-from app.models import Base, OutboxEvent, PointsEntry, Report
+from app.models import Base, ClockTimer, OutboxEvent, PointsEntry, Report
 from app.models.base import UTCDateTime
 from app.models.enums import JobStatus
 from app.models.ids import id_moment
@@ -120,7 +122,7 @@ async def test_partial_indexes_are_the_models(
         await engine.dispose()
         migrated = await _partial_indexes(empty_database)
         assert migrated == await _partial_indexes(from_models)
-        assert {"ix_reports_open_lat_lng", "ix_jobs_complete_due_at_unswept"} <= set(migrated)
+        assert {"ix_reports_open_lat_lng", "ix_reports_open_category_lat_lng"} <= set(migrated)
     finally:
         await database_factory.drop(from_models)
 
@@ -150,14 +152,17 @@ async def test_the_last_migration_downgrades_without_losing_rows(database_url: s
 
 
 async def test_cases_made_before_the_partitions_keep_every_row_that_names_them(
-    database_url: str,
+    database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Upgrading a database that holds cases: a case whose id does not carry its filing moment
     (made before ids did) gets one that does on PostgreSQL, and its job, the job's request for
     more time, its event in the outbox and its points follow; on SQLite the ids stay. Either
-    way the request for more time now carries its case's id."""
+    way the request for more time now carries its case's id, and the case's running accept
+    clock a timer for the overdue sweep, made by the migration that made the timers."""
     database_url = pgbouncer.direct_url(database_url)
     await asyncio.to_thread(downgrade, database_url, BEFORE_CASE_PARTITIONS)
+    # The rows are written as the database was then: without the sweep's timers.
+    monkeypatch.setattr(clock_timers, "wake", lambda *_: None)
     legacy = uuid.uuid4()
     engine = create_engine(Settings(env="test", database_url=database_url))
     try:
@@ -210,8 +215,15 @@ async def test_cases_made_before_the_partitions_keep_every_row_that_names_them(
             assert case_id is not None
             named = [
                 uuid.UUID(str(await conn.scalar(text(f"SELECT report_id FROM {table}"))))
-                for table in ("jobs", "job_extensions", "outbox_events", "points_entries")
+                for table in (
+                    "jobs",
+                    "job_extensions",
+                    "outbox_events",
+                    "points_entries",
+                    "clock_timers",
+                )
             ]
+            timer = await conn.scalar(select(ClockTimer.due_at))
     finally:
         await engine.dispose()
     if engine.dialect.name == "postgresql":
@@ -219,4 +231,5 @@ async def test_cases_made_before_the_partitions_keep_every_row_that_names_them(
         assert id_moment(case_id) == T0
     else:
         assert case_id == legacy
-    assert named == [case_id] * 4
+    assert named == [case_id] * 5
+    assert timer == T0

@@ -22,6 +22,7 @@ from sqlalchemy.orm.attributes import flag_modified
 
 from app.auth.principal import Principal
 from app.auth.scope import region_path
+from app.cases import clock_timers
 from app.cases import engine as case_engine
 from app.cases.locks import note_locked
 from app.cases.parts import Parts, acting_role, case_parts
@@ -144,6 +145,7 @@ async def save_guarded(session: AsyncSession, job: Job, now: datetime, **values:
             "Someone else acted on this job at the same moment; reload it and decide again"
         )
     await session.refresh(job)
+    clock_timers.wake_for_job(session, job)
 
 
 async def touch_report(session: AsyncSession, report: Report, now: datetime) -> None:

@@ -31,7 +31,7 @@ from app.models.store import Redemption, Reward
 from app.models.uploads import Picture, Upload
 from app.models.users import ApiKey, AuthSession, LoginThrottle, RefreshToken, RoleAssignment, User
 from app.models.wishes import Wish
-from app.models.workflow import Job, JobExtension, OverdueMark, Rating
+from app.models.workflow import ClockTimer, Job, JobExtension, OverdueMark, Rating
 
 __all__ = [
     "ApiKey",
@@ -43,6 +43,7 @@ __all__ = [
     "CaseDayCount",
     "Category",
     "CheckIn",
+    "ClockTimer",
     "Community",
     "CourierBranch",
     "CourierCompany",

@@ -89,7 +89,7 @@ def _status_sql(running: Iterable[str]) -> str:
 
 def status_among(column: Any, running: Iterable[str]) -> ColumnElement[bool]:
     """``column`` among the statuses, with the values written into the statement (sorted, as
-    the partial indexes below have them): PostgreSQL uses a partial index only where it can
+    the partial index below has them): PostgreSQL uses a partial index only where it can
     prove the query implies its predicate, which a bound parameter never does in a prepared
     statement's generic plan. Written in at compile time, they also spare each execution the
     rewriting of the statement that an IN list of parameters costs."""
@@ -108,32 +108,3 @@ def open_index(name: str, *columns: str, open_statuses: Iterable[str]) -> Index:
     "already reported?"): a twentieth of the table. Queries use ``status_among``."""
     status = _status_sql(open_statuses)
     return Index(name, *columns, postgresql_where=text(status), sqlite_where=text(status))
-
-
-def clock_indexes(
-    table: str, due: str, recorded: str, swept: str, running: Iterable[str]
-) -> tuple[Index, Index]:
-    """The overdue sweep's two partial indexes of a clock (app/workflow/overdue_clocks.py),
-    both of running clocks (the statuses given), by deadline: those whose deadline's overdue
-    is not recorded yet, and those recorded that the sweep is not done with (the case not yet
-    at the red card). A pass reads the first up to now and the second up to the red card's
-    threshold: next to nothing when nothing new is due. The sweep's queries repeat the
-    predicates (``status_among``, IS DISTINCT FROM, =)."""
-    status = _status_sql(running)
-
-    def partial(name: str, pg: str, sqlite: str) -> Index:
-        return Index(
-            f"ix_{table}_{due}_{name}",
-            due,
-            postgresql_where=text(f"{status} AND {pg}"),
-            sqlite_where=text(f"{status} AND {sqlite}"),
-        )
-
-    return (
-        partial("unrecorded", f"{recorded} IS DISTINCT FROM {due}", f"{recorded} IS NOT {due}"),
-        partial(
-            "unswept",
-            f"{recorded} = {due} AND {swept} IS DISTINCT FROM {due}",
-            f"{recorded} = {due} AND {swept} IS NOT {due}",
-        ),
-    )

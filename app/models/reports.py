@@ -28,7 +28,6 @@ from app.models.base import (
     Base,
     CaseRowId,
     UUIDPrimaryKey,
-    clock_indexes,
     open_index,
     utcnow,
 )
@@ -75,18 +74,6 @@ class Report(UUIDPrimaryKey, Base):
             open_statuses=OPEN_STATUS_VALUES,
         ),
         open_index("ix_reports_open_lat_lng", "lat", "lng", open_statuses=OPEN_STATUS_VALUES),
-        # The overdue sweep reads running clocks it has not finished with (see
-        # app/workflow/overdue.py): small partial indexes, so an idle pass reads next to nothing.
-        *clock_indexes(
-            "reports", "accept_due_at", "accept_due_recorded", "accept_due_swept", ("submitted",)
-        ),
-        *clock_indexes(
-            "reports",
-            "resolve_due_at",
-            "resolve_due_recorded",
-            "resolve_due_swept",
-            ("accepted", "in_progress", "dispatched"),
-        ),
         # SSP-<county>-YYYYMMDD-NNNNNN: unique by construction (one counter per county and
         # day), and checked in each month's partition on PostgreSQL.
         per_partition(UniqueConstraint("number", name="uq_reports_number")),

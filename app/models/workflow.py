@@ -16,7 +16,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.models.base import Base, CaseRowId, clock_indexes, utcnow
+from app.models.base import Base, CaseRowId, utcnow
 from app.models.enums import (
     DeadlineClock,
     DeclineReason,
@@ -40,13 +40,6 @@ class Job(CaseRowId, Base):
         Index("ix_jobs_report", "report_id"),
         # The jobs sent in a period, across units (the statistics' unit sheet).
         Index("ix_jobs_created", "created_at"),
-        # The overdue sweep's unfinished running clocks (see Report).
-        *clock_indexes(
-            "jobs", "accept_due_at", "accept_due_recorded", "accept_due_swept", ("pending",)
-        ),
-        *clock_indexes(
-            "jobs", "complete_due_at", "complete_due_recorded", "complete_due_swept", ("accepted",)
-        ),
         case_row_key(),
         {"postgresql_partition_by": "RANGE (report_id)"},
     )
@@ -163,3 +156,21 @@ class OverdueMark(CaseRowId, Base):
     )
     unit_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("units.id", ondelete="SET NULL"))
     note: Mapped[str | None] = mapped_column(String(300))
+
+
+class ClockTimer(Base):
+    """When the overdue sweep next looks at a case with a running clock: the moment one of its
+    clocks (the report's or a job's) runs out, or is far enough past its deadline for the red
+    card (app/cases/clock_timers.py). One row per case, in no month's partition: a pass with
+    nothing due reads the first entry of its index and stops.
+
+    A timer may be early (the sweep then finds nothing to do and sets the case's next moment),
+    never late: every change that starts a clock or moves its deadline sets it no later than
+    that deadline. No foreign key: a month of cases is detached whole for archiving, and a
+    timer left for a case no longer there is dropped by the sweep."""
+
+    __tablename__ = "clock_timers"
+    __table_args__ = (Index("ix_clock_timers_due_at", "due_at", "report_id"),)
+
+    report_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    due_at: Mapped[datetime]

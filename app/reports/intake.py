@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Load
 
 from app.auth.principal import Principal
-from app.cases import day_counts
+from app.cases import clock_timers, day_counts
 from app.cases.clocks import NO_HISTORY
 from app.core import idempotency
 from app.core.config import Settings
@@ -298,6 +298,7 @@ async def _write(
     # Nothing about a report just filed needs to be read back: its rows are written as plain
     # inserts, in the order of their foreign keys, without the unit of work.
     await insert_new(session, [report])
+    clock_timers.wake(session, report.id, report.accept_due_at)  # its accept clock starts
     await insert_new(session, [entry])
     await insert_new(session, photos)
     if sub.integration is not None:

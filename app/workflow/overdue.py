@@ -13,9 +13,10 @@ the supervisors of the report's region; a clock more than ``overdue_red_card_aft
 its deadline (counted in the category's kind of hours) gives a red card (红牌督办). Levels only
 go up, and a supervisor's own card is never lowered.
 
-Safe with several workers: a batch claims its reports with SKIP LOCKED, and the overdue mark's
-unique key (report, job, clock, deadline) lets exactly one sweep record a clock; only that
-sweep writes its timeline and outbox events. Which clocks a pass reads: overdue_clocks.py."""
+Safe with several workers: a batch claims its cases' timers and locks their reports with SKIP
+LOCKED, and the overdue mark's unique key (report, job, clock, deadline) lets exactly one sweep
+record a clock; only that sweep writes its timeline and outbox events. When a case is looked
+at: app/cases/clock_timers.py; which of its clocks: overdue_clocks.py."""
 
 from __future__ import annotations
 
@@ -30,11 +31,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.orm.attributes import set_committed_value
 
-from app.cases import day_counts
+from app.cases import clock_timers, day_counts
 from app.cases.transitions import HANDLING, JOB_CLOCKS_RUN_IN
 from app.core.config import Settings
 from app.core.metrics import OVERDUE_MARKS, count_on_commit
-from app.core.pruning import one_plan_for_any_values
+from app.core.pruning import of_cases, one_plan_for_any_values
 from app.core.sql import upsert_insert
 from app.core.workcalendar import WorkingCalendar
 from app.models import Job, OverdueMark, Report
@@ -52,9 +53,8 @@ from app.workflow.overdue_clocks import (
     BATCH_SIZE,
     CLOCK_STAGES,
     OverdueClock,
-    Stage,
     candidates,
-    clock_stages_with_work,
+    is_job_clock,
     overdue_clock,
     recorded_column,
     swept_column,
@@ -95,77 +95,49 @@ async def sweep_overdue(
     supervision level per the policy (a "supervision_raised" event each time). Returns how many
     clocks this sweep recorded.
 
-    Each batch is a transaction of its own that claims its reports with FOR UPDATE SKIP LOCKED:
-    two sweepers share the work instead of queueing, a staff action waits for one batch at
-    most, and a catch-up after downtime or an import goes by in short steps, with requests
-    served in between.
-
-    Which kinds of clock and stages have any clock waiting is asked first, in one statement:
-    a pass with nothing due, as nearly every one is, ends there."""
-    async with sessionmaker() as session, session.begin(), one_plan_for_any_values(session):
-        found = (await session.execute(clock_stages_with_work(now, settings))).one()
-    waiting = stages_with_work(found, now, calendar, settings)
+    The cases to look at are those whose timers are due (app/cases/clock_timers.py), claimed a
+    batch at a time, each batch a transaction of its own with FOR UPDATE SKIP LOCKED: two
+    sweepers share the work instead of queueing, a staff action waits for one batch at most,
+    and a catch-up after downtime or an import goes by in short steps, with requests served in
+    between. A pass with nothing due, as nearly every one is, is the one statement that finds
+    no timer due."""
+    policy = clock_timers.Policy(settings.overdue_red_card_after_hours, calendar)
     recorded = 0
-    for clock, stage in CLOCK_STAGES:
-        if (clock, stage) not in waiting:
-            continue
-        read, recorded_here = await _sweep_stage(
-            sessionmaker, clock, stage, now, calendar, settings, batch_size
-        )
-        recorded += recorded_here
-        if read and stage is Stage.record:
-            # What this stage recorded may be due for the red card already: read at once, as
-            # if it had been waiting when the pass began.
-            waiting.add((clock, Stage.red_card))
-    return recorded
-
-
-def stages_with_work(
-    found: Sequence[object], now: datetime, calendar: WorkingCalendar, settings: Settings
-) -> set[tuple[DeadlineClock, Stage]]:
-    """The kinds of clock and stages with work, from the row ``clock_stages_with_work`` read:
-    a red-card stage whose clocks are all counted in working hours at the yellow card has none
-    until the earliest of them is late enough for the red card (a later deadline is less
-    late), as ``card_for`` counts it."""
-    values = iter(found)
-    waiting = set()
-    for clock, stage in CLOCK_STAGES:
-        any_clock = bool(next(values))
-        if stage is Stage.red_card:
-            earliest = next(values)
-            if isinstance(earliest, datetime):
-                late = calendar.working_hours_between(earliest, now)
-                any_clock |= late > settings.overdue_red_card_after_hours
-        if any_clock:
-            waiting.add((clock, stage))
-    return waiting
-
-
-async def _sweep_stage(
-    sessionmaker: async_sessionmaker[AsyncSession],
-    clock: DeadlineClock,
-    stage: Stage,
-    now: datetime,
-    calendar: WorkingCalendar,
-    settings: Settings,
-    batch_size: int,
-) -> tuple[int, int]:
-    """The clocks of one kind at one stage, a batch at a time: how many were read, and how
-    many recorded."""
-    read = recorded = 0
     after: tuple[datetime, uuid.UUID] | None = None
     while True:
         async with sessionmaker() as session, session.begin():
-            stmt = candidates(clock, stage, now, settings, after=after, limit=batch_size)
-            async with one_plan_for_any_values(session):
-                rows = await session.execute(stmt)
-            batch = [overdue_clock(clock, stage, row) for row in rows]
-            recorded += await _process(session, batch, now, calendar, settings)
-        read += len(batch)
-        if len(batch) < batch_size:
-            return read, recorded
-        after = batch[-1].order_key
+            claimed = await clock_timers.claim(session, now, after, batch_size)
+            if claimed:
+                cases = [case for _, case in claimed]
+                recorded += await _sweep_cases(session, cases, now, calendar, settings)
+                await clock_timers.reschedule(session, cases, policy)
+        if len(claimed) < batch_size:
+            return recorded
+        # Where the pass is: a timer that stays due (its case locked by a staff action) is
+        # looked at again by the next pass, not over and over by this one.
+        after = claimed[-1]
         await asyncio.sleep(0)  # the requests waiting on this process go first
+
+
+async def _sweep_cases(
+    session: AsyncSession,
+    cases: Sequence[uuid.UUID],
+    now: datetime,
+    calendar: WorkingCalendar,
+    settings: Settings,
+) -> int:
+    """Each kind of clock of the claimed cases at each stage: how many clocks were recorded."""
+    recorded = 0
+    for clock, stage in CLOCK_STAGES:
+        stmt = candidates(clock, stage, now, settings).where(of_cases(session, Report.id, cases))
+        if is_job_clock(clock):
+            stmt = stmt.where(of_cases(session, Job.report_id, cases))
+        async with one_plan_for_any_values(session):
+            rows = await session.execute(stmt)
+        batch = [overdue_clock(clock, stage, row) for row in rows]
+        if batch:
+            recorded += await _process(session, batch, now, calendar, settings)
+    return recorded
 
 
 async def _process(

@@ -1,8 +1,7 @@
-"""Which clocks the overdue sweep looks at: running clocks past their deadline not recorded yet,
-and recorded ones whose case may now get the red card, read a batch at a time from partial
-indexes of those (app/models/base.py, ``clock_indexes``): a pass with nothing new to do reads
-next to nothing. Each clock keeps on its row where the sweep is with it (the deadline it
-recorded, the deadline it is done with)."""
+"""Which clocks the overdue sweep looks at, among the cases whose timers it claimed
+(app/cases/clock_timers.py): running clocks past their deadline not recorded yet, and recorded
+ones whose case may now get the red card. Each clock keeps on its row where the sweep is with
+it (the deadline it recorded, the deadline it is done with)."""
 
 from __future__ import annotations
 
@@ -12,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, func, literal_column, or_, select
+from sqlalchemy import ColumnElement, Select, and_, literal_column, select
 from sqlalchemy.orm import InstrumentedAttribute
 
 from app.cases.transitions import HANDLING
@@ -24,7 +23,7 @@ from app.models.enums import DeadlineClock, HoursKind, JobStatus, ReportStatus, 
 # OverdueMark.job_id of the report's own clocks (the column is part of a unique key, where
 # NULLs would never collide).
 REPORT_CLOCK_JOB_ID = uuid.UUID(int=0)
-# Clocks a sweep's transaction takes on at once: the locks it holds last a few milliseconds.
+# Cases a sweep's transaction takes on at once: the locks it holds last a few milliseconds.
 BATCH_SIZE = 200
 
 
@@ -47,11 +46,6 @@ class OverdueClock:
         return (self.report_id, self.job_id, self.clock, self.due_at)
 
     @property
-    def order_key(self) -> tuple[datetime, uuid.UUID]:
-        """Where the sweep's walk over clocks of this kind is: by deadline, then by row."""
-        return (self.due_at, self.job_id if self.is_job_clock else self.report_id)
-
-    @property
     def is_job_clock(self) -> bool:
         return self.job_id != REPORT_CLOCK_JOB_ID
 
@@ -64,7 +58,7 @@ class OverdueClock:
 
 
 class Stage(enum.Enum):
-    """What a pass looks for, each read from a partial index of its own."""
+    """What a pass looks for."""
 
     # Running clocks past their deadline whose overdue is not recorded yet.
     record = "record"
@@ -111,15 +105,6 @@ def is_job_clock(clock: DeadlineClock) -> bool:
     return clock in (DeadlineClock.job_accept, DeadlineClock.job_complete)
 
 
-def order_columns(clock: DeadlineClock) -> tuple[Any, Any]:
-    return due_column(clock), (Job.id if is_job_clock(clock) else Report.id)
-
-
-def beyond(clock: DeadlineClock, last: tuple[datetime, uuid.UUID]) -> ColumnElement[bool]:
-    due, key = order_columns(clock)
-    return or_(due > last[0], and_(due == last[0], key > last[1]))
-
-
 def _wanted(clock: DeadlineClock, stage: Stage, now: datetime, settings: Settings) -> Select[Any]:
     """Running clocks of one kind that the stage is about, in no order, unlocked."""
     due, recorded = due_column(clock), recorded_column(clock)
@@ -146,65 +131,24 @@ def _wanted(clock: DeadlineClock, stage: Stage, now: datetime, settings: Setting
 
 
 def candidates(
-    clock: DeadlineClock,
-    stage: Stage,
-    now: datetime,
-    settings: Settings,
-    *,
-    after: tuple[datetime, uuid.UUID] | None = None,
-    limit: int = BATCH_SIZE,
+    clock: DeadlineClock, stage: Stage, now: datetime, settings: Settings
 ) -> Select[Any]:
-    """Running clocks of one kind that the stage is about, by deadline (the partial index of
-    its stage: app/models/base.py, ``clock_indexes``). Their reports are locked, skipping those
-    another sweeper holds; a row another sweeper changed meanwhile is read again and left out
-    if it no longer qualifies."""
-    stmt = (
-        _wanted(clock, stage, now, settings)
-        .order_by(*order_columns(clock))
-        .limit(limit)
-        # A job clock's job too: the sweep then never waits for a row once it has claimed its
-        # batch (the calendar's recompute locks jobs before their reports).
-        .with_for_update(of=[Report, Job] if is_job_clock(clock) else Report, skip_locked=True)
+    """Running clocks of one kind that the stage is about (the caller says of which cases).
+    Their reports are locked, skipping those a staff action holds; a row another transaction
+    changed meanwhile is read again and left out if it no longer qualifies."""
+    # A job clock's job too: the sweep then never waits for a row once it has claimed its
+    # cases (the calendar's recompute locks jobs before their reports).
+    return _wanted(clock, stage, now, settings).with_for_update(
+        of=[Report, Job] if is_job_clock(clock) else Report, skip_locked=True
     )
-    return stmt if after is None else stmt.where(beyond(clock, after))
 
 
-# Every kind of clock at each stage, in the order a pass goes through them.
+# Every kind of clock at each stage, in the order a pass goes through them: a clock recorded
+# is read again at once for the red card, which it may be due for already.
 CLOCK_STAGES = tuple((clock, stage) for clock in DeadlineClock for stage in Stage)
 
 
-def clock_stages_with_work(now: datetime, settings: Settings) -> Select[*tuple[Any, ...]]:
-    """One row: for each of ``CLOCK_STAGES``, whether ``candidates`` would find any clock
-    (locked by another sweeper or not); for a red-card stage, whether it would find any other
-    than a clock counted in working hours whose case is at the yellow card, and the earliest
-    deadline of those. Such a clock waits for its red card through nights and weekends, when
-    no working hour passes: it has nothing to do until the earliest of them is due for it
-    (``stages_with_work``).
-
-    A pass asks this first and reads the candidates of the stages with work alone: when nothing
-    is due, as at nearly every pass, that is one statement instead of one transaction per kind
-    of clock and stage, each planned or started over every month's partitions."""
-    columns: list[Any] = []
-    for clock, stage in CLOCK_STAGES:
-        wanted = _wanted(clock, stage, now, settings)
-        if stage is Stage.record:
-            columns.append(wanted.exists())
-            continue
-        waiting = and_(
-            Report.supervision_level == SupervisionLevel.yellow,
-            Category.hours_kind == HoursKind.working,
-        )
-        others = or_(
-            Report.supervision_level.is_distinct_from(SupervisionLevel.yellow),
-            Category.hours_kind.is_distinct_from(HoursKind.working),
-        )
-        earliest = wanted.where(waiting).with_only_columns(func.min(due_column(clock)))
-        columns += [wanted.where(others).exists(), earliest.scalar_subquery()]
-    return select(*columns)
-
-
 def report_running(clock: DeadlineClock) -> ColumnElement[bool]:
-    # Written as the partial indexes have it (app/models/base.py, clock_index).
     if clock is DeadlineClock.report_accept:
         return status_among(Report.status, [ReportStatus.submitted.value])
     return status_among(Report.status, [status.value for status in HANDLING])
@@ -215,7 +159,7 @@ def job_running(clock: DeadlineClock) -> ColumnElement[bool]:
     its deadlines, which makes them new), and for good once the case ended (closing cancels its
     open jobs; older rows may hold some still open). Jobs of held cases are left out here,
     without locking their reports; those of ended cases are read, found ended under the lock,
-    and noted as done with, so that they leave the partial indexes for good."""
+    and noted as done with."""
     job_status = JobStatus.pending if clock is DeadlineClock.job_accept else JobStatus.accepted
     return and_(
         status_among(Job.status, [job_status.value]),

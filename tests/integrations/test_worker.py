@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.calendar.cache import CalendarCache
@@ -54,11 +54,8 @@ async def test_one_pass_sweeps_fans_out_and_delivers(
     hook = await create_webhook(client, admin, receiver.url(), ["report.*"])
     report = (await submit("courier1")).json()
     async with app.state.sessionmaker() as db:  # the acceptance deadline has passed
-        await db.execute(
-            update(Report)
-            .where(Report.id == uuid.UUID(report["id"]))
-            .values(accept_due_at=datetime.now(UTC) - timedelta(hours=2))
-        )
+        case = await db.get_one(Report, uuid.UUID(report["id"]))
+        case.accept_due_at = datetime.now(UTC) - timedelta(hours=2)
         await db.commit()
 
     async with new_http_client(settings) as http:

@@ -1,5 +1,7 @@
-"""The overdue sweep a batch at a time: each clock recorded once with batches of one and with two
-sweepers at once, and a clock it is done with left out of what later passes read."""
+"""The overdue sweep a batch of cases at a time, from their timers: each clock recorded once with
+batches of one and with two sweepers at once, a pass with nothing due one statement, each
+case's timer set to its next moment (the red card's, counted in its kind of hours) or dropped
+once the sweep is done with it, and a case a staff action holds left for the next pass."""
 
 from __future__ import annotations
 
@@ -8,19 +10,17 @@ from datetime import datetime, timedelta
 
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import event, func, select, text, update
+from sqlalchemy import delete, event, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from typer.testing import CliRunner
 
+from app.cases import clock_timers
+from app.cli import cli
 from app.core.config import Settings
-from app.models import OverdueMark, Report
-from app.models.enums import DeadlineClock, JobStatus, ReportStatus, SupervisionLevel
-from app.workflow.overdue import stages_with_work, sweep_overdue
-from app.workflow.overdue_clocks import (
-    CLOCK_STAGES,
-    Stage,
-    candidates,
-    clock_stages_with_work,
-)
+from app.models import ClockTimer, OverdueMark, Report
+from app.models.enums import JobStatus, ReportStatus, SupervisionLevel
+from app.workflow.overdue import sweep_overdue
+from tests import pgbouncer
 from tests.conftest import PG_URL
 from tests.workflow.test_overdue import (
     CALENDAR,
@@ -31,6 +31,7 @@ from tests.workflow.test_overdue import (
     add_report,
     events,
     fresh,
+    marks,
     sweep,
 )
 
@@ -88,15 +89,11 @@ async def test_two_sweepers_with_batches_of_one_share_the_clocks(
     await assert_each_recorded_once(session, reports)
 
 
-async def unfinished(
-    session: AsyncSession, settings: Settings, clock: DeadlineClock, at: datetime
-) -> int:
-    """How many clocks of the kind a pass at ``at`` would look at, in either stage."""
-    found = 0
-    for stage in Stage:
-        found += len((await session.execute(candidates(clock, stage, at, settings))).all())
-    await session.commit()  # the candidates' locks go
-    return found
+async def timer_of(session: AsyncSession, report: Report) -> datetime | None:
+    """When the sweep looks at the case next (None: it has no timer)."""
+    due = await session.scalar(select(ClockTimer.due_at).where(ClockTimer.report_id == report.id))
+    await session.commit()
+    return due
 
 
 async def test_a_clock_at_the_red_card_is_left_out_until_a_new_deadline(
@@ -104,6 +101,7 @@ async def test_a_clock_at_the_red_card_is_left_out_until_a_new_deadline(
 ) -> None:
     due = T0 + timedelta(hours=2)
     report = await add_report(session, status=ReportStatus.accepted, resolve_due_at=due)
+    assert await timer_of(session, report) == due
     at = due + timedelta(hours=30)  # past the red card threshold at once
     assert await sweep(session, settings, at) == 1
     report = await fresh(session, report)
@@ -111,19 +109,22 @@ async def test_a_clock_at_the_red_card_is_left_out_until_a_new_deadline(
     assert report.resolve_due_recorded == due
     assert report.resolve_due_swept == due
     version = report.version
-    assert await unfinished(session, settings, DeadlineClock.report_resolve, at) == 0
+    # Nothing left to do for the case: no timer, and no pass reads it.
+    assert await timer_of(session, report) is None
 
     # A new deadline (an extension, a rework) that runs out again is a new overdue clock.
     later = at + timedelta(hours=1)
-    await session.execute(update(Report).where(Report.id == report.id).values(resolve_due_at=later))
+    report.resolve_due_at = later
     await session.commit()
-    updated = (await fresh(session, report)).updated_at
-    assert await unfinished(session, settings, DeadlineClock.report_resolve, later) == 0
+    assert await timer_of(session, report) == later
+    report = await fresh(session, report)
+    updated, version = report.updated_at, report.version
+    assert await sweep(session, settings, later - timedelta(minutes=5)) == 0
     after = later + timedelta(minutes=5)
-    assert await unfinished(session, settings, DeadlineClock.report_resolve, after) == 1
     assert await sweep(session, settings, after) == 1
     report = await fresh(session, report)
     assert report.resolve_due_swept == later
+    assert await timer_of(session, report) is None
     # Noting where the sweep is, is no change a client sees: the ETag and updated_at stay (the
     # case was red already, so nothing else changed).
     assert report.version == version
@@ -132,37 +133,26 @@ async def test_a_clock_at_the_red_card_is_left_out_until_a_new_deadline(
     assert len(overdue) == 2
 
 
-@pytest.mark.skipif(not PG_URL, reason="PostgreSQL's planner")
-@pytest.mark.parametrize("clock", list(DeadlineClock))
-@pytest.mark.parametrize("stage", list(Stage))
-async def test_a_pass_reads_the_partial_index_of_its_stage(
-    session: AsyncSession, settings: Settings, clock: DeadlineClock, stage: Stage
+async def test_a_recorded_clock_waits_for_its_red_card(
+    session: AsyncSession, settings: Settings
 ) -> None:
-    """The sweep's query implies the partial index's predicate, with its statuses written in the
-    statement: PostgreSQL reads the small index, not every running clock."""
-    stmt = candidates(clock, stage, T0, settings)
-    sql = stmt.compile(dialect=session.get_bind().dialect, compile_kwargs={"literal_binds": True})
-    await session.execute(text("SET LOCAL enable_seqscan = off"))
-    plan = "\n".join(await session.scalars(text(f"EXPLAIN {sql}")))
-    table = "jobs" if clock in (DeadlineClock.job_accept, DeadlineClock.job_complete) else "reports"
-    due = (
-        "complete_due_at"
-        if clock is DeadlineClock.job_complete
-        else ("resolve_due_at" if clock is DeadlineClock.report_resolve else "accept_due_at")
+    """Recorded at the yellow card, a clock counted in calendar hours is looked at again a
+    second after it is 24 hours late; a job's clock sets its case's timer like the case's own."""
+    report = await add_report(
+        session, status=ReportStatus.dispatched, resolve_due_at=T0 + timedelta(days=30)
     )
-    name = "unrecorded" if stage is Stage.record else "unswept"
-    index = f"ix_{table}_{due}_{name}"
-    # Each month's partition has its copy of the index, under a name of its own.
-    copies = await session.scalars(
-        text(
-            "SELECT inhrelid::regclass::text FROM pg_inherits"
-            " WHERE inhparent = CAST(:index AS regclass)"
-        ),
-        {"index": index},
-    )
-    read = {index, *copies.all()}
-    assert any(f" {name} " in plan for name in read), plan
-    await session.rollback()
+    due = T0 + timedelta(hours=2)
+    await add_job(session, report, LEAD_UNIT, status=JobStatus.pending, accept_due_at=due)
+    assert await timer_of(session, report) == due
+    assert await sweep(session, settings, due + timedelta(hours=1)) == 1
+    red_card = due + timedelta(hours=24, seconds=1)
+    assert await timer_of(session, report) == red_card
+    assert await sweep(session, settings, red_card - timedelta(seconds=1)) == 0
+    assert (await fresh(session, report)).supervision_level is SupervisionLevel.yellow
+    assert await sweep(session, settings, red_card) == 0
+    assert (await fresh(session, report)).supervision_level is SupervisionLevel.red
+    # At the red card, the job's clock is done with; the case's own clock still runs.
+    assert await timer_of(session, report) == T0 + timedelta(days=30)
 
 
 async def test_what_a_batch_writes_does_not_grow_with_its_clocks(
@@ -203,8 +193,8 @@ async def test_what_a_batch_writes_does_not_grow_with_its_clocks(
 
 
 async def test_a_pass_with_nothing_due_asks_once(session: AsyncSession, settings: Settings) -> None:
-    """Which kinds of clock and stages have work is one statement; with none, the pass ends
-    there instead of reading each kind of clock at each stage in a transaction of its own."""
+    """With no timer due, a pass is the one statement that finds none: it reads no case and no
+    clock, however many run."""
     await some_overdue_clocks(session)
     await sweep(session, settings, T0 + timedelta(hours=3))
     assert isinstance(session.bind, AsyncEngine)
@@ -220,76 +210,92 @@ async def test_a_pass_with_nothing_due_asks_once(session: AsyncSession, settings
         assert await sweep_overdue(sweeping, T0 + timedelta(hours=4), CALENDAR, settings) == 0
     finally:
         event.remove(engine, "before_cursor_execute", count)
-    # On PostgreSQL, the one plan for any values around it: a SET before and after.
-    assert len(sent) == (3 if PG_URL else 1), "\n\n".join(sent)
-
-
-async def waiting(
-    session: AsyncSession, settings: Settings, at: datetime
-) -> set[tuple[DeadlineClock, Stage]]:
-    """The kinds of clock and stages a pass at ``at`` reads (``stages_with_work``)."""
-    found = (await session.execute(clock_stages_with_work(at, settings))).one()
-    await session.commit()
-    return stages_with_work(found, at, CALENDAR, settings)
-
-
-async def test_the_question_finds_the_stages_the_candidates_find(
-    session: AsyncSession, settings: Settings
-) -> None:
-    await some_overdue_clocks(session)
-    await session.commit()
-    at = T0 + timedelta(hours=3)
-
-    async def stages_with_work(at: datetime) -> set[tuple[DeadlineClock, Stage]]:
-        return await waiting(session, settings, at)
-
-    async def stages_of_candidates(at: datetime) -> set[tuple[DeadlineClock, Stage]]:
-        found = {
-            (clock, stage)
-            for clock, stage in CLOCK_STAGES
-            if (await session.execute(candidates(clock, stage, at, settings))).first()
-        }
-        await session.commit()  # the candidates' locks go
-        return found
-
-    assert await stages_with_work(T0) == set()
-    expected = {
-        (DeadlineClock.report_accept, Stage.record),
-        (DeadlineClock.job_accept, Stage.record),
-        (DeadlineClock.job_complete, Stage.record),
-    }
-    assert await stages_of_candidates(at) == expected
-    assert await stages_with_work(at) == expected
-    # Recorded, yellow: each waits for the red card, once far enough past its deadline.
-    assert await sweep(session, settings, at) == 7
-    assert await stages_with_work(at) == set()
-    late = T0 + timedelta(days=3)
-    red_card = {(clock, Stage.red_card) for clock, _ in expected}
-    assert await stages_of_candidates(late) == red_card
-    assert await stages_with_work(late) == red_card
+    assert len(sent) == 1, "\n\n".join(sent)
+    assert "clock_timers" in sent[0]
 
 
 async def test_a_clock_in_working_hours_waits_for_its_red_card_through_the_weekend(
     session: AsyncSession, settings: Settings
 ) -> None:
     """Recorded at the yellow card on a Friday evening, a clock counted in working hours is
-    not read again until 24 working hours have passed (Thursday), though it waits in the
-    red-card stage's index from Saturday on."""
+    not looked at again until 24 working hours have passed (Thursday): passes through the
+    weekend claim nothing."""
     friday_evening = T0 + timedelta(days=4, hours=8)  # Friday 17:00 in China
-    await add_report(session, category_code=ROAD, accept_due_at=friday_evening)
+    report = await add_report(session, category_code=ROAD, accept_due_at=friday_evening)
     assert await sweep(session, settings, friday_evening + timedelta(hours=1)) == 1
-    stage = (DeadlineClock.report_accept, Stage.red_card)
-    sunday = friday_evening + timedelta(days=2)
-    assert (await session.execute(candidates(*stage, sunday, settings))).first() is not None
-    await session.commit()
-    assert await waiting(session, settings, sunday) == set()
+    red_card = await timer_of(session, report)
+    expected = CALENDAR.add_working_hours(friday_evening, 24 + 1 / 3600)
+    assert red_card == expected
     wednesday_noon = friday_evening + timedelta(days=5, hours=-5)  # 20 working hours late
-    assert await waiting(session, settings, wednesday_noon) == set()
     thursday_noon = wednesday_noon + timedelta(days=1)  # 28
-    assert await waiting(session, settings, thursday_noon) == {stage}
+    assert wednesday_noon < red_card < thursday_noon
+    for at in (friday_evening + timedelta(days=2), wednesday_noon):
+        assert await sweep(session, settings, at) == 0
+        assert await timer_of(session, report) == red_card
+    assert (await fresh(session, report)).supervision_level is SupervisionLevel.yellow
     assert await sweep(session, settings, thursday_noon) == 0
-    assert await waiting(session, settings, thursday_noon) == set()
-    red = await session.scalar(
-        select(Report.supervision_level).where(Report.accept_due_at == friday_evening)
+    assert (await fresh(session, report)).supervision_level is SupervisionLevel.red
+    assert await timer_of(session, report) is None
+
+
+@pytest.mark.skipif(not PG_URL, reason="row locks: PostgreSQL")
+async def test_a_case_a_staff_action_holds_is_left_for_the_next_pass(
+    app: FastAPI, session: AsyncSession, settings: Settings
+) -> None:
+    """The sweep never waits for a case a staff action has locked: it skips it, keeps its
+    timer due, and records its clock at the next pass."""
+    due = T0 + timedelta(hours=2)
+    held = await add_report(session, accept_due_at=due)
+    free = await add_report(session, accept_due_at=due)
+    at = due + timedelta(hours=1)
+    async with app.state.sessionmaker() as staff:
+        await staff.execute(select(Report.id).where(Report.id == held.id).with_for_update())
+        swept = sweep_overdue(app.state.sessionmaker, at, CALENDAR, settings)
+        assert await asyncio.wait_for(swept, timeout=10) == 1
+        await staff.rollback()
+    assert await marks(session, held) == []
+    assert len(await marks(session, free)) == 1
+    assert await timer_of(session, held) == due
+    assert await sweep(session, settings, at) == 1
+    assert len(await marks(session, held)) == 1
+
+
+async def test_rebuilt_timers_find_every_running_clock(
+    session: AsyncSession, settings: Settings
+) -> None:
+    """Timers lost (rows written around the service) are made again from the cases: each at
+    its case's earliest running deadline the sweep is not done with."""
+    reports = await some_overdue_clocks(session)
+    done = await add_report(session, status=ReportStatus.closed, resolve_due_at=T0)
+    before = {r.id: await timer_of(session, r) for r in reports}
+    await session.execute(delete(ClockTimer))
+    await clock_timers.rebuild(session)
+    await session.commit()
+    assert {r.id: await timer_of(session, r) for r in reports} == before
+    assert await timer_of(session, done) is None
+    assert await sweep(session, settings, T0 + timedelta(hours=3)) == 7
+
+
+async def test_the_command_rebuilds_the_timers(session: AsyncSession, database_url: str) -> None:
+    due = T0 + timedelta(hours=2)
+    report = await add_report(session, accept_due_at=due)
+    await session.execute(delete(ClockTimer))
+    await session.commit()
+    environment = {"SSP_ENV": "test", "SSP_DATABASE_URL": pgbouncer.direct_url(database_url)}
+    ran = await asyncio.to_thread(
+        CliRunner().invoke, cli, ["rebuild-clock-timers"], env=environment
     )
-    assert red is SupervisionLevel.red
+    assert ran.exit_code == 0, ran.output
+    assert "has its timer" in ran.output
+    assert await timer_of(session, report) == due
+
+
+async def test_a_timer_of_a_case_no_longer_there_is_dropped(
+    session: AsyncSession, settings: Settings
+) -> None:
+    report = await add_report(session, accept_due_at=T0 + timedelta(hours=2))
+    await session.delete(report)
+    await session.commit()
+    assert await timer_of(session, report) == T0 + timedelta(hours=2)
+    assert await sweep(session, settings, T0 + timedelta(hours=3)) == 0
+    assert await timer_of(session, report) is None

@@ -4,7 +4,8 @@ Each example files a fresh report and walks it with actions drawn at random (any
 of the demo's people, wanted or not). After every step the invariants must hold: the status is
 one of the machine's, each status timestamp is set exactly when its status was entered, the
 timeline replays to the current status, a refused request changed nothing, points never exceed
-the rules, and the jobs agree with the report. No step may ever answer 5xx."""
+the rules, the jobs agree with the report, and the case's timer for the overdue sweep is no later
+than its running clocks need. No step may ever answer 5xx."""
 
 from __future__ import annotations
 
@@ -29,6 +30,7 @@ from app.models import Category, Job, PointsEntry, Report
 from app.models.enums import HoursKind, JobStatus, ReportStatus
 from tests.conftest import LoginFn
 from tests.reports.conftest import SubmitFn, photo_bytes
+from tests.workflow.clock_timer_checks import assert_timers_cover, set_exactly
 
 PEOPLE = ["staff1", "staff2", "grid1", "supervisor", "courier1", "unit1", "unit2", "admin"]
 UNITS = {
@@ -219,8 +221,11 @@ async def test_random_walks_keep_the_invariants(
     admin = await login("admin")
     state = await _state(client, admin, report_id)
     await _check_invariants(session, state, settings)
+    case_ids = [uuid.UUID(report_id)]
+    await assert_timers_cover(session, settings, case_ids)
     for step, chosen in steps:
         person = chosen or USUAL_ACTOR.get(step[1], "unit1")
+        await set_exactly(session, settings, case_ids)
         response = await _act(client, await login(person), report_id, step)
         assert response.status_code < 500, (step, person, response.text)
         after = await _state(client, admin, report_id)
@@ -230,5 +235,7 @@ async def test_random_walks_keep_the_invariants(
         else:
             assert response.status_code in (200, 201), (step, person, response.text)
         await _check_invariants(session, after, settings)
+        # A step that started a clock or moved a deadline woke the case for the sweep.
+        await assert_timers_cover(session, settings, case_ids)
         state = after
     assert (await session.execute(select(func.count()).select_from(Report))).scalar_one() >= 1
