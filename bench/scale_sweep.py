@@ -4,13 +4,16 @@ database (bench/reads_data.py; made first when it is missing, kept for next time
 
 1. idle: passes at the real time, after a first pass has caught up with the last day's clocks
    the data set leaves un-noted;
-2. catch-up: every overdue mark and card taken away and every clock's notes cleared (as if no
-   clock had ever run out), then a pass forty days later, when every running clock of every
+2. catch-up: every overdue mark and card taken away, every clock's notes cleared (as if no
+   clock had ever run out) and the timers made again from the cases (as after an import),
+   then a pass forty days later, when every running clock of every
    open case (reports' and jobs') is past its deadline and past the red card's threshold: how
    many it recorded, its wall time and its database time, then idle passes at that time;
-3. side by side, the read the sweep made at every pass before clocks noted where it was with
-   them: every running clock past its deadline (hand-written SQL, the same moment), which grows
-   with every clock recorded and never goes back down while the cases stay open.
+3. side by side: the least an idle pass can ask, written by hand (the first due timer, in a
+   transaction, through asyncpg); and the read the sweep made at every pass before clocks
+   noted where it was with them: every running clock past its deadline (hand-written SQL, the
+   same moment), which grows with every clock recorded and never goes back down while the
+   cases stay open.
 
 Run: .venv/bin/python bench/scale_sweep.py [--reports N] [--database-url URL]
 Writes bench/results/scale_sweep.json (bench/scale.py gathers it into scale.json).
@@ -132,6 +135,34 @@ async def _old_pass(dsn: str, at: dt.timedelta) -> dict[str, Any]:
         await connection.close()
 
 
+# The least an idle pass can ask, written by hand: the first due timer, none found.
+IDLE_HAND_SQL = """
+SELECT due_at, report_id FROM clock_timers WHERE due_at <= $1
+ ORDER BY due_at, report_id LIMIT 200 FOR UPDATE SKIP LOCKED
+"""
+
+
+async def _hand_idle(dsn: str, at: dt.timedelta) -> dict[str, Any]:
+    """``IDLE_HAND_SQL`` in a transaction of its own, timed as the sweep's statements are."""
+    connection = await asyncpg.connect(dsn)
+    try:
+        times = []
+        for _ in range(OLD_READS * 5):
+            now = dt.datetime.now(dt.UTC) + at
+            async with connection.transaction():
+                started = time.perf_counter()
+                await connection.fetch(IDLE_HAND_SQL, now)
+                times.append((time.perf_counter() - started) * 1000)
+        return {
+            "ms": {
+                "p50": round(statistics.median(times), 3),
+                "p95": round(percentile(times, 0.95), 3),
+            }
+        }
+    finally:
+        await connection.close()
+
+
 async def _running_clocks(dsn: str) -> int:
     connection = await asyncpg.connect(dsn)
     try:
@@ -160,10 +191,12 @@ def main() -> None:
         log(f"{running:,} running clocks; idle passes now")
         copy_async = copy_url.render_as_string(hide_password=False)
         idle = asyncio.run(sweep_figures(copy_async))
+        hand_now = asyncio.run(_hand_idle(copy_dsn, dt.timedelta()))
         old_now = asyncio.run(_old_pass(copy_dsn, dt.timedelta()))
         log(f"every clock's overdue forgotten; the catch-up {LATER.days} days later")
         asyncio.run(_forget_every_overdue(copy_dsn))
         later = asyncio.run(sweep_figures(copy_async, LATER))
+        hand_later = asyncio.run(_hand_idle(copy_dsn, LATER))
         old_later = asyncio.run(_old_pass(copy_dsn, LATER))
     finally:
         asyncio.run(_drop_copy(admin_dsn))
@@ -171,15 +204,16 @@ def main() -> None:
         "reports": args.reports,
         "running_clocks": running,
         "data_set": loaded,
-        "now": {"sweep": idle, "old_pass": old_now},
-        "forty_days_later": {"sweep": later, "old_pass": old_later},
+        "now": {"sweep": idle, "idle_hand_sql": hand_now, "old_pass": old_now},
+        "forty_days_later": {"sweep": later, "idle_hand_sql": hand_later, "old_pass": old_later},
     }
     RESULTS.parent.mkdir(exist_ok=True)
     RESULTS.write_text(json.dumps(results, ensure_ascii=False, indent=2) + "\n")
     catch = later["catch_up"]
     log(
         f"idle pass now: {idle['idle_statements_ms']['p50']} ms in the database "
-        f"(the old read: {old_now['ms']['p50']} ms, {old_now['clocks_read']:,} clocks)\n"
+        f"(by hand: {hand_now['ms']['p50']} ms; "
+        f"the old read: {old_now['ms']['p50']} ms, {old_now['clocks_read']:,} clocks)\n"
         f"catch-up: {catch['recorded']:,} clocks in {catch['wall_ms'] / 1000:.1f} s "
         f"({catch['statements_ms'] / 1000:.1f} s in the database); idle after it "
         f"{later['idle_statements_ms']['p50']} ms (the old read: {old_later['ms']['p50']} ms, "

@@ -40,7 +40,6 @@ from app.core.sql import upsert_insert
 from app.core.workcalendar import WorkingCalendar
 from app.models import Job, OverdueMark, Report
 from app.models.enums import (
-    OPEN_REPORT_STATUSES,
     DeadlineClock,
     JobStatus,
     ReportStatus,
@@ -164,14 +163,6 @@ async def _process(
     reports = await _lock_reports(session, {c.report_id for c in to_do})
     jobs = await _jobs(session, {c.job_id for c in to_do if c.is_job_clock})
     running = [c for c in to_do if _still_running(c, reports, jobs)]
-    # A job left open on an ended case never runs again: nothing to record, nothing to raise.
-    ended = [
-        c
-        for c in to_do
-        if c.report_id in reports and reports[c.report_id].status not in OPEN_REPORT_STATUSES
-    ]
-    await _note_progress(session, recorded_column, ended)
-    done += ended
     recorded = await _insert_marks(session, [c for c in running if not c.marked], now)
     new_clocks = [c for c in running if c.key in recorded]
     for clock in new_clocks:

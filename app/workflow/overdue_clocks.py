@@ -11,10 +11,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, literal_column, select
+from sqlalchemy import ColumnElement, Select, and_, select
 from sqlalchemy.orm import InstrumentedAttribute
 
-from app.cases.transitions import HANDLING
+from app.cases.transitions import HANDLING, JOB_CLOCKS_RUN_IN
 from app.core.config import Settings
 from app.models import Category, Job, Report
 from app.models.base import status_among
@@ -157,13 +157,11 @@ def report_running(clock: DeadlineClock) -> ColumnElement[bool]:
 def job_running(clock: DeadlineClock) -> ColumnElement[bool]:
     """A job's clocks also stop with its report's while the report is on hold (resuming shifts
     its deadlines, which makes them new), and for good once the case ended (closing cancels its
-    open jobs; older rows may hold some still open). Jobs of held cases are left out here,
-    without locking their reports; those of ended cases are read, found ended under the lock,
-    and noted as done with."""
+    open jobs; older rows may hold some still open)."""
     job_status = JobStatus.pending if clock is DeadlineClock.job_accept else JobStatus.accepted
     return and_(
         status_among(Job.status, [job_status.value]),
-        Report.status != literal_column(f"'{ReportStatus.on_hold.value}'"),
+        status_among(Report.status, [status.value for status in JOB_CLOCKS_RUN_IN]),
     )
 
 

@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 
 from app.cases import clock_timers
 from app.cli import cli
-from app.core.config import Settings
+from app.core.config import Settings, get_settings
 from app.models import ClockTimer, OverdueMark, Report
 from app.models.enums import JobStatus, ReportStatus, SupervisionLevel
 from app.workflow.overdue import sweep_overdue
@@ -282,9 +282,13 @@ async def test_the_command_rebuilds_the_timers(session: AsyncSession, database_u
     await session.execute(delete(ClockTimer))
     await session.commit()
     environment = {"SSP_ENV": "test", "SSP_DATABASE_URL": pgbouncer.direct_url(database_url)}
-    ran = await asyncio.to_thread(
-        CliRunner().invoke, cli, ["rebuild-clock-timers"], env=environment
-    )
+    get_settings.cache_clear()  # the command reads its settings from the environment given
+    try:
+        ran = await asyncio.to_thread(
+            CliRunner().invoke, cli, ["rebuild-clock-timers"], env=environment
+        )
+    finally:
+        get_settings.cache_clear()
     assert ran.exit_code == 0, ran.output
     assert "has its timer" in ran.output
     assert await timer_of(session, report) == due
