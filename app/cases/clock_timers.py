@@ -45,7 +45,9 @@ _PAST_THE_THRESHOLD = timedelta(seconds=1)
 _REPORT_CLOCK_COLUMNS = ("status", "accept_due_at", "resolve_due_at")
 
 
-def report_deadline(status: ReportStatus, accept_due: Any, resolve_due: Any) -> Any:
+def report_deadline(
+    status: ReportStatus, accept_due: datetime | None, resolve_due: datetime | None
+) -> datetime | None:
     """The deadline of the report's clock that runs in ``status`` (None: none runs)."""
     if status is ReportStatus.submitted:
         return accept_due
@@ -54,7 +56,9 @@ def report_deadline(status: ReportStatus, accept_due: Any, resolve_due: Any) -> 
     return None
 
 
-def job_deadline(status: JobStatus, accept_due: Any, complete_due: Any) -> Any:
+def job_deadline(
+    status: JobStatus, accept_due: datetime | None, complete_due: datetime | None
+) -> datetime | None:
     """The deadline of the job's clock that runs in ``status``, while its case runs clocks."""
     if status is JobStatus.pending:
         return accept_due
@@ -73,7 +77,8 @@ def wake(session: AsyncSession | Session, report_id: uuid.UUID, at: datetime | N
 
 
 def wake_for_job(session: AsyncSession | Session, job: Job) -> None:
-    """A job written by statement (app/jobs/engine.py): its running clock's deadline."""
+    """Wake the job's case at its running clock's deadline (a job written by statement rather
+    than through its object calls this itself: app/jobs/engine.py)."""
     wake(session, job.report_id, job_deadline(job.status, job.accept_due_at, job.complete_due_at))
 
 

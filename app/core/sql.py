@@ -6,7 +6,7 @@ import contextlib
 from collections.abc import AsyncIterator, Callable, Collection, Mapping, Sequence
 from typing import Any, Final, cast
 
-from sqlalchemy import ARRAY, ColumnElement, Table, any_, bindparam, select, text
+from sqlalchemy import ARRAY, ColumnElement, Table, any_, bindparam, func, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
@@ -32,6 +32,50 @@ def member_of(session: AsyncSession, column: Any, values: Collection[Any]) -> Co
         return cast(ColumnElement[bool], column.in_(list(values)))
     array = bindparam(None, list(values), type_=ARRAY(column.type))
     return cast(ColumnElement[bool], column == any_(array))
+
+
+async def update_rows(
+    session: AsyncSession,
+    table: Table,
+    key: str,
+    rows: Sequence[Mapping[str, Any]],
+    *bounds: ColumnElement[bool],
+    **same: Any,
+) -> None:
+    """Set on each row of ``table`` whose ``key`` is one of ``rows``'s the other values given
+    with it, and the values ``same`` gives every one. ``bounds``, true of every such row, let
+    PostgreSQL leave out the partitions none is in (SQLite, with plain tables, does without).
+
+    On PostgreSQL, one statement: the rows as arrays (one parameter a column), unnested and
+    joined by key. An UPDATE by key run once per row, as an executemany does, starts its plan
+    over every month's partition of a partitioned table each time (the overdue sweep's notes on
+    a batch of 265 clocks: 55 ms a column); one statement starts it once. Row by row elsewhere.
+    """
+    if not rows:
+        return
+    names = [name for name in rows[0] if name != key]
+    if session.get_bind().dialect.name != "postgresql":
+        await session.execute(
+            update(table)
+            .where(table.c[key] == bindparam("given_key"))
+            .values({**{name: bindparam(f"given_{name}") for name in names}, **same}),
+            [{"given_key": row[key], **{f"given_{n}": row[n] for n in names}} for row in rows],
+        )
+        return
+    arrays = [
+        bindparam(None, [row[name] for row in rows], type_=ARRAY(table.c[name].type))
+        for name in (key, *names)
+    ]
+    given = (
+        func.unnest(*arrays)
+        .table_valued(*(f"given_{name}" for name in (key, *names)))
+        .render_derived(name="given")
+    )
+    await session.execute(
+        update(table)
+        .where(table.c[key] == given.c[f"given_{key}"], *bounds)
+        .values({**{name: given.c[f"given_{name}"] for name in names}, **same})
+    )
 
 
 async def names_by_id(

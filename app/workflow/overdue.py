@@ -26,7 +26,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import cast
 
-from sqlalchemy import Table, bindparam, select, update
+from sqlalchemy import Table, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.orm.attributes import set_committed_value
@@ -36,7 +36,7 @@ from app.cases.transitions import HANDLING, JOB_CLOCKS_RUN_IN
 from app.core.config import Settings
 from app.core.metrics import OVERDUE_MARKS, count_on_commit
 from app.core.pruning import of_cases, one_plan_for_any_values
-from app.core.sql import upsert_insert
+from app.core.sql import update_rows, upsert_insert
 from app.core.workcalendar import WorkingCalendar
 from app.models import Job, OverdueMark, Report
 from app.models.enums import (
@@ -125,18 +125,19 @@ async def _sweep_cases(
     calendar: WorkingCalendar,
     settings: Settings,
 ) -> int:
-    """Each kind of clock of the claimed cases at each stage: how many clocks were recorded."""
-    recorded = 0
-    for clock, stage in CLOCK_STAGES:
-        stmt = candidates(clock, stage, now, settings).where(of_cases(session, Report.id, cases))
-        if is_job_clock(clock):
-            stmt = stmt.where(of_cases(session, Job.report_id, cases))
-        async with one_plan_for_any_values(session):
-            rows = await session.execute(stmt)
-        batch = [overdue_clock(clock, stage, row) for row in rows]
-        if batch:
-            recorded += await _process(session, batch, now, calendar, settings)
-    return recorded
+    """The claimed cases' clocks with something due, of every kind at either stage, dealt with
+    together: how many were recorded. A clock recorded here that is late enough for the red card
+    gets it at once (``card_for``)."""
+    clocks: list[OverdueClock] = []
+    async with one_plan_for_any_values(session):
+        for clock, stage in CLOCK_STAGES:
+            stmt = candidates(clock, stage, now, settings).where(
+                of_cases(session, Report.id, cases)
+            )
+            if is_job_clock(clock):
+                stmt = stmt.where(of_cases(session, Job.report_id, cases))
+            clocks += [overdue_clock(clock, stage, row) for row in await session.execute(stmt)]
+    return await _process(session, clocks, now, calendar, settings) if clocks else 0
 
 
 async def _process(
@@ -198,21 +199,28 @@ async def _note_progress(
     clocks: Sequence[OverdueClock],
 ) -> None:
     """Note on each clock (in ``column_of`` its clock) the deadline the sweep is through with
-    at that stage: the clock leaves that stage's partial index until a new deadline is set. A
-    plain UPDATE of that column: the row's version (the ETag clients hold) and its updated_at
-    stay as they are."""
-    if not clocks:
-        return
-    column = column_of(clocks[0].clock)
-    table = column.class_.__table__
-    key = table.c.id
-    await session.execute(
-        update(table)
-        .where(key == bindparam("row_id"))
-        # updated_at kept as it is: its onupdate would otherwise stamp the row as changed.
-        .values({column.key: bindparam("due"), "updated_at": table.c.updated_at}),
-        [{"row_id": c.job_id if c.is_job_clock else c.report_id, "due": c.due_at} for c in clocks],
-    )
+    at that stage: one UPDATE per kind of clock. A plain UPDATE of that column: the row's
+    version (the ETag clients hold) and its updated_at stay as they are."""
+    for kind in DeadlineClock:
+        of_kind = [c for c in clocks if c.clock is kind]
+        if not of_kind:
+            continue
+        column = column_of(kind)
+        table = column.class_.__table__
+        cases = {c.report_id for c in of_kind}
+        await update_rows(
+            session,
+            table,
+            "id",
+            [
+                {"id": c.job_id if c.is_job_clock else c.report_id, column.key: c.due_at}
+                for c in of_kind
+            ],
+            # The months of the clocks' cases alone (a job's partition is its case's).
+            of_cases(session, Job.report_id if is_job_clock(kind) else Report.id, cases),
+            # updated_at kept as it is: its onupdate would otherwise stamp the row as changed.
+            updated_at=table.c.updated_at,
+        )
 
 
 def _still_running(
@@ -309,15 +317,14 @@ async def _raise_supervision(
     if not raised:
         return []
     table = cast(Table, Report.__table__)
-    await session.execute(
-        update(table)
-        .where(table.c.id == bindparam("row_id"))
-        .values(
-            supervision_level=bindparam("card"),
-            version=table.c.version + 1,
-            updated_at=now,
-        ),
-        [{"row_id": report.id, "card": card} for report, _, card, _ in raised],
+    await update_rows(
+        session,
+        table,
+        "id",
+        [{"id": report.id, "supervision_level": card} for report, _, card, _ in raised],
+        of_cases(session, Report.id, [report.id for report, _, _, _ in raised]),
+        version=table.c.version + 1,
+        updated_at=now,
     )
     for report, _, card, _ in raised:
         set_committed_value(report, "supervision_level", card)

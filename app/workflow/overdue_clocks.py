@@ -143,8 +143,7 @@ def candidates(
     )
 
 
-# Every kind of clock at each stage, in the order a pass goes through them: a clock recorded
-# is read again at once for the red card, which it may be due for already.
+# Every kind of clock at each stage: what a pass reads of the cases it claimed.
 CLOCK_STAGES = tuple((clock, stage) for clock in DeadlineClock for stage in Stage)
 
 
