@@ -40,9 +40,9 @@ PARTS: dict[str, tuple[str, str]] = {
 
 
 def _gathered() -> dict[str, Any]:
-    """Each part's figures from its file, with when it was measured: the file's time, or, for
-    figures the last scale.json gathered already, the time it gave them (a checkout gives every
-    file the time of the checkout)."""
+    """Each part's figures from its file, with when it was measured: the date the file gives,
+    else the file's time, or, for figures the last scale.json gathered already, the time it
+    gave them (a checkout gives every file the time of the checkout)."""
     before_path = RESULTS / "scale.json"
     before: dict[str, Any] = json.loads(before_path.read_text()) if before_path.exists() else {}
     parts: dict[str, Any] = {}
@@ -50,9 +50,10 @@ def _gathered() -> dict[str, Any]:
         path = RESULTS / result
         if path.exists():
             figures = json.loads(path.read_text())
-            measured = dt.datetime.fromtimestamp(path.stat().st_mtime, dt.UTC).isoformat(
-                timespec="seconds"
-            )
+            # The run's own date where its file gives one; else the file's time.
+            measured = figures.get("date") or dt.datetime.fromtimestamp(
+                path.stat().st_mtime, dt.UTC
+            ).isoformat(timespec="seconds")
             if name in before and before[name].get("figures") == figures:
                 measured = before[name]["measured_at"]
             parts[name] = {

@@ -201,6 +201,7 @@ def main() -> None:
     finally:
         asyncio.run(_drop_copy(admin_dsn))
     results = {
+        "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "reports": args.reports,
         "running_clocks": running,
         "data_set": loaded,
