@@ -13,6 +13,13 @@ Two sides keep them:
 - the sweep, having done what was due for its batch of cases, sets each timer to the case's
   next moment exactly (``next_moments``), and drops the timers of cases with no clock left.
 
+A clock waiting for its red card has its moment from rules besides its own row: its category's
+kind of hours, the working calendar, the threshold. Its timer says that it waits; a category
+whose kind of hours changes wakes every such case as it commits, and a sweeper whose calendar or
+threshold differs from those it last set the timers with (its first pass; a calendar changed
+since) wakes them before its pass (app/workflow/overdue.py). The sweep then sets their moments
+under the rules now in force.
+
 Why this is safe with staff acting while a sweep runs: the sweep claims its timers with SKIP
 LOCKED and locks the cases with SKIP LOCKED too, never waiting for a row a staff action holds;
 a staff action that waits for a timer the sweep holds waits for the sweep's batch to commit,
@@ -24,23 +31,28 @@ from __future__ import annotations
 import uuid
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, delete, event, func, inspect, select, tuple_, update
+from sqlalchemy import Table, delete, event, func, inspect, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.dml import Insert
+from sqlalchemy.sql.dml import Insert, Update
 
 from app.cases.transitions import HANDLING, JOB_CLOCKS_RUN_IN
-from app.core.sql import member_of, upsert_insert
+from app.core.sql import member_of, update_rows, upsert_insert
 from app.core.workcalendar import WorkingCalendar
 from app.models import Category, ClockTimer, Job, Report
 from app.models.enums import HoursKind, JobStatus, ReportStatus, SupervisionLevel
 
 _WAKES = "ssp_clock_timers"
-# The red card is due once a clock is *more* than the threshold late: a second more.
-_PAST_THE_THRESHOLD = timedelta(seconds=1)
+_AGAIN = "ssp_clock_timers_again"
+# A moment before any deadline: a timer set to it is due at the next pass.
+AT_ONCE = datetime(2000, 1, 1, tzinfo=UTC)
+# The red card is due once a clock is *more* than the threshold late: a millisecond more.
+_PAST_THE_THRESHOLD = timedelta(milliseconds=1)
+# Timers written by one statement at most (two parameters each, of asyncpg's 32,767).
+_WAKES_A_STATEMENT = 5_000
 # Columns whose change may start a report's clock or move its deadline.
 _REPORT_CLOCK_COLUMNS = ("status", "accept_due_at", "resolve_due_at")
 
@@ -97,32 +109,44 @@ def _note_clocks(session: Session, *_: Any) -> None:
             # Any change: a job made or changed through its object (the whistle, the end of a
             # hold, a recompute) is rare, and a hold's end restarts its clocks as they were.
             wake_for_job(session, row)
+        elif isinstance(row, Category) and inspect(row).attrs.hours_kind.history.has_changes():
+            # The red card's moment of every clock of its cases counts other hours now.
+            session.info[_AGAIN] = True
 
 
-@event.listens_for(Session, "before_commit")
+# First of the listeners before a commit: a unit of work takes its timers before the rows the
+# others add to (the day counts), as the sweep, which holds its timers from the start, does;
+# taken in the other order, a staff action and a sweep could each wait for the other.
+@event.listens_for(Session, "before_commit", insert=True)
 def _write_wakes(session: Session) -> None:
     session.flush()  # the rows as they will be committed: their clocks are noted
+    dialect = session.get_bind().dialect.name
+    if session.info.pop(_AGAIN, False):
+        session.execute(wake_the_waiting())
     wakes: dict[uuid.UUID, datetime] | None = session.info.pop(_WAKES, None)
     if not wakes:
         return
-    insert = upsert_insert(session.get_bind().dialect.name)
     table = cast(Table, ClockTimer.__table__)
-    stmt = insert(table).values(
-        # In key order, as every writer does: two never wait for each other in a circle.
-        [{"report_id": case, "due_at": wakes[case]} for case in sorted(wakes)]
-    )
-    session.execute(
-        stmt.on_conflict_do_update(
-            index_elements=["report_id"],
-            set_={"due_at": stmt.excluded.due_at},
-            where=stmt.excluded.due_at < table.c.due_at,
+    # In key order, as every writer does: two never wait for each other in a circle.
+    cases = sorted(wakes)
+    for start in range(0, len(cases), _WAKES_A_STATEMENT):
+        chunk = cases[start : start + _WAKES_A_STATEMENT]
+        stmt = upsert_insert(dialect)(table).values(
+            [{"report_id": case, "due_at": wakes[case]} for case in chunk]
         )
-    )
+        session.execute(
+            stmt.on_conflict_do_update(
+                index_elements=["report_id"],
+                set_={"due_at": stmt.excluded.due_at},
+                where=stmt.excluded.due_at < table.c.due_at,
+            )
+        )
 
 
 @event.listens_for(Session, "after_soft_rollback")
 def _drop_wakes(session: Session, previous_transaction: Any) -> None:
     session.info.pop(_WAKES, None)
+    session.info.pop(_AGAIN, None)
 
 
 async def claim(
@@ -140,6 +164,15 @@ async def claim(
     if after is not None:
         stmt = stmt.where(tuple_(ClockTimer.due_at, ClockTimer.report_id) > tuple_(*after))
     return [(row.due_at, row.report_id) for row in await session.execute(stmt)]
+
+
+@dataclass(frozen=True, order=True)
+class NextMoment:
+    """When the sweep next has something to do for a clock, or for a case (its clocks' first),
+    and whether a clock of it waits for its red card."""
+
+    at: datetime
+    waits_for_red_card: bool
 
 
 @dataclass(frozen=True)
@@ -164,16 +197,16 @@ class Policy:
         swept: datetime | None,
         level: SupervisionLevel | None,
         working: bool,
-    ) -> datetime | None:
+    ) -> NextMoment | None:
         """When the sweep has something to do for a running clock: its deadline until its
         overdue is recorded, then the red card's moment until the case has the red card."""
         if due is None:
             return None
         if recorded != due:
-            return due
+            return NextMoment(due, waits_for_red_card=False)
         if swept == due or level is SupervisionLevel.red:
             return None
-        return self.red_card_due(due, working)
+        return NextMoment(self.red_card_due(due, working), waits_for_red_card=True)
 
 
 # What the next moment of a case's clocks depends on besides each clock: the case's level and
@@ -183,25 +216,26 @@ _CaseTerms = tuple[SupervisionLevel | None, bool]
 
 async def next_moments(
     session: AsyncSession, case_ids: Collection[uuid.UUID], policy: Policy
-) -> dict[uuid.UUID, datetime]:
+) -> dict[uuid.UUID, NextMoment]:
     """Each case's next moment over its running clocks, read as they are now; cases with none
     are left out."""
-    moments: dict[uuid.UUID, list[datetime | None]] = {}
+    moments: dict[uuid.UUID, list[NextMoment | None]] = {}
     running = await _report_clocks(session, case_ids, policy, moments)
     if running:
         await _job_clocks(session, running, policy, moments)
-    return {
-        case: min(found)
-        for case, values in moments.items()
-        if (found := [moment for moment in values if moment is not None])
-    }
+    found: dict[uuid.UUID, NextMoment] = {}
+    for case, values in moments.items():
+        if chosen := [moment for moment in values if moment is not None]:
+            waits = any(moment.waits_for_red_card for moment in chosen)
+            found[case] = NextMoment(min(chosen).at, waits_for_red_card=waits)
+    return found
 
 
 async def _report_clocks(
     session: AsyncSession,
     case_ids: Collection[uuid.UUID],
     policy: Policy,
-    moments: dict[uuid.UUID, list[datetime | None]],
+    moments: dict[uuid.UUID, list[NextMoment | None]],
 ) -> dict[uuid.UUID, _CaseTerms]:
     """The next moment of each case's own running clock, into ``moments``; the cases in which
     jobs' clocks run."""
@@ -240,7 +274,7 @@ async def _job_clocks(
     session: AsyncSession,
     running: dict[uuid.UUID, _CaseTerms],
     policy: Policy,
-    moments: dict[uuid.UUID, list[datetime | None]],
+    moments: dict[uuid.UUID, list[NextMoment | None]],
 ) -> None:
     """The next moment of each running job clock of the ``running`` cases, into ``moments``."""
     jobs = await session.execute(
@@ -270,22 +304,31 @@ async def _job_clocks(
 
 async def reschedule(
     session: AsyncSession, case_ids: Iterable[uuid.UUID], policy: Policy
-) -> dict[uuid.UUID, datetime]:
+) -> dict[uuid.UUID, NextMoment]:
     """Set the claimed cases' timers to their next moments; drop those of cases with none."""
     case_ids = list(case_ids)
     moments = await next_moments(session, case_ids, policy)
     table = cast(Table, ClockTimer.__table__)
-    if moments:
-        await session.execute(
-            update(table)
-            .where(table.c.report_id == bindparam("case"))
-            .values(due_at=bindparam("moment")),
-            [{"case": case, "moment": moment} for case, moment in sorted(moments.items())],
-        )
+    rows = [
+        {"report_id": case, "due_at": moment.at, "waits_for_red_card": moment.waits_for_red_card}
+        for case, moment in sorted(moments.items())
+    ]
+    await update_rows(session, table, "report_id", rows)
     ended = [case for case in case_ids if case not in moments]
     if ended:
         await session.execute(delete(table).where(member_of(session, table.c.report_id, ended)))
     return moments
+
+
+def wake_the_waiting() -> Update:
+    """Every case with a clock waiting for its red card, woken for the next pass: the rules its
+    moment was set with (the calendar, the threshold, a category's kind of hours) changed."""
+    return (
+        update(ClockTimer)
+        .where(ClockTimer.waits_for_red_card)
+        .values(due_at=AT_ONCE)
+        .execution_options(synchronize_session=False)
+    )
 
 
 # Every case with a running clock the sweep is not done with, at its earliest deadline (early

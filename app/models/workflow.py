@@ -13,6 +13,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -174,3 +175,6 @@ class ClockTimer(Base):
 
     report_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     due_at: Mapped[datetime]
+    # Whether a clock of the case waits for its red card, a moment set from rules outside the
+    # case (the calendar, the threshold, its category's kind of hours): woken when they change.
+    waits_for_red_card: Mapped[bool] = mapped_column(default=False, server_default=false())

@@ -22,9 +22,10 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+import weakref
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import cast
+from typing import Any, cast
 
 from sqlalchemy import Table, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -101,6 +102,7 @@ async def sweep_overdue(
     between. A pass with nothing due, as nearly every one is, is the one statement that finds
     no timer due."""
     policy = clock_timers.Policy(settings.overdue_red_card_after_hours, calendar)
+    await _timers_follow(sessionmaker, policy)
     recorded = 0
     after: tuple[datetime, uuid.UUID] | None = None
     while True:
@@ -116,6 +118,29 @@ async def sweep_overdue(
         # looked at again by the next pass, not over and over by this one.
         after = claimed[-1]
         await asyncio.sleep(0)  # the requests waiting on this process go first
+
+
+# The rules each database's timers were last set with by this process (its calendar and the red
+# card's threshold), by engine.
+_SET_WITH: weakref.WeakKeyDictionary[Any, clock_timers.Policy] = weakref.WeakKeyDictionary()
+
+
+async def _timers_follow(
+    sessionmaker: async_sessionmaker[AsyncSession], policy: clock_timers.Policy
+) -> None:
+    """A clock waiting for its red card has its moment set from the calendar and the threshold
+    in force when the sweep last looked at it. When either is not what this process set the
+    timers with (its first pass; a calendar another process changed, read again since), every
+    case with a clock waiting is woken, and this pass sets their moments with the rules now in
+    force: one UPDATE of their timers."""
+    engine = sessionmaker.kw.get("bind")
+    seen = _SET_WITH.get(engine) if engine is not None else None
+    if seen is not None and (seen is policy or seen == policy):
+        return
+    async with sessionmaker() as session, session.begin():
+        await session.execute(clock_timers.wake_the_waiting())
+    if engine is not None:
+        _SET_WITH[engine] = policy
 
 
 async def _sweep_cases(

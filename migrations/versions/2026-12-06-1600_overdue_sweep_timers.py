@@ -66,6 +66,9 @@ def upgrade() -> None:
         "clock_timers",
         sa.Column("report_id", sa.Uuid(), nullable=False),
         sa.Column("due_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column(
+            "waits_for_red_card", sa.Boolean(), server_default=sa.false(), nullable=False
+        ),
         sa.PrimaryKeyConstraint("report_id", name=op.f("pk_clock_timers")),
     )
     op.create_index("ix_clock_timers_due_at", "clock_timers", ["due_at", "report_id"])

@@ -4,17 +4,22 @@ case's timeline what moved."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC
 from typing import Any
 
 import httpx
 from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.clock import FrozenClock
+from app.core.config import Settings
 from app.demo.seed import demo_id
+from app.models import ClockTimer
 from tests.calendar.conftest import at, china, import_spring_festival, ok, problem
 from tests.conftest import LoginFn
 from tests.reports.conftest import SubmitFn
+from tests.workflow.clock_timer_checks import assert_timers_cover, set_exactly
 
 LEAD_UNIT = str(demo_id("unit", "旗农牧和科技局"))  # unit1, paired with 东街社区
 RED_CROSS_UNIT = str(demo_id("unit", "旗红十字会"))  # unit2, paired with 东街社区
@@ -233,3 +238,29 @@ async def test_recomputing_counts_holds_and_starts_a_units_clock_at_its_acceptan
     }
     # The named time moved by the hold alone (resuming adds the hours held), not by the calendar.
     assert completes == {lead_job: china(2027, 2, 17, 15, 0), assist_job: china(2027, 2, 15, 12, 0)}
+
+
+async def test_a_recompute_that_brings_deadlines_forward_wakes_their_cases(
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    login: LoginFn,
+    submit: SubmitFn,
+    session: AsyncSession,
+    settings: Settings,
+) -> None:
+    """Filed before the Spring Festival, a case's accept clock runs out after it; the holiday
+    taken out of the calendar and the deadlines recomputed, it runs out a week earlier, and the
+    overdue sweep's timer for the case follows it there."""
+    admin = await login("admin")
+    await login("grid1")
+    await import_spring_festival(client, admin)
+    app.state.clock = FrozenClock(china(2027, 2, 5, 10, 0))
+    waiting = ok(await submit("grid1"), 201)
+    assert deadline(waiting, "accept") == china(2027, 2, 17, 10, 0)
+    ok(await client.put("/api/v1/admin/calendar/2027", json={"days": []}, headers=admin))
+    await set_exactly(session, settings)  # at the deadline as it stands: 17 February
+    result = ok(await client.post(RECOMPUTE, headers=admin))
+    assert result["clocks_moved"] == 1
+    await assert_timers_cover(session, settings)
+    timer = await session.get_one(ClockTimer, uuid.UUID(waiting["id"]))
+    assert timer.due_at == china(2027, 2, 10, 10, 0)

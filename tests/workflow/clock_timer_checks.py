@@ -36,7 +36,10 @@ async def set_exactly(
     moments = await clock_timers.next_moments(session, cases, await _policy(session, settings))
     await session.execute(delete(ClockTimer).where(ClockTimer.report_id.in_(cases)))
     if moments:
-        rows = [{"report_id": case, "due_at": due} for case, due in moments.items()]
+        rows = [
+            {"report_id": case, "due_at": m.at, "waits_for_red_card": m.waits_for_red_card}
+            for case, m in moments.items()
+        ]
         await session.execute(insert(ClockTimer), rows)
     await session.commit()
 
@@ -52,8 +55,8 @@ async def assert_timers_cover(
     timers = {row.report_id: row.due_at for row in rows}
     await session.commit()
     late = {
-        case: (timers.get(case), due)
-        for case, due in moments.items()
-        if case not in timers or timers[case] > due
+        case: (timers.get(case), moment.at)
+        for case, moment in moments.items()
+        if case not in timers or timers[case] > moment.at
     }
     assert not late, f"timers (found, wanted) later than the cases' next moments: {late}"

@@ -1,29 +1,48 @@
 """The overdue sweep's timers kept by every action: the statistics' scenario (two weeks of cases
 filed, accepted, whistled, extended, reworked, held, reopened, escalated and swept, on a frozen
 clock through the API) played with the timers set exactly before each request and checked
-after it; and a job's clock that is its case's only one left."""
+after it; a job's clock that is its case's only one left; the red card's moment against the
+sweep's count of hours, and set anew when the rules behind it change (the calendar, a
+category's kind of hours); the order a commit takes its rows in."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
-from datetime import datetime, timedelta
-from typing import Any
+from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
+from typing import Any, cast
 
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
+from sqlalchemy import event, select
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from app.cases import clock_timers, day_counts
 from app.core.clock import FrozenClock
 from app.core.config import Settings
+from app.core.workcalendar import CHINA_TZ, WorkingCalendar
 from app.main import create_app
-from app.models import ClockTimer, Job
-from app.models.enums import JobStatus, ReportStatus, SupervisionLevel
+from app.models import Category, ClockTimer, Job, Report
+from app.models.enums import HoursKind, JobStatus, ReportStatus, StatsMetric, SupervisionLevel
+from app.workflow.overdue import hours_late, sweep_overdue
+from app.workflow.overdue_clocks import OverdueClock
 from tests.conftest import DatabaseFactory, LoginFn, make_test_settings
 from tests.stats import test_stats_scenario as story
 from tests.workflow.clock_timer_checks import assert_timers_cover, set_exactly
-from tests.workflow.test_overdue import LEAD_UNIT, T0, add_job, add_report, fresh, sweep
+from tests.workflow.test_overdue import (
+    CALENDAR,
+    LEAD_UNIT,
+    ROAD,
+    T0,
+    add_job,
+    add_report,
+    fresh,
+    sweep,
+)
 
 
 class WatchedScenario(story.Scenario):
@@ -107,3 +126,95 @@ async def test_a_unit_accepting_wakes_a_case_whose_own_clocks_are_done(
     timer = await session.scalar(select(ClockTimer.due_at).where(ClockTimer.report_id == report.id))
     assert timer == complete_due
     assert await sweep(session, settings, complete_due + timedelta(minutes=1)) == 1
+
+
+async def timer_of(session: AsyncSession, report: Report) -> datetime | None:
+    due = await session.scalar(select(ClockTimer.due_at).where(ClockTimer.report_id == report.id))
+    await session.commit()
+    return due
+
+
+FRIDAY_EVENING = T0 + timedelta(days=4, hours=8)  # Friday 17:00 in China
+
+
+async def test_a_new_calendar_sets_the_red_cards_moments_anew(
+    session: AsyncSession, settings: Settings
+) -> None:
+    """Recorded on a Friday evening, a clock counted in working hours waits for its red card
+    into the next week. A calendar that makes the weekend two working days (a make-up weekend)
+    puts the moment on Monday at 17:00 (Friday 1 hour, Saturday and Sunday 8 each, Monday 7):
+    the first pass under it wakes the waiting cases and gives the card then."""
+    report = await add_report(session, category_code=ROAD, accept_due_at=FRIDAY_EVENING)
+    assert await sweep(session, settings, FRIDAY_EVENING + timedelta(hours=1)) == 1
+    monday_after_five = FRIDAY_EVENING + timedelta(days=3, minutes=1)
+    waiting = await timer_of(session, report)
+    assert waiting is not None
+    assert waiting > monday_after_five
+    saturday = FRIDAY_EVENING.astimezone(CHINA_TZ).date() + timedelta(days=1)
+    make_up = WorkingCalendar(overrides={saturday: True, saturday + timedelta(days=1): True})
+    assert isinstance(session.bind, AsyncEngine)
+    sweeping = async_sessionmaker(session.bind, expire_on_commit=False)
+    assert await sweep_overdue(sweeping, monday_after_five, make_up, settings) == 0
+    assert (await fresh(session, report)).supervision_level is SupervisionLevel.red
+
+
+async def test_a_category_counting_other_hours_wakes_its_waiting_cases(
+    session: AsyncSession, settings: Settings
+) -> None:
+    """Road damage switched from working to calendar hours: a clock recorded on a Friday
+    evening is 24 hours late on Saturday evening, not on Thursday."""
+    report = await add_report(session, category_code=ROAD, accept_due_at=FRIDAY_EVENING)
+    assert await sweep(session, settings, FRIDAY_EVENING + timedelta(hours=1)) == 1
+    road = await session.get_one(Category, ROAD)
+    road.hours_kind = HoursKind.calendar
+    await session.commit()
+    waiting = await timer_of(session, report)
+    assert waiting is not None
+    assert waiting <= FRIDAY_EVENING
+    assert await sweep(session, settings, FRIDAY_EVENING + timedelta(hours=24, minutes=1)) == 0
+    assert (await fresh(session, report)).supervision_level is SupervisionLevel.red
+
+
+async def test_a_commit_takes_its_timers_before_the_day_counts(session: AsyncSession) -> None:
+    """The sweep holds its timers from the start of its batch and adds to the day counts at its
+    end: a staff action must take its timers first too, or each could wait for the other."""
+    assert isinstance(session.bind, AsyncEngine)
+    engine = session.bind.sync_engine
+    sent: list[str] = []
+
+    def note(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        sent.append(statement.split("(")[0])
+
+    report = await add_report(session, accept_due_at=T0 + timedelta(hours=2))
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        day_counts.note(session, StatsMetric.submitted, T0, report.region_id, None)
+        clock_timers.wake(session, report.id, T0)
+        await session.commit()
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
+    written = [s.strip() for s in sent if s.startswith("INSERT")]
+    assert written == ["INSERT INTO clock_timers", "INSERT INTO case_day_counts"], sent
+
+
+@hypothesis_settings(max_examples=500, deadline=None)
+@given(
+    due=st.datetimes(min_value=datetime(2026, 1, 1), max_value=datetime(2026, 12, 20)),
+    # Whole minutes, as a threshold is set (a float of hours finer than the microseconds of
+    # Python's times can move the moment by one).
+    threshold=st.integers(min_value=30, max_value=80 * 60).map(lambda minutes: minutes / 60),
+    working=st.booleans(),
+)
+def test_the_red_cards_moment_is_the_first_the_sweep_gives_it(
+    due: datetime, threshold: float, working: bool
+) -> None:
+    """At the moment a timer is set to, the clock is more than the threshold late (counted as
+    the sweep counts it); two milliseconds earlier it is not."""
+    due = due.replace(tzinfo=UTC)
+    policy = clock_timers.Policy(threshold, CALENDAR)
+    moment = policy.red_card_due(due, working)
+    clock = SimpleNamespace(due_at=due, working_hours=working)
+    late = hours_late(cast(OverdueClock, clock), moment, CALENDAR)
+    assert late > threshold
+    earlier = hours_late(cast(OverdueClock, clock), moment - timedelta(milliseconds=2), CALENDAR)
+    assert earlier <= threshold

@@ -137,7 +137,8 @@ async def test_a_recorded_clock_waits_for_its_red_card(
     session: AsyncSession, settings: Settings
 ) -> None:
     """Recorded at the yellow card, a clock counted in calendar hours is looked at again a
-    second after it is 24 hours late; a job's clock sets its case's timer like the case's own."""
+    millisecond after it is 24 hours late; a job's clock sets its case's timer as the case's
+    own does."""
     report = await add_report(
         session, status=ReportStatus.dispatched, resolve_due_at=T0 + timedelta(days=30)
     )
@@ -145,9 +146,9 @@ async def test_a_recorded_clock_waits_for_its_red_card(
     await add_job(session, report, LEAD_UNIT, status=JobStatus.pending, accept_due_at=due)
     assert await timer_of(session, report) == due
     assert await sweep(session, settings, due + timedelta(hours=1)) == 1
-    red_card = due + timedelta(hours=24, seconds=1)
+    red_card = due + timedelta(hours=24, milliseconds=1)
     assert await timer_of(session, report) == red_card
-    assert await sweep(session, settings, red_card - timedelta(seconds=1)) == 0
+    assert await sweep(session, settings, red_card - timedelta(milliseconds=1)) == 0
     assert (await fresh(session, report)).supervision_level is SupervisionLevel.yellow
     assert await sweep(session, settings, red_card) == 0
     assert (await fresh(session, report)).supervision_level is SupervisionLevel.red
@@ -182,6 +183,7 @@ async def test_what_a_batch_writes_does_not_grow_with_its_clocks(
             await session.refresh(report)
         return len(sent), reports
 
+    await sweep(session, settings, T0)  # the rules the timers are set with, seen: nothing due
     few, _ = await statements_of_a_pass(5, T0 + timedelta(hours=2))
     many, reports = await statements_of_a_pass(40, T0 + timedelta(hours=4))
     assert many == few, (few, many)
@@ -224,7 +226,7 @@ async def test_a_clock_in_working_hours_waits_for_its_red_card_through_the_weeke
     report = await add_report(session, category_code=ROAD, accept_due_at=friday_evening)
     assert await sweep(session, settings, friday_evening + timedelta(hours=1)) == 1
     red_card = await timer_of(session, report)
-    expected = CALENDAR.add_working_hours(friday_evening, 24 + 1 / 3600)
+    expected = CALENDAR.add_working_hours(friday_evening, 24 + 0.001 / 3600)
     assert red_card == expected
     wednesday_noon = friday_evening + timedelta(days=5, hours=-5)  # 20 working hours late
     thursday_noon = wednesday_noon + timedelta(days=1)  # 28
