@@ -374,6 +374,8 @@ def rebuild_statement(dialect: str) -> Insert:
     stmt = upsert_insert(dialect)(table).from_select(
         ["report_id", "due_at"],
         select(running.c.report_id, func.min(running.c.due_at)).group_by(running.c.report_id),
+        # Not waiting, as far as is known: the sweep, looking at once, says.
+        include_defaults=False,
     )
     return stmt.on_conflict_do_update(
         index_elements=["report_id"],
