@@ -10,6 +10,7 @@ constraint, a deadlock, a bad value) are left alone: they are the request's, not
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import sqlite3
 import time
@@ -117,6 +118,10 @@ def watch_for_unavailability(engine: AsyncEngine) -> None:
         if context.is_pre_ping:  # the pool reconnects by itself; let it
             return None
         error = context.original_exception
+        if isinstance(error, asyncio.CancelledError):
+            # A task cancelled in the middle of a statement (a client gone): the database is
+            # not at fault, and the cancellation must reach the task's owner as it is.
+            return None
         reason = unavailability(error)
         if reason is None and context.is_disconnect:
             reason = "the connection to the database was lost"
