@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Collection
+from datetime import datetime
 
 from sqlalchemy import delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -15,6 +16,13 @@ from app.calendar.cache import load_calendar
 from app.cases import clock_timers
 from app.core.config import Settings
 from app.models import ClockTimer, Report
+
+
+async def timer_of(session: AsyncSession, report: Report) -> datetime | None:
+    """When the sweep looks at the case next (None: it has no timer)."""
+    due = await session.scalar(select(ClockTimer.due_at).where(ClockTimer.report_id == report.id))
+    await session.commit()
+    return due
 
 
 async def _policy(session: AsyncSession, settings: Settings) -> clock_timers.Policy:

@@ -26,13 +26,13 @@ from app.core.clock import FrozenClock
 from app.core.config import Settings
 from app.core.workcalendar import CHINA_TZ, WorkingCalendar
 from app.main import create_app
-from app.models import Category, ClockTimer, Job, Report
+from app.models import Category, ClockTimer, Job
 from app.models.enums import HoursKind, JobStatus, ReportStatus, StatsMetric, SupervisionLevel
 from app.workflow.overdue import hours_late, sweep_overdue
 from app.workflow.overdue_clocks import OverdueClock
 from tests.conftest import DatabaseFactory, LoginFn, make_test_settings
 from tests.stats import test_stats_scenario as story
-from tests.workflow.clock_timer_checks import assert_timers_cover, set_exactly
+from tests.workflow.clock_timer_checks import assert_timers_cover, set_exactly, timer_of
 from tests.workflow.test_overdue import (
     CALENDAR,
     LEAD_UNIT,
@@ -126,12 +126,6 @@ async def test_a_unit_accepting_wakes_a_case_whose_own_clocks_are_done(
     timer = await session.scalar(select(ClockTimer.due_at).where(ClockTimer.report_id == report.id))
     assert timer == complete_due
     assert await sweep(session, settings, complete_due + timedelta(minutes=1)) == 1
-
-
-async def timer_of(session: AsyncSession, report: Report) -> datetime | None:
-    due = await session.scalar(select(ClockTimer.due_at).where(ClockTimer.report_id == report.id))
-    await session.commit()
-    return due
 
 
 FRIDAY_EVENING = T0 + timedelta(days=4, hours=8)  # Friday 17:00 in China

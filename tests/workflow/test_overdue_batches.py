@@ -22,6 +22,7 @@ from app.models.enums import JobStatus, ReportStatus, SupervisionLevel
 from app.workflow.overdue import sweep_overdue
 from tests import pgbouncer
 from tests.conftest import PG_URL
+from tests.workflow.clock_timer_checks import timer_of
 from tests.workflow.test_overdue import (
     CALENDAR,
     LEAD_UNIT,
@@ -87,13 +88,6 @@ async def test_two_sweepers_with_batches_of_one_share_the_clocks(
     counts = await asyncio.gather(sweeper(), sweeper(), sweeper())
     assert sum(counts) == 7
     await assert_each_recorded_once(session, reports)
-
-
-async def timer_of(session: AsyncSession, report: Report) -> datetime | None:
-    """When the sweep looks at the case next (None: it has no timer)."""
-    due = await session.scalar(select(ClockTimer.due_at).where(ClockTimer.report_id == report.id))
-    await session.commit()
-    return due
 
 
 async def test_a_clock_at_the_red_card_is_left_out_until_a_new_deadline(
